@@ -1,0 +1,30 @@
+// Runs the parsed command line and turns any exception into one clear line on stderr and a non-zero exit code.
+using System.CommandLine;
+
+namespace RagTune.Cli;
+
+public static class CliRunner
+{
+    public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter? error = null)
+    {
+        error ??= Console.Error;
+        try
+        {
+            var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            return await root.Parse(args).InvokeAsync(config).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("ragtune: cancelled");
+            return 130;
+        }
+        catch (Exception ex)
+        {
+            // One line: the message already names the file/field and what was expected.
+            error.WriteLine($"ragtune: error: {ex.Message}");
+            if (Environment.GetEnvironmentVariable("RAGTUNE_DEBUG") == "1")
+                error.WriteLine(ex);
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,12 @@
+// The list of top-level subcommands; each capability adds its own factory here.
+using System.CommandLine;
+
+namespace RagTune.Cli;
+
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The test command (README): builds and runs every test project, then prints "N passed, N failed" from the TRX results.
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results=TestResults
+rm -rf "$results"
+dotnet test RagTune.slnx -c Release --logger "trx" --results-directory "$results" "$@"
+rc=$?
+passed=0; failed=0; total=0
+for f in "$results"/*.trx; do
+  [ -f "$f" ] || continue
+  line=$(grep -o '<Counters [^>]*' "$f" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$line"); fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$line")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0}))
+done
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "dotnet test exited with $rc (build or runner failure)"; fi
+echo "$passed passed, $failed failed"
+[ "$rc" -eq 0 ]
