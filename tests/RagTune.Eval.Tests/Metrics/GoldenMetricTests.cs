@@ -1,0 +1,48 @@
+// Checks SQuAD and CMRC 2018 EM/F1, their normalisation/segmentation and ROUGE-L against the values the official
+// Python functions give (tools/reference/eval_golden.py → TestData/eval_golden.json).
+using System.Text.Json;
+using RagTune.Eval.Metrics;
+
+namespace RagTune.Eval.Tests.Metrics;
+
+public sealed class GoldenMetricTests
+{
+    private sealed record Case(string Prediction, List<string> References, double SquadEm, double SquadF1, string SquadNormalized,
+        double CmrcEm, double CmrcF1, List<string> CmrcSegments, List<string> CmrcSegmentsWithPunct, double RougeL);
+
+    private static List<Case> Load()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", "eval_golden.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        return doc.RootElement.GetProperty("cases").Deserialize<List<Case>>(options)!;
+    }
+
+    public static TheoryData<int> Indices() => new(Enumerable.Range(0, Load().Count));
+
+    [Fact]
+    public void FixtureHasThePlannedCases()
+    {
+        var cases = Load();
+        Assert.True(cases.Count >= 60, $"expected at least 60 golden cases, found {cases.Count}");
+        Assert.Contains(cases, c => c.Prediction.Length == 0);
+        Assert.Contains(cases, c => c.References.Count > 1);
+        Assert.Contains(cases, c => PyText.ContainsCjk(c.Prediction) && c.Prediction.Any(char.IsAsciiLetter));
+    }
+
+    [Theory]
+    [MemberData(nameof(Indices))]
+    public void MatchesOfficialScripts(int index)
+    {
+        var c = Load()[index];
+        var label = $"case {index} '{c.Prediction}'";
+        Assert.True(c.SquadNormalized == SquadMetric.Normalize(c.Prediction), $"{label}: normalize_answer");
+        Assert.True(c.SquadEm == SquadMetric.ExactMatch(c.Prediction, c.References), $"{label}: squad EM");
+        Assert.True(Math.Abs(c.SquadF1 - SquadMetric.F1(c.Prediction, c.References)) < 1e-9, $"{label}: squad F1 {SquadMetric.F1(c.Prediction, c.References)} vs {c.SquadF1}");
+        Assert.Equal(c.CmrcSegments, CmrcMetric.MixedSegmentation(c.Prediction, removePunctuation: true));
+        Assert.Equal(c.CmrcSegmentsWithPunct, CmrcMetric.MixedSegmentation(c.Prediction, removePunctuation: false));
+        Assert.True(c.CmrcEm == CmrcMetric.ExactMatch(c.Prediction, c.References), $"{label}: cmrc EM");
+        Assert.True(Math.Abs(c.CmrcF1 - CmrcMetric.F1(c.Prediction, c.References)) < 1e-9, $"{label}: cmrc F1 {CmrcMetric.F1(c.Prediction, c.References)} vs {c.CmrcF1}");
+        Assert.True(Math.Abs(c.RougeL - RougeL.Score(c.Prediction, c.References)) < 1e-9, $"{label}: ROUGE-L {RougeL.Score(c.Prediction, c.References)} vs {c.RougeL}");
+    }
+}
