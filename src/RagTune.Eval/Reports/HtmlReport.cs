@@ -11,7 +11,7 @@ namespace RagTune.Eval.Reports;
 public static class HtmlReport
 {
     private const string Css =
-        "body{font-family:system-ui,-apple-system,\"Segoe UI\",\"PingFang SC\",\"Hiragino Sans GB\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",\"Source Han Sans SC\",\"WenQuanYi Micro Hei\",sans-serif;" +
+        "body{font-family:" + Markup.FontStack + ";" +
         "margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.5}" +
         "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}" +
         "th:first-child,td:first-child{text-align:left}.ci{color:#777;font-size:.85em}" +
@@ -27,7 +27,9 @@ public static class HtmlReport
         ArgumentNullException.ThrowIfNull(run);
         options ??= new HtmlReportOptions();
         var sb = new StringBuilder();
-        sb.Append("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
+        // lang picks the Han glyph forms (zh vs ja) when the questions are Chinese.
+        var lang = run.Items.Any(i => PyText.ContainsCjk(i.Question)) ? "zh-CN" : "en";
+        sb.Append($"<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\"/>\n");
         sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
         sb.Append($"<title>{Markup.Escape(run.Title)}</title>\n<style>{Css}</style>\n</head>\n<body>\n");
         sb.Append($"<h1>{Markup.Escape(run.Title)}</h1>\n");

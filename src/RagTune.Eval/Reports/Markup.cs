@@ -40,6 +40,10 @@ public static class Markup
 
     public static string Fmt(double v, string format = "0.000") => v.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>Fonts that cover CJK on Windows, macOS and Linux before the generic fallback.</summary>
+    public const string FontStack =
+        "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', sans-serif";
+
     // Categorical colours (colour-blind-friendly Okabe–Ito order) for systems and series.
     private static readonly string[] Palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"];
 

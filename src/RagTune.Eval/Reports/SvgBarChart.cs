@@ -30,7 +30,7 @@ public static class SvgBarChart
         double X(double v) => options.LabelWidth + Math.Clamp(v / max, 0, 1) * plotWidth;
 
         var sb = new StringBuilder();
-        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart bar-chart\" width=\"{options.Width}\" height=\"{height}\" viewBox=\"0 0 {options.Width} {height}\" role=\"img\" aria-label=\"{Markup.Escape(title)}\">");
+        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart bar-chart\" width=\"{options.Width}\" height=\"{height}\" viewBox=\"0 0 {options.Width} {height}\" font-family=\"{Markup.FontStack}\" role=\"img\" aria-label=\"{Markup.Escape(title)}\">");
         sb.Append($"<title>{Markup.Escape(title)}</title>");
         sb.Append($"<text x=\"4\" y=\"18\" class=\"chart-title\" font-size=\"14\" font-weight=\"bold\">{Markup.Escape(title)}</text>");
         // Axis with ticks at 0, max/4, …, max.

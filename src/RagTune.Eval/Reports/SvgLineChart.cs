@@ -32,7 +32,7 @@ public static class SvgLineChart
         double Y(double v) => top + ph - (v - ys0) / (ys1 - ys0) * ph;
 
         var sb = new StringBuilder();
-        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart line-chart\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" role=\"img\" aria-label=\"{Markup.Escape(title)}\">");
+        sb.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart line-chart\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Markup.FontStack}\" role=\"img\" aria-label=\"{Markup.Escape(title)}\">");
         sb.Append($"<title>{Markup.Escape(title)}</title>");
         sb.Append($"<text x=\"4\" y=\"18\" font-size=\"14\" font-weight=\"bold\">{Markup.Escape(title)}</text>");
         foreach (var t in yTicks)

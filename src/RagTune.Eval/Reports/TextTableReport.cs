@@ -11,7 +11,8 @@ public static class TextTableReport
     public static string Render(EvalRun run, IReadOnlyList<string>? metrics = null)
     {
         ArgumentNullException.ThrowIfNull(run);
-        metrics ??= MetricColumns(run.Summaries);
+        // By default the headline EM/F1 stand for their SQuAD/CMRC variants, which stay in the JSON and HTML reports.
+        metrics ??= MetricColumns(run.Summaries).Where(m => !m.StartsWith("squad_", StringComparison.Ordinal) && !m.StartsWith("cmrc_", StringComparison.Ordinal)).ToList();
         var header = new List<string> { "system", "n", "errors" };
         header.AddRange(metrics);
         header.Add("latency_ms");
