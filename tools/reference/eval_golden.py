@@ -296,22 +296,44 @@ CASES = [
 ]
 
 
+def cmrc_trial_cases(here):
+    """Real CMRC 2018 trial questions (TestData/cmrc2018_trial_sample.json, CC BY-SA 4.0): for each, the gold answer,
+    the answer inside a window of up to 8 characters of its passage on each side, and the answer's first half."""
+    path = os.path.join(here, "..", "..", "tests", "RagTune.Eval.Tests", "TestData", "cmrc2018_trial_sample.json")
+    with open(path, encoding="utf-8") as f:
+        passages = json.load(f)
+    cases = []
+    for p in passages:
+        text = p["context_text"]
+        for qa in p["qas"]:
+            refs = qa["answers"]
+            gold = refs[0]
+            at = text.find(gold)
+            window = text[max(0, at - 8):at + len(gold) + 8] if at >= 0 else gold + "。"
+            cases.append((gold, refs))
+            cases.append((window, refs))
+            cases.append((gold[:(len(gold) + 1) // 2], refs))
+    return cases
+
+
 def main():
-    out = []
-    for pred, refs in CASES:
-        out.append({
-            "prediction": pred,
-            "references": refs,
-            "squad_em": float(metric_max_over_ground_truths(exact_match_score, pred, refs)),
-            "squad_f1": float(metric_max_over_ground_truths(f1_score, pred, refs)),
-            "squad_normalized": normalize_answer(pred),
-            "cmrc_em": float(calc_em_score(refs, pred)),
-            "cmrc_f1": float(calc_f1_score(refs, pred)),
-            "cmrc_segments": mixed_segmentation(pred, rm_punc=True),
-            "cmrc_segments_with_punct": mixed_segmentation(pred, rm_punc=False),
-            "rouge_l": rouge_l(pred, refs),
-        })
     here = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for source, cases in (("hand", CASES), ("cmrc2018_trial", cmrc_trial_cases(here))):
+        for pred, refs in cases:
+            out.append({
+                "source": source,
+                "prediction": pred,
+                "references": refs,
+                "squad_em": float(metric_max_over_ground_truths(exact_match_score, pred, refs)),
+                "squad_f1": float(metric_max_over_ground_truths(f1_score, pred, refs)),
+                "squad_normalized": normalize_answer(pred),
+                "cmrc_em": float(calc_em_score(refs, pred)),
+                "cmrc_f1": float(calc_f1_score(refs, pred)),
+                "cmrc_segments": mixed_segmentation(pred, rm_punc=True),
+                "cmrc_segments_with_punct": mixed_segmentation(pred, rm_punc=False),
+                "rouge_l": rouge_l(pred, refs),
+            })
     path = os.path.join(here, "..", "..", "tests", "RagTune.Eval.Tests", "TestData", "eval_golden.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"generator": "tools/reference/eval_golden.py", "cases": out}, f, ensure_ascii=False, indent=1)

@@ -7,10 +7,14 @@ namespace RagTune.Eval.Tests.Metrics;
 
 public sealed class GoldenMetricTests
 {
-    private sealed record Case(string Prediction, List<string> References, double SquadEm, double SquadF1, string SquadNormalized,
+    private sealed record Case(string Source, string Prediction, List<string> References, double SquadEm, double SquadF1, string SquadNormalized,
         double CmrcEm, double CmrcF1, List<string> CmrcSegments, List<string> CmrcSegmentsWithPunct, double RougeL);
 
-    private static List<Case> Load()
+    private static readonly Lazy<List<Case>> Cases = new(Read);
+
+    private static List<Case> Load() => Cases.Value;
+
+    private static List<Case> Read()
     {
         var path = Path.Combine(AppContext.BaseDirectory, "TestData", "eval_golden.json");
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
@@ -24,7 +28,9 @@ public sealed class GoldenMetricTests
     public void FixtureHasThePlannedCases()
     {
         var cases = Load();
-        Assert.True(cases.Count >= 60, $"expected at least 60 golden cases, found {cases.Count}");
+        int hand = cases.Count(c => c.Source == "hand"), cmrc = cases.Count(c => c.Source == "cmrc2018_trial");
+        Assert.True(hand >= 60, $"expected at least 60 hand-written golden cases, found {hand}");
+        Assert.Equal(180, cmrc);
         Assert.Contains(cases, c => c.Prediction.Length == 0);
         Assert.Contains(cases, c => c.References.Count > 1);
         Assert.Contains(cases, c => PyText.ContainsCjk(c.Prediction) && c.Prediction.Any(char.IsAsciiLetter));
