@@ -46,7 +46,7 @@ internal sealed class FakeChatClient(Func<IReadOnlyList<ChatMessage>, ChatOption
 }
 
 /// <summary>Bag-of-characters embeddings: identical texts give cosine 1, disjoint character sets cosine 0.</summary>
-internal sealed class FakeEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+internal sealed class FakeEmbeddingGenerator(bool fail = false) : IEmbeddingGenerator<string, Embedding<float>>
 {
     public readonly List<int> BatchSizes = [];
 
@@ -54,6 +54,7 @@ internal sealed class FakeEmbeddingGenerator : IEmbeddingGenerator<string, Embed
         CancellationToken cancellationToken = default)
     {
         var list = values.ToList();
+        if (fail) throw new HttpRequestException("embedding service unavailable");
         lock (BatchSizes) BatchSizes.Add(list.Count);
         var result = new GeneratedEmbeddings<Embedding<float>>(list.Select(v => new Embedding<float>(Embed(v))));
         return Task.FromResult(result);

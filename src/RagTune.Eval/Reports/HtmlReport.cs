@@ -134,6 +134,7 @@ public static class HtmlReport
     {
         sb.Append($"<div class=\"sys\"><h4>{Markup.Escape(r.System)} <span class=\"muted\">{Markup.Fmt(r.LatencyMs, "0")} ms</span></h4>\n");
         if (r.Error is not null) sb.Append($"<p class=\"error\">Error: {Markup.Escape(r.Error)}</p>\n");
+        foreach (var w in r.Warnings ?? []) sb.Append($"<p class=\"error\">Warning: {Markup.Escape(w)}</p>\n");
         sb.Append($"<div class=\"answer\">{HighlightCitations(r.Answer, r.Citations?.QuoteSupported)}</div>\n");
         if (r.FinalAnswer != r.Answer.Trim()) sb.Append($"<p><b>Final answer:</b> {Markup.Escape(r.FinalAnswer)}</p>\n");
         if (r.Citations is { Quotes: > 0 } c)

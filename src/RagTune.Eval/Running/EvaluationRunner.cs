@@ -99,10 +99,21 @@ public sealed class EvaluationRunner
         var (metrics, citations) = AnswerScorer.Score(item, answer);
         var final = RaftAnswer.FinalAnswer(answer.Text);
         Dictionary<string, JudgeVerdict>? judge = null;
+        List<string>? warnings = null;
         if (error is null)
         {
             if (_options.Similarity is not null)
-                metrics[MetricNames.SemanticSimilarity] = (await _options.Similarity.ScoreAsync([(final, item.Answers)], cancellationToken).ConfigureAwait(false))[0];
+            {
+                try
+                {
+                    metrics[MetricNames.SemanticSimilarity] = (await _options.Similarity.ScoreAsync([(final, item.Answers)], cancellationToken).ConfigureAwait(false))[0];
+                }
+                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A metric service failing must not discard the answer: the metric is left out and the reason kept.
+                    (warnings ??= []).Add($"{MetricNames.SemanticSimilarity}: {ex.GetType().Name}: {ex.Message}");
+                }
+            }
             if (_options.Judge is not null)
                 judge = await JudgeAsync(item, answer, final, metrics, cancellationToken).ConfigureAwait(false);
         }
@@ -118,6 +129,7 @@ public sealed class EvaluationRunner
             Metrics = metrics,
             Citations = citations,
             Judge = judge,
+            Warnings = warnings,
         };
     }
 

@@ -20,4 +20,6 @@ public sealed record ItemResult
     public Dictionary<string, double> Metrics { get; init; } = new(StringComparer.Ordinal);
     public CitationResult? Citations { get; init; }
     public Dictionary<string, JudgeVerdict>? Judge { get; init; }
+    /// <summary>Metrics that could not be computed (e.g. the embedding service failed); the result still counts as finished.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
 }

@@ -109,6 +109,21 @@ public sealed class EvaluationRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task AFailingMetricServiceLeavesAWarningNotAFailure()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var run = await new EvaluationRunner(new EvaluationRunnerOptions { Similarity = new SemanticSimilarity(new FakeEmbeddingGenerator(fail: true)) })
+            .RunAsync(Items(2), [new ScriptedSystem("s", it => it.Answers[0])], ct);
+        Assert.All(run.Results, r =>
+        {
+            Assert.Null(r.Error);
+            Assert.False(r.Metrics.ContainsKey(MetricNames.SemanticSimilarity));
+            Assert.Contains("embedding service unavailable", Assert.Single(r.Warnings!));
+        });
+        Assert.Equal(1.0, run.Summaries[0].Metrics[MetricNames.ExactMatch].Mean);
+    }
+
+    [Fact]
     public async Task CorruptMiddleLineIsAnErrorNamingTheLine()
     {
         var ct = TestContext.Current.CancellationToken;
