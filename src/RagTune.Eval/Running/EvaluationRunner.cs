@@ -56,6 +56,8 @@ public sealed class EvaluationRunner
                     }
                     _options.Progress?.Report(new EvalProgress(n, total, result.System, result.ItemId, result.Error is not null));
                 }).ConfigureAwait(false);
+            if (_options.Similarity is not null)
+                await AddSimilarityAsync(_options.Similarity, done, systems, selected, log, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -67,6 +69,41 @@ public sealed class EvaluationRunner
         var aggregation = _options.Aggregation ?? new AggregatorOptions { Seed = _options.Seed };
         return new EvalRun(_options.Title, DateTimeOffset.UtcNow, _options.Seed, names, selected, results,
             Aggregator.Summarize(results, names, aggregation));
+    }
+
+    // Semantic similarity runs after the answers so the embedder gets large batches (a local CPU embedder is many times
+    // faster per text in batches); each updated result is appended again, and the later line wins on resume.
+    private static async Task AddSimilarityAsync(SemanticSimilarity similarity, Dictionary<(string, string), ItemResult> done,
+        IReadOnlyList<IEvalSystem> systems, List<EvalItem> items, ResultsLog? log, CancellationToken cancellationToken)
+    {
+        const string name = MetricNames.SemanticSimilarity;
+        var pending = systems.SelectMany(s => items.Select(it => (Item: it, Result: done[(s.Name, it.Id)])))
+            .Where(p => p.Result.Error is null && !p.Result.Metrics.ContainsKey(name)).ToList();
+        foreach (var chunk in pending.Chunk(512))
+        {
+            IReadOnlyList<double>? scores = null;
+            string? failure = null;
+            try
+            {
+                scores = await similarity.ScoreAsync(chunk.Select(p => (p.Result.FinalAnswer, p.Item.Answers)).ToList(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A failing metric service must not discard the answers: the metric is left out, the reason kept, and a rerun retries.
+                failure = $"{name}: {ex.GetType().Name}: {ex.Message}";
+            }
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                var r = chunk[i].Result;
+                var warnings = (r.Warnings ?? []).Where(w => !w.StartsWith(name + ":", StringComparison.Ordinal)).ToList();
+                var metrics = new Dictionary<string, double>(r.Metrics, StringComparer.Ordinal);
+                if (scores is not null) metrics[name] = scores[i];
+                else warnings.Add(failure!);
+                var updated = r with { Metrics = metrics, Warnings = warnings.Count > 0 ? warnings : null };
+                done[(r.System, r.ItemId)] = updated;
+                if (log is not null) await log.AppendAsync(updated, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private List<EvalItem> SelectItems(IReadOnlyList<EvalItem> items)
@@ -99,21 +136,8 @@ public sealed class EvaluationRunner
         var (metrics, citations) = AnswerScorer.Score(item, answer);
         var final = RaftAnswer.FinalAnswer(answer.Text);
         Dictionary<string, JudgeVerdict>? judge = null;
-        List<string>? warnings = null;
         if (error is null)
         {
-            if (_options.Similarity is not null)
-            {
-                try
-                {
-                    metrics[MetricNames.SemanticSimilarity] = (await _options.Similarity.ScoreAsync([(final, item.Answers)], cancellationToken).ConfigureAwait(false))[0];
-                }
-                catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // A metric service failing must not discard the answer: the metric is left out and the reason kept.
-                    (warnings ??= []).Add($"{MetricNames.SemanticSimilarity}: {ex.GetType().Name}: {ex.Message}");
-                }
-            }
             if (_options.Judge is not null)
                 judge = await JudgeAsync(item, answer, final, metrics, cancellationToken).ConfigureAwait(false);
         }
@@ -129,7 +153,6 @@ public sealed class EvaluationRunner
             Metrics = metrics,
             Citations = citations,
             Judge = judge,
-            Warnings = warnings,
         };
     }
 

@@ -26,11 +26,12 @@ public sealed class EvaluationRunnerTests : IDisposable
         var items = Items(6);
         var perfect = new ScriptedSystem("perfect", it => $"##begin_quote##{it.Documents[1].Text}##end_quote## <ANSWER>: {it.Answers[0]}");
         var wrong = new ScriptedSystem("wrong", _ => "no idea");
+        var embedder = new FakeEmbeddingGenerator();
         var runner = new EvaluationRunner(new EvaluationRunnerOptions
         {
             MaxConcurrency = 3,
             Seed = 3,
-            Similarity = new SemanticSimilarity(new FakeEmbeddingGenerator()),
+            Similarity = new SemanticSimilarity(embedder),
             Judge = new LlmJudge(new FakeChatClient((_, _) => """{"reasoning": "fine", "score": 5}""")),
         });
         var run = await runner.RunAsync(items, [perfect, wrong], ct);
@@ -44,6 +45,8 @@ public sealed class EvaluationRunnerTests : IDisposable
         Assert.Equal(1.0, p[MetricNames.Contains].Mean);
         Assert.Equal(1.0, p[MetricNames.RetrievalRecall].Mean);
         Assert.Equal(1.0, p[MetricNames.SemanticSimilarity].Mean, 9);
+        // All 12 answers embedded in one batched call: 6 gold answers (= the perfect answers) + "no idea".
+        Assert.Equal([7], embedder.BatchSizes);
         Assert.Equal(5.0, p[MetricNames.JudgeFaithfulness].Mean);
         Assert.Equal((1.0, 1.0), (p[MetricNames.ExactMatch].CiLow!.Value, p[MetricNames.ExactMatch].CiHigh!.Value));
         var w = run.Summaries[1].Metrics;
@@ -121,6 +124,26 @@ public sealed class EvaluationRunnerTests : IDisposable
             Assert.Contains("embedding service unavailable", Assert.Single(r.Warnings!));
         });
         Assert.Equal(1.0, run.Summaries[0].Metrics[MetricNames.ExactMatch].Mean);
+    }
+
+    [Fact]
+    public async Task ARerunFillsInMissingSimilarityWithoutAskingTheSystemAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var path = Path.Combine(_dir, "results.jsonl");
+        var first = new ScriptedSystem("s", it => it.Answers[0]);
+        await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path, Similarity = new SemanticSimilarity(new FakeEmbeddingGenerator(fail: true)) })
+            .RunAsync(Items(3), [first], ct);
+        var second = new ScriptedSystem("s", _ => "unused");
+        var run = await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path, Similarity = new SemanticSimilarity(new FakeEmbeddingGenerator()) })
+            .RunAsync(Items(3), [second], ct);
+        Assert.Equal(0, second.Calls);
+        Assert.All(run.Results, r =>
+        {
+            Assert.Null(r.Warnings);
+            Assert.Equal(1.0, r.Metrics[MetricNames.SemanticSimilarity], 9);
+        });
+        Assert.Equal(9, File.ReadAllLines(path).Length); // 3 answers, 3 with a warning, 3 with the similarity
     }
 
     [Fact]
