@@ -6,16 +6,6 @@ namespace RagTune.Eval.Reports;
 /// <summary>One bar: its label, value and optional interval [Low, High] drawn as a whisker.</summary>
 public sealed record BarValue(string Label, double Value, double? Low = null, double? High = null);
 
-public sealed class BarChartOptions
-{
-    public int Width { get; init; } = 520;
-    public int BarHeight { get; init; } = 22;
-    public int LabelWidth { get; init; } = 170;
-    /// <summary>The axis maximum; by default the largest value (or High) rounded up.</summary>
-    public double? MaxValue { get; init; }
-    public string ValueFormat { get; init; } = "0.000";
-}
-
 public static class SvgBarChart
 {
     public static string Render(string title, IReadOnlyList<BarValue> bars, BarChartOptions? options = null)

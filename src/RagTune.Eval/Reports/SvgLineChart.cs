@@ -5,14 +5,6 @@ namespace RagTune.Eval.Reports;
 
 public sealed record LineSeries(string Name, IReadOnlyList<(double X, double Y)> Points);
 
-public sealed class LineChartOptions
-{
-    public int Width { get; init; } = 640;
-    public int Height { get; init; } = 320;
-    public string XLabel { get; init; } = "";
-    public string YLabel { get; init; } = "";
-}
-
 public static class SvgLineChart
 {
     public static string Render(string title, IReadOnlyList<LineSeries> series, LineChartOptions? options = null)
