@@ -20,7 +20,8 @@ public static class HtmlReport
         ".doc{white-space:pre-wrap;font-size:.9em;background:#fafafa;border-left:3px solid #ccc;padding:4px 8px;margin:4px 0}" +
         ".doc.oracle{border-left-color:#009E73;background:#f0fbf6}.badge{display:inline-block;font-size:.75em;padding:0 6px;border-radius:8px;background:#009E73;color:#fff;margin-left:6px}" +
         ".answer{white-space:pre-wrap;background:#f6f8fc;padding:6px 8px;margin:4px 0}.error{color:#b00}" +
-        "mark.cite-ok{background:#d6f5e3}mark.cite-bad{background:#fbd3d3}.muted{color:#777;font-size:.9em}.sys{margin:10px 0 14px 0}";
+        "mark.cite-ok{background:#d6f5e3}mark.cite-bad{background:#fbd3d3}.muted{color:#777;font-size:.9em}.sys{margin:10px 0 14px 0}" +
+        ".f1{display:inline-block;color:#fff;font-size:.75em;font-weight:normal;padding:0 5px;border-radius:6px;margin-left:4px}";
 
     public static string Render(EvalRun run, HtmlReportOptions? options = null)
     {
@@ -114,7 +115,12 @@ public static class HtmlReport
         foreach (var item in items)
         {
             n++;
-            sb.Append($"<details class=\"q\" id=\"q-{n}\"><summary>{n}. {Markup.Escape(item.Question)}</summary>\n");
+            sb.Append($"<details class=\"q\" id=\"q-{n}\"><summary>{n}. {Markup.Escape(item.Question)}");
+            // F1 per system at a glance, so a reader can spot the questions where systems disagree without opening each.
+            for (int si = 0; si < run.Systems.Count; si++)
+                if (byKey.TryGetValue((run.Systems[si], item.Id), out var sr) && sr.Metrics.TryGetValue(MetricNames.F1, out var f1))
+                    sb.Append($" <span class=\"f1\" style=\"background:{Markup.Color(si)};opacity:{Markup.Num(0.25 + 0.75 * f1)}\" title=\"{Markup.Escape(run.Systems[si])}: F1 {Markup.Fmt(f1)}\">{Markup.Fmt(f1, "0.00")}</span>");
+            sb.Append("</summary>\n");
             sb.Append("<p><b>Gold:</b> ").Append(string.Join(" | ", item.Answers.Select(Markup.Escape))).Append("</p>\n");
             if (item.Documents.Count > 0)
             {
