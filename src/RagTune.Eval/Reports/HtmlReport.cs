@@ -21,7 +21,8 @@ public static class HtmlReport
         ".doc.oracle{border-left-color:#009E73;background:#f0fbf6}.badge{display:inline-block;font-size:.75em;padding:0 6px;border-radius:8px;background:#009E73;color:#fff;margin-left:6px}" +
         ".answer{white-space:pre-wrap;background:#f6f8fc;padding:6px 8px;margin:4px 0}.error{color:#b00}" +
         "mark.cite-ok{background:#d6f5e3}mark.cite-bad{background:#fbd3d3}.muted{color:#777;font-size:.9em}.sys{margin:10px 0 14px 0}" +
-        ".f1{display:inline-block;color:#fff;font-size:.75em;font-weight:normal;padding:0 5px;border-radius:6px;margin-left:4px}";
+        ".f1{display:inline-block;color:#111;font-size:.75em;font-weight:normal;padding:0 5px;border:1px solid;border-radius:6px;margin-left:4px}" +
+        ".wide{overflow-x:auto}td{white-space:nowrap}.ci{display:block}";
 
     public static string Render(EvalRun run, HtmlReportOptions? options = null)
     {
@@ -74,7 +75,7 @@ public static class HtmlReport
 
     private static void AppendSummaryTable(StringBuilder sb, EvalRun run, List<string> metrics)
     {
-        sb.Append("<h2 id=\"summary\">Summary</h2>\n<table class=\"summary\">\n<thead><tr><th>system</th><th>n</th><th>errors</th>");
+        sb.Append("<h2 id=\"summary\">Summary</h2>\n<div class=\"wide\"><table class=\"summary\">\n<thead><tr><th>system</th><th>n</th><th>errors</th>");
         foreach (var m in metrics) sb.Append($"<th>{Markup.Escape(m)}</th>");
         sb.Append("<th>latency (ms)</th></tr></thead>\n<tbody>\n");
         foreach (var s in run.Summaries)
@@ -84,12 +85,12 @@ public static class HtmlReport
             {
                 if (!s.Metrics.TryGetValue(m, out var ms)) { sb.Append("<td>–</td>"); continue; }
                 sb.Append($"<td title=\"n = {ms.Count}\">{Markup.Fmt(ms.Mean)}");
-                if (ms.CiLow is double lo && ms.CiHigh is double hi) sb.Append($"<br/><span class=\"ci\">[{Markup.Fmt(lo)}, {Markup.Fmt(hi)}]</span>");
+                if (ms.CiLow is double lo && ms.CiHigh is double hi) sb.Append($"<span class=\"ci\">[{Markup.Fmt(lo)}, {Markup.Fmt(hi)}]</span>");
                 sb.Append("</td>");
             }
             sb.Append($"<td>{Markup.Fmt(s.MeanLatencyMs, "0")}</td></tr>\n");
         }
-        sb.Append("</tbody>\n</table>\n<p class=\"muted\">Brackets: 95 % bootstrap confidence interval. Definitions: docs/metrics.md.</p>\n");
+        sb.Append("</tbody>\n</table></div>\n<p class=\"muted\">Brackets: 95 % bootstrap confidence interval. Definitions: docs/metrics.md.</p>\n");
     }
 
     private static void AppendMetricChart(StringBuilder sb, EvalRun run, string metric)
@@ -97,13 +98,20 @@ public static class HtmlReport
         var bars = run.Summaries.Where(s => s.Metrics.ContainsKey(metric))
             .Select(s =>
             {
+                // A system keeps its colour across charts.
                 var ms = s.Metrics[metric];
-                return new BarValue(s.System, ms.Mean, ms.CiLow, ms.CiHigh);
+                return new BarValue(s.System, ms.Mean, ms.CiLow, ms.CiHigh, SystemColor(run, s.System));
             })
             .ToList();
         if (bars.Count == 0) return;
         var svg = SvgBarChart.Render(metric, bars, new BarChartOptions { MaxValue = MetricNames.MaxValue(metric) });
         sb.Append($"<figure class=\"metric\" data-metric=\"{Markup.Escape(metric)}\">{svg}</figure>\n");
+    }
+
+    private static string SystemColor(EvalRun run, string system)
+    {
+        int i = run.Systems.ToList().IndexOf(system);
+        return Markup.Color(i < 0 ? run.Systems.Count : i);
     }
 
     private static void AppendQuestions(StringBuilder sb, EvalRun run, HtmlReportOptions options)
@@ -119,7 +127,12 @@ public static class HtmlReport
             // F1 per system at a glance, so a reader can spot the questions where systems disagree without opening each.
             for (int si = 0; si < run.Systems.Count; si++)
                 if (byKey.TryGetValue((run.Systems[si], item.Id), out var sr) && sr.Metrics.TryGetValue(MetricNames.F1, out var f1))
-                    sb.Append($" <span class=\"f1\" style=\"background:{Markup.Color(si)};opacity:{Markup.Num(0.25 + 0.75 * f1)}\" title=\"{Markup.Escape(run.Systems[si])}: F1 {Markup.Fmt(f1)}\">{Markup.Fmt(f1, "0.00")}</span>");
+                {
+                    // The system's colour, filled in proportion to F1 (#RRGGBBAA).
+                    var c = Markup.Color(si);
+                    var alpha = ((int)Math.Round(255 * Math.Clamp(f1, 0, 1))).ToString("x2", CultureInfo.InvariantCulture);
+                    sb.Append($" <span class=\"f1\" style=\"border-color:{c};background:{c}{alpha}\" title=\"{Markup.Escape(run.Systems[si])}: F1 {Markup.Fmt(f1)}\">{Markup.Fmt(f1, "0.00")}</span>");
+                }
             sb.Append("</summary>\n");
             sb.Append("<p><b>Gold:</b> ").Append(string.Join(" | ", item.Answers.Select(Markup.Escape))).Append("</p>\n");
             if (item.Documents.Count > 0)
@@ -145,12 +158,12 @@ public static class HtmlReport
         if (r.FinalAnswer != r.Answer.Trim()) sb.Append($"<p><b>Final answer:</b> {Markup.Escape(r.FinalAnswer)}</p>\n");
         if (r.Citations is { Quotes: > 0 } c)
             sb.Append($"<p class=\"muted\">Citations: {c.Supported} of {c.Quotes} found in the documents.</p>\n");
-        sb.Append("<table class=\"scores\"><tr>");
+        sb.Append("<div class=\"wide\"><table class=\"scores\"><tr>");
         var names = r.Metrics.Keys.OrderBy(Aggregator.SortKey).ThenBy(k => k, StringComparer.Ordinal).ToList();
         foreach (var k in names) sb.Append($"<th>{Markup.Escape(k)}</th>");
         sb.Append("</tr><tr>");
         foreach (var k in names) sb.Append($"<td>{Markup.Fmt(r.Metrics[k])}</td>");
-        sb.Append("</tr></table>\n");
+        sb.Append("</tr></table></div>\n");
         if (r.Judge is { Count: > 0 })
             foreach (var (name, v) in r.Judge)
                 sb.Append($"<p class=\"muted\"><b>{Markup.Escape(name)}</b>: {(v.Score is int s ? s.ToString(CultureInfo.InvariantCulture) : "failed")} — {Markup.Escape(v.Reasoning ?? v.Error ?? "")}</p>\n");

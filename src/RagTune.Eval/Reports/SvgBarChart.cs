@@ -3,8 +3,8 @@ using System.Text;
 
 namespace RagTune.Eval.Reports;
 
-/// <summary>One bar: its label, value and optional interval [Low, High] drawn as a whisker.</summary>
-public sealed record BarValue(string Label, double Value, double? Low = null, double? High = null);
+/// <summary>One bar: its label, value, optional interval [Low, High] drawn as a whisker, and colour (default: by position).</summary>
+public sealed record BarValue(string Label, double Value, double? Low = null, double? High = null, string? Color = null);
 
 public static class SvgBarChart
 {
@@ -37,7 +37,7 @@ public static class SvgBarChart
             double y = top + i * (options.BarHeight + gap);
             double w = X(b.Value) - options.LabelWidth;
             sb.Append($"<text x=\"{options.LabelWidth - 6}\" y=\"{Markup.Num(y + options.BarHeight * 0.7)}\" font-size=\"12\" text-anchor=\"end\">{Markup.Escape(b.Label)}</text>");
-            sb.Append($"<rect class=\"bar\" x=\"{options.LabelWidth}\" y=\"{Markup.Num(y)}\" width=\"{Markup.Num(Math.Max(0, w))}\" height=\"{options.BarHeight}\" fill=\"{Markup.Color(i)}\"><title>{Markup.Escape(b.Label)}: {Markup.Fmt(b.Value, options.ValueFormat)}</title></rect>");
+            sb.Append($"<rect class=\"bar\" x=\"{options.LabelWidth}\" y=\"{Markup.Num(y)}\" width=\"{Markup.Num(Math.Max(0, w))}\" height=\"{options.BarHeight}\" fill=\"{Markup.Escape(b.Color ?? Markup.Color(i))}\"><title>{Markup.Escape(b.Label)}: {Markup.Fmt(b.Value, options.ValueFormat)}</title></rect>");
             if (b.Low is double lo && b.High is double hi)
             {
                 double cy = y + options.BarHeight / 2.0;
