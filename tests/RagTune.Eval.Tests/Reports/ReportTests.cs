@@ -49,6 +49,12 @@ public sealed class ReportTests
             Assert.Equal(run.Summaries.Count(s => s.Metrics.ContainsKey(f.Attribute("data-metric")!.Value)), bars.Count);
         }
         Assert.Single(doc.Descendants(Svg + "polyline"));
+        // A system has one colour in every chart.
+        var fills = metricFigures.SelectMany(f => f.Descendants(Svg + "rect")).Where(r => r.Attribute("class")?.Value == "bar")
+            .GroupBy(r => r.Element(Svg + "title")!.Value[..r.Element(Svg + "title")!.Value.LastIndexOf(": ", StringComparison.Ordinal)])
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Attribute("fill")!.Value).Distinct().Count());
+        Assert.Equal(run.Systems.Count, fills.Count);
+        Assert.All(fills.Values, n => Assert.Equal(1, n));
 
         // Hostile answer text is text, not markup; the control character is dropped.
         var text = doc.Root.Value;
