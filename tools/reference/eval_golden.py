@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 # Golden values for RagTune.Eval's answer metrics: the official SQuAD v1.1 and CMRC 2018 evaluation functions, transcribed,
-# run on hand-written cases; writes tests/RagTune.Eval.Tests/TestData/eval_golden.json. Run: /usr/bin/python3 tools/reference/eval_golden.py
+# run on hand-written cases and real CMRC 2018 questions; writes tests/RagTune.Eval.Tests/TestData/eval_golden.json.
+# Needs NLTK (apt-get install python3-nltk). Run: /usr/bin/python3 tools/reference/eval_golden.py
 import json
 import os
 import re
 import string
 from collections import Counter
+
+from nltk.tokenize import NLTKWordTokenizer
 
 # ---------------------------------------------------------------------------------------------
 # SQuAD v1.1 (evaluate-v1.1.py), verbatim.
@@ -54,45 +57,12 @@ def metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
 
 
 # ---------------------------------------------------------------------------------------------
-# CMRC 2018 (cmrc2018_evaluate.py), verbatim except nltk.word_tokenize, which is replaced by word_tokenize below.
+# CMRC 2018 (cmrc2018_evaluate.py), verbatim; nltk.word_tokenize without the punkt sentence split (see word_tokenize).
 # ---------------------------------------------------------------------------------------------
-def word_tokenize(text):
-    """Documented substitute for nltk.word_tokenize on the non-Chinese runs (nltk is not available here, and RagTune
-    implements the same rule in C#): scanning left to right, skipping whitespace,
-      - a run of alphanumerics (str.isalnum) is one token; inside it, '.' or ',' between two digits stays in the token
-        (3.14, 1,000);
-      - an apostrophe directly after a token and followed by alphanumerics starts a new token of the apostrophe plus
-        that run ("John's" -> John 's, "don't" -> don 't; the Treebank tokenizer gives do n't: the same count);
-      - every other character is a token of its own."""
-    tokens = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch.isalnum():
-            j = i + 1
-            while j < n:
-                if text[j].isalnum():
-                    j += 1
-                elif text[j] in '.,' and text[j - 1].isdigit() and j + 1 < n and text[j + 1].isdigit():
-                    j += 1
-                else:
-                    break
-            tokens.append(text[i:j])
-            i = j
-            continue
-        if ch == "'" and tokens and i > 0 and text[i - 1].isalnum() and i + 1 < n and text[i + 1].isalnum():
-            j = i + 1
-            while j < n and text[j].isalnum():
-                j += 1
-            tokens.append(text[i:j])
-            i = j
-            continue
-        tokens.append(ch)
-        i += 1
-    return tokens
+# nltk.word_tokenize(text) = NLTKWordTokenizer().tokenize(s) for each punkt sentence s of text. The punkt model is data
+# that is not installed here (and not available to .NET); the runs this script tokenises are answer fragments, so each run
+# is tokenised as one sentence. NLTK comes from Debian's python3-nltk (3.8).
+word_tokenize = NLTKWordTokenizer().tokenize
 
 
 # split Chinese with English
@@ -293,7 +263,50 @@ CASES = [
     ("张三's book", ["张三的book"]),
     ("版本v2.0.1", ["v2.0.1"]),
     ("COVID-19疫情", ["新冠疫情", "COVID-19"]),
+    # NLTK tokenizer rules inside CMRC segmentation (quotes, contractions, symbols that stay attached)
+    ('他说"hello"以后', ["hello"]),
+    ("笔名S.G. Tallentyre写作", ["S.G. Tallentyre"]),
+    ("高50％以上", ["50％"]),
+    ("4×50米自由式", ["4×50米"]),
+    ('北纬23°26′31"', ['23°26′31"']),
+    ("I cannot go, gonna stay", ["can not go"]),
+    ("Wait... what?!", ["wait what"]),
+    ("价格$3.88 (roughly 3,36 euros)", ["3.88"]),
+    ("can't won't they'll", ["can not"]),
 ]
+
+# Raw strings for the tokenizer alone (no lower-casing), covering each NLTKWordTokenizer rule.
+TOKENIZER_CASES = [
+    "Good muffins cost $3.88 (roughly 3,36 euros)\nin New York.  Please buy me\ntwo of them.\nThanks.",
+    'He said "hello" to me.',
+    '"Quoted" at the start',
+    "x ''y'' z",
+    "I cannot go, I'm gonna stay; gimme that, lemme see, gotta go, wanna try",
+    "'Tis the season and 'twas the night",
+    "They'll say we're sure I'd go, it's John's; CAN'T WON'T THEY'LL",
+    "«Bonjour» ‘hi’ “yo” „da“",
+    "Wait... what?! Really?",
+    "e.g. this. And U.S.A.",
+    "rock--paper--scissors",
+    "a:b, c:1, 10:30, end:",
+    "@user #tag 50% & more* $5",
+    "(a) [b] {c} <d>",
+    "the ``book'' here",
+    "D'ye see more'n that?",
+    "He's 'quoted' text and 'em",
+    "Mr. Smith's car.",
+    "1,000.50 and 3.14",
+    "don't-care",
+    "it's over.\"",
+    "ends with a period )",
+    "tab\tseparated\x1ctext",
+    "ma'am o'clock rock'n'roll",
+    "S.G. Tallentyre",
+    "50％ 4×50 23°26′31\"",
+    "",
+    "   ",
+]
+
 
 
 def cmrc_trial_cases(here):
@@ -335,8 +348,9 @@ def main():
                 "rouge_l": rouge_l(pred, refs),
             })
     path = os.path.join(here, "..", "..", "tests", "RagTune.Eval.Tests", "TestData", "eval_golden.json")
+    tokenizer = [{"text": t, "tokens": word_tokenize(t)} for t in TOKENIZER_CASES]
     with open(path, "w", encoding="utf-8") as f:
-        json.dump({"generator": "tools/reference/eval_golden.py", "cases": out}, f, ensure_ascii=False, indent=1)
+        json.dump({"generator": "tools/reference/eval_golden.py", "cases": out, "tokenizer_cases": tokenizer}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"wrote {len(out)} cases to {os.path.normpath(path)}")
 

@@ -1,5 +1,5 @@
-// Exact match and F1 exactly as the official CMRC 2018 evaluation script (cmrc2018_evaluate.py) defines them,
-// with nltk.word_tokenize replaced by the documented rule in WordTokenize (docs/metrics.md).
+// Exact match and F1 exactly as the official CMRC 2018 evaluation script (cmrc2018_evaluate.py) defines them; its
+// nltk.word_tokenize is NLTK's own word tokenizer, ported (NltkWordTokenizer), without the punkt sentence split.
 using System.Text;
 
 namespace RagTune.Eval.Metrics;
@@ -35,46 +35,8 @@ public static class CmrcMetric
         return segs;
     }
 
-    /// <summary>RagTune's substitute for nltk.word_tokenize on non-Chinese runs: alphanumeric runs are words (keeping
-    /// '.' or ',' between two digits), an apostrophe after a word followed by alphanumerics starts a token ("'s"),
-    /// whitespace separates, every other character is its own token.</summary>
-    public static List<string> WordTokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var runes = PyText.Runes(text);
-        var tokens = new List<string>();
-        int i = 0, n = runes.Count;
-        while (i < n)
-        {
-            var ch = runes[i];
-            if (PyText.IsSpace(ch)) { i++; continue; }
-            if (PyText.IsAlnum(ch))
-            {
-                int j = i + 1;
-                while (j < n)
-                {
-                    if (PyText.IsAlnum(runes[j])) j++;
-                    else if ((runes[j].Value == '.' || runes[j].Value == ',') && PyText.IsDigit(runes[j - 1])
-                             && j + 1 < n && PyText.IsDigit(runes[j + 1])) j++;
-                    else break;
-                }
-                tokens.Add(PyText.Join(runes, i, j));
-                i = j;
-                continue;
-            }
-            if (ch.Value == '\'' && tokens.Count > 0 && i > 0 && PyText.IsAlnum(runes[i - 1]) && i + 1 < n && PyText.IsAlnum(runes[i + 1]))
-            {
-                int j = i + 1;
-                while (j < n && PyText.IsAlnum(runes[j])) j++;
-                tokens.Add(PyText.Join(runes, i, j));
-                i = j;
-                continue;
-            }
-            tokens.Add(ch.ToString());
-            i++;
-        }
-        return tokens;
-    }
+    /// <summary>nltk.word_tokenize on one non-Chinese run: NLTKWordTokenizer without punkt's sentence split (see docs/metrics.md).</summary>
+    public static List<string> WordTokenize(string text) => NltkWordTokenizer.Tokenize(text);
 
     /// <summary>remove_punctuation: lower + strip, then drop the listed marks (English '.', ',', '?' are not in the list).</summary>
     public static string RemovePunctuation(string text)

@@ -29,11 +29,27 @@ public sealed class GoldenMetricTests
     {
         var cases = Load();
         int hand = cases.Count(c => c.Source == "hand"), cmrc = cases.Count(c => c.Source == "cmrc2018_trial");
-        Assert.True(hand >= 60, $"expected at least 60 hand-written golden cases, found {hand}");
+        Assert.True(hand >= 70, $"expected at least 70 hand-written golden cases, found {hand}");
         Assert.Equal(180, cmrc);
         Assert.Contains(cases, c => c.Prediction.Length == 0);
         Assert.Contains(cases, c => c.References.Count > 1);
         Assert.Contains(cases, c => PyText.ContainsCjk(c.Prediction) && c.Prediction.Any(char.IsAsciiLetter));
+    }
+
+    [Fact]
+    public void WordTokenizeMatchesNltk()
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "TestData", "eval_golden.json");
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var cases = doc.RootElement.GetProperty("tokenizer_cases").EnumerateArray().ToList();
+        Assert.True(cases.Count >= 25);
+        foreach (var c in cases)
+        {
+            var text = c.GetProperty("text").GetString()!;
+            var expected = c.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()!).ToList();
+            Assert.True(expected.SequenceEqual(CmrcMetric.WordTokenize(text)),
+                $"'{text}': expected [{string.Join(" | ", expected)}], got [{string.Join(" | ", CmrcMetric.WordTokenize(text))}]");
+        }
     }
 
     [Theory]
