@@ -1,6 +1,5 @@
-// Python 3 `str` semantics (isspace, isalnum, isdigit, lower, strip, split) on Unicode scalar values, so the
+// Python 3 `str` semantics (isspace, isalnum, lower, strip, split) on Unicode scalar values, so the
 // official SQuAD / CMRC scripts transcribe faithfully; differences from CPython are listed in docs/metrics.md.
-using System.Globalization;
 using System.Text;
 
 namespace RagTune.Eval.Metrics;
@@ -12,9 +11,6 @@ internal static class PyText
 
     // str.isalnum: letters (L*) or numbers (Nd, Nl, No).
     public static bool IsAlnum(Rune r) => Rune.IsLetter(r) || Rune.IsNumber(r);
-
-    // str.isdigit, approximated by Nd (CPython also counts superscripts and circled digits).
-    public static bool IsDigit(Rune r) => Rune.GetUnicodeCategory(r) == UnicodeCategory.DecimalDigitNumber;
 
     public static string Lower(string s) => s.ToLowerInvariant();
 
