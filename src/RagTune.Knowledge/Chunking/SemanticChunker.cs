@@ -34,8 +34,11 @@ public sealed class SemanticChunker
         var breaks = await BreakpointsAsync(text, sentences, options, cancellationToken).ConfigureAwait(false);
         if (options.RespectSections)
             foreach (var section in document.Sections)
-                for (var i = 0; i + 1 < sentences.Count; i++)
-                    if (sentences[i].End <= section.Start && section.Start <= sentences[i + 1].Start) breaks.Add(i);
+            {
+                // The first sentence starting at or after the heading opens a new group.
+                var k = FirstSentenceAtOrAfter(sentences, section.Start);
+                if (k > 0 && k < sentences.Count) breaks.Add(k - 1);
+            }
 
         var groupStart = 0;
         foreach (var end in breaks.Append(sentences.Count - 1).Order())
@@ -86,6 +89,18 @@ public sealed class SemanticChunker
         var similarity = TensorPrimitives.CosineSimilarity(a, b);
         // A zero vector has no direction: treat it as unrelated to its neighbour.
         return float.IsNaN(similarity) ? 1.0 : 1.0 - similarity;
+    }
+
+    private static int FirstSentenceAtOrAfter(IReadOnlyList<TextSpan> sentences, int position)
+    {
+        int lo = 0, hi = sentences.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (sentences[mid].Start < position) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     /// <summary>The <paramref name="percentile"/>-th percentile with linear interpolation between ranks (numpy's default).</summary>

@@ -38,6 +38,13 @@ public sealed class HtmlLoader : IDocumentLoader
         return Task.FromResult(results);
     }
 
+    /// <summary>Appends the visible text of an HTML fragment (a raw HTML block inside Markdown) to <paramref name="builder"/>.</summary>
+    internal static void RenderFragment(string html, StructuredTextBuilder builder, DocumentLoadOptions options)
+    {
+        var document = new HtmlParser().ParseDocument("<!DOCTYPE html><html><body>" + html + "</body></html>");
+        if (document.Body is { } body) Render(body, builder, options, preformatted: false);
+    }
+
     private static void Render(INode node, StructuredTextBuilder builder, DocumentLoadOptions options, bool preformatted)
     {
         foreach (var child in node.ChildNodes)

@@ -18,6 +18,7 @@ public sealed class MarkdownLoader : IDocumentLoader
     public Task<IReadOnlyList<DocumentLoadResult>> LoadAsync(DocumentSource source, DocumentLoadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var markdown = source.DecodeText();
         var ast = Markdown.Parse(markdown, Pipeline);
@@ -26,7 +27,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         foreach (var block in ast)
         {
             if (block is YamlFrontMatterBlock yaml) ReadFrontMatter(yaml, metadata, source.RelativePath);
-            else RenderBlock(block, builder);
+            else RenderBlock(block, builder, options);
         }
         var (text, sections) = builder.Build();
         var title = metadata.GetValueOrDefault("title") ?? sections.FirstOrDefault(s => s.Level == 1)?.Title;
@@ -34,7 +35,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         return Task.FromResult(results);
     }
 
-    private static void RenderBlock(Block block, StructuredTextBuilder builder)
+    private static void RenderBlock(Block block, StructuredTextBuilder builder, DocumentLoadOptions options)
     {
         switch (block)
         {
@@ -50,7 +51,7 @@ public sealed class MarkdownLoader : IDocumentLoader
                     var cells = row.OfType<TableCell>().Select(cell =>
                     {
                         var cellBuilder = new StructuredTextBuilder();
-                        foreach (var child in cell) RenderBlock(child, cellBuilder);
+                        foreach (var child in cell) RenderBlock(child, cellBuilder, options);
                         return cellBuilder.Build().Text.Replace('\n', ' ');
                     });
                     builder.LineBreak();
@@ -60,7 +61,7 @@ public sealed class MarkdownLoader : IDocumentLoader
                 break;
             case CodeBlock code:
                 builder.ParagraphBreak();
-                builder.Preformatted(string.Join('\n', code.Lines.Lines.Take(code.Lines.Count).Select(l => l.Slice.ToString())));
+                builder.Preformatted(LinesOf(code));
                 builder.ParagraphBreak();
                 break;
             case LeafBlock leaf when leaf is ParagraphBlock:
@@ -68,11 +69,17 @@ public sealed class MarkdownLoader : IDocumentLoader
                 RenderInlines(leaf.Inline, builder);
                 builder.ParagraphBreak();
                 break;
+            case HtmlBlock html:
+                // Raw HTML in Markdown (centred intros, <details> sections) carries prose: keep its visible text.
+                builder.ParagraphBreak();
+                HtmlLoader.RenderFragment(LinesOf(html), builder, options);
+                builder.ParagraphBreak();
+                break;
             case ContainerBlock container:
-                foreach (var child in container) RenderBlock(child, builder);
+                foreach (var child in container) RenderBlock(child, builder, options);
                 break;
             default:
-                // Thematic breaks, raw HTML blocks and link reference definitions carry no prose.
+                // Thematic breaks and link reference definitions carry no prose.
                 builder.ParagraphBreak();
                 break;
         }
@@ -97,8 +104,7 @@ public sealed class MarkdownLoader : IDocumentLoader
 
     private static void ReadFrontMatter(YamlFrontMatterBlock block, Dictionary<string, string> metadata, string name)
     {
-        var yaml = string.Join('\n', block.Lines.Lines.Take(block.Lines.Count).Select(l => l.Slice.ToString())
-            .Where(l => l.Trim() is not ("---" or "...")));
+        var yaml = string.Join('\n', LinesOf(block).Split('\n').Where(l => l.Trim() is not ("---" or "...")));
         var stream = new YamlStream();
         try
         {
@@ -113,4 +119,7 @@ public sealed class MarkdownLoader : IDocumentLoader
             if (key is YamlScalarNode { Value: { } k } && value is YamlScalarNode { Value: { } v })
                 metadata[k] = v;
     }
+
+    private static string LinesOf(LeafBlock block) =>
+        string.Join('\n', block.Lines.Lines.Take(block.Lines.Count).Select(l => l.Slice.ToString()));
 }

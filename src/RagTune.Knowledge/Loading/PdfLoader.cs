@@ -28,6 +28,8 @@ public sealed class PdfLoader : IDocumentLoader
             pageStarts.Add(text.Length);
             text.Append(pages[i].TrimEnd());
         }
+        if (text.ToString().Trim().Length == 0)
+            throw new KnowledgeException($"cannot read '{name}': pdftotext found no text on {count} page(s) (a scanned PDF needs OCR first); expected a PDF with a text layer");
         var metadata = new Dictionary<string, string> { ["pages"] = count.ToString(CultureInfo.InvariantCulture) };
         return [DocumentLoadResult.Ok(source.ToDocument(text.ToString(), null, null, metadata, pageStarts))];
     }

@@ -15,8 +15,6 @@ internal sealed class StructuredTextBuilder
     private int _headingLevel = -1;
     private int _headingStart = -1;
 
-    public int Length => _text.Length;
-
     /// <summary>Inline text: runs of whitespace become one space, leading/trailing whitespace becomes a pending gap.</summary>
     public void Text(string text)
     {

@@ -98,6 +98,27 @@ public sealed class DocumentReaderTests
     }
 
     [Fact]
+    public async Task DanglingSymlinkIsAPerFileError()
+    {
+        using var folder = new TempFolder();
+        folder.Write("good.txt", "Fine.");
+        File.CreateSymbolicLink(Path.Combine(folder.Path, "gone.txt"), Path.Combine(folder.Path, "missing-target.txt"));
+        var result = await new DocumentReader().LoadFolderAsync(folder.Path, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(["good.txt"], result.Documents.Select(d => d.Id));
+        Assert.StartsWith("cannot read 'gone.txt'", Assert.Single(result.Summary.Failed).Reason);
+    }
+
+    [Fact]
+    public async Task CancellationStopsTheBatch()
+    {
+        using var folder = new TempFolder();
+        folder.Write("a.txt", "A.");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new DocumentReader().LoadFolderAsync(folder.Path, cancellationToken: cancelled.Token));
+    }
+
+    [Fact]
     public async Task MissingFolderThrows()
     {
         var e = await Assert.ThrowsAsync<KnowledgeException>(() => new DocumentReader().LoadFolderAsync("/nonexistent/kb-folder",

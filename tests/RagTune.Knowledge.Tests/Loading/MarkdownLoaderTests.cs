@@ -70,4 +70,14 @@ public sealed class MarkdownLoaderTests
         var none = await TestFiles.LoadAsync(new MarkdownLoader(), "notes/readme.md", Encoding.UTF8.GetBytes("Just text."));
         Assert.Equal("readme", none[0].Document!.Title);
     }
+
+    [Fact]
+    public async Task RawHtmlBlocksKeepTheirVisibleText()
+    {
+        const string md = "<div align=\"center\">\n<h1>Project</h1>\n<p>Tagline <b>here</b>.</p><script>x()</script>\n</div>\n\nBody.";
+        var doc = (await TestFiles.LoadAsync(new MarkdownLoader(), "README.md", Encoding.UTF8.GetBytes(md)))[0].Document!;
+        Assert.Equal("Project\n\nTagline here.\n\nBody.", doc.Text);
+        Assert.Equal("Project", doc.Title);
+        Assert.Equal("Project", Assert.Single(doc.Sections).Title);
+    }
 }

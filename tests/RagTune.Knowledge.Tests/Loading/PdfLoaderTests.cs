@@ -41,4 +41,13 @@ public sealed class PdfLoaderTests
             new PdfLoader().LoadAsync(new DocumentSource(path, "bad.pdf", []), new DocumentLoadOptions(), TestContext.Current.CancellationToken));
         Assert.Contains("cannot read 'bad.pdf': pdftotext exited with code", e.Message);
     }
+
+    [Fact]
+    public async Task PdfWithoutTextLayerIsAnError()
+    {
+        var path = TestFiles.Fixture("blank.pdf");
+        var e = await Assert.ThrowsAsync<KnowledgeException>(() =>
+            new PdfLoader().LoadAsync(new DocumentSource(path, "scan.pdf", []), new DocumentLoadOptions(), TestContext.Current.CancellationToken));
+        Assert.Equal("cannot read 'scan.pdf': pdftotext found no text on 1 page(s) (a scanned PDF needs OCR first); expected a PDF with a text layer", e.Message);
+    }
 }
