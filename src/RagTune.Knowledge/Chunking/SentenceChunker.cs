@@ -34,14 +34,14 @@ public sealed class SentenceChunker
         return chunks;
     }
 
-    /// <summary>Chunks <paramref name="range"/> of the document into <paramref name="output"/>, numbering on from the chunks of
-    /// <paramref name="level"/> already there.</summary>
+    /// <summary>Chunks <paramref name="range"/> of the document into <paramref name="output"/>, which holds only chunks of
+    /// <paramref name="level"/>; indices continue from those already there.</summary>
     internal void ChunkRange(Document document, TextSpan range, int maxTokens, int overlapTokens, bool respectSections,
         int level, string? parentId, List<Chunk> output)
     {
         var units = BuildUnits(document, range, maxTokens, respectSections);
         var text = document.Text;
-        var nextIndex = output.Count(c => c.Level == level);
+        var nextIndex = output.Count;
         var i = 0;
         var firstNew = 0;  // units before this index are overlap repeated from the previous chunk
         while (i < units.Count)
@@ -89,19 +89,24 @@ public sealed class SentenceChunker
         return units;
     }
 
-    /// <summary>Cuts an over-long sentence into pieces of at most <paramref name="maxTokens"/>: between words, between CJK
-    /// characters, and inside a word only when the word alone is too long.</summary>
+    /// <summary>Cuts an over-long sentence into pieces of at most <paramref name="maxTokens"/>: between lines (table rows,
+    /// list items, wrapped text), then between words and CJK characters of a line that alone is too long, and inside a word
+    /// only when the word alone is too long.</summary>
     private IEnumerable<Unit> CutSentence(string text, TextSpan sentence, int maxTokens)
     {
         var atoms = new List<(int Start, int End)>();
-        foreach (var (start, end) in Atoms(text, sentence))
+        foreach (var line in Lines(text, sentence))
         {
-            if (_counter.Count(text[start..end]) <= maxTokens) { atoms.Add((start, end)); continue; }
-            for (var p = start; p < end;)
+            if (Fits(text, line, maxTokens)) { atoms.Add(line); continue; }
+            foreach (var word in Words(text, line))
             {
-                var width = char.IsHighSurrogate(text[p]) && p + 1 < end ? 2 : 1;
-                atoms.Add((p, p + width));
-                p += width;
+                if (Fits(text, word, maxTokens)) { atoms.Add(word); continue; }
+                for (var p = word.Start; p < word.End;)
+                {
+                    var width = char.IsHighSurrogate(text[p]) && p + 1 < word.End ? 2 : 1;
+                    atoms.Add((p, p + width));
+                    p += width;
+                }
             }
         }
         // Longest run of atoms from a that fits, by binary search on the real count (a run of letters split into single
@@ -122,8 +127,26 @@ public sealed class SentenceChunker
         }
     }
 
+    private bool Fits(string text, (int Start, int End) span, int maxTokens) => _counter.Count(text[span.Start..span.End]) <= maxTokens;
+
+    /// <summary>Non-blank lines of the span, trimmed.</summary>
+    private static IEnumerable<(int Start, int End)> Lines(string text, TextSpan span)
+    {
+        var i = span.Start;
+        while (i < span.End)
+        {
+            var newline = text.IndexOf('\n', i, span.End - i);
+            var end = newline < 0 ? span.End : newline;
+            int a = i, b = end;
+            while (a < b && char.IsWhiteSpace(text[a])) a++;
+            while (b > a && char.IsWhiteSpace(text[b - 1])) b--;
+            if (b > a) yield return (a, b);
+            i = end + 1;
+        }
+    }
+
     /// <summary>Words (whitespace-delimited) with every CJK character as its own atom.</summary>
-    private static IEnumerable<(int Start, int End)> Atoms(string text, TextSpan span)
+    private static IEnumerable<(int Start, int End)> Words(string text, (int Start, int End) span)
     {
         var i = span.Start;
         while (i < span.End)

@@ -62,6 +62,22 @@ public sealed class SentenceChunkerTests
     }
 
     [Fact]
+    public void OverlongTableIsCutBetweenRows()
+    {
+        // Table rows carry no sentence punctuation: the whole table is one "sentence", cut between rows, never inside one.
+        var rows = Enumerable.Range(1, 20).Select(i => $"row{i}\tvalue {i}\tnote {i}").ToList();
+        var doc = ChunkAssert.Doc("Table follows.\n\n" + string.Join('\n', rows));
+        var chunks = new SentenceChunker(new WordCounter()).Chunk(doc, new ChunkingOptions { MaxTokens = 11, OverlapTokens = 0 });
+        ChunkAssert.Valid(doc, chunks, 11, new WordCounter());
+        Assert.Equal("Table follows.", chunks[0].Text);
+        var tableChunks = chunks.Skip(1).ToList();
+        Assert.All(tableChunks, c => Assert.True(c.Oversized));
+        Assert.All(tableChunks, c => Assert.All(c.Text.Split('\n'), line => Assert.Contains(line, rows)));
+        Assert.Equal(rows, tableChunks.SelectMany(c => c.Text.Split('\n')));
+        Assert.All(tableChunks, c => Assert.Equal(2, c.Text.Split('\n').Length));   // 5 words a row: two rows fit in 11, three do not
+    }
+
+    [Fact]
     public void OverlongWordIsCutAtCharacters()
     {
         var doc = ChunkAssert.Doc(new string('x', 100) + ". Next.");
