@@ -27,7 +27,7 @@ public sealed record Document
     /// <summary>Lower-case hex SHA-256 of the source bytes (of the record's bytes for JSON/JSONL records).</summary>
     public required string ContentHash { get; init; }
 
-    /// <summary>"zh", "en", "mixed", or "und" when the text has no letters (see <see cref="Text.LanguageGuesser"/>).</summary>
+    /// <summary>"zh", "en", "mixed", or "und" when the text has no letters (see <see cref="RagTune.Knowledge.Text.LanguageGuesser"/>).</summary>
     public string Language { get; init; } = "und";
 
     /// <summary>Format-specific fields (front matter, JSON fields, page count) usable as filters.</summary>

@@ -45,6 +45,14 @@ public sealed class DocumentReader
         return new DocumentReadResult(results, Summarize(results, skipped));
     }
 
+    /// <summary>Loads one file outside any folder batch; its file name becomes the document id. Never throws for a bad file.</summary>
+    public Task<IReadOnlyList<DocumentLoadResult>> LoadFileAsync(string path, DocumentReaderOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = Path.GetFullPath(path);
+        return LoadFileAsync(fullPath, Path.GetFileName(fullPath), options, cancellationToken);
+    }
+
     /// <summary>Loads one file; <paramref name="relativePath"/> becomes the document id. Never throws for a bad file.</summary>
     public async Task<IReadOnlyList<DocumentLoadResult>> LoadFileAsync(string fullPath, string relativePath,
         DocumentReaderOptions? options = null, CancellationToken cancellationToken = default)

@@ -119,6 +119,17 @@ public sealed class DocumentReaderTests
     }
 
     [Fact]
+    public async Task SingleFileUsesItsNameAsId()
+    {
+        using var folder = new TempFolder();
+        var path = folder.Write("sub/note.md", "# Note\n\nText.");
+        var result = Assert.Single(await new DocumentReader().LoadFileAsync(path, cancellationToken: TestContext.Current.CancellationToken));
+        Assert.Equal("note.md", result.Document!.Id);
+        var unknown = Assert.Single(await new DocumentReader().LoadFileAsync(folder.Write("x.xyz", "?"), cancellationToken: TestContext.Current.CancellationToken));
+        Assert.StartsWith("cannot read 'x.xyz': no loader for '.xyz' files; expected one of .docx .htm .html", unknown.Error);
+    }
+
+    [Fact]
     public async Task MissingFolderThrows()
     {
         var e = await Assert.ThrowsAsync<KnowledgeException>(() => new DocumentReader().LoadFolderAsync("/nonexistent/kb-folder",
