@@ -7,12 +7,17 @@ namespace RagTune.Knowledge.Tests.Loading;
 
 internal static class TestFiles
 {
-    /// <summary>Full path of a committed fixture in tests/RagTune.Knowledge.Tests/TestData.</summary>
+    /// <summary>Full path of a committed fixture in tests/RagTune.Knowledge.Tests/TestData: searched upwards from this source
+    /// file (CallerFilePath) and, should a path map have rewritten that, from the test binaries in bin/.</summary>
     public static string Fixture(string name, [CallerFilePath] string caller = "")
     {
-        var directory = Path.GetDirectoryName(caller)!;
-        while (!Directory.Exists(Path.Combine(directory, "TestData"))) directory = Path.GetDirectoryName(directory)!;
-        return Path.Combine(directory, "TestData", name);
+        foreach (var start in new[] { Path.GetDirectoryName(caller), AppContext.BaseDirectory })
+            for (var directory = start; !string.IsNullOrEmpty(directory); directory = Path.GetDirectoryName(directory))
+            {
+                var candidate = Path.Combine(directory, "TestData", name);
+                if (File.Exists(candidate)) return candidate;
+            }
+        throw new FileNotFoundException($"test fixture TestData/{name} not found above {caller} or {AppContext.BaseDirectory}");
     }
 
     public static async Task<IReadOnlyList<DocumentLoadResult>> LoadAsync(IDocumentLoader loader, string relativePath, byte[] bytes,
