@@ -21,14 +21,15 @@ public sealed class HierarchicalChunker
         options.Validate();
         var all = new List<Chunk>();
         var parents = new List<Chunk>();
-        _chunker.ChunkRange(document, new TextSpan(0, document.Text.Length), options.Levels[0], Overlap(options, 0),
+        var sentences = _chunker.Sentences(document);
+        _chunker.ChunkRange(document, sentences, new TextSpan(0, document.Text.Length), options.Levels[0], Overlap(options, 0),
             options.RespectSections, level: 0, parentId: null, parents);
         all.AddRange(parents);
         for (var level = 1; level < options.Levels.Count; level++)
         {
             var children = new List<Chunk>();
             foreach (var parent in parents)
-                _chunker.ChunkRange(document, new TextSpan(parent.StartChar, parent.EndChar), options.Levels[level], Overlap(options, level),
+                _chunker.ChunkRange(document, sentences, new TextSpan(parent.StartChar, parent.EndChar), options.Levels[level], Overlap(options, level),
                     options.RespectSections, level, parent.Id, children);
             all.AddRange(children);
             parents = children;

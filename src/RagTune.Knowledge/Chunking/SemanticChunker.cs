@@ -11,13 +11,11 @@ public sealed class SemanticChunker
 {
     private readonly IEmbeddingGenerator<string, Embedding<float>> _generator;
     private readonly SentenceChunker _chunker;
-    private readonly SentenceSplitter _splitter;
 
     public SemanticChunker(IEmbeddingGenerator<string, Embedding<float>> generator, ITokenCounter? counter = null, SentenceSplitter? splitter = null)
     {
         _generator = generator ?? throw new ArgumentNullException(nameof(generator));
-        _splitter = splitter ?? SentenceSplitter.Default;
-        _chunker = new SentenceChunker(counter, _splitter);
+        _chunker = new SentenceChunker(counter, splitter);
     }
 
     /// <summary>Level-0 chunks of <paramref name="document"/> cut at semantic breakpoints (and at headings when asked).</summary>
@@ -27,7 +25,7 @@ public sealed class SemanticChunker
         options ??= new SemanticChunkingOptions();
         options.Validate();
         var text = document.Text;
-        var sentences = _splitter.Split(text);
+        var sentences = _chunker.Sentences(document);
         var chunks = new List<Chunk>();
         if (sentences.Count == 0) return chunks;
 
@@ -45,7 +43,7 @@ public sealed class SemanticChunker
         {
             if (end < groupStart) continue;
             var range = new TextSpan(sentences[groupStart].Start, sentences[end].End);
-            _chunker.ChunkRange(document, range, options.MaxTokens, options.OverlapTokens, respectSections: false, level: 0, parentId: null, chunks);
+            _chunker.ChunkRange(document, sentences, range, options.MaxTokens, options.OverlapTokens, respectSections: false, level: 0, parentId: null, chunks);
             groupStart = end + 1;
         }
         return chunks;

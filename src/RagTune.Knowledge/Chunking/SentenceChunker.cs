@@ -29,17 +29,22 @@ public sealed class SentenceChunker
         options ??= new ChunkingOptions();
         options.Validate();
         var chunks = new List<Chunk>();
-        ChunkRange(document, new TextSpan(0, document.Text.Length), options.MaxTokens, options.OverlapTokens, options.RespectSections,
-            level: 0, parentId: null, chunks);
+        ChunkRange(document, Sentences(document), new TextSpan(0, document.Text.Length), options.MaxTokens, options.OverlapTokens,
+            options.RespectSections, level: 0, parentId: null, chunks);
         return chunks;
     }
 
+    /// <summary>The document's sentences, split once and shared by every level and range chunked from them.</summary>
+    internal IReadOnlyList<TextSpan> Sentences(Document document) => _splitter.Split(document.Text);
+
     /// <summary>Chunks <paramref name="range"/> of the document into <paramref name="output"/>, which holds only chunks of
-    /// <paramref name="level"/>; indices continue from those already there.</summary>
-    internal void ChunkRange(Document document, TextSpan range, int maxTokens, int overlapTokens, bool respectSections,
-        int level, string? parentId, List<Chunk> output)
+    /// <paramref name="level"/>; indices continue from those already there. <paramref name="sentences"/> are the whole
+    /// document's: a sentence the range cuts through (a parent that had to cut an over-long sentence) is clipped and counts
+    /// as cut, so every level agrees on sentence boundaries.</summary>
+    internal void ChunkRange(Document document, IReadOnlyList<TextSpan> sentences, TextSpan range, int maxTokens, int overlapTokens,
+        bool respectSections, int level, string? parentId, List<Chunk> output)
     {
-        var units = BuildUnits(document, range, maxTokens, respectSections);
+        var units = BuildUnits(document, sentences, range, maxTokens, respectSections);
         var text = document.Text;
         var nextIndex = output.Count;
         var i = 0;
@@ -71,7 +76,7 @@ public sealed class SentenceChunker
         }
     }
 
-    private List<Unit> BuildUnits(Document document, TextSpan range, int maxTokens, bool respectSections)
+    private List<Unit> BuildUnits(Document document, IReadOnlyList<TextSpan> sentences, TextSpan range, int maxTokens, bool respectSections)
     {
         var text = document.Text;
         var boundaries = respectSections
@@ -79,14 +84,33 @@ public sealed class SentenceChunker
             : [];
         var units = new List<Unit>();
         var segment = 0;
-        foreach (var sentence in _splitter.Split(text, range))
+        for (var k = FirstEndingAfter(sentences, range.Start); k < sentences.Count && sentences[k].Start < range.End; k++)
         {
+            var start = Math.Max(sentences[k].Start, range.Start);
+            var end = Math.Min(sentences[k].End, range.End);
+            while (start < end && char.IsWhiteSpace(text[start])) start++;
+            while (end > start && char.IsWhiteSpace(text[end - 1])) end--;
+            if (start == end) continue;
+            var clipped = start != sentences[k].Start || end != sentences[k].End;
+            var sentence = new TextSpan(start, end);
             while (segment < boundaries.Count && boundaries[segment] <= sentence.Start) segment++;
             var tokens = _counter.Count(text[sentence.Start..sentence.End]);
-            if (tokens <= maxTokens) units.Add(new Unit(sentence.Start, sentence.End, tokens, false, segment));
+            if (tokens <= maxTokens) units.Add(new Unit(sentence.Start, sentence.End, tokens, clipped, segment));
             else foreach (var piece in CutSentence(text, sentence, maxTokens)) units.Add(piece with { Segment = segment });
         }
         return units;
+    }
+
+    private static int FirstEndingAfter(IReadOnlyList<TextSpan> sentences, int position)
+    {
+        int lo = 0, hi = sentences.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (sentences[mid].End <= position) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     /// <summary>Cuts an over-long sentence into pieces of at most <paramref name="maxTokens"/>: between lines (table rows,

@@ -10,7 +10,7 @@ internal static class ChunkAssert
     public static void Valid(Document doc, IReadOnlyList<Chunk> chunks, int maxTokens, ITokenCounter counter, TextSpan? range = null)
     {
         var span = range ?? new TextSpan(0, doc.Text.Length);
-        var sentences = SentenceSplitter.Default.Split(doc.Text, span);
+        var sentences = SentenceSplitter.Default.Split(doc.Text).Where(s => s.End > span.Start && s.Start < span.End).ToList();
         var starts = sentences.Select(s => s.Start).ToHashSet();
         var ends = sentences.Select(s => s.End).ToHashSet();
         foreach (var chunk in chunks)
