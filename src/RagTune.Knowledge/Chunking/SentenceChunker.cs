@@ -1,5 +1,5 @@
 // Token-bounded chunking by whole sentences: greedy packing up to MaxTokens, overlap by whole trailing sentences,
-// over-long sentences cut at word/char boundaries and flagged; every chunk is an exact span of the document text.
+// over-long sentences cut at line/word/char boundaries and flagged; every chunk is an exact span of the document text.
 using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Text;
 
