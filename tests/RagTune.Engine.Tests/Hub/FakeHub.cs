@@ -30,6 +30,9 @@ public sealed class FakeHub : IAsyncDisposable
     /// <summary>Files whose first response is cut off after this many bytes (the connection is aborted), once per file.</summary>
     public ConcurrentDictionary<string, long> DropOnceAfter { get; } = new();
 
+    /// <summary>Files whose first response ends cleanly after this many bytes, without a Content-Length, once per file.</summary>
+    public ConcurrentDictionary<string, long> TruncateOnceAfter { get; } = new();
+
     /// <summary>Number of 503 answers to give before serving each file normally.</summary>
     public int FailuresBeforeSuccess { get; set; }
 
@@ -179,13 +182,21 @@ public sealed class FakeHub : IAsyncDisposable
             context.Response.StatusCode = 206;
             context.Response.Headers.ContentRange = $"bytes {start}-{file.Content.Length - 1}/{file.Content.Length}";
         }
-        context.Response.ContentLength = file.Content.Length - start;
         context.Response.ContentType = "application/octet-stream";
+        if (TruncateOnceAfter.TryRemove(file.Path, out long truncateAfter))
+        {
+            // Chunked and complete as far as HTTP goes: only the size check can notice the missing bytes.
+            await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, (int)Math.Min(truncateAfter, file.Content.Length - start)));
+            return;
+        }
+        context.Response.ContentLength = file.Content.Length - start;
         if (DropOnceAfter.TryRemove(file.Path, out long dropAfter))
         {
             int sent = (int)Math.Min(dropAfter, file.Content.Length - start);
             await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, sent));
             await context.Response.Body.FlushAsync();
+            // Give the client time to read what was sent: a reset can discard bytes still in its socket buffer.
+            await Task.Delay(300);
             context.Abort();
             return;
         }

@@ -84,6 +84,15 @@ public sealed class HubDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Response_that_ends_early_without_error_is_resumed()
+    {
+        _hub.TruncateOnceAfter["model.safetensors"] = 77_777;
+        string dir = await _downloader.PullAsync("acme/tiny", Options(), cancellationToken: Ct);
+        Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
+        Assert.Equal([null, "bytes=77777-"], _hub.ContentRequests.Where(r => r.Path == "model.safetensors").Select(r => r.Range));
+    }
+
+    [Fact]
     public async Task Partial_file_from_an_earlier_run_is_resumed()
     {
         string dir = HubDownloader.GetLocalDirectory("acme/tiny", Options());
