@@ -44,6 +44,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         options ??= new HubPullOptions();
         CheckRepoId(repoId);
+        CheckRevision(options.Revision);
         return Path.Combine(options.ResolveCacheDirectory(), repoId.Replace("/", "--"), options.Revision.Replace("/", "--"));
     }
 
@@ -52,6 +53,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         options ??= new HubPullOptions();
         CheckRepoId(repoId);
+        CheckRevision(options.Revision);
         var context = new Context(repoId, options);
         var uri = new Uri($"{context.Endpoint}/api/models/{repoId}/revision/{Uri.EscapeDataString(options.Revision)}?blobs=true");
         byte[] json = await WithRetriesAsync(context, "listing the files of", async ct =>
@@ -358,6 +360,14 @@ public sealed partial class HubDownloader : IDisposable
         ArgumentNullException.ThrowIfNull(repoId);
         if (!RepoIdPattern().IsMatch(repoId) || repoId.Contains(".."))
             throw new EngineException($"'{repoId}' is not a repository id; expected owner/name, e.g. Qwen/Qwen2.5-0.5B-Instruct");
+    }
+
+    /// <summary>Branches and tags may contain '/', but the revision also names a cache folder, so no ".." segments.</summary>
+    private static void CheckRevision(string revision)
+    {
+        if (string.IsNullOrEmpty(revision) || revision.Any(c => char.IsControl(c) || c is '\\' or ':')
+            || revision.Split('/').Any(segment => segment is "" or "." or ".."))
+            throw new EngineException($"'{revision}' is not a revision; expected a branch, tag or commit such as main");
     }
 
     /// <summary>A file name from the server must stay inside the local folder.</summary>

@@ -1,5 +1,6 @@
 // Pulls from a local fake Hub: file selection, redirects, resume after a dropped connection, retries, verification, errors.
 using RagTune.Engine.Hub;
+using RagTune.Engine.Tensors;
 using RagTune.Engine.Tests.Tensors;
 using Xunit;
 
@@ -61,6 +62,26 @@ public sealed class HubDownloaderTests : IAsyncLifetime
         Assert.Contains($"/acme/tiny/resolve/{_commit}/config.json", _hub.Requests);
         Assert.Contains($"/acme/tiny/resolve/{_commit}/1_Pooling/config.json", _hub.Requests);
         Assert.DoesNotContain(_hub.Requests, r => r.Contains("pytorch_model.bin") || r.Contains("onnx") || r.Contains("README"));
+    }
+
+    [Fact]
+    public async Task A_pulled_sharded_checkpoint_opens_and_reads()
+    {
+        using var source = new TempDirectory();
+        var tensors = Enumerable.Range(0, 6).Select(i => SafeTensorEntry.FromFloat32AsBF16($"model.layers.{i}.mlp.weight",
+            Enumerable.Range(0, 256).Select(j => (float)(i - j)).ToArray(), 16, 16)).ToList();
+        var written = SafeTensorWriter.WriteSharded(source.Path, tensors, maxShardBytes: 1200, new Dictionary<string, string> { ["format"] = "pt" });
+        Assert.Equal(4, written.Count);
+        _hub.AddRepo("acme/sharded", written
+            .Select(name => new FakeHub.RepoFile(name, File.ReadAllBytes(source.File(name)), Lfs: name.EndsWith(".safetensors", StringComparison.Ordinal)))
+            .Append(FakeHub.Text("config.json", "{}"))
+            .ToArray());
+
+        string dir = await _downloader.PullAsync("acme/sharded", Options(), cancellationToken: Ct);
+        using var checkpoint = Checkpoint.Open(dir);
+        Assert.Equal(3, checkpoint.Files.Count);
+        for (int i = 0; i < 6; i++)
+            Assert.Equal(i - 255f, checkpoint.ReadFloat32($"model.layers.{i}.mlp.weight")[255]);
     }
 
     [Fact]
@@ -231,6 +252,26 @@ public sealed class HubDownloaderTests : IAsyncLifetime
     {
         var ex = await Assert.ThrowsAsync<EngineException>(() => _downloader.PullAsync(repoId, Options(), cancellationToken: Ct));
         Assert.Contains("not a repository id", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("refs/../../x")]
+    [InlineData("")]
+    public async Task Malformed_revisions_are_refused(string revision)
+    {
+        var options = Options();
+        options.Revision = revision;
+        var ex = await Assert.ThrowsAsync<EngineException>(() => _downloader.PullAsync("acme/tiny", options, cancellationToken: Ct));
+        Assert.Contains("not a revision", ex.Message);
+    }
+
+    [Fact]
+    public void Revisions_with_slashes_get_a_flat_cache_folder()
+    {
+        var options = Options();
+        options.Revision = "refs/pr/1";
+        Assert.Equal(Path.Combine(_cache.Path, "acme--tiny", "refs--pr--1"), HubDownloader.GetLocalDirectory("acme/tiny", options));
     }
 
     [Fact]
