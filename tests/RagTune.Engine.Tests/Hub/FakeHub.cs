@@ -195,8 +195,8 @@ public sealed class FakeHub : IAsyncDisposable
             int sent = (int)Math.Min(dropAfter, file.Content.Length - start);
             await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, sent));
             await context.Response.Body.FlushAsync();
-            // Give the client time to read what was sent: a reset can discard bytes still in its socket buffer.
-            await Task.Delay(300);
+            // Let the transport put the bytes on the wire first: aborting discards output still queued in Kestrel.
+            await Task.Delay(500);
             context.Abort();
             return;
         }
