@@ -114,6 +114,44 @@ public sealed class HubDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stalled_transfer_times_out_and_resumes()
+    {
+        _hub.StallOnceAfter["model.safetensors"] = 64_000;
+        var options = Options();
+        options.ReadTimeout = TimeSpan.FromMilliseconds(300);
+        string dir = await _downloader.PullAsync("acme/tiny", options, cancellationToken: Ct);
+        Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
+        var ranges = _hub.ContentRequests.Where(r => r.Path == "model.safetensors").Select(r => r.Range).ToList();
+        Assert.Equal(2, ranges.Count);
+        Assert.Null(ranges[0]);
+        Assert.Equal("bytes=64000-", ranges[1]);
+    }
+
+    [Fact]
+    public async Task Partial_file_larger_than_the_listed_size_starts_over()
+    {
+        string dir = HubDownloader.GetLocalDirectory("acme/tiny", Options());
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "model.safetensors.incomplete"), new byte[Weights.Content.Length + 10]);
+        await _downloader.PullAsync("acme/tiny", Options(), cancellationToken: Ct);
+        Assert.Null(_hub.ContentRequests.Single(r => r.Path == "model.safetensors").Range);
+        Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task Progress_is_monotonic_and_reports_each_file_once_completed()
+    {
+        var reports = new List<HubPullProgress>();
+        await _downloader.PullAsync("acme/tiny", Options(), new SyncProgress(reports.Add), Ct);
+        for (int i = 1; i < reports.Count; i++)
+            Assert.True(reports[i].TotalBytes >= reports[i - 1].TotalBytes);
+        var completed = reports.Where(r => r.Completed).ToList();
+        Assert.Equal(["config.json", "model.safetensors", "tokenizer.json", "1_Pooling/config.json"], completed.Select(r => r.File));
+        Assert.All(completed, r => Assert.Equal(r.FileSize, r.FileBytes));
+        Assert.Equal(Weights.Content.Length + 22 + 12 + 31, completed[^1].TotalSize);
+    }
+
+    [Fact]
     public async Task Partial_file_from_an_earlier_run_is_resumed()
     {
         string dir = HubDownloader.GetLocalDirectory("acme/tiny", Options());
