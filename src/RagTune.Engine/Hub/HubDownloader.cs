@@ -191,8 +191,9 @@ public sealed partial class HubDownloader : IDisposable
                 existing = 0;
             }
             report(existing, false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            await using var output = OpenOutput(partial, mode);
+            using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            // Disposed synchronously even when the transfer fails, so what arrived stays in the partial file.
+            using var output = OpenOutput(partial, mode);
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
@@ -210,6 +211,7 @@ public sealed partial class HubDownloader : IDisposable
                 existing += read;
                 report(existing, false);
             }
+            await output.FlushAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -244,7 +246,7 @@ public sealed partial class HubDownloader : IDisposable
             return $"it has {length} bytes but the Hub lists {size}";
         if (file.Sha256 is not null)
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
             string actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
             if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
                 return $"sha256 is {actual} but the Hub lists {file.Sha256}";
@@ -263,7 +265,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
         sha1.AppendData(Encoding.ASCII.GetBytes($"blob {length}\0"));
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var buffer = new byte[1 << 16];
         int read;
         while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
