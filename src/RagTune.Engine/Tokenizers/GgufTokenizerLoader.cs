@@ -48,9 +48,9 @@ internal static class GgufTokenizerLoader
             case "gpt2":
             {
                 string[] mergeLines = gguf.GetStringArray("tokenizer.ggml.merges");
-                var merges = new List<(string, string)>(mergeLines.Length);
+                var merges = new List<MergeRule>(mergeLines.Length);
                 for (int i = 0; i < mergeLines.Length; i++)
-                    merges.Add(TokenizerJsonLoader.SplitMerge(mergeLines[i])
+                    merges.Add(MergeRule.FromLine(mergeLines[i])
                         ?? throw new EngineException($"{path}: tokenizer.ggml.merges[{i}] is \"{mergeLines[i]}\", expected two tokens separated by one space."));
                 string pre = gguf.GetStringOrNull("tokenizer.ggml.pre") ?? "default";
                 var (pattern, ignoreMerges) = PreTokenizerPatterns.ForGgufPre(pre)

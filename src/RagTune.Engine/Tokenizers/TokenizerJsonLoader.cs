@@ -91,14 +91,14 @@ internal static class TokenizerJsonLoader
     private static BpeModel ReadBpe(JsonFields json, JsonElement model, TokenizerParts parts)
     {
         var mergesElement = json.Array(model, "merges", "model.merges");
-        var merges = new List<(string, string)>(mergesElement.GetArrayLength());
+        var merges = new List<MergeRule>(mergesElement.GetArrayLength());
         int i = 0;
         foreach (var m in mergesElement.EnumerateArray())
         {
             if (m.ValueKind == JsonValueKind.String)
-                merges.Add(SplitMerge(m.GetString()!) ?? throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "\"left right\" (two tokens separated by one space)"));
+                merges.Add(MergeRule.FromLine(m.GetString()!) ?? throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "\"left right\" (two tokens separated by one space)"));
             else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
-                merges.Add((m[0].GetString()!, m[1].GetString()!));
+                merges.Add(MergeRule.FromPair(m[0].GetString()!, m[1].GetString()!));
             else
                 throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "a string \"left right\" or a pair [left, right]");
             i++;
@@ -121,14 +121,6 @@ internal static class TokenizerJsonLoader
             byteFallback: json.Bool(model, "byte_fallback", "model.byte_fallback", false),
             unkId: unkId,
             fuseUnk: json.Bool(model, "fuse_unk", "model.fuse_unk", false));
-    }
-
-    /// <summary>Splits a merges line "left right" (exactly one separating space; tokens never contain spaces).</summary>
-    internal static (string, string)? SplitMerge(string line)
-    {
-        int space = line.IndexOf(' ');
-        if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0) return null;
-        return (line[..space], line[(space + 1)..]);
     }
 
     private static Normalizer ReadNormalizer(JsonFields json, JsonElement e, string path)
