@@ -8,6 +8,7 @@ namespace RagTune.Engine.Tokenizers;
 internal sealed class BpeModel
 {
     private const int CacheLimit = 50_000;
+    private const int MaxCachedPieceLength = 256; // long pieces (runs of CJK text, whitespace) rarely repeat
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
@@ -79,23 +80,23 @@ internal sealed class BpeModel
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
-    /// <summary>Encodes one pre-tokenized piece that is already in the model's alphabet.</summary>
-    public void Encode(string piece, List<int> output)
+    /// <summary>Encodes one pre-tokenized piece. Results are cached under the piece as given; <paramref name="toAlphabet"/>
+    /// (byte-level models: UTF-8 bytes to GPT-2 characters) runs only on a cache miss.</summary>
+    public void Encode(string piece, List<int> output, Func<string, string>? toAlphabet = null)
     {
         if (piece.Length == 0) return;
-        if (IgnoreMerges && _vocab.TryGetValue(piece, out int whole))
-        {
-            output.Add(whole);
-            return;
-        }
         if (_cache.TryGetValue(piece, out var cached))
         {
             output.AddRange(cached);
             return;
         }
-        var ids = ApplyMerges(piece);
-        if (_cache.Count >= CacheLimit) _cache.Clear();
-        _cache.TryAdd(piece, ids);
+        string symbols = toAlphabet is null ? piece : toAlphabet(piece);
+        int[] ids = IgnoreMerges && _vocab.TryGetValue(symbols, out int whole) ? [whole] : ApplyMerges(symbols);
+        if (piece.Length <= MaxCachedPieceLength)
+        {
+            if (_cache.Count >= CacheLimit) _cache.Clear();
+            _cache.TryAdd(piece, ids);
+        }
         output.AddRange(ids);
     }
 
