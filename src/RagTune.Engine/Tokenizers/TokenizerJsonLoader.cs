@@ -40,33 +40,27 @@ internal static class TokenizerJsonLoader
             parts.SuffixIds = suffix;
         }
 
-        switch (type)
+        string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json");
+        if (type == "WordPiece")
         {
-            case "BPE":
-            {
-                bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
-                var bpe = ReadBpe(json, model, parts);
-                var kind = byteLevel ? TokenizerKind.ByteLevelBpe : TokenizerKind.SentencePieceBpe;
-                SpecialIds.Resolve(parts, kind, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
-                if (byteLevel) return new ByteLevelBpeTokenizer(parts, bpe);
-                bool strip = HasStrip(decoder) || HasMetaspacePrefix(decoder);
-                return new SentencePieceBpeTokenizer(parts, bpe, strip, byteTokens: true);
-            }
-            case "WordPiece":
-            {
-                string unk = json.OptionalString(model, "unk_token", "model.unk_token") ?? "[UNK]";
-                if (!parts.Vocab.TryGetValue(unk, out int unkId))
-                    throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
-                parts.UnkId = unkId;
-                string prefix = json.OptionalString(model, "continuing_subword_prefix", "model.continuing_subword_prefix") ?? "##";
-                int maxChars = json.OptionalInt(model, "max_input_chars_per_word", "model.max_input_chars_per_word") ?? 100;
-                bool cleanup = decoder is { } d && json.Bool(d, "cleanup", "decoder.cleanup", true);
-                SpecialIds.Resolve(parts, TokenizerKind.WordPiece, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
-                return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup || decoder is null);
-            }
-            default:
-                throw new InvalidOperationException("unreachable: model.type was checked above");
+            string unk = json.OptionalString(model, "unk_token", "model.unk_token") ?? "[UNK]";
+            if (!parts.Vocab.TryGetValue(unk, out int unkId))
+                throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
+            parts.UnkId = unkId;
+            string prefix = json.OptionalString(model, "continuing_subword_prefix", "model.continuing_subword_prefix") ?? "##";
+            int maxChars = json.OptionalInt(model, "max_input_chars_per_word", "model.max_input_chars_per_word") ?? 100;
+            bool cleanup = decoder is not { } d || json.Bool(d, "cleanup", "decoder.cleanup", true);
+            SpecialIds.Resolve(parts, TokenizerKind.WordPiece, configPath);
+            return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup);
         }
+
+        // BPE: byte-level when a ByteLevel step appears, else SentencePiece-style ("▁" text, byte fallback).
+        bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
+        var bpe = ReadBpe(json, model, parts);
+        SpecialIds.Resolve(parts, byteLevel ? TokenizerKind.ByteLevelBpe : TokenizerKind.SentencePieceBpe, configPath);
+        if (byteLevel) return new ByteLevelBpeTokenizer(parts, bpe);
+        bool strip = HasStrip(decoder) || HasMetaspacePrefix(decoder);
+        return new SentencePieceBpeTokenizer(parts, bpe, strip, byteTokens: true);
     }
 
     private static string InferModelType(JsonElement model) =>
@@ -254,8 +248,13 @@ internal static class TokenizerJsonLoader
                     var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
                     string name = json.String(special, "id", itemPath + ".SpecialToken.id");
                     var entry = json.Object(specials, name, $"{path}.special_tokens[\"{name}\"]");
-                    foreach (var id in json.Array(entry, "ids", $"{path}.special_tokens[\"{name}\"].ids").EnumerateArray())
-                        (seenSequence ? suffix : prefix).Add(id.GetInt32());
+                    string idsPath = $"{path}.special_tokens[\"{name}\"].ids";
+                    foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
+                    {
+                        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
+                            throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
+                        (seenSequence ? suffix : prefix).Add(value);
+                    }
                 }
                 return (prefix.ToArray(), suffix.ToArray());
             }

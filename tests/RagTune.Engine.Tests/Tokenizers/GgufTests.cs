@@ -83,6 +83,13 @@ public sealed class GgufTests
         Assert.Contains(noModel, missing.Message);
         Assert.Contains("'tokenizer.ggml.model' is missing", missing.Message);
 
+        // A corrupt element count is refused before anything that large is allocated.
+        byte[] corrupt = new GgufTestWriter().Strings("k", ["a"]).ToBytes();
+        BitConverter.TryWriteBytes(corrupt.AsSpan(24 + 8 + 1 + 4 + 4, 8), 1UL << 40);
+        string huge = Path.Combine(dir.Path, "huge.gguf");
+        File.WriteAllBytes(huge, corrupt);
+        Assert.Contains("metadata array 'k' has length 1099511627776", Assert.Throws<EngineException>(() => GgufFile.Read(huge)).Message);
+
         string v1 = Path.Combine(dir.Path, "v1.gguf");
         File.WriteAllBytes(v1, new GgufTestWriter().ToBytes(version: 1));
         Assert.Contains("version 1", Assert.Throws<EngineException>(() => GgufFile.Read(v1)).Message);
