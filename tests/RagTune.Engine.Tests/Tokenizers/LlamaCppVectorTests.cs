@@ -19,11 +19,10 @@ public sealed class LlamaCppVectorTests
     private static readonly Lazy<TokenizerBase> BertFromVocabTxt = new(() =>
     {
         // The vocab.txt-only path: a folder without tokenizer.json.
-        string dir = Path.Combine(Path.GetTempPath(), "ragtune-bert-vocab-" + Environment.ProcessId);
-        Directory.CreateDirectory(dir);
+        using var dir = new TempDirectory();
         foreach (string f in new[] { "vocab.txt", "tokenizer_config.json" })
-            File.Copy(TokenizerTestData.PathOf("wordpiece-uncased", f), Path.Combine(dir, f), overwrite: true);
-        return Tokenizer.Load(dir);
+            File.Copy(TokenizerTestData.PathOf("wordpiece-uncased", f), Path.Combine(dir.Path, f));
+        return Tokenizer.Load(dir.Path);
     });
 
     [Fact]
