@@ -1,6 +1,5 @@
 // LLaMA-2's tokenizer.json, rebuilt here from the vocab-only GGUF the way transformers' LlamaConverter builds it
 // (merges from SentencePiece scores), must reproduce llama.cpp's llama-spm vectors through the tokenizer.json path.
-using System.Text.Json;
 using RagTune.Engine.Formats;
 using RagTune.Engine.Tokenizers;
 using Xunit;
@@ -41,41 +40,7 @@ public sealed class Llama2TokenizerJsonTests
             merges.AddRange(local.OrderBy(m => vocab[m.Item1]).ThenBy(m => vocab[m.Item2]));
         }
         var ordered = merges.OrderByDescending(m => m.Score).Select(m => $"{m.Left} {m.Right}").ToArray();
-        var special = (int id) => new { id, content = tokens[id], single_word = false, lstrip = false, rstrip = false, normalized = false, special = true };
-        var doc = new
-        {
-            version = "1.0",
-            added_tokens = new[] { special(0), special(1), special(2) },
-            normalizer = new
-            {
-                type = "Sequence",
-                normalizers = new object[]
-                {
-                    new { type = "Prepend", prepend = "▁" },
-                    new { type = "Replace", pattern = new { String = " " }, content = "▁" },
-                },
-            },
-            pre_tokenizer = (object?)null,
-            post_processor = new
-            {
-                type = "TemplateProcessing",
-                single = new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } } },
-                special_tokens = new Dictionary<string, object> { ["<s>"] = new { id = "<s>", ids = new[] { 1 }, tokens = new[] { "<s>" } } },
-            },
-            decoder = new
-            {
-                type = "Sequence",
-                decoders = new object[]
-                {
-                    new { type = "Replace", pattern = new { String = "▁" }, content = " " },
-                    new { type = "ByteFallback" },
-                    new { type = "Fuse" },
-                    new { type = "Strip", content = " ", start = 1, stop = 0 },
-                },
-            },
-            model = new { type = "BPE", unk_token = "<unk>", fuse_unk = true, byte_fallback = true, vocab, merges = ordered },
-        };
-        return JsonSerializer.Serialize(doc);
+        return Llama2StyleJson.Build(vocab, ordered, byteFallback: true);
     }
 
     [Theory, MemberData(nameof(Cases))]
