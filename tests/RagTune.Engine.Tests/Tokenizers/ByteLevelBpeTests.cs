@@ -46,6 +46,15 @@ public sealed class ByteLevelBpeTests
     }
 
     [Fact]
+    public void Qwen2NormalizesToNfcFirst()
+    {
+        // Qwen2Tokenizer applies NFC: a decomposed "é" (e + U+0301) encodes like the precomposed one.
+        var tokenizer = TokenizerTestData.Qwen2;
+        Assert.Equal(tokenizer.Encode("caf\u00E9"), tokenizer.Encode("cafe\u0301"));
+        Assert.NotEqual(TokenizerTestData.Gpt2Gguf.Encode("caf\u00E9"), TokenizerTestData.Gpt2Gguf.Encode("cafe\u0301"));
+    }
+
+    [Fact]
     public void StreamingDecodeHoldsBackAChineseCharacterSplitAcrossByteTokens()
     {
         var tokenizer = TokenizerTestData.Qwen2;
