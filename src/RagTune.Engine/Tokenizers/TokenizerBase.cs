@@ -56,6 +56,7 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
     public int[] Encode(string text, bool addSpecialTokens = false, bool parseSpecial = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = ReplaceLoneSurrogates(text);
         var ids = new List<int>(text.Length / 3 + 4);
         if (addSpecialTokens) ids.AddRange(_prefix);
         var segments = new List<AddedTokenMatcher.Segment>();
@@ -78,6 +79,27 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
         }
         if (addSpecialTokens) ids.AddRange(_suffix);
         return ids.ToArray();
+    }
+
+    /// <summary>.NET strings may hold unpaired surrogates, which are not text (Unicode normalization throws on them);
+    /// they become U+FFFD, which is also what their UTF-8 encoding would give.</summary>
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        int first = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0) return text;
+        char[]? copy = null;
+        for (int i = first; i < text.Length; i++)
+        {
+            if (!char.IsSurrogate(text[i])) continue;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            copy ??= text.ToCharArray();
+            copy[i] = '\uFFFD';
+        }
+        return copy is null ? text : new string(copy);
     }
 
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)
