@@ -193,6 +193,20 @@ public sealed class ByteLevelBpeTests
     }
 
     [Fact]
+    public void SpecialIdsComeFromTokenizerConfigThenSpecialTokensMap()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("tokenizer.json", TinyByteLevelJson(ignoreMerges: false));
+        dir.Write("special_tokens_map.json", """{"eos_token": "<|im_end|>", "pad_token": {"content": "<|endoftext|>"}}""");
+        var fromMap = Tokenizer.Load(dir.Path);
+        Assert.Equal((261, 259), (fromMap.EosId!.Value, fromMap.PadId!.Value));
+
+        dir.Write("tokenizer_config.json", """{"eos_token": "<|im_start|>"}""");
+        var fromConfig = Tokenizer.Load(dir.Path);
+        Assert.Equal((260, 259), (fromConfig.EosId!.Value, fromConfig.PadId!.Value));
+    }
+
+    [Fact]
     public void AddedTokenWithLStripAndRStripAbsorbsSurroundingSpaces()
     {
         using var dir = new TempDirectory();
