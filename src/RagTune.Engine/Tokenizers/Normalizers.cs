@@ -81,10 +81,11 @@ internal sealed class BertNormalizer(bool cleanText, bool handleChineseChars, bo
                     continue;
                 }
             }
-            if (handleChineseChars && BertText.IsChinese(rune.Value))
-                sb.Append(' ').Append(rune.ToString()).Append(' ');
-            else
-                sb.Append(rune.ToString());
+            bool pad = handleChineseChars && BertText.IsChinese(rune.Value);
+            if (pad) sb.Append(' ');
+            if (rune.IsBmp) sb.Append((char)rune.Value);
+            else sb.Append(char.ConvertFromUtf32(rune.Value));
+            if (pad) sb.Append(' ');
         }
         string result = sb.ToString();
         if (stripAccents) result = RemoveMarks(result.Normalize(NormalizationForm.FormD));
