@@ -69,11 +69,7 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
                 ids.Add(segment.TokenId);
                 continue;
             }
-            string plain = text.Substring(segment.Start, segment.Length);
-            if (_normalizer is not null) plain = _normalizer.Normalize(plain);
-            pieces.Clear();
-            if (_preTokenizer is not null) _preTokenizer.Split(plain, segment.Start == 0, pieces);
-            else pieces.Add(plain);
+            PreTokenize(text, segment, pieces);
             foreach (var piece in pieces)
                 if (piece.Length > 0) EncodePiece(piece, ids);
         }
@@ -101,15 +97,12 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
                 offsets.Add((segment.Start, segment.Start + segment.Length));
                 continue;
             }
+            string normalized = PreTokenize(text, segment, pieces);
             string plain = text.Substring(segment.Start, segment.Length);
             var aligned = _normalizer is null ? AlignedText.Identity(plain) : _normalizer.NormalizeAligned(plain);
-            string normalized = _normalizer is null ? plain : _normalizer.Normalize(plain);
             // Should the aligned form ever differ from the real one, the ids still follow the real one and every token
             // of the segment gets the whole segment as its range.
             bool exact = aligned.Text == normalized;
-            pieces.Clear();
-            if (_preTokenizer is not null) _preTokenizer.Split(normalized, segment.Start == 0, pieces);
-            else pieces.Add(normalized);
             int position = 0;
             foreach (var piece in pieces)
             {
@@ -144,6 +137,17 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
             ids.AddRange(specials);
             foreach (int _ in specials) offsets.Add((at, at));
         }
+    }
+
+    /// <summary>Normalizes one plain segment and cuts it into pieces; returns the normalized text.</summary>
+    private string PreTokenize(string text, AddedTokenMatcher.Segment segment, List<string> pieces)
+    {
+        string plain = text.Substring(segment.Start, segment.Length);
+        if (_normalizer is not null) plain = _normalizer.Normalize(plain);
+        pieces.Clear();
+        if (_preTokenizer is not null) _preTokenizer.Split(plain, segment.Start == 0, pieces);
+        else pieces.Add(plain);
+        return plain;
     }
 
     /// <summary>Where a pre-tokenized piece starts in the normalized text, at or after <paramref name="from"/>; a piece may
