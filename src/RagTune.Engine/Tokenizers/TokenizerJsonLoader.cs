@@ -15,6 +15,8 @@ internal static class TokenizerJsonLoader
         if (root.ValueKind != JsonValueKind.Object) throw json.Error("(root)", JsonFields.Describe(root), "an object");
         var model = json.Object(root, "model", "model");
         string type = json.OptionalString(model, "type", "model.type") ?? InferModelType(model);
+        if (type is not ("BPE" or "WordPiece"))
+            throw json.Error("model.type", $"\"{type}\"", "\"BPE\" or \"WordPiece\" (Unigram and WordLevel models are not supported)");
 
         var parts = new TokenizerParts { Source = path, Vocab = ReadVocab(json, model) };
         if (JsonFields.Optional(root, "added_tokens") is { } added)
@@ -63,7 +65,7 @@ internal static class TokenizerJsonLoader
                 return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup || decoder is null);
             }
             default:
-                throw json.Error("model.type", $"\"{type}\"", "\"BPE\" or \"WordPiece\" (Unigram and WordLevel models are not supported)");
+                throw new InvalidOperationException("unreachable: model.type was checked above");
         }
     }
 
