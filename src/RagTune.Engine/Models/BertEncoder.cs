@@ -59,12 +59,15 @@ public sealed class BertEncoder
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is not an encoder, expected BertModel or XLMRobertaModel");
         var pooling = Pooling.Load(directory);
         using var checkpoint = Checkpoint.Open(directory);
-        string prefix = new[] { "", "bert.", "roberta." }
-            .FirstOrDefault(p => checkpoint.Contains(p + "embeddings.word_embeddings.weight")) ?? "";
+        string prefix = CheckpointPrefix(checkpoint);
         return new BertEncoder(config, pooling, Weights.Validate(checkpoint, config.ExpectedTensors(), prefix), prefix);
     }
 
     public int Dimensions => Config.HiddenSize;
+
+    /// <summary>"", "bert." or "roberta.": whichever makes the checkpoint's word embeddings resolve.</summary>
+    public static string CheckpointPrefix(Checkpoint checkpoint) =>
+        new[] { "", "bert.", "roberta." }.FirstOrDefault(p => checkpoint.Contains(p + "embeddings.word_embeddings.weight")) ?? "";
 
     /// <summary>last_hidden_state [T, C] for one text's ids (with its [CLS]/[SEP] already in place).</summary>
     public float[] Forward(ReadOnlySpan<int> ids)
