@@ -97,6 +97,16 @@ public class ModelCommandErrorTests
         Assert.Contains("'x' is not a token id", line);
     }
 
+    [Theory]
+    [InlineData("--top-p", "0", "top-p must be in (0, 1], got 0")]
+    [InlineData("--max-tokens", "0", "max tokens must be positive, got 0")]
+    [InlineData("--temperature", "-1", "temperature must be ≥ 0, got -1")]
+    public async Task Out_of_range_sampling_flags(string flag, string value, string message)
+    {
+        string line = await FailsWithOneLine("generate", "--model", ModelFixtures.Dir("qwen2-tiny"), "--prompt", "hi", flag, value);
+        Assert.Equal("ragtune: error: " + message, line);
+    }
+
     [Fact]
     public async Task Encoder_given_to_generate()
     {

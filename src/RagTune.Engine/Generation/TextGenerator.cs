@@ -55,7 +55,7 @@ public sealed class TextGenerator
         options ??= new GenerationOptions();
         ArgumentNullException.ThrowIfNull(promptIds);
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
-        if (options.MaxTokens <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.MaxTokens, "MaxTokens must be positive");
+        if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
         int maxPositions = Model.Config.MaxPositionEmbeddings;
         if (promptIds.Count >= maxPositions)
             throw new EngineException($"the prompt has {promptIds.Count} tokens; the model's context is {maxPositions} positions");

@@ -34,4 +34,16 @@ public sealed class TextEmbedder
     }
 
     public float[] Embed(string text) => Encoder.Embed(Tokenize(text));
+
+    /// <summary>One embedding per text, in order. Texts run one after another, unpadded (see BertEncoder).</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        var result = new float[texts.Count][];
+        for (int i = 0; i < texts.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result[i] = Embed(texts[i]);
+        }
+        return result;
+    }
 }

@@ -89,9 +89,9 @@ public class SamplerTests
     [Fact]
     public void Invalid_options_are_rejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(3, new SamplingOptions { TopP = 0f }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(3, new SamplingOptions { Temperature = -1f }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Sampler(3, new SamplingOptions { RepetitionPenalty = 0f }));
+        Assert.Throws<ArgumentException>(() => new Sampler(3, new SamplingOptions { TopP = 0f }));
+        Assert.Throws<ArgumentException>(() => new Sampler(3, new SamplingOptions { Temperature = -1f }));
+        Assert.Throws<ArgumentException>(() => new Sampler(3, new SamplingOptions { RepetitionPenalty = 0f }));
     }
 
     private static int[] Draw(float[] logits, SamplingOptions options, int n)
