@@ -98,6 +98,14 @@ public sealed class PullCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Endpoint_that_is_not_a_url_is_one_clear_line()
+    {
+        var result = await CliHarness.RunAsync(["pull", "acme/tiny", "--endpoint", "hub.local", "--cache-dir", _cache.Path], null, Ct);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(["ragtune: error: Hub endpoint 'hub.local' is not an http(s) URL"], result.ErrorLines);
+    }
+
+    [Fact]
     public async Task Help_lists_the_options()
     {
         var result = await CliHarness.RunAsync(["pull", "--help"], null, Ct);

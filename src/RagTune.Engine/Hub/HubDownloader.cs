@@ -44,6 +44,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         options ??= new HubPullOptions();
         CheckRepoId(repoId);
+        CheckRevision(options.Revision);
         return Path.Combine(options.ResolveCacheDirectory(), repoId.Replace("/", "--"), options.Revision.Replace("/", "--"));
     }
 
@@ -52,6 +53,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         options ??= new HubPullOptions();
         CheckRepoId(repoId);
+        CheckRevision(options.Revision);
         var context = new Context(repoId, options);
         var uri = new Uri($"{context.Endpoint}/api/models/{repoId}/revision/{Uri.EscapeDataString(options.Revision)}?blobs=true");
         byte[] json = await WithRetriesAsync(context, "listing the files of", async ct =>
@@ -189,8 +191,9 @@ public sealed partial class HubDownloader : IDisposable
                 existing = 0;
             }
             report(existing, false);
-            await using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            await using var output = OpenOutput(partial, mode);
+            using var body = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            // Disposed synchronously even when the transfer fails, so what arrived stays in the partial file.
+            using var output = OpenOutput(partial, mode);
             while (true)
             {
                 timeout.CancelAfter(readTimeout);
@@ -208,6 +211,7 @@ public sealed partial class HubDownloader : IDisposable
                 existing += read;
                 report(existing, false);
             }
+            await output.FlushAsync(ct).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
@@ -242,7 +246,7 @@ public sealed partial class HubDownloader : IDisposable
             return $"it has {length} bytes but the Hub lists {size}";
         if (file.Sha256 is not null)
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
             string actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
             if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
                 return $"sha256 is {actual} but the Hub lists {file.Sha256}";
@@ -261,7 +265,7 @@ public sealed partial class HubDownloader : IDisposable
     {
         using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
         sha1.AppendData(Encoding.ASCII.GetBytes($"blob {length}\0"));
-        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var buffer = new byte[1 << 16];
         int read;
         while ((read = await stream.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
@@ -358,6 +362,14 @@ public sealed partial class HubDownloader : IDisposable
         ArgumentNullException.ThrowIfNull(repoId);
         if (!RepoIdPattern().IsMatch(repoId) || repoId.Contains(".."))
             throw new EngineException($"'{repoId}' is not a repository id; expected owner/name, e.g. Qwen/Qwen2.5-0.5B-Instruct");
+    }
+
+    /// <summary>Branches and tags may contain '/', but the revision also names a cache folder, so no ".." segments.</summary>
+    private static void CheckRevision(string revision)
+    {
+        if (string.IsNullOrEmpty(revision) || revision.Any(c => char.IsControl(c) || c is '\\' or ':')
+            || revision.Split('/').Any(segment => segment is "" or "." or ".."))
+            throw new EngineException($"'{revision}' is not a revision; expected a branch, tag or commit such as main");
     }
 
     /// <summary>A file name from the server must stay inside the local folder.</summary>

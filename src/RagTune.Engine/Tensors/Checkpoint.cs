@@ -42,7 +42,10 @@ public sealed unsafe class Checkpoint : IDisposable
         string index = System.IO.Path.Combine(directory, IndexFileName);
         if (File.Exists(index))
             return OpenSharded(directory, index);
-        throw new EngineException($"no {SingleFileName} or {IndexFileName} in {directory}");
+        // Pickled PyTorch weights are a common reason, and worth naming.
+        string? pickled = System.IO.Directory.EnumerateFiles(directory, "*.bin").Select(System.IO.Path.GetFileName).FirstOrDefault();
+        throw new EngineException($"no {SingleFileName} or {IndexFileName} in {directory}"
+            + (pickled is null ? "" : $" (found {pickled}: RagTune reads safetensors only; convert the checkpoint)"));
     }
 
     private static Checkpoint OpenSharded(string directory, string indexPath)

@@ -170,9 +170,11 @@ internal static class SafeTensorHeader
             Read(ref reader, path, name);
             if (reader.TokenType == JsonTokenType.EndArray)
                 return values.ToArray();
-            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || v < 0)
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetUInt64(out ulong v))
                 throw Error(path, $"tensor '{name}' field {field} must hold non-negative integers but has {Encoding.UTF8.GetString(reader.ValueSpan)}");
-            values.Add(v);
+            if (v > long.MaxValue)
+                throw Error(path, $"tensor '{name}' field {field} value {v} overflows a 64-bit size");
+            values.Add((long)v);
         }
     }
 

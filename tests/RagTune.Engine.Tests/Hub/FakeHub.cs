@@ -33,6 +33,9 @@ public sealed class FakeHub : IAsyncDisposable
     /// <summary>Files whose first response ends cleanly after this many bytes, without a Content-Length, once per file.</summary>
     public ConcurrentDictionary<string, long> TruncateOnceAfter { get; } = new();
 
+    /// <summary>Files whose first response stops sending after this many bytes and hangs until the client gives up.</summary>
+    public ConcurrentDictionary<string, long> StallOnceAfter { get; } = new();
+
     /// <summary>Number of 503 answers to give before serving each file normally.</summary>
     public int FailuresBeforeSuccess { get; set; }
 
@@ -190,13 +193,27 @@ public sealed class FakeHub : IAsyncDisposable
             return;
         }
         context.Response.ContentLength = file.Content.Length - start;
+        if (StallOnceAfter.TryRemove(file.Path, out long stallAfter))
+        {
+            await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, (int)Math.Min(stallAfter, file.Content.Length - start)));
+            await context.Response.Body.FlushAsync();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client hung up, as it should.
+            }
+            return;
+        }
         if (DropOnceAfter.TryRemove(file.Path, out long dropAfter))
         {
             int sent = (int)Math.Min(dropAfter, file.Content.Length - start);
             await context.Response.Body.WriteAsync(file.Content.AsMemory((int)start, sent));
             await context.Response.Body.FlushAsync();
-            // Give the client time to read what was sent: a reset can discard bytes still in its socket buffer.
-            await Task.Delay(300);
+            // Let the transport put the bytes on the wire first: aborting discards output still queued in Kestrel.
+            await Task.Delay(500);
             context.Abort();
             return;
         }

@@ -1,5 +1,6 @@
 // Pulls from a local fake Hub: file selection, redirects, resume after a dropped connection, retries, verification, errors.
 using RagTune.Engine.Hub;
+using RagTune.Engine.Tensors;
 using RagTune.Engine.Tests.Tensors;
 using Xunit;
 
@@ -64,6 +65,26 @@ public sealed class HubDownloaderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pulled_sharded_checkpoint_opens_and_reads()
+    {
+        using var source = new TempDirectory();
+        var tensors = Enumerable.Range(0, 6).Select(i => SafeTensorEntry.FromFloat32AsBF16($"model.layers.{i}.mlp.weight",
+            Enumerable.Range(0, 256).Select(j => (float)(i - j)).ToArray(), 16, 16)).ToList();
+        var written = SafeTensorWriter.WriteSharded(source.Path, tensors, maxShardBytes: 1200, new Dictionary<string, string> { ["format"] = "pt" });
+        Assert.Equal(4, written.Count);
+        _hub.AddRepo("acme/sharded", written
+            .Select(name => new FakeHub.RepoFile(name, File.ReadAllBytes(source.File(name)), Lfs: name.EndsWith(".safetensors", StringComparison.Ordinal)))
+            .Append(FakeHub.Text("config.json", "{}"))
+            .ToArray());
+
+        string dir = await _downloader.PullAsync("acme/sharded", Options(), cancellationToken: Ct);
+        using var checkpoint = Checkpoint.Open(dir);
+        Assert.Equal(3, checkpoint.Files.Count);
+        for (int i = 0; i < 6; i++)
+            Assert.Equal(i - 255f, checkpoint.ReadFloat32($"model.layers.{i}.mlp.weight")[255]);
+    }
+
+    [Fact]
     public async Task Dropped_connection_resumes_with_a_range_request()
     {
         _hub.DropOnceAfter["model.safetensors"] = 100_000;
@@ -90,6 +111,44 @@ public sealed class HubDownloaderTests : IAsyncLifetime
         string dir = await _downloader.PullAsync("acme/tiny", Options(), cancellationToken: Ct);
         Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
         Assert.Equal([null, "bytes=77777-"], _hub.ContentRequests.Where(r => r.Path == "model.safetensors").Select(r => r.Range));
+    }
+
+    [Fact]
+    public async Task Stalled_transfer_times_out_and_resumes()
+    {
+        _hub.StallOnceAfter["model.safetensors"] = 64_000;
+        var options = Options();
+        options.ReadTimeout = TimeSpan.FromMilliseconds(300);
+        string dir = await _downloader.PullAsync("acme/tiny", options, cancellationToken: Ct);
+        Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
+        var ranges = _hub.ContentRequests.Where(r => r.Path == "model.safetensors").Select(r => r.Range).ToList();
+        Assert.Equal(2, ranges.Count);
+        Assert.Null(ranges[0]);
+        Assert.Equal("bytes=64000-", ranges[1]);
+    }
+
+    [Fact]
+    public async Task Partial_file_larger_than_the_listed_size_starts_over()
+    {
+        string dir = HubDownloader.GetLocalDirectory("acme/tiny", Options());
+        Directory.CreateDirectory(dir);
+        File.WriteAllBytes(Path.Combine(dir, "model.safetensors.incomplete"), new byte[Weights.Content.Length + 10]);
+        await _downloader.PullAsync("acme/tiny", Options(), cancellationToken: Ct);
+        Assert.Null(_hub.ContentRequests.Single(r => r.Path == "model.safetensors").Range);
+        Assert.Equal(Weights.Content, File.ReadAllBytes(Path.Combine(dir, "model.safetensors")));
+    }
+
+    [Fact]
+    public async Task Progress_is_monotonic_and_reports_each_file_once_completed()
+    {
+        var reports = new List<HubPullProgress>();
+        await _downloader.PullAsync("acme/tiny", Options(), new SyncProgress(reports.Add), Ct);
+        for (int i = 1; i < reports.Count; i++)
+            Assert.True(reports[i].TotalBytes >= reports[i - 1].TotalBytes);
+        var completed = reports.Where(r => r.Completed).ToList();
+        Assert.Equal(["config.json", "model.safetensors", "tokenizer.json", "1_Pooling/config.json"], completed.Select(r => r.File));
+        Assert.All(completed, r => Assert.Equal(r.FileSize, r.FileBytes));
+        Assert.Equal(Weights.Content.Length + 22 + 12 + 31, completed[^1].TotalSize);
     }
 
     [Fact]
@@ -231,6 +290,26 @@ public sealed class HubDownloaderTests : IAsyncLifetime
     {
         var ex = await Assert.ThrowsAsync<EngineException>(() => _downloader.PullAsync(repoId, Options(), cancellationToken: Ct));
         Assert.Contains("not a repository id", ex.Message);
+    }
+
+    [Theory]
+    [InlineData("..")]
+    [InlineData("refs/../../x")]
+    [InlineData("")]
+    public async Task Malformed_revisions_are_refused(string revision)
+    {
+        var options = Options();
+        options.Revision = revision;
+        var ex = await Assert.ThrowsAsync<EngineException>(() => _downloader.PullAsync("acme/tiny", options, cancellationToken: Ct));
+        Assert.Contains("not a revision", ex.Message);
+    }
+
+    [Fact]
+    public void Revisions_with_slashes_get_a_flat_cache_folder()
+    {
+        var options = Options();
+        options.Revision = "refs/pr/1";
+        Assert.Equal(Path.Combine(_cache.Path, "acme--tiny", "refs--pr--1"), HubDownloader.GetLocalDirectory("acme/tiny", options));
     }
 
     [Fact]

@@ -107,6 +107,8 @@ public sealed class CheckpointTests : IDisposable
         var ex = Assert.Throws<EngineException>(() => Checkpoint.Open(_dir.Path));
         Assert.Equal($"no model.safetensors or model.safetensors.index.json in {_dir.Path}", ex.Message);
         Assert.Contains("does not exist", Assert.Throws<EngineException>(() => Checkpoint.Open(_dir.File("nope"))).Message);
+        File.WriteAllBytes(_dir.File("pytorch_model.bin"), [0x80, 2]);
+        Assert.Contains("found pytorch_model.bin", Assert.Throws<EngineException>(() => Checkpoint.Open(_dir.Path)).Message);
     }
 
     [Fact]
