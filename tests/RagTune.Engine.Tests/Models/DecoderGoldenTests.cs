@@ -70,6 +70,14 @@ public class DecoderGoldenTests
         Kernels.KernelAgreementTests.AssertClose(whole, last, 1e-5f);
     }
 
+    [Theory]
+    [MemberData(nameof(Decoders))]
+    public void Parameter_count_is_every_checkpoint_element_once(string name)
+    {
+        using var checkpoint = RagTune.Engine.Tensors.Checkpoint.Open(Fixtures.Dir(name));
+        Assert.Equal(checkpoint.Tensors.Sum(t => t.ElementCount), DecoderModel.Load(Fixtures.Dir(name)).ParameterCount);
+    }
+
     [Fact]
     public void Session_rejects_more_tokens_than_its_capacity()
     {
