@@ -7,7 +7,10 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return Commands.PullCommand.Create();
+        yield return Commands.GenerateCommand.Create();
+        yield return Commands.EmbedCommand.Create();
+        yield return Commands.InspectCommand.Create();
         yield return Commands.EvalCommand.Create();
-        yield break;
     }
 }
