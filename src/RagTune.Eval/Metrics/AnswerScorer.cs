@@ -6,6 +6,14 @@ namespace RagTune.Eval.Metrics;
 
 public static class AnswerScorer
 {
+    /// <summary>Every metric name <see cref="Score"/> can produce (not all apply to every item).</summary>
+    public static readonly IReadOnlyList<string> Produces =
+    [
+        MetricNames.ExactMatch, MetricNames.F1, MetricNames.SquadExactMatch, MetricNames.SquadF1, MetricNames.CmrcExactMatch,
+        MetricNames.CmrcF1, MetricNames.RougeL, MetricNames.Contains, MetricNames.ContainsLcs, MetricNames.CitationSupport,
+        MetricNames.RetrievalRecall, MetricNames.RetrievalMrr,
+    ];
+
     public static (Dictionary<string, double> Metrics, CitationResult Citations) Score(EvalItem item, SystemAnswer answer)
     {
         ArgumentNullException.ThrowIfNull(item);

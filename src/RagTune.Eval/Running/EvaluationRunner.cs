@@ -41,6 +41,12 @@ public sealed class EvaluationRunner
                 foreach (var it in selected)
                     if (!done.TryGetValue((s.Name, it.Id), out var prior) || prior.Error is not null)
                         todo.Add((s, it));
+            // Finished results are rescored from their stored answers: the lexical metrics are cheap, so a corrected gold
+            // answer or metric reaches the report without asking any model again.
+            foreach (var s in systems)
+                foreach (var it in selected)
+                    if (done.TryGetValue((s.Name, it.Id), out var prior) && prior.Error is null)
+                        done[(s.Name, it.Id)] = Rescore(prior, it);
             int total = systems.Count * selected.Count, finished = total - todo.Count;
             var gate = new object();
             await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
@@ -104,6 +110,15 @@ public sealed class EvaluationRunner
                 if (log is not null) await log.AppendAsync(updated, cancellationToken).ConfigureAwait(false);
             }
         }
+    }
+
+    private static ItemResult Rescore(ItemResult result, EvalItem item)
+    {
+        var (lexical, citations) = AnswerScorer.Score(item, new SystemAnswer(result.Answer, result.Documents));
+        var metrics = new Dictionary<string, double>(result.Metrics, StringComparer.Ordinal);
+        foreach (var name in AnswerScorer.Produces) metrics.Remove(name);
+        foreach (var (name, value) in lexical) metrics[name] = value;
+        return result with { FinalAnswer = RaftAnswer.FinalAnswer(result.Answer), Metrics = metrics, Citations = citations };
     }
 
     private List<EvalItem> SelectItems(IReadOnlyList<EvalItem> items)

@@ -147,6 +147,24 @@ public sealed class EvaluationRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task ResumedResultsAreRescoredAgainstTheCurrentGold()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var path = Path.Combine(_dir, "results.jsonl");
+        var items = Items(2);
+        var first = await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path })
+            .RunAsync(items, [new ScriptedSystem("s", _ => "<ANSWER>: answer 0")], ct);
+        Assert.Equal(1.0, first.Results[0].Metrics[MetricNames.ExactMatch]);
+        // The gold answer of q0 is corrected; the stored answer is scored again, the system is not asked.
+        var corrected = new List<EvalItem> { new(items[0].Id, items[0].Question, ["answer zero"], items[0].Documents), items[1] };
+        var system = new ScriptedSystem("s", _ => "unused");
+        var second = await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path }).RunAsync(corrected, [system], ct);
+        Assert.Equal(0, system.Calls);
+        Assert.Equal(0.0, second.Results[0].Metrics[MetricNames.ExactMatch]);
+        Assert.Equal(0.5, second.Results[0].Metrics[MetricNames.SquadF1], 12); // "answer 0" vs "answer zero": P = R = 1/2
+    }
+
+    [Fact]
     public async Task CorruptMiddleLineIsAnErrorNamingTheLine()
     {
         var ct = TestContext.Current.CancellationToken;
