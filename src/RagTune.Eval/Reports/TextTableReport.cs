@@ -1,5 +1,5 @@
-// The run summary as a plain-text table (one row per system, one column per metric), aligned for CJK system names;
-// the CLI prints it as is or re-renders the same numbers with Spectre.Console.
+// The run summary as a plain-text table (one row per system, one column per metric), aligned for CJK system names, or
+// as a Markdown table (for RESULTS.md files); the CLI prints it as is or re-renders the numbers with Spectre.Console.
 using System.Text;
 using RagTune.Eval.Metrics;
 using RagTune.Eval.Running;
@@ -8,7 +8,9 @@ namespace RagTune.Eval.Reports;
 
 public static class TextTableReport
 {
-    public static string Render(EvalRun run, IReadOnlyList<string>? metrics = null)
+    /// <param name="metrics">Columns; by default every metric except the squad_/cmrc_ variants.</param>
+    /// <param name="markdown">A GitHub-flavoured Markdown table (pipes, alignment row) instead of aligned plain text.</param>
+    public static string Render(EvalRun run, IReadOnlyList<string>? metrics = null, bool markdown = false)
     {
         ArgumentNullException.ThrowIfNull(run);
         // By default the headline EM/F1 stand for their SQuAD/CMRC variants, which stay in the JSON and HTML reports.
@@ -30,6 +32,7 @@ public static class TextTableReport
             row.Add(Markup.Fmt(s.MeanLatencyMs, "0"));
             rows.Add(row);
         }
+        if (markdown) return Markdown(rows);
         var widths = Enumerable.Range(0, header.Count).Select(c => rows.Max(r => DisplayWidth(r[c]))).ToArray();
         var sb = new StringBuilder();
         for (int r = 0; r < rows.Count; r++)
@@ -44,6 +47,18 @@ public static class TextTableReport
             }
             sb.Append('\n');
             if (r == 0) sb.Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    private static string Markdown(List<List<string>> rows)
+    {
+        static string Cell(string s) => s.Replace("|", "\\|", StringComparison.Ordinal);
+        var sb = new StringBuilder();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            sb.Append("| ").Append(string.Join(" | ", rows[r].Select(Cell))).Append(" |\n");
+            if (r == 0) sb.Append("|---").Append(string.Concat(Enumerable.Repeat("|---:", rows[0].Count - 1))).Append("|\n");
         }
         return sb.ToString();
     }

@@ -88,6 +88,12 @@ public sealed class ReportTests
         var em = run.Summaries[0].Metrics[MetricNames.ExactMatch];
         Assert.Contains($"{em.Mean:0.000} [{em.CiLow:0.000},{em.CiHigh:0.000}]", rows[2]);
 
+        var md = TextTableReport.Render(run, [MetricNames.ExactMatch, MetricNames.F1], markdown: true).TrimEnd('\n').Split('\n');
+        Assert.Equal("| system | n | errors | em | f1 | latency_ms |", md[0]);
+        Assert.Equal("|---|---:|---:|---:|---:|---:|", md[1]);
+        Assert.StartsWith("| 微调模型 + RAG | 4 | 0 | ", md[2]);
+        Assert.Equal(2 + run.Summaries.Count, md.Length);
+
         var path = Path.Combine(Path.GetTempPath(), $"ragtune-report-{Guid.NewGuid():N}.json");
         try
         {
