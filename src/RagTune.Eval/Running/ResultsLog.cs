@@ -24,17 +24,31 @@ public sealed class ResultsLog : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        var existing = new List<ItemResult>();
-        long keep = 0;
-        if (File.Exists(path))
+        FileStream stream;
+        try
         {
-            var bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
-            (existing, keep) = Parse(bytes, path);
+            // FileShare.None (an exclusive lock on Unix too): a second run on the same file fails here instead of
+            // interleaving its lines with this one's.
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, useAsync: true);
         }
-        var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, useAsync: true);
-        stream.SetLength(keep);
-        stream.Seek(keep, SeekOrigin.Begin);
-        return (new ResultsLog(path, stream), existing);
+        catch (IOException ex)
+        {
+            throw new EvalException($"{path}: cannot open the results file ({ex.Message}); expected no other evaluation using it", ex);
+        }
+        try
+        {
+            var bytes = new byte[stream.Length];
+            await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+            var (existing, keep) = Parse(bytes, path);
+            stream.SetLength(keep);
+            stream.Seek(keep, SeekOrigin.Begin);
+            return (new ResultsLog(path, stream), existing);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     // Returns the parsed results and the byte length to keep (through the last complete, valid line).

@@ -179,6 +179,20 @@ public sealed class EvaluationRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task ASecondWriterIsRefused()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var path = Path.Combine(_dir, "results.jsonl");
+        var (log, existing) = await ResultsLog.OpenAsync(path, ct);
+        await using (log)
+        {
+            Assert.Empty(existing);
+            var ex = await Assert.ThrowsAsync<EvalException>(() => ResultsLog.OpenAsync(path, ct));
+            Assert.Contains("results.jsonl", ex.Message);
+        }
+    }
+
+    [Fact]
     public async Task SubsetIsSeededAndNamesMustBeUnique()
     {
         var ct = TestContext.Current.CancellationToken;
