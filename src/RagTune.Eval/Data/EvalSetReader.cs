@@ -78,7 +78,7 @@ public static class EvalSetReader
             return list;
         }
         foreach (var name in new[] { "gold_final_answer", "answer" })
-            if (o.TryGetProperty(name, out var g)) return [RequireString(o, name, where)];
+            if (o.TryGetProperty(name, out _)) return [RequireString(o, name, where)];
         if (o.TryGetProperty("cot_answer", out _))
             return [RaftAnswer.FinalAnswer(RequireString(o, "cot_answer", where))];
         throw new EvalException($"{where}: no reference answer; expected field 'answers', 'gold_final_answer', 'answer' or 'cot_answer'");

@@ -138,7 +138,7 @@ public static class HtmlReport
             if (item.Documents.Count > 0)
             {
                 sb.Append("<p><b>Documents</b></p>\n");
-                AppendDocuments(sb, item.Documents.Select(d => (d.Id, d.Text, d.IsOracle, (double?)null)));
+                AppendDocuments(sb, item.Documents.Select(d => (d.Title is null ? d.Id : $"{d.Id} · {d.Title}", d.Text, d.IsOracle, (double?)null)));
             }
             foreach (var system in run.Systems)
             {
