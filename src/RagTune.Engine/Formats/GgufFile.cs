@@ -71,7 +71,7 @@ public sealed class GgufFile
             throw new EngineException($"{path}: GGUF version {version} is not supported (expected 2 or 3).");
         ulong tensorCount = reader.ReadUInt64();
         ulong kvCount = reader.ReadUInt64();
-        if (kvCount > int.MaxValue || tensorCount > int.MaxValue)
+        if (kvCount > (ulong)Remaining(reader) || tensorCount > (ulong)Remaining(reader))
             throw new EngineException($"{path}: implausible GGUF header (tensor count {tensorCount}, metadata count {kvCount}).");
 
         var metadata = new Dictionary<string, object>((int)kvCount, StringComparer.Ordinal);
@@ -114,12 +114,14 @@ public sealed class GgufFile
     private static string ReadString(string path, BinaryReader reader)
     {
         ulong length = reader.ReadUInt64();
-        if (length > MaxStringBytes)
-            throw new EngineException($"{path}: GGUF string length {length} at byte {reader.BaseStream.Position - 8} is implausible (file corrupt?).");
+        if (length > MaxStringBytes || (long)length > Remaining(reader))
+            throw new EngineException($"{path}: GGUF string length {length} at byte {reader.BaseStream.Position - 8} runs past the end of the file (corrupt or truncated).");
         byte[] bytes = reader.ReadBytes((int)length);
         if (bytes.Length != (int)length) throw new EndOfStreamException();
         return Encoding.UTF8.GetString(bytes);
     }
+
+    private static long Remaining(BinaryReader reader) => reader.BaseStream.Length - reader.BaseStream.Position;
 
     private static object ReadValue(string path, string key, BinaryReader reader, GgufValueType type) => type switch
     {
@@ -150,8 +152,9 @@ public sealed class GgufFile
     {
         var elementType = (GgufValueType)reader.ReadUInt32();
         ulong count = reader.ReadUInt64();
-        if (count > MaxArrayLength)
-            throw new EngineException($"{path}: metadata array '{key}' has implausible length {count}.");
+        // Every element takes at least one byte, so a count beyond the bytes left is corruption, caught before allocating.
+        if (count > MaxArrayLength || (long)count > Remaining(reader))
+            throw new EngineException($"{path}: metadata array '{key}' has length {count}, more than the {Remaining(reader)} bytes left in the file (corrupt or truncated).");
         int n = (int)count;
         switch (elementType)
         {

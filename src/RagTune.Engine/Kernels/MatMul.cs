@@ -1,4 +1,4 @@
-// y = x·Wᵀ (+ b): the projection kernel behind every Linear layer. AVX2+FMA over four weight rows at a time.
+// y = x·Wᵀ (+ b): the projection kernel behind every Linear layer. AVX2+FMA over four weight rows (× two tokens) at a time.
 // Shapes: x [T, In] (T token rows), W [Out, In] (row-major, the layout of a Hugging Face nn.Linear weight), b [Out], y [T, Out].
 // The packed GEMM and multi-threading arrive in the next issue; this kernel already reuses each block of four weight
 // rows across all T tokens so prefill streams the weights once per block rather than once per token.
@@ -21,7 +21,21 @@ public static class MatMul
             for (; o + 4 <= outDim; o += 4)
             {
                 float* w0 = pw + (long)o * inDim;
-                for (int t = 0; t < rows; t++)
+                int t = 0;
+                // Two tokens at once: each weight vector loaded feeds two FMAs (8 FMAs per 6 loads instead of 4 per 5).
+                for (; t + 2 <= rows; t += 2)
+                {
+                    Dot2x4(px + (long)t * inDim, w0, inDim, out var a, out var b);
+                    if (pb != null)
+                    {
+                        var bias4 = Vector128.Create(pb[o], pb[o + 1], pb[o + 2], pb[o + 3]);
+                        a += bias4;
+                        b += bias4;
+                    }
+                    a.Store(py + (long)t * outDim + o);
+                    b.Store(py + (long)(t + 1) * outDim + o);
+                }
+                for (; t < rows; t++)
                 {
                     Dot4(px + (long)t * inDim, w0, inDim, out float s0, out float s1, out float s2, out float s3);
                     float* yr = py + (long)t * outDim + o;
@@ -90,6 +104,42 @@ public static class MatMul
             float xi = x[i];
             s0 += w0[i] * xi; s1 += w1[i] * xi; s2 += w2[i] * xi; s3 += w3[i] * xi;
         }
+    }
+
+    /// <summary>Four weight rows against two consecutive x rows: a = W[0..3]·x0, b = W[0..3]·x1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Dot2x4(float* x0, float* w0, int n, out Vector128<float> a, out Vector128<float> b)
+    {
+        float* x1 = x0 + n, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
+        int i = 0;
+        float a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            Vector256<float> p0 = Vector256<float>.Zero, p1 = p0, p2 = p0, p3 = p0, q0 = p0, q1 = p0, q2 = p0, q3 = p0;
+            for (; i + 8 <= n; i += 8)
+            {
+                var u = Vector256.Load(x0 + i);
+                var v = Vector256.Load(x1 + i);
+                var r = Vector256.Load(w0 + i);
+                p0 = MulAdd(r, u, p0); q0 = MulAdd(r, v, q0);
+                r = Vector256.Load(w1 + i);
+                p1 = MulAdd(r, u, p1); q1 = MulAdd(r, v, q1);
+                r = Vector256.Load(w2 + i);
+                p2 = MulAdd(r, u, p2); q2 = MulAdd(r, v, q2);
+                r = Vector256.Load(w3 + i);
+                p3 = MulAdd(r, u, p3); q3 = MulAdd(r, v, q3);
+            }
+            a0 = Vector256.Sum(p0); a1 = Vector256.Sum(p1); a2 = Vector256.Sum(p2); a3 = Vector256.Sum(p3);
+            b0 = Vector256.Sum(q0); b1 = Vector256.Sum(q1); b2 = Vector256.Sum(q2); b3 = Vector256.Sum(q3);
+        }
+        for (; i < n; i++)
+        {
+            float u = x0[i], v = x1[i];
+            a0 += w0[i] * u; a1 += w1[i] * u; a2 += w2[i] * u; a3 += w3[i] * u;
+            b0 += w0[i] * v; b1 += w1[i] * v; b2 += w2[i] * v; b3 += w3[i] * v;
+        }
+        a = Vector128.Create(a0, a1, a2, a3);
+        b = Vector128.Create(b0, b1, b2, b3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

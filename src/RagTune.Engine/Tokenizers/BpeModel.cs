@@ -8,6 +8,7 @@ namespace RagTune.Engine.Tokenizers;
 internal sealed class BpeModel
 {
     private const int CacheLimit = 50_000;
+    private const int MaxCachedPieceLength = 256; // long pieces (runs of CJK text, whitespace) rarely repeat
 
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
@@ -22,9 +23,9 @@ internal sealed class BpeModel
 
     private readonly record struct Merge(int Rank, int Id);
 
-    /// <param name="merges">Merge pairs in rank order (null in score mode).</param>
+    /// <param name="merges">Merge rules in rank order (null in score mode).</param>
     /// <param name="scores">Per-id scores (score mode) or null.</param>
-    public BpeModel(Dictionary<string, int> vocab, string?[]? idToToken, IReadOnlyList<(string Left, string Right)>? merges,
+    public BpeModel(Dictionary<string, int> vocab, string?[]? idToToken, IReadOnlyList<MergeRule>? merges,
         float[]? scores, string source, bool ignoreMerges = false, bool byteFallback = false, int? unkId = null, bool fuseUnk = false)
     {
         _vocab = vocab;
@@ -37,13 +38,19 @@ internal sealed class BpeModel
         _merges = new Dictionary<long, Merge>(merges?.Count ?? 0);
         if (merges is not null)
         {
+            Span<char> buffer = stackalloc char[256];
             for (int rank = 0; rank < merges.Count; rank++)
             {
-                var (left, right) = merges[rank];
-                if (!vocab.TryGetValue(left, out int l) || !vocab.TryGetValue(right, out int r))
-                    throw new EngineException($"{source}: merge #{rank} \"{left} {right}\" uses a token that is not in the vocabulary.");
-                if (!vocab.TryGetValue(string.Concat(left, right), out int merged))
-                    throw new EngineException($"{source}: merge #{rank} \"{left} {right}\" produces \"{left}{right}\", which is not in the vocabulary.");
+                var rule = merges[rank];
+                ReadOnlySpan<char> left = rule.Left, right = rule.Right;
+                if (!_lookup.TryGetValue(left, out int l) || !_lookup.TryGetValue(right, out int r))
+                    throw new EngineException($"{source}: merge #{rank} \"{rule}\" uses a token that is not in the vocabulary.");
+                int length = left.Length + right.Length;
+                Span<char> joined = length <= buffer.Length ? buffer[..length] : new char[length];
+                left.CopyTo(joined);
+                right.CopyTo(joined[left.Length..]);
+                if (!_lookup.TryGetValue(joined, out int merged))
+                    throw new EngineException($"{source}: merge #{rank} \"{rule}\" produces \"{joined}\", which is not in the vocabulary.");
                 // The first (lowest-rank) occurrence of a pair wins, as in Hugging Face tokenizers.
                 _merges.TryAdd(Key(l, r), new Merge(rank, merged));
             }
@@ -73,23 +80,23 @@ internal sealed class BpeModel
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
-    /// <summary>Encodes one pre-tokenized piece that is already in the model's alphabet.</summary>
-    public void Encode(string piece, List<int> output)
+    /// <summary>Encodes one pre-tokenized piece. Results are cached under the piece as given; <paramref name="toAlphabet"/>
+    /// (byte-level models: UTF-8 bytes to GPT-2 characters) runs only on a cache miss.</summary>
+    public void Encode(string piece, List<int> output, Func<string, string>? toAlphabet = null)
     {
         if (piece.Length == 0) return;
-        if (IgnoreMerges && _vocab.TryGetValue(piece, out int whole))
-        {
-            output.Add(whole);
-            return;
-        }
         if (_cache.TryGetValue(piece, out var cached))
         {
             output.AddRange(cached);
             return;
         }
-        var ids = ApplyMerges(piece);
-        if (_cache.Count >= CacheLimit) _cache.Clear();
-        _cache.TryAdd(piece, ids);
+        string symbols = toAlphabet is null ? piece : toAlphabet(piece);
+        int[] ids = IgnoreMerges && _vocab.TryGetValue(symbols, out int whole) ? [whole] : ApplyMerges(symbols);
+        if (piece.Length <= MaxCachedPieceLength)
+        {
+            if (_cache.Count >= CacheLimit) _cache.Clear();
+            _cache.TryAdd(piece, ids);
+        }
         output.AddRange(ids);
     }
 
@@ -184,4 +191,24 @@ internal sealed class BpeModel
         rank = _scoreRank[merged];
         return true;
     }
+}
+
+/// <summary>One merge rule "left right", stored as the source text and where its two halves lie, so that reading
+/// 150k rules allocates nothing beyond the lines themselves.</summary>
+internal readonly record struct MergeRule(string Text, int LeftLength, int RightStart)
+{
+    public ReadOnlySpan<char> Left => Text.AsSpan(0, LeftLength);
+    public ReadOnlySpan<char> Right => Text.AsSpan(RightStart);
+
+    /// <summary>Parses "left right" (exactly one separating space; tokens never contain spaces), or null.</summary>
+    public static MergeRule? FromLine(string line)
+    {
+        int space = line.IndexOf(' ');
+        if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0) return null;
+        return new MergeRule(line, space, space + 1);
+    }
+
+    public static MergeRule FromPair(string left, string right) => new(left + right, left.Length, left.Length);
+
+    public override string ToString() => $"{Left} {Right}";
 }

@@ -12,12 +12,14 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
     /// <summary>True when a piece that is itself in the vocabulary is emitted whole (LLaMA-3).</summary>
     public bool IgnoreMerges => _model.IgnoreMerges;
 
-    private protected override void EncodePiece(string piece, List<int> output)
+    private protected override void EncodePiece(string piece, List<int> output) => _model.Encode(piece, output, ToAlphabet);
+
+    private static string ToAlphabet(string piece)
     {
         int max = System.Text.Encoding.UTF8.GetMaxByteCount(piece.Length);
         Span<byte> utf8 = max <= 1024 ? stackalloc byte[max] : new byte[max];
         int n = System.Text.Encoding.UTF8.GetBytes(piece, utf8);
-        _model.Encode(ByteLevelAlphabet.Encode(utf8[..n]), output);
+        return ByteLevelAlphabet.Encode(utf8[..n]);
     }
 
     private protected override void AppendModelToken(string token, bool first, List<byte> output) =>

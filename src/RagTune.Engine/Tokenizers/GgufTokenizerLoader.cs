@@ -48,9 +48,9 @@ internal static class GgufTokenizerLoader
             case "gpt2":
             {
                 string[] mergeLines = gguf.GetStringArray("tokenizer.ggml.merges");
-                var merges = new List<(string, string)>(mergeLines.Length);
+                var merges = new List<MergeRule>(mergeLines.Length);
                 for (int i = 0; i < mergeLines.Length; i++)
-                    merges.Add(TokenizerJsonLoader.SplitMerge(mergeLines[i])
+                    merges.Add(MergeRule.FromLine(mergeLines[i])
                         ?? throw new EngineException($"{path}: tokenizer.ggml.merges[{i}] is \"{mergeLines[i]}\", expected two tokens separated by one space."));
                 string pre = gguf.GetStringOrNull("tokenizer.ggml.pre") ?? "default";
                 var (pattern, ignoreMerges) = PreTokenizerPatterns.ForGgufPre(pre)
@@ -65,10 +65,12 @@ internal static class GgufTokenizerLoader
                     ?? throw new EngineException($"{path}: GGUF metadata key 'tokenizer.ggml.scores' is missing (a \"llama\" tokenizer needs one score per token).");
                 if (scores.Length != tokens.Length)
                     throw new EngineException($"{path}: tokenizer.ggml.scores has {scores.Length} entries, expected {tokens.Length}.");
-                parts.Normalizer = new SequenceNormalizer([new PrependNormalizer("\u2581"), new ReplaceNormalizer(null, " ", "\u2581")]);
+                var spaces = new ReplaceNormalizer(null, " ", "\u2581");
+                bool addSpacePrefix = gguf.GetBoolOrNull("tokenizer.ggml.add_space_prefix") ?? true;
+                parts.Normalizer = addSpacePrefix ? new SequenceNormalizer([new PrependNormalizer("\u2581"), spaces]) : spaces;
                 bool byteFallback = vocab.ContainsKey("<0x00>");
                 var bpe = new BpeModel(vocab, tokens, null, scores, path, byteFallback: byteFallback, unkId: parts.UnkId);
-                return new SentencePieceBpeTokenizer(parts, bpe, stripLeadingSpace: true, byteTokens: byteFallback);
+                return new SentencePieceBpeTokenizer(parts, bpe, stripLeadingSpace: addSpacePrefix, byteTokens: byteFallback);
             }
             case "bert":
             {

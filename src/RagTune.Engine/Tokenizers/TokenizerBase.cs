@@ -7,7 +7,8 @@ namespace RagTune.Engine.Tokenizers;
 public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
 {
     private readonly string?[] _idToToken;
-    private readonly Dictionary<string, int> _tokenToId;
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<string, int> _addedToId = new(StringComparer.Ordinal);
     private readonly AddedToken?[] _addedById;
     private readonly AddedTokenMatcher _matcher;
     private readonly Normalizer? _normalizer;
@@ -19,13 +20,13 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
     {
         Source = parts.Source;
         _idToToken = parts.BuildIdToToken();
-        _tokenToId = new Dictionary<string, int>(parts.Vocab, StringComparer.Ordinal);
+        _vocab = parts.Vocab;
         _addedById = new AddedToken?[_idToToken.Length];
         var added = parts.AddedTokens.OrderBy(t => t.Id).ToList();
         foreach (var t in added)
         {
             _addedById[t.Id] = t;
-            _tokenToId[t.Content] = t.Id;
+            _addedToId[t.Content] = t.Id;
         }
         AddedTokens = added;
         _matcher = new AddedTokenMatcher(added);
@@ -90,7 +91,8 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
 
     public IStreamingDecoder CreateStreamingDecoder(bool skipSpecialTokens = false) => new StreamingDecoder(this, skipSpecialTokens);
 
-    public int? TokenToId(string token) => _tokenToId.TryGetValue(token, out int id) ? id : null;
+    public int? TokenToId(string token) =>
+        _addedToId.TryGetValue(token, out int id) || _vocab.TryGetValue(token, out id) ? id : null;
 
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
 

@@ -40,33 +40,27 @@ internal static class TokenizerJsonLoader
             parts.SuffixIds = suffix;
         }
 
-        switch (type)
+        string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json");
+        if (type == "WordPiece")
         {
-            case "BPE":
-            {
-                bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
-                var bpe = ReadBpe(json, model, parts);
-                var kind = byteLevel ? TokenizerKind.ByteLevelBpe : TokenizerKind.SentencePieceBpe;
-                SpecialIds.Resolve(parts, kind, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
-                if (byteLevel) return new ByteLevelBpeTokenizer(parts, bpe);
-                bool strip = HasStrip(decoder) || HasMetaspacePrefix(decoder);
-                return new SentencePieceBpeTokenizer(parts, bpe, strip, byteTokens: true);
-            }
-            case "WordPiece":
-            {
-                string unk = json.OptionalString(model, "unk_token", "model.unk_token") ?? "[UNK]";
-                if (!parts.Vocab.TryGetValue(unk, out int unkId))
-                    throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
-                parts.UnkId = unkId;
-                string prefix = json.OptionalString(model, "continuing_subword_prefix", "model.continuing_subword_prefix") ?? "##";
-                int maxChars = json.OptionalInt(model, "max_input_chars_per_word", "model.max_input_chars_per_word") ?? 100;
-                bool cleanup = decoder is { } d && json.Bool(d, "cleanup", "decoder.cleanup", true);
-                SpecialIds.Resolve(parts, TokenizerKind.WordPiece, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json"));
-                return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup || decoder is null);
-            }
-            default:
-                throw new InvalidOperationException("unreachable: model.type was checked above");
+            string unk = json.OptionalString(model, "unk_token", "model.unk_token") ?? "[UNK]";
+            if (!parts.Vocab.TryGetValue(unk, out int unkId))
+                throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
+            parts.UnkId = unkId;
+            string prefix = json.OptionalString(model, "continuing_subword_prefix", "model.continuing_subword_prefix") ?? "##";
+            int maxChars = json.OptionalInt(model, "max_input_chars_per_word", "model.max_input_chars_per_word") ?? 100;
+            bool cleanup = decoder is not { } d || json.Bool(d, "cleanup", "decoder.cleanup", true);
+            SpecialIds.Resolve(parts, TokenizerKind.WordPiece, configPath);
+            return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup);
         }
+
+        // BPE: byte-level when a ByteLevel step appears, else SentencePiece-style ("▁" text, byte fallback).
+        bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
+        var bpe = ReadBpe(json, model, parts);
+        SpecialIds.Resolve(parts, byteLevel ? TokenizerKind.ByteLevelBpe : TokenizerKind.SentencePieceBpe, configPath);
+        if (byteLevel) return new ByteLevelBpeTokenizer(parts, bpe);
+        bool strip = HasStrip(decoder) || HasMetaspacePrefix(decoder);
+        return new SentencePieceBpeTokenizer(parts, bpe, strip, byteTokens: true);
     }
 
     private static string InferModelType(JsonElement model) =>
@@ -91,14 +85,14 @@ internal static class TokenizerJsonLoader
     private static BpeModel ReadBpe(JsonFields json, JsonElement model, TokenizerParts parts)
     {
         var mergesElement = json.Array(model, "merges", "model.merges");
-        var merges = new List<(string, string)>(mergesElement.GetArrayLength());
+        var merges = new List<MergeRule>(mergesElement.GetArrayLength());
         int i = 0;
         foreach (var m in mergesElement.EnumerateArray())
         {
             if (m.ValueKind == JsonValueKind.String)
-                merges.Add(SplitMerge(m.GetString()!) ?? throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "\"left right\" (two tokens separated by one space)"));
+                merges.Add(MergeRule.FromLine(m.GetString()!) ?? throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "\"left right\" (two tokens separated by one space)"));
             else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
-                merges.Add((m[0].GetString()!, m[1].GetString()!));
+                merges.Add(MergeRule.FromPair(m[0].GetString()!, m[1].GetString()!));
             else
                 throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "a string \"left right\" or a pair [left, right]");
             i++;
@@ -121,14 +115,6 @@ internal static class TokenizerJsonLoader
             byteFallback: json.Bool(model, "byte_fallback", "model.byte_fallback", false),
             unkId: unkId,
             fuseUnk: json.Bool(model, "fuse_unk", "model.fuse_unk", false));
-    }
-
-    /// <summary>Splits a merges line "left right" (exactly one separating space; tokens never contain spaces).</summary>
-    internal static (string, string)? SplitMerge(string line)
-    {
-        int space = line.IndexOf(' ');
-        if (space <= 0 || space == line.Length - 1 || line.IndexOf(' ', space + 1) >= 0) return null;
-        return (line[..space], line[(space + 1)..]);
     }
 
     private static Normalizer ReadNormalizer(JsonFields json, JsonElement e, string path)
@@ -176,11 +162,10 @@ internal static class TokenizerJsonLoader
             case "Split":
             {
                 var (regex, literal) = ReadPattern(json, e, path);
-                string behavior = json.String(e, "behavior", path + ".behavior");
-                if (!Enum.TryParse<SplitBehavior>(behavior, out var b))
-                    throw json.Error(path + ".behavior", $"\"{behavior}\"", "Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous");
-                return new SplitPreTokenizer(regex, literal, b, json.Bool(e, "invert", path + ".invert", false));
+                var behavior = ReadBehavior(json, e, path, null);
+                return new SplitPreTokenizer(regex, literal, behavior, json.Bool(e, "invert", path + ".invert", false));
             }
+            case "Punctuation": return new PunctuationPreTokenizer(ReadBehavior(json, e, path, SplitBehavior.Isolated));
             case "ByteLevel":
                 return new ByteLevelPreTokenizer(json.Bool(e, "add_prefix_space", path + ".add_prefix_space", true),
                     json.Bool(e, "use_regex", path + ".use_regex", true));
@@ -200,7 +185,7 @@ internal static class TokenizerJsonLoader
             case "Whitespace":
                 return new SplitPreTokenizer(new CodePointRegex(@"\w+|[^\w\s]+", json.File), null, SplitBehavior.Removed, invert: true);
             default:
-                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, Split, ByteLevel, Metaspace, Digits, BertPreTokenizer, Whitespace, WhitespaceSplit");
+                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, Split, ByteLevel, Metaspace, Digits, Punctuation, BertPreTokenizer, Whitespace, WhitespaceSplit");
         }
     }
 
@@ -211,6 +196,15 @@ internal static class TokenizerJsonLoader
         foreach (var item in json.Array(e, name, $"{path}.{name}").EnumerateArray())
             list.Add(read(json, item, $"{path}.{name}[{i++}]"));
         return list;
+    }
+
+    private static SplitBehavior ReadBehavior(JsonFields json, JsonElement e, string path, SplitBehavior? fallback)
+    {
+        string? behavior = json.OptionalString(e, "behavior", path + ".behavior");
+        if (behavior is null && fallback is { } f) return f;
+        if (behavior is null || !Enum.TryParse<SplitBehavior>(behavior, out var b) || !Enum.IsDefined(b))
+            throw json.Error(path + ".behavior", behavior is null ? "missing" : $"\"{behavior}\"", "Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous");
+        return b;
     }
 
     private static (CodePointRegex? Regex, string? Literal) ReadPattern(JsonFields json, JsonElement e, string path)
@@ -262,8 +256,13 @@ internal static class TokenizerJsonLoader
                     var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
                     string name = json.String(special, "id", itemPath + ".SpecialToken.id");
                     var entry = json.Object(specials, name, $"{path}.special_tokens[\"{name}\"]");
-                    foreach (var id in json.Array(entry, "ids", $"{path}.special_tokens[\"{name}\"].ids").EnumerateArray())
-                        (seenSequence ? suffix : prefix).Add(id.GetInt32());
+                    string idsPath = $"{path}.special_tokens[\"{name}\"].ids";
+                    foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
+                    {
+                        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
+                            throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
+                        (seenSequence ? suffix : prefix).Add(value);
+                    }
                 }
                 return (prefix.ToArray(), suffix.ToArray());
             }

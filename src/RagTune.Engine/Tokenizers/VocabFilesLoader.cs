@@ -22,13 +22,13 @@ internal static class VocabFilesLoader
             }
         }
 
-        var merges = new List<(string, string)>();
+        var merges = new List<MergeRule>();
         int lineNumber = 0;
         foreach (string line in File.ReadLines(mergesPath, Encoding.UTF8))
         {
             lineNumber++;
             if (line.Length == 0 || (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
-            merges.Add(TokenizerJsonLoader.SplitMerge(line)
+            merges.Add(MergeRule.FromLine(line)
                 ?? throw new EngineException($"{mergesPath}: line {lineNumber} is \"{line}\", expected two tokens separated by one space."));
         }
 

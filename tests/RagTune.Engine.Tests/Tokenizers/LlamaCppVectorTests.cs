@@ -9,19 +9,20 @@ public sealed class LlamaCppVectorTests
     private const string Qwen2File = "ggml-vocab-qwen2.gguf";
     private const string BertFile = "ggml-vocab-bert-bge.gguf";
     private const string Gpt2File = "ggml-vocab-gpt-2.gguf";
+    private const string LlamaSpmFile = "ggml-vocab-llama-spm.gguf";
 
     public static TheoryData<int, string> Qwen2Cases => TokenizerTestData.Cases("qwen2", Qwen2File);
     public static TheoryData<int, string> BertCases => TokenizerTestData.Cases("wordpiece-uncased", BertFile);
     public static TheoryData<int, string> Gpt2Cases => TokenizerTestData.Cases("gpt2", Gpt2File);
+    public static TheoryData<int, string> LlamaSpmCases => TokenizerTestData.Cases("llama-spm", LlamaSpmFile);
 
     private static readonly Lazy<TokenizerBase> BertFromVocabTxt = new(() =>
     {
         // The vocab.txt-only path: a folder without tokenizer.json.
-        string dir = Path.Combine(Path.GetTempPath(), "ragtune-bert-vocab-" + Environment.ProcessId);
-        Directory.CreateDirectory(dir);
+        using var dir = new TempDirectory();
         foreach (string f in new[] { "vocab.txt", "tokenizer_config.json" })
-            File.Copy(TokenizerTestData.PathOf("wordpiece-uncased", f), Path.Combine(dir, f), overwrite: true);
-        return Tokenizer.Load(dir);
+            File.Copy(TokenizerTestData.PathOf("wordpiece-uncased", f), Path.Combine(dir.Path, f));
+        return Tokenizer.Load(dir.Path);
     });
 
     [Fact]
@@ -30,6 +31,7 @@ public sealed class LlamaCppVectorTests
         Assert.Equal(46, TokenizerTestData.Vectors("qwen2", Qwen2File).Count);
         Assert.Equal(46, TokenizerTestData.Vectors("wordpiece-uncased", BertFile).Count);
         Assert.Equal(46, TokenizerTestData.Vectors("gpt2", Gpt2File).Count);
+        Assert.Equal(46, TokenizerTestData.Vectors("llama-spm", LlamaSpmFile).Count);
     }
 
     [Theory, MemberData(nameof(Qwen2Cases))]
@@ -47,6 +49,14 @@ public sealed class LlamaCppVectorTests
     [Theory, MemberData(nameof(Gpt2Cases))]
     public void Gpt2FromGguf(int index, string display) =>
         Check(TokenizerTestData.Gpt2Gguf, "gpt2", Gpt2File, index, display);
+
+    [Theory, MemberData(nameof(LlamaSpmCases))]
+    public void LlamaSentencePieceFromGguf(int index, string display) =>
+        Check(TokenizerTestData.LlamaSpmGguf, "llama-spm", LlamaSpmFile, index, display);
+
+    [Theory, MemberData(nameof(LlamaSpmCases))]
+    public void LlamaSentencePieceDecodeRoundTrips(int index, string display) =>
+        RoundTrip(TokenizerTestData.LlamaSpmGguf, "llama-spm", LlamaSpmFile, index, display);
 
     [Theory, MemberData(nameof(Qwen2Cases))]
     public void Qwen2DecodeRoundTrips(int index, string display) =>

@@ -1,5 +1,4 @@
 // SentencePiece-style BPE as LLaMA-2's tokenizer.json describes it, on a hand-built vocabulary with hand-derived ids.
-using System.Text.Json;
 using RagTune.Engine.Tokenizers;
 using Xunit;
 
@@ -12,58 +11,18 @@ public sealed class SentencePieceBpeTests
     private static int Id(string piece) => 259 + Array.IndexOf(Pieces, piece);
     private static int ByteId(int b) => 3 + b;
 
-    private static string Llama2StyleJson(bool byteFallback)
+    private static string Json(bool byteFallback)
     {
         var vocab = new Dictionary<string, int> { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
         for (int b = 0; b < 256; b++) vocab[$"<0x{b:X2}>"] = ByteId(b);
         foreach (var p in Pieces) vocab[p] = Id(p);
-        string[] merges = ["h e", "l l", "▁ he", "ll o", "▁he llo", "o r", "▁ w", "▁w or"];
-        var special = (int id, string content) => new { id, content, single_word = false, lstrip = false, rstrip = false, normalized = false, special = true };
-        var doc = new
-        {
-            version = "1.0",
-            added_tokens = new[] { special(0, "<unk>"), special(1, "<s>"), special(2, "</s>") },
-            normalizer = new
-            {
-                type = "Sequence",
-                normalizers = new object[]
-                {
-                    new { type = "Prepend", prepend = "▁" },
-                    new { type = "Replace", pattern = new { String = " " }, content = "▁" },
-                },
-            },
-            pre_tokenizer = (object?)null,
-            post_processor = new
-            {
-                type = "TemplateProcessing",
-                single = new object[] { new { SpecialToken = new { id = "<s>", type_id = 0 } }, new { Sequence = new { id = "A", type_id = 0 } } },
-                pair = Array.Empty<object>(),
-                special_tokens = new Dictionary<string, object> { ["<s>"] = new { id = "<s>", ids = new[] { 1 }, tokens = new[] { "<s>" } } },
-            },
-            decoder = new
-            {
-                type = "Sequence",
-                decoders = new object[]
-                {
-                    new { type = "Replace", pattern = new { String = "▁" }, content = " " },
-                    new { type = "ByteFallback" },
-                    new { type = "Fuse" },
-                    new { type = "Strip", content = " ", start = 1, stop = 0 },
-                },
-            },
-            model = new
-            {
-                type = "BPE", dropout = (object?)null, unk_token = "<unk>", continuing_subword_prefix = (string?)null,
-                end_of_word_suffix = (string?)null, fuse_unk = true, byte_fallback = byteFallback, vocab, merges,
-            },
-        };
-        return JsonSerializer.Serialize(doc);
+        return Llama2StyleJson.Build(vocab, ["h e", "l l", "▁ he", "ll o", "▁he llo", "o r", "▁ w", "▁w or"], byteFallback);
     }
 
     private static TokenizerBase Load(bool byteFallback = true)
     {
         using var dir = new TempDirectory();
-        return Tokenizer.FromTokenizerJson(dir.Write("tokenizer.json", Llama2StyleJson(byteFallback)));
+        return Tokenizer.FromTokenizerJson(dir.Write("tokenizer.json", Json(byteFallback)));
     }
 
     [Fact]

@@ -14,6 +14,11 @@ internal static class TokenizerTestData
     private static readonly Lazy<TokenizerBase> BertJsonLazy = new(() => Tokenizer.FromTokenizerJson(PathOf("wordpiece-uncased", "tokenizer.json")));
     private static readonly Lazy<TokenizerBase> Gpt2GgufLazy = new(() => Tokenizer.FromGguf(PathOf("gpt2", "ggml-vocab-gpt-2.gguf")));
 
+    private static readonly Lazy<TokenizerBase> LlamaSpmGgufLazy = new(() => Tokenizer.FromGguf(PathOf("llama-spm", "ggml-vocab-llama-spm.gguf")));
+
+    /// <summary>LLaMA-2's SentencePiece vocabulary (scores, byte tokens) from a vocab-only GGUF.</summary>
+    public static TokenizerBase LlamaSpmGguf => LlamaSpmGgufLazy.Value;
+
     /// <summary>Qwen2 from vocab.json + merges.txt + tokenizer_config.json.</summary>
     public static TokenizerBase Qwen2 => Qwen2Lazy.Value;
 
