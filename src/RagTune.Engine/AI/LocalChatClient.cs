@@ -4,7 +4,8 @@
 // ChatOptions mapping: Temperature, TopP, TopK, Seed → sampling; MaxOutputTokens → max tokens; StopSequences → stop
 // strings; Reasoning.Effort None → Qwen3 enable_thinking=false; Instructions → a system message; ModelId must name this
 // model; AdditionalProperties["repetition_penalty"] → HF repetition penalty. FrequencyPenalty and PresencePenalty (OpenAI's
-// additive penalties) have no counterpart in the sampler and are ignored, as are Tools and ResponseFormat.
+// additive penalties) have no counterpart in the sampler and are ignored, as are Tools and ResponseFormat (no tool calling;
+// messages contribute their text only). Qwen3's leading <think> block comes back as TextReasoningContent.
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using RagTune.Engine.Chat;
@@ -57,14 +58,19 @@ public sealed class LocalChatClient : IChatClient
         CancellationToken cancellationToken = default)
     {
         var text = new System.Text.StringBuilder();
+        var thought = new System.Text.StringBuilder();
         ChatResponseUpdate? last = null;
         await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
             text.Append(update.Text);
+            foreach (var r in update.Contents.OfType<TextReasoningContent>()) thought.Append(r.Text);
             last = update;
         }
         var final = last!;
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()) { MessageId = final.MessageId, CreatedAt = final.CreatedAt })
+        var contents = new List<AIContent>();
+        if (thought.Length > 0) contents.Add(new TextReasoningContent(thought.ToString()));
+        contents.Add(new TextContent(text.ToString()));
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, contents) { MessageId = final.MessageId, CreatedAt = final.CreatedAt })
         {
             ResponseId = final.ResponseId,
             ModelId = final.ModelId,
@@ -86,13 +92,14 @@ public sealed class LocalChatClient : IChatClient
         string responseId = Guid.NewGuid().ToString("N");
         var createdAt = DateTimeOffset.UtcNow;
 
+        var reasoning = _options.SeparateReasoning && Template is Qwen3ChatTemplate ? new ReasoningSplitter() : null;
         await foreach (var update in Generator.GenerateAsync(promptIds, generation, cancellationToken).ConfigureAwait(false))
         {
+            var contents = new List<AIContent>();
+            AddText(contents, reasoning, update.Text, final: update.FinishReason is not null);
             if (update.FinishReason is { } reason)
             {
                 var usage = update.Usage!;
-                var contents = new List<AIContent>();
-                if (update.Text.Length > 0) contents.Add(new TextContent(update.Text));
                 contents.Add(new UsageContent(new UsageDetails
                 {
                     InputTokenCount = usage.PromptTokens,
@@ -101,9 +108,28 @@ public sealed class LocalChatClient : IChatClient
                 }));
                 yield return NewUpdate(contents, responseId, createdAt, reason == FinishReason.Stop ? ChatFinishReason.Stop : ChatFinishReason.Length);
             }
-            else if (update.Text.Length > 0)
-                yield return NewUpdate([new TextContent(update.Text)], responseId, createdAt, null);
+            else if (contents.Count > 0)
+                yield return NewUpdate(contents, responseId, createdAt, null);
         }
+    }
+
+    /// <summary>Adds a decoded piece as answer text, or split into reasoning and answer when a splitter is active.</summary>
+    private static void AddText(List<AIContent> contents, ReasoningSplitter? splitter, string text, bool final)
+    {
+        if (splitter is null)
+        {
+            if (text.Length > 0) contents.Add(new TextContent(text));
+            return;
+        }
+        var (thought, answer) = splitter.Add(text);
+        if (final)
+        {
+            var (restThought, restAnswer) = splitter.Flush();
+            thought += restThought;
+            answer += restAnswer;
+        }
+        if (thought.Length > 0) contents.Add(new TextReasoningContent(thought));
+        if (answer.Length > 0) contents.Add(new TextContent(answer));
     }
 
     private ChatResponseUpdate NewUpdate(IList<AIContent> contents, string responseId, DateTimeOffset createdAt, ChatFinishReason? finish) =>

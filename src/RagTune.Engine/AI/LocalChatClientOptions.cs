@@ -16,4 +16,8 @@ public sealed record LocalChatClientOptions
 
     /// <summary>Qwen3's enable_thinking for requests without ChatOptions.Reasoning; null leaves the template's default.</summary>
     public bool? EnableThinking { get; init; }
+
+    /// <summary>With a Qwen3 template, return the model's leading &lt;think&gt;…&lt;/think&gt; block as
+    /// TextReasoningContent and only the text after it as the answer (false: everything is answer text).</summary>
+    public bool SeparateReasoning { get; init; } = true;
 }
