@@ -46,7 +46,7 @@ public sealed class LocalChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(modelDirectory);
         var generator = TextGenerator.Load(modelDirectory);
         var template = ChatTemplate.Load(modelDirectory, generator.Tokenizer);
-        return new LocalChatClient(generator, template, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory))), options);
+        return new LocalChatClient(generator, template, ModelIds.FromDirectory(modelDirectory), options);
     }
 
     public TextGenerator Generator { get; }

@@ -5,7 +5,8 @@ namespace RagTune.Engine.AI;
 
 public sealed record LocalChatClientOptions
 {
-    /// <summary>The model id reported in metadata and responses; null means the model folder's name.</summary>
+    /// <summary>The model id reported in metadata and responses; null means the Hub repository id of a
+    /// `ragtune pull` folder (org/name), else the folder's name.</summary>
     public string? ModelId { get; init; }
 
     /// <summary>Most tokens generated when ChatOptions.MaxOutputTokens is null.</summary>

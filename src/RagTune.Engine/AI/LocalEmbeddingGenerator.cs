@@ -20,12 +20,13 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             defaultModelDimensions: embedder.Dimensions);
     }
 
-    /// <summary>Loads the encoder checkpoint in <paramref name="modelDirectory"/>; the model id defaults to the folder's name.</summary>
+    /// <summary>Loads the encoder checkpoint in <paramref name="modelDirectory"/>; the model id defaults to the Hub
+    /// repository id of a `ragtune pull` folder, else the folder's name.</summary>
     public static LocalEmbeddingGenerator Load(string modelDirectory, string? modelId = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
         return new LocalEmbeddingGenerator(TextEmbedder.Load(modelDirectory),
-            modelId ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelDirectory))));
+            modelId ?? ModelIds.FromDirectory(modelDirectory));
     }
 
     public TextEmbedder Embedder { get; }
