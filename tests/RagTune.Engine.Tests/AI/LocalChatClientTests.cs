@@ -92,6 +92,21 @@ public class LocalChatClientTests
     }
 
     [Fact]
+    public async Task Stop_token_ends_the_answer_unprinted_but_counted()
+    {
+        var golden = Fixtures.Golden("qwen3-tiny");
+        int[] greedy = golden.GetProperty("chat_greedy_ids").Ints();
+        var shared = Client("qwen3-tiny");
+        // Pretend the third greedy token is the model's end-of-sequence token.
+        var generator = new TextGenerator(shared.Generator.Model, shared.Generator.Tokenizer, [greedy[2]]);
+        using var client = new LocalChatClient(generator, shared.Template, "qwen3-tiny");
+        var response = await client.GetResponseAsync([new ChatMessage(ChatRole.User, Question)], new ChatOptions { MaxOutputTokens = 24 }, Ct);
+        Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
+        Assert.Equal(shared.Generator.Tokenizer.Decode(greedy[..2], skipSpecialTokens: true), response.Text);
+        Assert.Equal(3, response.Usage!.OutputTokenCount);
+    }
+
+    [Fact]
     public async Task Max_output_tokens_ends_with_length()
     {
         var response = await Client("llama-tiny").GetResponseAsync([new ChatMessage(ChatRole.User, Question)],
