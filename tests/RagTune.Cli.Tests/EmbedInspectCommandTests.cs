@@ -4,6 +4,7 @@ using Xunit;
 
 namespace RagTune.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class EmbedInspectCommandTests
 {
     [Fact]

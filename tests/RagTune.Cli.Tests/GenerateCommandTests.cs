@@ -3,6 +3,7 @@ using Xunit;
 
 namespace RagTune.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class GenerateCommandTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace RagTune.Cli.Tests;
 
+[Collection(ConsoleCollection.Name)]
 public class ModelCommandErrorTests
 {
     private static async Task<string> FailsWithOneLine(params string[] args)

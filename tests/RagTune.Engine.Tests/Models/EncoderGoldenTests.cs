@@ -46,6 +46,15 @@ public class EncoderGoldenTests
         Assert.Equal(prefix, encoder.Prefix);
     }
 
+    [Theory]
+    [MemberData(nameof(Encoders))]
+    public void Parameter_count_is_every_checkpoint_element_but_the_unused_pooler(string name)
+    {
+        using var checkpoint = RagTune.Engine.Tensors.Checkpoint.Open(Fixtures.Dir(name));
+        long expected = checkpoint.Tensors.Where(t => !t.Name.Contains("pooler.")).Sum(t => t.ElementCount);
+        Assert.Equal(expected, BertEncoder.Load(Fixtures.Dir(name)).ParameterCount);
+    }
+
     [Fact]
     public void Without_modules_json_pooling_is_mean_without_normalisation()
     {
