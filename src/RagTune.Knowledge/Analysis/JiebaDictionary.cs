@@ -2,6 +2,7 @@
 // Loaded from a dict.txt ("word freq [tag]" per line) by parsing bytes; shared read-only instances are cached per path.
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -120,11 +121,9 @@ public sealed partial class JiebaDictionary
     private static void AddEntry(Dictionary<string, int> freq, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup, ReadOnlySpan<char> word, int f)
     {
         lookup[word] = f;
+        // One hash probe per prefix: a new prefix is added with 0, an existing entry is left as it is.
         for (int i = 1; i < word.Length; i++)
-        {
-            var prefix = word[..i];
-            if (!lookup.ContainsKey(prefix)) lookup[prefix] = 0;
-        }
+            CollectionsMarshal.GetValueRefOrAddDefault(lookup, word[..i], out _);
     }
 
     private static KnowledgeException BadLine(string path, int lineNo, ReadOnlySpan<byte> line) =>

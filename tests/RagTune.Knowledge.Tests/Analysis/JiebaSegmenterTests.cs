@@ -98,12 +98,17 @@ public sealed class JiebaSegmenterTests
     [Fact]
     public void Loading_the_dictionary_takes_under_a_second()
     {
-        JiebaDictionary.Load(JiebaFixture.DictionaryPath);
-        var sw = Stopwatch.StartNew();
-        var dict = JiebaDictionary.Load(JiebaFixture.DictionaryPath);
-        sw.Stop();
-        Assert.Equal(498_113, dict.EntryCount); // len(jieba.dt.FREQ) for the same dict.txt
-        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(1.5), $"load took {sw.Elapsed.TotalMilliseconds:F0} ms");
+        // Best of three: the CI machine is shared, and the first load also pays for JIT.
+        var best = TimeSpan.MaxValue;
+        JiebaDictionary? dict = null;
+        for (int i = 0; i < 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            dict = JiebaDictionary.Load(JiebaFixture.DictionaryPath);
+            if (sw.Elapsed < best) best = sw.Elapsed;
+        }
+        Assert.Equal(498_113, dict!.EntryCount); // len(jieba.dt.FREQ) for the same dict.txt
+        Assert.True(best < TimeSpan.FromSeconds(1), $"load took {best.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
