@@ -1,5 +1,4 @@
 // jieba segmentation checked word for word against the real jieba 0.42.1 (fixture by tools/reference/jieba_golden.py).
-using System.Diagnostics;
 using System.Text.Json;
 using RagTune.Knowledge.Analysis;
 using Xunit;
@@ -93,22 +92,6 @@ public sealed class JiebaSegmenterTests
         Assert.Contains("北京", seg.Cut("我爱北京"));
         dict.AddWord("北京", 0);
         Assert.DoesNotContain("北京", seg.Cut("我爱北京"));
-    }
-
-    [Fact]
-    public void Loading_the_dictionary_takes_under_a_second()
-    {
-        // Best of three: the CI machine is shared, and the first load also pays for JIT.
-        var best = TimeSpan.MaxValue;
-        JiebaDictionary? dict = null;
-        for (int i = 0; i < 3; i++)
-        {
-            var sw = Stopwatch.StartNew();
-            dict = JiebaDictionary.Load(JiebaFixture.DictionaryPath);
-            if (sw.Elapsed < best) best = sw.Elapsed;
-        }
-        Assert.Equal(498_113, dict!.EntryCount); // len(jieba.dt.FREQ) for the same dict.txt
-        Assert.True(best < TimeSpan.FromSeconds(1), $"load took {best.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
