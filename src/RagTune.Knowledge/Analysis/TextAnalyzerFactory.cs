@@ -17,6 +17,18 @@ public static class TextAnalyzerFactory
     }
 
     /// <summary>
+    /// A jieba analyzer over a dictionary the caller built (e.g. a <see cref="JiebaDictionary.Clone"/> with
+    /// <see cref="JiebaDictionary.AddWord"/> calls); ChineseMode and the dictionary paths of <paramref name="options"/> are ignored.
+    /// </summary>
+    public static TextAnalyzer Create(AnalyzerOptions options, JiebaDictionary dictionary)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dictionary);
+        var resolved = options with { ChineseMode = ChineseMode.Jieba, DictionaryPath = dictionary.Source, UserDictionaryPath = null };
+        return new TextAnalyzer(resolved, new JiebaSegmenter(dictionary));
+    }
+
+    /// <summary>
     /// Fixes the Chinese mode and the dictionary file: Auto becomes Jieba when the dictionary exists (the given path,
     /// or Debian's) and Bigram otherwise; an explicitly given dictionary that is missing is an error in every mode.
     /// </summary>

@@ -316,15 +316,15 @@ public sealed class Bm25Index
 
     private void Restore(Bm25IndexFile.Contents data)
     {
-        var perDoc = new List<int>[data.DocIds.Length];
-        for (int d = 0; d < perDoc.Length; d++)
+        int docCount = data.DocIds.Length;
+        var termsPerDoc = new int[docCount];
+        for (int d = 0; d < docCount; d++)
         {
             _docIds.Add(data.DocIds[d]);
             _docLengths.Add(data.DocLengths[d]);
             _totalLength += data.DocLengths[d];
             if (!_docById.TryAdd(data.DocIds[d], d))
                 throw new KnowledgeException($"BM25 index '{data.Path}': document id '{data.DocIds[d]}' appears twice; expected unique ids.");
-            perDoc[d] = [];
         }
         for (int t = 0; t < data.Terms.Length; t++)
         {
@@ -332,9 +332,15 @@ public sealed class Bm25Index
             _termIds[data.Terms[t]] = t;
             _terms.Add(data.Terms[t]);
             _postings.Add(p);
-            foreach (int d in p.Docs) perDoc[d].Add(t);
+            foreach (int d in p.Docs) termsPerDoc[d]++;
         }
-        foreach (var list in perDoc) _docTerms.Add(list.ToArray());
+        // The forward lists (term ids per doc) are derived from the postings in two passes: sizes, then fill.
+        var forward = new int[docCount][];
+        for (int d = 0; d < docCount; d++) forward[d] = termsPerDoc[d] == 0 ? [] : new int[termsPerDoc[d]];
+        Array.Clear(termsPerDoc);
+        for (int t = 0; t < _postings.Count; t++)
+            foreach (int d in _postings[t].Docs) forward[d][termsPerDoc[d]++] = t;
+        _docTerms.AddRange(forward);
     }
 
     private T Read<T>(Func<T> f)

@@ -104,6 +104,15 @@ public sealed class TextAnalyzerTests
     }
 
     [Fact]
+    public void Analyzer_over_a_dictionary_with_added_words()
+    {
+        var dict = JiebaFixture.Shared.Clone();
+        dict.AddWord("拉格调优");
+        var analyzer = TextAnalyzerFactory.Create(new AnalyzerOptions(), dict);
+        Assert.Equal(["拉格调优", "很", "好"], Terms(analyzer, "拉格调优很好"));
+    }
+
+    [Fact]
     public void User_dictionary_words_are_kept_whole()
     {
         string path = Path.Combine(Path.GetTempPath(), $"ragtune-user-{Guid.NewGuid():N}.txt");
