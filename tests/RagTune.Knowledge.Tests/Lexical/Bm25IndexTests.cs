@@ -160,6 +160,45 @@ public sealed class Bm25IndexTests : IDisposable
     }
 
     [Fact]
+    public void A_save_interrupted_before_the_manifest_swap_leaves_the_previous_index()
+    {
+        var index = new Bm25Index(BigramOptions);
+        index.Add("a", "first version");
+        index.Save(_dir);
+        // What a crash between writing the next data file and swapping the manifest leaves behind.
+        File.WriteAllBytes(Path.Combine(_dir, "bm25-000002.bin"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(_dir, "bm25-000003.bin.tmp"), [4, 5]);
+        File.WriteAllText(Path.Combine(_dir, "manifest.json.tmp"), "{ half a manif");
+
+        var loaded = Bm25Index.Load(_dir);
+        Assert.Equal("a", loaded.Search("first", 1)[0].Id);
+        loaded.Add("b", "second version");
+        loaded.Save(_dir);
+        Assert.Equal(["bm25-000002.bin", "manifest.json"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
+        Assert.Equal(2, Bm25Index.Load(_dir).Count);
+    }
+
+    [Fact]
+    public void Concurrent_searches_and_writes_are_safe()
+    {
+        var docs = RandomCorpus(300, 13);
+        var index = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs.Take(150)) index.Add(id, text);
+        var writer = Task.Run(() =>
+        {
+            foreach (var (id, text) in docs.Skip(150)) index.Add(id, text);
+            foreach (string id in docs.Keys.Take(50)) index.Remove(id);
+        });
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (int i = 0; i < 200; i++)
+                foreach (var h in index.Search("alpha 知识 river", 5)) Assert.True(h.Score > 0);
+        })).ToArray();
+        Task.WaitAll([writer, .. readers], TestContext.Current.CancellationToken);
+        Assert.Equal(250, index.Count);
+    }
+
+    [Fact]
     public void Corrupt_or_missing_files_are_clear_errors()
     {
         var ex = Assert.Throws<KnowledgeException>(() => Bm25Index.Load(_dir));
