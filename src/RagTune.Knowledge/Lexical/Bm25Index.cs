@@ -74,6 +74,9 @@ public sealed class Bm25Index
     /// <summary>Distinct terms in the dictionary (including terms whose documents were all removed, until compaction).</summary>
     public int TermCount => _terms.Count;
 
+    /// <summary>Size of the doc table, tombstones included (what compaction shrinks).</summary>
+    internal int DocumentSlots => _docIds.Count;
+
     public double AverageDocumentLength => Count == 0 ? 0 : (double)_totalLength / Count;
 
     public bool Contains(string id) => Read(() => _docById.ContainsKey(id));
@@ -89,6 +92,7 @@ public sealed class Bm25Index
         {
             if (_docById.ContainsKey(id)) RemoveLocked(id);
             AddLocked(id, tokens);
+            CompactIfWorthIt();
         }
         finally
         {
@@ -105,14 +109,19 @@ public sealed class Bm25Index
         {
             if (!_docById.ContainsKey(id)) return false;
             RemoveLocked(id);
-            // Tombstones cost memory and search time; rebuild once they are a quarter of the doc table.
-            if (_dead > 1024 && _dead * 4 > _docIds.Count) CompactLocked();
+            CompactIfWorthIt();
             return true;
         }
         finally
         {
             _lock.ExitWriteLock();
         }
+    }
+
+    // Tombstones cost memory and search time; rebuild once they are a quarter of the doc table.
+    private void CompactIfWorthIt()
+    {
+        if (_dead > 1024 && _dead * 4 > _docIds.Count) CompactLocked();
     }
 
     private void AddLocked(string id, IReadOnlyList<AnalyzedToken> tokens)

@@ -122,6 +122,25 @@ public sealed class Bm25IndexTests : IDisposable
     }
 
     [Fact]
+    public void Many_updates_trigger_compaction_and_keep_scores()
+    {
+        var docs = RandomCorpus(600, 17);
+        var index = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs) index.Add(id, text);
+        for (int round = 0; round < 3; round++)
+            foreach (var (id, text) in docs) index.Add(id, text + " round" + round);
+        Assert.True(index.DocumentSlots < 4 * docs.Count, $"no automatic compaction: {index.DocumentSlots} slots");
+        foreach (string id in docs.Keys) docs[id] += " round2";
+        var rebuilt = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs) rebuilt.Add(id, text);
+        foreach (string q in new[] { "alpha round2", "知识 round0", "stone" })
+            Assert.Equal(rebuilt.Search(q, 20), index.Search(q, 20));
+        index.Compact();
+        Assert.Equal(rebuilt.TermCount, index.TermCount); // the dead terms "round0" and "round1" are gone
+        Assert.Equal(rebuilt.Search("alpha round2", 20), index.Search("alpha round2", 20));
+    }
+
+    [Fact]
     public void Filter_and_top_k_are_applied()
     {
         var docs = RandomCorpus(100, 5);
