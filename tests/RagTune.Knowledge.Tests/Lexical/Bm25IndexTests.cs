@@ -141,6 +141,32 @@ public sealed class Bm25IndexTests : IDisposable
     }
 
     [Fact]
+    public void MaxScore_returns_exactly_the_exhaustive_top_k()
+    {
+        // Zipf-like term frequencies, so that frequent terms become non-essential and pruning really happens.
+        var rng = new Random(21);
+        string[] vocab = Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray();
+        int Zipf() => (int)Math.Min(vocab.Length - 1, Math.Floor(Math.Exp(rng.NextDouble() * Math.Log(vocab.Length + 1)) - 1));
+        var index = new Bm25Index(BigramOptions);
+        for (int d = 0; d < 3000; d++)
+            index.Add($"d{d:D5}", string.Join(" ", Enumerable.Range(0, rng.Next(3, 60)).Select(_ => vocab[Zipf()])));
+        for (int d = 0; d < 3000; d += 7) index.Remove($"d{d:D5}");
+        long scored = 0, matching = 0;
+        for (int q = 0; q < 200; q++)
+        {
+            string query = string.Join(" ", Enumerable.Range(0, rng.Next(1, 6)).Select(_ => vocab[Zipf()]));
+            foreach (int k in new[] { 1, 10, 50 })
+                Assert.Equal(index.SearchExhaustive(query, k), index.Search(query, k));
+            index.Search(query, 10);
+            scored += Bm25Index.LastScoredCount;
+            matching += index.SearchExhaustive(query, 100_000).Count;
+            Func<string, bool> odd = id => id[^1] % 2 == 1;
+            Assert.Equal(index.SearchExhaustive(query, 10, odd), index.Search(query, 10, odd));
+        }
+        Assert.True(scored * 2 < matching, $"MaxScore fully scored {scored} of {matching} matching documents");
+    }
+
+    [Fact]
     public void Filter_and_top_k_are_applied()
     {
         var docs = RandomCorpus(100, 5);
