@@ -148,11 +148,11 @@ public sealed class Bm25IndexTests : IDisposable
         string[] vocab = Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray();
         int Zipf() => (int)Math.Min(vocab.Length - 1, Math.Floor(Math.Exp(rng.NextDouble() * Math.Log(vocab.Length + 1)) - 1));
         var index = new Bm25Index(BigramOptions);
-        for (int d = 0; d < 3000; d++)
+        for (int d = 0; d < 1500; d++)
             index.Add($"d{d:D5}", string.Join(" ", Enumerable.Range(0, rng.Next(3, 60)).Select(_ => vocab[Zipf()])));
-        for (int d = 0; d < 3000; d += 7) index.Remove($"d{d:D5}");
+        for (int d = 0; d < 1500; d += 7) index.Remove($"d{d:D5}");
         long scored = 0, matching = 0;
-        for (int q = 0; q < 200; q++)
+        for (int q = 0; q < 80; q++)
         {
             string query = string.Join(" ", Enumerable.Range(0, rng.Next(1, 6)).Select(_ => vocab[Zipf()]));
             foreach (int k in new[] { 1, 10, 50 })
