@@ -7,6 +7,8 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return Commands.RaftCommand.Create();
+        yield return Commands.DistillCommand.Create();
         yield break;
     }
 }

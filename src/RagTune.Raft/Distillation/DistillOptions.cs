@@ -23,9 +23,9 @@ public sealed class DistillOptions
     public RaftLanguage? Language { get; set; }
 
     /// <summary>Prompt templates with {question} and {answer_marker}; defaults are the built-in resources.</summary>
-    public string PromptEn { get; set; } = RaftPrompts.Resource("distill.en.txt");
+    public string PromptEn { get; set; } = RaftPrompts.Resource("distill_en.txt");
 
-    public string PromptZh { get; set; } = RaftPrompts.Resource("distill.zh.txt");
+    public string PromptZh { get; set; } = RaftPrompts.Resource("distill_zh.txt");
 
     public int ItemConcurrency { get; set; } = 4;
 

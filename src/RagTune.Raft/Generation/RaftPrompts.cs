@@ -15,8 +15,8 @@ public sealed record RaftPrompts(string SystemEn, string QuestionsEn, string Ans
     private static readonly string[] Keys = ["system_en", "questions_en", "answer_en", "system_zh", "questions_zh", "answer_zh"];
 
     public static RaftPrompts BuiltIn { get; } = new(
-        Resource("system.en.txt"), Resource("questions.en.txt"), Resource("answer.en.txt"),
-        Resource("system.zh.txt"), Resource("questions.zh.txt"), Resource("answer.zh.txt"));
+        Resource("system_en.txt"), Resource("questions_en.txt"), Resource("answer_en.txt"),
+        Resource("system_zh.txt"), Resource("questions_zh.txt"), Resource("answer_zh.txt"));
 
     public string System(RaftLanguage l) => l == RaftLanguage.Chinese ? SystemZh : SystemEn;
 
