@@ -106,8 +106,8 @@ public sealed partial class FolderChunkSource : IChunkSource
     [GeneratedRegex(@"\n[ \t]*\n+")]
     private static partial Regex BlankLine();
 
-    // Split after sentence-ending punctuation, keeping it with its sentence.
-    [GeneratedRegex(@"(?<=[.!?。！？])\s*")]
+    // Split after sentence-ending punctuation, keeping it with its sentence and the following space with the next.
+    [GeneratedRegex(@"(?<=[.!?。！？])")]
     private static partial Regex SentenceEnd();
 
     [GeneratedRegex(@"^\s{0,3}#\s+(.+)$", RegexOptions.Multiline)]
