@@ -35,13 +35,7 @@ public static class DistillCommand
                 MaxAttempts = r.GetValue(attempts),
                 Tolerance = r.GetValue(tolerance),
                 ItemConcurrency = r.GetValue(shared.Concurrency),
-                Language = r.GetValue(language) switch
-                {
-                    "auto" => null,
-                    "en" => RaftLanguage.English,
-                    "zh" => RaftLanguage.Chinese,
-                    var v => throw new RaftException($"--language '{v}' is invalid: expected auto, en or zh"),
-                },
+                Language = RaftCliOptions.ParseLanguage(r.GetValue(language)!, "--language"),
             };
             if (r.GetValue(shared.Temperature) is { } t)
                 options.Temperature = t;

@@ -86,5 +86,14 @@ internal sealed class RaftCliOptions
         Progress = progress,
     };
 
+    /// <summary>auto → null (detect per text), en, zh.</summary>
+    public static RaftLanguage? ParseLanguage(string value, string option) => value switch
+    {
+        "auto" => null,
+        "en" => RaftLanguage.English,
+        "zh" => RaftLanguage.Chinese,
+        _ => throw new RaftException($"{option} '{value}' is invalid: expected auto, en or zh"),
+    };
+
     public static string Usd(decimal? v) => v is { } d ? "$" + d.ToString("0.0000", CultureInfo.InvariantCulture) : "unknown (no price for this model: pass --prices)";
 }

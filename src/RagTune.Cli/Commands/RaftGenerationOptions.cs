@@ -43,13 +43,7 @@ internal sealed class RaftGenerationOptions
             },
             Seed = r.GetValue(Seed),
             TestFraction = r.GetValue(TestFraction),
-            Language = r.GetValue(Language) switch
-            {
-                "auto" => null,
-                "en" => RaftLanguage.English,
-                "zh" => RaftLanguage.Chinese,
-                var v => throw new RaftException($"--language '{v}' is invalid: expected auto, en or zh"),
-            },
+            Language = RaftCliOptions.ParseLanguage(r.GetValue(Language)!, "--language"),
             MaxAnswerAttempts = r.GetValue(AnswerAttempts),
             MaxFinalAnswerChars = r.GetValue(MaxAnswerChars),
             RequireQuote = !r.GetValue(NoRequireQuote),
