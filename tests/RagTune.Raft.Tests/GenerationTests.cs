@@ -272,7 +272,7 @@ public sealed class GenerationTests
             : RaftResponder.Reply("", r.Messages.Last().Content));
         var chunks = TestCorpus.English(3, 1);
         var result = await new RaftGenerator(teacher, new RaftOptions { QuestionsPerChunk = 2, Distractors = 1, Prompts = prompts }).RunAsync(chunks, dir["run"], null, ct);
-        Assert.Equal(6, result.Examples);
+        Assert.Equal((6, 4), (result.Examples, result.CrossChunkDuplicates));
         // Every chunk got the same two questions: the dataset keeps the first chunk's.
         var dataset = RaftDataset.Load(dir["run"]);
         Assert.Equal(4, dataset.DuplicatesRemoved);

@@ -28,7 +28,7 @@ internal static class RaftGenerateCommand
             var result = await RaftProgressView.RunAsync("chunks", p => generator.RunAsync(chunks, run, shared.RunOptions(r, p), ct));
             var table = new Table().AddColumns("run", "value");
             table.AddRow("chunks done", $"{result.ChunksDone}/{result.ChunksTotal} ({result.ChunksResumed} resumed from the journal)");
-            table.AddRow("examples", result.Examples.ToString(CultureInfo.InvariantCulture));
+            table.AddRow("examples", string.Create(CultureInfo.InvariantCulture, $"{result.Examples - result.CrossChunkDuplicates} ({result.CrossChunkDuplicates} repeating an earlier chunk's question, left out of exports)"));
             table.AddRow("questions", string.Create(CultureInfo.InvariantCulture, $"{result.Questions} ({result.DuplicateQuestions} duplicates removed)"));
             table.AddRow("answers rejected by the quality gate", result.RejectedAnswers.ToString(CultureInfo.InvariantCulture));
             table.AddRow("questions dropped", result.Dropped.Count == 0 ? "0" : Markup.Escape(string.Join(", ", result.Dropped.Select(kv => $"{kv.Key}: {kv.Value}"))));

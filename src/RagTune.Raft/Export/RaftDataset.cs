@@ -14,17 +14,17 @@ public sealed record RaftDataset(IReadOnlyList<RaftExample> Examples, int Chunks
     {
         var dir = RunDirectory.OpenExisting(runDirectory, RaftGenerator.RunKind);
         var seed = (ulong?)dir.ReadSettings()["seed"] ?? 0;
-        var records = Journal<RaftChunkRecord>.ReadAll(dir.JournalPath, RaftJson.Lines).OrderBy(r => r.ChunkIndex).ToList();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var examples = new List<RaftExample>();
-        var duplicates = 0;
-        foreach (var e in records.SelectMany(r => r.Examples))
-        {
-            if (seen.Add(TextNormalization.QuestionKey(e.Question)))
-                examples.Add(e);
-            else
-                duplicates++;
-        }
+        var records = Journal<RaftChunkRecord>.ReadAll(dir.JournalPath, RaftJson.Lines);
+        var examples = Deduplicate(records);
+        var duplicates = records.Sum(r => r.Examples.Count) - examples.Count;
         return new RaftDataset(examples, records.Count, duplicates, seed);
+    }
+
+    /// <summary>The examples in chunk order, without questions already asked for an earlier chunk.</summary>
+    internal static List<RaftExample> Deduplicate(IEnumerable<RaftChunkRecord> records)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return records.OrderBy(r => r.ChunkIndex).SelectMany(r => r.Examples)
+            .Where(e => seen.Add(TextNormalization.QuestionKey(e.Question))).ToList();
     }
 }

@@ -19,7 +19,11 @@ public sealed record RaftRunResult
     /// <summary>Chunks found finished in the journal when this session started (not asked again).</summary>
     public required int ChunksResumed { get; init; }
 
+    /// <summary>Examples journaled; the exported dataset has <see cref="CrossChunkDuplicates"/> fewer.</summary>
     public required int Examples { get; init; }
+
+    /// <summary>Examples whose question already appeared for an earlier chunk (removed at export).</summary>
+    public required int CrossChunkDuplicates { get; init; }
 
     public required int Questions { get; init; }
 

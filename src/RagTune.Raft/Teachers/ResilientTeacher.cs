@@ -73,6 +73,11 @@ public sealed class ResilientTeacher : ITeacher
                         throw new RaftException($"teacher '{ModelName}' returned HTTP {(int)code}: {FirstLine(ex.Message)} (not retried)", ex);
                     (failure, retryAfter, error) = (ex.StatusCode is { } c ? $"HTTP {(int)c}" : $"connection failed: {FirstLine(ex.Message)}", null, ex);
                 }
+                catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A connection reset while a (streamed) reply was being read.
+                    (failure, retryAfter, error) = ($"connection broken: {FirstLine(ex.Message)}", null, ex);
+                }
                 catch (ClientResultException ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     // Status 0: the request never got a response (connection refused, reset).
