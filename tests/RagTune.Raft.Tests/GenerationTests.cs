@@ -96,6 +96,25 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public async Task Rate_limits_server_errors_and_timeouts_during_a_run_cost_nothing_in_the_data()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDir();
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        server.Enqueue(ScriptedReply.Error(429, retryAfter: "0"));
+        server.Enqueue(ScriptedReply.Error(500));
+        server.Enqueue(ScriptedReply.Text("late") with { Delay = TimeSpan.FromSeconds(5) });
+        var teacher = new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "teacher-x" }),
+            new TeacherPolicyOptions { MaxConcurrency = 1, InitialBackoff = TimeSpan.FromMilliseconds(5), RequestTimeout = TimeSpan.FromSeconds(1.5) });
+        var options = new RaftOptions { QuestionsPerChunk = 2, Distractors = 2, ChunkConcurrency = 1 };
+        var result = await new RaftGenerator(teacher, options, Prices).RunAsync(TestCorpus.English(4, 1), dir.Path, null, ct);
+        Assert.Equal((4, 8), (result.ChunksDone, result.Examples));
+        Assert.Equal(12, result.Calls); // only answered calls are counted and priced
+        Assert.Equal(15, server.Requests.Count);
+        Assert.Equal((3L, 1L), (teacher.Retries, teacher.Timeouts));
+    }
+
+    [Fact]
     public async Task A_chunk_without_usable_questions_is_recorded_as_such()
     {
         var ct = TestContext.Current.CancellationToken;
