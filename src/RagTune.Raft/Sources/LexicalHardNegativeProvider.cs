@@ -11,8 +11,10 @@ namespace RagTune.Raft.Sources;
 public sealed class LexicalHardNegativeProvider : IHardNegativeProvider
 {
     private readonly IReadOnlyList<RaftChunk> _chunks;
-    private readonly Dictionary<string, double>[] _vectors;
     private readonly Dictionary<string, double> _idf = new(StringComparer.Ordinal);
+
+    // Inverted index: term → (chunk index, normalised weight), so a query touches only chunks sharing a term with it.
+    private readonly Dictionary<string, List<(int Chunk, double Weight)>> _postings = new(StringComparer.Ordinal);
 
     public LexicalHardNegativeProvider(IReadOnlyList<RaftChunk> chunks)
     {
@@ -24,19 +26,31 @@ public sealed class LexicalHardNegativeProvider : IHardNegativeProvider
                 df[t] = df.GetValueOrDefault(t) + 1;
         foreach (var (t, n) in df)
             _idf[t] = Math.Log(1.0 + chunks.Count / (double)n);
-        _vectors = termCounts.Select(Weigh).ToArray();
+        for (var i = 0; i < termCounts.Length; i++)
+            foreach (var (t, w) in Weigh(termCounts[i]))
+            {
+                if (!_postings.TryGetValue(t, out var list))
+                    _postings[t] = list = [];
+                list.Add((i, w));
+            }
     }
 
     public Task<IReadOnlyList<RaftChunk>> FindSimilarAsync(string query, RaftChunk oracle, int count, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var q = Weigh(Count(Terms(query + "\n" + oracle.Text)));
-        IReadOnlyList<RaftChunk> result = Enumerable.Range(0, _chunks.Count)
-            .Where(i => _chunks[i].DocumentId != oracle.DocumentId)
-            .Select(i => (Index: i, Score: Dot(q, _vectors[i])))
-            .OrderByDescending(x => x.Score).ThenBy(x => x.Index)
+        var scores = new Dictionary<int, double>();
+        foreach (var (t, w) in q)
+            if (_postings.TryGetValue(t, out var list))
+                foreach (var (chunk, cw) in list)
+                    scores[chunk] = scores.GetValueOrDefault(chunk) + w * cw;
+        // Chunks sharing no term score 0 and follow in corpus order, so `count` results exist whenever enough chunks do.
+        IReadOnlyList<RaftChunk> result = scores.Where(kv => _chunks[kv.Key].DocumentId != oracle.DocumentId)
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
+            .Select(kv => kv.Key)
+            .Concat(Enumerable.Range(0, _chunks.Count).Where(i => !scores.ContainsKey(i) && _chunks[i].DocumentId != oracle.DocumentId))
             .Take(count)
-            .Select(x => _chunks[x.Index])
+            .Select(i => _chunks[i])
             .ToList();
         return Task.FromResult(result);
     }
@@ -51,16 +65,6 @@ public sealed class LexicalHardNegativeProvider : IHardNegativeProvider
             foreach (var t in v.Keys.ToList())
                 v[t] /= norm;
         return v;
-    }
-
-    private static double Dot(Dictionary<string, double> a, Dictionary<string, double> b)
-    {
-        var (small, large) = a.Count <= b.Count ? (a, b) : (b, a);
-        var s = 0.0;
-        foreach (var (t, w) in small)
-            if (large.TryGetValue(t, out var w2))
-                s += w * w2;
-        return s;
     }
 
     private static Dictionary<string, int> Count(IEnumerable<string> terms)

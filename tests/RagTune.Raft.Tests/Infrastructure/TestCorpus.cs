@@ -1,4 +1,4 @@
-// Small synthetic corpora (English and Chinese) and temporary folders for RAFT tests.
+// Small synthetic corpora (English and Chinese) for RAFT tests.
 using RagTune.Raft.Sources;
 
 namespace RagTune.Raft.Tests.Infrastructure;
@@ -22,25 +22,4 @@ public static class TestCorpus
          from s in Enumerable.Range(0, chunksPerDocument)
          select new RaftChunk($"zh{d}#{s}", $"zh{d}",
              $"记录{d}-{s}：第{d}号工厂的{s + 1}号水泵工作压力为{10 + d * 7 + s}巴。它每{2 + s}周由{(char)('A' + d % 26)}组检查一次。", $"工厂{d}手册")).ToList();
-}
-
-/// <summary>A temporary directory deleted on dispose.</summary>
-public sealed class TempDir : IDisposable
-{
-    public TempDir() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "ragtune-raft-" + Guid.NewGuid().ToString("N")[..12]);
-
-    public string this[string name] => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
 }
