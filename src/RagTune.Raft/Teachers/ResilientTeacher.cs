@@ -90,7 +90,7 @@ public sealed class ResilientTeacher : ITeacher
             }
 
             if (attempt >= _options.MaxAttempts)
-                throw new RaftException($"teacher '{ModelName}' failed {attempt} times, last: {failure} (expected a reply within {_options.MaxAttempts} attempts; the run can be resumed)", error);
+                throw new RaftException($"teacher '{ModelName}' gave no reply in {attempt} attempt(s), last: {failure} (the run can be resumed; raise --max-attempts or --timeout if the server is just slow)", error);
             Interlocked.Increment(ref _retries);
             await Task.Delay(retryAfter ?? Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
         }
