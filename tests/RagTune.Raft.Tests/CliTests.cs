@@ -51,6 +51,26 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Cot_conventions_are_configurable()
+    {
+        using var dir = new TempDir();
+        await using var server = await ScriptedOpenAIServer.StartAsync(r =>
+            RaftResponder.AnswerPrompt(r.User) is { } a
+                ? ScriptedReply.Text($"The text: [[{RaftResponder.FirstSentence(a.Chunk)}]]\nFinal: {RaftResponder.Head(a.Chunk)}")
+                : ScriptedReply.Text(RaftResponder.Reply(r.System, r.User)));
+        RagtuneCli.WriteChunks(dir["chunks.jsonl"], TestCorpus.English(3, 1));
+        var (code, output, error) = await RagtuneCli.RunAsync("raft", "generate", "--chunks", dir["chunks.jsonl"], "--run", dir["run"],
+            "--endpoint", server.BaseUrl.ToString(), "--model", "m", "--api-key", "k", "--questions", "1", "--distractors", "1",
+            "--answer-marker", "Final:", "--quote-begin", "[[", "--quote-end", "]]");
+        Assert.True(code == 0, error + output);
+        Assert.Contains(server.Requests, r => r.User.Contains("between [[ and ]]") && r.User.Contains("\"Final:\""));
+        (code, _, _) = await RagtuneCli.RunAsync("raft", "export", "--run", dir["run"], "--out", dir["out"], "--format", "eval");
+        Assert.Equal(0, code);
+        var gold = File.ReadAllLines(Path.Combine(dir["out"], "eval_train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("gold_final_answer").GetString());
+        Assert.All(gold, g => Assert.StartsWith("Record ", g));
+    }
+
+    [Fact]
     public async Task Budget_cap_exits_with_code_3_and_a_rerun_completes()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -21,10 +21,13 @@ internal sealed class RaftGenerationOptions
     public Option<bool> NoRequireQuote { get; } = new("--no-require-quote") { Description = "Accept answers that quote nothing from the document" };
     public Option<string?> InstructionTemplate { get; } = new("--instruction-template") { Description = "Student prompt template with {documents} and {question}" };
     public Option<string?> DocumentTemplate { get; } = new("--document-template") { Description = "Per-document template with {document}" };
+    public Option<string> AnswerMarker { get; } = new("--answer-marker") { Description = "Tag before the final answer", DefaultValueFactory = _ => "<ANSWER>:" };
+    public Option<string> QuoteBegin { get; } = new("--quote-begin") { Description = "Tag opening a quote from the document", DefaultValueFactory = _ => "##begin_quote##" };
+    public Option<string> QuoteEnd { get; } = new("--quote-end") { Description = "Tag closing a quote from the document", DefaultValueFactory = _ => "##end_quote##" };
 
     public void Add(Command c)
     {
-        foreach (var o in new Option[] { Questions, Distractors, OracleProbability, Negatives, Seed, TestFraction, Language, Prompts, AnswerAttempts, MaxAnswerChars, NoRequireQuote, InstructionTemplate, DocumentTemplate })
+        foreach (var o in new Option[] { Questions, Distractors, OracleProbability, Negatives, Seed, TestFraction, Language, Prompts, AnswerAttempts, MaxAnswerChars, NoRequireQuote, InstructionTemplate, DocumentTemplate, AnswerMarker, QuoteBegin, QuoteEnd })
             c.Options.Add(o);
     }
 
@@ -47,6 +50,9 @@ internal sealed class RaftGenerationOptions
             MaxAnswerAttempts = r.GetValue(AnswerAttempts),
             MaxFinalAnswerChars = r.GetValue(MaxAnswerChars),
             RequireQuote = !r.GetValue(NoRequireQuote),
+            AnswerMarker = r.GetValue(AnswerMarker)!,
+            QuoteBegin = r.GetValue(QuoteBegin)!,
+            QuoteEnd = r.GetValue(QuoteEnd)!,
             Temperature = temperature,
             ChunkConcurrency = chunkConcurrency,
         };
