@@ -97,6 +97,21 @@ public sealed class ContextStatisticsTests
     }
 
     [Fact]
+    public async Task Hard_negative_ranking_is_a_consistent_top_k()
+    {
+        var chunks = TestCorpus.English(12, 4).Concat(TestCorpus.Chinese(6, 2)).ToList();
+        var provider = new LexicalHardNegativeProvider(chunks);
+        foreach (var oracle in chunks.Where((_, i) => i % 7 == 0))
+        {
+            var all = await provider.FindSimilarAsync("pump pressure bar 水泵 压力", oracle, 100, TestContext.Current.CancellationToken);
+            Assert.Equal(chunks.Count(c => c.DocumentId != oracle.DocumentId), all.Count);
+            Assert.Equal(all.Count, all.Select(c => c.Id).Distinct().Count());
+            foreach (var k in new[] { 0, 1, 3, 10 })
+                Assert.Equal(all.Take(k), await provider.FindSimilarAsync("pump pressure bar 水泵 压力", oracle, k, TestContext.Current.CancellationToken));
+        }
+    }
+
+    [Fact]
     public void Test_split_takes_a_rounded_share_of_chunks_deterministically()
     {
         var chunks = TestCorpus.English(10, 3);

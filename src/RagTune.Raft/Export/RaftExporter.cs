@@ -155,7 +155,7 @@ public static class RaftExporter
             foreach (var c in await options.Negatives.FindSimilarAsync(e.Question, oracle, options.NegativesPerQuery, ct).ConfigureAwait(false))
                 Add(c.Id, c.DocumentId, c.Text);
         }
-        if (options.Chunks is { } chunks)
+        if (options.Chunks is { } chunks && negatives.Count < options.NegativesPerQuery)
         {
             var others = chunks.Where(c => c.DocumentId != e.DocumentId).ToList();
             var rng = new ChunkRandom(seed, "negatives", e.Id);
@@ -163,7 +163,7 @@ public static class RaftExporter
             foreach (var c in others)
                 Add(c.Id, c.DocumentId, c.Text);
         }
-        else
+        else if (options.Chunks is null)
         {
             for (var i = 0; i < e.Documents.Count; i++)
                 if (e.DocumentIds[i] != e.ChunkId)

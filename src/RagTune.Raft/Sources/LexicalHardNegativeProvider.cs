@@ -39,19 +39,28 @@ public sealed class LexicalHardNegativeProvider : IHardNegativeProvider
     {
         cancellationToken.ThrowIfCancellationRequested();
         var q = Weigh(Count(Terms(query + "\n" + oracle.Text)));
-        var scores = new Dictionary<int, double>();
+        var scores = new double[_chunks.Count];
         foreach (var (t, w) in q)
             if (_postings.TryGetValue(t, out var list))
                 foreach (var (chunk, cw) in list)
-                    scores[chunk] = scores.GetValueOrDefault(chunk) + w * cw;
-        // Chunks sharing no term score 0 and follow in corpus order, so `count` results exist whenever enough chunks do.
-        IReadOnlyList<RaftChunk> result = scores.Where(kv => _chunks[kv.Key].DocumentId != oracle.DocumentId)
-            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
-            .Select(kv => kv.Key)
-            .Concat(Enumerable.Range(0, _chunks.Count).Where(i => !scores.ContainsKey(i) && _chunks[i].DocumentId != oracle.DocumentId))
-            .Take(count)
-            .Select(i => _chunks[i])
-            .ToList();
+                    scores[chunk] += w * cw;
+        // Top `count` by (score desc, index asc) with a min-heap whose root is the weakest kept candidate; chunks sharing
+        // no term score 0 and so fill up in corpus order, giving `count` results whenever enough chunks exist.
+        var heap = new PriorityQueue<int, (double Score, int NegIndex)>();
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (_chunks[i].DocumentId == oracle.DocumentId)
+                continue;
+            var key = (scores[i], -i);
+            if (heap.Count < count)
+                heap.Enqueue(i, key);
+            else if (count > 0 && heap.TryPeek(out _, out var weakest) && key.CompareTo(weakest) > 0)
+                heap.EnqueueDequeue(i, key);
+        }
+        var ranked = new List<(int Index, double Score)>(heap.Count);
+        while (heap.TryDequeue(out var i, out var k))
+            ranked.Add((i, k.Score));
+        IReadOnlyList<RaftChunk> result = ranked.OrderByDescending(x => x.Score).ThenBy(x => x.Index).Select(x => _chunks[x.Index]).ToList();
         return Task.FromResult(result);
     }
 
