@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+scripts/setup.sh || { echo "setup failed (apt/npm install)"; echo "0 passed, 1 failed"; exit 1; }
 results=TestResults
 rm -rf "$results"
 dotnet test RagTune.slnx -c Release --logger "trx" --results-directory "$results" "$@"

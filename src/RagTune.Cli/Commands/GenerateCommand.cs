@@ -3,6 +3,7 @@
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine;
+using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
 
 namespace RagTune.Cli.Commands;
@@ -14,7 +15,7 @@ public static class GenerateCommand
         var model = new Option<string>("--model", "-m") { Description = "Checkpoint folder (config.json, safetensors, tokenizer)", Required = true };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "Prompt text (special tokens in it are recognised)" };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3" };
-        var chat = new Option<bool>("--chat") { Description = "Treat --prompt as a user message and apply the chat format (Qwen ChatML or LLaMA-3)" };
+        var chat = new Option<bool>("--chat") { Description = "Treat --prompt as a user message and apply the checkpoint's chat template (Qwen2/2.5/3 ChatML or LLaMA-3/3.1)" };
         var system = new Option<string?>("--system") { Description = "System message for --chat" };
         var noThink = new Option<bool>("--no-think") { Description = "With --chat: open the answer with an empty <think> block (Qwen3 enable_thinking=False)" };
         var printIds = new Option<bool>("--print-ids") { Description = "After the text, print the generated token ids on one line" };
@@ -45,13 +46,13 @@ public static class GenerateCommand
                 input = ParseIds(ids);
             else if (parse.GetValue(chat))
             {
-                var format = ChatTemplate.Detect(generator.Tokenizer);
+                var template = ChatTemplate.Load(parse.GetValue(model)!, generator.Tokenizer);
                 var turns = new List<ChatTurn>();
                 if (parse.GetValue(system) is { } s) turns.Add(new ChatTurn("system", s));
                 turns.Add(new ChatTurn("user", text!));
-                string formatted = ChatTemplate.Format(format, turns, enableThinking: parse.GetValue(noThink) ? false : null);
+                string formatted = template.Render(turns, new ChatTemplateOptions { EnableThinking = parse.GetValue(noThink) ? false : null });
                 input = generator.Tokenizer.Encode(formatted, addSpecialTokens: false, parseSpecial: true);
-                if (ChatTemplate.EndOfTurnId(format, generator.Tokenizer) is { } eot) stopIds.Add(eot);
+                stopIds.AddRange(template.StopTokenIds(generator.Tokenizer));
             }
             else
                 input = generator.EncodePrompt(text!);

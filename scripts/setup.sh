@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there).
+#   poppler-utils  : pdftotext, used by the PDF loader
+#   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
+set -euo pipefail
+need=()
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq || true
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -1,0 +1,24 @@
+// Defaults of a LocalChatClient: what a request gets when its ChatOptions leave a knob unset.
+using RagTune.Engine.Generation;
+
+namespace RagTune.Engine.AI;
+
+public sealed record LocalChatClientOptions
+{
+    /// <summary>The model id reported in metadata and responses; null means the Hub repository id of a
+    /// `ragtune pull` folder (org/name), else the folder's name.</summary>
+    public string? ModelId { get; init; }
+
+    /// <summary>Most tokens generated when ChatOptions.MaxOutputTokens is null.</summary>
+    public int DefaultMaxOutputTokens { get; init; } = 512;
+
+    /// <summary>Sampling when ChatOptions leaves Temperature/TopP/TopK/Seed unset; the default is greedy.</summary>
+    public SamplingOptions DefaultSampling { get; init; } = new();
+
+    /// <summary>Qwen3's enable_thinking for requests without ChatOptions.Reasoning; null leaves the template's default.</summary>
+    public bool? EnableThinking { get; init; }
+
+    /// <summary>With a Qwen3 template, return the model's leading &lt;think&gt;…&lt;/think&gt; block as
+    /// TextReasoningContent and only the text after it as the answer (false: everything is answer text).</summary>
+    public bool SeparateReasoning { get; init; } = true;
+}
