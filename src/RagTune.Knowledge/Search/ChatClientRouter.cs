@@ -67,9 +67,7 @@ public sealed partial class ChatClientRouter(IChatClient chatClient, ILogger? lo
     {
         var chosen = new List<string>();
         if (string.IsNullOrWhiteSpace(reply)) return chosen;
-        string text = ThinkBlock().Replace(reply, " ");
-        int close = text.LastIndexOf("</think>", StringComparison.OrdinalIgnoreCase);
-        if (close >= 0) text = text[(close + "</think>".Length)..];
+        string text = ModelReply.StripReasoning(reply);
 
         void Take(string candidate)
         {
@@ -102,9 +100,6 @@ public sealed partial class ChatClientRouter(IChatClient chatClient, ILogger? lo
         foreach (var (_, name) in mentions.OrderBy(m => m.Position)) Take(name);
         return chosen;
     }
-
-    [GeneratedRegex(@"<think>.*?</think>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
-    private static partial Regex ThinkBlock();
 
     [GeneratedRegex(@"\[[^\[\]]*\]", RegexOptions.Singleline)]
     private static partial Regex JsonArray();

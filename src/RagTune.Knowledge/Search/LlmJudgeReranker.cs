@@ -112,9 +112,7 @@ public sealed partial class LlmJudgeReranker : IReranker
     internal static double? ParseGrade(string? reply)
     {
         if (string.IsNullOrWhiteSpace(reply)) return null;
-        string text = ThinkBlock().Replace(reply, " ");
-        int close = text.LastIndexOf("</think>", StringComparison.OrdinalIgnoreCase);
-        if (close >= 0) text = text[(close + "</think>".Length)..];
+        string text = ModelReply.StripReasoning(reply);
         text = FoldFullWidth(text);
         text = ScaleMention().Replace(text, " ");
         var explicitMatch = ExplicitGrade().Match(text);
@@ -143,9 +141,6 @@ public sealed partial class LlmJudgeReranker : IReranker
     }
 
     private static string Truncate(string s, int n) => s.Length <= n ? s : s[..n] + "…";
-
-    [GeneratedRegex(@"<think>.*?</think>", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
-    private static partial Regex ThinkBlock();
 
     [GeneratedRegex(@"\(?\b0\s*(?:-|–|~|to|到|至)\s*10\b\)?", RegexOptions.IgnoreCase)]
     private static partial Regex ScaleMention();
