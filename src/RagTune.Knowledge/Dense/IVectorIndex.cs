@@ -28,4 +28,23 @@ public interface IVectorIndex
 
     /// <summary>Writes the index atomically (temporary file, then rename).</summary>
     void Save(string path);
+
+    /// <summary>Loads a file written by either index, choosing the type from the file's header.</summary>
+    static IVectorIndex Load(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        try
+        {
+            using var file = File.OpenRead(path);
+            if (file.Read(magic) < 4) throw new KnowledgeException($"{path}: file is {file.Length} bytes, too short for a vector index.");
+        }
+        catch (FileNotFoundException e) { throw new KnowledgeException($"{path}: vector index file not found.", e); }
+        catch (DirectoryNotFoundException e) { throw new KnowledgeException($"{path}: vector index file not found.", e); }
+        return BitConverter.ToUInt32(magic) switch
+        {
+            VectorIndexFile.ExactMagic => ExactVectorIndex.Load(path),
+            VectorIndexFile.HnswMagic => HnswIndex.Load(path),
+            uint other => throw new KnowledgeException($"{path}: header magic is 0x{other:X8}, expected an exact (0x{VectorIndexFile.ExactMagic:X8}) or HNSW (0x{VectorIndexFile.HnswMagic:X8}) vector index."),
+        };
+    }
 }

@@ -41,7 +41,8 @@ public sealed class HybridSearcher
         if (k == 0) return [];
         int candidates = Math.Max(k, options.CandidatesPerRoute ?? DefaultCandidatesPerRoute);
 
-        var tasks = selected.Select(r => r.SearchAsync(query, candidates, options.Filter, cancellationToken)).ToArray();
+        // Task.Run: BM25 and vector scans are CPU-bound and may complete synchronously; this makes them overlap.
+        var tasks = selected.Select(r => Task.Run(() => r.SearchAsync(query, candidates, options.Filter, cancellationToken), cancellationToken)).ToArray();
         var lists = await Task.WhenAll(tasks).ConfigureAwait(false);
 
         bool rerank = options.Rerank && _reranker is not PassThroughReranker;

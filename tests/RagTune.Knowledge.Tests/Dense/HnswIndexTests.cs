@@ -199,6 +199,51 @@ public sealed class HnswIndexTests(HnswFixture fixture) : IClassFixture<HnswFixt
     }
 
     [Fact]
+    public async Task OneWriterAndParallelReaders_DoNotInterfere()
+    {
+        var data = VectorData.Gaussian(1200, 16, seed: 21);
+        var index = new HnswIndex(16, VectorMetric.Dot, new HnswOptions { M = 8, EfConstruction = 40 });
+        for (int i = 0; i < 200; i++) index.Add($"w{i}", data[i]);
+        var ct = TestContext.Current.CancellationToken;
+        var writer = Task.Run(() =>
+        {
+            for (int i = 200; i < 1200; i++) index.Add($"w{i}", data[i]);
+            for (int i = 0; i < 100; i++) index.Remove($"w{i}");
+        }, ct);
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            int searches = 0;
+            while (!writer.IsCompleted || searches < 50)
+            {
+                var hits = index.Search(data[(searches * 7 + r) % data.Length], 5);
+                Assert.InRange(hits.Count, 1, 5);
+                Assert.Equal(hits.OrderByDescending(h => h.Score).Select(h => h.Id), hits.Select(h => h.Id));
+                searches++;
+            }
+        }, ct)).ToArray();
+        await Task.WhenAll(readers.Append(writer));
+        Assert.Equal(1100, index.Count);
+        Assert.Equal(100, index.TombstoneCount);
+    }
+
+    [Fact]
+    public void IVectorIndexLoad_PicksTheTypeFromTheHeader()
+    {
+        var hnsw = new HnswIndex(3, VectorMetric.Dot);
+        hnsw.Add("h", [1, 2, 3]);
+        var exact = new ExactVectorIndex(3, VectorMetric.L2);
+        exact.Add("e", [1, 2, 3]);
+        string ph = Path.Combine(_dir, "h.bin"), pe = Path.Combine(_dir, "e.bin"), junk = Path.Combine(_dir, "junk.bin");
+        hnsw.Save(ph);
+        exact.Save(pe);
+        File.WriteAllText(junk, "not an index at all");
+        Assert.IsType<HnswIndex>(IVectorIndex.Load(ph));
+        Assert.Equal(VectorMetric.L2, Assert.IsType<ExactVectorIndex>(IVectorIndex.Load(pe)).Metric);
+        Assert.Contains(junk, Assert.Throws<KnowledgeException>(() => IVectorIndex.Load(junk)).Message);
+        Assert.Contains("not found", Assert.Throws<KnowledgeException>(() => IVectorIndex.Load(Path.Combine(_dir, "none.bin"))).Message);
+    }
+
+    [Fact]
     public void EmptyIndex_ReturnsNothing()
     {
         var index = new HnswIndex(4);
