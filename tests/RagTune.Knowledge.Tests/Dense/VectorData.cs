@@ -1,4 +1,4 @@
-// Deterministic synthetic vectors for the index tests: uniform Gaussian and clustered (Gaussian blobs) data, and the naive oracle.
+// Deterministic synthetic vectors for the index tests (and bench/vectors, which links this file): uniform Gaussian and clustered (Gaussian blobs) data, and the naive oracle.
 using RagTune.Knowledge.Dense;
 
 namespace RagTune.Knowledge.Tests.Dense;
@@ -17,8 +17,8 @@ internal static class VectorData
         return data;
     }
 
-    /// <summary>n points around <paramref name="clusters"/> random centres, spread σ = 0.3 (centres have σ = 1 per axis).</summary>
-    public static float[][] Clustered(int n, int dims, int clusters, int seed)
+    /// <summary>n points around <paramref name="clusters"/> random centres with per-axis spread σ (centres have σ = 1 per axis).</summary>
+    public static float[][] Clustered(int n, int dims, int clusters, int seed, float spread = 0.3f)
     {
         var rng = new Random(seed);
         var centres = Gaussian(clusters, dims, seed + 1);
@@ -27,7 +27,7 @@ internal static class VectorData
         {
             var c = centres[rng.Next(clusters)];
             data[i] = new float[dims];
-            for (int d = 0; d < dims; d++) data[i][d] = c[d] + 0.3f * Normal(rng);
+            for (int d = 0; d < dims; d++) data[i][d] = c[d] + spread * Normal(rng);
         }
         return data;
     }
