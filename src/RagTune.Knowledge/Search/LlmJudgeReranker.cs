@@ -74,7 +74,7 @@ public sealed partial class LlmJudgeReranker : IReranker
         if (passage.Length > _options.MaxPassageCharacters) passage = passage[.._options.MaxPassageCharacters];
 
         var messages = BuildPrompt(query, passage);
-        var chatOptions = _options.ChatOptions?.Clone() ?? new ChatOptions { Temperature = 0f, MaxOutputTokens = 16 };
+        var chatOptions = _options.ChatOptions?.Clone() ?? new ChatOptions { Temperature = 0f };
         var response = await _chat.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
         return ParseGrade(response.Text)
             ?? throw new KnowledgeException($"reranker: judge reply for hit '{hit.Id}' is \"{Truncate(response.Text, 80)}\", expected a number from 0 to 10.");

@@ -12,7 +12,7 @@ public sealed record LlmJudgeRerankerOptions
     /// <summary>Passages longer than this are cut (characters) before they go into the prompt.</summary>
     public int MaxPassageCharacters { get; init; } = 2000;
 
-    /// <summary>Chat options for each call (cloned, never mutated); by default temperature 0 and a short answer.</summary>
+    /// <summary>Chat options for each call (cloned, never mutated); by default temperature 0. No output cap by default: reasoning models think before the grade.</summary>
     public ChatOptions? ChatOptions { get; init; }
 
     /// <summary>The passage text of a hit; by default <see cref="SearchHit.Text"/>, else metadata "text".</summary>

@@ -82,11 +82,18 @@ public sealed class HybridSearcherTests
     public async Task DenseRoute_EmbedsWithTheQueryPrefixAndReturnsMetadataAndText()
     {
         var embedder = new FakeEmbeddingGenerator();
+        var prompts = new EmbeddingPrompts("query: ", "");
         var index = new ExactVectorIndex(32);
         string[] passages = ["annual leave is fifteen days", "the vpn needs a token", "parking is free on sundays"];
-        for (int i = 0; i < passages.Length; i++)
-            index.Add($"p{i}", FakeEmbeddingGenerator.Embed(passages[i], 32), new Dictionary<string, string> { ["text"] = passages[i], ["dept"] = i == 1 ? "it" : "hr" });
-        var queries = PrefixedEmbeddingGenerator.ForQueries(embedder, new EmbeddingPrompts("query: ", "passage: "));
+        var progress = new List<int>();
+        int indexed = await index.UpsertPassagesAsync(PrefixedEmbeddingGenerator.ForPassages(embedder, prompts),
+            passages.Select((p, i) => new DensePassage($"p{i}", p, new Dictionary<string, string> { ["dept"] = i == 1 ? "it" : "hr" })),
+            batchSize: 2, progress: new SyncProgress(progress), cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(3, indexed);
+        Assert.Equal([2, 3], progress);
+        Assert.Equal(passages, embedder.Inputs);
+        embedder.Inputs.Clear();
+        var queries = PrefixedEmbeddingGenerator.ForQueries(embedder, prompts);
         var route = new DenseRoute(queries, index);
         var ct = TestContext.Current.CancellationToken;
 
@@ -103,6 +110,11 @@ public sealed class HybridSearcherTests
         var wrongModel = new DenseRoute(new FakeEmbeddingGenerator(8), index);
         var e = await Assert.ThrowsAsync<KnowledgeException>(() => wrongModel.SearchAsync("x", 1, null, ct));
         Assert.Contains("8 dimensions, expected the index's 32", e.Message);
+    }
+
+    private sealed class SyncProgress(List<int> reports) : IProgress<int>
+    {
+        public void Report(int value) => reports.Add(value);
     }
 
     private sealed class ReversingReranker : IReranker
