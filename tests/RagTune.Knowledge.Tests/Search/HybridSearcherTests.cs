@@ -31,6 +31,20 @@ public sealed class HybridSearcherTests
     }
 
     [Fact]
+    public async Task Cancellation_StopsWaitingRoutes()
+    {
+        var (bm25, dense) = Routes();
+        var never = new TaskCompletionSource();
+        bm25.Gate = never.Task;
+        dense.Gate = never.Task;
+        using var cts = new CancellationTokenSource();
+        var search = new HybridSearcher([bm25, dense]).SearchAsync("q", 3, cancellationToken: cts.Token);
+        await bm25.Started.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => search);
+    }
+
+    [Fact]
     public async Task PerQueryRoutesFilterFusionAndCandidates()
     {
         var (bm25, dense) = Routes();
