@@ -180,6 +180,10 @@ public sealed class HnswIndexTests(HnswFixture fixture) : IClassFixture<HnswFixt
             Assert.All(d.Hnsw.Search(q, 10, filter), h => Assert.Contains(d.Hnsw.GetMetadata(h.Id)!["bucket"], new[] { "3", "7" }));
         double recall = RecallAt10(d.Hnsw, d.Exact, queries, filter);
         Assert.True(recall >= 0.95, $"filtered recall@10 = {recall:F3}");
+        // A selective filter (100 of 5,000 nodes) exhausts the visit budget and falls back to a scan of the matches: exact.
+        var rare = MetadataFilter.And(MetadataFilter.Equal("bucket", "3"), MetadataFilter.Prefix("rare", "y"));
+        Assert.Equal(RecallAt10(d.Exact, d.Exact, queries, rare), RecallAt10(d.Hnsw, d.Exact, queries, rare));
+        foreach (var q in queries[..5]) Assert.Equal(d.Exact.Search(q, 10, rare), d.Hnsw.Search(q, 10, rare));
         // A filter nothing matches gives no hits rather than unfiltered ones.
         Assert.Empty(d.Hnsw.Search(queries[0], 10, MetadataFilter.Equal("bucket", "none")));
     }
