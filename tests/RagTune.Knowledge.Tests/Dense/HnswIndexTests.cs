@@ -41,6 +41,23 @@ public sealed class HnswIndexTests(HnswFixture fixture) : IClassFixture<HnswFixt
         Assert.True(high >= 0.98, $"ef=200 → {high:F3}");
     }
 
+    [Theory]
+    [InlineData(VectorMetric.L2)]
+    [InlineData(VectorMetric.Dot)]
+    public void Recall_OtherMetrics_ClusteredData(VectorMetric metric)
+    {
+        var all = VectorData.Clustered(2100, 32, clusters: 20, seed: 17);
+        var hnsw = new HnswIndex(32, metric, new HnswOptions { M = 12, EfConstruction = 80, EfSearch = 100, Seed = 5 });
+        var exact = new ExactVectorIndex(32, metric);
+        for (int i = 0; i < 2000; i++)
+        {
+            hnsw.Add($"m{i}", all[i]);
+            exact.Add($"m{i}", all[i]);
+        }
+        double recall = RecallAt10(hnsw, exact, all[2000..]);
+        Assert.True(recall >= 0.95, $"{metric} recall@10 = {recall:F3}");
+    }
+
     [Fact]
     public void Scores_AreTheMetricsSimilarity()
     {
