@@ -6,7 +6,8 @@ public interface ITokenizer
     /// <summary>Number of ids (base vocabulary plus added tokens).</summary>
     int VocabSize { get; }
 
-    /// <summary>Encodes text. Special/added tokens in the text are recognised only when <paramref name="parseSpecial"/> is true;
+    /// <summary>Encodes text. Special tokens in the text are recognised only when <paramref name="parseSpecial"/> is true
+    /// (non-special added tokens always are, as in Hugging Face tokenizers);
     /// <paramref name="addSpecialTokens"/> applies the post-processor (e.g. [CLS] … [SEP], or LLaMA-2's BOS).</summary>
     int[] Encode(string text, bool addSpecialTokens = false, bool parseSpecial = false);
 

@@ -1,0 +1,42 @@
+// SentencePiece-style BPE (LLaMA-2, Mistral): "▁" marks spaces, unknown characters fall back to <0xNN> byte tokens.
+using System.Text;
+
+namespace RagTune.Engine.Tokenizers;
+
+public sealed class SentencePieceBpeTokenizer : TokenizerBase
+{
+    private readonly BpeModel _model;
+    private readonly bool _stripLeadingSpace;
+    private readonly bool _byteTokens;
+
+    internal SentencePieceBpeTokenizer(TokenizerParts parts, BpeModel model, bool stripLeadingSpace, bool byteTokens) : base(parts)
+    {
+        _model = model;
+        _stripLeadingSpace = stripLeadingSpace;
+        _byteTokens = byteTokens;
+    }
+
+    public override TokenizerKind Kind => TokenizerKind.SentencePieceBpe;
+
+    private protected override void EncodePiece(string piece, List<int> output) => _model.Encode(piece, output);
+
+    private protected override void AppendModelToken(string token, bool first, List<byte> output)
+    {
+        if (_byteTokens && TryParseByteToken(token, out byte b))
+        {
+            output.Add(b);
+            return;
+        }
+        string text = token.Replace('\u2581', ' ');
+        // The decoder strips the one space that the normalizer prepended to the text.
+        if (first && _stripLeadingSpace && text.StartsWith(' ')) text = text[1..];
+        output.AddRange(Encoding.UTF8.GetBytes(text));
+    }
+
+    private static bool TryParseByteToken(string token, out byte value)
+    {
+        value = 0;
+        return token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
+            && byte.TryParse(token.AsSpan(3, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out value);
+    }
+}

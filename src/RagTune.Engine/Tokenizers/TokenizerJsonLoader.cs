@@ -1,0 +1,310 @@
+// Builds a tokenizer from a Hugging Face tokenizer.json: model (BPE or WordPiece), added tokens, normalizer,
+// pre-tokenizer, post-processor and decoder; special ids from a tokenizer_config.json beside it when there is one.
+using System.Text;
+using System.Text.Json;
+
+namespace RagTune.Engine.Tokenizers;
+
+internal static class TokenizerJsonLoader
+{
+    public static TokenizerBase Load(string path)
+    {
+        var json = new JsonFields(path);
+        using var doc = json.Parse();
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw json.Error("(root)", JsonFields.Describe(root), "an object");
+        var model = json.Object(root, "model", "model");
+        string type = json.OptionalString(model, "type", "model.type") ?? InferModelType(model);
+        if (type is not ("BPE" or "WordPiece"))
+            throw json.Error("model.type", $"\"{type}\"", "\"BPE\" or \"WordPiece\" (Unigram and WordLevel models are not supported)");
+
+        var parts = new TokenizerParts { Source = path, Vocab = ReadVocab(json, model) };
+        if (JsonFields.Optional(root, "added_tokens") is { } added)
+        {
+            if (added.ValueKind != JsonValueKind.Array) throw json.Error("added_tokens", JsonFields.Describe(added), "an array");
+            int i = 0;
+            foreach (var t in added.EnumerateArray())
+            {
+                string field = $"added_tokens[{i++}]";
+                parts.AddedTokens.Add(json.AddedToken(t, json.Int(t, "id", field + ".id"), field));
+            }
+        }
+        parts.Normalizer = JsonFields.Optional(root, "normalizer") is { } n ? ReadNormalizer(json, n, "normalizer") : null;
+        var pre = JsonFields.Optional(root, "pre_tokenizer");
+        parts.PreTokenizer = pre is { } p ? ReadPreTokenizer(json, p, "pre_tokenizer") : null;
+        var decoder = JsonFields.Optional(root, "decoder");
+        if (JsonFields.Optional(root, "post_processor") is { } post)
+        {
+            var (prefix, suffix) = ReadPostProcessor(json, post, "post_processor", parts);
+            parts.PrefixIds = prefix;
+            parts.SuffixIds = suffix;
+        }
+
+        string configPath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "tokenizer_config.json");
+        if (type == "WordPiece")
+        {
+            string unk = json.OptionalString(model, "unk_token", "model.unk_token") ?? "[UNK]";
+            if (!parts.Vocab.TryGetValue(unk, out int unkId))
+                throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
+            parts.UnkId = unkId;
+            string prefix = json.OptionalString(model, "continuing_subword_prefix", "model.continuing_subword_prefix") ?? "##";
+            int maxChars = json.OptionalInt(model, "max_input_chars_per_word", "model.max_input_chars_per_word") ?? 100;
+            bool cleanup = decoder is not { } d || json.Bool(d, "cleanup", "decoder.cleanup", true);
+            SpecialIds.Resolve(parts, TokenizerKind.WordPiece, configPath);
+            return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup);
+        }
+
+        // BPE: byte-level when a ByteLevel step appears, else SentencePiece-style ("▁" text, byte fallback).
+        bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
+        var bpe = ReadBpe(json, model, parts);
+        SpecialIds.Resolve(parts, byteLevel ? TokenizerKind.ByteLevelBpe : TokenizerKind.SentencePieceBpe, configPath);
+        if (byteLevel) return new ByteLevelBpeTokenizer(parts, bpe);
+        bool strip = HasStrip(decoder) || HasMetaspacePrefix(decoder);
+        return new SentencePieceBpeTokenizer(parts, bpe, strip, byteTokens: true);
+    }
+
+    private static string InferModelType(JsonElement model) =>
+        JsonFields.Optional(model, "merges") is not null ? "BPE"
+        : JsonFields.Optional(model, "max_input_chars_per_word") is not null ? "WordPiece"
+        : JsonFields.Optional(model, "vocab") is { ValueKind: JsonValueKind.Array } ? "Unigram"
+        : "(missing)";
+
+    private static Dictionary<string, int> ReadVocab(JsonFields json, JsonElement model)
+    {
+        var vocabElement = json.Object(model, "vocab", "model.vocab");
+        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var entry in vocabElement.EnumerateObject())
+        {
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0)
+                throw json.Error($"model.vocab[\"{entry.Name}\"]", JsonFields.Describe(entry.Value), "a non-negative integer id");
+            vocab[entry.Name] = id;
+        }
+        return vocab;
+    }
+
+    private static BpeModel ReadBpe(JsonFields json, JsonElement model, TokenizerParts parts)
+    {
+        var mergesElement = json.Array(model, "merges", "model.merges");
+        var merges = new List<MergeRule>(mergesElement.GetArrayLength());
+        int i = 0;
+        foreach (var m in mergesElement.EnumerateArray())
+        {
+            if (m.ValueKind == JsonValueKind.String)
+                merges.Add(MergeRule.FromLine(m.GetString()!) ?? throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "\"left right\" (two tokens separated by one space)"));
+            else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
+                merges.Add(MergeRule.FromPair(m[0].GetString()!, m[1].GetString()!));
+            else
+                throw json.Error($"model.merges[{i}]", JsonFields.Describe(m), "a string \"left right\" or a pair [left, right]");
+            i++;
+        }
+        foreach (var field in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+            if (json.OptionalString(model, field, "model." + field) is { Length: > 0 } value)
+                throw json.Error("model." + field, $"\"{value}\"", "null or \"\" (subword prefixes/suffixes in BPE are not supported)");
+
+        string? unk = json.OptionalString(model, "unk_token", "model.unk_token");
+        int? unkId = null;
+        if (unk is not null)
+        {
+            if (!parts.Vocab.TryGetValue(unk, out int u))
+                throw json.Error("model.unk_token", $"\"{unk}\", which is not in model.vocab", "a token of the vocabulary");
+            unkId = u;
+            parts.UnkId = u;
+        }
+        return new BpeModel(parts.Vocab, null, merges, null, json.File + " (model.merges)",
+            ignoreMerges: json.Bool(model, "ignore_merges", "model.ignore_merges", false),
+            byteFallback: json.Bool(model, "byte_fallback", "model.byte_fallback", false),
+            unkId: unkId,
+            fuseUnk: json.Bool(model, "fuse_unk", "model.fuse_unk", false));
+    }
+
+    private static Normalizer ReadNormalizer(JsonFields json, JsonElement e, string path)
+    {
+        string type = json.String(e, "type", path + ".type");
+        switch (type)
+        {
+            case "Sequence":
+                return new SequenceNormalizer(ReadList(json, e, "normalizers", path, ReadNormalizer));
+            case "NFC": return new UnicodeFormNormalizer(NormalizationForm.FormC);
+            case "NFD": return new UnicodeFormNormalizer(NormalizationForm.FormD);
+            case "NFKC": return new UnicodeFormNormalizer(NormalizationForm.FormKC);
+            case "NFKD": return new UnicodeFormNormalizer(NormalizationForm.FormKD);
+            case "Lowercase": return new LowercaseNormalizer();
+            case "StripAccents": return new StripAccentsNormalizer();
+            case "Strip":
+                return new StripNormalizer(json.Bool(e, "strip_left", path + ".strip_left", true), json.Bool(e, "strip_right", path + ".strip_right", true));
+            case "Prepend": return new PrependNormalizer(json.String(e, "prepend", path + ".prepend"));
+            case "Replace":
+            {
+                var (regex, literal) = ReadPattern(json, e, path);
+                return new ReplaceNormalizer(regex, literal, json.String(e, "content", path + ".content"));
+            }
+            case "BertNormalizer":
+            {
+                bool lowercase = json.Bool(e, "lowercase", path + ".lowercase", true);
+                return new BertNormalizer(
+                    json.Bool(e, "clean_text", path + ".clean_text", true),
+                    json.Bool(e, "handle_chinese_chars", path + ".handle_chinese_chars", true),
+                    json.Bool(e, "strip_accents", path + ".strip_accents", lowercase),
+                    lowercase);
+            }
+            default:
+                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Prepend, Replace, BertNormalizer");
+        }
+    }
+
+    private static PreTokenizer ReadPreTokenizer(JsonFields json, JsonElement e, string path)
+    {
+        string type = json.String(e, "type", path + ".type");
+        switch (type)
+        {
+            case "Sequence":
+                return new SequencePreTokenizer(ReadList(json, e, "pretokenizers", path, ReadPreTokenizer));
+            case "Split":
+            {
+                var (regex, literal) = ReadPattern(json, e, path);
+                string behavior = json.String(e, "behavior", path + ".behavior");
+                if (!Enum.TryParse<SplitBehavior>(behavior, out var b))
+                    throw json.Error(path + ".behavior", $"\"{behavior}\"", "Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous");
+                return new SplitPreTokenizer(regex, literal, b, json.Bool(e, "invert", path + ".invert", false));
+            }
+            case "ByteLevel":
+                return new ByteLevelPreTokenizer(json.Bool(e, "add_prefix_space", path + ".add_prefix_space", true),
+                    json.Bool(e, "use_regex", path + ".use_regex", true));
+            case "Metaspace":
+            {
+                string replacement = json.OptionalString(e, "replacement", path + ".replacement") ?? "\u2581";
+                if (replacement.Length != 1) throw json.Error(path + ".replacement", $"\"{replacement}\"", "one character");
+                string scheme = json.OptionalString(e, "prepend_scheme", path + ".prepend_scheme")
+                    ?? (json.Bool(e, "add_prefix_space", path + ".add_prefix_space", true) ? "always" : "never");
+                if (scheme is not ("always" or "first" or "never"))
+                    throw json.Error(path + ".prepend_scheme", $"\"{scheme}\"", "always, first or never");
+                return new MetaspacePreTokenizer(replacement[0], scheme, json.Bool(e, "split", path + ".split", true));
+            }
+            case "Digits": return new DigitsPreTokenizer(json.Bool(e, "individual_digits", path + ".individual_digits", false));
+            case "BertPreTokenizer": return new BertPreTokenizer(splitPunctuation: true);
+            case "WhitespaceSplit": return new BertPreTokenizer(splitPunctuation: false);
+            case "Whitespace":
+                return new SplitPreTokenizer(new CodePointRegex(@"\w+|[^\w\s]+", json.File), null, SplitBehavior.Removed, invert: true);
+            default:
+                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, Split, ByteLevel, Metaspace, Digits, BertPreTokenizer, Whitespace, WhitespaceSplit");
+        }
+    }
+
+    private static List<T> ReadList<T>(JsonFields json, JsonElement e, string name, string path, Func<JsonFields, JsonElement, string, T> read)
+    {
+        var list = new List<T>();
+        int i = 0;
+        foreach (var item in json.Array(e, name, $"{path}.{name}").EnumerateArray())
+            list.Add(read(json, item, $"{path}.{name}[{i++}]"));
+        return list;
+    }
+
+    private static (CodePointRegex? Regex, string? Literal) ReadPattern(JsonFields json, JsonElement e, string path)
+    {
+        var pattern = json.Object(e, "pattern", path + ".pattern");
+        if (json.OptionalString(pattern, "Regex", path + ".pattern.Regex") is { } regex)
+            return (new CodePointRegex(regex, $"{json.File} ({path}.pattern.Regex)"), null);
+        if (json.OptionalString(pattern, "String", path + ".pattern.String") is { } literal)
+            return (null, literal);
+        throw json.Error(path + ".pattern", "an object without Regex or String", "{\"Regex\": …} or {\"String\": …}");
+    }
+
+    private static (int[] Prefix, int[] Suffix) ReadPostProcessor(JsonFields json, JsonElement e, string path, TokenizerParts parts)
+    {
+        string type = json.String(e, "type", path + ".type");
+        switch (type)
+        {
+            case "ByteLevel": return ([], []);
+            case "Sequence":
+            {
+                var prefix = new List<int>();
+                var suffix = new List<int>();
+                int i = 0;
+                foreach (var item in json.Array(e, "processors", path + ".processors").EnumerateArray())
+                {
+                    var (p, s) = ReadPostProcessor(json, item, $"{path}.processors[{i++}]", parts);
+                    prefix.AddRange(p);
+                    suffix.InsertRange(0, s);
+                }
+                return (prefix.ToArray(), suffix.ToArray());
+            }
+            case "BertProcessing" or "RobertaProcessing":
+                return ([PairId(json, e, "cls", path)], [PairId(json, e, "sep", path)]);
+            case "TemplateProcessing":
+            {
+                var specials = json.Object(e, "special_tokens", path + ".special_tokens");
+                var prefix = new List<int>();
+                var suffix = new List<int>();
+                bool seenSequence = false;
+                int i = 0;
+                foreach (var item in json.Array(e, "single", path + ".single").EnumerateArray())
+                {
+                    string itemPath = $"{path}.single[{i++}]";
+                    if (JsonFields.Optional(item, "Sequence") is not null)
+                    {
+                        seenSequence = true;
+                        continue;
+                    }
+                    var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
+                    string name = json.String(special, "id", itemPath + ".SpecialToken.id");
+                    var entry = json.Object(specials, name, $"{path}.special_tokens[\"{name}\"]");
+                    string idsPath = $"{path}.special_tokens[\"{name}\"].ids";
+                    foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
+                    {
+                        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
+                            throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
+                        (seenSequence ? suffix : prefix).Add(value);
+                    }
+                }
+                return (prefix.ToArray(), suffix.ToArray());
+            }
+            default:
+                throw json.Error(path + ".type", $"\"{type}\"", "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel or Sequence");
+        }
+    }
+
+    private static int PairId(JsonFields json, JsonElement e, string name, string path)
+    {
+        var pair = json.Array(e, name, $"{path}.{name}");
+        if (pair.GetArrayLength() != 2 || !pair[1].TryGetInt32(out int id))
+            throw json.Error($"{path}.{name}", JsonFields.Describe(pair), "[token, id]");
+        return id;
+    }
+
+    private static bool HasType(JsonElement? e, string type)
+    {
+        if (e is not { ValueKind: JsonValueKind.Object } o) return false;
+        if (o.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String && t.GetString() == type) return true;
+        foreach (var listName in new[] { "pretokenizers", "decoders" })
+            if (o.TryGetProperty(listName, out var list) && list.ValueKind == JsonValueKind.Array)
+                foreach (var item in list.EnumerateArray())
+                    if (HasType(item, type)) return true;
+        return false;
+    }
+
+    private static bool HasStrip(JsonElement? decoder)
+    {
+        if (decoder is not { ValueKind: JsonValueKind.Object } d) return false;
+        if (d.TryGetProperty("type", out var t) && t.GetString() == "Strip")
+            return d.TryGetProperty("start", out var s) && s.TryGetInt32(out int n) && n > 0;
+        if (d.TryGetProperty("decoders", out var list) && list.ValueKind == JsonValueKind.Array)
+            foreach (var item in list.EnumerateArray())
+                if (HasStrip(item)) return true;
+        return false;
+    }
+
+    private static bool HasMetaspacePrefix(JsonElement? decoder)
+    {
+        if (decoder is not { ValueKind: JsonValueKind.Object } d) return false;
+        if (d.TryGetProperty("type", out var t) && t.GetString() == "Metaspace")
+        {
+            if (d.TryGetProperty("prepend_scheme", out var scheme) && scheme.ValueKind == JsonValueKind.String)
+                return scheme.GetString() != "never";
+            return !(d.TryGetProperty("add_prefix_space", out var a) && a.ValueKind == JsonValueKind.False);
+        }
+        if (d.TryGetProperty("decoders", out var list) && list.ValueKind == JsonValueKind.Array)
+            foreach (var item in list.EnumerateArray())
+                if (HasMetaspacePrefix(item)) return true;
+        return false;
+    }
+}
