@@ -10,6 +10,7 @@ internal static class TextNormalizer
     /// <summary>The normalised text and, per normalised char, the original [start, end) it came from (null = identity).</summary>
     public static (string Text, int[]? Starts, int[]? Ends) Normalize(string text)
     {
+        text = ReplaceLoneSurrogates(text);
         if (text.IsNormalized(NormalizationForm.FormKC)) return (text, null, null);
         var sb = new StringBuilder(text.Length);
         var starts = new List<int>(text.Length);
@@ -30,5 +31,24 @@ internal static class TextNormalizer
             i += len;
         }
         return (sb.ToString(), starts.ToArray(), ends.ToArray());
+    }
+
+    // Normalisation rejects ill-formed UTF-16; a lone surrogate becomes U+FFFD (one char for one, so offsets hold).
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        char[]? copy = null;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (!char.IsSurrogate(c)) continue;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            copy ??= text.ToCharArray();
+            copy[i] = '\uFFFD';
+        }
+        return copy is null ? text : new string(copy);
     }
 }

@@ -8,6 +8,9 @@ public sealed record EvaluationReport(
     IReadOnlyDictionary<string, double> Mean);
 
 /// <remarks>
+/// Measure names (trec_eval's): Precision@k = "P_k", Recall@k = "recall_k", MRR = "recip_rank" (averaged),
+/// nDCG@k = "ndcg_cut_k" (gain = relevance level, log2 discount), nDCG over the whole ranking = "ndcg",
+/// MAP = "map", R-precision = "Rprec", bpref = "bpref"; counts "num_ret", "num_rel", "num_rel_ret".
 /// trec_eval conventions: results are ordered by score descending, ties by document id descending (strcmp order,
 /// here ordinal), then cut to <see cref="MaxResultsPerQuery"/>; relevant means level ≥ 1; documents missing from the
 /// qrels count as non-relevant (and are skipped by bpref); a judgment &lt; 0 means pooled but unjudged. Averages are

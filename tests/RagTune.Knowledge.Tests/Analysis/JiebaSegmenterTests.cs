@@ -85,6 +85,14 @@ public sealed class JiebaSegmenterTests
     }
 
     [Fact]
+    public void Shared_dictionary_is_loaded_once_across_threads()
+    {
+        var instances = new JiebaDictionary[8];
+        Parallel.For(0, instances.Length, i => instances[i] = JiebaDictionary.GetShared(JiebaFixture.DictionaryPath));
+        Assert.All(instances, d => Assert.Same(instances[0], d));
+    }
+
+    [Fact]
     public void Zero_frequency_word_is_forced_apart()
     {
         var dict = JiebaFixture.Shared.Clone();

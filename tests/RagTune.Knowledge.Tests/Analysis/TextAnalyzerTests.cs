@@ -89,6 +89,14 @@ public sealed class TextAnalyzerTests
     }
 
     [Fact]
+    public void Lone_surrogates_do_not_break_analysis()
+    {
+        var tokens = Bigram().Analyze("abc\uD800def \uDC00北京");
+        Assert.Equal(["abc", "def", "北京"], tokens.Select(t => t.Term));
+        Assert.Equal((9, 11), (tokens[2].Start, tokens[2].End));
+    }
+
+    [Fact]
     public void Auto_resolves_to_jieba_when_the_dictionary_exists()
     {
         var auto = TextAnalyzerFactory.Create(new AnalyzerOptions { DictionaryPath = JiebaFixture.DictionaryPath });

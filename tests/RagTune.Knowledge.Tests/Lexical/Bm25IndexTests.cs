@@ -122,6 +122,51 @@ public sealed class Bm25IndexTests : IDisposable
     }
 
     [Fact]
+    public void Many_updates_trigger_compaction_and_keep_scores()
+    {
+        var docs = RandomCorpus(600, 17);
+        var index = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs) index.Add(id, text);
+        for (int round = 0; round < 3; round++)
+            foreach (var (id, text) in docs) index.Add(id, text + " round" + round);
+        Assert.True(index.DocumentSlots < 4 * docs.Count, $"no automatic compaction: {index.DocumentSlots} slots");
+        foreach (string id in docs.Keys) docs[id] += " round2";
+        var rebuilt = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs) rebuilt.Add(id, text);
+        foreach (string q in new[] { "alpha round2", "知识 round0", "stone" })
+            Assert.Equal(rebuilt.Search(q, 20), index.Search(q, 20));
+        index.Compact();
+        Assert.Equal(rebuilt.TermCount, index.TermCount); // the dead terms "round0" and "round1" are gone
+        Assert.Equal(rebuilt.Search("alpha round2", 20), index.Search("alpha round2", 20));
+    }
+
+    [Fact]
+    public void MaxScore_returns_exactly_the_exhaustive_top_k()
+    {
+        // Zipf-like term frequencies, so that frequent terms become non-essential and pruning really happens.
+        var rng = new Random(21);
+        string[] vocab = Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray();
+        int Zipf() => (int)Math.Min(vocab.Length - 1, Math.Floor(Math.Exp(rng.NextDouble() * Math.Log(vocab.Length + 1)) - 1));
+        var index = new Bm25Index(BigramOptions);
+        for (int d = 0; d < 3000; d++)
+            index.Add($"d{d:D5}", string.Join(" ", Enumerable.Range(0, rng.Next(3, 60)).Select(_ => vocab[Zipf()])));
+        for (int d = 0; d < 3000; d += 7) index.Remove($"d{d:D5}");
+        long scored = 0, matching = 0;
+        for (int q = 0; q < 200; q++)
+        {
+            string query = string.Join(" ", Enumerable.Range(0, rng.Next(1, 6)).Select(_ => vocab[Zipf()]));
+            foreach (int k in new[] { 1, 10, 50 })
+                Assert.Equal(index.SearchExhaustive(query, k), index.Search(query, k));
+            index.Search(query, 10);
+            scored += Bm25Index.LastScoredCount;
+            matching += index.SearchExhaustive(query, 100_000).Count;
+            Func<string, bool> odd = id => id[^1] % 2 == 1;
+            Assert.Equal(index.SearchExhaustive(query, 10, odd), index.Search(query, 10, odd));
+        }
+        Assert.True(scored * 2 < matching, $"MaxScore fully scored {scored} of {matching} matching documents");
+    }
+
+    [Fact]
     public void Filter_and_top_k_are_applied()
     {
         var docs = RandomCorpus(100, 5);
@@ -157,6 +202,45 @@ public sealed class Bm25IndexTests : IDisposable
         Assert.Equal(2, manifest.RootElement.GetProperty("generation").GetInt64());
         Assert.Equal(["bm25-000002.bin", "manifest.json"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
         Assert.Equal("new", Bm25Index.Load(_dir).Search("river 北京大学", 1)[0].Id);
+    }
+
+    [Fact]
+    public void A_save_interrupted_before_the_manifest_swap_leaves_the_previous_index()
+    {
+        var index = new Bm25Index(BigramOptions);
+        index.Add("a", "first version");
+        index.Save(_dir);
+        // What a crash between writing the next data file and swapping the manifest leaves behind.
+        File.WriteAllBytes(Path.Combine(_dir, "bm25-000002.bin"), [1, 2, 3]);
+        File.WriteAllBytes(Path.Combine(_dir, "bm25-000003.bin.tmp"), [4, 5]);
+        File.WriteAllText(Path.Combine(_dir, "manifest.json.tmp"), "{ half a manif");
+
+        var loaded = Bm25Index.Load(_dir);
+        Assert.Equal("a", loaded.Search("first", 1)[0].Id);
+        loaded.Add("b", "second version");
+        loaded.Save(_dir);
+        Assert.Equal(["bm25-000002.bin", "manifest.json"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order());
+        Assert.Equal(2, Bm25Index.Load(_dir).Count);
+    }
+
+    [Fact]
+    public void Concurrent_searches_and_writes_are_safe()
+    {
+        var docs = RandomCorpus(300, 13);
+        var index = new Bm25Index(BigramOptions);
+        foreach (var (id, text) in docs.Take(150)) index.Add(id, text);
+        var writer = Task.Run(() =>
+        {
+            foreach (var (id, text) in docs.Skip(150)) index.Add(id, text);
+            foreach (string id in docs.Keys.Take(50)) index.Remove(id);
+        });
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (int i = 0; i < 200; i++)
+                foreach (var h in index.Search("alpha 知识 river", 5)) Assert.True(h.Score > 0);
+        })).ToArray();
+        Task.WaitAll([writer, .. readers], TestContext.Current.CancellationToken);
+        Assert.Equal(250, index.Count);
     }
 
     [Fact]
