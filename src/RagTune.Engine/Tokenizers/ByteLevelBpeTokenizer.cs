@@ -22,6 +22,26 @@ public sealed class ByteLevelBpeTokenizer : TokenizerBase
         return ByteLevelAlphabet.Encode(utf8[..n]);
     }
 
+    private protected override void AddTokenSpans(string piece, ReadOnlySpan<int> ids, List<(int Start, int End)> spans)
+    {
+        // Each vocabulary char is one byte; a token covers the chars its bytes belong to.
+        var byteStart = new List<int>(piece.Length * 3);
+        var byteEnd = new List<int>(piece.Length * 3);
+        foreach (var (start, length) in AlignedText.CodePoints(piece))
+        {
+            int bytes = System.Text.Encoding.UTF8.GetByteCount(piece.AsSpan(start, length));
+            for (int k = 0; k < bytes; k++) { byteStart.Add(start); byteEnd.Add(start + length); }
+        }
+        int b = 0;
+        foreach (int id in ids)
+        {
+            int n = IdToToken(id)?.Length ?? 0;
+            if (n == 0 || b + n > byteStart.Count) return;
+            spans.Add((byteStart[b], byteEnd[b + n - 1]));
+            b += n;
+        }
+    }
+
     private protected override void AppendModelToken(string token, bool first, List<byte> output) =>
         ByteLevelAlphabet.Decode(token, output);
 }

@@ -65,10 +65,12 @@ internal static class GgufTokenizerLoader
                     ?? throw new EngineException($"{path}: GGUF metadata key 'tokenizer.ggml.scores' is missing (a \"llama\" tokenizer needs one score per token).");
                 if (scores.Length != tokens.Length)
                     throw new EngineException($"{path}: tokenizer.ggml.scores has {scores.Length} entries, expected {tokens.Length}.");
-                parts.Normalizer = new SequenceNormalizer([new PrependNormalizer("\u2581"), new ReplaceNormalizer(null, " ", "\u2581")]);
+                var spaces = new ReplaceNormalizer(null, " ", "\u2581");
+                bool addSpacePrefix = gguf.GetBoolOrNull("tokenizer.ggml.add_space_prefix") ?? true;
+                parts.Normalizer = addSpacePrefix ? new SequenceNormalizer([new PrependNormalizer("\u2581"), spaces]) : spaces;
                 bool byteFallback = vocab.ContainsKey("<0x00>");
                 var bpe = new BpeModel(vocab, tokens, null, scores, path, byteFallback: byteFallback, unkId: parts.UnkId);
-                return new SentencePieceBpeTokenizer(parts, bpe, stripLeadingSpace: true, byteTokens: byteFallback);
+                return new SentencePieceBpeTokenizer(parts, bpe, stripLeadingSpace: addSpacePrefix, byteTokens: byteFallback);
             }
             case "bert":
             {

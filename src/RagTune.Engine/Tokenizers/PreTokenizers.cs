@@ -184,6 +184,24 @@ internal sealed class DigitsPreTokenizer(bool individualDigits) : PreTokenizer
     }
 }
 
+/// <summary>Every punctuation character (BERT's definition) is a delimiter, kept according to the behavior.</summary>
+internal sealed class PunctuationPreTokenizer(SplitBehavior behavior) : PreTokenizer
+{
+    public override void Split(string text, bool firstSegment, List<string> output)
+    {
+        var spans = new List<(int Start, int Length, bool Delimiter)>();
+        for (int i = 0; i < text.Length; i++)
+        {
+            bool punctuation = BertText.IsPunctuation(text[i]);
+            if (!punctuation && spans.Count > 0 && !spans[^1].Delimiter)
+                spans[^1] = (spans[^1].Start, spans[^1].Length + 1, false);
+            else
+                spans.Add((i, 1, punctuation));
+        }
+        SplitPreTokenizer.Apply(text, spans, behavior, output);
+    }
+}
+
 /// <summary>BERT's split: whitespace removed, each punctuation character its own piece.
 /// Also serves tokenizers' "Whitespace"-free variant WhitespaceSplit (punctuation kept inside words).</summary>
 internal sealed class BertPreTokenizer(bool splitPunctuation) : PreTokenizer

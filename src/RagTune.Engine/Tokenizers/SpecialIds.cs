@@ -5,19 +5,22 @@ namespace RagTune.Engine.Tokenizers;
 
 internal static class SpecialIds
 {
-    /// <summary>Fills the special ids of <paramref name="parts"/> from the config file (when it exists) and conventions.</summary>
+    /// <summary>Fills the special ids of <paramref name="parts"/> from tokenizer_config.json, then special_tokens_map.json
+    /// (older checkpoints name their specials only there), then each family's conventions.</summary>
     public static void Resolve(TokenizerParts parts, TokenizerKind kind, string configPath)
     {
-        if (File.Exists(configPath))
+        string mapPath = Path.Combine(Path.GetDirectoryName(configPath)!, "special_tokens_map.json");
+        foreach (string file in new[] { configPath, mapPath })
         {
-            var json = new JsonFields(configPath);
+            if (!File.Exists(file)) continue;
+            var json = new JsonFields(file);
             using var doc = json.Parse();
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw json.Error("(root)", JsonFields.Describe(root), "an object");
-            parts.BosId = Lookup(parts, json, root, "bos_token") ?? parts.BosId;
-            parts.EosId = Lookup(parts, json, root, "eos_token") ?? parts.EosId;
-            parts.PadId = Lookup(parts, json, root, "pad_token") ?? parts.PadId;
-            parts.UnkId = Lookup(parts, json, root, "unk_token") ?? parts.UnkId;
+            parts.BosId ??= Lookup(parts, json, root, "bos_token");
+            parts.EosId ??= Lookup(parts, json, root, "eos_token");
+            parts.PadId ??= Lookup(parts, json, root, "pad_token");
+            parts.UnkId ??= Lookup(parts, json, root, "unk_token");
         }
         switch (kind)
         {

@@ -56,6 +56,7 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
     public int[] Encode(string text, bool addSpecialTokens = false, bool parseSpecial = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = ReplaceLoneSurrogates(text);
         var ids = new List<int>(text.Length / 3 + 4);
         if (addSpecialTokens) ids.AddRange(_prefix);
         var segments = new List<AddedTokenMatcher.Segment>();
@@ -68,16 +69,134 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
                 ids.Add(segment.TokenId);
                 continue;
             }
-            string plain = text.Substring(segment.Start, segment.Length);
-            if (_normalizer is not null) plain = _normalizer.Normalize(plain);
-            pieces.Clear();
-            if (_preTokenizer is not null) _preTokenizer.Split(plain, segment.Start == 0, pieces);
-            else pieces.Add(plain);
+            PreTokenize(text, segment, pieces);
             foreach (var piece in pieces)
                 if (piece.Length > 0) EncodePiece(piece, ids);
         }
         if (addSpecialTokens) ids.AddRange(_suffix);
         return ids.ToArray();
+    }
+
+    /// <summary>Encodes like <see cref="Encode"/> (same ids) and reports the input range of every id.</summary>
+    public EncodedText EncodeWithOffsets(string text, bool addSpecialTokens = false, bool parseSpecial = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        text = ReplaceLoneSurrogates(text); // keeps every index where it was
+        var ids = new List<int>(text.Length / 3 + 4);
+        var offsets = new List<(int Start, int End)>(ids.Capacity);
+        if (addSpecialTokens) AddWithEmptyOffsets(_prefix, 0);
+        var segments = new List<AddedTokenMatcher.Segment>();
+        _matcher.Split(text, parseSpecial, segments);
+        var pieces = new List<string>();
+        var spans = new List<(int Start, int End)>();
+        foreach (var segment in segments)
+        {
+            if (segment.TokenId >= 0)
+            {
+                ids.Add(segment.TokenId);
+                offsets.Add((segment.Start, segment.Start + segment.Length));
+                continue;
+            }
+            string normalized = PreTokenize(text, segment, pieces);
+            string plain = text.Substring(segment.Start, segment.Length);
+            var aligned = _normalizer is null ? AlignedText.Identity(plain) : _normalizer.NormalizeAligned(plain);
+            // Should the aligned form ever differ from the real one, the ids still follow the real one and every token
+            // of the segment gets the whole segment as its range.
+            bool exact = aligned.Text == normalized;
+            int position = 0;
+            foreach (var piece in pieces)
+            {
+                if (piece.Length == 0) continue;
+                int mark = ids.Count;
+                EncodePiece(piece, ids);
+                var pieceIds = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids)[mark..];
+                int at = -1, inserted = 0;
+                if (exact) (at, inserted) = Locate(normalized, position, piece);
+                spans.Clear();
+                if (at >= 0) AddTokenSpans(piece, pieceIds, spans);
+                if (at < 0 || spans.Count != pieceIds.Length)
+                {
+                    for (int k = 0; k < pieceIds.Length; k++) offsets.Add((segment.Start, segment.Start + segment.Length));
+                    continue;
+                }
+                int pieceEnd = at + piece.Length - inserted;
+                foreach (var (a, b) in spans)
+                {
+                    int from = Math.Clamp(at + a - inserted, at, pieceEnd), to = Math.Clamp(at + b - inserted, at, pieceEnd);
+                    int start = aligned.PositionAt(from), end = to > from ? aligned.Ends[to - 1] : start;
+                    offsets.Add((segment.Start + start, segment.Start + Math.Max(start, end)));
+                }
+                position = pieceEnd;
+            }
+        }
+        if (addSpecialTokens) AddWithEmptyOffsets(_suffix, text.Length);
+        return new EncodedText(ids.ToArray(), offsets.ToArray());
+
+        void AddWithEmptyOffsets(int[] specials, int at)
+        {
+            ids.AddRange(specials);
+            foreach (int _ in specials) offsets.Add((at, at));
+        }
+    }
+
+    /// <summary>Normalizes one plain segment and cuts it into pieces; returns the normalized text.</summary>
+    private string PreTokenize(string text, AddedTokenMatcher.Segment segment, List<string> pieces)
+    {
+        string plain = text.Substring(segment.Start, segment.Length);
+        if (_normalizer is not null) plain = _normalizer.Normalize(plain);
+        pieces.Clear();
+        if (_preTokenizer is not null) _preTokenizer.Split(plain, segment.Start == 0, pieces);
+        else pieces.Add(plain);
+        return plain;
+    }
+
+    /// <summary>Where a pre-tokenized piece starts in the normalized text, at or after <paramref name="from"/>; a piece may
+    /// begin with one inserted char (ByteLevel's prefix space, Metaspace's "▁"), and "▁" stands for a space.</summary>
+    private static (int At, int Inserted) Locate(string normalized, int from, string piece)
+    {
+        bool canInsert = piece[0] is ' ' or '\u2581';
+        for (int i = from; i <= normalized.Length; i++)
+        {
+            if (Matches(normalized, i, piece, 0)) return (i, 0);
+            if (canInsert && Matches(normalized, i, piece, 1)) return (i, 1);
+        }
+        return (-1, 0);
+
+        static bool Matches(string text, int at, string piece, int skip)
+        {
+            if (piece.Length - skip > text.Length - at || piece.Length - skip == 0) return false;
+            for (int k = skip; k < piece.Length; k++)
+            {
+                char t = text[at + k - skip], p = piece[k];
+                if (t != p && !(p == '\u2581' && t == ' ')) return false;
+            }
+            return true;
+        }
+    }
+
+    /// <summary>For each id a piece was encoded to, the [start, end) chars of the piece it covers; adding fewer spans
+    /// than ids means "unknown" and the caller falls back to coarse ranges.</summary>
+    private protected abstract void AddTokenSpans(string piece, ReadOnlySpan<int> ids, List<(int Start, int End)> spans);
+
+    /// <summary>.NET strings may hold unpaired surrogates, which are not text (Unicode normalization throws on them);
+    /// they become U+FFFD, which is also what their UTF-8 encoding would give.</summary>
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        int first = text.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF');
+        if (first < 0) return text;
+        char[]? copy = null;
+        for (int i = first; i < text.Length; i++)
+        {
+            if (!char.IsSurrogate(text[i])) continue;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                i++;
+                continue;
+            }
+            copy ??= text.ToCharArray();
+            copy[i] = '\uFFFD';
+        }
+        return copy is null ? text : new string(copy);
     }
 
     public string Decode(ReadOnlySpan<int> ids, bool skipSpecialTokens = false)

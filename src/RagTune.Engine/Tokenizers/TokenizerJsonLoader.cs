@@ -162,11 +162,10 @@ internal static class TokenizerJsonLoader
             case "Split":
             {
                 var (regex, literal) = ReadPattern(json, e, path);
-                string behavior = json.String(e, "behavior", path + ".behavior");
-                if (!Enum.TryParse<SplitBehavior>(behavior, out var b))
-                    throw json.Error(path + ".behavior", $"\"{behavior}\"", "Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous");
-                return new SplitPreTokenizer(regex, literal, b, json.Bool(e, "invert", path + ".invert", false));
+                var behavior = ReadBehavior(json, e, path, null);
+                return new SplitPreTokenizer(regex, literal, behavior, json.Bool(e, "invert", path + ".invert", false));
             }
+            case "Punctuation": return new PunctuationPreTokenizer(ReadBehavior(json, e, path, SplitBehavior.Isolated));
             case "ByteLevel":
                 return new ByteLevelPreTokenizer(json.Bool(e, "add_prefix_space", path + ".add_prefix_space", true),
                     json.Bool(e, "use_regex", path + ".use_regex", true));
@@ -186,7 +185,7 @@ internal static class TokenizerJsonLoader
             case "Whitespace":
                 return new SplitPreTokenizer(new CodePointRegex(@"\w+|[^\w\s]+", json.File), null, SplitBehavior.Removed, invert: true);
             default:
-                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, Split, ByteLevel, Metaspace, Digits, BertPreTokenizer, Whitespace, WhitespaceSplit");
+                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, Split, ByteLevel, Metaspace, Digits, Punctuation, BertPreTokenizer, Whitespace, WhitespaceSplit");
         }
     }
 
@@ -197,6 +196,15 @@ internal static class TokenizerJsonLoader
         foreach (var item in json.Array(e, name, $"{path}.{name}").EnumerateArray())
             list.Add(read(json, item, $"{path}.{name}[{i++}]"));
         return list;
+    }
+
+    private static SplitBehavior ReadBehavior(JsonFields json, JsonElement e, string path, SplitBehavior? fallback)
+    {
+        string? behavior = json.OptionalString(e, "behavior", path + ".behavior");
+        if (behavior is null && fallback is { } f) return f;
+        if (behavior is null || !Enum.TryParse<SplitBehavior>(behavior, out var b) || !Enum.IsDefined(b))
+            throw json.Error(path + ".behavior", behavior is null ? "missing" : $"\"{behavior}\"", "Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous");
+        return b;
     }
 
     private static (CodePointRegex? Regex, string? Literal) ReadPattern(JsonFields json, JsonElement e, string path)

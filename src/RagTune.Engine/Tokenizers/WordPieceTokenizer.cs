@@ -61,6 +61,24 @@ public sealed class WordPieceTokenizer : TokenizerBase
         }
     }
 
+    private protected override void AddTokenSpans(string word, ReadOnlySpan<int> ids, List<(int Start, int End)> spans)
+    {
+        if (ids.Length == 1 && ids[0] == _unkId)
+        {
+            spans.Add((0, word.Length));
+            return;
+        }
+        int pos = 0;
+        for (int k = 0; k < ids.Length; k++)
+        {
+            string token = IdToToken(ids[k]) ?? "";
+            int length = k > 0 && token.StartsWith(_prefix, StringComparison.Ordinal) ? token.Length - _prefix.Length : token.Length;
+            if (pos + length > word.Length) return;
+            spans.Add((pos, pos + length));
+            pos += length;
+        }
+    }
+
     private protected override void AppendModelToken(string token, bool first, List<byte> output)
     {
         if (!first)

@@ -46,6 +46,15 @@ public sealed class ByteLevelBpeTests
     }
 
     [Fact]
+    public void Qwen2NormalizesToNfcFirst()
+    {
+        // Qwen2Tokenizer applies NFC: a decomposed "é" (e + U+0301) encodes like the precomposed one.
+        var tokenizer = TokenizerTestData.Qwen2;
+        Assert.Equal(tokenizer.Encode("caf\u00E9"), tokenizer.Encode("cafe\u0301"));
+        Assert.NotEqual(TokenizerTestData.Gpt2Gguf.Encode("caf\u00E9"), TokenizerTestData.Gpt2Gguf.Encode("cafe\u0301"));
+    }
+
+    [Fact]
     public void StreamingDecodeHoldsBackAChineseCharacterSplitAcrossByteTokens()
     {
         var tokenizer = TokenizerTestData.Qwen2;
@@ -181,6 +190,20 @@ public sealed class ByteLevelBpeTests
         Assert.Equal("abc", tokenizer.Decode([260, 256, 'c', 261], skipSpecialTokens: true));
         // A space (byte 0x20) is the alphabet character Ġ (U+0120), so " " alone is id 32.
         Assert.Equal([32], tokenizer.Encode(" "));
+    }
+
+    [Fact]
+    public void SpecialIdsComeFromTokenizerConfigThenSpecialTokensMap()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("tokenizer.json", TinyByteLevelJson(ignoreMerges: false));
+        dir.Write("special_tokens_map.json", """{"eos_token": "<|im_end|>", "pad_token": {"content": "<|endoftext|>"}}""");
+        var fromMap = Tokenizer.Load(dir.Path);
+        Assert.Equal((261, 259), (fromMap.EosId!.Value, fromMap.PadId!.Value));
+
+        dir.Write("tokenizer_config.json", """{"eos_token": "<|im_start|>"}""");
+        var fromConfig = Tokenizer.Load(dir.Path);
+        Assert.Equal((260, 259), (fromConfig.EosId!.Value, fromConfig.PadId!.Value));
     }
 
     [Fact]
