@@ -11,5 +11,6 @@ internal static class CommandCatalog
         yield return Commands.GenerateCommand.Create();
         yield return Commands.EmbedCommand.Create();
         yield return Commands.InspectCommand.Create();
+        yield return Commands.KbCommand.Create();
     }
 }

@@ -1,0 +1,14 @@
+// Combines the ranked lists of several routes into one ranking.
+namespace RagTune.Knowledge.Search;
+
+/// <summary>One route's ranked hits, best first.</summary>
+public sealed record RouteResult(string Route, IReadOnlyList<SearchHit> Hits);
+
+public interface IRankFusion
+{
+    /// <summary>
+    /// The k best fused hits, best first. Hits are the same document when (Collection, Id) are equal; ties are broken
+    /// by the best rank any route gave, then by ordinal id, so the output is deterministic.
+    /// </summary>
+    IReadOnlyList<SearchHit> Fuse(IReadOnlyList<RouteResult> results, int k);
+}
