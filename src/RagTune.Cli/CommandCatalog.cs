@@ -12,5 +12,6 @@ internal static class CommandCatalog
         yield return Commands.EmbedCommand.Create();
         yield return Commands.InspectCommand.Create();
         yield return Commands.KbCommand.Create();
+        yield return Commands.ServeCommand.Create();
     }
 }
