@@ -172,7 +172,11 @@ async function send(event) {
           if (chunk.route) message.prepend(el("div", "route", "routed to " + chunk.route));
           if (chunk.passages) { passages = chunk.passages; showPassages(passages); }
           const delta = chunk.choices && chunk.choices[0] ? chunk.choices[0].delta : null;
-          if (delta && delta.content) { answer += delta.content; textEl.textContent = answer; }
+          if (delta && delta.content) {
+            answer += delta.content;
+            textEl.textContent = answer;
+            message.dataset.chunks = String((parseInt(message.dataset.chunks || "0", 10)) + 1);
+          }
           if (chunk.citations) showCitations(message, chunk.citations, passages);
         }
       }
