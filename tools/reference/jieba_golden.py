@@ -1,6 +1,6 @@
 # Writes the jieba golden fixture tests/RagTune.Knowledge.Tests/TestData/jieba/jieba_golden.json with the real
 # jieba (Debian python3-jieba 0.42.1, its dict.txt): lcut (HMM on) and lcut_for_search for ~200 sentences
-# (first sentences of CMRC 2018 trial passages + hand-written mixed cases), and a user-dictionary section.
+# (first sentences of CMRC 2018 trial passages + hand-written mixed cases), lcut(HMM=False), and a user-dictionary section.
 # Run: /usr/bin/python3 tools/reference/jieba_golden.py [path/to/cmrc2018_trial.json]
 import json
 import logging
@@ -48,7 +48,8 @@ sentences += [
 ]
 
 dt = jieba.Tokenizer()
-cases = [{"text": s, "cut": dt.lcut(s), "search": dt.lcut_for_search(s)} for s in sentences]
+cases = [{"text": s, "cut": dt.lcut(s), "search": dt.lcut_for_search(s), "cut_no_hmm": dt.lcut(s, HMM=False)}
+         for s in sentences]
 
 # User dictionary: jieba's own README example, one word added without a frequency (suggest_freq rule).
 user_dict = "云计算 5\n李小福 2 nr\n创新办 3 i\neasy_install 3 eng\n好用 300\n韩玉赏鉴 3 nz\n八一双鹿 3 nz\n台中\n凱特琳 nz\nEdu Trust认证 2000\n"
@@ -69,9 +70,15 @@ user_cases = [{"text": s, "cut": ut.lcut(s), "search": ut.lcut_for_search(s)} fo
 
 out = os.path.join(ROOT, "tests", "RagTune.Knowledge.Tests", "TestData", "jieba", "jieba_golden.json")
 os.makedirs(os.path.dirname(out), exist_ok=True)
+doc = {"jieba_version": jieba.__version__, "dictionary": "/usr/lib/python3/dist-packages/jieba/dict.txt",
+       "total": dt.total, "cases": cases,
+       "user_dictionary": user_dict, "added_words": added, "user_total": ut.total, "user_cases": user_cases}
+# One case per line keeps the fixture small and its diffs readable.
 with open(out, "w", encoding="utf-8") as f:
-    json.dump({"jieba_version": jieba.__version__, "dictionary": "/usr/lib/python3/dist-packages/jieba/dict.txt",
-               "total": dt.total, "cases": cases,
-               "user_dictionary": user_dict, "added_words": added, "user_total": ut.total, "user_cases": user_cases},
-              f, ensure_ascii=False, indent=1)
+    f.write(json.dumps({k: v for k, v in doc.items() if k not in ("cases", "user_cases")}, ensure_ascii=False)[:-1])
+    for key in ("cases", "user_cases"):
+        f.write(',\n"%s": [\n' % key)
+        f.write(",\n".join(json.dumps(c, ensure_ascii=False) for c in doc[key]))
+        f.write("\n]")
+    f.write("}\n")
 print("wrote", out, len(cases), "cases")

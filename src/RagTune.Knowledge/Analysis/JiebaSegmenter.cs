@@ -47,10 +47,16 @@ public sealed class JiebaSegmenter
         Cut(text, hmm, words);
         foreach (var (start, length) in words)
         {
-            if (length > 2) AddGrams(text, start, length, 2, output);
-            if (length > 3) AddGrams(text, start, length, 3, output);
+            AddSearchGrams(text, start, length, output);
             output.Add((start, length));
         }
+    }
+
+    /// <summary>cut_for_search's extra pieces of one word: its in-dictionary 2-grams (words longer than 2), then 3-grams (longer than 3).</summary>
+    internal void AddSearchGrams(ReadOnlySpan<char> text, int start, int length, List<(int Start, int Length)> output)
+    {
+        if (length > 2) AddGrams(text, start, length, 2, output);
+        if (length > 3) AddGrams(text, start, length, 3, output);
     }
 
     private void AddGrams(ReadOnlySpan<char> text, int start, int length, int n, List<(int, int)> output)

@@ -75,6 +75,7 @@ public sealed class TextAnalyzer : ITextAnalyzer
         }
         int i = start;
         var spans = new List<(int Start, int Length)>();
+        var grams = new List<(int Start, int Length)>();
         while (i < end)
         {
             int j = i;
@@ -82,8 +83,19 @@ public sealed class TextAnalyzer : ITextAnalyzer
             {
                 while (j < end && JiebaHmm.IsHan(norm[j])) j++;
                 spans.Clear();
-                _jieba.CutSpans(norm.AsSpan(i, j - i), _searchMode, hmm: true, spans);
-                foreach (var (s, l) in spans) sink.Add(i + s, l);
+                var run = norm.AsSpan(i, j - i);
+                _jieba.CutSpans(run, searchMode: false, hmm: true, spans);
+                foreach (var (s, l) in spans)
+                {
+                    if (_searchMode)
+                    {
+                        // cut_for_search's sub-words share their word's position, like synonyms in Lucene.
+                        grams.Clear();
+                        _jieba.AddSearchGrams(run, s, l, grams);
+                        foreach (var (gs, gl) in grams) sink.Add(i + gs, gl, advance: false);
+                    }
+                    sink.Add(i + s, l);
+                }
             }
             else
             {
@@ -173,10 +185,11 @@ public sealed class TextAnalyzer : ITextAnalyzer
         private int _position;
         public List<AnalyzedToken> Tokens { get; } = new();
 
-        public void Add(int start, int length)
+        /// <param name="advance">False for a token at the same position as the next one (a search-mode sub-word).</param>
+        public void Add(int start, int length, bool advance = true)
         {
             string term = norm.Substring(start, length).ToLowerInvariant();
-            int position = _position++;
+            int position = advance ? _position++ : _position;
             if (owner._stopWords is { } stop && stop.Contains(term)) return;
             int origStart = starts is null ? start : starts[start];
             int origEnd = ends is null ? start + length : ends[start + length - 1];

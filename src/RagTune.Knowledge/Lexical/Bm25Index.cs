@@ -7,7 +7,8 @@ namespace RagTune.Knowledge.Lexical;
 /// <remarks>
 /// Score(q, d) = Σ over query tokens t of idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl)), with Lucene's
 /// idf(t) = ln(1 + (N − df + 0.5)/(df + 0.5)); a term repeated in the query counts once per occurrence; |d| is the
-/// exact token count (Lucene stores a lossy one-byte norm). N, df and avgdl always describe the live documents only,
+/// exact token count (Lucene stores a lossy one-byte norm, and since 8.0 drops the constant factor (k1+1), which
+/// does not change rankings). N, df and avgdl always describe the live documents only,
 /// so an index built incrementally scores exactly like one rebuilt from scratch. Ties rank by id (ordinal).
 /// Queries run document-at-a-time with MaxScore pruning (exact top-k, same scores as exhaustive scoring).
 /// Thread-safety: any number of concurrent searches, writes exclusive (a reader/writer lock).

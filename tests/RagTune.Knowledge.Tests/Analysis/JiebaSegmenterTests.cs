@@ -49,6 +49,21 @@ public sealed class JiebaSegmenterTests
     }
 
     [Fact]
+    public void Cut_without_hmm_matches_jieba()
+    {
+        var seg = new JiebaSegmenter(JiebaFixture.Shared);
+        var failures = new List<string>();
+        foreach (var c in Golden().GetProperty("cases").EnumerateArray())
+        {
+            string text = c.GetProperty("text").GetString()!;
+            var want = c.GetProperty("cut_no_hmm").EnumerateArray().Select(x => x.GetString()!).ToArray();
+            var got = seg.Cut(text, hmm: false);
+            if (!got.SequenceEqual(want)) failures.Add($"{text}\n  want {string.Join("/", want)}\n  got  {string.Join("/", got)}");
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
     public void User_dictionary_and_added_words_match_jieba()
     {
         var root = Golden();
