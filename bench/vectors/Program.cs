@@ -1,7 +1,9 @@
 // Vector index benchmark: HNSW vs exact on synthetic data — build time, single-thread QPS and recall@10 per efSearch.
 // Usage: dotnet run -c Release --project bench/vectors -- [--n 100000] [--dims 384] [--queries 500] [--m 16]
-//        [--efc 200] [--ef 16,32,64,128,256] [--data clustered|gaussian] [--clusters 1000] [--seed 1]
+//        [--efc 200] [--ef 16,32,64,128,256] [--data clustered|gaussian] [--clusters 1000] [--seed 1] [--dump DIR]
+// --dump writes the data and queries (raw little-endian float32) and the parameters to DIR for hnswlib_reference.py.
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Tests.Dense;
 
@@ -17,6 +19,14 @@ Console.WriteLine($"# {kind} data, N = {n:N0}, D = {dims}, {nq} queries, cosine,
 var all = kind == "gaussian" ? VectorData.Gaussian(n + nq, dims, seed) : VectorData.Clustered(n + nq, dims, clusters, seed, spread: 0.5f);
 var data = all[..n];
 var queries = all[n..];
+if (opts.Get("dump", "") is { Length: > 0 } dump)
+{
+    Directory.CreateDirectory(dump);
+    using (var f = File.Create(Path.Combine(dump, "data.f32"))) foreach (var v in data) f.Write(MemoryMarshal.AsBytes(v.AsSpan()));
+    using (var f = File.Create(Path.Combine(dump, "queries.f32"))) foreach (var v in queries) f.Write(MemoryMarshal.AsBytes(v.AsSpan()));
+    File.WriteAllText(Path.Combine(dump, "params.json"),
+        $$"""{"n": {{n}}, "dims": {{dims}}, "queries": {{nq}}, "m": {{m}}, "efc": {{efc}}, "ef": [{{string.Join(", ", efs)}}], "data": "{{kind}}"}""");
+}
 
 // The machine may be shared: every timing is reported as wall time and as this process's CPU time.
 var me = Process.GetCurrentProcess();

@@ -113,6 +113,10 @@ public sealed class KnowledgeBase : IAsyncDisposable
         }
     }
 
+    /// <summary>As <see cref="AddFolderAsync(string, IngestOptions?, IProgress{IngestProgress}?, CancellationToken)"/> with the default commit policy.</summary>
+    public Task<IngestSummary> AddFolderAsync(string folder, IProgress<IngestProgress>? progress, CancellationToken cancellationToken = default) =>
+        AddFolderAsync(folder, options: null, progress, cancellationToken);
+
     /// <summary>Removes one document and its chunks from every index; false when it is not there. The file it came from
     /// stays recorded, so re-adding an unchanged folder does not bring it back; changing the file does.</summary>
     public async Task<bool> RemoveAsync(string documentId, CancellationToken cancellationToken = default)
@@ -346,6 +350,11 @@ public sealed class KnowledgeBase : IAsyncDisposable
         private readonly List<(string, string)> _removedFiles = [];
         private readonly Stopwatch _sinceCommit = Stopwatch.StartNew();
         private int _pendingFiles, _commits, _documents, _chunks, _embedded, _unchanged;
+        private TimeSpan _lastCommitDuration;
+
+        // Every commit rewrites the store, which grows with it: keep commits at most ~10% of the run by spacing them at
+        // least nine commit-durations apart, whatever the configured interval.
+        private TimeSpan CommitGap => TimeSpan.FromTicks(Math.Max(options.CommitInterval.Ticks, _lastCommitDuration.Ticks * 9));
 
         public async Task<IngestSummary> RunAsync(CancellationToken cancellationToken)
         {
@@ -367,7 +376,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 var (fullPath, relativePath) = selected[i];
                 await IngestFileAsync(fullPath, relativePath, known.GetValueOrDefault(relativePath), documentOwners, cancellationToken).ConfigureAwait(false);
                 progress?.Report(new IngestProgress(i + 1, selected.Count, relativePath, _commits));
-                if (_pendingFiles > 0 && (_sinceCommit.Elapsed >= options.CommitInterval || _pendingFiles >= (options.CommitEveryFiles ?? int.MaxValue)))
+                if (_pendingFiles > 0 && (_sinceCommit.Elapsed >= CommitGap || _pendingFiles >= (options.CommitEveryFiles ?? int.MaxValue)))
                     await CommitAsync(selected.Count, i + 1, cancellationToken).ConfigureAwait(false);
             }
             await CommitAsync(selected.Count, selected.Count, cancellationToken).ConfigureAwait(false);
@@ -473,7 +482,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 RemovedFiles = [.. _removedFiles],
             };
             if (batch.IsEmpty) return;
+            var started = Stopwatch.GetTimestamp();
             await kb._store.CommitAsync(batch, cancellationToken).ConfigureAwait(false);
+            _lastCommitDuration = Stopwatch.GetElapsedTime(started);
             _removedDocuments.Clear();
             _upserts.Clear();
             _files.Clear();

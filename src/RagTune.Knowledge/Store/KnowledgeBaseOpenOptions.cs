@@ -21,7 +21,9 @@ public sealed record KnowledgeBaseOpenOptions
 /// <summary>How <see cref="KnowledgeBase.AddFolderAsync"/> groups work into commits.</summary>
 public sealed record IngestOptions
 {
-    /// <summary>Commit (make durable) at least this often while ingesting; a kill loses at most this much work.</summary>
+    /// <summary>Commit (make durable) this often while ingesting; a kill loses about this much work. Since each commit
+    /// rewrites the store, commits are also spaced at least nine times the last commit's duration apart (at most ~10% of
+    /// the run goes to commits on a large store).</summary>
     public TimeSpan CommitInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Also commit after this many changed files; null = by time only.</summary>

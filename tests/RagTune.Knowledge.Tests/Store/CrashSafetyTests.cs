@@ -110,6 +110,25 @@ public sealed class CrashSafetyTests
         Assert.Equal(4, (await kb.AddFolderAsync(corpus.Path, cancellationToken: Ct)).Added.Count);
     }
 
+    [Fact]
+    public async Task AWriterWhoseViewIsStaleIsRefusedAndAReaderSeesOnlyCommits()
+    {
+        using var corpus = new TempFolder();
+        StoreTestKit.WriteCorpus(corpus);
+        using var dir = new TempFolder();
+        await (await StoreTestKit.CreateAsync(dir.Path, null, embed: false)).DisposeAsync();
+        await using var first = await KnowledgeBase.OpenAsync(dir.Path, cancellationToken: Ct);
+        await using var second = await KnowledgeBase.OpenAsync(dir.Path, cancellationToken: Ct);
+        await first.AddFolderAsync(corpus.Path, cancellationToken: Ct);
+
+        // The second instance still holds generation 0: committing over generation 1 would lose the first one's work.
+        var e = await Assert.ThrowsAsync<KnowledgeException>(() => second.AddFolderAsync(corpus.Path, cancellationToken: Ct));
+        Assert.Contains("another process committed generation 1 after this one opened generation 0", e.Message);
+        Assert.Empty(await second.Store.GetDocumentsAsync(Ct));
+        await using var third = await KnowledgeBase.OpenAsync(dir.Path, cancellationToken: Ct);
+        Assert.Equal(4, (await third.Store.GetDocumentsAsync(Ct)).Count);
+    }
+
     /// <summary>The knowledge base in <paramref name="kbDir"/>, reopened, has the chunks and rankings of one built from scratch.</summary>
     private static async Task AssertEqualsCleanBuildAsync(string kbDir, string corpus, string cleanDir)
     {

@@ -24,9 +24,11 @@ internal static class StoreTestKit
         Embedding = embed ? new EmbeddingSettings { Kind = EmbeddingKind.Local, Model = "fake-bow-32" } : new EmbeddingSettings(),
     };
 
-    public static void WriteCorpus(TempFolder folder)
+    public static void WriteCorpus(TempFolder folder) => WriteCorpus(folder.Path);
+
+    public static void WriteCorpus(string root)
     {
-        folder.Write("vectors.md", """
+        Write(root, "vectors.md", """
             # Vector search
 
             An exact vector index scans every stored vector. Its recall is one by construction.
@@ -36,7 +38,7 @@ internal static class StoreTestKit
             HNSW builds a layered graph of neighbours. Search walks the graph greedily from the top layer.
             Recall depends on efSearch: a larger candidate list finds more true neighbours at a higher cost.
             """);
-        folder.Write("zh/kb.md", """
+        Write(root, "zh/kb.md", """
             # 知识库
 
             知识库把文档切成块，并为每个块建立索引。检索时先匹配细粒度的块，再返回它们的父块。
@@ -45,9 +47,9 @@ internal static class StoreTestKit
 
             中文没有空格，所以检索前要分词。没有词典时使用二元组。
             """);
-        folder.Write("bread.txt", "A sourdough starter is flour and water fermented by wild yeast. Feed the starter daily. "
+        Write(root, "bread.txt", "A sourdough starter is flour and water fermented by wild yeast. Feed the starter daily. "
             + "Bake the loaf when the dough has doubled. A hot oven gives a crisp crust.");
-        folder.Write("tea.md", """
+        Write(root, "tea.md", """
             ---
             category: drinks
             ---
@@ -55,6 +57,13 @@ internal static class StoreTestKit
 
             The first tea harvest of spring gives the most delicate leaves. Green tea is steamed or pan-fired soon after picking.
             """);
+    }
+
+    private static void Write(string root, string relativePath, string text)
+    {
+        string path = Path.Combine(root, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
     }
 
     public static async Task<KnowledgeBase> CreateAsync(string directory, CountingEmbedder? embedder, bool embed = true) =>
