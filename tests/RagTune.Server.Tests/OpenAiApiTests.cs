@@ -143,6 +143,15 @@ public sealed class OpenAiApiTests(SharedServer shared)
     }
 
     [Fact]
+    public async Task One_model_is_retrieved_by_id()
+    {
+        var model = (await new OpenAIModelClient(new ApiKeyCredential("unused"), ClientOptions).GetModelAsync("rag:docs", Ct)).Value;
+        Assert.Equal("rag:docs", model.Id);
+        var e = await Assert.ThrowsAsync<ClientResultException>(() => new OpenAIModelClient(new ApiKeyCredential("unused"), ClientOptions).GetModelAsync("nope", Ct));
+        Assert.Equal(404, e.Status);
+    }
+
+    [Fact]
     public async Task Unknown_model_is_404_in_openai_error_shape()
     {
         var e = await Assert.ThrowsAsync<ClientResultException>(() => Chat("nope").CompleteChatAsync([ChatMessage.CreateUserMessage("hi")], null, Ct));
@@ -168,6 +177,9 @@ public sealed class OpenAiApiTests(SharedServer shared)
     [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"temperature":3}""", "temperature", null)]
     [InlineData("""{"model":"tiny","messages":[{"role":"tool","content":"hi"}]}""", "messages[0].role", null)]
     [InlineData("""{"model":"embed","messages":[{"role":"user","content":"hi"}]}""", "model", "wrong_model_kind")]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"n":2}""", "n", null)]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"seed":"x"}""", "seed", null)]
+    [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"stop":["a","b","c","d","e"]}""", "stop", null)]
     [InlineData("""not json""", null, null)]
     public async Task Bad_requests_are_400_naming_the_field(string body, string? param, string? code)
     {

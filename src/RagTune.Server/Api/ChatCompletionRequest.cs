@@ -35,8 +35,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         if (chars > maxPromptChars)
             throw ApiException.BadRequest($"the messages hold {chars} characters; this server accepts at most {maxPromptChars}", "messages", "context_length_exceeded");
 
-        if (root.TryGetProperty("n", out var n) && n.ValueKind == JsonValueKind.Number && n.GetInt32() != 1)
-            throw ApiException.BadRequest("'n' must be 1: one choice per request", "n");
+        if (OptionalInt(root, "n") is { } n && n != 1) throw ApiException.BadRequest($"'n' is {n}; this server returns one choice per request (n = 1)", "n");
         int? maxTokens = OptionalInt(root, "max_completion_tokens") ?? OptionalInt(root, "max_tokens");
         if (maxTokens is { } mt && (mt < 1 || mt > maxCompletionTokens))
             throw ApiException.BadRequest($"max_tokens is {mt}; expected 1..{maxCompletionTokens}", "max_tokens");
@@ -44,7 +43,9 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         if (temperature is { } t && (t < 0 || t > 2)) throw ApiException.BadRequest($"temperature is {t}; expected 0..2", "temperature");
         float? topP = OptionalFloat(root, "top_p");
         if (topP is { } p && (p <= 0 || p > 1)) throw ApiException.BadRequest($"top_p is {p}; expected a value in (0, 1]", "top_p");
-        long? seed = root.TryGetProperty("seed", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetInt64() : null;
+        long? seed = null;
+        if (root.TryGetProperty("seed", out var s) && s.ValueKind != JsonValueKind.Null)
+            seed = s.ValueKind == JsonValueKind.Number && s.TryGetInt64(out long seedValue) ? seedValue : throw ApiException.BadRequest("'seed' must be an integer", "seed");
 
         var stop = new List<string>();
         if (root.TryGetProperty("stop", out var st))
