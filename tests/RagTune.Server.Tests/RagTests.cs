@@ -93,6 +93,24 @@ public sealed class RagTests(SharedServer shared)
     }
 
     [Fact]
+    public async Task Knowledge_base_with_an_embedding_model_searches_hybrid()
+    {
+        string kb = await TestServer.BuildKnowledgeBaseAsync(dense: true);
+        var options = TestServer.DefaultOptions(kb);
+        options.KnowledgeBases[0].EmbeddingModel = "embed";
+        var services = new ServerServices();
+        services.ChatClients["tiny"] = new ScriptedChatClient(_ => "30 days");
+        await using var server = await TestServer.StartAsync(options, services, kb);
+        using var http = server.Http();
+        var search = JsonDocument.Parse(await http.GetStringAsync("/api/kb/docs/search?k=3&q=" + Uri.EscapeDataString("return an unopened product"), Ct)).RootElement;
+        var routes = search.GetProperty("hits").EnumerateArray().Select(h => h.GetProperty("route").GetString()!).ToList();
+        Assert.Contains(routes, r => r.Contains("dense", StringComparison.Ordinal));
+        Assert.Equal("returns.md", search.GetProperty("hits")[0].GetProperty("passage").GetProperty("source").GetString());
+        var json = await PostAsync(server, new { model = "rag:docs", messages = new[] { new { role = "user", content = "return an unopened product" } } });
+        Assert.Equal("returns.md", json.GetProperty("citations")[0].GetProperty("document").GetString());
+    }
+
+    [Fact]
     public async Task Router_sends_arithmetic_to_the_plain_model_and_domain_questions_to_rag()
     {
         var math = await PostAsync(shared.Server, new { model = "assistant", max_tokens = 4, messages = new[] { new { role = "user", content = "What is 12 * 7?" } } });

@@ -35,14 +35,17 @@ public sealed class TestServer : IAsyncDisposable
     public static string EmbeddingModelPath => Data("models/bert-tiny-cls");
 
     /// <summary>Builds the test knowledge base (BM25 over small chunks, CJK bigrams) in a fresh folder.</summary>
-    public static async Task<string> BuildKnowledgeBaseAsync()
+    /// <param name="dense">Also embed the chunks with the tiny BERT (hybrid BM25 + dense search).</param>
+    public static async Task<string> BuildKnowledgeBaseAsync(bool dense = false)
     {
         string dir = Path.Combine(Path.GetTempPath(), "ragtune-server-kb-" + Guid.NewGuid().ToString("N"));
+        using var embedder = dense ? RagTune.Engine.AI.LocalEmbeddingGenerator.Load(EmbeddingModelPath, "embed") : null;
         await using var kb = await KnowledgeBase.CreateAsync(dir, new KnowledgeBaseOptions
         {
             Chunking = new HierarchicalChunkingOptions { Levels = [256, 48], OverlapTokens = 0 },
             Lexical = new Bm25Options { Analyzer = new AnalyzerOptions { ChineseMode = ChineseMode.Bigram } },
-        });
+            Embedding = dense ? new EmbeddingSettings { Kind = EmbeddingKind.Local, Model = "embed", ModelDirectory = EmbeddingModelPath } : new EmbeddingSettings(),
+        }, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder });
         await kb.AddFolderAsync(Data("docs"));
         return dir;
     }
