@@ -125,9 +125,31 @@ public sealed class SecurityAndConcurrencyTests
         Assert.True(await client.SawCancellation.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct));
         while (server.Stats.Active > 0) await Task.Delay(10, Ct);
         Assert.Equal(1, server.Stats.CancelledCount);
-        using var again = server.Http();
-        var next = new ScriptedChatClient(_ => "");
-        var ok = await again.GetAsync("/v1/models", Ct);
-        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        // The slot is free again: with max_concurrent 1 and no queue, a new request is admitted, not refused.
+        var gateOfM = ((ModelPipeline)((ModelRegistry)server.App.Services.GetService(typeof(ModelRegistry))!).GetChat("m")).Gate;
+        Assert.Equal(0, gateOfM.Admitted);
+    }
+
+    [Fact]
+    public async Task Client_disconnect_stops_a_real_model_generation()
+    {
+        await using var server = await TestServer.StartAsync(TestServer.DefaultOptions(null));
+        using (var http = server.Http())
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = Body(new { model = "tiny", stream = true, max_tokens = 2000, messages = new[] { new { role = "user", content = "go on forever" } } }),
+            };
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
+            using var stream = await response.Content.ReadAsStreamAsync(Ct);
+            var buffer = new byte[1024];
+            int total = 0;
+            while (total < 1500) total += await stream.ReadAsync(buffer, Ct);  // a few decoded tokens have arrived
+        }
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Stats.Active > 0 && waited.Elapsed < TimeSpan.FromSeconds(20)) await Task.Delay(10, Ct);
+        Assert.Equal(0, server.Stats.Active);
+        Assert.Equal(1, server.Stats.CancelledCount);
+        Assert.Equal(0, server.Stats.CompletedCount);
     }
 }
