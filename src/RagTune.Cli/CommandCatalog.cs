@@ -11,6 +11,8 @@ internal static class CommandCatalog
         yield return Commands.GenerateCommand.Create();
         yield return Commands.EmbedCommand.Create();
         yield return Commands.InspectCommand.Create();
+        yield return Commands.KbCommand.Create();
+        yield return Commands.ServeCommand.Create();
         yield return Commands.RaftCommand.Create();
         yield return Commands.DistillCommand.Create();
         yield return Commands.EvalCommand.Create();

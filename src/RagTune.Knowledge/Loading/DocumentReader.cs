@@ -20,18 +20,8 @@ public sealed class DocumentReader
     public async Task<DocumentReadResult> LoadFolderAsync(string folder, DocumentReaderOptions? options = null,
         IProgress<DocumentReadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
         options ??= new DocumentReaderOptions();
-        var root = Path.GetFullPath(folder);
-        if (!Directory.Exists(root))
-            throw new KnowledgeException($"cannot read folder '{folder}': it does not exist or is not a directory; expected a folder of documents");
-
-        var include = options.Include.Select(p => new GlobPattern(p)).ToList();
-        var exclude = options.Exclude.Select(p => new GlobPattern(p)).ToList();
-        var selected = new List<(string FullPath, string RelativePath)>();
-        var skipped = new List<FileIssue>();
-        Walk(new DirectoryInfo(root), "", options, include, exclude, selected, skipped);
-
+        var (selected, skipped) = SelectFiles(folder, options);
         var results = new List<DocumentLoadResult>();
         var failed = 0;
         for (var i = 0; i < selected.Count; i++)
@@ -43,6 +33,24 @@ public sealed class DocumentReader
             progress?.Report(new DocumentReadProgress(i + 1, selected.Count, relativePath, failed));
         }
         return new DocumentReadResult(results, Summarize(results, skipped));
+    }
+
+    /// <summary>The files <see cref="LoadFolderAsync"/> would load (full and relative path, in path order) and those it
+    /// would skip, without reading any; incremental ingestion hashes these and loads only the changed ones.</summary>
+    public (IReadOnlyList<(string FullPath, string RelativePath)> Selected, IReadOnlyList<FileIssue> Skipped) SelectFiles(
+        string folder, DocumentReaderOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(folder);
+        options ??= new DocumentReaderOptions();
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root))
+            throw new KnowledgeException($"cannot read folder '{folder}': it does not exist or is not a directory; expected a folder of documents");
+        var include = options.Include.Select(p => new GlobPattern(p)).ToList();
+        var exclude = options.Exclude.Select(p => new GlobPattern(p)).ToList();
+        var selected = new List<(string FullPath, string RelativePath)>();
+        var skipped = new List<FileIssue>();
+        Walk(new DirectoryInfo(root), "", options, include, exclude, selected, skipped);
+        return (selected, skipped);
     }
 
     /// <summary>Loads one file outside any folder batch; its file name becomes the document id. Never throws for a bad file.</summary>
@@ -114,7 +122,7 @@ public sealed class DocumentReader
         }
     }
 
-    private static LoadSummary Summarize(List<DocumentLoadResult> results, List<FileIssue> skipped)
+    private static LoadSummary Summarize(List<DocumentLoadResult> results, IReadOnlyList<FileIssue> skipped)
     {
         var byExtension = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var result in results.Where(r => r.Succeeded))

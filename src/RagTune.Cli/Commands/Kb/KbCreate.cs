@@ -1,0 +1,106 @@
+// `ragtune kb create DIR`: writes kb.json with the chunking, tokenizer, analyzer, embedding and index settings.
+using System.CommandLine;
+using System.Globalization;
+using RagTune.Knowledge;
+using RagTune.Knowledge.Analysis;
+using RagTune.Knowledge.Chunking;
+using RagTune.Knowledge.Loading;
+using RagTune.Knowledge.Store;
+
+namespace RagTune.Cli.Commands.Kb;
+
+internal static class KbCreate
+{
+    public static Command Create()
+    {
+        var dir = KbConsole.DirectoryArgument();
+        var levels = new Option<string>("--levels") { Description = "Chunk sizes in tokens, coarsest first (parent links between levels)", DefaultValueFactory = _ => "1024,256,128" };
+        var overlap = new Option<int>("--overlap") { Description = "Overlap in tokens at every level", DefaultValueFactory = _ => 32 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Model folder whose tokenizer counts chunk tokens (default: an estimate)" };
+        var chinese = new Option<string>("--chinese") { Description = "Chinese segmentation: jieba, bigram, or auto (jieba when a dictionary is found)", DefaultValueFactory = _ => "auto" };
+        var jiebaDict = new Option<string?>("--jieba-dict") { Description = "jieba dict.txt (default: python3-jieba's)" };
+        var userDict = new Option<string?>("--user-dict") { Description = "jieba user dictionary added to the main one" };
+        var stopWords = new Option<bool>("--stop-words") { Description = "Drop the built-in Chinese and English stop words" };
+        var endpoint = new Option<string?>("--embedding-endpoint") { Description = "OpenAI-compatible embeddings server, e.g. http://localhost:11434/v1 (key from $OPENAI_API_KEY)" };
+        var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
+        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local embedding model folder (the caller supplies the engine encoder)" };
+        var index = new Option<string>("--index") { Description = "Vector index: exact or hnsw", DefaultValueFactory = _ => "exact" };
+        var include = new Option<string[]>("--include") { Description = "Only files matching this glob (repeatable; ** spans folders)" };
+        var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
+        var textField = new Option<string>("--text-field") { Description = "JSON/JSONL: the field holding a record's text (dotted path for nested)", DefaultValueFactory = _ => "text" };
+        var titleField = new Option<string?>("--title-field") { Description = "JSON/JSONL: the field holding a record's title" };
+        var fusion = new Option<string>("--fusion") { Description = "Default fusion of BM25 and dense: rrf or weighted", DefaultValueFactory = _ => "rrf" };
+
+        var command = new Command("create", "Create an empty knowledge base directory")
+        {
+            dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
+            textField, titleField, fusion,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = new KnowledgeBaseOptions
+            {
+                Chunking = new HierarchicalChunkingOptions { Levels = ParseLevels(parse.GetValue(levels)!), OverlapTokens = parse.GetValue(overlap) },
+                TokenizerPath = FullPathOrNull(parse.GetValue(tokenizer)),
+                Lexical = new() { Analyzer = new AnalyzerOptions
+                {
+                    ChineseMode = ParseEnum<ChineseMode>("--chinese", parse.GetValue(chinese)!),
+                    DictionaryPath = FullPathOrNull(parse.GetValue(jiebaDict)),
+                    UserDictionaryPath = FullPathOrNull(parse.GetValue(userDict)),
+                    StopWords = parse.GetValue(stopWords),
+                } },
+                Reader = new DocumentReaderOptions
+                {
+                    Include = parse.GetValue(include) ?? [],
+                    Exclude = parse.GetValue(exclude) ?? [],
+                    Load = new DocumentLoadOptions { TextField = parse.GetValue(textField)!, TitleField = parse.GetValue(titleField) },
+                },
+                Embedding = Embedding(parse.GetValue(endpoint), parse.GetValue(model), FullPathOrNull(parse.GetValue(modelDir))),
+                VectorIndex = new VectorIndexSettings { Kind = ParseEnum<VectorIndexKind>("--index", parse.GetValue(index)!) },
+                Fusion = new FusionSettings { Method = ParseEnum<FusionMethod>("--fusion", parse.GetValue(fusion)!) },
+            };
+            string path = parse.GetValue(dir)!;
+            await using var kb = await KnowledgeBase.CreateAsync(path, options, cancellationToken: cancellationToken);
+            var o = kb.Options;
+            Console.Out.WriteLine($"created knowledge base {Path.GetFullPath(path)}");
+            Console.Out.WriteLine($"  chunks: levels {string.Join(",", o.Chunking.Levels)} tokens, overlap {o.Chunking.OverlapTokens}, tokenizer {o.TokenizerPath ?? "estimate"}");
+            Console.Out.WriteLine($"  chinese: {o.Lexical.Analyzer.ChineseMode.ToString().ToLowerInvariant()}{(o.Lexical.Analyzer.DictionaryPath is { } d ? $" ({d})" : "")}");
+            Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{(o.Embedding.Model is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static EmbeddingSettings Embedding(string? endpoint, string? model, string? modelDir)
+    {
+        if (modelDir is not null)
+        {
+            if (endpoint is not null)
+                throw new KnowledgeException("--embedding-model-dir and --embedding-endpoint were both given; expected a local model folder or a server, not both");
+            return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = modelDir, Model = model };
+        }
+        if (model is not null) return new EmbeddingSettings { Kind = EmbeddingKind.OpenAI, Endpoint = endpoint, Model = model };
+        if (endpoint is not null)
+            throw new KnowledgeException($"--embedding-endpoint '{endpoint}' was given without --embedding-model; expected the model name the server knows");
+        return new EmbeddingSettings();
+    }
+
+    private static List<int> ParseLevels(string text)
+    {
+        var levels = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+                throw new KnowledgeException($"--levels: '{part}' is not a whole number; expected token sizes like 1024,256,128");
+            levels.Add(value);
+        }
+        return levels;
+    }
+
+    internal static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
+        Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            ? parsed
+            : throw new KnowledgeException($"{option}: '{value}' is not a choice; expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+
+    private static string? FullPathOrNull(string? path) => path is null ? null : Path.GetFullPath(path);
+}

@@ -1,0 +1,45 @@
+// Where a knowledge base keeps its files, documents, chunks, BM25 postings and vectors. The embedded default is
+// FileSystemKnowledgeStore (a directory); a PostgreSQL + pgvector store implements the same contract over Npgsql.
+using Microsoft.Extensions.AI;
+using RagTune.Knowledge.Analysis;
+using RagTune.Knowledge.Documents;
+using RagTune.Knowledge.Search;
+
+namespace RagTune.Knowledge.Store;
+
+/// <remarks>
+/// Contract: <see cref="CommitAsync"/> is atomic and durable — after a crash at any point a reopened store shows either
+/// the state before the batch or after it, never a mix. Reads may run concurrently with each other and with a commit;
+/// commits are serialised by the caller (<see cref="KnowledgeBase"/> holds one writer at a time). The lexical route
+/// must rank with Okapi BM25 over <see cref="Analyzer"/>'s terms so that stores give the same ranking for the same text.
+/// </remarks>
+public interface IKnowledgeStore : IAsyncDisposable
+{
+    /// <summary>The options the store was created with (kb.json for the embedded store).</summary>
+    KnowledgeBaseOptions Options { get; }
+
+    /// <summary>The analyzer of the lexical index, also used to find matched terms for snippets.</summary>
+    ITextAnalyzer Analyzer { get; }
+
+    Task<IReadOnlyList<StoredFile>> GetFilesAsync(CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<StoredDocument>> GetDocumentsAsync(CancellationToken cancellationToken = default);
+
+    Task<StoredDocument?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default);
+
+    /// <summary>The chunks with these ids that exist, in the order asked.</summary>
+    Task<IReadOnlyList<Chunk>> GetChunksAsync(IReadOnlyList<string> chunkIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Every chunk, documents in id order, each document's chunks level by level in position order.</summary>
+    IAsyncEnumerable<Chunk> ReadChunksAsync(CancellationToken cancellationToken = default);
+
+    Task CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>The BM25 route over the indexed chunks, named "bm25"; hits carry the chunk's metadata and text.</summary>
+    ISearchRoute LexicalRoute { get; }
+
+    /// <summary>The dense route over the stored vectors, named "dense", or null when nothing has been embedded.</summary>
+    ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder);
+
+    Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,50 @@
+// Turns every failure of a request into OpenAI's error JSON with the right status; a client disconnect is not an error.
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using RagTune.Engine;
+
+namespace RagTune.Server.Api;
+
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext http)
+    {
+        try
+        {
+            await next(http).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; generation has stopped. Nothing to answer.
+        }
+        catch (Exception e)
+        {
+            var error = e switch
+            {
+                ApiException a => a,
+                BadHttpRequestException { StatusCode: 413 } => new ApiException(413, e.Message, "invalid_request_error", "request_too_large"),
+                BadHttpRequestException b => new ApiException(b.StatusCode, b.Message),
+                ArgumentException or EngineException => ApiException.BadRequest(e.Message),
+                _ => new ApiException(500, "internal server error: " + e.Message, "server_error"),
+            };
+            if (error.Status >= 500) logger.LogError(e, "request {Path} failed", http.Request.Path);
+            if (http.Response.HasStarted)
+            {
+                // Mid-stream: the status is gone; an SSE error event is all a client can still see.
+                if (http.Response.ContentType?.StartsWith("text/event-stream", StringComparison.Ordinal) == true)
+                    await http.Response.WriteAsync("data: " + JsonSerializer.Serialize(Body(error), Json.Options) + "\n\n").ConfigureAwait(false);
+                return;
+            }
+            await WriteAsync(http, error).ConfigureAwait(false);
+        }
+    }
+
+    public static Task WriteAsync(HttpContext http, ApiException error)
+    {
+        if (error.RetryAfterSeconds is { } s) http.Response.Headers.RetryAfter = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Json.WriteAsync(http, Body(error), error.Status);
+    }
+
+    private static object Body(ApiException e) => new { error = new { message = e.Message, type = e.Type, param = e.Param, code = e.Code } };
+}

@@ -1,0 +1,126 @@
+// What `ragtune serve` serves and how: models, adapters, knowledge bases, routers, limits and security; read from JSON or YAML
+// (snake_case keys) or built in code. Paths here come from the operator, never from requests.
+namespace RagTune.Server.Configuration;
+
+public sealed class ServerOptions
+{
+    public List<ModelEntry> Models { get; set; } = [];
+    public List<KnowledgeBaseEntry> KnowledgeBases { get; set; } = [];
+    public List<RouterEntry> Routers { get; set; } = [];
+
+    /// <summary>Accepted bearer keys; empty = no authentication (refused on a non-loopback address unless <see cref="Insecure"/>).</summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>Browser origins allowed by CORS; empty = CORS closed (same-origin only).</summary>
+    public List<string> CorsOrigins { get; set; } = [];
+
+    /// <summary>Allow a non-loopback address without API keys.</summary>
+    public bool Insecure { get; set; }
+
+    public long MaxRequestBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>Most characters of message text in one chat request (before the template and retrieved passages).</summary>
+    public int MaxPromptChars { get; set; } = 32_000;
+
+    /// <summary>Most tokens one request may ask to generate.</summary>
+    public int MaxCompletionTokens { get; set; } = 4096;
+
+    /// <summary>Generations running at once per model (each has its own KV cache).</summary>
+    public int MaxConcurrentPerModel { get; set; } = 2;
+
+    /// <summary>Requests waiting per model beyond the running ones; more get 429 with Retry-After.</summary>
+    public int MaxQueuePerModel { get; set; } = 16;
+
+    public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>Folder of RAFT JSONL files shown by the dataset viewer.</summary>
+    public string? DatasetsFolder { get; set; }
+
+    /// <summary>Folder of evaluation reports (*.html).</summary>
+    public string? ReportsFolder { get; set; }
+
+    /// <summary>Folder of training runs; every *.svg below it (loss curves) is listed.</summary>
+    public string? RunsFolder { get; set; }
+}
+
+public sealed class ModelEntry
+{
+    public string Name { get; set; } = "";
+    public string Path { get; set; } = "";
+
+    /// <summary>"chat" or "embedding".</summary>
+    public string Kind { get; set; } = "chat";
+
+    /// <summary>LoRA adapters of this base model, each served under its own model name (as vLLM's --lora-modules).</summary>
+    public List<AdapterEntry> Adapters { get; set; } = [];
+
+    public int DefaultMaxTokens { get; set; } = 512;
+}
+
+public sealed class AdapterEntry
+{
+    public string Name { get; set; } = "";
+    public string Path { get; set; } = "";
+}
+
+public sealed class KnowledgeBaseEntry
+{
+    /// <summary>Served as model "rag:&lt;name&gt;".</summary>
+    public string Name { get; set; } = "";
+    public string Path { get; set; } = "";
+
+    /// <summary>The chat model (or adapter) that answers, by served name.</summary>
+    public string Generator { get; set; } = "";
+
+    /// <summary>A served embedding model for the dense route (the one the knowledge base was built with); null = BM25 only.</summary>
+    public string? EmbeddingModel { get; set; }
+
+    /// <summary>Passages put in the prompt.</summary>
+    public int TopK { get; set; } = 4;
+
+    public bool Rerank { get; set; }
+
+    /// <summary>Append a "Sources" footer to the answer text (citations are always in the structured field).</summary>
+    public bool SourcesFooter { get; set; } = true;
+
+    public string SourcesHeading { get; set; } = "Sources";
+
+    /// <summary>System message sent before the RAFT instruction; null = none (as the RAFT chat format without system).</summary>
+    public string? SystemPrompt { get; set; }
+
+    /// <summary>Passages cited when the answer quotes nothing.</summary>
+    public int FallbackCitations { get; set; } = 2;
+}
+
+public sealed class RouterEntry
+{
+    /// <summary>Served as this model name.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Target when no rule matches (or the classifier answers no known label).</summary>
+    public string Default { get; set; } = "";
+
+    public List<RouteRule> Rules { get; set; } = [];
+
+    /// <summary>Instead of (or before) rules: a served chat model that classifies the question into one of these labels.</summary>
+    public ClassifierEntry? Classifier { get; set; }
+}
+
+public sealed class RouteRule
+{
+    /// <summary>A .NET regular expression (case-insensitive) tested against the question.</summary>
+    public string? Pattern { get; set; }
+
+    /// <summary>Any of these words (case-insensitive substring) selects the target.</summary>
+    public List<string> Keywords { get; set; } = [];
+
+    public string Target { get; set; } = "";
+}
+
+public sealed class ClassifierEntry
+{
+    public string Model { get; set; } = "";
+
+    /// <summary>Label → target model name; the label's text is what the classifier must answer.</summary>
+    public Dictionary<string, string> Labels { get; set; } = [];
+}

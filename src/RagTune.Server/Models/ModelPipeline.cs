@@ -1,0 +1,59 @@
+// A plain chat model behind its bounded queue: the request's messages go to the IChatClient as they are.
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.AI;
+
+namespace RagTune.Server.Models;
+
+public sealed class ModelPipeline : IChatPipeline
+{
+    public ModelPipeline(string name, IChatClient client, ModelGate gate)
+    {
+        Name = name;
+        Client = client;
+        Gate = gate;
+    }
+
+    public string Name { get; }
+    public string Kind => "chat";
+    public IChatClient Client { get; }
+    public ModelGate Gate { get; }
+
+    public async IAsyncEnumerable<PipelineEvent> RunAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var slot = await Gate.EnterAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var e in GenerateAsync(messages, options, cancellationToken).ConfigureAwait(false))
+            yield return e;
+    }
+
+    /// <summary>Generation without admission, for pipelines that already hold this model's slot.</summary>
+    internal async IAsyncEnumerable<PipelineEvent> GenerateAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var chatOptions = new ChatOptions
+        {
+            Temperature = options.Temperature,
+            TopP = options.TopP,
+            MaxOutputTokens = options.MaxTokens,
+            Seed = options.Seed,
+            StopSequences = options.Stop.Count > 0 ? [.. options.Stop] : null,
+        };
+        await foreach (var update in Client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
+        {
+            var usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details;
+            string text = update.Text;
+            if (update.FinishReason is { } finish)
+            {
+                yield return new PipelineEvent
+                {
+                    Text = text.Length > 0 ? text : null,
+                    FinishReason = finish == ChatFinishReason.Length ? "length" : "stop",
+                    PromptTokens = (int)(usage?.InputTokenCount ?? 0),
+                    CompletionTokens = (int)(usage?.OutputTokenCount ?? 0),
+                };
+            }
+            else if (text.Length > 0)
+                yield return new PipelineEvent { Text = text };
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// Everything served, by model name: chat models (each behind its queue), adapters, embedding models, `rag:<kb>` pipelines
+// and routers; knowledge bases for the search page. Built once at start-up from ServerOptions.
+using Microsoft.Extensions.AI;
+using RagTune.Engine;
+using RagTune.Engine.AI;
+using RagTune.Knowledge;
+using RagTune.Knowledge.Store;
+using RagTune.Server.Configuration;
+using RagTune.Server.Api;
+using RagTune.Server.Rag;
+using RagTune.Server.Routing;
+
+namespace RagTune.Server.Models;
+
+public sealed class ModelRegistry : IAsyncDisposable
+{
+    public const string RagPrefix = "rag:";
+
+    private readonly Dictionary<string, IChatPipeline> _chat = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IEmbeddingGenerator<string, Embedding<float>> Generator, ModelGate Gate)> _embedding = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KnowledgeBase> _knowledgeBases = new(StringComparer.Ordinal);
+    private readonly List<IDisposable> _owned = [];
+
+    private ModelRegistry() { }
+
+    public IReadOnlyDictionary<string, KnowledgeBase> KnowledgeBases => _knowledgeBases;
+
+    public static async Task<ModelRegistry> CreateAsync(ServerOptions options, ServerServices? services = null, CancellationToken cancellationToken = default)
+    {
+        services ??= new ServerServices();
+        var registry = new ModelRegistry();
+        try
+        {
+            await registry.LoadAsync(options, services, cancellationToken).ConfigureAwait(false);
+            return registry;
+        }
+        catch
+        {
+            await registry.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task LoadAsync(ServerOptions options, ServerServices services, CancellationToken cancellationToken)
+    {
+        ModelGate Gate(string name) => new(name, options.MaxConcurrentPerModel, options.MaxQueuePerModel, options.RetryAfterSeconds);
+        foreach (var m in options.Models)
+        {
+            CheckName(m.Name, "models[].name");
+            switch (m.Kind.ToLowerInvariant())
+            {
+                case "chat":
+                    var client = services.ChatClients.GetValueOrDefault(m.Name) ?? Own(LoadChat(m));
+                    _chat.Add(m.Name, new ModelPipeline(m.Name, client, Gate(m.Name)));
+                    break;
+                case "embedding":
+                    var generator = services.EmbeddingGenerators.GetValueOrDefault(m.Name) ?? Own(LoadEmbedding(m));
+                    _embedding.Add(m.Name, (generator, Gate(m.Name)));
+                    break;
+                default:
+                    throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
+            }
+            foreach (var a in m.Adapters)
+            {
+                CheckName(a.Name, $"models[{m.Name}].adapters[].name");
+                _adapters.Add(a.Name, m.Name);
+            }
+        }
+
+        foreach (var kb in options.KnowledgeBases)
+        {
+            string name = RagPrefix + kb.Name;
+            CheckName(name, "knowledge_bases[].name");
+            if (!_chat.TryGetValue(kb.Generator, out var generator) || generator is not ModelPipeline model)
+                throw new ServerException($"knowledge base '{kb.Name}': generator '{kb.Generator}' is not a served chat model; expected one of: {string.Join(", ", _chat.Keys)}");
+            if (!services.Retrievers.TryGetValue(kb.Name, out var retriever))
+            {
+                IEmbeddingGenerator<string, Embedding<float>>? embedder = null;
+                if (kb.EmbeddingModel is { } e && !_embedding.TryGetValue(e, out var found))
+                    throw new ServerException($"knowledge base '{kb.Name}': embedding_model '{e}' is not a served embedding model");
+                else if (kb.EmbeddingModel is { } e2) embedder = _embedding[e2].Generator;
+                KnowledgeBase opened;
+                try
+                {
+                    opened = await KnowledgeBase.OpenAsync(kb.Path, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (KnowledgeException ex)
+                {
+                    throw new ServerException($"knowledge base '{kb.Name}' at '{kb.Path}': {ex.Message}", ex);
+                }
+                _knowledgeBases.Add(kb.Name, opened);
+                retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
+            }
+            _chat.Add(name, new RagPipeline(name, retriever, model, kb));
+        }
+
+        foreach (var r in options.Routers)
+        {
+            CheckName(r.Name, "routers[].name");
+            if (!services.Routers.TryGetValue(r.Name, out var router))
+            {
+                if (r.Classifier is { } c)
+                {
+                    if (!_chat.TryGetValue(c.Model, out var classifier) || classifier is not ModelPipeline cm)
+                        throw new ServerException($"router '{r.Name}': classifier model '{c.Model}' is not a served chat model");
+                    router = new ChatClientIntentRouter(cm.Client, c.Labels, r.Default);
+                }
+                else router = new RuleIntentRouter(r.Rules, r.Default);
+            }
+            var targets = r.Rules.Select(x => x.Target).Append(r.Default).Concat(r.Classifier?.Labels.Values.AsEnumerable() ?? []);
+            foreach (string t in targets)
+                if (!_chat.ContainsKey(t)) throw new ServerException($"router '{r.Name}': target '{t}' is not a served chat model or rag:<kb>");
+            _chat.Add(r.Name, new RouterPipeline(r.Name, router, n => _chat.GetValueOrDefault(n)));
+        }
+    }
+
+    private void CheckName(string name, string field)
+    {
+        if (string.IsNullOrWhiteSpace(name)) throw new ServerException($"server config: {field} is empty; expected a model name");
+        if (_chat.ContainsKey(name) || _embedding.ContainsKey(name) || _adapters.ContainsKey(name))
+            throw new ServerException($"server config: {field} '{name}' is served twice; expected unique model names");
+    }
+
+    private T Own<T>(T value) where T : IDisposable
+    {
+        _owned.Add(value);
+        return value;
+    }
+
+    private static LocalChatClient LoadChat(ModelEntry m)
+    {
+        try
+        {
+            return LocalChatClient.Load(m.Path, new LocalChatClientOptions { ModelId = m.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens });
+        }
+        catch (EngineException e)
+        {
+            throw new ServerException($"model '{m.Name}' at '{m.Path}': {e.Message}", e);
+        }
+    }
+
+    private static LocalEmbeddingGenerator LoadEmbedding(ModelEntry m)
+    {
+        try
+        {
+            return LocalEmbeddingGenerator.Load(m.Path, m.Name);
+        }
+        catch (EngineException e)
+        {
+            throw new ServerException($"model '{m.Name}' at '{m.Path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>The chat pipeline for a request's model name, or the OpenAI-shaped error for an unknown, embedding or adapter name.</summary>
+    public IChatPipeline GetChat(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) throw ApiException.BadRequest("'model' is required", "model");
+        if (_chat.TryGetValue(name, out var p)) return p;
+        if (_adapters.TryGetValue(name, out string? baseModel))
+            throw ApiException.BadRequest($"model '{name}' is a LoRA adapter of '{baseModel}': adapter support not available in this build", "model", "adapter_not_supported");
+        if (_embedding.ContainsKey(name)) throw ApiException.BadRequest($"model '{name}' is an embedding model; use /v1/embeddings", "model", "wrong_model_kind");
+        throw ApiException.NotFound($"The model '{name}' does not exist", "model");
+    }
+
+    public (IEmbeddingGenerator<string, Embedding<float>> Generator, ModelGate Gate) GetEmbedding(string? name)
+    {
+        if (string.IsNullOrEmpty(name)) throw ApiException.BadRequest("'model' is required", "model");
+        if (_embedding.TryGetValue(name, out var e)) return e;
+        if (_chat.ContainsKey(name) || _adapters.ContainsKey(name))
+            throw ApiException.BadRequest($"model '{name}' is not an embedding model", "model", "wrong_model_kind");
+        throw ApiException.NotFound($"The model '{name}' does not exist", "model");
+    }
+
+    /// <summary>Every served name with its kind: chat, embedding, adapter, rag, router.</summary>
+    public IReadOnlyList<(string Name, string Kind, string? Parent)> List()
+    {
+        var list = new List<(string, string, string?)>();
+        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, (string?)null)));
+        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null)));
+        list.AddRange(_adapters.Select(a => (a.Key, "adapter", (string?)a.Value)));
+        return list;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var kb in _knowledgeBases.Values) await kb.DisposeAsync().ConfigureAwait(false);
+        foreach (var d in _owned) d.Dispose();
+    }
+}

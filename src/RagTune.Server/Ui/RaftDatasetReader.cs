@@ -1,0 +1,73 @@
+// Reads RAFT JSONL records for the viewer: question, the documents with the oracle marked, the CoT answer and its quotes.
+using System.Text.Json;
+using RagTune.Server.Api;
+using RagTune.Server.Rag;
+
+namespace RagTune.Server.Ui;
+
+public static class RaftDatasetReader
+{
+    public sealed record RaftDocument(string Title, string Text, bool Oracle);
+
+    public sealed record RaftRecord(int Line, string Id, string Question, IReadOnlyList<RaftDocument> Documents, string CotAnswer,
+        IReadOnlyList<string> Quotes, string? FinalAnswer);
+
+    public sealed record RaftPage(string Name, int Offset, int Total, IReadOnlyList<RaftRecord> Records);
+
+    public static async Task<RaftPage> ReadAsync(string path, string name, int offset, int limit, CancellationToken cancellationToken)
+    {
+        var records = new List<RaftRecord>();
+        int line = 0, total = 0;
+        using var reader = new StreamReader(path, System.Text.Encoding.UTF8);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            total++;
+            if (total <= offset || records.Count >= limit) continue;
+            records.Add(Parse(text, name, line));
+        }
+        return new RaftPage(name, offset, total, records);
+    }
+
+    public static RaftRecord Parse(string json, string name, int line)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var r = doc.RootElement;
+            string Str(string field) => r.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+            var oracles = new HashSet<string>(StringComparer.Ordinal);
+            if (r.TryGetProperty("oracle_context", out var oc))
+            {
+                if (oc.ValueKind == JsonValueKind.String) oracles.Add(oc.GetString()!);
+                else if (oc.ValueKind == JsonValueKind.Array) foreach (var o in oc.EnumerateArray()) oracles.Add(o.GetString() ?? "");
+            }
+            var documents = new List<RaftDocument>();
+            if (r.TryGetProperty("context", out var ctx) && ctx.ValueKind == JsonValueKind.Object)
+            {
+                var sentences = First(ctx, "sentences");
+                var titles = First(ctx, "title");
+                for (int i = 0; i < sentences.Count; i++)
+                    documents.Add(new RaftDocument(i < titles.Count ? titles[i] : "", sentences[i], oracles.Contains(sentences[i])));
+            }
+            string cot = Str("cot_answer");
+            int at = cot.LastIndexOf("<ANSWER>:", StringComparison.Ordinal);
+            return new RaftRecord(line, Str("id"), Str("question"), documents, cot, CitationExtractor.Quotes(cot),
+                at >= 0 ? cot[(at + "<ANSWER>:".Length)..].Trim() : null);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(422, $"dataset '{name}' line {line} is not valid JSON: {e.Message}", "invalid_request_error", "invalid_dataset");
+        }
+    }
+
+    // context.title / context.sentences are [[...]] (one list, as raft.py writes them); a flat list is accepted too.
+    private static List<string> First(JsonElement ctx, string field)
+    {
+        if (!ctx.TryGetProperty(field, out var v) || v.ValueKind != JsonValueKind.Array) return [];
+        var items = v.EnumerateArray().ToList();
+        if (items.Count > 0 && items[0].ValueKind == JsonValueKind.Array) items = items[0].EnumerateArray().ToList();
+        return items.Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : x.ToString()).ToList();
+    }
+}
