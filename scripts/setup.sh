@@ -2,10 +2,13 @@
 # Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there).
 #   poppler-utils  : pdftotext, used by the PDF loader
 #   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
+#   chromium, fonts-wqy-microhei : the server's browser tests (Playwright drives Debian's chromium; CJK font)
 set -euo pipefail
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive
