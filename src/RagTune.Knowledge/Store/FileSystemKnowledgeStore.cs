@@ -318,7 +318,8 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         if (writeLock is null) return false;
         using (writeLock)
         {
-            CheckNotChangedOnDisk();
+            // A commit landed since this store was loaded: its folder is not stale, and this view is; leave it all alone.
+            if (ReadGeneration(_directory) != _generation) return false;
             DeleteStaleGenerations();
         }
         return true;
