@@ -102,8 +102,19 @@ public sealed class HnswIndex : VectorIndexBase
         float epDist = Distance(query, ep);
         for (int level = _topLevel; level > 0; level--) (ep, epDist) = GreedyClosest(query, ep, epDist, level);
         int ef = Math.Max(efSearch ?? _efSearch, k);
-        var found = SearchLayer(query, [(ep, epDist)], ef, 0, restrict: true, filter);
+        // A selective filter makes the graph walk wander until it has seen ef matching nodes; past a quarter of the
+        // graph a scan of the matching nodes is cheaper, and exact.
+        int budget = filter is null ? int.MaxValue : Math.Max(_nodes / 4, ef * _m0);
+        var found = SearchLayer(query, [(ep, epDist)], ef, 0, restrict: true, filter, budget);
         var top = new TopK(k);
+        if (found is null)
+        {
+            for (int node = 0; node < _nodes; node++)
+            {
+                if (Allowed(node, filter)) top.Offer(_ids[node], VectorMath.Score(Metric, query, Row(node)));
+            }
+            return top.ToSortedList();
+        }
         // The heap's priority is −distance, which is the metric's score.
         while (found.TryDequeue(out int node, out float score)) top.Offer(_ids[node], score);
         return top.ToSortedList();
@@ -141,7 +152,7 @@ public sealed class HnswIndex : VectorIndexBase
         var entries = new List<(int Node, float Dist)> { (ep, epDist) };
         for (int l = Math.Min(level, _topLevel); l >= 0; l--)
         {
-            var found = SearchLayer(q, entries, _efConstruction, l, restrict: false, filter: null);
+            var found = SearchLayer(q, entries, _efConstruction, l, restrict: false, filter: null)!;
             // Drain the max-heap (furthest first) into ascending-distance order.
             var candidates = new List<(int Node, float Dist)>(found.Count);
             while (found.TryDequeue(out int c, out float negDist)) candidates.Add((c, -negDist));
@@ -241,9 +252,10 @@ public sealed class HnswIndex : VectorIndexBase
     /// Algorithm 2 (SEARCH-LAYER) returning a max-heap of the ef closest (priority = −distance, furthest on top).
     /// With <paramref name="restrict"/>, tombstones and nodes failing the filter still route the search but never enter
     /// the result, and the search continues until ef allowed nodes are found (hnswlib's filtered search).
+    /// Returns null when more than <paramref name="visitBudget"/> nodes would be visited.
     /// </summary>
-    private PriorityQueue<int, float> SearchLayer(ReadOnlySpan<float> q, List<(int Node, float Dist)> entries, int ef,
-        int level, bool restrict, MetadataFilter? filter)
+    private PriorityQueue<int, float>? SearchLayer(ReadOnlySpan<float> q, List<(int Node, float Dist)> entries, int ef,
+        int level, bool restrict, MetadataFilter? filter, int visitBudget = int.MaxValue)
     {
         var visited = VisitedSet.Rent(_nodes);
         try
@@ -272,6 +284,7 @@ public sealed class HnswIndex : VectorIndexBase
                 {
                     int n = list[i];
                     if (!visited.TryVisit(n)) continue;
+                    if (--visitBudget < 0) return null;
                     float d = Distance(q, n);
                     if (results.Count < ef || d < bound)
                     {

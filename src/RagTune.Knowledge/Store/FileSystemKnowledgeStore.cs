@@ -289,6 +289,8 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
                 }
         });
         _bm25.Save(Path.Combine(generationDir, "bm25"));
+        // Replaced and removed HNSW nodes stay in the graph as tombstones; rebuild once they are a quarter of it.
+        if (_vectors is HnswIndex hnsw && hnsw.TombstoneCount * 4 > hnsw.Count) hnsw.Compact();
         _vectors?.Save(Path.Combine(generationDir, "vectors.bin"));
         TestHooks.BeforeManifestSwap.Value?.Invoke(generationDir);
 
@@ -316,7 +318,8 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         if (writeLock is null) return false;
         using (writeLock)
         {
-            CheckNotChangedOnDisk();
+            // A commit landed since this store was loaded: its folder is not stale, and this view is; leave it all alone.
+            if (ReadGeneration(_directory) != _generation) return false;
             DeleteStaleGenerations();
         }
         return true;

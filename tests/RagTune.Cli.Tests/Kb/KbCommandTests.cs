@@ -121,6 +121,24 @@ public sealed class KbCommandTests : IDisposable
         Assert.Matches(@"vectors \(openai, exact\)\s+│\s+\d+ × 8", stats.Stdout);
     }
 
+    [Fact]
+    public async Task JsonRecordsUseTheChosenFieldsAndGlobsSelectFiles()
+    {
+        var created = await Run("kb", "create", KbDir, "--levels", "60,20", "--chinese", "bigram", "--text-field", "body.text",
+            "--title-field", "name", "--include", "**/*.jsonl");
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        File.WriteAllText(Path.Combine(Docs, "faq.jsonl"),
+            "{\"name\": \"Returns\", \"body\": {\"text\": \"Goods can be returned within thirty days.\"}}\n"
+            + "{\"name\": \"Shipping\", \"body\": {\"text\": \"Parcels ship within two working days.\"}}\n");
+        var added = await Run("kb", "add", KbDir, Docs);
+        Assert.True(added.ExitCode == 0, added.Stderr);
+        Assert.Matches(@"documents indexed\s+│\s+2", added.Stdout);
+        Assert.Matches(@"skipped\s+│\s+3", added.Stdout);  // bread.txt, broken.txt and zh/kb.md: not matched by the include glob
+        var hit = JsonDocument.Parse((await Run("kb", "search", KbDir, "parcels ship", "--json")).Stdout.Split('\n')[0]).RootElement;
+        Assert.Equal("faq.jsonl#2", hit.GetProperty("document_id").GetString());
+        Assert.Equal("Shipping", hit.GetProperty("title").GetString());
+    }
+
     [Theory]
     [InlineData("create {other} --index bogus", "--index: 'bogus' is not a choice; expected one of exact, hnsw")]
     [InlineData("create {other} --levels 100,abc", "--levels: 'abc' is not a whole number")]

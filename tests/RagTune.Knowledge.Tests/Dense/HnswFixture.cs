@@ -29,7 +29,7 @@ public sealed class HnswFixture
             Exact = new ExactVectorIndex(Dims, VectorMetric.Cosine);
             for (int i = 0; i < data.Length; i++)
             {
-                var meta = new Dictionary<string, string> { ["bucket"] = (i % 10).ToString() };
+                var meta = new Dictionary<string, string> { ["bucket"] = (i % 10).ToString(), ["rare"] = i % 50 == 3 ? "yes" : "no" };
                 Hnsw.Add(Id(i), data[i], meta);
                 Exact.Add(Id(i), data[i], meta);
             }

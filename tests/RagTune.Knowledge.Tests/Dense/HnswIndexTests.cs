@@ -41,6 +41,23 @@ public sealed class HnswIndexTests(HnswFixture fixture) : IClassFixture<HnswFixt
         Assert.True(high >= 0.98, $"ef=200 → {high:F3}");
     }
 
+    [Theory]
+    [InlineData(VectorMetric.L2)]
+    [InlineData(VectorMetric.Dot)]
+    public void Recall_OtherMetrics_ClusteredData(VectorMetric metric)
+    {
+        var all = VectorData.Clustered(2100, 32, clusters: 20, seed: 17);
+        var hnsw = new HnswIndex(32, metric, new HnswOptions { M = 12, EfConstruction = 80, EfSearch = 100, Seed = 5 });
+        var exact = new ExactVectorIndex(32, metric);
+        for (int i = 0; i < 2000; i++)
+        {
+            hnsw.Add($"m{i}", all[i]);
+            exact.Add($"m{i}", all[i]);
+        }
+        double recall = RecallAt10(hnsw, exact, all[2000..]);
+        Assert.True(recall >= 0.95, $"{metric} recall@10 = {recall:F3}");
+    }
+
     [Fact]
     public void Scores_AreTheMetricsSimilarity()
     {
@@ -180,6 +197,10 @@ public sealed class HnswIndexTests(HnswFixture fixture) : IClassFixture<HnswFixt
             Assert.All(d.Hnsw.Search(q, 10, filter), h => Assert.Contains(d.Hnsw.GetMetadata(h.Id)!["bucket"], new[] { "3", "7" }));
         double recall = RecallAt10(d.Hnsw, d.Exact, queries, filter);
         Assert.True(recall >= 0.95, $"filtered recall@10 = {recall:F3}");
+        // A selective filter (100 of 5,000 nodes) exhausts the visit budget and falls back to a scan of the matches: exact.
+        var rare = MetadataFilter.And(MetadataFilter.Equal("bucket", "3"), MetadataFilter.Prefix("rare", "y"));
+        Assert.Equal(RecallAt10(d.Exact, d.Exact, queries, rare), RecallAt10(d.Hnsw, d.Exact, queries, rare));
+        foreach (var q in queries[..5]) Assert.Equal(d.Exact.Search(q, 10, rare), d.Hnsw.Search(q, 10, rare));
         // A filter nothing matches gives no hits rather than unfiltered ones.
         Assert.Empty(d.Hnsw.Search(queries[0], 10, MetadataFilter.Equal("bucket", "none")));
     }

@@ -129,6 +129,35 @@ public sealed class CrashSafetyTests
         Assert.Equal(4, (await third.Store.GetDocumentsAsync(Ct)).Count);
     }
 
+    [Fact]
+    public async Task SearchesRunConsistentlyWhileIngestionCommits()
+    {
+        using var corpus = new TempFolder();
+        WriteLargerCorpus(corpus);
+        using var dir = new TempFolder();
+        var embedder = new CountingEmbedder { BeforeBatch = _ => Task.Delay(20) };
+        await using var kb = await StoreTestKit.CreateAsync(dir.Path, embedder);
+        var ingestion = kb.AddFolderAsync(corpus.Path, new IngestOptions { CommitEveryFiles = 1 }, cancellationToken: Ct);
+        int searches = 0;
+        while (!ingestion.IsCompleted || searches == 0)
+        {
+            foreach (var query in StoreTestKit.Queries)
+            {
+                var hits = await kb.SearchAsync(query, new KnowledgeSearchOptions { K = 10, ReturnParent = true }, Ct);
+                // Whatever has been applied so far: every hit is a whole, stored chunk of a stored document.
+                foreach (var hit in hits)
+                {
+                    var stored = Assert.Single(await kb.Store.GetChunksAsync([hit.ChunkId], Ct));
+                    Assert.Equal(stored.Text, hit.Text);
+                    Assert.Equal(0, hit.Level);
+                }
+                searches++;
+            }
+        }
+        Assert.Equal(6, (await ingestion).Added.Count);
+        Assert.True(searches > 0);
+    }
+
     /// <summary>The knowledge base in <paramref name="kbDir"/>, reopened, has the chunks and rankings of one built from scratch.</summary>
     private static async Task AssertEqualsCleanBuildAsync(string kbDir, string corpus, string cleanDir)
     {

@@ -86,6 +86,14 @@ public sealed class KnowledgeBaseSettingsTests
         var after = await reopened.SearchAsync("tea harvest", new KnowledgeSearchOptions { K = 5, Routes = ["dense"] }, Ct);
         Assert.Equal(before.Select(h => (h.ChunkId, h.Score)), after.Select(h => (h.ChunkId, h.Score)));
         Assert.Equal("tea.md", after[0].DocumentId);
+
+        // Re-indexing most of the corpus leaves tombstones for every replaced vector; the commit compacts them away.
+        foreach (var name in new[] { "tea.md", "vectors.md", "bread.txt" })
+            File.AppendAllText(Path.Combine(corpus.Path, name), "\nOne more line.\n");
+        Assert.Equal(3, (await reopened.AddFolderAsync(corpus.Path, cancellationToken: Ct)).Updated.Count);
+        var index = Assert.IsType<HnswIndex>(IVectorIndex.Load(Path.Combine(Directory.GetDirectories(dir.Path, "gen-*").Single(), "vectors.bin")));
+        Assert.Equal(0, index.TombstoneCount);
+        Assert.Equal((await reopened.GetStatsAsync(Ct)).ChunksPerLevel[1], index.Count);
     }
 
     [Fact]

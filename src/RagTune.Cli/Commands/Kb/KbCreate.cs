@@ -4,6 +4,7 @@ using System.Globalization;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
+using RagTune.Knowledge.Loading;
 using RagTune.Knowledge.Store;
 using RagTune.Knowledge.Store.Postgres;
 
@@ -25,6 +26,10 @@ internal static class KbCreate
         var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
         var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local embedding model folder (the caller supplies the engine encoder)" };
         var index = new Option<string>("--index") { Description = "Vector index: exact or hnsw", DefaultValueFactory = _ => "exact" };
+        var include = new Option<string[]>("--include") { Description = "Only files matching this glob (repeatable; ** spans folders)" };
+        var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
+        var textField = new Option<string>("--text-field") { Description = "JSON/JSONL: the field holding a record's text (dotted path for nested)", DefaultValueFactory = _ => "text" };
+        var titleField = new Option<string?>("--title-field") { Description = "JSON/JSONL: the field holding a record's title" };
         var fusion = new Option<string>("--fusion") { Description = "Default fusion of BM25 and dense: rrf or weighted", DefaultValueFactory = _ => "rrf" };
         var store = new Option<string>("--store") { Description = "Where the knowledge base lives: embedded (the directory) or postgres (DIR links to it)", DefaultValueFactory = _ => "embedded" };
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Database=rag;Username=rag\" (password via PGPASSWORD)" };
@@ -32,7 +37,8 @@ internal static class KbCreate
 
         var command = new Command("create", "Create an empty knowledge base directory")
         {
-            dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, fusion, store, connection, schema,
+            dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
+            textField, titleField, fusion, store, connection, schema,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,6 +53,12 @@ internal static class KbCreate
                     UserDictionaryPath = FullPathOrNull(parse.GetValue(userDict)),
                     StopWords = parse.GetValue(stopWords),
                 } },
+                Reader = new DocumentReaderOptions
+                {
+                    Include = parse.GetValue(include) ?? [],
+                    Exclude = parse.GetValue(exclude) ?? [],
+                    Load = new DocumentLoadOptions { TextField = parse.GetValue(textField)!, TitleField = parse.GetValue(titleField) },
+                },
                 Embedding = Embedding(parse.GetValue(endpoint), parse.GetValue(model), FullPathOrNull(parse.GetValue(modelDir))),
                 VectorIndex = new VectorIndexSettings { Kind = ParseEnum<VectorIndexKind>("--index", parse.GetValue(index)!) },
                 Fusion = new FusionSettings { Method = ParseEnum<FusionMethod>("--fusion", parse.GetValue(fusion)!) },
