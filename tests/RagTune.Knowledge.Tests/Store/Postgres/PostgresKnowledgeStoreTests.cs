@@ -1,6 +1,7 @@
 // The PostgreSQL store against a real server (PGlite + pgvector): round trip, atomic commits, reopen, stats, errors.
 using RagTune.Knowledge.Store;
 using RagTune.Knowledge.Store.Postgres;
+using RagTune.Knowledge.Tests.Loading;
 using Xunit;
 using static RagTune.Knowledge.Tests.Store.Postgres.PostgresStoreTestKit;
 
@@ -135,5 +136,31 @@ public sealed class PostgresKnowledgeStoreTests(PgliteServer server)
         var badSchema = await Assert.ThrowsAsync<KnowledgeException>(() =>
             PostgresKnowledgeStore.OpenAsync(new PostgresStoreOptions { ConnectionString = server.ConnectionString, Schema = "Bad-Name" }, Ct));
         Assert.Contains("schema name 'Bad-Name'", badSchema.Message);
+    }
+
+    [Fact]
+    public async Task Reading_every_chunk_pages_in_document_level_index_order()
+    {
+        // 2,250 chunks: more than one page of ReadChunksAsync; ids chosen so that ordinal and culture orders differ.
+        var upserts = Enumerable.Range(0, 450).Select(d => Document((d % 2 == 0 ? "a" : "B") + d.ToString("D3"),
+            Enumerable.Range(0, 4).Select(i => $"word{i} doc{d}").ToArray())).ToList();
+        await using var store = await PostgresKnowledgeStore.CreateAsync(server.NewStore(), StoreTestKit.Options(embed: false), Ct);
+        await store.CommitAsync(new StoreBatch { Upserts = upserts }, Ct);
+        var expected = upserts.SelectMany(u => u.Chunks).OrderBy(c => c.DocumentId, StringComparer.Ordinal)
+            .ThenBy(c => c.Level).ThenBy(c => c.Index).Select(c => c.Id).ToList();
+        var read = new List<string>();
+        await foreach (var c in store.ReadChunksAsync(Ct)) read.Add(c.Id);
+        Assert.Equal(expected, read);
+    }
+
+    [Fact]
+    public async Task A_directory_link_is_refused_in_a_non_empty_folder_before_the_schema_is_made()
+    {
+        using var folder = new TempFolder();
+        folder.Write("something.txt", "x");
+        var location = server.NewStore();
+        var error = await Assert.ThrowsAsync<KnowledgeException>(() => KnowledgeBase.CreateAsync(folder.Path, location, StoreTestKit.Options(), cancellationToken: Ct));
+        Assert.Contains("not empty", error.Message);
+        await Assert.ThrowsAsync<KnowledgeException>(() => PostgresKnowledgeStore.OpenAsync(location, Ct));
     }
 }
