@@ -185,7 +185,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
         options ??= new KnowledgeSearchOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.K);
         if (options.K == 0 || string.IsNullOrWhiteSpace(query)) return [];
-        var searcher = new HybridSearcher(Routes(options.Routes), Fusion(options.Fusion), _open.Reranker);
+        var routes = Routes(options.Routes);
+        if (routes.Count == 0) return [];  // only the dense route asked for, and nothing embedded yet
+        var searcher = new HybridSearcher(routes, Fusion(options.Fusion), _open.Reranker);
         // Parents dedupe many fine hits into few: ask for more candidates so that k distinct parents usually remain.
         int candidates = options.ReturnParent ? options.K * 4 : options.K;
         var hits = await searcher.SearchAsync(query, candidates, new HybridSearchOptions
@@ -265,7 +267,6 @@ public sealed class KnowledgeBase : IAsyncDisposable
                     throw new KnowledgeException($"knowledge base search: unknown route '{name}'; expected bm25 or dense");
             }
         }
-        if (routes.Count == 0) routes.Add(_store.LexicalRoute);
         return routes;
     }
 

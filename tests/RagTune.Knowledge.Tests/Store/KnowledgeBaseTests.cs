@@ -34,6 +34,16 @@ public sealed class KnowledgeBaseTests
     }
 
     [Fact]
+    public async Task AnEmptyKnowledgeBaseAnswersEveryRouteWithNothing()
+    {
+        using var dir = new TempFolder();
+        await using var kb = await StoreTestKit.CreateAsync(dir.Path, new CountingEmbedder());
+        foreach (var routes in new[] { ["bm25"], ["dense"], new[] { "bm25", "dense" } })
+            Assert.Empty(await kb.SearchAsync("tea", new KnowledgeSearchOptions { Routes = routes }, Ct));
+        Assert.Equal(0, await kb.ExportAsync(Path.Combine(dir.Path, "empty.jsonl"), Ct));
+    }
+
+    [Fact]
     public async Task CreateRefusesAnExistingKnowledgeBaseAndOpenRefusesAPlainFolder()
     {
         using var dir = new TempFolder();
