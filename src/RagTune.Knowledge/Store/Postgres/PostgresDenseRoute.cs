@@ -46,10 +46,13 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
         {
             // Settings are local to a transaction; a read-only one holds no locks that a writer would wait for.
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            bool exact = settings.Kind == VectorIndexKind.Exact || limit > MaxEfSearch;
+            // An HNSW scan returns at most ef_search rows unless it may iterate (pgvector >= 0.8); past that, scan exactly.
+            bool exact = settings.Kind == VectorIndexKind.Exact || (limit > MaxEfSearch && !store.IterativeScan);
+            string efSearch = Math.Clamp(Math.Max(settings.Hnsw.EfSearch, limit), 1, MaxEfSearch).ToString(System.Globalization.CultureInfo.InvariantCulture);
             string setting = exact
                 ? "SELECT set_config('enable_indexscan', 'off', true)"
-                : $"SELECT set_config('hnsw.ef_search', '{Math.Max(settings.Hnsw.EfSearch, limit).ToString(System.Globalization.CultureInfo.InvariantCulture)}', true)";
+                : $"SELECT set_config('hnsw.ef_search', '{efSearch}', true)"
+                  + (store.IterativeScan && filter is not null ? ", set_config('hnsw.iterative_scan', 'strict_order', true)" : "");
             await using (var set = new NpgsqlCommand(setting, connection, transaction))
                 await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand(sql, connection, transaction);

@@ -23,8 +23,10 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private int _dimensions;
 
-    private PostgresKnowledgeStore(NpgsqlDataSource source, PostgresStoreOptions location, KnowledgeBaseOptions options, int dimensions)
+    private PostgresKnowledgeStore(NpgsqlDataSource source, PostgresStoreOptions location, KnowledgeBaseOptions options, int dimensions,
+        bool iterativeScan)
     {
+        IterativeScan = iterativeScan;
         _source = source;
         _location = location;
         _s = location.Schema;
@@ -44,6 +46,16 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
 
     internal string Schema => _s;
 
+    /// <summary>pgvector ≥ 0.8: an HNSW scan can continue past ef_search until LIMIT rows pass (filtered searches).</summary>
+    internal bool IterativeScan { get; }
+
+    private static async Task<bool> SupportsIterativeScanAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT extversion FROM pg_extension WHERE extname = 'vector'", connection);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string text
+            && Version.TryParse(text, out var version) && version >= new Version(0, 8);
+    }
+
     /// <summary>Creates the schema and tables of an empty knowledge base; the schema must not hold one already.</summary>
     public static async Task<PostgresKnowledgeStore> CreateAsync(PostgresStoreOptions location, KnowledgeBaseOptions options,
         CancellationToken cancellationToken = default)
@@ -56,7 +68,7 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         var source = NpgsqlDataSource.Create(location.ConnectionString);
         try
         {
-            await Guard(location, "create", async () =>
+            bool iterative = await Guard(location, "create", async () =>
             {
                 await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -72,8 +84,9 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                     await meta.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return await SupportsIterativeScanAsync(connection, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
-            return new PostgresKnowledgeStore(source, location, resolved, 0);
+            return new PostgresKnowledgeStore(source, location, resolved, 0, iterative);
         }
         catch
         {
@@ -90,7 +103,7 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         var source = NpgsqlDataSource.Create(location.ConnectionString);
         try
         {
-            var (options, dimensions) = await Guard(location, "open", async () =>
+            var (options, dimensions, iterative) = await Guard(location, "open", async () =>
             {
                 await using var connection = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 if (!await MetaExistsAsync(connection, location.Schema, cancellationToken).ConfigureAwait(false))
@@ -113,10 +126,12 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                 {
                     throw new KnowledgeException($"{location.Describe()}: kb_meta.options is invalid ({e.Message}); expected the JSON RagTune writes", e);
                 }
-                return (options, reader.GetInt32(3));
+                int dims = reader.GetInt32(3);
+                await reader.DisposeAsync().ConfigureAwait(false);
+                return (options, dims, await SupportsIterativeScanAsync(connection, cancellationToken).ConfigureAwait(false));
             }).ConfigureAwait(false);
             options.Validate($"{location.Describe()} kb_meta.options");
-            return new PostgresKnowledgeStore(source, location, options, dimensions);
+            return new PostgresKnowledgeStore(source, location, options, dimensions, iterative);
         }
         catch
         {
