@@ -6,6 +6,7 @@ using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Loading;
 using RagTune.Knowledge.Store;
+using RagTune.Knowledge.Store.Postgres;
 
 namespace RagTune.Cli.Commands.Kb;
 
@@ -30,11 +31,14 @@ internal static class KbCreate
         var textField = new Option<string>("--text-field") { Description = "JSON/JSONL: the field holding a record's text (dotted path for nested)", DefaultValueFactory = _ => "text" };
         var titleField = new Option<string?>("--title-field") { Description = "JSON/JSONL: the field holding a record's title" };
         var fusion = new Option<string>("--fusion") { Description = "Default fusion of BM25 and dense: rrf or weighted", DefaultValueFactory = _ => "rrf" };
+        var store = new Option<string>("--store") { Description = "Where the knowledge base lives: embedded (the directory) or postgres (DIR links to it)", DefaultValueFactory = _ => "embedded" };
+        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Database=rag;Username=rag\" (password via PGPASSWORD)" };
+        var schema = new Option<string>("--schema") { Description = "PostgreSQL schema of this knowledge base", DefaultValueFactory = _ => "ragtune" };
 
         var command = new Command("create", "Create an empty knowledge base directory")
         {
             dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
-            textField, titleField, fusion,
+            textField, titleField, fusion, store, connection, schema,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -60,9 +64,12 @@ internal static class KbCreate
                 Fusion = new FusionSettings { Method = ParseEnum<FusionMethod>("--fusion", parse.GetValue(fusion)!) },
             };
             string path = parse.GetValue(dir)!;
-            await using var kb = await KnowledgeBase.CreateAsync(path, options, cancellationToken: cancellationToken);
+            bool postgres = ParseStore(parse.GetValue(store)!, parse.GetValue(connection));
+            await using var kb = postgres
+                ? await KnowledgeBase.CreateAsync(path, new PostgresStoreOptions { ConnectionString = parse.GetValue(connection)!, Schema = parse.GetValue(schema)! }, options, cancellationToken: cancellationToken)
+                : await KnowledgeBase.CreateAsync(path, options, cancellationToken: cancellationToken);
             var o = kb.Options;
-            Console.Out.WriteLine($"created knowledge base {Path.GetFullPath(path)}");
+            Console.Out.WriteLine($"created knowledge base {Path.GetFullPath(path)}{(postgres ? $" (PostgreSQL schema {parse.GetValue(schema)})" : "")}");
             Console.Out.WriteLine($"  chunks: levels {string.Join(",", o.Chunking.Levels)} tokens, overlap {o.Chunking.OverlapTokens}, tokenizer {o.TokenizerPath ?? "estimate"}");
             Console.Out.WriteLine($"  chinese: {o.Lexical.Analyzer.ChineseMode.ToString().ToLowerInvariant()}{(o.Lexical.Analyzer.DictionaryPath is { } d ? $" ({d})" : "")}");
             Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{(o.Embedding.Model is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
@@ -84,6 +91,15 @@ internal static class KbCreate
             throw new KnowledgeException($"--embedding-endpoint '{endpoint}' was given without --embedding-model; expected the model name the server knows");
         return new EmbeddingSettings();
     }
+
+    private static bool ParseStore(string store, string? connection) => store.ToLowerInvariant() switch
+    {
+        "embedded" => connection is null ? false
+            : throw new KnowledgeException("--connection was given with --store embedded; expected --store postgres"),
+        "postgres" => connection is not null ? true
+            : throw new KnowledgeException("--store postgres needs --connection \"Host=...;Database=...;Username=...\""),
+        _ => throw new KnowledgeException($"--store: '{store}' is not a choice; expected embedded or postgres"),
+    };
 
     private static List<int> ParseLevels(string text)
     {
