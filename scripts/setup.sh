@@ -3,7 +3,9 @@
 #   poppler-utils  : pdftotext, used by the PDF loader
 #   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
 #   chromium, fonts-wqy-microhei : the server's browser tests (Playwright drives Debian's chromium; CJK font)
+#   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 for the PostgreSQL store's tests
 set -euo pipefail
+cd "$(dirname "$0")/.."
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
@@ -14,4 +16,8 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq || true
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [ ! -d tools/pglite/node_modules/@electric-sql/pglite-socket ]; then
+  command -v npm >/dev/null 2>&1 || { echo "setup: npm is required (Node.js 20+) for the PostgreSQL store tests" >&2; exit 1; }
+  npm ci --prefix tools/pglite --no-audit --no-fund >/dev/null
 fi
