@@ -11,5 +11,8 @@ internal static class CommandCatalog
         yield return Commands.GenerateCommand.Create();
         yield return Commands.EmbedCommand.Create();
         yield return Commands.InspectCommand.Create();
+        yield return Commands.EvalCommand.Create();
+        yield return Commands.RaftCommand.Create();
+        yield return Commands.DistillCommand.Create();
     }
 }

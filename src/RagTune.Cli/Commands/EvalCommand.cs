@@ -1,0 +1,135 @@
+// `ragtune eval`: runs an eval set (JSONL) through one or more models behind an OpenAI-compatible endpoint, closed-book
+// and/or with the item's documents, then writes results.jsonl (resumable), report.json and report.html and prints a table.
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using RagTune.Eval;
+using RagTune.Eval.Data;
+using RagTune.Eval.Metrics;
+using RagTune.Eval.Reports;
+using RagTune.Eval.Running;
+using RagTune.Eval.Systems;
+using Spectre.Console;
+
+namespace RagTune.Cli.Commands;
+
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var set = new Option<string>("--set") { Description = "Eval set JSONL: RAFT eval export {question, gold_final_answer, context} or {question, answers, context?}", Required = true };
+        var models = new Option<string[]>("--model") { Description = "Model name on the endpoint (repeatable: one system per model and mode)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var endpoint = new Option<string?>("--endpoint") { Description = "OpenAI-compatible base URL incl. /v1, e.g. http://localhost:11434/v1 (default api.openai.com)" };
+        var apiKey = new Option<string?>("--api-key") { Description = "API key (default: $RAGTUNE_EVAL_API_KEY or $OPENAI_API_KEY)" };
+        var mode = new Option<string>("--mode") { Description = "closed-book, context (the item's documents, RAFT prompt) or both", DefaultValueFactory = _ => "both" };
+        var output = new Option<string>("--out") { Description = "Output folder: results.jsonl (rerun to resume), report.json, report.html", Required = true };
+        var concurrency = new Option<int>("--concurrency") { Description = "Questions answered at once", DefaultValueFactory = _ => 4 };
+        var seed = new Option<int>("--seed") { Description = "Seed for document order, sampling, subset and bootstrap", DefaultValueFactory = _ => 0 };
+        var maxItems = new Option<int?>("--max-items") { Description = "Evaluate a seeded random subset of this many questions" };
+        var temperature = new Option<float>("--temperature") { Description = "Sampling temperature of the systems", DefaultValueFactory = _ => 0f };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Longest answer in tokens" };
+        var instruction = new Option<string?>("--instruction") { Description = "Text appended after the question, e.g. asking for \"<ANSWER>: …\" at the end" };
+        var judgeModel = new Option<string?>("--judge-model") { Description = "Also score faithfulness and relevance with this model as judge (1–5)" };
+        var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "Judge's base URL (default: --endpoint)" };
+        var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
+
+        var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
+        {
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, title,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var items = await EvalSetReader.ReadAsync(parse.GetValue(set)!, cancellationToken);
+            var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("RAGTUNE_EVAL_API_KEY");
+            var baseUri = ParseUri(parse.GetValue(endpoint), "--endpoint");
+            var modes = parse.GetValue(mode) switch
+            {
+                "closed-book" => new[] { ContextSource.None },
+                "context" => [ContextSource.ItemDocuments],
+                "both" => [ContextSource.None, ContextSource.ItemDocuments],
+                var other => throw new EvalException($"--mode '{other}' is not known; expected closed-book, context or both"),
+            };
+            int seedValue = parse.GetValue(seed);
+            var chatOptions = new ChatOptions { Temperature = parse.GetValue(temperature), MaxOutputTokens = parse.GetValue(maxTokens) };
+            var systems = new List<IEvalSystem>();
+            foreach (var model in parse.GetValue(models)!)
+            {
+                var client = new OpenAIChatClient(model, baseUri, key);
+                foreach (var m in modes)
+                    systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions
+                    {
+                        Name = m == ContextSource.None ? $"{model} closed-book" : $"{model} + documents",
+                        Context = m,
+                        Seed = seedValue,
+                        Instruction = parse.GetValue(instruction),
+                        ChatOptions = chatOptions,
+                    }));
+            }
+
+            using var judge = parse.GetValue(judgeModel) is { } jm
+                ? new LlmJudge(new OpenAIChatClient(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri, key),
+                    new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } })
+                : null;
+            var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            Directory.CreateDirectory(outDir);
+            var progress = new Progress<EvalProgress>(p =>
+            {
+                if (p.Done == p.Total || p.Done % 10 == 0 || p.Failed)
+                    Console.Error.WriteLine($"[{p.Done}/{p.Total}] {p.System} · {p.ItemId}{(p.Failed ? " · FAILED" : "")}");
+            });
+            var runner = new EvaluationRunner(new EvaluationRunnerOptions
+            {
+                MaxConcurrency = parse.GetValue(concurrency),
+                ResultsPath = Path.Combine(outDir, "results.jsonl"),
+                Seed = seedValue,
+                MaxItems = parse.GetValue(maxItems),
+                Judge = judge,
+                Progress = progress,
+                Title = parse.GetValue(title)!,
+            });
+            var run = await runner.RunAsync(items, systems, cancellationToken);
+            var jsonPath = Path.Combine(outDir, "report.json");
+            var htmlPath = Path.Combine(outDir, "report.html");
+            await JsonReport.WriteAsync(run, jsonPath, cancellationToken);
+            await HtmlReport.WriteAsync(run, htmlPath, cancellationToken: cancellationToken);
+            // Pipes and logs get the plain aligned table; terminals the Spectre one.
+            if (Console.IsOutputRedirected) Console.Out.Write(TextTableReport.Render(run));
+            else AnsiConsole.Write(SummaryTable(run));
+            Console.Error.WriteLine($"results: {Path.Combine(outDir, "results.jsonl")}");
+            Console.Error.WriteLine($"report:  {htmlPath}");
+            return run.Summaries.Any(s => s.Errors > 0) ? 2 : 0;
+        });
+        return command;
+    }
+
+    private static Uri? ParseUri(string? value, string option)
+    {
+        if (value is null) return null;
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri))
+            throw new EvalException($"{option} '{value}' is not an absolute URL; expected e.g. http://localhost:11434/v1");
+        return uri;
+    }
+
+    private static Table SummaryTable(EvalRun run)
+    {
+        string[] columns = [MetricNames.ExactMatch, MetricNames.F1, MetricNames.RougeL, MetricNames.Contains, MetricNames.CitationSupport,
+            MetricNames.SemanticSimilarity, MetricNames.JudgeFaithfulness, MetricNames.JudgeRelevance, MetricNames.RetrievalRecall];
+        var shown = columns.Where(c => run.Summaries.Any(s => s.Metrics.ContainsKey(c))).ToList();
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("system").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("errors").RightAligned());
+        foreach (var c in shown) table.AddColumn(new TableColumn(c).RightAligned());
+        foreach (var s in run.Summaries)
+        {
+            var cells = new List<string> { Spectre.Console.Markup.Escape(s.System), s.Items.ToString(CultureInfo.InvariantCulture), s.Errors.ToString(CultureInfo.InvariantCulture) };
+            foreach (var c in shown)
+            {
+                if (!s.Metrics.TryGetValue(c, out var m)) { cells.Add("–"); continue; }
+                var cell = m.Mean.ToString("0.000", CultureInfo.InvariantCulture);
+                if (m.CiLow is double lo && m.CiHigh is double hi)
+                    cell += $" [grey]±{((hi - lo) / 2).ToString("0.000", CultureInfo.InvariantCulture)}[/]";
+                cells.Add(cell);
+            }
+            table.AddRow(cells.ToArray());
+        }
+        return table;
+    }
+}

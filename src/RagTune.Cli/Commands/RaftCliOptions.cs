@@ -1,0 +1,99 @@
+// Options shared by `ragtune raft …` and `ragtune distill`: the chunk source, the teacher, the run directory, budget and prices.
+using System.CommandLine;
+using System.Globalization;
+using RagTune.Raft;
+using RagTune.Raft.Costs;
+using RagTune.Raft.Generation;
+using RagTune.Raft.Sources;
+using RagTune.Raft.Teachers;
+
+namespace RagTune.Cli.Commands;
+
+/// <summary>Declares option groups on a command and turns parsed values into RAFT-layer objects.</summary>
+internal sealed class RaftCliOptions
+{
+    public Option<string?> Docs { get; } = new("--docs") { Description = "Folder of .txt/.md documents (split into paragraph chunks)" };
+    public Option<string?> Chunks { get; } = new("--chunks") { Description = "JSONL of chunks {id, document_id, text, title} (e.g. exported from a knowledge base)" };
+    public Option<int> ChunkChars { get; } = new("--chunk-chars") { Description = "Largest chunk made from --docs, in characters", DefaultValueFactory = _ => 1500 };
+
+    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL incl. /v1 (default api.openai.com), e.g. http://localhost:11434/v1" };
+    public Option<string> Model { get; } = new("--model") { Description = "Teacher model name", Required = true };
+    public Option<string?> ApiKey { get; } = new("--api-key") { Description = "API key (default: $RAGTUNE_TEACHER_API_KEY or $OPENAI_API_KEY)" };
+    public Option<bool> Stream { get; } = new("--stream") { Description = "Use streaming responses" };
+    public Option<int> Concurrency { get; } = new("--concurrency") { Description = "Teacher requests in flight at once", DefaultValueFactory = _ => 4 };
+    public Option<double> Timeout { get; } = new("--timeout") { Description = "Per-request timeout in seconds", DefaultValueFactory = _ => 180 };
+    public Option<int> MaxAttempts { get; } = new("--max-attempts") { Description = "Attempts per request on 429/5xx/timeouts", DefaultValueFactory = _ => 6 };
+    public Option<double> Backoff { get; } = new("--backoff") { Description = "First retry delay in seconds (doubles each retry, with jitter; Retry-After wins)", DefaultValueFactory = _ => 1.0 };
+    public Option<float?> Temperature { get; } = new("--temperature") { Description = "Sampling temperature (default: the server's)" };
+
+    public Option<string> Run { get; } = new("--run") { Description = "Run directory (settings + journal; rerun to resume)", Required = true };
+    public Option<bool> Force { get; } = new("--force") { Description = "Start over when the run directory holds different settings (old journal kept as .bak)" };
+    public Option<decimal?> MaxCost { get; } = new("--max-cost") { Description = "Stop starting new work once this many USD are spent (resumable)" };
+    public Option<string?> Prices { get; } = new("--prices") { Description = "JSON price table {model: {input, output}} in USD per 1M tokens" };
+
+    public void AddSource(Command c)
+    {
+        c.Options.Add(Docs);
+        c.Options.Add(Chunks);
+        c.Options.Add(ChunkChars);
+    }
+
+    public void AddTeacher(Command c)
+    {
+        foreach (var o in new Option[] { Endpoint, Model, ApiKey, Stream, Concurrency, Timeout, MaxAttempts, Backoff, Temperature, Run, Force, MaxCost, Prices })
+            c.Options.Add(o);
+    }
+
+    public async Task<IReadOnlyList<RaftChunk>> LoadChunksAsync(ParseResult r, CancellationToken ct)
+    {
+        var docs = r.GetValue(Docs);
+        var chunks = r.GetValue(Chunks);
+        if ((docs is null) == (chunks is null))
+            throw new RaftException("give exactly one of --docs FOLDER or --chunks FILE.jsonl");
+        IChunkSource source = docs is not null ? new FolderChunkSource(docs, r.GetValue(ChunkChars)) : new JsonlChunkSource(chunks!);
+        return await source.LoadChunksAsync(ct);
+    }
+
+    public PriceTable LoadPrices(ParseResult r) => r.GetValue(Prices) is { } p ? PriceTable.Load(p) : PriceTable.Defaults;
+
+    public ResilientTeacher CreateTeacher(ParseResult r)
+    {
+        Uri? endpoint = null;
+        if (r.GetValue(Endpoint) is { } e && !Uri.TryCreate(e, UriKind.Absolute, out endpoint))
+            throw new RaftException($"--endpoint '{e}' is not an absolute URL: expected e.g. http://localhost:11434/v1");
+        var timeout = TimeSpan.FromSeconds(r.GetValue(Timeout));
+        var inner = new OpenAITeacher(new OpenAITeacherOptions
+        {
+            Endpoint = endpoint,
+            ApiKey = r.GetValue(ApiKey),
+            Model = r.GetValue(Model)!,
+            Stream = r.GetValue(Stream),
+            NetworkTimeout = timeout + TimeSpan.FromSeconds(5),
+        });
+        return new ResilientTeacher(inner, new TeacherPolicyOptions
+        {
+            MaxConcurrency = r.GetValue(Concurrency),
+            MaxAttempts = r.GetValue(MaxAttempts),
+            RequestTimeout = timeout,
+            InitialBackoff = TimeSpan.FromSeconds(r.GetValue(Backoff)),
+        });
+    }
+
+    public RaftRunOptions RunOptions(ParseResult r, IProgress<RaftProgress>? progress) => new()
+    {
+        Force = r.GetValue(Force),
+        MaxCostUsd = r.GetValue(MaxCost),
+        Progress = progress,
+    };
+
+    /// <summary>auto → null (detect per text), en, zh.</summary>
+    public static RaftLanguage? ParseLanguage(string value, string option) => value switch
+    {
+        "auto" => null,
+        "en" => RaftLanguage.English,
+        "zh" => RaftLanguage.Chinese,
+        _ => throw new RaftException($"{option} '{value}' is invalid: expected auto, en or zh"),
+    };
+
+    public static string Usd(decimal? v) => v is { } d ? "$" + d.ToString("0.0000", CultureInfo.InvariantCulture) : "unknown (no price for this model: pass --prices)";
+}
