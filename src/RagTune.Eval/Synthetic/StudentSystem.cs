@@ -2,6 +2,8 @@
 // distractors only, or none) or what a retriever returns, in the prompt layout it was trained on.
 using System.Diagnostics;
 using RagTune.Engine.Chat;
+using ChatTemplate = RagTune.Engine.Chat.ChatTemplate;
+using ChatTurn = RagTune.Engine.Chat.ChatTurn;
 using RagTune.Engine.Generation;
 using RagTune.Eval.Data;
 using RagTune.Eval.Systems;
