@@ -14,5 +14,6 @@ internal static class CommandCatalog
         yield return Commands.EvalCommand.Create();
         yield return Commands.RaftCommand.Create();
         yield return Commands.DistillCommand.Create();
+        yield return Commands.DemoCommand.Create();
     }
 }
