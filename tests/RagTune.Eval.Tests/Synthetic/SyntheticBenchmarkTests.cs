@@ -10,17 +10,6 @@ public sealed class SyntheticBenchmarkTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed class RecordingTrainer : IStudentTrainer
-    {
-        public List<StudentTrainingJob> Jobs { get; } = [];
-
-        public Task<string> TrainAsync(StudentTrainingJob job, IProgress<string>? progress, CancellationToken cancellationToken)
-        {
-            Jobs.Add(job);
-            return Task.FromResult(job.BaseModel);
-        }
-    }
-
     private SyntheticBenchmarkOptions Options => new()
     {
         OutputDirectory = _dir,

@@ -10,17 +10,6 @@ public sealed class SyntheticDemoTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private sealed class RecordingTrainer : IStudentTrainer
-    {
-        public List<StudentTrainingJob> Jobs { get; } = [];
-
-        public Task<string> TrainAsync(StudentTrainingJob job, IProgress<string>? progress, CancellationToken cancellationToken)
-        {
-            Jobs.Add(job);
-            return Task.FromResult(job.BaseModel);
-        }
-    }
-
     [Fact]
     public async Task The_trained_student_is_compared_with_the_base_and_reused_on_a_rerun()
     {
