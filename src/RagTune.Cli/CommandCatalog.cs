@@ -16,5 +16,6 @@ internal static class CommandCatalog
         yield return Commands.RaftCommand.Create();
         yield return Commands.DistillCommand.Create();
         yield return Commands.EvalCommand.Create();
+        yield return Commands.DemoCommand.Create();
     }
 }

@@ -1,0 +1,26 @@
+// The student's prompt and target texts: gorilla RAFT's <DOCUMENT> layout and its ##begin_quote## / <ANSWER>: answer
+// format, kept short so a tiny model spends its capacity on finding and copying the fact.
+using RagTune.Eval.Metrics;
+
+namespace RagTune.Eval.Synthetic;
+
+public static class SyntheticPrompts
+{
+    /// <summary>The user turn: the documents (if any), each in &lt;DOCUMENT&gt; tags on its own line, then the question.</summary>
+    public static string Instruction(string question, IEnumerable<string> documents)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var docs = string.Concat(documents.Select(d => $"<DOCUMENT>{d}</DOCUMENT>\n"));
+        return docs + question;
+    }
+
+    /// <summary>The assistant turn for a regime: the bare value (DSF, RAFT) or quote + &lt;ANSWER&gt;: value (RAFT CoT).
+    /// Without the oracle in context the CoT still quotes it: RAFT's teacher answers from the oracle it knows.</summary>
+    public static string Answer(RaftRegime regime, SyntheticFact fact)
+    {
+        ArgumentNullException.ThrowIfNull(fact);
+        return regime == RaftRegime.RaftCot
+            ? $"{RaftAnswer.BeginQuote}{fact.Sentence}{RaftAnswer.EndQuote} {RaftAnswer.AnswerMarker} {fact.Value}"
+            : fact.Value;
+    }
+}

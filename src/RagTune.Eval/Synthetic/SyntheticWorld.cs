@@ -1,0 +1,136 @@
+// A seeded world of fictional devices whose attributes no model can know: documents that state them, one question with
+// an exact answer per attribute, and a split whose test questions are only about entities never seen in training.
+using System.Text;
+
+namespace RagTune.Eval.Synthetic;
+
+/// <summary>An entity's attribute, the sentence that states it and the question that asks for it.</summary>
+public sealed record SyntheticFact(string Id, string Entity, string Attribute, string Value, string Sentence, string Question, string DocumentId);
+
+/// <summary>A document: the interleaved attribute sentences of one or more entities; <see cref="Split"/> is "train" or "test".</summary>
+public sealed record SyntheticDocument(string Id, string Title, string Text, IReadOnlyList<string> Entities, string Split);
+
+public sealed class SyntheticWorld
+{
+    private SyntheticWorld(SyntheticWorldOptions options, List<SyntheticDocument> documents, List<SyntheticFact> facts)
+    {
+        Options = options;
+        Documents = documents;
+        Facts = facts;
+        DocumentsById = documents.ToDictionary(d => d.Id, StringComparer.Ordinal);
+    }
+
+    public SyntheticWorldOptions Options { get; }
+
+    public IReadOnlyList<SyntheticDocument> Documents { get; }
+
+    public IReadOnlyList<SyntheticFact> Facts { get; }
+
+    public IReadOnlyDictionary<string, SyntheticDocument> DocumentsById { get; }
+
+    public IEnumerable<SyntheticFact> FactsIn(string split) => Facts.Where(f => DocumentsById[f.DocumentId].Split == split);
+
+    public IEnumerable<SyntheticDocument> DocumentsIn(string split) => Documents.Where(d => d.Split == split);
+
+    public static SyntheticWorld Generate(SyntheticWorldOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var templates = SyntheticTemplates.For(options.Language);
+        if (options.AttributesPerEntity < 1 || options.AttributesPerEntity > templates.Count)
+            throw new EvalException($"synthetic world AttributesPerEntity: found {options.AttributesPerEntity}; expected 1 to {templates.Count}");
+        if (options.Entities < 2 || options.EntitiesPerDocument < 1 || options.ValuesPerAttribute < 2)
+            throw new EvalException($"synthetic world: found {options.Entities} entities, {options.EntitiesPerDocument} per document, "
+                + $"{options.ValuesPerAttribute} values per attribute; expected at least 2, 1 and 2");
+        if (options.TestFraction is <= 0 or >= 1)
+            throw new EvalException($"synthetic world TestFraction: found {options.TestFraction}; expected a value in (0, 1)");
+
+        var rng = new SyntheticRandom(options.Seed * 0x9E3779B97F4A7C15UL + (options.Language == "zh" ? 2UL : 1UL));
+        var names = new NameMaker(options.Language, rng);
+        var entities = Enumerable.Range(0, options.Entities).Select(_ => names.Next(entity: true)).ToList();
+        var attributes = templates.Take(options.AttributesPerEntity).ToList();
+        var pools = attributes.ToDictionary(a => a.Key, _ => Enumerable.Range(0, options.ValuesPerAttribute).Select(_ => names.Next(entity: false)).ToList());
+
+        int docCount = (entities.Count + options.EntitiesPerDocument - 1) / options.EntitiesPerDocument;
+        int testDocs = Math.Clamp((int)Math.Round(docCount * options.TestFraction), 1, docCount - 1);
+        var documents = new List<SyntheticDocument>();
+        var facts = new List<SyntheticFact>();
+        for (int d = 0; d < docCount; d++)
+        {
+            string docId = $"doc{d:D5}";
+            var members = entities.Skip(d * options.EntitiesPerDocument).Take(options.EntitiesPerDocument).ToList();
+            var sentences = new List<string>();
+            foreach (var entity in members)
+                foreach (var a in attributes)
+                {
+                    var pool = pools[a.Key];
+                    string value = pool[rng.Next(pool.Count)];
+                    string sentence = string.Format(System.Globalization.CultureInfo.InvariantCulture, a.Statement, entity, value);
+                    string question = string.Format(System.Globalization.CultureInfo.InvariantCulture, a.Question, entity);
+                    facts.Add(new SyntheticFact($"{docId}-{entity}-{a.Key}", entity, a.Key, value, sentence, question, docId));
+                    sentences.Add(sentence);
+                }
+            rng.Shuffle(sentences);
+            string text = string.Join(options.Language == "zh" ? "" : " ", sentences);
+            // The last documents are the test split: their entities appear in no training example.
+            documents.Add(new SyntheticDocument(docId, string.Join(options.Language == "zh" ? "、" : ", ", members), text, members,
+                d >= docCount - testDocs ? "test" : "train"));
+        }
+        return new SyntheticWorld(options, documents, facts);
+    }
+
+    /// <summary>k documents other than <paramref name="exclude"/> from the same split, drawn by <paramref name="rng"/>.</summary>
+    public List<SyntheticDocument> SampleDistractors(string exclude, string split, int k, SyntheticRandom rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var pool = Documents.Where(d => d.Split == split && d.Id != exclude).ToList();
+        if (pool.Count < k)
+            throw new EvalException($"synthetic world: {k} distractors requested from the {split} split, which has only {pool.Count} other documents");
+        var picked = new List<SyntheticDocument>(k);
+        var taken = new HashSet<int>();
+        while (picked.Count < k)
+        {
+            int i = rng.Next(pool.Count);
+            if (taken.Add(i)) picked.Add(pool[i]);
+        }
+        return picked;
+    }
+
+    /// <summary>Unique pronounceable fictional names: capitalised CV syllables in English, transliteration characters in Chinese.</summary>
+    private sealed class NameMaker(string language, SyntheticRandom rng)
+    {
+        private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+        public string Next(bool entity)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                if (attempt > 10_000)
+                    throw new EvalException($"synthetic world: ran out of distinct {language} names ({_used.Count} made)");
+                string name = language == "zh" ? Chinese(entity ? 3 : 2) : English(entity ? 3 : 2);
+                if (_used.Add(name)) return name;
+            }
+        }
+
+        private string English(int syllables)
+        {
+            var sb = new StringBuilder();
+            for (int i = 0; i < syllables; i++)
+            {
+                sb.Append(SyntheticTemplates.EnglishOnsets[rng.Next(SyntheticTemplates.EnglishOnsets.Length)]);
+                sb.Append(SyntheticTemplates.EnglishVowels[rng.Next(SyntheticTemplates.EnglishVowels.Length)]);
+            }
+            // A final consonant keeps values and entity names apart by shape as well as length.
+            if (syllables == 2) sb.Append(SyntheticTemplates.EnglishOnsets[rng.Next(SyntheticTemplates.EnglishOnsets.Length)]);
+            sb[0] = char.ToUpperInvariant(sb[0]);
+            return sb.ToString();
+        }
+
+        private string Chinese(int length)
+        {
+            var sb = new StringBuilder();
+            for (int i = 0; i < length; i++)
+                sb.Append(SyntheticTemplates.ChineseSyllables[rng.Next(SyntheticTemplates.ChineseSyllables.Length)]);
+            return sb.ToString();
+        }
+    }
+}
