@@ -1,5 +1,6 @@
 // RAFT over a knowledge base: every chunk of the chosen level becomes a generation unit, and hard negatives come from
 // the knowledge base's BM25 retriever — other documents, lexically related to the question.
+using System.Text.Json;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Store;
@@ -119,5 +120,52 @@ public sealed class KnowledgeBaseSourceTests
         Assert.All(examples.Where(e => e.DocumentId == "en/turbine-seven.md"), e => Assert.Contains(e.DocumentIds, id => docOf[id] == "en/turbine-nine.md"));
         Assert.All(examples.Where(e => e.DocumentId == "zh/水泵甲.md"), e => Assert.Contains(e.DocumentIds, id => docOf[id] == "zh/水泵乙.md"));
         Assert.All(examples.Where(e => e.DocumentId == "zh/水泵乙.md"), e => Assert.Contains(e.DocumentIds, id => docOf[id] == "zh/水泵甲.md"));
+    }
+
+    [Fact]
+    public async Task Cli_estimates_generates_and_exports_from_a_knowledge_base()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var dir = new TempDir();
+        int total;
+        IReadOnlyList<RaftChunk> chunks;
+        await using (var kb = await BuildAsync(dir, ct))
+        {
+            chunks = await new KnowledgeBaseChunkSource(kb).LoadChunksAsync(ct);
+            total = chunks.Count;
+        }
+        var estimate = await RagtuneCli.RunAsync("raft", "estimate", "--kb", dir["kb"], "--model", "gpt-4o-mini", "--questions", "1");
+        Assert.True(estimate.Code == 0, estimate.Error);
+        Assert.Matches($@"chunks\s*│\s*{total}\b", estimate.Output);
+
+        await using var server = await ScriptedOpenAIServer.StartAsync();
+        var (code, output, error) = await RagtuneCli.RunAsync("raft", "generate", "--kb", dir["kb"], "--run", dir["run"],
+            "--endpoint", server.BaseUrl.ToString(), "--model", "teacher-x", "--api-key", "k", "--questions", "1", "--distractors", "1",
+            "--oracle-probability", "1", "--negatives", "hard");
+        Assert.True(code == 0, error + output);
+        Assert.Contains($"{total}/{total}", output);
+        var docOf = chunks.ToDictionary(c => c.Id, c => c.DocumentId);
+        var examples = RaftDataset.Load(dir["run"]).Examples;
+        Assert.All(examples.Where(e => e.DocumentId == "zh/水泵甲.md"), e => Assert.Contains(e.DocumentIds, id => docOf[id] == "zh/水泵乙.md"));
+
+        (code, output, error) = await RagtuneCli.RunAsync("raft", "export", "--run", dir["run"], "--out", dir["out"], "--kb", dir["kb"], "--format", "flagembedding", "--negatives-per-query", "2");
+        Assert.True(code == 0, error + output);
+        var lines = Directory.GetFiles(dir["out"], "flagembedding_*.jsonl").SelectMany(File.ReadLines).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.NotEmpty(lines);
+        var textDoc = chunks.GroupBy(c => c.Text).ToDictionary(g => g.Key, g => g.Select(c => c.DocumentId).ToHashSet());
+        foreach (var line in lines)
+        {
+            var pos = line.GetProperty("pos")[0].GetString()!;
+            var negs = line.GetProperty("neg").EnumerateArray().Select(n => n.GetString()!).ToList();
+            Assert.Equal(2, negs.Count);
+            Assert.All(negs, n => Assert.True(!textDoc[n].Overlaps(textDoc[pos]), $"negative from the positive's document: {n}"));
+        }
+
+        var both = await RagtuneCli.RunAsync("raft", "estimate", "--kb", dir["kb"], "--docs", dir["docs"], "--model", "m");
+        Assert.NotEqual(0, both.Code);
+        Assert.Contains("exactly one of --docs FOLDER, --chunks FILE.jsonl or --kb DIR", both.Error);
+        var missing = await RagtuneCli.RunAsync("raft", "estimate", "--kb", dir["nope"], "--model", "m");
+        Assert.NotEqual(0, missing.Code);
+        Assert.Contains("kb.json", missing.Error);
     }
 }
