@@ -96,7 +96,7 @@ public sealed class CliTests
         using var dir = new TempDir();
         var (code, _, error) = await RagtuneCli.RunAsync("raft", "estimate", "--model", "m");
         Assert.Equal(1, code);
-        Assert.Equal("ragtune: error: give exactly one of --docs FOLDER or --chunks FILE.jsonl", error.Trim());
+        Assert.Equal("ragtune: error: give exactly one of --docs FOLDER, --chunks FILE.jsonl or --kb DIR", error.Trim());
         (code, _, error) = await RagtuneCli.RunAsync("raft", "export", "--run", dir.Path, "--out", dir["o"]);
         Assert.Equal(1, code);
         Assert.Contains("is not a run directory", error);

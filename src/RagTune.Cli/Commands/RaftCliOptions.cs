@@ -1,9 +1,11 @@
 // Options shared by `ragtune raft …` and `ragtune distill`: the chunk source, the teacher, the run directory, budget and prices.
 using System.CommandLine;
 using System.Globalization;
+using RagTune.Cli.Commands.Kb;
 using RagTune.Raft;
 using RagTune.Raft.Costs;
 using RagTune.Raft.Generation;
+using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Teachers;
 
@@ -14,6 +16,8 @@ internal sealed class RaftCliOptions
 {
     public Option<string?> Docs { get; } = new("--docs") { Description = "Folder of .txt/.md documents (split into paragraph chunks)" };
     public Option<string?> Chunks { get; } = new("--chunks") { Description = "JSONL of chunks {id, document_id, text, title} (e.g. exported from a knowledge base)" };
+    public Option<string?> Kb { get; } = new("--kb") { Description = "Knowledge base directory (`ragtune kb create/add`): its chunks are the source, and hard negatives come from its search" };
+    public Option<int?> KbLevel { get; } = new("--kb-level") { Description = "With --kb: chunk level to generate from (0 = coarsest; default the finest indexed level)" };
     public Option<int> ChunkChars { get; } = new("--chunk-chars") { Description = "Largest chunk made from --docs, in characters", DefaultValueFactory = _ => 1500 };
 
     public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL incl. /v1 (default api.openai.com), e.g. http://localhost:11434/v1" };
@@ -35,6 +39,8 @@ internal sealed class RaftCliOptions
     {
         c.Options.Add(Docs);
         c.Options.Add(Chunks);
+        c.Options.Add(Kb);
+        c.Options.Add(KbLevel);
         c.Options.Add(ChunkChars);
     }
 
@@ -44,14 +50,34 @@ internal sealed class RaftCliOptions
             c.Options.Add(o);
     }
 
-    public async Task<IReadOnlyList<RaftChunk>> LoadChunksAsync(ParseResult r, CancellationToken ct)
+    /// <summary>True when a source option was given (export mines negatives only then).</summary>
+    public bool HasSource(ParseResult r) => r.GetValue(Docs) is not null || r.GetValue(Chunks) is not null || r.GetValue(Kb) is not null;
+
+    /// <summary>Loads the chunks of the one source given; a knowledge base stays open in the result (dispose it).</summary>
+    public async Task<RaftCorpus> LoadCorpusAsync(ParseResult r, CancellationToken ct)
     {
         var docs = r.GetValue(Docs);
         var chunks = r.GetValue(Chunks);
-        if ((docs is null) == (chunks is null))
-            throw new RaftException("give exactly one of --docs FOLDER or --chunks FILE.jsonl");
-        IChunkSource source = docs is not null ? new FolderChunkSource(docs, r.GetValue(ChunkChars)) : new JsonlChunkSource(chunks!);
-        return await source.LoadChunksAsync(ct);
+        var kb = r.GetValue(Kb);
+        if (new[] { docs, chunks, kb }.Count(v => v is not null) != 1)
+            throw new RaftException("give exactly one of --docs FOLDER, --chunks FILE.jsonl or --kb DIR");
+        if (r.GetValue(KbLevel) is not null && kb is null)
+            throw new RaftException("--kb-level was given without --kb: expected a knowledge base directory with it");
+        if (kb is null)
+        {
+            IChunkSource source = docs is not null ? new FolderChunkSource(docs, r.GetValue(ChunkChars)) : new JsonlChunkSource(chunks!);
+            return new RaftCorpus(await source.LoadChunksAsync(ct), null);
+        }
+        var knowledgeBase = await KbOpen.OpenAsync(kb, ct);
+        try
+        {
+            return new RaftCorpus(await new KnowledgeBaseChunkSource(knowledgeBase, r.GetValue(KbLevel)).LoadChunksAsync(ct), knowledgeBase);
+        }
+        catch
+        {
+            await knowledgeBase.DisposeAsync();
+            throw;
+        }
     }
 
     public PriceTable LoadPrices(ParseResult r) => r.GetValue(Prices) is { } p ? PriceTable.Load(p) : PriceTable.Defaults;

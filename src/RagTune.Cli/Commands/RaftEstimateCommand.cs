@@ -23,7 +23,8 @@ internal static class RaftEstimateCommand
         command.Options.Add(questionTokens);
         command.SetAction(async (r, ct) =>
         {
-            var chunks = await shared.LoadChunksAsync(r, ct);
+            await using var corpus = await shared.LoadCorpusAsync(r, ct);
+            var chunks = corpus.Chunks;
             var options = gen.Build(r, null, 1);
             var estimator = new RaftEstimator { AnswerTokens = r.GetValue(answerTokens), QuestionTokens = r.GetValue(questionTokens) };
             var e = estimator.Estimate(chunks, options, r.GetValue(shared.Model)!, shared.LoadPrices(r));

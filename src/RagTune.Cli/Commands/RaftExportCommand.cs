@@ -18,7 +18,7 @@ internal static class RaftExportCommand
         var system = new Option<string?>("--system-prompt") { Description = "System message for chat and LLaMA-Factory files" };
         var negatives = new Option<int>("--negatives-per-query") { Description = "FlagEmbedding negatives per query", DefaultValueFactory = _ => 7 };
         var prompt = new Option<string?>("--embedding-prompt") { Description = "FlagEmbedding query prompt (default: bge's instruction for the language; \"\" to omit)" };
-        var command = new Command("export", "Export a RAFT run to training formats (with --docs/--chunks, embedding negatives are mined from the corpus)");
+        var command = new Command("export", "Export a RAFT run to training formats (with --docs/--chunks/--kb, embedding negatives are mined from the corpus; with --kb by its search)");
         foreach (var o in new Option[] { run, output, formats, system, negatives, prompt })
             command.Options.Add(o);
         shared.AddSource(command);
@@ -31,11 +31,11 @@ internal static class RaftExportCommand
                 NegativesPerQuery = r.GetValue(negatives),
                 EmbeddingPrompt = r.GetValue(prompt),
             };
-            if (r.GetValue(shared.Docs) is not null || r.GetValue(shared.Chunks) is not null)
+            await using var corpus = shared.HasSource(r) ? await shared.LoadCorpusAsync(r, ct) : null;
+            if (corpus is not null)
             {
-                var chunks = await shared.LoadChunksAsync(r, ct);
-                options.Chunks = chunks;
-                options.Negatives = new LexicalHardNegativeProvider(chunks);
+                options.Chunks = corpus.Chunks;
+                options.Negatives = corpus.HardNegatives();
             }
             var result = await RaftExporter.ExportAsync(r.GetValue(run)!, r.GetValue(output)!, options, ct);
             AnsiConsole.MarkupLine($"{result.TrainExamples} train + {result.TestExamples} test examples ({result.DuplicatesRemoved} duplicate questions removed):");

@@ -19,10 +19,11 @@ internal static class RaftGenerateCommand
         gen.Add(command);
         command.SetAction(async (r, ct) =>
         {
-            var chunks = await shared.LoadChunksAsync(r, ct);
+            await using var corpus = await shared.LoadCorpusAsync(r, ct);
+            var chunks = corpus.Chunks;
             var options = gen.Build(r, r.GetValue(shared.Temperature), r.GetValue(shared.Concurrency));
             var teacher = shared.CreateTeacher(r);
-            IHardNegativeProvider? hard = options.DistractorMode == DistractorMode.Hard ? new LexicalHardNegativeProvider(chunks) : null;
+            IHardNegativeProvider? hard = options.DistractorMode == DistractorMode.Hard ? corpus.HardNegatives() : null;
             var generator = new RaftGenerator(teacher, options, shared.LoadPrices(r), hard);
             var run = r.GetValue(shared.Run)!;
             var result = await RaftProgressView.RunAsync("chunks", p => generator.RunAsync(chunks, run, shared.RunOptions(r, p), ct));

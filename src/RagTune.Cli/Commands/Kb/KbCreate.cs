@@ -24,7 +24,7 @@ internal static class KbCreate
         var stopWords = new Option<bool>("--stop-words") { Description = "Drop the built-in Chinese and English stop words" };
         var endpoint = new Option<string?>("--embedding-endpoint") { Description = "OpenAI-compatible embeddings server, e.g. http://localhost:11434/v1 (key from $OPENAI_API_KEY)" };
         var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
-        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local embedding model folder (the caller supplies the engine encoder)" };
+        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local BERT-family embedding model folder (config.json, weights, tokenizer), run by the engine's encoder" };
         var index = new Option<string>("--index") { Description = "Vector index: exact or hnsw", DefaultValueFactory = _ => "exact" };
         var include = new Option<string[]>("--include") { Description = "Only files matching this glob (repeatable; ** spans folders)" };
         var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
@@ -72,7 +72,7 @@ internal static class KbCreate
             Console.Out.WriteLine($"created knowledge base {Path.GetFullPath(path)}{(postgres ? $" (PostgreSQL schema {parse.GetValue(schema)})" : "")}");
             Console.Out.WriteLine($"  chunks: levels {string.Join(",", o.Chunking.Levels)} tokens, overlap {o.Chunking.OverlapTokens}, tokenizer {o.TokenizerPath ?? "estimate"}");
             Console.Out.WriteLine($"  chinese: {o.Lexical.Analyzer.ChineseMode.ToString().ToLowerInvariant()}{(o.Lexical.Analyzer.DictionaryPath is { } d ? $" ({d})" : "")}");
-            Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{(o.Embedding.Model is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
+            Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{((o.Embedding.ModelDirectory ?? o.Embedding.Model) is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
             return 0;
         });
         return command;
@@ -84,8 +84,11 @@ internal static class KbCreate
         {
             if (endpoint is not null)
                 throw new KnowledgeException("--embedding-model-dir and --embedding-endpoint were both given; expected a local model folder or a server, not both");
-            return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = modelDir, Model = model };
+            return Local(modelDir, model);
         }
+        // Without a server, a model that names an existing folder is a local model (e.g. one fetched with `ragtune pull`).
+        if (model is not null && endpoint is null && Directory.Exists(model))
+            return Local(Path.GetFullPath(model), null);
         if (model is not null) return new EmbeddingSettings { Kind = EmbeddingKind.OpenAI, Endpoint = endpoint, Model = model };
         if (endpoint is not null)
             throw new KnowledgeException($"--embedding-endpoint '{endpoint}' was given without --embedding-model; expected the model name the server knows");
@@ -100,6 +103,13 @@ internal static class KbCreate
             : throw new KnowledgeException("--store postgres needs --connection \"Host=...;Database=...;Username=...\""),
         _ => throw new KnowledgeException($"--store: '{store}' is not a choice; expected embedded or postgres"),
     };
+
+    private static EmbeddingSettings Local(string folder, string? name)
+    {
+        if (!File.Exists(Path.Combine(folder, "config.json")))
+            throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face BERT-family checkpoint folder (config.json, model.safetensors, tokenizer)");
+        return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = folder, Model = name };
+    }
 
     private static List<int> ParseLevels(string text)
     {

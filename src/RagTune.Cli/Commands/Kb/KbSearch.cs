@@ -26,14 +26,8 @@ internal static class KbSearch
         var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
+            await using var kb = await KbOpen.OpenAsync(parse.GetValue(dir)!, cancellationToken);
             var routeNames = parse.GetValue(routes)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (routeNames is null && kb.Options.Embedding.Kind == EmbeddingKind.Local)
-            {
-                // The CLI has no local encoder to embed the query with yet; say so rather than fail a plain search.
-                Console.Error.WriteLine($"note: the local embedding model '{kb.Options.Embedding.ModelDirectory}' is not loaded by the CLI; searching bm25 only");
-                routeNames = ["bm25"];
-            }
             var options = new KnowledgeSearchOptions
             {
                 K = parse.GetValue(k),
