@@ -30,9 +30,15 @@ public sealed class Linear
         Bias = bias;
     }
 
+    /// <summary>A LoRA adapter applied on top of the frozen weight without merging, or null.</summary>
+    public LoraAdapter? Adapter { get; set; }
+
     /// <summary>x [rows, In] → y [rows, Out].</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows) =>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    {
         MatMul.Forward(x, Weight, Bias, y, rows, InFeatures, OutFeatures);
+        Adapter?.AddTo(x, y, rows);
+    }
 
     public long ParameterCount => Weight.LongLength + (Bias?.LongLength ?? 0);
 }
