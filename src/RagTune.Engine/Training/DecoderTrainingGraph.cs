@@ -25,7 +25,7 @@ public sealed class DecoderTrainingGraph
     public bool Training { get; set; } = true;
 
     /// <summary>Source of the dropout masks; part of the resumable state.</summary>
-    public Random DropoutRandom { get; set; } = new(0);
+    public TrainingRandom DropoutRandom { get; set; } = new(0);
 
     public DecoderTrainingGraph(DecoderModel model, ParameterSet parameters)
     {
