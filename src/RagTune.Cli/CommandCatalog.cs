@@ -8,5 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return Commands.PullCommand.Create();
+        yield return Commands.GenerateCommand.Create();
+        yield return Commands.EmbedCommand.Create();
+        yield return Commands.InspectCommand.Create();
     }
 }

@@ -1,0 +1,77 @@
+// `ragtune inspect DIR`: what a checkpoint folder holds — architecture and shape, parameter count, dtypes, whether every
+// expected tensor is present, and the tokenizer — read from the headers only, without loading weights.
+using System.CommandLine;
+using System.Globalization;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+using RagTune.Engine.Tokenizers;
+
+namespace RagTune.Cli.Commands;
+
+public static class InspectCommand
+{
+    public static Command Create()
+    {
+        var directory = new Argument<string>("dir") { Description = "Checkpoint folder" };
+        var command = new Command("inspect", "Describe a checkpoint folder: architecture, parameters, dtypes, tokenizer") { directory };
+        command.SetAction((parse, _) =>
+        {
+            string dir = parse.GetValue(directory)!;
+            var config = ModelConfig.Load(dir);
+            var lines = new List<(string, string)>
+            {
+                ("architecture", $"{config.Architecture} (model_type {config.ModelType})"),
+                ("layers", config.NumHiddenLayers.ToString(CultureInfo.InvariantCulture)),
+                ("hidden size", config.HiddenSize.ToString(CultureInfo.InvariantCulture)),
+            };
+            switch (config)
+            {
+                case DecoderConfig d:
+                    lines.Add(("heads", $"{d.NumAttentionHeads} query, {d.NumKeyValueHeads} key/value, head_dim {d.HeadDim}"));
+                    lines.Add(("intermediate size", d.IntermediateSize.ToString(CultureInfo.InvariantCulture)));
+                    lines.Add(("rope", string.Create(CultureInfo.InvariantCulture,
+                        $"theta {d.RopeTheta}{(d.RopeScaling is { } r ? $", {r.Type} scaling ×{r.Factor}" : "")}")));
+                    lines.Add(("lm_head", d.TieWordEmbeddings ? "tied to embed_tokens" : "separate"));
+                    break;
+                case BertConfig b:
+                    lines.Add(("heads", $"{b.NumAttentionHeads}, head_dim {b.HeadDim}"));
+                    lines.Add(("intermediate size", b.IntermediateSize.ToString(CultureInfo.InvariantCulture)));
+                    var pooling = Pooling.Load(dir);
+                    lines.Add(("pooling", pooling.Mode.ToString().ToLowerInvariant() + (pooling.Normalize ? ", L2-normalised" : "")));
+                    break;
+            }
+            lines.Add(("vocabulary", config.VocabSize.ToString(CultureInfo.InvariantCulture)));
+            lines.Add(("max positions", config.MaxPositionEmbeddings.ToString(CultureInfo.InvariantCulture)));
+
+            using (var checkpoint = Checkpoint.Open(dir))
+            {
+                long parameters = checkpoint.Tensors.Sum(t => t.ElementCount);
+                long bytes = checkpoint.Tensors.Sum(t => t.ByteLength);
+                var dtypes = checkpoint.Tensors.GroupBy(t => t.DType).OrderByDescending(g => g.Count())
+                    .Select(g => $"{DTypes.Name(g.Key)} ×{g.Count()}");
+                lines.Add(("parameters", string.Create(CultureInfo.InvariantCulture, $"{parameters:N0} ({parameters / 1e6:0.###} M)")));
+                lines.Add(("dtypes", string.Join(", ", dtypes) + (config.TorchDtype is { } td ? $" (torch_dtype {td})" : "")));
+                lines.Add(("files", string.Create(CultureInfo.InvariantCulture,
+                    $"{checkpoint.Files.Count} safetensors, {bytes / (1024.0 * 1024):0.##} MiB of tensors")));
+                int expected = config.ExpectedTensors().Count;
+                string prefix = config is BertConfig ? BertEncoder.CheckpointPrefix(checkpoint) : "";
+                var missing = config.ExpectedTensors().Where(s => !checkpoint.Contains(prefix + s.Name)).Select(s => s.Name).ToList();
+                lines.Add(("tensors", missing.Count == 0
+                    ? $"{checkpoint.Tensors.Count} ({expected} expected by {config.Architecture}, all present)"
+                    : $"{checkpoint.Tensors.Count}; MISSING {missing.Count}: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}"));
+            }
+
+            var tokenizer = Tokenizer.Load(dir);
+            lines.Add(("tokenizer", string.Create(CultureInfo.InvariantCulture,
+                $"{tokenizer.Kind}, {tokenizer.VocabSize} ids, {tokenizer.AddedTokens.Count} added tokens")));
+            lines.Add(("special ids", string.Join(", ", new[] { ("bos", tokenizer.BosId), ("eos", tokenizer.EosId), ("pad", tokenizer.PadId), ("unk", tokenizer.UnkId) }
+                .Where(p => p.Item2 is not null).Select(p => $"{p.Item1} {p.Item2} {tokenizer.IdToToken(p.Item2!.Value)}"))));
+
+            int width = lines.Max(l => l.Item1.Length);
+            foreach (var (key, value) in lines)
+                Console.Out.WriteLine($"{(key + ":").PadRight(width + 2)}{value}");
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,146 @@
+// BERT-family encoder (BertModel, XLMRobertaModel) with the checkpoint's pooling: token ids → one embedding per text.
+// Written after transformers' modeling_bert.py. Texts are encoded one at a time, so there is no padding and no mask:
+// exactly what the padded batch computes for the real tokens (padded keys get zero attention weight there).
+// Letters: T tokens, C hidden_size, H heads, D head_dim, I intermediate_size.
+using System.Numerics.Tensors;
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Tensors;
+
+namespace RagTune.Engine.Models;
+
+public sealed class BertEncoder
+{
+    public BertConfig Config { get; }
+    public Pooling Pooling { get; }
+    public float[] WordEmbeddings { get; }        // [vocab, C]
+    public float[] PositionEmbeddings { get; }    // [max_position_embeddings, C]
+    public float[] TokenTypeEmbeddings { get; }   // [type_vocab_size, C]
+    public float[] EmbeddingsLayerNormWeight { get; } // [C]
+    public float[] EmbeddingsLayerNormBias { get; }   // [C]
+    public IReadOnlyList<BertLayer> Layers { get; }
+
+    /// <summary>The name prefix the checkpoint uses: "" for BertModel saves, "bert."/"roberta." for *For* heads.</summary>
+    public string Prefix { get; }
+
+    private BertEncoder(BertConfig config, Pooling pooling, Weights w, string prefix)
+    {
+        Config = config;
+        Pooling = pooling;
+        Prefix = prefix;
+        WordEmbeddings = w.Read("embeddings.word_embeddings.weight");
+        PositionEmbeddings = w.Read("embeddings.position_embeddings.weight");
+        TokenTypeEmbeddings = w.Read("embeddings.token_type_embeddings.weight");
+        EmbeddingsLayerNormWeight = w.Read("embeddings.LayerNorm.weight");
+        EmbeddingsLayerNormBias = w.Read("embeddings.LayerNorm.bias");
+        var layers = new BertLayer[config.NumHiddenLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            string p = $"encoder.layer.{l}.";
+            layers[l] = new BertLayer
+            {
+                Query = w.Linear(p + "attention.self.query", bias: true),
+                Key = w.Linear(p + "attention.self.key", bias: true),
+                Value = w.Linear(p + "attention.self.value", bias: true),
+                AttentionOutput = w.Linear(p + "attention.output.dense", bias: true),
+                AttentionLayerNormWeight = w.Read(p + "attention.output.LayerNorm.weight"),
+                AttentionLayerNormBias = w.Read(p + "attention.output.LayerNorm.bias"),
+                Intermediate = w.Linear(p + "intermediate.dense", bias: true),
+                Output = w.Linear(p + "output.dense", bias: true),
+                OutputLayerNormWeight = w.Read(p + "output.LayerNorm.weight"),
+                OutputLayerNormBias = w.Read(p + "output.LayerNorm.bias"),
+            };
+        }
+        Layers = layers;
+    }
+
+    public static BertEncoder Load(string directory)
+    {
+        var config = ModelConfig.Load(directory) as BertConfig
+            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is not an encoder, expected BertModel or XLMRobertaModel");
+        var pooling = Pooling.Load(directory);
+        using var checkpoint = Checkpoint.Open(directory);
+        string prefix = CheckpointPrefix(checkpoint);
+        return new BertEncoder(config, pooling, Weights.Validate(checkpoint, config.ExpectedTensors(), prefix), prefix);
+    }
+
+    public int Dimensions => Config.HiddenSize;
+
+    /// <summary>"", "bert." or "roberta.": whichever makes the checkpoint's word embeddings resolve.</summary>
+    public static string CheckpointPrefix(Checkpoint checkpoint) =>
+        new[] { "", "bert.", "roberta." }.FirstOrDefault(p => checkpoint.Contains(p + "embeddings.word_embeddings.weight")) ?? "";
+
+    /// <summary>last_hidden_state [T, C] for one text's ids (with its [CLS]/[SEP] already in place).</summary>
+    public float[] Forward(ReadOnlySpan<int> ids)
+    {
+        var cfg = Config;
+        int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
+        if (T == 0) throw new ArgumentException("no tokens to encode");
+        if (T > cfg.MaxTokens)
+            throw new EngineException($"{T} tokens exceed the {cfg.MaxTokens} positions of {cfg.Path}");
+        float eps = (float)cfg.LayerNormEps;
+        var x = new float[T * C];        // [T, C] hidden states
+        var q = new float[T * C];        // [T, H·D]
+        var k = new float[T * C];        // [T, H·D] → [H, T, D] for the attention kernel
+        var v = new float[T * C];
+        var kh = new float[T * C];       // [H, T, D]
+        var vh = new float[T * C];       // [H, T, D]
+        var att = new float[T * C];      // [T, C]
+        var h = new float[T * C];        // [T, C]
+        var inter = new float[T * I];    // [T, I]
+        var scores = new float[T];       // [T]
+
+        // embeddings = LayerNorm(word + position + token_type(0))
+        for (int t = 0; t < T; t++)
+        {
+            if ((uint)ids[t] >= (uint)cfg.VocabSize)
+                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
+            var row = x.AsSpan(t * C, C);
+            TensorPrimitives.Add(WordEmbeddings.AsSpan(ids[t] * C, C), PositionEmbeddings.AsSpan((cfg.PositionOffset + t) * C, C), row);
+            TensorPrimitives.Add(row, TokenTypeEmbeddings.AsSpan(0, C), row);
+        }
+        LayerNorm.Forward(x, EmbeddingsLayerNormWeight, EmbeddingsLayerNormBias, eps, x);
+
+        foreach (var layer in Layers)
+        {
+            // BertSelfAttention: softmax(q·kᵀ/√D)·v over all T tokens (no causal mask)
+            layer.Query.Forward(x, q, T);
+            layer.Key.Forward(x, k, T);
+            layer.Value.Forward(x, v, T);
+            ToHeadMajor(k, kh, T, H, D);
+            ToHeadMajor(v, vh, T, H, D);
+            Attention.Forward(q, kh, vh, att, scores, new AttentionShape(T, H, H, D, T, 0, T, Causal: false));
+            // BertSelfOutput: x = LayerNorm(dense(att) + x)
+            layer.AttentionOutput.Forward(att, h, T);
+            TensorPrimitives.Add(h, x, h);
+            LayerNorm.Forward(h, layer.AttentionLayerNormWeight, layer.AttentionLayerNormBias, eps, x);
+            // BertIntermediate + BertOutput: x = LayerNorm(dense(gelu(dense(x))) + x)
+            layer.Intermediate.Forward(x, inter, T);
+            Activations.Gelu(inter);
+            layer.Output.Forward(inter, h, T);
+            TensorPrimitives.Add(h, x, h);
+            LayerNorm.Forward(h, layer.OutputLayerNormWeight, layer.OutputLayerNormBias, eps, x);
+        }
+        return x;
+    }
+
+    /// <summary>The pooled (and, if declared, normalised) embedding [C] of one text's ids.</summary>
+    public float[] Embed(ReadOnlySpan<int> ids)
+    {
+        var hidden = Forward(ids);
+        var embedding = new float[Config.HiddenSize];
+        Pooling.Apply(hidden, ids.Length, embedding);
+        return embedding;
+    }
+
+    public long ParameterCount =>
+        WordEmbeddings.LongLength + PositionEmbeddings.LongLength + TokenTypeEmbeddings.LongLength + 2L * Config.HiddenSize
+        + Layers.Sum(l => l.Query.ParameterCount + l.Key.ParameterCount + l.Value.ParameterCount + l.AttentionOutput.ParameterCount
+            + l.Intermediate.ParameterCount + l.Output.ParameterCount + 4L * Config.HiddenSize);
+
+    private static void ToHeadMajor(ReadOnlySpan<float> src, Span<float> dst, int T, int H, int D)
+    {
+        for (int t = 0; t < T; t++)
+            for (int hh = 0; hh < H; hh++)
+                src.Slice((t * H + hh) * D, D).CopyTo(dst.Slice((hh * T + t) * D, D));
+    }
+}

@@ -1,0 +1,84 @@
+// The hyper-parameters every Llama-family decoder (LLaMA, Qwen2, Qwen3) shares; subclasses read their family's extra
+// fields and say which optional tensors (q/k/v/o biases, MLP biases, q/k norms) the architecture has.
+namespace RagTune.Engine.Models;
+
+public abstract class DecoderConfig : ModelConfig
+{
+    public int NumKeyValueHeads { get; }
+    public int HeadDim { get; }
+    public int IntermediateSize { get; }
+    public double RopeTheta { get; }
+    public double RmsNormEps { get; }
+    public bool TieWordEmbeddings { get; }
+    public RopeScaling? RopeScaling { get; }
+    public int? BosTokenId { get; }
+    public int[] EosTokenIds { get; }
+
+    /// <summary>q_proj, k_proj and v_proj carry a bias.</summary>
+    public abstract bool QkvBias { get; }
+
+    /// <summary>o_proj carries a bias.</summary>
+    public abstract bool OutputBias { get; }
+
+    /// <summary>gate_proj, up_proj and down_proj carry a bias.</summary>
+    public virtual bool MlpBias => false;
+
+    /// <summary>RMSNorm over head_dim on every query and key head before RoPE (Qwen3).</summary>
+    public virtual bool QkNorm => false;
+
+    private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault) : base(f, architecture)
+    {
+        NumKeyValueHeads = Positive(f, "num_key_value_heads", NumAttentionHeads);
+        if (NumAttentionHeads % NumKeyValueHeads != 0)
+            throw f.Invalid("num_key_value_heads", NumKeyValueHeads, $"a divisor of num_attention_heads ({NumAttentionHeads})");
+        if (!f.Has("head_dim") && HiddenSize % NumAttentionHeads != 0)
+            throw f.Invalid("hidden_size", HiddenSize, $"a multiple of num_attention_heads ({NumAttentionHeads}) when head_dim is absent");
+        HeadDim = Positive(f, "head_dim", HiddenSize / NumAttentionHeads);
+        if (HeadDim % 2 != 0) throw f.Invalid("head_dim", HeadDim, "an even number (RoPE rotates pairs)");
+        IntermediateSize = Positive(f, "intermediate_size");
+        RopeTheta = f.Double("rope_theta", 10000.0);
+        RmsNormEps = f.Double("rms_norm_eps", 1e-6);
+        TieWordEmbeddings = f.Bool("tie_word_embeddings", tieByDefault);
+        RopeScaling = RopeScaling.Read(f);
+        BosTokenId = f.Has("bos_token_id") ? f.Int("bos_token_id") : null;
+        EosTokenIds = f.IntList("eos_token_id");
+        if (HiddenAct != "silu")
+            throw f.Invalid("hidden_act", $"\"{HiddenAct}\"", "\"silu\" (the SwiGLU MLP of this family)");
+        if (f.Bool("use_sliding_window", false))
+            throw f.Invalid("use_sliding_window", true, "false (sliding-window attention is not supported)");
+    }
+
+    public override IReadOnlyList<TensorSpec> ExpectedTensors()
+    {
+        long c = HiddenSize, q = NumAttentionHeads * HeadDim, kv = NumKeyValueHeads * HeadDim, i = IntermediateSize;
+        var list = new List<TensorSpec> { new("model.embed_tokens.weight", [VocabSize, c]) };
+        for (int l = 0; l < NumHiddenLayers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            list.Add(new(p + "input_layernorm.weight", [c]));
+            AddLinear(list, p + "self_attn.q_proj", q, c, QkvBias);
+            AddLinear(list, p + "self_attn.k_proj", kv, c, QkvBias);
+            AddLinear(list, p + "self_attn.v_proj", kv, c, QkvBias);
+            AddLinear(list, p + "self_attn.o_proj", c, q, OutputBias);
+            if (QkNorm)
+            {
+                list.Add(new(p + "self_attn.q_norm.weight", [HeadDim]));
+                list.Add(new(p + "self_attn.k_norm.weight", [HeadDim]));
+            }
+            list.Add(new(p + "post_attention_layernorm.weight", [c]));
+            AddLinear(list, p + "mlp.gate_proj", i, c, MlpBias);
+            AddLinear(list, p + "mlp.up_proj", i, c, MlpBias);
+            AddLinear(list, p + "mlp.down_proj", c, i, MlpBias);
+        }
+        list.Add(new("model.norm.weight", [c]));
+        if (!TieWordEmbeddings)
+            list.Add(new("lm_head.weight", [VocabSize, c]));
+        return list;
+    }
+
+    internal static void AddLinear(List<TensorSpec> list, string module, long outFeatures, long inFeatures, bool bias)
+    {
+        list.Add(new(module + ".weight", [outFeatures, inFeatures]));
+        if (bias) list.Add(new(module + ".bias", [outFeatures]));
+    }
+}

@@ -1,0 +1,138 @@
+// Llama-family causal decoder — LLaMA, Qwen2 and Qwen3 share this forward; what differs between them (q/k/v/o and MLP
+// biases, Qwen3's q/k RMSNorm, RoPE scaling, tied lm_head) comes from their config classes and the tensors loaded.
+// Letters: T tokens in this call, C hidden_size, H query heads, KV key/value heads, D head_dim, I intermediate_size,
+// V vocab_size, S positions attended to.
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Tensors;
+
+namespace RagTune.Engine.Models;
+
+public sealed class DecoderModel
+{
+    public DecoderConfig Config { get; }
+    public float[] EmbedTokens { get; }          // [V, C]
+    public IReadOnlyList<DecoderLayer> Layers { get; }
+    public float[] Norm { get; }                 // [C]
+    public Linear LmHead { get; }                // [V, C]; shares EmbedTokens when tie_word_embeddings
+    internal float[] InverseFrequencies { get; } // [D/2], RoPE after scaling
+
+    private DecoderModel(DecoderConfig config, float[] embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
+    {
+        Config = config;
+        EmbedTokens = embed;
+        Layers = layers;
+        Norm = norm;
+        LmHead = lmHead;
+        InverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+    }
+
+    public static DecoderModel Load(string directory)
+    {
+        var config = ModelConfig.Load(directory) as DecoderConfig
+            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
+        using var checkpoint = Checkpoint.Open(directory);
+        return Load(config, checkpoint);
+    }
+
+    public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint)
+    {
+        var w = Weights.Validate(checkpoint, config.ExpectedTensors());
+        var layers = new DecoderLayer[config.NumHiddenLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            string p = $"model.layers.{l}.";
+            layers[l] = new DecoderLayer
+            {
+                InputLayerNorm = w.Read(p + "input_layernorm.weight"),
+                QProj = w.Linear(p + "self_attn.q_proj", config.QkvBias),
+                KProj = w.Linear(p + "self_attn.k_proj", config.QkvBias),
+                VProj = w.Linear(p + "self_attn.v_proj", config.QkvBias),
+                OProj = w.Linear(p + "self_attn.o_proj", config.OutputBias),
+                QNorm = config.QkNorm ? w.Read(p + "self_attn.q_norm.weight") : null,
+                KNorm = config.QkNorm ? w.Read(p + "self_attn.k_norm.weight") : null,
+                PostAttentionLayerNorm = w.Read(p + "post_attention_layernorm.weight"),
+                GateProj = w.Linear(p + "mlp.gate_proj", config.MlpBias),
+                UpProj = w.Linear(p + "mlp.up_proj", config.MlpBias),
+                DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
+            };
+        }
+        var embed = w.Read("model.embed_tokens.weight");
+        var lmHead = config.TieWordEmbeddings
+            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
+            : w.Linear("lm_head", bias: false);
+        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead);
+    }
+
+    public long ParameterCount =>
+        EmbedTokens.LongLength + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
+        + Layers.Sum(l => l.InputLayerNorm.LongLength + l.PostAttentionLayerNorm.LongLength
+            + (l.QNorm?.LongLength ?? 0) + (l.KNorm?.LongLength ?? 0)
+            + l.QProj.ParameterCount + l.KProj.ParameterCount + l.VProj.ParameterCount + l.OProj.ParameterCount
+            + l.GateProj.ParameterCount + l.UpProj.ParameterCount + l.DownProj.ParameterCount);
+
+    /// <summary>A sequence's state: its KV cache for up to <paramref name="capacity"/> positions and the scratch
+    /// buffers for prefill chunks of up to <paramref name="chunk"/> tokens. Not thread-safe; one per sequence.</summary>
+    public DecoderSession CreateSession(int capacity, int chunk = 64) => new(this, capacity, chunk);
+
+    /// <summary>Runs T ≤ chunk new tokens at positions cache.Length.. and appends them to the cache;
+    /// writes logits for every row (<paramref name="logits"/> [T, V]) or only the last ([V]).</summary>
+    internal void Forward(DecoderSession s, ReadOnlySpan<int> ids, Span<float> logits, bool allRows)
+    {
+        var cfg = Config;
+        int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
+        int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
+        float eps = (float)cfg.RmsNormEps;
+        var x = s.X.AsSpan(0, T * C);              // [T, C] residual stream
+        var h = s.H.AsSpan(0, T * C);              // [T, C] normed input / sublayer output
+        var q = s.Q.AsSpan(0, T * H * D);          // [T, H·D]
+        var k = s.K.AsSpan(0, T * KV * D);         // [T, KV·D]
+        var v = s.V.AsSpan(0, T * KV * D);         // [T, KV·D]
+        var att = s.Att.AsSpan(0, T * H * D);      // [T, H·D]
+        var gate = s.Gate.AsSpan(0, T * I);        // [T, I]
+        var up = s.Up.AsSpan(0, T * I);            // [T, I]
+
+        // inputs_embeds = embed_tokens(input_ids)
+        for (int t = 0; t < T; t++)
+        {
+            if ((uint)ids[t] >= (uint)V)
+                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
+            EmbedTokens.AsSpan(ids[t] * C, C).CopyTo(x.Slice(t * C, C));
+        }
+
+        for (int l = 0; l < Layers.Count; l++)
+        {
+            var layer = Layers[l];
+            // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
+            RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
+            layer.QProj.Forward(h, q, T);
+            layer.KProj.Forward(h, k, T);
+            layer.VProj.Forward(h, v, T);
+            if (layer.QNorm is not null)
+            {
+                RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
+                RmsNorm.Forward(k, layer.KNorm, eps, k);
+            }
+            Rope.Apply(q, T, H, D, start, s.Cos, s.Sin);
+            Rope.Apply(k, T, KV, D, start, s.Cos, s.Sin);
+            s.Cache.Write(l, k, v, start, T);
+            Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
+                new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
+            layer.OProj.Forward(att, h, T);
+            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+
+            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
+            RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
+            layer.GateProj.Forward(h, gate, T);
+            layer.UpProj.Forward(h, up, T);
+            Activations.SiluMul(gate, up);
+            layer.DownProj.Forward(gate, h, T);
+            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+        }
+        s.Cache.Length = start + T;
+
+        // logits = lm_head(norm(x)), for every row or only the last
+        int first = allRows ? 0 : T - 1, rows = T - first;
+        RmsNorm.Forward(x.Slice(first * C), Norm, eps, h[..(rows * C)]);
+        LmHead.Forward(h, logits[..(rows * V)], rows);
+    }
+}

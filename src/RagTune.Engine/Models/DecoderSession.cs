@@ -1,0 +1,77 @@
+// One sequence running through a DecoderModel: the KV cache, the RoPE tables for its positions, and every scratch
+// buffer, all allocated once here so prefill and decoding allocate nothing per token.
+namespace RagTune.Engine.Models;
+
+public sealed class DecoderSession
+{
+    public DecoderModel Model { get; }
+    public KvCache Cache { get; }
+
+    /// <summary>The most tokens one forward call processes at once; longer prompts run in chunks.</summary>
+    public int Chunk { get; }
+
+    internal float[] X, H, Q, K, V, Att, Gate, Up;  // scratch for up to Chunk rows (shapes in DecoderModel.Forward)
+    internal float[] Scores;                        // [Capacity]
+    internal float[] Cos, Sin;                      // [Capacity, D/2]
+    private readonly float[] _lastLogits;           // [V]
+
+    internal DecoderSession(DecoderModel model, int capacity, int chunk)
+    {
+        var c = model.Config;
+        if (chunk <= 0) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "chunk must be positive");
+        Model = model;
+        Chunk = chunk;
+        Cache = new KvCache(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim, capacity);
+        X = new float[chunk * c.HiddenSize];
+        H = new float[chunk * c.HiddenSize];
+        Q = new float[chunk * c.NumAttentionHeads * c.HeadDim];
+        Att = new float[chunk * c.NumAttentionHeads * c.HeadDim];
+        K = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
+        V = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
+        Gate = new float[chunk * c.IntermediateSize];
+        Up = new float[chunk * c.IntermediateSize];
+        Scores = new float[capacity];
+        Cos = new float[capacity * c.HeadDim / 2];
+        Sin = new float[capacity * c.HeadDim / 2];
+        Kernels.Rope.BuildTables(model.InverseFrequencies, capacity, Cos, Sin);
+        _lastLogits = new float[c.VocabSize];
+    }
+
+    /// <summary>Positions filled so far.</summary>
+    public int Length => Cache.Length;
+
+    /// <summary>Appends tokens (a prompt, or one generated token) and returns the logits [V] after the last one.
+    /// The span is valid until the next call.</summary>
+    public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> ids)
+    {
+        CheckRoom(ids.Length);
+        for (int i = 0; i < ids.Length; i += Chunk)
+            Model.Forward(this, ids.Slice(i, Math.Min(Chunk, ids.Length - i)), _lastLogits, allRows: false);
+        return _lastLogits;
+    }
+
+    /// <summary>Appends tokens and writes the logits of every one of them: <paramref name="logits"/> [T, V].</summary>
+    public void ForwardAll(ReadOnlySpan<int> ids, Span<float> logits)
+    {
+        int v = Model.Config.VocabSize;
+        if (logits.Length < (long)ids.Length * v)
+            throw new ArgumentException($"logits holds {logits.Length} floats, need {ids.Length}x{v}");
+        CheckRoom(ids.Length);
+        for (int i = 0; i < ids.Length; i += Chunk)
+        {
+            int n = Math.Min(Chunk, ids.Length - i);
+            Model.Forward(this, ids.Slice(i, n), logits.Slice(i * v, n * v), allRows: true);
+        }
+    }
+
+    /// <summary>Forgets the sequence; buffers are kept for the next one.</summary>
+    public void Reset() => Cache.Clear();
+
+    private void CheckRoom(int count)
+    {
+        if (count == 0) throw new ArgumentException("no tokens to run");
+        if (Cache.Length + count > Cache.Capacity)
+            throw new EngineException(
+                $"sequence of {Cache.Length + count} tokens exceeds this session's capacity of {Cache.Capacity} positions");
+    }
+}

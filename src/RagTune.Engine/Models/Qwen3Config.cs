@@ -1,0 +1,17 @@
+// Qwen3ForCausalLM (modeling_qwen3.py): explicit head_dim (often ≠ hidden/heads), RMSNorm q_norm/k_norm over head_dim
+// before RoPE, and one attention_bias flag for all four projections.
+namespace RagTune.Engine.Models;
+
+public sealed class Qwen3Config : DecoderConfig
+{
+    public bool AttentionBias { get; }
+
+    internal Qwen3Config(JsonFields f) : base(f, "Qwen3ForCausalLM", tieByDefault: false)
+    {
+        AttentionBias = f.Bool("attention_bias", false);
+    }
+
+    public override bool QkvBias => AttentionBias;
+    public override bool OutputBias => AttentionBias;
+    public override bool QkNorm => true;
+}
