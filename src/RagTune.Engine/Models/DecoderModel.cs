@@ -2,6 +2,7 @@
 // biases, Qwen3's q/k RMSNorm, RoPE scaling, tied lm_head) comes from their config classes and the tensors loaded.
 // Letters: T tokens in this call, C hidden_size, H query heads, KV key/value heads, D head_dim, I intermediate_size,
 // V vocab_size, S positions attended to.
+using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
 
@@ -118,7 +119,7 @@ public sealed class DecoderModel
             Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
                 new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
             layer.OProj.Forward(att, h, T);
-            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+            TensorPrimitives.Add(x, h, x);
 
             // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
             RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
@@ -126,7 +127,7 @@ public sealed class DecoderModel
             layer.UpProj.Forward(h, up, T);
             Activations.SiluMul(gate, up);
             layer.DownProj.Forward(gate, h, T);
-            System.Numerics.Tensors.TensorPrimitives.Add(x, h, x);
+            TensorPrimitives.Add(x, h, x);
         }
         s.Cache.Length = start + T;
 

@@ -2,6 +2,7 @@
 // modules.json → Pooling module's config.json (CLS, mean, max or last token) and an optional Normalize module (L2).
 // Rule when modules.json is absent: mean pooling without normalisation — what sentence-transformers itself builds
 // for a plain Hugging Face checkpoint.
+using System.Numerics.Tensors;
 using System.Text.Json;
 
 namespace RagTune.Engine.Models;
@@ -83,20 +84,20 @@ public sealed record Pooling(PoolingMode Mode, bool Normalize)
             case PoolingMode.Mean:
                 embedding.Clear();
                 for (int t = 0; t < tokens; t++)
-                    System.Numerics.Tensors.TensorPrimitives.Add(embedding, hidden.Slice(t * c, c), embedding);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(embedding, 1f / tokens, embedding);
+                    TensorPrimitives.Add(embedding, hidden.Slice(t * c, c), embedding);
+                TensorPrimitives.Multiply(embedding, 1f / tokens, embedding);
                 break;
             case PoolingMode.Max:
                 hidden[..c].CopyTo(embedding);
                 for (int t = 1; t < tokens; t++)
-                    System.Numerics.Tensors.TensorPrimitives.Max(embedding, hidden.Slice(t * c, c), embedding);
+                    TensorPrimitives.Max(embedding, hidden.Slice(t * c, c), embedding);
                 break;
         }
         if (Normalize)
         {
             // torch.nn.functional.normalize: x / max(‖x‖₂, 1e-12)
-            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(embedding);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(embedding, 1f / Math.Max(norm, 1e-12f), embedding);
+            float norm = TensorPrimitives.Norm(embedding);
+            TensorPrimitives.Multiply(embedding, 1f / Math.Max(norm, 1e-12f), embedding);
         }
     }
 }

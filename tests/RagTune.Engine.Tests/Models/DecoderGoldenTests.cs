@@ -79,6 +79,17 @@ public class DecoderGoldenTests
     }
 
     [Fact]
+    public void Truncating_the_cache_to_a_shared_prefix_reruns_the_same_continuation()
+    {
+        var session = DecoderModel.Load(Fixtures.Dir("qwen2-tiny")).CreateSession(32);
+        int[] ids = Fixtures.Golden("qwen2-tiny").GetProperty("prompt_ids").Ints();
+        session.Forward(ids[..6]);
+        var first = session.Forward(ids[6..]).ToArray();
+        session.Cache.Truncate(6);
+        Kernels.KernelAgreementTests.AssertClose(first, session.Forward(ids[6..]).ToArray(), 0f);
+    }
+
+    [Fact]
     public void Session_rejects_more_tokens_than_its_capacity()
     {
         var session = DecoderModel.Load(Fixtures.Dir("llama-tiny")).CreateSession(capacity: 4);
