@@ -7,6 +7,7 @@
 // into a KC×16 panel (16 KB, stays in L1) and runs a 6×16 micro-kernel (12 ymm accumulators, 2 panel loads and 6
 // broadcasts per 12 FMAs) down all M rows. Packing happens per call, block by block, so the weights are stored once,
 // row-major as in the checkpoint, and the pass that packs them is the pass the product makes over them anyway.
+// B may also be bf16 or Q8_0 weights (converted to float32 while packing, so the micro-kernel is the same).
 // Workers split the N panels; no allocation after a thread's first call (its panel buffer is thread-static).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -36,11 +37,41 @@ public static unsafe class Gemm
         int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
         => Run(a, 1, lda, b, ldb, 1, c, ldc, m, n, k, accumulate, bias, pool);
 
+    /// <summary>As <see cref="MultiplyTransB"/> with B [N, K] in bfloat16 (row stride ldb), widened to float32 while packing.</summary>
+    public static void MultiplyTransB(ReadOnlySpan<float> a, int lda, ReadOnlySpan<ushort> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
+    {
+        CheckShapes(a, lda, 1, b.Length, 1, ldb, c, ldc, m, n, k, bias);
+        fixed (ushort* pb = b)
+            Run(a, lda, 1, default, 1, ldb, c, ldc, m, n, k, accumulate, bias, pool, new Source(pb, null, null));
+    }
+
+    /// <summary>As <see cref="MultiplyTransB"/> with B [N, K] in Q8_0 blocks (<see cref="Q8"/>): values [N·K] and one
+    /// scale per 32 values [N·K/32]; K must be a multiple of 32. Blocks are dequantised while packing.</summary>
+    public static void MultiplyTransB(ReadOnlySpan<float> a, int lda, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales,
+        Span<float> c, int ldc, int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
+    {
+        CheckShapes(a, lda, 1, values.Length, 1, k, c, ldc, m, n, k, bias);
+        if (k % Q8.BlockSize != 0 || scales.Length < (long)n * k / Q8.BlockSize)
+            throw new ArgumentException($"GEMM shapes: Q8 B has {scales.Length} scales, need {n}x{k}/{Q8.BlockSize} with K a multiple of {Q8.BlockSize}");
+        fixed (sbyte* pv = values)
+        fixed (float* ps = scales)
+            Run(a, lda, 1, default, 1, k, c, ldc, m, n, k, accumulate, bias, pool, new Source(null, pv, ps));
+    }
+
+    /// <summary>Where op(B) comes from when it is not float32: bf16 bits, or Q8 values + scales (both row-major [N, K]).</summary>
+    private readonly struct Source(ushort* bf16, sbyte* q8Values, float* q8Scales)
+    {
+        public readonly ushort* BF16 = bf16;
+        public readonly sbyte* Q8Values = q8Values;
+        public readonly float* Q8Scales = q8Scales;
+    }
+
     /// <summary>The oracle for all three: plain loops in double. A(i, k) = a[i·rsA + k·csA], B(k, j) = b[k·rsB + j·csB].</summary>
     public static void Naive(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default)
     {
-        CheckShapes(a, rsA, csA, b, rsB, csB, c, ldc, m, n, k, bias);
+        CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
@@ -52,9 +83,9 @@ public static unsafe class Gemm
     }
 
     private static void Run(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
-        Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, WorkerPool? pool)
+        Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, WorkerPool? pool, Source source = default)
     {
-        CheckShapes(a, rsA, csA, b, rsB, csB, c, ldc, m, n, k, bias);
+        if (source.BF16 == null && source.Q8Values == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
         if (m == 0 || n == 0) return;
         pool ??= WorkerPool.Shared;
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
@@ -63,23 +94,24 @@ public static unsafe class Gemm
             job.A = pa; job.RsA = rsA; job.CsA = csA;
             job.B = pb; job.RsB = rsB; job.CsB = csB;
             job.C = pc; job.Ldc = ldc; job.M = m; job.N = n; job.K = k;
-            job.Accumulate = accumulate; job.Bias = bias.IsEmpty ? null : pbias;
+            job.Accumulate = accumulate; job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
             // Below ~1 MFLOP a dispatch costs more than it saves.
             if ((long)m * n * k < 1 << 19) job.Execute(0, 1);
             else pool.Run(job);
             job.A = job.B = job.C = job.Bias = null;
+            job.From = default;
         }
     }
 
-    private static void CheckShapes(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
+    private static void CheckShapes(ReadOnlySpan<float> a, int rsA, int csA, int bLength, int rsB, int csB,
         Span<float> c, int ldc, int m, int n, int k, ReadOnlySpan<float> bias)
     {
         if (m < 0 || n < 0 || k < 0) throw new ArgumentException($"GEMM sizes must not be negative: M {m}, N {n}, K {k}");
         static long Need(int rows, int cols, long rs, long cs) => rows == 0 || cols == 0 ? 0 : (rows - 1) * rs + (cols - 1) * cs + 1;
-        if (a.Length < Need(m, k, rsA, csA) || b.Length < Need(k, n, rsB, csB) || c.Length < Need(m, n, ldc, 1)
+        if (a.Length < Need(m, k, rsA, csA) || bLength < Need(k, n, rsB, csB) || c.Length < Need(m, n, ldc, 1)
             || (!bias.IsEmpty && bias.Length < n))
             throw new ArgumentException(
-                $"GEMM shapes: M {m}, N {n}, K {k}: A has {a.Length} floats (need {Need(m, k, rsA, csA)}), B {b.Length} (need {Need(k, n, rsB, csB)}), " +
+                $"GEMM shapes: M {m}, N {n}, K {k}: A has {a.Length} floats (need {Need(m, k, rsA, csA)}), B {bLength} (need {Need(k, n, rsB, csB)}), " +
                 $"C {c.Length} (need {Need(m, n, ldc, 1)}), bias {bias.Length} (need 0 or {n})");
     }
 
@@ -94,6 +126,7 @@ public static unsafe class Gemm
         public long RsA, CsA, RsB, CsB;
         public int Ldc, M, N, K;
         public bool Accumulate;
+        public Source From;
 
         public void Execute(int worker, int workers)
         {
@@ -111,7 +144,9 @@ public static unsafe class Gemm
                 for (int p = p0; p < p1; p++)
                 {
                     int j0 = p * NR, nr = Math.Min(NR, N - j0);
-                    PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
+                    if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, panel);
+                    else if (From.Q8Values != null) PackQ8(From.Q8Values + j0 * CsB + k0, From.Q8Scales + (j0 * CsB + k0) / Q8.BlockSize, CsB, kc, nr, panel);
+                    else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
                     float* bias = null;
                     if (k0 == 0 && Bias != null)
                     {
@@ -174,12 +209,16 @@ public static unsafe class Gemm
 
     /// <summary>dst[c·ldd + r] = src[r·lds + c] for an 8×8 block.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, long lds, float* dst, long ldd)
+    private static void Transpose8x8(float* src, long lds, float* dst, long ldd) => Transpose8x8(
+        Avx.LoadVector256(src), Avx.LoadVector256(src + lds), Avx.LoadVector256(src + 2 * lds), Avx.LoadVector256(src + 3 * lds),
+        Avx.LoadVector256(src + 4 * lds), Avx.LoadVector256(src + 5 * lds), Avx.LoadVector256(src + 6 * lds), Avx.LoadVector256(src + 7 * lds),
+        dst, ldd);
+
+    /// <summary>Stores the transpose of the 8×8 block whose rows are r0..r7: dst[c·ldd + r] = r_r[c].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
-        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
@@ -197,6 +236,52 @@ public static unsafe class Gemm
         Avx.Store(dst + 6 * ldd, Avx.Permute2x128(s2, s6, 0x31));
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
+
+    /// <summary>Packs 16 bf16 weight rows (row stride ld) × kc into a float panel, zero rows beyond nr.</summary>
+    private static void PackBF16(ushort* b, long ld, int kc, int nr, float* panel)
+    {
+        int kk = 0;
+        if (nr == NR && Avx2.IsSupported)
+            for (; kk + 8 <= kc; kk += 8)
+                for (int half = 0; half < 2; half++)
+                {
+                    ushort* r = b + half * 8 * ld + kk;
+                    Transpose8x8(Widen(r), Widen(r + ld), Widen(r + 2 * ld), Widen(r + 3 * ld),
+                        Widen(r + 4 * ld), Widen(r + 5 * ld), Widen(r + 6 * ld), Widen(r + 7 * ld), panel + kk * NR + half * 8, NR);
+                }
+        for (; kk < kc; kk++)
+            for (int j = 0; j < NR; j++)
+                panel[kk * NR + j] = j < nr ? BitConverter.Int32BitsToSingle(b[j * ld + kk] << 16) : 0f;
+    }
+
+    /// <summary>Eight bf16 values → float32 (a bf16 is the top half of a float32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<float> Widen(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
+
+    /// <summary>Packs 16 Q8 weight rows (row stride ld, a scale per 32 values) × kc into a float panel; k0 is block-aligned.</summary>
+    private static void PackQ8(sbyte* v, float* scales, long ld, int kc, int nr, float* panel)
+    {
+        long sld = ld / Q8.BlockSize;
+        int kk = 0;
+        if (nr == NR && Avx2.IsSupported)
+            for (; kk + 8 <= kc; kk += 8)
+                for (int half = 0; half < 2; half++)
+                {
+                    int row = half * 8;
+                    sbyte* r = v + row * ld + kk;
+                    float* s = scales + row * sld + kk / Q8.BlockSize;
+                    Transpose8x8(Dequant(r, s), Dequant(r + ld, s + sld), Dequant(r + 2 * ld, s + 2 * sld), Dequant(r + 3 * ld, s + 3 * sld),
+                        Dequant(r + 4 * ld, s + 4 * sld), Dequant(r + 5 * ld, s + 5 * sld), Dequant(r + 6 * ld, s + 6 * sld),
+                        Dequant(r + 7 * ld, s + 7 * sld), panel + kk * NR + half * 8, NR);
+                }
+        for (; kk < kc; kk++)
+            for (int j = 0; j < NR; j++)
+                panel[kk * NR + j] = j < nr ? v[j * ld + kk] * scales[j * sld + kk / Q8.BlockSize] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Dequant(sbyte* p, float* scale) =>
+        Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * Vector256.Create(*scale);
 
     /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk A(r, kk)·panel[kk, 0..16].
     /// A(r, kk) = a[r·rsA + kk·csA]; rows at or beyond <paramref name="rows"/> repeat row 0 (edge tiles).</summary>
