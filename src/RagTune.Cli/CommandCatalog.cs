@@ -11,5 +11,7 @@ internal static class CommandCatalog
         yield return Commands.GenerateCommand.Create();
         yield return Commands.EmbedCommand.Create();
         yield return Commands.InspectCommand.Create();
+        yield return Commands.TrainCommand.Create();
+        yield return Commands.AdapterCommand.Create();
     }
 }
