@@ -39,7 +39,7 @@ public static class AdapterCommand
         {
             string basePath = parse.GetValue(model)!;
             var decoder = DecoderModel.Load(basePath);
-            var linears = decoder.Layers.SelectMany(l => new[] { l.QProj, l.KProj, l.VProj, l.OProj, l.GateProj, l.UpProj, l.DownProj }).ToList();
+            var linears = ParameterSet.DecoderLinears(decoder).ToList();
             PeftAdapter.Load(parse.GetValue(adapter)!, linears);
             int n = PeftAdapter.Merge(linears);
             string outDir = parse.GetValue(output)!;

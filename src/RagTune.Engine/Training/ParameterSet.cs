@@ -68,7 +68,8 @@ public sealed class ParameterSet
     internal static IEnumerable<Linear> LayerLinears(DecoderLayer layer) =>
         [layer.QProj, layer.KProj, layer.VProj, layer.OProj, layer.GateProj, layer.UpProj, layer.DownProj];
 
-    internal static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.Layers.SelectMany(LayerLinears);
+    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    public static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.Layers.SelectMany(LayerLinears);
 }
 
 /// <summary>One trainable tensor: its checkpoint name, values and gradient (same length).</summary>
