@@ -63,10 +63,10 @@ public static class DecoderPasses
             }
     }
 
-    /// <summary>Causal GQA attention. q [T, H·D], k and v [T, KV·D], output [T, H·D]; probs [H, T, T] saved
-    /// (row t holds the softmax over keys 0..t, the rest zero).</summary>
+    /// <summary>GQA attention, causal (decoder) or over all rows (encoder). q [T, H·D], k and v [T, KV·D], output [T, H·D];
+    /// probs [H, T, T] saved (row t holds the softmax over the keys it sees, the rest zero).</summary>
     public static void AttentionForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        Span<float> probs, int rows, int heads, int kvHeads, int headDim)
+        Span<float> probs, int rows, int heads, int kvHeads, int headDim, bool causal = true)
     {
         int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
         float scale = 1f / MathF.Sqrt(d);
@@ -79,12 +79,13 @@ public static class DecoderPasses
                 var p = probs.Slice((h * rows + t) * rows, rows);
                 p.Clear();
                 var qh = q.Slice(t * qs + h * d, d);
-                for (int s = 0; s <= t; s++)
+                int seen = causal ? t + 1 : rows;
+                for (int s = 0; s < seen; s++)
                     p[s] = TensorPrimitives.Dot(qh, k.Slice(s * ks + kh * d, d)) * scale;
-                var visible = p[..(t + 1)];
+                var visible = p[..seen];
                 TensorPrimitives.SoftMax(visible, visible);
                 var o = output.Slice(t * qs + h * d, d);
-                for (int s = 0; s <= t; s++)
+                for (int s = 0; s < seen; s++)
                     TensorPrimitives.MultiplyAdd(v.Slice(s * ks + kh * d, d), p[s], o, o);
             }
         }
@@ -92,7 +93,8 @@ public static class DecoderPasses
 
     /// <summary>dq [T, H·D], dk and dv [T, KV·D] += the gradients of <see cref="AttentionForward"/> given dout [T, H·D].</summary>
     public static void AttentionBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim)
+        ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim,
+        bool causal = true)
     {
         int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
         float scale = 1f / MathF.Sqrt(d);
@@ -102,19 +104,20 @@ public static class DecoderPasses
             int kh = h / group;
             for (int t = 0; t < rows; t++)
             {
-                var p = probs.Slice((h * rows + t) * rows, t + 1);
+                int seen = causal ? t + 1 : rows;
+                var p = probs.Slice((h * rows + t) * rows, seen);
                 var dot = dout.Slice(t * qs + h * d, d);
                 // dp_s = dout·v_s; dv_s += p_s·dout; softmax backward: ds_s = p_s (dp_s − Σ p dp)
-                for (int s = 0; s <= t; s++)
+                for (int s = 0; s < seen; s++)
                 {
                     dp[s] = TensorPrimitives.Dot(dot, v.Slice(s * ks + kh * d, d));
                     var dvs = dv.Slice(s * ks + kh * d, d);
                     TensorPrimitives.MultiplyAdd(dot, p[s], dvs, dvs);
                 }
-                float sum = TensorPrimitives.Dot(p, dp[..(t + 1)]);
+                float sum = TensorPrimitives.Dot(p, dp[..seen]);
                 var qh = q.Slice(t * qs + h * d, d);
                 var dqh = dq.Slice(t * qs + h * d, d);
-                for (int s = 0; s <= t; s++)
+                for (int s = 0; s < seen; s++)
                 {
                     float ds = p[s] * (dp[s] - sum) * scale;
                     if (ds == 0f) continue;

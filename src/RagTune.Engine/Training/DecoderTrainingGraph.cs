@@ -12,7 +12,7 @@ public sealed class DecoderTrainingGraph
 {
     private readonly DecoderModel _model;
     private readonly ParameterSet _parameters;
-    private readonly Dictionary<Linear, LoraSaved> _lora = new(ReferenceEqualityComparer.Instance);
+    private readonly LinearPass _linear;
     private LayerActivations[] _acts = [];
     private int _capacity;
     private float[] _cos = [], _sin = [];
@@ -22,15 +22,16 @@ public sealed class DecoderTrainingGraph
     public ParameterSet Parameters => _parameters;
 
     /// <summary>Applies dropout inside LoRA adapters (training mode); off for evaluation.</summary>
-    public bool Training { get; set; } = true;
+    public bool Training { get => _linear.Training; set => _linear.Training = value; }
 
     /// <summary>Source of the dropout masks; part of the resumable state.</summary>
-    public TrainingRandom DropoutRandom { get; set; } = new(0);
+    public TrainingRandom DropoutRandom { get => _linear.DropoutRandom; set => _linear.DropoutRandom = value; }
 
     public DecoderTrainingGraph(DecoderModel model, ParameterSet parameters)
     {
         _model = model;
         _parameters = parameters;
+        _linear = new LinearPass(parameters);
     }
 
     /// <summary>The token-mean loss of a micro-batch; when <paramref name="backward"/>, its gradients, divided further by
@@ -72,9 +73,9 @@ public sealed class DecoderTrainingGraph
             var xIn = a.XIn.AsSpan(0, T * C);
             var h1 = a.H1.AsSpan(0, T * C);
             DecoderPasses.RmsNormForward(xIn, layer.InputLayerNorm, eps, h1, a.Rstd1);
-            LinearForward(layer.QProj, h1, a.Q, T);
-            LinearForward(layer.KProj, h1, a.K, T);
-            LinearForward(layer.VProj, h1, a.V, T);
+            _linear.Forward(layer.QProj, h1, a.Q, T);
+            _linear.Forward(layer.KProj, h1, a.K, T);
+            _linear.Forward(layer.VProj, h1, a.V, T);
             if (layer.QNorm is not null)
             {
                 a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
@@ -86,23 +87,23 @@ public sealed class DecoderTrainingGraph
             Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
             DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, KV, D);
             var xMid = a.XMid.AsSpan(0, T * C);
-            LinearForward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
+            _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
             TensorPrimitives.Add(xMid, xIn, xMid);
 
             var h2 = a.H2.AsSpan(0, T * C);
             DecoderPasses.RmsNormForward(xMid, layer.PostAttentionLayerNorm, eps, h2, a.Rstd2);
-            LinearForward(layer.GateProj, h2, a.Gate, T);
-            LinearForward(layer.UpProj, h2, a.Up, T);
+            _linear.Forward(layer.GateProj, h2, a.Gate, T);
+            _linear.Forward(layer.UpProj, h2, a.Up, T);
             DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), a.Act);
             var xOut = l + 1 < _model.Layers.Count ? _acts[l + 1].XIn.AsSpan(0, T * C) : _xFinal.AsSpan(0, T * C);
-            LinearForward(layer.DownProj, a.Act.AsSpan(0, T * I), xOut, T);
+            _linear.Forward(layer.DownProj, a.Act.AsSpan(0, T * I), xOut, T);
             TensorPrimitives.Add(xOut, xMid, xOut);
         }
         var xf = _xFinal.AsSpan(0, T * C);
         var hf = _hFinal.AsSpan(0, T * C);
         DecoderPasses.RmsNormForward(xf, _model.Norm, eps, hf, _rstdFinal);
         var logits = _logits.AsSpan(0, T * V);
-        LinearForward(_model.LmHead, hf, logits, T);
+        _linear.Forward(_model.LmHead, hf, logits, T);
         double loss = DecoderPasses.CrossEntropyForwardBackward(logits, targets, V, gradScale);
         if (!backward) return loss;
 
@@ -110,7 +111,7 @@ public sealed class DecoderTrainingGraph
         var dh = new float[T * Math.Max(C, Math.Max(H * D, I))];
         var dx = new float[T * C];                 // [T, C] gradient of the residual stream
         var dhC = dh.AsSpan(0, T * C);
-        LinearBackward(_model.LmHead, hf, logits, dhC, T);
+        _linear.Backward(_model.LmHead, hf, logits, dhC, T);
         DecoderPasses.RmsNormBackward(dhC, xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
         var dq = new float[T * H * D];
         var dk = new float[T * KV * D];
@@ -124,21 +125,21 @@ public sealed class DecoderTrainingGraph
             // MLP block
             var dAct = dh.AsSpan(0, T * I);
             dAct.Clear();
-            LinearBackward(layer.DownProj, a.Act.AsSpan(0, T * I), dx, dAct, T);
+            _linear.Backward(layer.DownProj, a.Act.AsSpan(0, T * I), dx, dAct, T);
             Array.Clear(dg);
             Array.Clear(du);
             DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), dg, du);
             var dh2 = dh.AsSpan(0, T * C);
             dh2.Clear();
-            LinearBackward(layer.GateProj, a.H2.AsSpan(0, T * C), dg, dh2, T);
-            LinearBackward(layer.UpProj, a.H2.AsSpan(0, T * C), du, dh2, T);
+            _linear.Backward(layer.GateProj, a.H2.AsSpan(0, T * C), dg, dh2, T);
+            _linear.Backward(layer.UpProj, a.H2.AsSpan(0, T * C), du, dh2, T);
             DecoderPasses.RmsNormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, a.Rstd2, dx,
                 _parameters.Grad(layer.PostAttentionLayerNorm));
 
             // attention block
             var dAtt = dh.AsSpan(0, T * H * D);
             dAtt.Clear();
-            LinearBackward(layer.OProj, a.Att.AsSpan(0, T * H * D), dx, dAtt, T);
+            _linear.Backward(layer.OProj, a.Att.AsSpan(0, T * H * D), dx, dAtt, T);
             Array.Clear(dq);
             Array.Clear(dk);
             Array.Clear(dv);
@@ -156,9 +157,9 @@ public sealed class DecoderTrainingGraph
             }
             var dh1 = dh.AsSpan(0, T * C);
             dh1.Clear();
-            LinearBackward(layer.QProj, a.H1.AsSpan(0, T * C), dq, dh1, T);
-            LinearBackward(layer.KProj, a.H1.AsSpan(0, T * C), dk, dh1, T);
-            LinearBackward(layer.VProj, a.H1.AsSpan(0, T * C), dv, dh1, T);
+            _linear.Backward(layer.QProj, a.H1.AsSpan(0, T * C), dq, dh1, T);
+            _linear.Backward(layer.KProj, a.H1.AsSpan(0, T * C), dk, dh1, T);
+            _linear.Backward(layer.VProj, a.H1.AsSpan(0, T * C), dv, dh1, T);
             DecoderPasses.RmsNormBackward(dh1, a.XIn.AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
                 _parameters.Grad(layer.InputLayerNorm));
         }
@@ -170,73 +171,6 @@ public sealed class DecoderTrainingGraph
                 TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
             }
         return loss;
-    }
-
-    /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the Linear carries an adapter (saving what its backward needs).</summary>
-    private void LinearForward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
-    {
-        TrainingMath.LinearForward(x, lin.Weight, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
-        if (lin.Adapter is not { } ad) return;
-        var saved = Saved(lin, rows);
-        ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
-        saved.Masked = Training && ad.Dropout > 0;
-        if (saved.Masked)
-        {
-            float keep = 1f / (1f - ad.Dropout);
-            for (int i = 0; i < rows * lin.InFeatures; i++)
-            {
-                saved.Mask[i] = DropoutRandom.NextSingle() < ad.Dropout ? 0f : keep;
-                saved.Input[i] = x[i] * saved.Mask[i];
-            }
-            xin = saved.Input.AsSpan(0, rows * lin.InFeatures);
-        }
-        var u = saved.U.AsSpan(0, rows * ad.Rank);
-        TrainingMath.LinearForward(xin, ad.A, default, u, rows, ad.InFeatures, ad.Rank);
-        var delta = new float[rows * ad.OutFeatures];
-        TrainingMath.LinearForward(u, ad.B, default, delta, rows, ad.Rank, ad.OutFeatures);
-        TensorPrimitives.MultiplyAdd(delta, ad.Scale, y[..delta.Length], y[..delta.Length]);
-    }
-
-    /// <summary>dx [T, In] += dy·W (and through the adapter); dW, db, dA, dB accumulate when they are trainable.</summary>
-    private void LinearBackward(Linear lin, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int rows)
-    {
-        int inDim = lin.InFeatures, outDim = lin.OutFeatures;
-        var dW = _parameters.Grad(lin.Weight);
-        if (!dW.IsEmpty)
-            TrainingMath.BackwardWeight(dy, x, dW, lin.Bias is null ? default : _parameters.Grad(lin.Bias), rows, inDim, outDim);
-        if (lin.Adapter is { } ad)
-        {
-            var saved = _lora[lin];
-            int r = ad.Rank;
-            var sdy = new float[rows * outDim];
-            TensorPrimitives.Multiply(dy[..sdy.Length], ad.Scale, sdy);
-            var dA = _parameters.Grad(ad.A);
-            var dB = _parameters.Grad(ad.B);
-            if (!dB.IsEmpty)
-                TrainingMath.BackwardWeight(sdy, saved.U.AsSpan(0, rows * r), dB, default, rows, r, outDim);
-            var du = new float[rows * r];
-            TrainingMath.BackwardInput(sdy, ad.B, du, rows, r, outDim);
-            ReadOnlySpan<float> xin = saved.Masked ? saved.Input.AsSpan(0, rows * inDim) : x;
-            if (!dA.IsEmpty)
-                TrainingMath.BackwardWeight(du, xin, dA, default, rows, inDim, r);
-            if (saved.Masked)
-            {
-                var dxin = new float[rows * inDim];
-                TrainingMath.BackwardInput(du, ad.A, dxin, rows, inDim, r);
-                TensorPrimitives.MultiplyAdd(dxin, saved.Mask.AsSpan(0, dxin.Length), dx[..dxin.Length], dx[..dxin.Length]);
-            }
-            else
-                TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
-        }
-        TrainingMath.BackwardInput(dy, lin.Weight, dx, rows, inDim, outDim);
-    }
-
-    private LoraSaved Saved(Linear lin, int rows)
-    {
-        var ad = lin.Adapter!;
-        if (!_lora.TryGetValue(lin, out var s) || s.U.Length < rows * ad.Rank)
-            _lora[lin] = s = new LoraSaved(new float[rows * ad.Rank], new float[rows * lin.InFeatures], new float[rows * lin.InFeatures]);
-        return s;
     }
 
     private void Ensure(int T)
@@ -256,14 +190,6 @@ public sealed class DecoderTrainingGraph
         _sin = new float[T * half];
         Rope.BuildTables(_model.InverseFrequencies, T, _cos, _sin);
         _capacity = T;
-    }
-
-    private sealed class LoraSaved(float[] u, float[] input, float[] mask)
-    {
-        public float[] U { get; } = u;          // [T, r] = A·dropout(x)
-        public float[] Input { get; } = input;  // [T, In] dropout(x), when masked
-        public float[] Mask { get; } = mask;    // [T, In] 0 or 1/(1−p)
-        public bool Masked { get; set; }
     }
 
     /// <summary>What one layer's backward needs, sized for T tokens.</summary>
