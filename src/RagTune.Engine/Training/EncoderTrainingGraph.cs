@@ -28,17 +28,7 @@ public sealed class EncoderTrainingGraph
     }
 
     /// <summary>Every LoRA adapter attached to the encoder's Linears.</summary>
-    public static ParameterSet AdapterParameters(BertEncoder model)
-    {
-        var set = new ParameterSet();
-        foreach (var lin in EncoderLinears(model))
-            if (lin.Adapter is { } ad)
-            {
-                set.Add(lin.Name + ".lora_A.weight", ad.A);
-                set.Add(lin.Name + ".lora_B.weight", ad.B);
-            }
-        return set;
-    }
+    public static ParameterSet AdapterParameters(BertEncoder model) => ParameterSet.ForAdapters(EncoderLinears(model));
 
     /// <summary>Every weight of the encoder, named as in the checkpoint (without its bert./roberta. prefix).</summary>
     public static ParameterSet AllParameters(BertEncoder model)

@@ -35,6 +35,14 @@ public static class HfCheckpointWriter
                 continue;
             File.Copy(file, Path.Combine(to, name), overwrite: true);
         }
+        // sentence-transformers modules (1_Pooling/, 2_Normalize/) travel with the checkpoint.
+        foreach (var sub in Directory.EnumerateDirectories(from, "*_*"))
+        {
+            string target = Path.Combine(to, Path.GetFileName(sub));
+            Directory.CreateDirectory(target);
+            foreach (var file in Directory.EnumerateFiles(sub))
+                File.Copy(file, Path.Combine(target, Path.GetFileName(file)), overwrite: true);
+        }
     }
 
     /// <summary>Writes a checkpoint with transformers' initialisation for the config in <paramref name="configDirectory"/>:

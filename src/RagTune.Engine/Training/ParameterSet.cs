@@ -29,10 +29,13 @@ public sealed class ParameterSet
     }
 
     /// <summary>Every LoRA adapter attached to the model's Linears (A then B per module, in layer order).</summary>
-    public static ParameterSet ForAdapters(DecoderModel model)
+    public static ParameterSet ForAdapters(DecoderModel model) => ForAdapters(DecoderLinears(model));
+
+    /// <summary>The adapters attached to any of <paramref name="linears"/> (A then B per module).</summary>
+    public static ParameterSet ForAdapters(IEnumerable<Linear> linears)
     {
         var set = new ParameterSet();
-        foreach (var lin in DecoderLinears(model))
+        foreach (var lin in linears)
             if (lin.Adapter is { } ad)
             {
                 set.Add(lin.Name + ".lora_A.weight", ad.A);

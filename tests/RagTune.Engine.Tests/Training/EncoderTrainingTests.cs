@@ -114,3 +114,57 @@ public sealed class EncoderTrainingTests
         Assert.Contains(parameters.Tensors, t => t.Name.Contains("attention.self.query") && t.Grad.Any(g => Math.Abs(g) > 1e-6));
     }
 }
+
+public sealed class EmbeddingTrainerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ragtune-embed-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    // Synthetic retrieval: "search k" must find "document k is the model" among the same sentence for other symbols.
+    private static string Query(string s) => "search " + s;
+    private static string Passage(string s) => "document " + s + " is the model";
+
+    private static double RecallAt1(Func<string, float[]> embed, string[] symbols)
+    {
+        var docs = symbols.Select(s => embed(Passage(s))).ToList();
+        int hits = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            var q = embed(Query(symbols[i]));
+            var scores = docs.Select(d => q.Zip(d, (a, b) => a * b).Sum()).ToList();
+            if (scores.IndexOf(scores.Max()) == i) hits++;
+        }
+        return (double)hits / symbols.Length;
+    }
+
+    [Fact]
+    public async Task RecallAt1OnHeldOutQueriesRises()
+    {
+        string[] train = "abcdefghijklmnopqrst".Select(c => c.ToString()).ToArray();
+        string[] heldOut = "uvwxyz0123456789".Select(c => c.ToString()).ToArray();
+        string data = Path.Combine(_dir, "train.jsonl");
+        File.WriteAllLines(data, train.Select((s, i) => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            query = Query(s), pos = new[] { Passage(s) },
+            neg = Enumerable.Range(1, 3).Select(k => Passage(train[(i + k * 7) % train.Length])).ToArray(),
+        })));
+        var trainer = new EmbeddingTrainer(new EmbeddingTrainingOptions
+        {
+            ModelPath = Fixtures.Dir("bert-tiny-cls"), DataPath = data, OutputDirectory = Path.Combine(_dir, "run"),
+            BatchSize = 5, GroupSize = 4, Temperature = 0.05f, LearningRate = 3e-3f, MaxSteps = 60, WeightDecay = 0,
+        });
+        double before = RecallAt1(trainer.Embed, heldOut);
+
+        var result = await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        double after = RecallAt1(trainer.Embed, heldOut);
+        Assert.True(after >= before + 0.25, $"Recall@1 on held-out queries: {before:0.00} → {after:0.00}");
+        // The saved checkpoint loads with the same pooling and embeds as the trained model does.
+        var saved = BertEncoder.Load(result.OutputPath);
+        var tok = RagTune.Engine.Tokenizers.Tokenizer.Load(result.OutputPath);
+        var e1 = saved.Embed(tok.Encode(Query("u"), addSpecialTokens: true));
+        var e2 = trainer.Embed(Query("u"));
+        for (int i = 0; i < e1.Length; i++) Assert.Equal(e2[i], e1[i], 1e-5f);
+    }
+}
