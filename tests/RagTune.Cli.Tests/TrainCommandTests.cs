@@ -107,6 +107,24 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Embed_trains_lora_and_writes_a_feature_extraction_adapter()
+    {
+        string data = Path.Combine(_dir, "embed.jsonl");
+        File.WriteAllLines(data, new[] { "a", "b", "c", "d" }.Select(s => JsonSerializer.Serialize(new
+        {
+            query = "search " + s, pos = new[] { "document " + s + " is the model" }, neg = new[] { "the lazy dog" }, prompt = "text: ",
+        })));
+        var r = await CliHarness.RunAsync("train", "embed", "--model", ModelFixtures.Dir("bert-tiny-cls"), "--data", data,
+            "--output", Path.Combine(_dir, "emb"), "--lora", "--lora-rank", "2", "--batch-size", "2", "--group-size", "2", "--max-steps", "3");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("step 3/3 loss", r.Stderr);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(r.Stdout.Trim(), "adapter_config.json")));
+        Assert.Equal("FEATURE_EXTRACTION", config.RootElement.GetProperty("task_type").GetString());
+        var inspect = await CliHarness.RunAsync("adapter", "inspect", r.Stdout.Trim());
+        Assert.Contains("modules:        12", inspect.Stdout);
+    }
+
+    [Fact]
     public async Task Missing_data_file_is_one_clear_error()
     {
         var r = await CliHarness.RunAsync("train", "sft", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", Path.Combine(_dir, "nope.jsonl"),

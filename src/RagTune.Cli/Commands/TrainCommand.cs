@@ -1,4 +1,4 @@
-// `ragtune train sft|full|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
+// `ragtune train sft|full|embed|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
 // checkpoints, `--resume` and a progress bar; or the same run handed to LLaMA-Factory on a GPU machine.
 using System.CommandLine;
 using System.Globalization;
@@ -14,6 +14,7 @@ public static class TrainCommand
         var command = new Command("train", "Fine-tune a model on your data (LoRA or full) or export the run for GPU trainers");
         command.Subcommands.Add(CreateSft("sft", "LoRA fine-tuning of a decoder; writes a PEFT adapter", full: false));
         command.Subcommands.Add(CreateSft("full", "Full fine-tuning of every weight; writes a Hugging Face checkpoint", full: true));
+        command.Subcommands.Add(TrainEmbedCommand.Create());
         command.Subcommands.Add(LlamaFactoryExport.Create());
         return command;
     }
