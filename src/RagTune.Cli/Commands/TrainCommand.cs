@@ -1,4 +1,4 @@
-// `ragtune train sft|full|embed|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
+// `ragtune train sft|full|embed|lsr|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
 // checkpoints, `--resume` and a progress bar; or the same run handed to LLaMA-Factory on a GPU machine.
 using System.CommandLine;
 using System.Globalization;
@@ -15,6 +15,7 @@ public static class TrainCommand
         command.Subcommands.Add(CreateSft("sft", "LoRA fine-tuning of a decoder; writes a PEFT adapter", full: false));
         command.Subcommands.Add(CreateSft("full", "Full fine-tuning of every weight; writes a Hugging Face checkpoint", full: true));
         command.Subcommands.Add(TrainEmbedCommand.Create());
+        command.Subcommands.Add(TrainLsrCommand.Create());
         command.Subcommands.Add(LlamaFactoryExport.Create());
         return command;
     }

@@ -133,12 +133,7 @@ public sealed class EmbeddingTrainer
         else
         {
             output = Path.Combine(o.OutputDirectory, "model");
-            Directory.CreateDirectory(output);
-            var shapes = Model.Config.ExpectedTensors().ToDictionary(s => s.Name, s => s.Shape);
-            SafeTensorWriter.Write(Path.Combine(output, Checkpoint.SingleFileName),
-                Parameters.Tensors.Select(t => SafeTensorEntry.FromFloat32(Model.Prefix + t.Name, t.Values, shapes[t.Name])),
-                new Dictionary<string, string> { ["format"] = "pt" });
-            HfCheckpointWriter.CopySideFiles(o.ModelPath, output);
+            HfCheckpointWriter.SaveEncoder(output, Model, o.ModelPath);
         }
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
         return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);

@@ -23,6 +23,18 @@ public static class HfCheckpointWriter
         CopySideFiles(sourceDirectory, directory);
     }
 
+    /// <summary>Saves every weight of a BERT-family encoder under its checkpoint name (with its bert./roberta. prefix) plus
+    /// config, tokenizer and sentence-transformers module files.</summary>
+    public static void SaveEncoder(string directory, BertEncoder model, string sourceDirectory)
+    {
+        var shapes = model.Config.ExpectedTensors().ToDictionary(s => s.Name, s => s.Shape);
+        Directory.CreateDirectory(directory);
+        SafeTensorWriter.Write(Path.Combine(directory, Checkpoint.SingleFileName),
+            EncoderTrainingGraph.AllParameters(model).Tensors.Select(t => SafeTensorEntry.FromFloat32(model.Prefix + t.Name, t.Values, shapes[t.Name])),
+            Metadata);
+        CopySideFiles(sourceDirectory, directory);
+    }
+
     /// <summary>Copies config.json, tokenizer and generation files (everything but weights and adapters).</summary>
     public static void CopySideFiles(string from, string to)
     {
