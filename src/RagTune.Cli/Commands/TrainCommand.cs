@@ -129,7 +129,7 @@ public static class TrainCommand
         + $"{p.TokensPerSecond:0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
 
     /// <summary>Reports synchronously on the trainer's thread (Progress&lt;T&gt; would post and reorder).</summary>
-    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    internal sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
     }

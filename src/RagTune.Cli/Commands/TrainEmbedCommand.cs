@@ -40,16 +40,11 @@ internal static class TrainEmbedCommand
                 WarmupSteps = p.GetValue(warmup), Seed = p.GetValue(seed),
             };
             var trainer = new EmbeddingTrainer(options);
-            var result = await trainer.RunAsync(new Reporter(), cancellationToken);
+            var result = await trainer.RunAsync(new TrainCommand.InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps} loss {p.Loss:0.####} lr {p.LearningRate:0.###e0} ETA {p.Eta:hh\\:mm\\:ss}"))), cancellationToken);
             Console.Out.WriteLine(result.OutputPath);
             return 0;
         });
         return command;
-    }
-
-    private sealed class Reporter : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress p) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.TotalSteps} loss {p.Loss:0.####} lr {p.LearningRate:0.###e0} ETA {p.Eta:hh\\:mm\\:ss}"));
     }
 }

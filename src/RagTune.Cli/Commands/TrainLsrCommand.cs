@@ -29,16 +29,11 @@ internal static class TrainLsrCommand
                 OutputDirectory = p.GetValue(output)!, TargetTemperature = p.GetValue(tau), RetrieverTemperature = p.GetValue(tauR),
                 Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr),
             });
-            var result = await trainer.RunAsync(new Reporter(), cancellationToken);
+            var result = await trainer.RunAsync(new TrainCommand.InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps} KL {p.Loss:0.#####}"))), cancellationToken);
             Console.Out.WriteLine(result.OutputPath);
             return 0;
         });
         return command;
-    }
-
-    private sealed class Reporter : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress p) => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.TotalSteps} KL {p.Loss:0.#####}"));
     }
 }
