@@ -76,8 +76,10 @@ internal sealed class LinearPass(ParameterSet parameters)
     private LoraSaved Saved(Linear lin, int rows)
     {
         var ad = lin.Adapter!;
-        if (!_lora.TryGetValue(lin, out var s) || s.U.Length < rows * ad.Rank)
-            _lora[lin] = s = new LoraSaved(new float[rows * ad.Rank], new float[rows * lin.InFeatures], new float[rows * lin.InFeatures]);
+        // The dropout input and mask [T, In] are only kept when dropout is on: without it they would double LoRA's memory.
+        int masked = Training && ad.Dropout > 0 ? rows * lin.InFeatures : 0;
+        if (!_lora.TryGetValue(lin, out var s) || s.U.Length < rows * ad.Rank || s.Mask.Length < masked)
+            _lora[lin] = s = new LoraSaved(new float[rows * ad.Rank], new float[masked], new float[masked]);
         return s;
     }
 
