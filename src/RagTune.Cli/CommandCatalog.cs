@@ -17,5 +17,7 @@ internal static class CommandCatalog
         yield return Commands.DistillCommand.Create();
         yield return Commands.EvalCommand.Create();
         yield return Commands.DemoCommand.Create();
+        yield return Commands.TrainCommand.Create();
+        yield return Commands.AdapterCommand.Create();
     }
 }

@@ -1,54 +1,94 @@
 // y = x·Wᵀ (+ b): the projection kernel behind every Linear layer. AVX2+FMA over four weight rows (× two tokens) at a time.
 // Shapes: x [T, In] (T token rows), W [Out, In] (row-major, the layout of a Hugging Face nn.Linear weight), b [Out], y [T, Out].
-// The packed GEMM and multi-threading arrive in the next issue; this kernel already reuses each block of four weight
-// rows across all T tokens so prefill streams the weights once per block rather than once per token.
+// This is the decode (few rows) kernel: it streams each weight row once, four rows at a time, reused across all T tokens;
+// ForwardParallel splits the rows across the worker pool. Many-row products go to the packed GEMM (Gemm.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;
 
 public static class MatMul
 {
-    /// <summary>y[t, o] = Σ_i x[t, i]·W[o, i] + b[o]; <paramref name="bias"/> may be empty.</summary>
+    /// <summary>y[t, o] = Σ_i x[t, i]·W[o, i] + b[o]; <paramref name="bias"/> may be empty. Single-threaded.</summary>
     public static unsafe void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
         int rows, int inDim, int outDim)
     {
         CheckShapes(x, w, bias, y, rows, inDim, outDim);
         fixed (float* px = x, pw = w, pb = bias, py = y)
+            ForwardRange(px, pw, pb, py, rows, inDim, outDim, 0, outDim);
+    }
+
+    /// <summary>As <see cref="Forward"/>, with the output rows of W split across the workers of <paramref name="pool"/>
+    /// (the shared pool when null): the decode path, where each worker streams its own share of the weights.</summary>
+    public static unsafe void ForwardParallel(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
+        int rows, int inDim, int outDim, WorkerPool? pool = null)
+    {
+        CheckShapes(x, w, bias, y, rows, inDim, outDim);
+        fixed (float* px = x, pw = w, pb = bias, py = y)
         {
-            int o = 0;
-            for (; o + 4 <= outDim; o += 4)
+            if ((long)rows * inDim * outDim < 1 << 16)
             {
-                float* w0 = pw + (long)o * inDim;
-                int t = 0;
-                // Two tokens at once: each weight vector loaded feeds two FMAs (8 FMAs per 6 loads instead of 4 per 5).
-                for (; t + 2 <= rows; t += 2)
-                {
-                    Dot2x4(px + (long)t * inDim, w0, inDim, out var a, out var b);
-                    if (pb != null)
-                    {
-                        var bias4 = Vector128.Create(pb[o], pb[o + 1], pb[o + 2], pb[o + 3]);
-                        a += bias4;
-                        b += bias4;
-                    }
-                    a.Store(py + (long)t * outDim + o);
-                    b.Store(py + (long)(t + 1) * outDim + o);
-                }
-                for (; t < rows; t++)
-                {
-                    Dot4(px + (long)t * inDim, w0, inDim, out float s0, out float s1, out float s2, out float s3);
-                    float* yr = py + (long)t * outDim + o;
-                    if (pb != null) { s0 += pb[o]; s1 += pb[o + 1]; s2 += pb[o + 2]; s3 += pb[o + 3]; }
-                    yr[0] = s0; yr[1] = s1; yr[2] = s2; yr[3] = s3;
-                }
+                ForwardRange(px, pw, pb, py, rows, inDim, outDim, 0, outDim);
+                return;
             }
-            for (; o < outDim; o++)
+            var job = Job.ForThisThread;
+            job.X = px; job.W = pw; job.B = pb; job.Y = py;
+            (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
+            (pool ?? WorkerPool.Shared).Run(job);
+            job.X = job.W = job.B = job.Y = null;
+        }
+    }
+
+    private sealed unsafe class Job : IParallelWork
+    {
+        [ThreadStatic] private static Job? _forThisThread;
+        public static Job ForThisThread => _forThisThread ??= new Job();
+        public float* X, W, B, Y;
+        public int Rows, In, Out;
+
+        public void Execute(int worker, int workers)
+        {
+            var (o0, o1) = WorkerPool.Share(Out, worker, workers, align: 4);
+            if (o0 < o1) ForwardRange(X, W, B, Y, Rows, In, Out, o0, o1);
+        }
+    }
+
+    /// <summary>Output columns [o0, o1) of y = x·Wᵀ + b.</summary>
+    private static unsafe void ForwardRange(float* px, float* pw, float* pb, float* py, int rows, int inDim, int outDim, int o0, int o1)
+    {
+        int o = o0;
+        for (; o + 4 <= o1; o += 4)
+        {
+            float* w0 = pw + (long)o * inDim;
+            int t = 0;
+            // Two tokens at once: each weight vector loaded feeds two FMAs (8 FMAs per 6 loads instead of 4 per 5).
+            for (; t + 2 <= rows; t += 2)
             {
-                float* wr = pw + (long)o * inDim;
-                for (int t = 0; t < rows; t++)
-                    py[(long)t * outDim + o] = Dot(px + (long)t * inDim, wr, inDim) + (pb != null ? pb[o] : 0f);
+                Dot2x4(px + (long)t * inDim, w0, inDim, out var a, out var b);
+                if (pb != null)
+                {
+                    var bias4 = Vector128.Create(pb[o], pb[o + 1], pb[o + 2], pb[o + 3]);
+                    a += bias4;
+                    b += bias4;
+                }
+                a.Store(py + (long)t * outDim + o);
+                b.Store(py + (long)(t + 1) * outDim + o);
             }
+            for (; t < rows; t++)
+            {
+                Dot4(px + (long)t * inDim, w0, inDim, out float s0, out float s1, out float s2, out float s3);
+                float* yr = py + (long)t * outDim + o;
+                if (pb != null) { s0 += pb[o]; s1 += pb[o + 1]; s2 += pb[o + 2]; s3 += pb[o + 3]; }
+                yr[0] = s0; yr[1] = s1; yr[2] = s2; yr[3] = s3;
+            }
+        }
+        for (; o < o1; o++)
+        {
+            float* wr = pw + (long)o * inDim;
+            for (int t = 0; t < rows; t++)
+                py[(long)t * outDim + o] = Dot(px + (long)t * inDim, wr, inDim) + (pb != null ? pb[o] : 0f);
         }
     }
 

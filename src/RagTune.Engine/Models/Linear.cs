@@ -30,9 +30,22 @@ public sealed class Linear
         Bias = bias;
     }
 
-    /// <summary>x [rows, In] → y [rows, Out].</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows) =>
-        MatMul.Forward(x, Weight, Bias, y, rows, InFeatures, OutFeatures);
+    /// <summary>A LoRA adapter applied on top of the frozen weight without merging, or null.</summary>
+    public LoraAdapter? Adapter { get; set; }
+
+    /// <summary>x [rows, In] → y [rows, Out], on the shared worker pool. A few rows (decoding) stream the weight rows
+    /// through the matrix-vector kernel; more rows (prefill) go through the cache-blocked GEMM.</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    {
+        if (rows < GemmMinRows)
+            MatMul.ForwardParallel(x, Weight, Bias, y, rows, InFeatures, OutFeatures);
+        else
+            Gemm.MultiplyTransB(x, InFeatures, Weight, InFeatures, y, OutFeatures, rows, OutFeatures, InFeatures, bias: Bias);
+        Adapter?.AddTo(x, y, rows);
+    }
+
+    // Below this many rows the matrix-vector kernel (bandwidth-bound, no packing) is faster than the 6-row GEMM tiles.
+    private const int GemmMinRows = 4;
 
     public long ParameterCount => Weight.LongLength + (Bias?.LongLength ?? 0);
 }

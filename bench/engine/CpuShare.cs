@@ -1,0 +1,20 @@
+// The share of the machine's CPU that other processes used during a measurement, read from /proc as the peer
+// scripts in tools/reference/ do, so runs on a contended machine can be recognised and discarded.
+namespace RagTune.Bench.Engine;
+
+internal readonly record struct CpuShare(long Total, long Busy, long Own)
+{
+    public static CpuShare Sample()
+    {
+        if (!File.Exists("/proc/stat")) return default;
+        var v = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+        var s = File.ReadAllText("/proc/self/stat");
+        var f = s[(s.LastIndexOf(')') + 2)..].Split(' ');
+        long total = v.Sum();
+        return new CpuShare(total, total - v[3] - v[4], long.Parse(f[11]) + long.Parse(f[12]));
+    }
+
+    /// <summary>Fraction of all cores busy with other processes between <paramref name="a"/> and <paramref name="b"/>.</summary>
+    public static double Others(CpuShare a, CpuShare b) =>
+        Math.Max(0, (b.Busy - a.Busy) - (b.Own - a.Own)) / (double)Math.Max(1, b.Total - a.Total);
+}

@@ -1,0 +1,133 @@
+// Engine benchmarks. Usage (bench/run-engine.sh drives these):
+//   checkpoint DIR f32|bf16 [LAYERS]          write (or reuse) a random Qwen2.5-0.5B-shaped checkpoint
+//   model DIR [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
+//   gemm [M N K]                               SGEMM GFLOP/s (default 256 896 4864 = prompt × hidden × intermediate)
+//   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
+using System.Diagnostics;
+using RagTune.Bench.Engine;
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+using RagTune.Engine.Threading;
+
+string mode = args.Length > 0 ? args[0] : "help";
+switch (mode)
+{
+    case "checkpoint":
+        QwenCheckpoint.Ensure(args[1], args[2] == "bf16" ? DType.BF16 : DType.F32, args.Length > 3 ? int.Parse(args[3]) : QwenCheckpoint.Layers);
+        break;
+    case "model":
+        RunModel(args[1], Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
+        break;
+    case "gemm":
+        RunGemm(args.Length > 3 ? int.Parse(args[1]) : 256, args.Length > 3 ? int.Parse(args[2]) : 4864, args.Length > 3 ? int.Parse(args[3]) : 896);
+        break;
+    case "dispatch":
+        RunDispatch();
+        break;
+    default:
+        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch");
+        return 2;
+}
+return 0;
+
+int Option(string name, int fallback)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+}
+
+static void Report(string name, List<double> values, List<double> others, string unit, bool lowerIsBetter = false)
+{
+    var sorted = values.OrderBy(v => lowerIsBetter ? -v : v).ToList();
+    Console.WriteLine($"{name,-48} median {sorted[sorted.Count / 2],9:F2} {unit}  best {sorted[^1]:F2}  worst {sorted[0]:F2}  " +
+        $"(others' CPU: {string.Join(" ", others.Select(o => $"{100 * o:F0}%"))} of machine)");
+}
+
+static void RunModel(string dir, int prompt, int gen, int trials)
+{
+    var sw = Stopwatch.StartNew();
+    var model = DecoderModel.Load(dir);
+    Console.WriteLine($"loaded {dir} in {sw.Elapsed.TotalSeconds:F1} s, {model.ParameterCount / 1e6:F0}M parameters, {WorkerPool.Shared.Workers} workers");
+    var session = model.CreateSession(prompt + gen, chunk: prompt);
+    var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
+    session.Forward(ids);  // warm-up: JIT, page-in of the weights
+    session.Reset();
+    List<double> prefill = [], decode = [], prefillOthers = [], decodeOthers = [];
+    for (int t = 0; t < trials; t++)
+    {
+        session.Reset();
+        var a = CpuShare.Sample();
+        sw.Restart();
+        var logits = session.Forward(ids);
+        prefill.Add(prompt / sw.Elapsed.TotalSeconds);
+        prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+        int next = ArgMax(logits);
+        a = CpuShare.Sample();
+        sw.Restart();
+        for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
+        decode.Add(gen / sw.Elapsed.TotalSeconds);
+        decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+    }
+    Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
+    Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
+    Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+}
+
+static int ArgMax(ReadOnlySpan<float> v)
+{
+    int best = 0;
+    for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
+    return best;
+}
+
+static void RunGemm(int m, int n, int k)
+{
+    var rng = new Random(0);
+    float[] Fill(long count) { var a = new float[count]; for (long i = 0; i < count; i++) a[i] = rng.NextSingle() - 0.5f; return a; }
+    var x = Fill((long)m * k);
+    var w = Fill((long)n * k);  // [N, K]: a Linear weight
+    var y = new float[(long)m * n];
+    double flop = 2.0 * m * n * k;
+    for (int i = 0; i < 3; i++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
+    int reps = Math.Max(1, (int)(2e9 / flop));
+    List<double> rates = [], others = [];
+    for (int t = 0; t < 9; t++)
+    {
+        var a = CpuShare.Sample();
+        var sw = Stopwatch.StartNew();
+        for (int r = 0; r < reps; r++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
+        rates.Add(flop * reps / sw.Elapsed.TotalSeconds / 1e9);
+        others.Add(CpuShare.Others(a, CpuShare.Sample()));
+    }
+    Report($"sgemm {m}x{k} · ({n}x{k})ᵀ, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+}
+
+static void RunDispatch()
+{
+    var pool = WorkerPool.Shared;
+    var work = new NoWork();
+    const int n = 20000;
+    for (int i = 0; i < 1000; i++) pool.Run(work);
+    List<double> poolUs = [], forUs = [], poolOthers = [], forOthers = [];
+    for (int t = 0; t < 5; t++)
+    {
+        var a = CpuShare.Sample();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++) pool.Run(work);
+        poolUs.Add(sw.Elapsed.TotalMicroseconds / n);
+        poolOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+        a = CpuShare.Sample();
+        sw.Restart();
+        for (int i = 0; i < n; i++) Parallel.For(0, pool.Workers, w => work.Execute(w, pool.Workers));
+        forUs.Add(sw.Elapsed.TotalMicroseconds / n);
+        forOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+    }
+    Report("WorkerPool.Run, empty work", poolUs, poolOthers, "µs", lowerIsBetter: true);
+    Report("Parallel.For, empty work", forUs, forOthers, "µs", lowerIsBetter: true);
+}
+
+internal sealed class NoWork : IParallelWork
+{
+    public void Execute(int worker, int workers) { }
+}

@@ -1,0 +1,136 @@
+// `ragtune train sft|full|embed|lsr|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
+// checkpoints, `--resume` and a progress bar; or the same run handed to LLaMA-Factory on a GPU machine.
+using System.CommandLine;
+using System.Globalization;
+using RagTune.Engine.Training;
+using Spectre.Console;
+
+namespace RagTune.Cli.Commands;
+
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("train", "Fine-tune a model on your data (LoRA or full) or export the run for GPU trainers");
+        command.Subcommands.Add(CreateSft("sft", "LoRA fine-tuning of a decoder; writes a PEFT adapter", full: false));
+        command.Subcommands.Add(CreateSft("full", "Full fine-tuning of every weight; writes a Hugging Face checkpoint", full: true));
+        command.Subcommands.Add(TrainEmbedCommand.Create());
+        command.Subcommands.Add(TrainLsrCommand.Create());
+        command.Subcommands.Add(LlamaFactoryExport.Create());
+        return command;
+    }
+
+    /// <summary>The flags shared by `train sft`, `train full` and `train export-llamafactory`.</summary>
+    internal sealed class SftFlags
+    {
+        public Option<string> Model { get; } = new("--model") { Description = "Base checkpoint folder", Required = true };
+        public Option<string> Data { get; } = new("--data") { Description = "Training data: chat JSONL (RAFT export), alpaca or sharegpt", Required = true };
+        public Option<string> Output { get; } = new("--output", "-o") { Description = "Run folder", Required = true };
+        public Option<int> Rank { get; } = new("--lora-rank") { DefaultValueFactory = _ => 8 };
+        public Option<float> Alpha { get; } = new("--lora-alpha") { DefaultValueFactory = _ => 16 };
+        public Option<float> Dropout { get; } = new("--lora-dropout") { DefaultValueFactory = _ => 0.05f };
+        public Option<string> Targets { get; } = new("--lora-target") { Description = "Comma-separated modules or 'all'", DefaultValueFactory = _ => "all" };
+        public Option<bool> RsLora { get; } = new("--rslora") { Description = "Scale by alpha/√r (rsLoRA)" };
+        public Option<int> MaxLength { get; } = new("--max-length") { DefaultValueFactory = _ => 1024 };
+        public Option<bool> Truncate { get; } = new("--truncate-documents") { Description = "Shorten the documents of over-long samples instead of dropping them" };
+        public Option<int> Batch { get; } = new("--batch-size") { DefaultValueFactory = _ => 1 };
+        public Option<int> Accumulation { get; } = new("--grad-accum") { DefaultValueFactory = _ => 8 };
+        public Option<int> Epochs { get; } = new("--epochs") { DefaultValueFactory = _ => 1 };
+        public Option<int> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many optimizer steps (0 = epochs)" };
+        public Option<float> LearningRate { get; } = new("--lr") { DefaultValueFactory = _ => 2e-4f };
+        public Option<int> Warmup { get; } = new("--warmup-steps");
+        public Option<LearningRateDecay> Decay { get; } = new("--scheduler") { DefaultValueFactory = _ => LearningRateDecay.Cosine };
+        public Option<float> WeightDecay { get; } = new("--weight-decay");
+        public Option<float> ClipNorm { get; } = new("--max-grad-norm") { DefaultValueFactory = _ => 1f };
+        public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 42UL };
+        public Option<double> Validation { get; } = new("--val-fraction");
+        public Option<int> EvalEvery { get; } = new("--eval-every");
+        public Option<int> SaveEvery { get; } = new("--save-every") { Description = "Checkpoint every N steps" };
+        public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the run folder's newest checkpoint" };
+        public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
+
+        public void AddTo(Command c)
+        {
+            foreach (var o in new Option[] { Model, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Quiet })
+                c.Options.Add(o);
+        }
+
+        public SftTrainingOptions Map(ParseResult p, bool full)
+        {
+            string targets = p.GetValue(Targets)!;
+            return new SftTrainingOptions
+            {
+                ModelPath = p.GetValue(Model)!, DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
+                Lora = new LoraOptions
+                {
+                    Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
+                    TargetModules = targets == "all" ? LoraOptions.AllDecoderTargets : targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
+                },
+                MaxLength = p.GetValue(MaxLength), TruncateDocuments = p.GetValue(Truncate), BatchSize = p.GetValue(Batch),
+                GradientAccumulationSteps = p.GetValue(Accumulation), Epochs = p.GetValue(Epochs), MaxSteps = p.GetValue(MaxSteps),
+                LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
+                WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
+                ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
+                Resume = p.GetValue(Resume),
+            };
+        }
+    }
+
+    private static Command CreateSft(string name, string description, bool full)
+    {
+        var flags = new SftFlags();
+        var command = new Command(name, description);
+        flags.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = flags.Map(parse, full);
+            var trainer = new SftTrainer(options);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{trainer.TrainSamples} training samples, {trainer.Dropped} dropped (longer than {options.MaxLength} tokens), "
+                + $"{trainer.Truncated} with truncated documents; {trainer.Parameters.Count:N0} trainable parameters; {trainer.TotalSteps} steps"));
+            if (trainer.Truncated > 0)
+                Console.Error.WriteLine($"warning: {trainer.Truncated} samples had their documents truncated to fit --max-length");
+            var result = await RunWithProgressAsync(trainer, parse.GetValue(flags.Quiet), cancellationToken);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"final loss {result.Losses[^1]:0.####}{(result.EvalLosses.Count > 0 ? $", eval loss {result.EvalLosses[^1].Loss:0.####}" : "")}; loss curve: {Path.Combine(options.OutputDirectory, "loss.svg")}"));
+            Console.Out.WriteLine(result.OutputPath);
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<TrainingResult> RunWithProgressAsync(SftTrainer trainer, bool quiet, CancellationToken ct)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Console.Error),
+            Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
+        });
+        if (quiet || !console.Profile.Capabilities.Interactive)
+            return await trainer.RunAsync(new InlineProgress(p => Console.Error.WriteLine(Describe(p))), ct);
+        TrainingResult result = null!;
+        await console.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("training", maxValue: trainer.TotalSteps);
+                result = await trainer.RunAsync(new InlineProgress(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = Markup.Escape(Describe(p));
+                }), ct);
+            });
+        return result;
+    }
+
+    private static string Describe(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+        $"step {p.Step}/{p.TotalSteps} loss {p.Loss:0.####}{(p.EvalLoss is { } e ? $" eval {e:0.####}" : "")} lr {p.LearningRate:0.###e0} "
+        + $"{p.TokensPerSecond:0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
+
+    /// <summary>Reports synchronously on the trainer's thread (Progress&lt;T&gt; would post and reorder).</summary>
+    internal sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,50 @@
+// `ragtune train embed`: contrastive fine-tuning of a BERT-family embedding model on FlagEmbedding JSONL (full or LoRA).
+using System.CommandLine;
+using System.Globalization;
+using RagTune.Engine.Training;
+
+namespace RagTune.Cli.Commands;
+
+internal static class TrainEmbedCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Embedding checkpoint folder (BERT / XLM-R)", Required = true };
+        var data = new Option<string>("--data") { Description = "FlagEmbedding JSONL: query, pos, neg, prompt", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "Run folder", Required = true };
+        var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on query/key/value/dense instead of every weight" };
+        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => 16 };
+        var group = new Option<int>("--group-size") { Description = "1 positive + N−1 hard negatives per query", DefaultValueFactory = _ => 4 };
+        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.02f };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
+        var maxSteps = new Option<int>("--max-steps");
+        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 1e-5f };
+        var warmup = new Option<int>("--warmup-steps");
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
+        var command = new Command("embed", "Fine-tune an embedding model with InfoNCE (in-batch + hard negatives)")
+        {
+            model, data, output, lora, rank, alpha, group, temperature, batch, epochs, maxSteps, lr, warmup, seed,
+        };
+        command.SetAction(async (p, cancellationToken) =>
+        {
+            var options = new EmbeddingTrainingOptions
+            {
+                ModelPath = p.GetValue(model)!, DataPath = p.GetValue(data)!, OutputDirectory = p.GetValue(output)!,
+                Lora = p.GetValue(lora)
+                    ? new LoraOptions { Rank = p.GetValue(rank), Alpha = p.GetValue(alpha), TargetModules = ["query", "key", "value", "dense"] }
+                    : null,
+                GroupSize = p.GetValue(group), Temperature = p.GetValue(temperature), BatchSize = p.GetValue(batch),
+                Epochs = p.GetValue(epochs), MaxSteps = p.GetValue(maxSteps), LearningRate = p.GetValue(lr),
+                WarmupSteps = p.GetValue(warmup), Seed = p.GetValue(seed),
+            };
+            var trainer = new EmbeddingTrainer(options);
+            var result = await trainer.RunAsync(new TrainCommand.InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {p.Step}/{p.TotalSteps} loss {p.Loss:0.####} lr {p.LearningRate:0.###e0} ETA {p.Eta:hh\\:mm\\:ss}"))), cancellationToken);
+            Console.Out.WriteLine(result.OutputPath);
+            return 0;
+        });
+        return command;
+    }
+}

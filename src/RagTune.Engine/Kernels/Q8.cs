@@ -1,0 +1,161 @@
+// Q8_0-style int8 weights, as llama.cpp's Q8_0: each row cut into blocks of 32 values, each block stored as 32 int8
+// (round(v / s)) and one float32 scale s = max|v| / 127. Decoding quantises the activation row the same way and
+// takes int8·int8 dot products with AVX2 (vpmaddubsw on |x| and sign(w, x), then vpmaddwd), scaled per block:
+// a quarter of float32's bytes to stream. Prefill dequantises blocks while packing the GEMM panels (Gemm.cs).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using RagTune.Engine.Threading;
+
+namespace RagTune.Engine.Kernels;
+
+public static unsafe class Q8
+{
+    public const int BlockSize = 32;
+
+    /// <summary>Quantises <paramref name="source"/> (a multiple of 32 values, row after row) into int8 values and one
+    /// scale per block.</summary>
+    public static void Quantize(ReadOnlySpan<float> source, Span<sbyte> values, Span<float> scales)
+    {
+        if (source.Length % BlockSize != 0 || values.Length < source.Length || scales.Length < source.Length / BlockSize)
+            throw new ArgumentException($"Q8 quantise: {source.Length} values (need a multiple of {BlockSize}), {values.Length} int8, {scales.Length} scales");
+        for (int b = 0; b < source.Length / BlockSize; b++)
+        {
+            var block = source.Slice(b * BlockSize, BlockSize);
+            float amax = 0;
+            foreach (var v in block) amax = Math.Max(amax, Math.Abs(v));
+            float scale = amax / 127f, inverse = scale == 0 ? 0 : 1 / scale;
+            scales[b] = scale;
+            for (int i = 0; i < BlockSize; i++)
+                values[b * BlockSize + i] = (sbyte)Math.Clamp(MathF.Round(block[i] * inverse), -127, 127);
+        }
+    }
+
+    /// <summary>value × scale for every element.</summary>
+    public static void Dequantize(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, Span<float> destination)
+    {
+        for (int i = 0; i < destination.Length; i++) destination[i] = values[i] * scales[i / BlockSize];
+    }
+
+    /// <summary>y[t, o] = Σ_i x[t, i]·W[o, i] + b[o] with W [Out, In] in Q8 (In a multiple of 32), x quantised per block
+    /// to int8 first. Output rows split across the pool. Allocates only on a thread's first call (scratch for x).</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
+        Span<float> y, int rows, int inDim, int outDim, WorkerPool? pool = null)
+    {
+        CheckShapes(x, values, scales, bias, y, rows, inDim, outDim);
+        var job = Job.ForThisThread;
+        int blocks = inDim / BlockSize;
+        if (job.XValues.Length < rows * inDim)
+        {
+            job.XValues = GC.AllocateArray<sbyte>(rows * inDim, pinned: true);
+            job.XScales = GC.AllocateArray<float>(rows * blocks, pinned: true);
+        }
+        Quantize(x[..(rows * inDim)], job.XValues, job.XScales);
+        fixed (sbyte* pw = values, pxv = job.XValues)
+        fixed (float* ps = scales, pxs = job.XScales, pb = bias, py = y)
+        {
+            job.W = pw; job.WS = ps; job.XV = pxv; job.XS = pxs; job.B = pb; job.Y = py;
+            (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
+            if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
+            else (pool ?? WorkerPool.Shared).Run(job);
+            job.W = job.XV = null;
+            job.WS = job.XS = job.B = job.Y = null;
+        }
+    }
+
+    /// <summary>The oracle: the same quantised x, plain integer dot products per block, accumulated in double.</summary>
+    public static void ForwardNaive(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
+        Span<float> y, int rows, int inDim, int outDim)
+    {
+        CheckShapes(x, values, scales, bias, y, rows, inDim, outDim);
+        int blocks = inDim / BlockSize;
+        var xv = new sbyte[rows * inDim];
+        var xs = new float[rows * blocks];
+        Quantize(x[..(rows * inDim)], xv, xs);
+        for (int t = 0; t < rows; t++)
+            for (int o = 0; o < outDim; o++)
+            {
+                double s = bias.IsEmpty ? 0 : bias[o];
+                for (int b = 0; b < blocks; b++)
+                {
+                    int dot = 0;
+                    for (int i = 0; i < BlockSize; i++)
+                        dot += xv[t * inDim + b * BlockSize + i] * values[o * inDim + b * BlockSize + i];
+                    s += (double)dot * xs[t * blocks + b] * scales[o * blocks + b];
+                }
+                y[t * outDim + o] = (float)s;
+            }
+    }
+
+    private static void CheckShapes(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
+        Span<float> y, int rows, int inDim, int outDim)
+    {
+        if (inDim % BlockSize != 0 || x.Length < (long)rows * inDim || values.Length < (long)outDim * inDim
+            || scales.Length < (long)outDim * inDim / BlockSize || y.Length < (long)rows * outDim || (!bias.IsEmpty && bias.Length < outDim))
+            throw new ArgumentException(
+                $"Q8 shapes: In {inDim} (need a multiple of {BlockSize}), x {x.Length} (need {rows}x{inDim}), W {values.Length} values / {scales.Length} scales " +
+                $"(need {outDim}x{inDim}), b {bias.Length}, y {y.Length} (need {rows}x{outDim})");
+    }
+
+    private sealed class Job : IParallelWork
+    {
+        [ThreadStatic] private static Job? _forThisThread;
+        public static Job ForThisThread => _forThisThread ??= new Job();
+        public sbyte[] XValues = [];
+        public float[] XScales = [];
+        public sbyte* W, XV;
+        public float* WS, XS, B, Y;
+        public int Rows, In, Out;
+
+        public void Execute(int worker, int workers)
+        {
+            var (o0, o1) = WorkerPool.Share(Out, worker, workers);
+            int blocks = In / BlockSize;
+            for (int t = 0; t < Rows; t++)
+            {
+                sbyte* xv = XV + (long)t * In;
+                float* xs = XS + (long)t * blocks;
+                for (int o = o0; o < o1; o++)
+                    Y[(long)t * Out + o] = Dot(xv, xs, W + (long)o * In, WS + (long)o * blocks, blocks) + (B != null ? B[o] : 0f);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot(sbyte* xv, float* xs, sbyte* wv, float* ws, int blocks)
+    {
+        int b = 0;
+        float s = 0;
+        if (Avx2.IsSupported)
+        {
+            var ones = Vector256.Create((short)1);
+            Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+            for (; b + 2 <= blocks; b += 2)
+            {
+                acc0 = MatMul.MulAdd(BlockDot(xv + b * BlockSize, wv + b * BlockSize, ones), Vector256.Create(xs[b] * ws[b]), acc0);
+                acc1 = MatMul.MulAdd(BlockDot(xv + (b + 1) * BlockSize, wv + (b + 1) * BlockSize, ones), Vector256.Create(xs[b + 1] * ws[b + 1]), acc1);
+            }
+            for (; b < blocks; b++)
+                acc0 = MatMul.MulAdd(BlockDot(xv + b * BlockSize, wv + b * BlockSize, ones), Vector256.Create(xs[b] * ws[b]), acc0);
+            return Vector256.Sum(acc0 + acc1);
+        }
+        for (; b < blocks; b++)
+        {
+            int dot = 0;
+            for (int i = 0; i < BlockSize; i++) dot += xv[b * BlockSize + i] * wv[b * BlockSize + i];
+            s += dot * xs[b] * ws[b];
+        }
+        return s;
+    }
+
+    /// <summary>Eight partial int32 sums of a 32-value int8 dot product, as floats. vpmaddubsw multiplies unsigned by
+    /// signed bytes, so x goes in as |x| and its sign moves onto w; |x|,|w| ≤ 127 keeps the int16 pair sums exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> BlockDot(sbyte* x, sbyte* w, Vector256<short> ones)
+    {
+        var xv = Avx.LoadVector256(x);
+        var wv = Avx.LoadVector256(w);
+        var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(xv), Avx2.Sign(wv, xv));
+        return Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(pairs, ones));
+    }
+}

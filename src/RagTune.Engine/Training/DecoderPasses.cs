@@ -1,0 +1,175 @@
+// Forward/backward pairs of the Llama-family decoder's layers over flat spans, the llm.c way. Letters: T tokens,
+// C channels, H query heads, KV key/value heads, D head_dim, I intermediate size, V vocabulary.
+// Every backward *accumulates* into its gradient outputs (callers clear them), so branches that meet add up naturally.
+using System.Numerics.Tensors;
+
+namespace RagTune.Engine.Training;
+
+public static class DecoderPasses
+{
+    /// <summary>y [N, C] = w ⊙ x / √(mean(x²)+eps); saves rstd [N] for the backward.</summary>
+    public static void RmsNormForward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, float eps, Span<float> y, Span<float> rstd)
+    {
+        int c = w.Length, n = x.Length / c;
+        for (int r = 0; r < n; r++)
+        {
+            var xr = x.Slice(r * c, c);
+            float s = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(xr) / c + eps);
+            rstd[r] = s;
+            var yr = y.Slice(r * c, c);
+            TensorPrimitives.Multiply(xr, s, yr);
+            TensorPrimitives.Multiply(yr, w, yr);
+        }
+    }
+
+    /// <summary>dx [N, C] += ∂/∂x; dw [C] += ∂/∂w (skipped when empty: a frozen norm).</summary>
+    public static void RmsNormBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> rstd,
+        Span<float> dx, Span<float> dw)
+    {
+        int c = w.Length, n = x.Length / c;
+        Span<float> wdy = c <= 4096 ? stackalloc float[c] : new float[c];
+        for (int r = 0; r < n; r++)
+        {
+            var xr = x.Slice(r * c, c);
+            var dyr = dy.Slice(r * c, c);
+            float s = rstd[r];
+            TensorPrimitives.Multiply(w, dyr, wdy);
+            // dx = s·(w⊙dy) − x·s³/C·Σ(w⊙dy⊙x)
+            float dot = TensorPrimitives.Dot(wdy, xr);
+            var dxr = dx.Slice(r * c, c);
+            TensorPrimitives.MultiplyAdd(wdy, s, dxr, dxr);
+            TensorPrimitives.MultiplyAdd(xr, -dot * s * s * s / c, dxr, dxr);
+            if (!dw.IsEmpty)
+                for (int i = 0; i < c; i++)
+                    dw[i] += dyr[i] * xr[i] * s;
+        }
+    }
+
+    /// <summary>The transpose of <see cref="Kernels.Rope.Apply"/> at positions 0..T-1, in place on dx [T, heads·D].</summary>
+    public static void RopeBackward(Span<float> dx, int rows, int heads, int headDim, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin)
+    {
+        int half = headDim / 2;
+        for (int t = 0; t < rows; t++)
+            for (int h = 0; h < heads; h++)
+            {
+                var head = dx.Slice((t * heads + h) * headDim, headDim);
+                for (int i = 0; i < half; i++)
+                {
+                    float c = cos[t * half + i], s = sin[t * half + i];
+                    float d1 = head[i], d2 = head[i + half];
+                    head[i] = d1 * c + d2 * s;
+                    head[i + half] = d2 * c - d1 * s;
+                }
+            }
+    }
+
+    /// <summary>GQA attention, causal (decoder) or over all rows (encoder). q [T, H·D], k and v [T, KV·D], output [T, H·D];
+    /// probs [H, T, T] saved (row t holds the softmax over the keys it sees, the rest zero).</summary>
+    public static void AttentionForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
+        Span<float> probs, int rows, int heads, int kvHeads, int headDim, bool causal = true)
+    {
+        int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
+        float scale = 1f / MathF.Sqrt(d);
+        output[..(rows * qs)].Clear();
+        for (int h = 0; h < heads; h++)
+        {
+            int kh = h / group;
+            for (int t = 0; t < rows; t++)
+            {
+                var p = probs.Slice((h * rows + t) * rows, rows);
+                p.Clear();
+                var qh = q.Slice(t * qs + h * d, d);
+                int seen = causal ? t + 1 : rows;
+                for (int s = 0; s < seen; s++)
+                    p[s] = TensorPrimitives.Dot(qh, k.Slice(s * ks + kh * d, d)) * scale;
+                var visible = p[..seen];
+                TensorPrimitives.SoftMax(visible, visible);
+                var o = output.Slice(t * qs + h * d, d);
+                for (int s = 0; s < seen; s++)
+                    TensorPrimitives.MultiplyAdd(v.Slice(s * ks + kh * d, d), p[s], o, o);
+            }
+        }
+    }
+
+    /// <summary>dq [T, H·D], dk and dv [T, KV·D] += the gradients of <see cref="AttentionForward"/> given dout [T, H·D].</summary>
+    public static void AttentionBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
+        ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim,
+        bool causal = true)
+    {
+        int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
+        float scale = 1f / MathF.Sqrt(d);
+        Span<float> dp = rows <= 4096 ? stackalloc float[rows] : new float[rows];
+        for (int h = 0; h < heads; h++)
+        {
+            int kh = h / group;
+            for (int t = 0; t < rows; t++)
+            {
+                int seen = causal ? t + 1 : rows;
+                var p = probs.Slice((h * rows + t) * rows, seen);
+                var dot = dout.Slice(t * qs + h * d, d);
+                // dp_s = dout·v_s; dv_s += p_s·dout; softmax backward: ds_s = p_s (dp_s − Σ p dp)
+                for (int s = 0; s < seen; s++)
+                {
+                    dp[s] = TensorPrimitives.Dot(dot, v.Slice(s * ks + kh * d, d));
+                    var dvs = dv.Slice(s * ks + kh * d, d);
+                    TensorPrimitives.MultiplyAdd(dot, p[s], dvs, dvs);
+                }
+                float sum = TensorPrimitives.Dot(p, dp[..seen]);
+                var qh = q.Slice(t * qs + h * d, d);
+                var dqh = dq.Slice(t * qs + h * d, d);
+                for (int s = 0; s < seen; s++)
+                {
+                    float ds = p[s] * (dp[s] - sum) * scale;
+                    if (ds == 0f) continue;
+                    TensorPrimitives.MultiplyAdd(k.Slice(s * ks + kh * d, d), ds, dqh, dqh);
+                    var dks = dk.Slice(s * ks + kh * d, d);
+                    TensorPrimitives.MultiplyAdd(qh, ds, dks, dks);
+                }
+            }
+        }
+    }
+
+    /// <summary>y [T, I] = silu(g) ⊙ u.</summary>
+    public static void SwiGluForward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> y)
+    {
+        for (int i = 0; i < g.Length; i++)
+            y[i] = g[i] / (1f + MathF.Exp(-g[i])) * u[i];
+    }
+
+    /// <summary>dg, du [T, I] += the gradients of <see cref="SwiGluForward"/>.</summary>
+    public static void SwiGluBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> dg, Span<float> du)
+    {
+        for (int i = 0; i < g.Length; i++)
+        {
+            float sig = 1f / (1f + MathF.Exp(-g[i]));
+            float silu = g[i] * sig;
+            du[i] += dy[i] * silu;
+            dg[i] += dy[i] * u[i] * sig * (1f + g[i] * (1f - sig));
+        }
+    }
+
+    /// <summary>Cross-entropy of logits [T, V] against targets [T] (−1 = masked). Returns Σ −log p(target) over the unmasked
+    /// rows and overwrites logits with dLoss/dlogits = (softmax − onehot)·<paramref name="gradScale"/> (0 on masked rows).</summary>
+    public static double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float gradScale)
+    {
+        double loss = 0;
+        for (int t = 0; t < targets.Length; t++)
+        {
+            var row = logits.Slice(t * vocab, vocab);
+            int target = targets[t];
+            if (target < 0)
+            {
+                row.Clear();
+                continue;
+            }
+            float max = TensorPrimitives.Max(row);
+            double sum = 0;
+            for (int i = 0; i < vocab; i++) sum += Math.Exp(row[i] - max);
+            loss += Math.Log(sum) - (row[target] - max);
+            for (int i = 0; i < vocab; i++)
+                row[i] = (float)(Math.Exp(row[i] - max) / sum) * gradScale;
+            row[target] -= gradScale;
+        }
+        return loss;
+    }
+}

@@ -1,0 +1,141 @@
+// Contrastive fine-tuning of a BERT-family embedding model on FlagEmbedding JSONL: InfoNCE with in-batch and hard negatives
+// at temperature τ over the checkpoint's pooling. Each step embeds every text of the batch, takes the loss's gradient with
+// respect to the embeddings, then re-runs each text's forward and backward with that gradient (GradCache): exact, and memory
+// holds one text's activations at a time. Saves the checkpoint in its own layout, or a PEFT adapter for LoRA.
+using System.Text.Json;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+using RagTune.Engine.Tokenizers;
+
+namespace RagTune.Engine.Training;
+
+public sealed class EmbeddingTrainer
+{
+    private readonly EmbeddingTrainingOptions _options;
+    private readonly ITokenizer _tokenizer;
+    private readonly List<(string Query, string[] Pos, string[] Neg)> _data;
+
+    public BertEncoder Model { get; }
+    public ParameterSet Parameters { get; }
+    public EncoderTrainingGraph Graph { get; }
+
+    public EmbeddingTrainer(EmbeddingTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.GroupSize < 1 || options.BatchSize < 1) throw new EngineException("embedding training: group size and batch size must be ≥ 1");
+        _options = options;
+        Model = BertEncoder.Load(options.ModelPath);
+        _tokenizer = Tokenizer.Load(options.ModelPath);
+        _data = ReadFlagEmbedding(options.DataPath);
+        if (options.Lora is { } lora)
+        {
+            PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(Model), lora, new Random(unchecked((int)options.Seed)));
+            Parameters = EncoderTrainingGraph.AdapterParameters(Model);
+        }
+        else
+            Parameters = EncoderTrainingGraph.AllParameters(Model);
+        Graph = new EncoderTrainingGraph(Model, Parameters);
+    }
+
+    /// <summary>Reads {"query", "pos", "neg", "prompt"?} lines; the prompt (an instruction) is prefixed to the query.</summary>
+    public static List<(string Query, string[] Pos, string[] Neg)> ReadFlagEmbedding(string path)
+    {
+        if (!File.Exists(path)) throw new EngineException($"{path}: training data file not found");
+        var list = new List<(string, string[], string[])>();
+        int line = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            line++;
+            if (raw.Trim().Length == 0) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(raw);
+                var e = doc.RootElement;
+                string query = e.GetProperty("query").GetString() ?? throw new EngineException($"{path}:{line}: 'query' is null");
+                if (e.TryGetProperty("prompt", out var prompt) && prompt.ValueKind == JsonValueKind.String) query = prompt.GetString() + query;
+                var pos = e.GetProperty("pos").EnumerateArray().Select(x => x.GetString()!).ToArray();
+                var neg = e.TryGetProperty("neg", out var n) ? n.EnumerateArray().Select(x => x.GetString()!).ToArray() : [];
+                if (pos.Length == 0) throw new EngineException($"{path}:{line}: 'pos' is empty, expected at least one positive passage");
+                list.Add((query, pos, neg));
+            }
+            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new EngineException($"{path}:{line}: expected {{\"query\": str, \"pos\": [str], \"neg\": [str]}} ({ex.Message})", ex);
+            }
+        }
+        if (list.Count == 0) throw new EngineException($"{path}: no training examples");
+        return list;
+    }
+
+    public int StepsPerEpoch => (_data.Count + _options.BatchSize - 1) / _options.BatchSize;
+    public int TotalSteps => _options.MaxSteps > 0 ? _options.MaxSteps : _options.Epochs * StepsPerEpoch;
+
+    public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Run(progress, cancellationToken), cancellationToken);
+
+    public float[] Embed(string text) => Graph.Forward(Encode(text));
+
+    private int[] Encode(string text)
+    {
+        var ids = _tokenizer.Encode(text, addSpecialTokens: true);
+        return ids.Length <= _options.MaxLength ? ids : [.. ids[..(_options.MaxLength - 1)], ids[^1]];
+    }
+
+    private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var o = _options;
+        var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
+        var rng = new TrainingRandom(o.Seed);
+        var losses = new List<double>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        List<int> order = [];
+        for (int step = 0; step < TotalSteps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            int index = step % StepsPerEpoch;
+            if (index == 0)
+            {
+                order = Enumerable.Range(0, _data.Count).ToList();
+                rng.Shuffle(order);
+            }
+            var batch = order.Skip(index * o.BatchSize).Take(o.BatchSize).Select(i => _data[i]).ToList();
+            var queries = batch.Select(b => Encode(b.Query)).ToList();
+            var passages = new List<int[]>();
+            foreach (var (_, pos, neg) in batch)
+            {
+                passages.Add(Encode(pos[rng.Next(pos.Length)]));
+                for (int g = 1; g < o.GroupSize; g++)
+                    passages.Add(Encode(neg.Length > 0 ? neg[rng.Next(neg.Length)] : _data[rng.Next(_data.Count)].Pos[0]));
+            }
+            // GradCache: embeddings first, their gradient from the loss, then per-text forward + backward.
+            var qEmb = queries.Select(q => Graph.Forward(q)).ToList();
+            var pEmb = passages.Select(p => Graph.Forward(p)).ToList();
+            var dq = qEmb.Select(e => new float[e.Length]).ToList();
+            var dp = pEmb.Select(e => new float[e.Length]).ToList();
+            double loss = ContrastiveLosses.InfoNce(qEmb, pEmb, o.Temperature, dq, dp);
+            Parameters.ZeroGrad();
+            for (int i = 0; i < queries.Count; i++) { Graph.Forward(queries[i]); Graph.Backward(dq[i]); }
+            for (int j = 0; j < passages.Count; j++) { Graph.Forward(passages[j]); Graph.Backward(dp[j]); }
+            float lr = LearningRateSchedule.At(o.LearningRate, step, o.WarmupSteps, TotalSteps, LearningRateDecay.Linear);
+            optimizer.Update(lr);
+            losses.Add(loss);
+            double seconds = clock.Elapsed.TotalSeconds;
+            progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
+                TimeSpan.FromSeconds(seconds / (step + 1) * (TotalSteps - step - 1)), null));
+        }
+        Directory.CreateDirectory(o.OutputDirectory);
+        string output;
+        if (o.Lora is { } lora)
+        {
+            output = Path.Combine(o.OutputDirectory, "adapter");
+            PeftAdapter.Save(output, EncoderTrainingGraph.EncoderLinears(Model), lora, Path.GetFullPath(o.ModelPath), "FEATURE_EXTRACTION");
+        }
+        else
+        {
+            output = Path.Combine(o.OutputDirectory, "model");
+            HfCheckpointWriter.SaveEncoder(output, Model, o.ModelPath);
+        }
+        LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
+        return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);
+    }
+}

@@ -1,0 +1,28 @@
+// Settings of a contrastive fine-tuning run of an embedding model (FlagEmbedding's defaults where they exist).
+namespace RagTune.Engine.Training;
+
+public sealed record EmbeddingTrainingOptions
+{
+    public required string ModelPath { get; init; }
+
+    /// <summary>FlagEmbedding JSONL: {"query", "pos": [..], "neg": [..], "prompt"?}.</summary>
+    public required string DataPath { get; init; }
+
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>LoRA on query/key/value/dense when set; full fine-tuning when null.</summary>
+    public LoraOptions? Lora { get; init; }
+
+    /// <summary>Passages per query: 1 positive + GroupSize − 1 hard negatives (train_group_size).</summary>
+    public int GroupSize { get; init; } = 4;
+
+    public float Temperature { get; init; } = 0.02f;
+    public int BatchSize { get; init; } = 8;
+    public int Epochs { get; init; } = 1;
+    public int MaxSteps { get; init; }
+    public float LearningRate { get; init; } = 1e-5f;
+    public int WarmupSteps { get; init; }
+    public float WeightDecay { get; init; } = 0.01f;
+    public int MaxLength { get; init; } = 512;
+    public ulong Seed { get; init; } = 42;
+}

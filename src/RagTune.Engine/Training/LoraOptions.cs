@@ -1,0 +1,15 @@
+// LoRA hyper-parameters as PEFT's LoraConfig names them (r, lora_alpha, lora_dropout, target_modules, use_rslora).
+namespace RagTune.Engine.Training;
+
+public sealed record LoraOptions
+{
+    public static readonly IReadOnlyList<string> AllDecoderTargets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"];
+
+    public int Rank { get; init; } = 8;
+    public float Alpha { get; init; } = 16;
+    public float Dropout { get; init; }
+    public bool UseRsLora { get; init; }
+
+    /// <summary>Module name suffixes (the last path component: q_proj, …, or query/key/value/dense for BERT).</summary>
+    public IReadOnlyList<string> TargetModules { get; init; } = AllDecoderTargets;
+}

@@ -1,0 +1,79 @@
+// The trainable tensors of a run, each with its gradient buffer, looked up by reference: a tensor that is not in the set
+// is frozen (its Grad is empty, and the backward skips its weight product). Tied tensors (embed_tokens = lm_head) are one entry.
+using RagTune.Engine.Models;
+
+namespace RagTune.Engine.Training;
+
+public sealed class ParameterSet
+{
+    private readonly Dictionary<float[], int> _index = new(ReferenceEqualityComparer.Instance);
+    private readonly List<TrainableTensor> _tensors = [];
+
+    public IReadOnlyList<TrainableTensor> Tensors => _tensors;
+
+    public long Count => _tensors.Sum(t => t.Values.LongLength);
+
+    public void Add(string name, float[] values)
+    {
+        if (_index.ContainsKey(values)) return;
+        _index[values] = _tensors.Count;
+        _tensors.Add(new TrainableTensor(name, values, new float[values.Length]));
+    }
+
+    /// <summary>The gradient buffer of <paramref name="values"/>, or empty when it is frozen.</summary>
+    public Span<float> Grad(float[] values) => _index.TryGetValue(values, out int i) ? _tensors[i].Grad : default;
+
+    public void ZeroGrad()
+    {
+        foreach (var t in _tensors) Array.Clear(t.Grad);
+    }
+
+    /// <summary>Every LoRA adapter attached to the model's Linears (A then B per module, in layer order).</summary>
+    public static ParameterSet ForAdapters(DecoderModel model) => ForAdapters(DecoderLinears(model));
+
+    /// <summary>The adapters attached to any of <paramref name="linears"/> (A then B per module).</summary>
+    public static ParameterSet ForAdapters(IEnumerable<Linear> linears)
+    {
+        var set = new ParameterSet();
+        foreach (var lin in linears)
+            if (lin.Adapter is { } ad)
+            {
+                set.Add(lin.Name + ".lora_A.weight", ad.A);
+                set.Add(lin.Name + ".lora_B.weight", ad.B);
+            }
+        return set;
+    }
+
+    /// <summary>Every weight of the model (full fine-tuning), named as in the checkpoint.</summary>
+    public static ParameterSet ForAllWeights(DecoderModel model)
+    {
+        var set = new ParameterSet();
+        set.Add("model.embed_tokens.weight", model.EmbedTokens);
+        for (int l = 0; l < model.Layers.Count; l++)
+        {
+            var layer = model.Layers[l];
+            string p = $"model.layers.{l}.";
+            set.Add(p + "input_layernorm.weight", layer.InputLayerNorm);
+            set.Add(p + "post_attention_layernorm.weight", layer.PostAttentionLayerNorm);
+            if (layer.QNorm is not null) set.Add(p + "self_attn.q_norm.weight", layer.QNorm);
+            if (layer.KNorm is not null) set.Add(p + "self_attn.k_norm.weight", layer.KNorm);
+            foreach (var lin in LayerLinears(layer))
+            {
+                set.Add(lin.Name + ".weight", lin.Weight);
+                if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
+            }
+        }
+        set.Add("model.norm.weight", model.Norm);
+        set.Add("lm_head.weight", model.LmHead.Weight);
+        return set;
+    }
+
+    internal static IEnumerable<Linear> LayerLinears(DecoderLayer layer) =>
+        [layer.QProj, layer.KProj, layer.VProj, layer.OProj, layer.GateProj, layer.UpProj, layer.DownProj];
+
+    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    public static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.Layers.SelectMany(LayerLinears);
+}
+
+/// <summary>One trainable tensor: its checkpoint name, values and gradient (same length).</summary>
+public sealed record TrainableTensor(string Name, float[] Values, float[] Grad);

@@ -1,0 +1,147 @@
+// PEFT LoRA adapters on disk: adapter_config.json (sorted keys, indent 2) + adapter_model.safetensors with keys
+// base_model.model.<module>.lora_A.weight [r, in] / .lora_B.weight [out, r] and metadata {"format": "pt"} — the layout
+// PEFT's save_pretrained writes and PEFT, vLLM and llama.cpp's converter read. Adapters attach to Linears by module path.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+
+namespace RagTune.Engine.Training;
+
+public static class PeftAdapter
+{
+    public const string ConfigFileName = "adapter_config.json";
+    public const string WeightsFileName = "adapter_model.safetensors";
+    private const string KeyPrefix = "base_model.model.";
+
+    /// <summary>Attaches fresh adapters (A Kaiming-uniform, B zero) to every Linear whose last name part is a target.</summary>
+    public static int AttachNew(IEnumerable<Linear> linears, LoraOptions options, Random random)
+    {
+        int count = 0;
+        foreach (var lin in linears)
+            if (options.TargetModules.Contains(LastPart(lin.Name)))
+            {
+                lin.Adapter = LoraAdapter.CreateInitialized(lin.InFeatures, lin.OutFeatures, options.Rank, options.Alpha,
+                    options.UseRsLora, options.Dropout, random);
+                count++;
+            }
+        if (count == 0)
+            throw new EngineException($"LoRA target_modules [{string.Join(", ", options.TargetModules)}] match no projection of the model");
+        return count;
+    }
+
+    public static void Save(string directory, IEnumerable<Linear> linears, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
+    {
+        Directory.CreateDirectory(directory);
+        var entries = new List<SafeTensorEntry>();
+        foreach (var lin in linears)
+            if (lin.Adapter is { } ad)
+            {
+                entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + lin.Name + ".lora_A.weight", ad.A, ad.Rank, ad.InFeatures));
+                entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + lin.Name + ".lora_B.weight", ad.B, ad.OutFeatures, ad.Rank));
+            }
+        SafeTensorWriter.Write(Path.Combine(directory, WeightsFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
+        var config = new SortedDictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["base_model_name_or_path"] = baseModel,
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["lora_alpha"] = options.Alpha,
+            ["lora_dropout"] = options.Dropout,
+            ["modules_to_save"] = null,
+            ["peft_type"] = "LORA",
+            ["r"] = options.Rank,
+            ["target_modules"] = options.TargetModules.Order(StringComparer.Ordinal).ToArray(),
+            ["task_type"] = taskType,
+            ["use_dora"] = false,
+            ["use_rslora"] = options.UseRsLora,
+        };
+        WriteAtomically(Path.Combine(directory, ConfigFileName),
+            JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>Reads adapter_config.json.</summary>
+    public static LoraOptions ReadConfig(string directory)
+    {
+        string path = Path.Combine(directory, ConfigFileName);
+        if (!File.Exists(path)) throw new EngineException($"{directory}: {ConfigFileName} is missing (expected a PEFT LoRA adapter folder)");
+        using var doc = JsonFields.ParseFile(path);
+        var f = new JsonFields(doc.RootElement, path);
+        string type = f.Element("peft_type")?.GetString() ?? "";
+        if (type != "LORA") throw f.Invalid("peft_type", $"\"{type}\"", "\"LORA\"");
+        if (f.Element("use_dora") is { ValueKind: JsonValueKind.True }) throw f.Invalid("use_dora", true, "false (DoRA is not supported)");
+        if (f.Element("fan_in_fan_out") is { ValueKind: JsonValueKind.True }) throw f.Invalid("fan_in_fan_out", true, "false");
+        var targets = f.Element("target_modules") is { ValueKind: JsonValueKind.Array } arr
+            ? arr.EnumerateArray().Select(e => e.GetString()!).ToArray()
+            : f.Element("target_modules") is { ValueKind: JsonValueKind.String } one ? [one.GetString()!] : throw f.Invalid("target_modules", "nothing", "a list of module names");
+        return new LoraOptions
+        {
+            Rank = f.Int("r"),
+            Alpha = (float)f.Double("lora_alpha"),
+            Dropout = (float)f.Double("lora_dropout", 0),
+            UseRsLora = f.Bool("use_rslora", false),
+            TargetModules = targets,
+        };
+    }
+
+    /// <summary>Loads a PEFT adapter folder and attaches it to the matching Linears (unmerged); every tensor in the file must
+    /// find its Linear with matching shapes. Returns the options read.</summary>
+    public static LoraOptions Load(string directory, IEnumerable<Linear> linears)
+    {
+        var options = ReadConfig(directory);
+        string path = Path.Combine(directory, WeightsFileName);
+        if (!File.Exists(path)) throw new EngineException($"{directory}: {WeightsFileName} is missing");
+        using var file = SafeTensorFile.Open(path);
+        var byName = linears.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var found = new Dictionary<string, (float[]? A, float[]? B, int Rank)>(StringComparer.Ordinal);
+        foreach (var info in file.Tensors)
+        {
+            string key = info.Name;
+            bool isA = key.EndsWith(".lora_A.weight", StringComparison.Ordinal), isB = key.EndsWith(".lora_B.weight", StringComparison.Ordinal);
+            if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || !(isA || isB))
+                throw new EngineException($"{path}: tensor '{key}' is not a LoRA weight (expected {KeyPrefix}<module>.lora_A.weight or .lora_B.weight)");
+            string module = key[KeyPrefix.Length..^".lora_A.weight".Length];
+            if (!byName.TryGetValue(module, out var lin))
+                throw new EngineException($"{path}: tensor '{key}' names module '{module}', which the model does not have");
+            long[] expected = isA ? [options.Rank, lin.InFeatures] : [lin.OutFeatures, options.Rank];
+            if (!info.Shape.AsSpan().SequenceEqual(expected))
+                throw new EngineException($"{path}: tensor '{key}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", expected)}] (r = {options.Rank})");
+            var values = file.ReadFloat32(info.Name);
+            var cur = found.GetValueOrDefault(module);
+            found[module] = isA ? (values, cur.B, options.Rank) : (cur.A, values, options.Rank);
+        }
+        foreach (var (module, (a, b, rank)) in found)
+        {
+            if (a is null || b is null)
+                throw new EngineException($"{path}: module '{module}' has only lora_{(a is null ? "B" : "A")}, expected both lora_A and lora_B");
+            var lin = byName[module];
+            lin.Adapter = new LoraAdapter(lin.InFeatures, lin.OutFeatures, rank, options.Alpha, options.UseRsLora, options.Dropout, a, b);
+        }
+        if (found.Count == 0) throw new EngineException($"{path}: no LoRA tensors found");
+        return options;
+    }
+
+    /// <summary>Folds every attached adapter into its base weight (W ← W + scale·B·A) and detaches it.</summary>
+    public static int Merge(IEnumerable<Linear> linears)
+    {
+        int n = 0;
+        foreach (var lin in linears)
+            if (lin.Adapter is { } ad)
+            {
+                ad.MergeInto(lin.Weight);
+                lin.Adapter = null;
+                n++;
+            }
+        return n;
+    }
+
+    internal static string LastPart(string module) => module[(module.LastIndexOf('.') + 1)..];
+
+    internal static void WriteAtomically(string path, string text)
+    {
+        string temp = path + ".tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

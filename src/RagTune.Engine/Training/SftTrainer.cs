@@ -1,0 +1,176 @@
+// Supervised fine-tuning of a Llama-family decoder on chat data: LoRA adapters (PEFT format out) or every weight (HF
+// checkpoint out). Loss on assistant tokens only; AdamW with warm-up + decay, gradient accumulation (the step's loss and
+// gradient are the mean over its micro-batches), global-norm clipping; eval loss on a held-out split; checkpoints that
+// resume bit-for-bit, because the data order is a pure function of (seed, epoch) and every random stream is saved.
+using System.Diagnostics;
+using System.Text.Json;
+using RagTune.Engine.Chat;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tokenizers;
+
+namespace RagTune.Engine.Training;
+
+public sealed class SftTrainer
+{
+    private readonly SftTrainingOptions _options;
+    private readonly List<TokenizedExample> _train = [];
+    private readonly List<TokenizedExample> _validation = [];
+    private readonly SftExampleBuilder _builder;
+
+    public DecoderModel Model { get; }
+    public ParameterSet Parameters { get; }
+    public DecoderTrainingGraph Graph { get; }
+    public AdamW Optimizer { get; }
+    public int BatchesPerEpoch => (_train.Count + _options.BatchSize - 1) / _options.BatchSize;
+    public int TotalSteps { get; }
+
+    public SftTrainer(SftTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.BatchSize < 1 || options.GradientAccumulationSteps < 1 || options.Epochs < 1 || options.MaxLength < 2)
+            throw new EngineException("training options: batch size, gradient accumulation steps and epochs must be ≥ 1 and max length ≥ 2");
+        _options = options;
+        Model = DecoderModel.Load(options.ModelPath);
+        var tokenizer = Tokenizer.Load(options.ModelPath);
+        _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(options.ModelPath, tokenizer), options.MaxLength, options.TruncateDocuments);
+        var examples = ConversationReader.Read(options.DataPath).Select(_builder.Build).OfType<TokenizedExample>().ToList();
+        examples.RemoveAll(e => e.TargetCount == 0);
+        if (examples.Count == 0)
+            throw new EngineException($"{options.DataPath}: no sample fits in {options.MaxLength} tokens with a non-empty answer ({_builder.Dropped} dropped)");
+        var order = Enumerable.Range(0, examples.Count).ToList();
+        new TrainingRandom(options.Seed).Shuffle(order);
+        int nVal = (int)Math.Round(examples.Count * Math.Clamp(options.ValidationFraction, 0, 0.9));
+        _validation.AddRange(order.Take(nVal).Select(i => examples[i]));
+        _train.AddRange(order.Skip(nVal).Order().Select(i => examples[i]));
+
+        if (options.FullFineTune)
+            Parameters = ParameterSet.ForAllWeights(Model);
+        else
+        {
+            PeftAdapter.AttachNew(ParameterSet.DecoderLinears(Model), options.Lora, new Random(unchecked((int)options.Seed)));
+            Parameters = ParameterSet.ForAdapters(Model);
+        }
+        Graph = new DecoderTrainingGraph(Model, Parameters) { DropoutRandom = new TrainingRandom(options.Seed ^ 0xD1B54A32D192ED03UL) };
+        Optimizer = new AdamW(Parameters, options.Beta1, options.Beta2, options.AdamEpsilon, options.WeightDecay);
+        TotalSteps = options.MaxSteps > 0
+            ? options.MaxSteps
+            : (options.Epochs * BatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
+    }
+
+    public int TrainSamples => _train.Count;
+    public int Dropped => _builder.Dropped;
+    public int Truncated => _builder.Truncated;
+
+    public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Run(progress, cancellationToken), cancellationToken);
+
+    private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
+    {
+        var o = _options;
+        Directory.CreateDirectory(o.OutputDirectory);
+        var state = new TrainingState(0, 0, Graph.DropoutRandom.State, [], []);
+        if (o.Resume && TrainingCheckpoint.Load(o.OutputDirectory, Parameters, Optimizer) is { } restored)
+        {
+            state = restored;
+            Graph.DropoutRandom.State = state.DropoutRngState;
+        }
+        string log = Path.Combine(o.OutputDirectory, "train_log.jsonl");
+        var clock = Stopwatch.StartNew();
+        int firstStep = state.Step;
+        long tokens = 0;
+        for (int step = state.Step; step < TotalSteps; step++)
+        {
+            ct.ThrowIfCancellationRequested();
+            Parameters.ZeroGrad();
+            Graph.Training = true;
+            double loss = 0;
+            for (int a = 0; a < o.GradientAccumulationSteps; a++)
+            {
+                var batch = MicroBatch((long)step * o.GradientAccumulationSteps + a);
+                loss += Graph.Batch(batch, backward: true, o.GradientAccumulationSteps) / o.GradientAccumulationSteps;
+                tokens += batch.Sum(e => e.Ids.Length);
+            }
+            if (o.MaxGradNorm > 0) AdamW.ClipGradNorm(Parameters, o.MaxGradNorm);
+            float lr = LearningRateSchedule.At(o.LearningRate, step, o.WarmupSteps, TotalSteps, o.Decay);
+            Optimizer.Update(lr);
+            state.Losses.Add(loss);
+            double? evalLoss = null;
+            bool last = step + 1 == TotalSteps;
+            if (_validation.Count > 0 && ((o.EvalEvery > 0 && (step + 1) % o.EvalEvery == 0) || last))
+            {
+                evalLoss = EvaluationLoss();
+                state.EvalLosses.Add([step + 1, evalLoss.Value]);
+            }
+            state = state with { Step = step + 1, AdamStep = Optimizer.Step, DropoutRngState = Graph.DropoutRandom.State };
+            File.AppendAllText(log, JsonSerializer.Serialize(new { step = step + 1, loss, lr, eval_loss = evalLoss }) + "\n");
+            if ((o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) || last)
+                TrainingCheckpoint.Save(o.OutputDirectory, state, Parameters, Optimizer);
+            double seconds = clock.Elapsed.TotalSeconds;
+            int done = step + 1 - firstStep;
+            progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, tokens / Math.Max(seconds, 1e-9), clock.Elapsed,
+                TimeSpan.FromSeconds(seconds / done * (TotalSteps - step - 1)), evalLoss));
+        }
+        string output = SaveOutputs();
+        var evals = state.EvalLosses.Select(e => ((int)e[0], e[1])).ToList();
+        LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, evals);
+        return new TrainingResult(state.Step, state.Losses, evals, _train.Count, Dropped, Truncated, output);
+    }
+
+    /// <summary>Token-mean loss over the validation split, without dropout.</summary>
+    public double EvaluationLoss()
+    {
+        Graph.Training = false;
+        double sum = 0;
+        int n = 0;
+        foreach (var e in _validation)
+        {
+            int k = e.TargetCount;
+            sum += Graph.Batch([e], backward: false) * k;
+            n += k;
+        }
+        Graph.Training = true;
+        return n == 0 ? double.NaN : sum / n;
+    }
+
+    /// <summary>Micro-batch m of the run: epoch m / batchesPerEpoch, reshuffled per epoch from the seed alone.</summary>
+    private List<TokenizedExample> MicroBatch(long m)
+    {
+        int perEpoch = BatchesPerEpoch;
+        int epoch = (int)(m / perEpoch), index = (int)(m % perEpoch);
+        if (_epochOrder is null || _epoch != epoch)
+        {
+            var order = Enumerable.Range(0, _train.Count).ToList();
+            new TrainingRandom(_options.Seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)).Shuffle(order);
+            if (_options.GroupByLength)
+            {
+                // Sort within windows of 16 batches: batches hold similar lengths yet the order stays random.
+                int window = 16 * _options.BatchSize;
+                for (int s = 0; s < order.Count; s += window)
+                {
+                    int len = Math.Min(window, order.Count - s);
+                    var sorted = order.GetRange(s, len).OrderByDescending(i => _train[i].Ids.Length).ToList();
+                    for (int j = 0; j < len; j++) order[s + j] = sorted[j];
+                }
+            }
+            _epochOrder = order;
+            _epoch = epoch;
+        }
+        return _epochOrder.Skip(index * _options.BatchSize).Take(_options.BatchSize).Select(i => _train[i]).ToList();
+    }
+
+    private List<int>? _epochOrder;
+    private int _epoch = -1;
+
+    private string SaveOutputs()
+    {
+        if (_options.FullFineTune)
+        {
+            string dir = Path.Combine(_options.OutputDirectory, "model");
+            HfCheckpointWriter.Save(dir, Model, _options.ModelPath);
+            return dir;
+        }
+        string adapter = Path.Combine(_options.OutputDirectory, "adapter");
+        PeftAdapter.Save(adapter, ParameterSet.DecoderLinears(Model), _options.Lora, Path.GetFullPath(_options.ModelPath));
+        return adapter;
+    }
+}

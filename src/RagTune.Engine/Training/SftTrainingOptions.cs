@@ -1,0 +1,60 @@
+// Settings of a supervised fine-tuning run (LoRA or full), named after their transformers/PEFT/LLaMA-Factory counterparts.
+namespace RagTune.Engine.Training;
+
+public sealed record SftTrainingOptions
+{
+    /// <summary>Hugging Face checkpoint folder of the base model (config.json, safetensors, tokenizer).</summary>
+    public required string ModelPath { get; init; }
+
+    /// <summary>Chat JSONL (RAFT export), alpaca or sharegpt file.</summary>
+    public required string DataPath { get; init; }
+
+    /// <summary>Run folder: adapter/ or model/, checkpoints/, loss.svg, train_log.jsonl.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Update every weight instead of training LoRA adapters.</summary>
+    public bool FullFineTune { get; init; }
+
+    public LoraOptions Lora { get; init; } = new();
+
+    /// <summary>Longest sequence in tokens; longer samples are dropped and counted.</summary>
+    public int MaxLength { get; init; } = 1024;
+
+    /// <summary>Shorten the documents part (up to the last &lt;/DOCUMENT&gt;) of over-long samples instead of dropping them.</summary>
+    public bool TruncateDocuments { get; init; }
+
+    public int BatchSize { get; init; } = 1;
+    public int GradientAccumulationSteps { get; init; } = 1;
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Optimizer steps to run; 0 = as many as <see cref="Epochs"/> take.</summary>
+    public int MaxSteps { get; init; }
+
+    public float LearningRate { get; init; } = 2e-4f;
+    public int WarmupSteps { get; init; }
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Cosine;
+    public float WeightDecay { get; init; }
+    public float Beta1 { get; init; } = 0.9f;
+    public float Beta2 { get; init; } = 0.999f;
+    public float AdamEpsilon { get; init; } = 1e-8f;
+
+    /// <summary>Global gradient-norm clip; 0 disables.</summary>
+    public float MaxGradNorm { get; init; } = 1f;
+
+    public ulong Seed { get; init; } = 42;
+
+    /// <summary>Batch samples of similar length together (less padding-free work per batch, steadier step times).</summary>
+    public bool GroupByLength { get; init; } = true;
+
+    /// <summary>Fraction of samples held out for the eval loss.</summary>
+    public double ValidationFraction { get; init; }
+
+    /// <summary>Eval loss every N optimizer steps (0 = only at the end when there is a validation split).</summary>
+    public int EvalEvery { get; init; }
+
+    /// <summary>Checkpoint every N optimizer steps (0 = only at the end).</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Continue from the newest checkpoint in the output folder.</summary>
+    public bool Resume { get; init; }
+}

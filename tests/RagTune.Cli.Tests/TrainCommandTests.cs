@@ -1,0 +1,135 @@
+// `ragtune train sft|full|export-llamafactory` and `ragtune adapter inspect|merge` against the tiny fixtures, including a
+// training child process killed with SIGKILL mid-run and resumed with --resume to the same adapter, byte for byte.
+using System.Diagnostics;
+using System.Text.Json;
+using Xunit;
+
+namespace RagTune.Cli.Tests;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ragtune-train-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string WriteData()
+    {
+        string path = Path.Combine(_dir, "train.jsonl");
+        (string, string)[] facts = [("Where is the red door?", "north"), ("Who keeps the keys?", "Mara"), ("What opens the gate?", "the lever")];
+        File.WriteAllLines(path, facts.Select(f => JsonSerializer.Serialize(new
+        {
+            messages = new[] { new { role = "user", content = f.Item1 }, new { role = "assistant", content = f.Item2 } },
+        })));
+        return path;
+    }
+
+    private string[] SftArgs(string run, int steps) =>
+    [
+        "train", "sft", "--model", ModelFixtures.Dir("qwen3-tiny"), "--data", WriteData(), "--output", Path.Combine(_dir, run),
+        "--max-steps", steps.ToString(), "--grad-accum", "1", "--lr", "0.01", "--lora-rank", "4", "--lora-dropout", "0.1",
+        "--save-every", "1", "--quiet",
+    ];
+
+    [Fact]
+    public async Task Sft_then_adapter_inspect_and_merge()
+    {
+        var r = await CliHarness.RunAsync(SftArgs("run", 6));
+        Assert.Equal(0, r.ExitCode);
+        string adapter = r.Stdout.Trim();
+        Assert.Equal(Path.Combine(_dir, "run", "adapter"), adapter);
+        Assert.Contains("step 6/6 loss", r.Stderr);
+        Assert.Contains("3 training samples, 0 dropped", r.Stderr);
+        Assert.True(File.Exists(Path.Combine(_dir, "run", "loss.svg")));
+
+        var inspect = await CliHarness.RunAsync("adapter", "inspect", adapter);
+        Assert.Equal(0, inspect.ExitCode);
+        Assert.Contains("r:              4", inspect.Stdout);
+        Assert.Contains("modules:        14", inspect.Stdout);
+
+        string merged = Path.Combine(_dir, "merged");
+        var merge = await CliHarness.RunAsync("adapter", "merge", adapter, "--model", ModelFixtures.Dir("qwen3-tiny"), "--output", merged);
+        Assert.Equal(0, merge.ExitCode);
+        var gen = await CliHarness.RunAsync("inspect", merged);
+        Assert.Equal(0, gen.ExitCode);
+        Assert.Contains("all present", gen.Stdout);
+    }
+
+    [Fact]
+    public async Task Killed_run_resumes_to_the_same_adapter_bit_for_bit()
+    {
+        const int steps = 120;
+        var reference = await CliHarness.RunAsync(SftArgs("reference", steps));
+        Assert.Equal(0, reference.ExitCode);
+
+        var args = SftArgs("killed", steps);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ragtune.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        string? line;
+        while ((line = await child.StandardError.ReadLineAsync(TestContext.Current.CancellationToken)) is not null && !line.StartsWith("step 20/"))
+        {
+        }
+        Assert.NotNull(line);
+        child.Kill();   // SIGKILL: no chance to clean up
+        await child.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.False(File.Exists(Path.Combine(_dir, "killed", "adapter", "adapter_model.safetensors")), "the child finished before the kill");
+
+        var resumed = await CliHarness.RunAsync([.. args, "--resume"]);
+        Assert.Equal(0, resumed.ExitCode);
+        Assert.DoesNotContain($"step 1/{steps} ", resumed.Stderr);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "reference", "adapter", "adapter_model.safetensors")),
+            File.ReadAllBytes(Path.Combine(_dir, "killed", "adapter", "adapter_model.safetensors")));
+        string Last(string run) => File.ReadLines(Path.Combine(_dir, run, "train_log.jsonl")).Last();
+        Assert.Equal(Last("reference"), Last("killed"));
+    }
+
+    [Fact]
+    public async Task Export_llamafactory_maps_the_lora_settings()
+    {
+        var r = await CliHarness.RunAsync("train", "export-llamafactory", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "lf"), "--lora-rank", "16", "--lora-alpha", "32", "--lora-dropout", "0.1", "--lora-target", "q_proj,v_proj");
+        Assert.Equal(0, r.ExitCode);
+        string yaml = File.ReadAllText(r.Stdout.Trim());
+        Assert.Contains("finetuning_type: lora\n", yaml);
+        Assert.Contains("lora_rank: 16\n", yaml);
+        Assert.Contains("lora_alpha: 32\n", yaml);
+        Assert.Contains("lora_dropout: 0.1\n", yaml);
+        Assert.Contains("lora_target: q_proj,v_proj\n", yaml);
+        Assert.Contains("dataset: ragtune_sft\n", yaml);
+        using var info = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "lf", "dataset_info.json")));
+        var ds = info.RootElement.GetProperty("ragtune_sft");
+        Assert.Equal("sharegpt", ds.GetProperty("formatting").GetString());
+        Assert.Equal("messages", ds.GetProperty("columns").GetProperty("messages").GetString());
+        using var data = JsonDocument.Parse(File.ReadAllText(Path.Combine(_dir, "lf", "ragtune_sft.json")));
+        Assert.Equal(3, data.RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Embed_trains_lora_and_writes_a_feature_extraction_adapter()
+    {
+        string data = Path.Combine(_dir, "embed.jsonl");
+        File.WriteAllLines(data, new[] { "a", "b", "c", "d" }.Select(s => JsonSerializer.Serialize(new
+        {
+            query = "search " + s, pos = new[] { "document " + s + " is the model" }, neg = new[] { "the lazy dog" }, prompt = "text: ",
+        })));
+        var r = await CliHarness.RunAsync("train", "embed", "--model", ModelFixtures.Dir("bert-tiny-cls"), "--data", data,
+            "--output", Path.Combine(_dir, "emb"), "--lora", "--lora-rank", "2", "--batch-size", "2", "--group-size", "2", "--max-steps", "3");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains("step 3/3 loss", r.Stderr);
+        using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(r.Stdout.Trim(), "adapter_config.json")));
+        Assert.Equal("FEATURE_EXTRACTION", config.RootElement.GetProperty("task_type").GetString());
+        var inspect = await CliHarness.RunAsync("adapter", "inspect", r.Stdout.Trim());
+        Assert.Contains("modules:        12", inspect.Stdout);
+    }
+
+    [Fact]
+    public async Task Missing_data_file_is_one_clear_error()
+    {
+        var r = await CliHarness.RunAsync("train", "sft", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", Path.Combine(_dir, "nope.jsonl"),
+            "--output", Path.Combine(_dir, "x"));
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("nope.jsonl: training data file not found", r.Stderr);
+    }
+}

@@ -1,0 +1,84 @@
+// The packed GEMM against its naive twin: all three operand layouts, odd shapes that leave edge tiles in M, N and K,
+// bias, accumulation and leading dimensions wider than the matrix.
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Threading;
+using Xunit;
+using static RagTune.Engine.Tests.Kernels.KernelAgreementTests;
+
+namespace RagTune.Engine.Tests.Kernels;
+
+public class GemmTests
+{
+    public enum Layout { TransB, Plain, TransA }
+
+    [Theory]
+    [InlineData(Layout.TransB, 1, 1, 1)]
+    [InlineData(Layout.TransB, 6, 16, 8)]
+    [InlineData(Layout.TransB, 7, 17, 9)]
+    [InlineData(Layout.TransB, 13, 50, 300)]
+    [InlineData(Layout.TransB, 64, 96, 520)]
+    [InlineData(Layout.Plain, 5, 33, 7)]
+    [InlineData(Layout.Plain, 19, 48, 257)]
+    [InlineData(Layout.TransA, 11, 21, 3)]
+    [InlineData(Layout.TransA, 30, 40, 270)]
+    [InlineData(Layout.TransB, 4, 5, 0)]
+    public void Agrees_with_naive(Layout layout, int m, int n, int k)
+    {
+        foreach (bool accumulate in new[] { false, true })
+            foreach (bool withBias in new[] { false, true })
+                Check(layout, m, n, k, accumulate, withBias, pad: 3);
+    }
+
+    [Fact]
+    public void Multithreaded_result_equals_single_threaded()
+    {
+        using var one = new WorkerPool(1);
+        using var three = new WorkerPool(3);
+        int m = 37, n = 211, k = 300;
+        var a = Random(m * k, 1);
+        var b = Random(n * k, 2);
+        var c1 = new float[m * n];
+        var c3 = new float[m * n];
+        Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, pool: one);
+        Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, pool: three);
+        Assert.Equal(c1, c3);
+    }
+
+    [Fact]
+    public void Too_short_operand_is_rejected_with_the_shapes()
+    {
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.MultiplyTransB(new float[10], 4, new float[16], 4, new float[12], 4, 3, 4, 4));
+        Assert.Contains("A has 10 floats (need 12)", e.Message);
+    }
+
+    private static void Check(Layout layout, int m, int n, int k, bool accumulate, bool withBias, int pad)
+    {
+        // Leading dimensions include padding so a kernel that assumes packed rows fails.
+        var (rowsA, colsA) = layout == Layout.TransA ? (k, m) : (m, k);
+        var (rowsB, colsB) = layout == Layout.TransB ? (n, k) : (k, n);
+        int lda = colsA + pad, ldb = colsB + pad, ldc = n + pad;
+        var a = Random(Math.Max(1, rowsA * lda), 10 + m);
+        var b = Random(Math.Max(1, rowsB * ldb), 20 + n);
+        var bias = withBias ? Random(n, 30) : [];
+        var fast = Random(m * ldc, 40);
+        var slow = (float[])fast.Clone();
+        switch (layout)
+        {
+            case Layout.TransB:
+                Gemm.MultiplyTransB(a, lda, b, ldb, fast, ldc, m, n, k, accumulate, bias);
+                Gemm.Naive(a, lda, 1, b, 1, ldb, slow, ldc, m, n, k, accumulate, bias);
+                break;
+            case Layout.Plain:
+                Gemm.Multiply(a, lda, b, ldb, fast, ldc, m, n, k, accumulate, bias);
+                Gemm.Naive(a, lda, 1, b, ldb, 1, slow, ldc, m, n, k, accumulate, bias);
+                break;
+            default:
+                Gemm.MultiplyTransA(a, lda, b, ldb, fast, ldc, m, n, k, accumulate, bias);
+                Gemm.Naive(a, 1, lda, b, ldb, 1, slow, ldc, m, n, k, accumulate, bias);
+                break;
+        }
+        // Padding columns of C must be untouched: compare the whole buffer.
+        AssertClose(slow, fast, 2e-5f * Math.Max(1, MathF.Sqrt(k)));
+    }
+}

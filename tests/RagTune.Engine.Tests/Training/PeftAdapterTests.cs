@@ -1,0 +1,92 @@
+// PEFT adapter files: what we write has PEFT's layout; the adapter written by the Python reference in PEFT's layout loads;
+// inference through the unmerged adapter equals inference on the merged HF checkpoint and the training forward.
+using System.Text.Json;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+using RagTune.Engine.Tests.Models;
+using RagTune.Engine.Training;
+using Xunit;
+
+namespace RagTune.Engine.Tests.Training;
+
+public sealed class PeftAdapterTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ragtune-peft-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly int[] Prompt = [3, 17, 250, 44, 91, 7, 300, 12];
+
+    private static float[] Logits(DecoderModel model)
+    {
+        var logits = new float[Prompt.Length * model.Config.VocabSize];
+        model.CreateSession(32).ForwardAll(Prompt, logits);
+        return logits;
+    }
+
+    [Fact]
+    public void SavedAdapterHasPeftLayoutAndRoundTrips()
+    {
+        var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var options = new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.05f, TargetModules = ["q_proj", "v_proj"] };
+        PeftAdapter.AttachNew(ParameterSet.DecoderLinears(model), options, new Random(1));
+        PeftAdapter.Save(_dir, ParameterSet.DecoderLinears(model), options, "Qwen/Qwen2.5-0.5B-Instruct");
+
+        string json = File.ReadAllText(Path.Combine(_dir, PeftAdapter.ConfigFileName));
+        using var doc = JsonDocument.Parse(json);
+        var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.Equal(keys.Order(StringComparer.Ordinal), keys);
+        Assert.Contains("\n  \"bias\": \"none\",", json);
+        Assert.Equal("LORA", doc.RootElement.GetProperty("peft_type").GetString());
+        Assert.Equal("CAUSAL_LM", doc.RootElement.GetProperty("task_type").GetString());
+        Assert.False(doc.RootElement.GetProperty("use_dora").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("modules_to_save").ValueKind);
+        using var st = SafeTensorFile.Open(Path.Combine(_dir, PeftAdapter.WeightsFileName));
+        Assert.Equal("pt", st.Metadata["format"]);
+        Assert.Equal(8, st.Tensors.Count);
+        Assert.Equal([2L, 64], st.Info("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").Shape);
+        Assert.Equal([32L, 2], st.Info("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight").Shape);
+        Assert.All(st.ReadFloat32("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"), b => Assert.Equal(0f, b));
+
+        var again = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var read = PeftAdapter.Load(_dir, ParameterSet.DecoderLinears(again));
+        Assert.Equal(options.TargetModules.Order(), read.TargetModules);
+        Assert.Equal(model.Layers[1].VProj.Adapter!.A, again.Layers[1].VProj.Adapter!.A);
+        Assert.Null(again.Layers[0].KProj.Adapter);
+    }
+
+    [Fact]
+    public void MergedCheckpointGivesTheLogitsOfTheUnmergedAdapter()
+    {
+        var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var baseLogits = Logits(model);
+        PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), ParameterSet.DecoderLinears(model));
+        var unmerged = Logits(model);
+        Assert.True(unmerged.Zip(baseLogits).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, "the adapter changes nothing");
+
+        // the training graph's forward (inference-side adapter path vs training-side LoRA): same loss on the prompt
+        PeftAdapter.Merge(ParameterSet.DecoderLinears(model));
+        string merged = Path.Combine(_dir, "merged");
+        HfCheckpointWriter.Save(merged, model, Fixtures.Dir("qwen2-tiny"));
+        Assert.True(File.Exists(Path.Combine(merged, "tokenizer.json")));
+        Assert.True(File.Exists(Path.Combine(merged, "config.json")));
+        using (var st = SafeTensorFile.Open(Path.Combine(merged, Checkpoint.SingleFileName)))
+            Assert.False(st.Contains("lm_head.weight"));   // tied, as save_pretrained omits it
+        var mergedLogits = Logits(DecoderModel.Load(merged));
+        for (int i = 0; i < unmerged.Length; i++)
+            Assert.Equal(unmerged[i], mergedLogits[i], 1e-4f);
+    }
+
+    [Fact]
+    public void BadAdapterFilesFailWithClearErrors()
+    {
+        var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(_dir, ParameterSet.DecoderLinears(model)));
+        Assert.Contains("adapter_config.json is missing", ex.Message);
+
+        var llama = DecoderModel.Load(Fixtures.Dir("llama-tiny"));
+        ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), ParameterSet.DecoderLinears(llama)));
+        Assert.Contains("has shape [", ex.Message);
+        Assert.Contains("], expected [", ex.Message);
+    }
+}
