@@ -4,7 +4,6 @@
 //        [--lr X] [--hidden N] [--layers N] [--eval-items N] [--out DIR] [--results bench/RESULTS.md]
 using System.Diagnostics;
 using System.Globalization;
-using RagTune.Bench.RaftSynthetic;
 using RagTune.Eval.Synthetic;
 
 var arguments = args.ToList();

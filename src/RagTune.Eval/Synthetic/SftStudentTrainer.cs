@@ -1,11 +1,10 @@
 // The benchmark's trainer: the engine's SFT trainer in full fine-tuning mode, one run per curriculum stage, each stage
 // starting from the checkpoint the previous one wrote; stages resume from their own checkpoints after an interruption.
 using RagTune.Engine.Training;
-using RagTune.Eval.Synthetic;
 
-namespace RagTune.Bench.RaftSynthetic;
+namespace RagTune.Eval.Synthetic;
 
-internal sealed class SftStudentTrainer : IStudentTrainer
+public sealed class SftStudentTrainer : IStudentTrainer
 {
     public async Task<string> TrainAsync(StudentTrainingJob job, IProgress<string>? progress, CancellationToken cancellationToken)
     {
