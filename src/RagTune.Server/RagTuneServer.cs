@@ -53,13 +53,13 @@ public static class RagTuneServer
         app.MapGet("/v1/models", (HttpContext http) => Json.WriteAsync(http, new
         {
             @object = "list",
-            data = registry.List().Select(m => new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent }),
+            data = registry.List().Select(m => new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent, root = m.Root }),
         }));
         app.MapGet("/v1/models/{**id}", (HttpContext http, string id) =>
         {
             var m = registry.List().FirstOrDefault(x => x.Name == id);
             if (m.Name is null) throw ApiException.NotFound($"The model '{id}' does not exist", "model");
-            return Json.WriteAsync(http, new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent });
+            return Json.WriteAsync(http, new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent, root = m.Root });
         });
         UiEndpoints.Map(app, registry, options);
         app.MapFallback((HttpContext http) => throw new ApiException(404, $"no route {http.Request.Method} {http.Request.Path}", "invalid_request_error", "not_found"));

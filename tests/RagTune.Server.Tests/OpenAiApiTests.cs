@@ -163,14 +163,6 @@ public sealed class OpenAiApiTests(SharedServer shared)
         Assert.Equal("model_not_found", error.GetProperty("code").GetString());
     }
 
-    [Fact]
-    public async Task Adapter_model_answers_400_adapter_support_not_available()
-    {
-        var e = await Assert.ThrowsAsync<ClientResultException>(() => Chat("tiny-lora").CompleteChatAsync([ChatMessage.CreateUserMessage("hi")], null, Ct));
-        Assert.Equal(400, e.Status);
-        Assert.Contains("adapter support not available", e.Message);
-    }
-
     [Theory]
     [InlineData("""{"model":"tiny","messages":[]}""", "messages", null)]
     [InlineData("""{"model":"tiny","messages":[{"role":"user","content":"hi"}],"max_tokens":0}""", "max_tokens", null)]

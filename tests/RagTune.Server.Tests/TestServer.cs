@@ -1,5 +1,5 @@
 // A running server on 127.0.0.1 (Kestrel, port 0) for the tests: the tiny Qwen2 chat model, a BERT embedder, a real
-// knowledge base built from TestData/docs, a rule router, an adapter entry, and the UI folders.
+// knowledge base built from TestData/docs, a rule router, a LoRA adapter of the chat model, and the UI folders.
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using RagTune.Knowledge.Analysis;
@@ -58,7 +58,7 @@ public sealed class TestServer : IAsyncDisposable
             new ModelEntry
             {
                 Name = "tiny", Path = ChatModelPath, Kind = "chat", DefaultMaxTokens = 24,
-                Adapters = [new AdapterEntry { Name = "tiny-lora", Path = Data("no-such-adapter") }],
+                Adapters = [new AdapterEntry { Name = "tiny-lora", Path = TestAdapter.Path }],
             },
             new ModelEntry { Name = "embed", Path = EmbeddingModelPath, Kind = "embedding" },
         ],

@@ -1,4 +1,5 @@
-// A plain chat model behind its bounded queue: the request's messages go to the IChatClient as they are.
+// A plain chat model (or a LoRA adapter served as its own model) behind its bounded queue: the request's messages go to
+// the IChatClient as they are.
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
@@ -6,15 +7,17 @@ namespace RagTune.Server.Models;
 
 public sealed class ModelPipeline : IChatPipeline
 {
-    public ModelPipeline(string name, IChatClient client, ModelGate gate)
+    public ModelPipeline(string name, IChatClient client, ModelGate gate, string kind = "chat")
     {
         Name = name;
+        Kind = kind;
         Client = client;
         Gate = gate;
     }
 
     public string Name { get; }
-    public string Kind => "chat";
+    /// <summary>"chat", or "adapter" for a base model with a LoRA adapter attached.</summary>
+    public string Kind { get; }
     public IChatClient Client { get; }
     public ModelGate Gate { get; }
 

@@ -1,8 +1,12 @@
 // Everything served, by model name: chat models (each behind its queue), adapters, embedding models, `rag:<kb>` pipelines
 // and routers; knowledge bases for the search page. Built once at start-up from ServerOptions.
+// A LoRA adapter is served as its own chat model: a private copy of its base checkpoint with the PEFT adapter attached
+// unmerged to the targeted Linears. The engine attaches adapters to the model object (Linear.Adapter), not per request,
+// so sharing the base weights between adapters is not possible: each adapter costs one more copy of the base weights.
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
+using RagTune.Engine.Training;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Store;
 using RagTune.Server.Configuration;
@@ -19,6 +23,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     private readonly Dictionary<string, IChatPipeline> _chat = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (IEmbeddingGenerator<string, Embedding<float>> Generator, ModelGate Gate)> _embedding = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _roots = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KnowledgeBase> _knowledgeBases = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _owned = [];
 
@@ -61,10 +66,16 @@ public sealed class ModelRegistry : IAsyncDisposable
                 default:
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
+            _roots.Add(m.Name, m.Path);
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
+                if (!_chat.ContainsKey(m.Name))
+                    throw new ServerException($"model '{m.Name}': adapter '{a.Name}' needs a chat base model; kind is '{m.Kind}'");
+                var adapted = Own(LoadAdapter(m, a));
+                _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
+                _roots.Add(a.Name, a.Path);
             }
         }
 
@@ -140,6 +151,23 @@ public sealed class ModelRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>Loads a fresh copy of the base checkpoint and attaches the PEFT adapter to it without merging.</summary>
+    private static LocalChatClient LoadAdapter(ModelEntry m, AdapterEntry a)
+    {
+        LocalChatClient? client = null;
+        try
+        {
+            client = LocalChatClient.Load(m.Path, new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens });
+            PeftAdapter.Load(a.Path, ParameterSet.DecoderLinears(client.Generator.Model));
+            return client;
+        }
+        catch (EngineException e)
+        {
+            client?.Dispose();
+            throw new ServerException($"adapter '{a.Name}' at '{a.Path}' (base model '{m.Name}' at '{m.Path}'): {e.Message}", e);
+        }
+    }
+
     private static LocalEmbeddingGenerator LoadEmbedding(ModelEntry m)
     {
         try
@@ -152,13 +180,11 @@ public sealed class ModelRegistry : IAsyncDisposable
         }
     }
 
-    /// <summary>The chat pipeline for a request's model name, or the OpenAI-shaped error for an unknown, embedding or adapter name.</summary>
+    /// <summary>The chat pipeline for a request's model name, or the OpenAI-shaped error for an unknown or embedding name.</summary>
     public IChatPipeline GetChat(string? name)
     {
         if (string.IsNullOrEmpty(name)) throw ApiException.BadRequest("'model' is required", "model");
         if (_chat.TryGetValue(name, out var p)) return p;
-        if (_adapters.TryGetValue(name, out string? baseModel))
-            throw ApiException.BadRequest($"model '{name}' is a LoRA adapter of '{baseModel}': adapter support not available in this build", "model", "adapter_not_supported");
         if (_embedding.ContainsKey(name)) throw ApiException.BadRequest($"model '{name}' is an embedding model; use /v1/embeddings", "model", "wrong_model_kind");
         throw ApiException.NotFound($"The model '{name}' does not exist", "model");
     }
@@ -172,13 +198,13 @@ public sealed class ModelRegistry : IAsyncDisposable
         throw ApiException.NotFound($"The model '{name}' does not exist", "model");
     }
 
-    /// <summary>Every served name with its kind: chat, embedding, adapter, rag, router.</summary>
-    public IReadOnlyList<(string Name, string Kind, string? Parent)> List()
+    /// <summary>Every served name with its kind (chat, embedding, adapter, rag, router), its parent (an adapter's base
+    /// model, as vLLM reports it) and its root (the checkpoint or adapter folder, as vLLM reports it).</summary>
+    public IReadOnlyList<(string Name, string Kind, string? Parent, string? Root)> List()
     {
-        var list = new List<(string, string, string?)>();
-        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, (string?)null)));
-        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null)));
-        list.AddRange(_adapters.Select(a => (a.Key, "adapter", (string?)a.Value)));
+        var list = new List<(string, string, string?, string?)>();
+        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, _adapters.GetValueOrDefault(p.Name), _roots.GetValueOrDefault(p.Name))));
+        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, _roots.GetValueOrDefault(n))));
         return list;
     }
 

@@ -1,0 +1,88 @@
+// LoRA adapters served as their own model names: the official OpenAI SDK gets the engine's greedy answer with the PEFT
+// adapter applied unmerged (different from the base model's), /v1/models lists the adapter with its parent and root as
+// vLLM does, and bad adapter folders fail at start-up naming the adapter.
+using System.ClientModel;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using OpenAI.Chat;
+using RagTune.Engine.AI;
+using RagTune.Engine.Training;
+using RagTune.Server.Configuration;
+using Xunit;
+using ChatMessage = OpenAI.Chat.ChatMessage;
+
+namespace RagTune.Server.Tests;
+
+public sealed class AdapterTests(SharedServer shared)
+{
+    private TestServer Server => shared.Server;
+    private static readonly CancellationToken Ct = TestContext.Current.CancellationToken;
+
+    private ChatClient Chat(string model) =>
+        new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = Server.ApiBase, NetworkTimeout = TimeSpan.FromSeconds(30) });
+
+    private static string EngineAnswer(bool withAdapter, string question, int maxTokens)
+    {
+        using var client = LocalChatClient.Load(TestServer.ChatModelPath);
+        if (withAdapter) PeftAdapter.Load(TestAdapter.Path, ParameterSet.DecoderLinears(client.Generator.Model));
+        return client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(ChatRole.User, question)],
+            new ChatOptions { MaxOutputTokens = maxTokens }, Ct).GetAwaiter().GetResult().Text;
+    }
+
+    [Fact]
+    public async Task Adapter_model_answers_with_the_adapter_applied()
+    {
+        const string question = "What is the return policy?";
+        var adapted = (await Chat("tiny-lora").CompleteChatAsync([ChatMessage.CreateUserMessage(question)],
+            new ChatCompletionOptions { MaxOutputTokenCount = 12 }, Ct)).Value;
+        var plain = (await Chat("tiny").CompleteChatAsync([ChatMessage.CreateUserMessage(question)],
+            new ChatCompletionOptions { MaxOutputTokenCount = 12 }, Ct)).Value;
+
+        Assert.Equal("tiny-lora", adapted.Model);
+        Assert.Equal(EngineAnswer(withAdapter: true, question, 12), adapted.Content[0].Text);
+        Assert.Equal(EngineAnswer(withAdapter: false, question, 12), plain.Content[0].Text);
+        Assert.NotEqual(plain.Content[0].Text, adapted.Content[0].Text);
+    }
+
+    [Fact]
+    public async Task Streamed_adapter_answer_equals_the_plain_one()
+    {
+        const string question = "Tell me a story";
+        var options = new ChatCompletionOptions { MaxOutputTokenCount = 10 };
+        string whole = (await Chat("tiny-lora").CompleteChatAsync([ChatMessage.CreateUserMessage(question)], options, Ct)).Value.Content[0].Text;
+        var streamed = new System.Text.StringBuilder();
+        await foreach (var u in Chat("tiny-lora").CompleteChatStreamingAsync([ChatMessage.CreateUserMessage(question)], options, Ct))
+            foreach (var part in u.ContentUpdate) streamed.Append(part.Text);
+        Assert.Equal(whole, streamed.ToString());
+    }
+
+    [Fact]
+    public async Task Models_list_the_adapter_with_its_parent_and_root()
+    {
+        using var http = Server.Http();
+        var list = JsonDocument.Parse(await http.GetStringAsync("/v1/models", Ct)).RootElement.GetProperty("data");
+        var adapter = list.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "tiny-lora");
+        Assert.Equal("adapter", adapter.GetProperty("kind").GetString());
+        Assert.Equal("tiny", adapter.GetProperty("parent").GetString());
+        Assert.Equal(TestAdapter.Path, adapter.GetProperty("root").GetString());
+        var baseModel = list.EnumerateArray().Single(m => m.GetProperty("id").GetString() == "tiny");
+        Assert.Equal(JsonValueKind.Null, baseModel.GetProperty("parent").ValueKind);
+        Assert.Equal(TestServer.ChatModelPath, baseModel.GetProperty("root").GetString());
+
+        var one = JsonDocument.Parse(await http.GetStringAsync("/v1/models/tiny-lora", Ct)).RootElement;
+        Assert.Equal("tiny", one.GetProperty("parent").GetString());
+    }
+
+    [Fact]
+    public async Task Missing_adapter_folder_fails_at_start_naming_the_adapter()
+    {
+        var options = new ServerOptions
+        {
+            Models = [new ModelEntry { Name = "tiny", Path = TestServer.ChatModelPath, Adapters = [new AdapterEntry { Name = "bad", Path = TestServer.Data("no-such-adapter") }] }],
+        };
+        var e = await Assert.ThrowsAsync<ServerException>(() => TestServer.StartAsync(options));
+        Assert.Contains("adapter 'bad'", e.Message);
+        Assert.Contains("adapter_config.json is missing", e.Message);
+    }
+}
