@@ -1,14 +1,18 @@
 // LoRA adapters served as their own model names: the official OpenAI SDK gets the engine's greedy answer with the PEFT
 // adapter applied unmerged (different from the base model's), /v1/models lists the adapter with its parent and root as
-// vLLM does, and bad adapter folders fail at start-up naming the adapter.
+// vLLM does, an adapter has its own bounded queue, and bad adapter folders fail at start-up naming the adapter.
 using System.ClientModel;
+using System.Net;
+using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
 using RagTune.Engine.AI;
 using RagTune.Engine.Training;
+using Microsoft.Extensions.DependencyInjection;
 using RagTune.Server.Configuration;
+using RagTune.Server.Models;
 using Xunit;
 using ChatMessage = OpenAI.Chat.ChatMessage;
 
@@ -72,6 +76,32 @@ public sealed class AdapterTests(SharedServer shared)
 
         var one = JsonDocument.Parse(await http.GetStringAsync("/v1/models/tiny-lora", Ct)).RootElement;
         Assert.Equal("tiny", one.GetProperty("parent").GetString());
+    }
+
+    [Fact]
+    public async Task Adapter_has_its_own_bounded_queue_with_the_model_limits()
+    {
+        var options = new ServerOptions
+        {
+            Models = [new ModelEntry { Name = "tiny", Path = TestServer.ChatModelPath, DefaultMaxTokens = 4, Adapters = [new AdapterEntry { Name = "tiny-lora", Path = TestAdapter.Path }] }],
+            MaxConcurrentPerModel = 1,
+            MaxQueuePerModel = 0,
+        };
+        await using var server = await TestServer.StartAsync(options);
+        var adapter = Assert.IsType<ModelPipeline>(server.App.Services.GetRequiredService<ModelRegistry>().GetChat("tiny-lora"));
+        Assert.Equal("adapter", adapter.Kind);
+        using var http = server.Http();
+        Task<HttpResponseMessage> Ask(string model) => http.PostAsync("/v1/chat/completions",
+            new StringContent($$$"""{"model":"{{{model}}}","messages":[{"role":"user","content":"hi"}]}""", Encoding.UTF8, "application/json"), Ct);
+
+        using (await adapter.Gate.EnterAsync(Ct))
+        {
+            var refused = await Ask("tiny-lora");
+            Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+            Assert.NotNull(refused.Headers.RetryAfter);
+            Assert.Equal(HttpStatusCode.OK, (await Ask("tiny")).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await Ask("tiny-lora")).StatusCode);
     }
 
     [Fact]
