@@ -133,7 +133,11 @@ public sealed class SecurityAndConcurrencyTests
     [Fact]
     public async Task Client_disconnect_stops_a_real_model_generation()
     {
-        await using var server = await TestServer.StartAsync(TestServer.DefaultOptions(null));
+        // The real tiny model, paced at 20 ms per streamed piece: without pacing it can finish all 2000 tokens before the
+        // server sees the disconnect on an idle machine, and the test would race.
+        var services = new ServerServices();
+        services.ChatClients["tiny"] = new PacedChatClient(RagTune.Engine.AI.LocalChatClient.Load(TestServer.ChatModelPath), TimeSpan.FromMilliseconds(20));
+        await using var server = await TestServer.StartAsync(TestServer.DefaultOptions(null), services);
         using (var http = server.Http())
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
@@ -151,5 +155,20 @@ public sealed class SecurityAndConcurrencyTests
         Assert.Equal(0, server.Stats.Active);
         Assert.Equal(1, server.Stats.CancelledCount);
         Assert.Equal(0, server.Stats.CompletedCount);
+    }
+
+    /// <summary>Delays each streamed update of the inner client, so a generation outlasts the client's disconnect.</summary>
+    private sealed class PacedChatClient(Microsoft.Extensions.AI.IChatClient inner, TimeSpan delay) : Microsoft.Extensions.AI.DelegatingChatClient(inner)
+    {
+        public override async IAsyncEnumerable<Microsoft.Extensions.AI.ChatResponseUpdate> GetStreamingResponseAsync(
+            IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+            {
+                yield return update;
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 }
