@@ -3,6 +3,7 @@
 //   model DIR [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
 //   gemm [M N K]                               SGEMM GFLOP/s (default 256 896 4864 = prompt × hidden × intermediate)
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
+//   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
 using RagTune.Engine.Kernels;
@@ -24,6 +25,9 @@ switch (mode)
         break;
     case "dispatch":
         RunDispatch();
+        break;
+    case "accuracy":
+        foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
         break;
     default:
         Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch");
