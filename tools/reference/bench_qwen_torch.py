@@ -29,7 +29,7 @@ def load_safetensors(path):  # {name: float32 tensor}; the format is an 8-byte h
     for name, t in header.items():
         if name == "__metadata__": continue
         a, b = t["data_offsets"]; dt = {"F32": torch.float32, "BF16": torch.bfloat16, "F16": torch.float16}[t["dtype"]]
-        out[name] = torch.frombuffer(data, dtype=dt, offset=a, count=(b - a) // dt.itemsize).view(t["shape"]).float()
+        out[name] = torch.frombuffer(data, dtype=dt, offset=a, count=(b - a) // torch.empty(0, dtype=dt).element_size()).view(t["shape"]).float()
     return out
 
 class RMSNorm(nn.Module):
