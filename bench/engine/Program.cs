@@ -1,8 +1,9 @@
 // Engine benchmarks. Usage (bench/run-engine.sh drives these):
 //   checkpoint DIR f32|bf16 [LAYERS]          write (or reuse) a random Qwen2.5-0.5B-shaped checkpoint
-//   model DIR [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
+//   model DIR [--format auto|f32|bf16|q8] [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
 //   gemm [M N K]                               SGEMM GFLOP/s (default 256 896 4864 = prompt × hidden × intermediate)
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
+//   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
 using RagTune.Engine.Kernels;
@@ -17,7 +18,7 @@ switch (mode)
         QwenCheckpoint.Ensure(args[1], args[2] == "bf16" ? DType.BF16 : DType.F32, args.Length > 3 ? int.Parse(args[3]) : QwenCheckpoint.Layers);
         break;
     case "model":
-        RunModel(args[1], Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
+        RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
         break;
     case "gemm":
         RunGemm(args.Length > 3 ? int.Parse(args[1]) : 256, args.Length > 3 ? int.Parse(args[2]) : 4864, args.Length > 3 ? int.Parse(args[3]) : 896);
@@ -25,11 +26,26 @@ switch (mode)
     case "dispatch":
         RunDispatch();
         break;
+    case "accuracy":
+        foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
+        break;
     default:
         Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch");
         return 2;
 }
 return 0;
+
+WeightFormat FormatOption()
+{
+    int i = Array.IndexOf(args, "--format");
+    return i < 0 ? WeightFormat.Checkpoint : args[i + 1] switch
+    {
+        "f32" => WeightFormat.F32,
+        "bf16" => WeightFormat.BF16,
+        "q8" => WeightFormat.Q8,
+        _ => WeightFormat.Checkpoint,
+    };
+}
 
 int Option(string name, int fallback)
 {
@@ -44,11 +60,12 @@ static void Report(string name, List<double> values, List<double> others, string
         $"(others' CPU: {string.Join(" ", others.Select(o => $"{100 * o:F0}%"))} of machine)");
 }
 
-static void RunModel(string dir, int prompt, int gen, int trials)
+static void RunModel(string dir, WeightFormat format, int prompt, int gen, int trials)
 {
     var sw = Stopwatch.StartNew();
-    var model = DecoderModel.Load(dir);
-    Console.WriteLine($"loaded {dir} in {sw.Elapsed.TotalSeconds:F1} s, {model.ParameterCount / 1e6:F0}M parameters, {WorkerPool.Shared.Workers} workers");
+    var model = DecoderModel.Load(dir, format);
+    Console.WriteLine($"loaded {dir} as {model.LmHead.Weight.Format} in {sw.Elapsed.TotalSeconds:F1} s, {model.ParameterCount / 1e6:F0}M parameters, " +
+        $"{WorkerPool.Shared.Workers} workers");
     var session = model.CreateSession(prompt + gen, chunk: prompt);
     var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
     session.Forward(ids);  // warm-up: JIT, page-in of the weights

@@ -23,9 +23,10 @@ public sealed class TextGenerator
         EosTokenIds = eosTokenIds.Distinct().ToArray();
     }
 
-    public static TextGenerator Load(string directory)
+    /// <summary>Loads model, tokenizer and EOS ids from <paramref name="directory"/>; weight matrices in <paramref name="format"/>.</summary>
+    public static TextGenerator Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
-        var model = DecoderModel.Load(directory);
+        var model = DecoderModel.Load(directory, format);
         var tokenizer = Tokenizers.Tokenizer.Load(directory);
         var eos = new List<int>(ReadGenerationConfigEos(directory));
         eos.AddRange(model.Config.EosTokenIds);

@@ -2,39 +2,76 @@
 // Shapes: q, output [T, H·D] (T query rows); k, v [KV, cap, D] head-major (the KV-cache layout; cap = row stride);
 // H query heads share KV heads in groups of H/KV, as transformers' repeat_kv does (query head h reads kv head h / (H/KV)).
 // Causal: query row t sits at position start + t and sees keys 0..start+t. Otherwise every row sees keys 0..keys-1.
-using System.Numerics.Tensors;
+// The fast path fuses scores, a max-subtracted softmax and the weighted sum of values per (row, head), pairs in parallel.
+using System.Runtime.Intrinsics;
+using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;
 
 public static class Attention
 {
+    /// <summary>Attention for every (query row, head) pair, the pairs split across the worker pool (the shared pool
+    /// when <paramref name="pool"/> is null). <paramref name="scores"/> [≥ visible keys] is the scratch of the calling
+    /// thread; other pool threads use their own, sized once to the KV capacity.</summary>
     public static unsafe void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        Span<float> scores, in AttentionShape shape)
+        Span<float> scores, in AttentionShape shape, WorkerPool? pool = null)
     {
         shape.Check(q, k, v, output, scores);
-        int h = shape.Heads, d = shape.HeadDim, group = shape.Heads / shape.KvHeads;
-        float scale = 1f / MathF.Sqrt(d);
-        fixed (float* pq = q, pk = k)
+        fixed (float* pq = q, pk = k, pv = v, po = output)
         {
-            for (int t = 0; t < shape.Rows; t++)
+            var job = Job.ForThisThread;
+            job.Q = pq; job.K = pk; job.V = pv; job.Output = po;
+            job.Shape = shape;
+            if (shape.Rows * shape.Heads < 2) job.Execute(0, 1);
+            else (pool ?? WorkerPool.Shared).Run(job);
+            job.Q = job.K = job.V = job.Output = null;
+        }
+    }
+
+    private sealed unsafe class Job : IParallelWork
+    {
+        [ThreadStatic] private static Job? _forThisThread;
+        [ThreadStatic] private static float[]? _scores;
+        public static Job ForThisThread => _forThisThread ??= new Job();
+        public float* Q, K, V, Output;
+        public AttentionShape Shape;
+
+        public void Execute(int part, int parts)
+        {
+            var shape = Shape;
+            int h = shape.Heads, d = shape.HeadDim, group = shape.Heads / shape.KvHeads;
+            float scale = 1f / MathF.Sqrt(d);
+            if (_scores is null || _scores.Length < shape.Capacity) _scores = new float[shape.Capacity];
+            var (first, end) = WorkerPool.Share(shape.Rows * h, part, parts);
+            for (int pair = first; pair < end; pair++)
             {
+                int t = pair / h, head = pair % h, kvHead = head / group;
                 int visible = shape.Causal ? shape.Start + t + 1 : shape.Keys;
-                for (int head = 0; head < h; head++)
-                {
-                    int kvHead = head / group;
-                    float* qh = pq + (t * h + head) * d;
-                    float* kh = pk + (long)kvHead * shape.Capacity * d;
-                    var sc = scores[..visible];
-                    for (int s = 0; s < visible; s++)
-                        sc[s] = MatMul.Dot(qh, kh + (long)s * d, d) * scale;
-                    Softmax.Forward(sc);
-                    var o = output.Slice((t * h + head) * d, d);
-                    o.Clear();
-                    var vh = v.Slice(kvHead * shape.Capacity * d);
-                    for (int s = 0; s < visible; s++)
-                        TensorPrimitives.MultiplyAdd(vh.Slice(s * d, d), sc[s], o, o);
-                }
+                float* qh = Q + (long)(t * h + head) * d;
+                float* kh = K + (long)kvHead * shape.Capacity * d;
+                float* vh = V + (long)kvHead * shape.Capacity * d;
+                var sc = _scores.AsSpan(0, visible);
+                for (int s = 0; s < visible; s++)
+                    sc[s] = MatMul.Dot(qh, kh + (long)s * d, d) * scale;
+                Softmax.Forward(sc);
+                WeightedSum(sc, vh, d, Output + (long)(t * h + head) * d);
             }
+        }
+    }
+
+    /// <summary>o[0..d) = Σ_s p[s]·v[s, 0..d).</summary>
+    private static unsafe void WeightedSum(ReadOnlySpan<float> p, float* v, int d, float* o)
+    {
+        new Span<float>(o, d).Clear();
+        int vectorEnd = Vector256.IsHardwareAccelerated ? d & ~7 : 0;
+        for (int s = 0; s < p.Length; s++)
+        {
+            float* vs = v + (long)s * d;
+            var w = Vector256.Create(p[s]);
+            for (int i = 0; i < vectorEnd; i += 8)
+                MatMul.MulAdd(Vector256.Load(vs + i), w, Vector256.Load(o + i)).Store(o + i);
+            for (int i = vectorEnd; i < d; i++)
+                o[i] += p[s] * vs[i];
         }
     }
 

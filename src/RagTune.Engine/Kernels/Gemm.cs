@@ -128,10 +128,10 @@ public static unsafe class Gemm
         public bool Accumulate;
         public Source From;
 
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
             int panels = (N + NR - 1) / NR;
-            var (p0, p1) = WorkerPool.Share(panels, worker, workers);
+            var (p0, p1) = WorkerPool.Share(panels, part, parts);
             if (p0 >= p1) return;
             _panel ??= GC.AllocateArray<float>(KC * NR, pinned: true);
             float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);

@@ -48,9 +48,9 @@ public static class MatMul
         public float* X, W, B, Y;
         public int Rows, In, Out;
 
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
-            var (o0, o1) = WorkerPool.Share(Out, worker, workers, align: 4);
+            var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 4);
             if (o0 < o1) ForwardRange(X, W, B, Y, Rows, In, Out, o0, o1);
         }
     }

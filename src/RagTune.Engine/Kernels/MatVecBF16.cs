@@ -60,9 +60,9 @@ public static unsafe class MatVecBF16
         public ushort* W;
         public int Rows, In, Out;
 
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
-            var (o0, o1) = WorkerPool.Share(Out, worker, workers, align: 4);
+            var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 4);
             for (int t = 0; t < Rows; t++)
             {
                 float* x = X + (long)t * In, y = Y + (long)t * Out;

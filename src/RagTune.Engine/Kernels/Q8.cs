@@ -107,9 +107,9 @@ public static unsafe class Q8
         public float* WS, XS, B, Y;
         public int Rows, In, Out;
 
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
-            var (o0, o1) = WorkerPool.Share(Out, worker, workers);
+            var (o0, o1) = WorkerPool.Share(Out, part, parts);
             int blocks = In / BlockSize;
             for (int t = 0; t < Rows; t++)
             {

@@ -26,4 +26,13 @@ public static class Softmax
         for (int i = 0; i < x.Length; i++) sum += Math.Exp(x[i] - max);
         for (int i = 0; i < x.Length; i++) x[i] = (float)(Math.Exp(x[i] - max) / sum);
     }
+
+    /// <summary>−log softmax(logits)[target] in double (cross-entropy of one row), max-subtracted.</summary>
+    public static double NegativeLogLikelihood(ReadOnlySpan<float> logits, int target)
+    {
+        double max = double.NegativeInfinity, sum = 0;
+        foreach (float v in logits) max = Math.Max(max, v);
+        foreach (float v in logits) sum += Math.Exp(v - max);
+        return max + Math.Log(sum) - logits[target];
+    }
 }

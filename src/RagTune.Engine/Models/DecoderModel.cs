@@ -11,13 +11,13 @@ namespace RagTune.Engine.Models;
 public sealed class DecoderModel
 {
     public DecoderConfig Config { get; }
-    public float[] EmbedTokens { get; }          // [V, C]
+    public WeightMatrix EmbedTokens { get; }     // [V, C]
     public IReadOnlyList<DecoderLayer> Layers { get; }
     public float[] Norm { get; }                 // [C]
     public Linear LmHead { get; }                // [V, C]; shares EmbedTokens when tie_word_embeddings
     internal float[] InverseFrequencies { get; } // [D/2], RoPE after scaling
 
-    private DecoderModel(DecoderConfig config, float[] embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
+    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
     {
         Config = config;
         EmbedTokens = embed;
@@ -27,17 +27,19 @@ public sealed class DecoderModel
         InverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
     }
 
-    public static DecoderModel Load(string directory)
+    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/>, holding the weight
+    /// matrices in <paramref name="format"/> (as stored by default).</summary>
+    public static DecoderModel Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
         using var checkpoint = Checkpoint.Open(directory);
-        return Load(config, checkpoint);
+        return Load(config, checkpoint, format);
     }
 
-    public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint)
+    public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
-        var w = Weights.Validate(checkpoint, config.ExpectedTensors());
+        var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);
         var layers = new DecoderLayer[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
         {
@@ -57,7 +59,7 @@ public sealed class DecoderModel
                 DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
             };
         }
-        var embed = w.Read("model.embed_tokens.weight");
+        var embed = w.Matrix("model.embed_tokens.weight");
         var lmHead = config.TieWordEmbeddings
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
             : w.Linear("lm_head", bias: false);
@@ -65,7 +67,7 @@ public sealed class DecoderModel
     }
 
     public long ParameterCount =>
-        EmbedTokens.LongLength + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
+        EmbedTokens.ElementCount + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
         + Layers.Sum(l => l.InputLayerNorm.LongLength + l.PostAttentionLayerNorm.LongLength
             + (l.QNorm?.LongLength ?? 0) + (l.KNorm?.LongLength ?? 0)
             + l.QProj.ParameterCount + l.KProj.ParameterCount + l.VProj.ParameterCount + l.OProj.ParameterCount
@@ -97,7 +99,7 @@ public sealed class DecoderModel
         {
             if ((uint)ids[t] >= (uint)V)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-            EmbedTokens.AsSpan(ids[t] * C, C).CopyTo(x.Slice(t * C, C));
+            EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
         }
 
         for (int l = 0; l < Layers.Count; l++)

@@ -1,8 +1,6 @@
 // The one choke point every projection goes through (y = x·Wᵀ + b); adapters (LoRA) attach here, so model code never
 // mentions them. Name is the module path in the checkpoint (e.g. model.layers.0.self_attn.q_proj), which is what
 // PEFT adapter keys are built from.
-using RagTune.Engine.Kernels;
-
 namespace RagTune.Engine.Models;
 
 public sealed class Linear
@@ -11,16 +9,21 @@ public sealed class Linear
     public int InFeatures { get; }
     public int OutFeatures { get; }
 
-    /// <summary>[OutFeatures, InFeatures], row-major as in the checkpoint.</summary>
-    public float[] Weight { get; }
+    /// <summary>[OutFeatures, InFeatures], row-major as in the checkpoint, in the format chosen at load.</summary>
+    public WeightMatrix Weight { get; }
 
     /// <summary>[OutFeatures], or null.</summary>
     public float[]? Bias { get; }
 
     public Linear(string name, int inFeatures, int outFeatures, float[] weight, float[]? bias)
+        : this(name, inFeatures, outFeatures, CheckedFloat32(name, weight, inFeatures, outFeatures), bias)
     {
-        if (weight.Length != (long)inFeatures * outFeatures)
-            throw new ArgumentException($"{name}: weight has {weight.Length} values, expected {outFeatures}x{inFeatures}");
+    }
+
+    public Linear(string name, int inFeatures, int outFeatures, WeightMatrix weight, float[]? bias)
+    {
+        if (weight.Rows != outFeatures || weight.Cols != inFeatures)
+            throw new ArgumentException($"{name}: weight is {weight.Rows}x{weight.Cols}, expected {outFeatures}x{inFeatures}");
         if (bias is not null && bias.Length != outFeatures)
             throw new ArgumentException($"{name}: bias has {bias.Length} values, expected {outFeatures}");
         Name = name;
@@ -33,19 +36,20 @@ public sealed class Linear
     /// <summary>A LoRA adapter applied on top of the frozen weight without merging, or null.</summary>
     public LoraAdapter? Adapter { get; set; }
 
-    /// <summary>x [rows, In] → y [rows, Out], on the shared worker pool. A few rows (decoding) stream the weight rows
-    /// through the matrix-vector kernel; more rows (prefill) go through the cache-blocked GEMM.</summary>
+    /// <summary>x [rows, In] → y [rows, Out], on the shared worker pool: a few rows (decoding) stream the weights through
+    /// a matrix-vector kernel, more rows (prefill) go through the cache-blocked GEMM; then the adapter's low-rank term.</summary>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        if (rows < GemmMinRows)
-            MatMul.ForwardParallel(x, Weight, Bias, y, rows, InFeatures, OutFeatures);
-        else
-            Gemm.MultiplyTransB(x, InFeatures, Weight, InFeatures, y, OutFeatures, rows, OutFeatures, InFeatures, bias: Bias);
+        Weight.Multiply(x, Bias, y, rows);
         Adapter?.AddTo(x, y, rows);
     }
 
-    // Below this many rows the matrix-vector kernel (bandwidth-bound, no packing) is faster than the 6-row GEMM tiles.
-    private const int GemmMinRows = 4;
+    private static WeightMatrix CheckedFloat32(string name, float[] weight, int inFeatures, int outFeatures)
+    {
+        if (weight.Length != (long)inFeatures * outFeatures)
+            throw new ArgumentException($"{name}: weight has {weight.Length} values, expected {outFeatures}x{inFeatures}");
+        return WeightMatrix.FromFloat32(weight, outFeatures, inFeatures);
+    }
 
-    public long ParameterCount => Weight.LongLength + (Bias?.LongLength ?? 0);
+    public long ParameterCount => Weight.ElementCount + (Bias?.LongLength ?? 0);
 }

@@ -1,8 +1,9 @@
-// One unit of work a WorkerPool runs on all its workers at once; worker w of n takes its own static share.
+// One unit of work a WorkerPool runs in parts: part p of n takes its own static share (WorkerPool.Share).
 namespace RagTune.Engine.Threading;
 
 public interface IParallelWork
 {
-    /// <summary>Runs worker <paramref name="worker"/>'s share (0 ≤ worker &lt; workers). Called once per worker per dispatch.</summary>
-    void Execute(int worker, int workers);
+    /// <summary>Runs part <paramref name="part"/> of <paramref name="parts"/> (0 ≤ part &lt; parts). Each part runs exactly
+    /// once per dispatch, on whichever pool thread claims it; parts must be independent.</summary>
+    void Execute(int part, int parts);
 }

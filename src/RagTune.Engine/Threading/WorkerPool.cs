@@ -1,27 +1,35 @@
-// A fixed set of threads that run one IParallelWork at a time, split by static ranges: the caller is worker 0, the
-// others spin briefly on a generation counter and then sleep on a monitor. A dispatch allocates nothing, which is why
-// decoding uses this rather than Parallel.For (one task per call, and it serializes when the machine is contended).
+// A fixed set of threads that run one IParallelWork at a time, cut into a few static parts per thread. The caller
+// works too; each thread claims the next unclaimed part with one compare-and-swap, so a worker that the OS has not
+// scheduled (this machine is often shared) delays nothing: the threads that are running take its parts. Idle workers
+// spin briefly on the dispatch counter, then sleep on a monitor. A dispatch allocates nothing, which is why decoding
+// uses this rather than Parallel.For (one task per call, and it serializes when the machine is contended).
 using System.Runtime.ExceptionServices;
 
 namespace RagTune.Engine.Threading;
 
 public sealed class WorkerPool : IDisposable
 {
-    private static readonly Lazy<WorkerPool> LazyShared = new(() => new WorkerPool(Environment.ProcessorCount));
+    private static readonly Lazy<WorkerPool> LazyShared = new(() => new WorkerPool(
+        int.TryParse(Environment.GetEnvironmentVariable("RAGTUNE_THREADS"), out int n) && n > 0 ? n : Environment.ProcessorCount));
 
-    /// <summary>The process-wide pool, one worker per logical processor (the calling thread included).</summary>
+    /// <summary>The process-wide pool: RAGTUNE_THREADS workers if that is set, else one per logical processor (the
+    /// calling thread included).</summary>
     public static WorkerPool Shared => LazyShared.Value;
 
     // Spin iterations before a waiting worker goes to sleep: long enough to bridge the gap between the ~170 kernel
     // calls of one decoded token, short enough not to burn a core for long when no token is being computed.
     private const int SpinIterations = 4000;
 
+    // Parts per thread: more parts balance better when a thread is descheduled, fewer cost fewer claims.
+    private const int PartsPerWorker = 4;
+
     private readonly Thread[] _threads;
     private readonly object _gate = new();
-    private int _busy;  // 1 while a dispatch runs; not a Monitor, which would let the dispatching thread re-enter
     private IParallelWork? _work;
-    private int _generation;
-    private int _pending;
+    private long _state;     // dispatch generation << 32 | next unclaimed part
+    private int _parts;
+    private int _done;       // parts finished in the current dispatch
+    private int _busy;       // 1 while a dispatch runs; not a Monitor, which would let the dispatching thread re-enter
     private int _sleepers;
     private volatile bool _disposed;
     private Exception? _failure;
@@ -33,8 +41,7 @@ public sealed class WorkerPool : IDisposable
         _threads = new Thread[workers - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            int index = i + 1;
-            _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"RagTune worker {index}" };
+            _threads[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"RagTune worker {i + 1}" };
             _threads[i].Start();
         }
     }
@@ -42,36 +49,33 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Threads that share a dispatch, the calling thread included.</summary>
     public int Workers { get; }
 
-    /// <summary>Runs <paramref name="work"/> on every worker and returns when all are done; the first exception thrown by
-    /// any worker is rethrown here. A dispatch issued while another is running (another thread, or from inside a work
-    /// item) runs all shares on the calling thread instead of waiting.</summary>
+    /// <summary>Runs every part of <paramref name="work"/> (a few per thread) and returns when all are done; the first
+    /// exception thrown by any part is rethrown here. A dispatch issued while another is running (another thread, or
+    /// from inside a work item) runs all its parts on the calling thread instead of waiting.</summary>
     public void Run(IParallelWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Workers == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
         {
-            for (int w = 0; w < Workers; w++) work.Execute(w, Workers);
+            for (int p = 0; p < Workers; p++) work.Execute(p, Workers);
             return;
         }
         try
         {
+            int parts = Workers * PartsPerWorker;
             _work = work;
+            _parts = parts;
             _failure = null;
-            Volatile.Write(ref _pending, Workers - 1);
-            Interlocked.Increment(ref _generation);
+            Volatile.Write(ref _done, 0);
+            int generation = (int)(Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, (long)generation << 32);
             if (Volatile.Read(ref _sleepers) > 0)
                 lock (_gate) Monitor.PulseAll(_gate);
-            try
-            {
-                work.Execute(0, Workers);
-            }
-            finally
-            {
-                var spin = new SpinWait();
-                while (Volatile.Read(ref _pending) != 0) spin.SpinOnce(sleep1Threshold: -1);
-                _work = null;
-            }
+            RunParts(generation);
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _done) != parts) spin.SpinOnce(sleep1Threshold: -1);
+            _work = null;
             if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
         }
         finally
@@ -80,23 +84,49 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    /// <summary>Worker <paramref name="worker"/>'s share [start, end) of <paramref name="count"/> items, in whole multiples
+    /// <summary>Part <paramref name="part"/>'s share [start, end) of <paramref name="count"/> items, in whole multiples
     /// of <paramref name="align"/> (the last share takes the remainder).</summary>
-    public static (int Start, int End) Share(int count, int worker, int workers, int align = 1)
+    public static (int Start, int End) Share(int count, int part, int parts, int align = 1)
     {
         int blocks = (count + align - 1) / align;
-        int start = (int)((long)blocks * worker / workers) * align;
-        int end = (int)((long)blocks * (worker + 1) / workers) * align;
+        int start = (int)((long)blocks * part / parts) * align;
+        int end = (int)((long)blocks * (part + 1) / parts) * align;
         return (Math.Min(start, count), Math.Min(end, count));
     }
 
-    private void WorkerLoop(int index)
+    /// <summary>Claims and runs parts of dispatch <paramref name="generation"/> until none is left. A successful claim
+    /// proves the dispatch is still unfinished, so the work and part count read before it belong to it.</summary>
+    private void RunParts(int generation)
+    {
+        while (true)
+        {
+            long state = Volatile.Read(ref _state);
+            if ((int)(state >> 32) != generation) return;
+            var work = _work;
+            int parts = _parts, part = (int)state;
+            if (part >= parts || work is null) return;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
+            try
+            {
+                work.Execute(part, parts);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _failure, e, null);
+            }
+            Interlocked.Increment(ref _done);
+        }
+    }
+
+    private int Generation => (int)(Volatile.Read(ref _state) >> 32);
+
+    private void WorkerLoop()
     {
         int seen = 0;
         while (true)
         {
             int spins = 0;
-            while (Volatile.Read(ref _generation) == seen && !_disposed)
+            while (Generation == seen && !_disposed)
             {
                 if (++spins < SpinIterations)
                 {
@@ -106,21 +136,13 @@ public sealed class WorkerPool : IDisposable
                 lock (_gate)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while (Volatile.Read(ref _generation) == seen && !_disposed) Monitor.Wait(_gate);
+                    while (Generation == seen && !_disposed) Monitor.Wait(_gate);
                     Interlocked.Decrement(ref _sleepers);
                 }
             }
             if (_disposed) return;
-            seen = Volatile.Read(ref _generation);
-            try
-            {
-                _work!.Execute(index, Workers);
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref _failure, e, null);
-            }
-            Interlocked.Decrement(ref _pending);
+            seen = Generation;
+            RunParts(seen);
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class DecoderTrainingGraph
         {
             if ((uint)ids[t] >= (uint)V)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-            _model.EmbedTokens.AsSpan(ids[t] * C, C).CopyTo(x.Slice(t * C, C));
+            _model.EmbedTokens.Float32.AsSpan(ids[t] * C, C).CopyTo(x.Slice(t * C, C));
         }
         for (int l = 0; l < _model.Layers.Count; l++)
         {
@@ -163,7 +163,7 @@ public sealed class DecoderTrainingGraph
             DecoderPasses.RmsNormBackward(dh1, a.XIn.AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
                 _parameters.Grad(layer.InputLayerNorm));
         }
-        var dEmbed = _parameters.Grad(_model.EmbedTokens);
+        var dEmbed = _parameters.Grad(_model.EmbedTokens.Float32);
         if (!dEmbed.IsEmpty)
             for (int t = 0; t < T; t++)
             {

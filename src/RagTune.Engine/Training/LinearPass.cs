@@ -17,7 +17,7 @@ internal sealed class LinearPass(ParameterSet parameters)
     /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the Linear carries an adapter (saving what its backward needs).</summary>
     public void Forward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        TrainingMath.LinearForward(x, lin.Weight, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
+        TrainingMath.LinearForward(x, lin.Weight.Float32, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
         if (lin.Adapter is not { } ad) return;
         var saved = Saved(lin, rows);
         ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
@@ -43,7 +43,7 @@ internal sealed class LinearPass(ParameterSet parameters)
     public void Backward(Linear lin, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int rows)
     {
         int inDim = lin.InFeatures, outDim = lin.OutFeatures;
-        var dW = Parameters.Grad(lin.Weight);
+        var dW = Parameters.Grad(lin.Weight.Float32);
         if (!dW.IsEmpty)
             TrainingMath.BackwardWeight(dy, x, dW, lin.Bias is null ? default : Parameters.Grad(lin.Bias), rows, inDim, outDim);
         if (lin.Adapter is { } ad)
@@ -70,7 +70,7 @@ internal sealed class LinearPass(ParameterSet parameters)
             else
                 TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
         }
-        TrainingMath.BackwardInput(dy, lin.Weight, dx, rows, inDim, outDim);
+        TrainingMath.BackwardInput(dy, lin.Weight.Float32, dx, rows, inDim, outDim);
     }
 
     private LoraSaved Saved(Linear lin, int rows)

@@ -48,7 +48,7 @@ public sealed class ParameterSet
     public static ParameterSet ForAllWeights(DecoderModel model)
     {
         var set = new ParameterSet();
-        set.Add("model.embed_tokens.weight", model.EmbedTokens);
+        set.Add("model.embed_tokens.weight", model.EmbedTokens.Float32);
         for (int l = 0; l < model.Layers.Count; l++)
         {
             var layer = model.Layers[l];
@@ -59,12 +59,12 @@ public sealed class ParameterSet
             if (layer.KNorm is not null) set.Add(p + "self_attn.k_norm.weight", layer.KNorm);
             foreach (var lin in LayerLinears(layer))
             {
-                set.Add(lin.Name + ".weight", lin.Weight);
+                set.Add(lin.Name + ".weight", lin.Weight.Float32);
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
             }
         }
         set.Add("model.norm.weight", model.Norm);
-        set.Add("lm_head.weight", model.LmHead.Weight);
+        set.Add("lm_head.weight", model.LmHead.Weight.Float32);
         return set;
     }
 

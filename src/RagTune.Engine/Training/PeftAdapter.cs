@@ -129,7 +129,7 @@ public static class PeftAdapter
         foreach (var lin in linears)
             if (lin.Adapter is { } ad)
             {
-                ad.MergeInto(lin.Weight);
+                ad.MergeInto(lin.Weight.Float32);
                 lin.Adapter = null;
                 n++;
             }

@@ -1,5 +1,5 @@
-// The worker pool: every share runs exactly once per dispatch, exceptions come back to the caller, nested and
-// concurrent dispatches fall back to running inline, and a dispatch allocates nothing.
+// The worker pool: every part runs exactly once per dispatch, exceptions come back to the caller, nested dispatches
+// run inline, and a dispatch allocates nothing.
 using RagTune.Engine.Threading;
 using Xunit;
 
@@ -11,9 +11,9 @@ public class WorkerPoolTests
     {
         public readonly int[] Hits = new int[items];
 
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
-            var (start, end) = WorkerPool.Share(Hits.Length, worker, workers);
+            var (start, end) = WorkerPool.Share(Hits.Length, part, parts);
             for (int i = start; i < end; i++) Interlocked.Increment(ref Hits[i]);
         }
     }
@@ -48,9 +48,9 @@ public class WorkerPoolTests
 
     private sealed class Throwing : IParallelWork
     {
-        public void Execute(int worker, int workers)
+        public void Execute(int part, int parts)
         {
-            if (worker == workers - 1) throw new InvalidOperationException($"worker {worker} failed");
+            if (part == parts - 1) throw new InvalidOperationException("last part failed");
         }
     }
 
@@ -59,7 +59,7 @@ public class WorkerPoolTests
     {
         using var pool = new WorkerPool(2);
         var e = Assert.Throws<InvalidOperationException>(() => pool.Run(new Throwing()));
-        Assert.Equal("worker 1 failed", e.Message);
+        Assert.Equal("last part failed", e.Message);
         var work = new Counting(10);
         pool.Run(work);
         Assert.All(work.Hits, h => Assert.Equal(1, h));
@@ -67,7 +67,13 @@ public class WorkerPoolTests
 
     private sealed class Nested(WorkerPool pool, Counting inner) : IParallelWork
     {
-        public void Execute(int worker, int workers) => pool.Run(inner);
+        public int Parts;
+
+        public void Execute(int part, int parts)
+        {
+            Parts = parts;
+            pool.Run(inner);
+        }
     }
 
     [Fact]
@@ -75,8 +81,9 @@ public class WorkerPoolTests
     {
         using var pool = new WorkerPool(2);
         var inner = new Counting(7);
-        pool.Run(new Nested(pool, inner));
-        Assert.All(inner.Hits, h => Assert.Equal(2, h));
+        var outer = new Nested(pool, inner);
+        pool.Run(outer);
+        Assert.All(inner.Hits, h => Assert.Equal(outer.Parts, h));  // every outer part ran the whole inner work once
     }
 
     [Fact]
