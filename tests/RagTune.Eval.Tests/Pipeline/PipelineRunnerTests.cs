@@ -143,6 +143,22 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.Contains("field 'documents'", e.Message);
     }
 
+    [Fact]
+    public void The_documented_sample_pipeline_parses()
+    {
+        string md = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "pipeline.md"));
+        int start = md.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        string yaml = md[start..md.IndexOf("```", start, StringComparison.Ordinal)];
+        Directory.CreateDirectory(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct"));
+        File.WriteAllText(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct", "config.json"), "{}");
+        var p = PipelineFile.Parse(yaml, Path.Combine(_root, "pipeline.yaml"));
+        Assert.Equal(("http://localhost:11434/v1", "qwen2.5:7b", "OLLAMA_API_KEY"), (p.Raft.Teacher.Endpoint, p.Raft.Teacher.Model, p.Raft.Teacher.ApiKeyEnv));
+        Assert.Equal(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct"), p.Train.Student);
+        Assert.Equal(Path.Combine(_root, ".ragtune-pipeline"), p.WorkDir);
+        Assert.Equal(5, p.Evaluate.Systems.Count);
+        Assert.Equal(0.8, p.Raft.OracleProbability);
+    }
+
     private sealed class SyncProgress(Action<string> report) : IProgress<string>
     {
         public void Report(string value) => report(value);
