@@ -52,7 +52,29 @@ public static partial class PipelineFile
         int colon = line.IndexOf(':', StringComparison.Ordinal);
         string field = colon > 0 ? line[..colon].Trim().TrimStart('-', ' ') : "?";
         string found = colon > 0 ? line[(colon + 1)..].Trim() : line.Trim();
-        return $"{where}: field '{field}' has a value of the wrong type ('{found}'): {inner}";
+        return $"{where}: field '{field}' is '{found}': expected {ExpectedFor(field)} ({inner})";
+    }
+
+    private static readonly Type[] SectionTypes =
+        [typeof(PipelineDefinition), typeof(KnowledgeBaseStage), typeof(TeacherSettings), typeof(RaftStage), typeof(TrainStage), typeof(EvaluateStage)];
+
+    /// <summary>What a field holds, in words, found by its snake_case name among the pipeline's settings classes.</summary>
+    private static string ExpectedFor(string field)
+    {
+        var type = SectionTypes.SelectMany(t => t.GetProperties())
+            .FirstOrDefault(p => UnderscoredNamingConvention.Instance.Apply(p.Name) == field)?.PropertyType;
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            null => "a value of the field's type (see docs/pipeline.md)",
+            _ when type == typeof(int) || type == typeof(ulong) => "a whole number",
+            _ when type == typeof(float) || type == typeof(double) => "a number",
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(string) => "text",
+            _ when type == typeof(List<int>) => "a list of whole numbers, e.g. [1024, 256]",
+            _ when type == typeof(List<string>) => "a list of names",
+            _ => "a section of fields (see docs/pipeline.md)",
+        };
     }
 
     private static void Validate(PipelineDefinition p, string path, string root)
