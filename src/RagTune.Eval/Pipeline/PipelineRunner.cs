@@ -194,6 +194,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         string jsonPath = Path.Combine(dir, "report.json");
         if (Skip(EvaluateStageName, stamp, hash, File.Exists(ReportPath) && File.Exists(jsonPath)))
             return TextTableReport.Render(await JsonReport.ReadAsync(jsonPath, ct).ConfigureAwait(false), ["em", "f1", "retrieval_recall"]);
+        if (teacher.Length > 0 && _options.Teacher is null && (pipeline.Raft.Teacher.Endpoint.Length == 0 || pipeline.Raft.Teacher.Model.Length == 0))
+            throw new EvalException("pipeline: evaluate.systems lists teacher_rag but 'raft.teacher.endpoint' or 'raft.teacher.model' is empty: expected the teacher's endpoint and model");
         string results = Path.Combine(dir, "results.jsonl");
         // The results log resumes an interrupted evaluation, but only one made for these inputs.
         if (stamp.Begin(hash) && File.Exists(results)) File.Delete(results);
