@@ -19,5 +19,6 @@ internal static class CommandCatalog
         yield return Commands.DemoCommand.Create(new RagTune.Eval.Synthetic.SftStudentTrainer());
         yield return Commands.TrainCommand.Create();
         yield return Commands.AdapterCommand.Create();
+        yield return Commands.RunCommand.Create();
     }
 }
