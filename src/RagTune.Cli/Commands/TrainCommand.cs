@@ -17,6 +17,7 @@ public static class TrainCommand
         command.Subcommands.Add(CreateSft("full", "Full fine-tuning of every weight; writes a Hugging Face checkpoint", full: true));
         command.Subcommands.Add(TrainEmbedCommand.Create());
         command.Subcommands.Add(TrainLsrCommand.Create());
+        command.Subcommands.Add(TrainMineNegativesCommand.Create());
         command.Subcommands.Add(LlamaFactoryExport.Create());
         return command;
     }
