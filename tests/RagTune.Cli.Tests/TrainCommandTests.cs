@@ -2,6 +2,10 @@
 // training child process killed with SIGKILL mid-run and resumed with --resume to the same adapter, byte for byte.
 using System.Diagnostics;
 using System.Text.Json;
+using RagTune.Engine.Chat;
+using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tokenizers;
 using Xunit;
 
 namespace RagTune.Cli.Tests;
@@ -122,6 +126,46 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal("FEATURE_EXTRACTION", config.RootElement.GetProperty("task_type").GetString());
         var inspect = await CliHarness.RunAsync("adapter", "inspect", r.Stdout.Trim());
         Assert.Contains("modules:        12", inspect.Stdout);
+    }
+
+    [Fact]
+    public async Task Full_from_random_init_learns_the_answers_and_saves_a_loadable_checkpoint()
+    {
+        (string Q, string A)[] facts = [("Where is the red door?", "north"), ("Who keeps the keys?", "Mara"), ("What opens the gate?", "the lever")];
+        string run = Path.Combine(_dir, "scratch");
+        var r = await CliHarness.RunAsync("train", "full", "--init-config", Path.Combine(ModelFixtures.Dir("qwen2-tiny"), "config.json"),
+            "--tokenizer", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(), "--output", run, "--batch-size", "3", "--grad-accum", "1",
+            "--max-steps", "80", "--lr", "0.01", "--warmup-steps", "5", "--seed", "7", "--quiet");
+        Assert.Equal(0, r.ExitCode);
+        var losses = File.ReadLines(Path.Combine(run, "train_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
+        Assert.True(losses[0] > 5, $"a random-init model starts near ln(512) = 6.24, got {losses[0]}");
+        Assert.True(losses[^1] < 0.05, $"final loss {losses[^1]}");
+        string saved = r.Stdout.Trim();
+        Assert.Equal(Path.Combine(run, "model"), saved);
+        var model = DecoderModel.Load(saved);
+        var tok = Tokenizer.Load(saved);
+        var template = ChatTemplate.Select(null, "Qwen2ForCausalLM");
+        // Greedy decoding (temperature 0) up to the end of the assistant turn.
+        var generator = new TextGenerator(model, tok, [tok.TokenToId("<|im_end|>")!.Value]);
+        foreach (var (q, a) in facts)
+        {
+            var reply = await generator.GenerateTextAsync(tok.Encode(template.Render([new ChatTurn("user", q)]), parseSpecial: true),
+                new GenerationOptions { MaxTokens = 12 }, TestContext.Current.CancellationToken);
+            Assert.Equal(a, reply.Text);
+        }
+    }
+
+    [Fact]
+    public async Task Init_config_needs_a_tokenizer_and_excludes_model()
+    {
+        string config = Path.Combine(ModelFixtures.Dir("qwen2-tiny"), "config.json");
+        var noTok = await CliHarness.RunAsync("train", "full", "--init-config", config, "--data", WriteData(), "--output", Path.Combine(_dir, "a"));
+        Assert.NotEqual(0, noTok.ExitCode);
+        Assert.Contains("--init-config needs --tokenizer", noTok.Stderr);
+        var both = await CliHarness.RunAsync("train", "full", "--init-config", config, "--tokenizer", ModelFixtures.Dir("qwen2-tiny"),
+            "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(), "--output", Path.Combine(_dir, "b"));
+        Assert.NotEqual(0, both.ExitCode);
+        Assert.Contains("exclude each other", both.Stderr);
     }
 
     [Fact]

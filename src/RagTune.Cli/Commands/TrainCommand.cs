@@ -2,6 +2,7 @@
 // checkpoints, `--resume` and a progress bar; or the same run handed to LLaMA-Factory on a GPU machine.
 using System.CommandLine;
 using System.Globalization;
+using RagTune.Engine;
 using RagTune.Engine.Training;
 using Spectre.Console;
 
@@ -16,6 +17,7 @@ public static class TrainCommand
         command.Subcommands.Add(CreateSft("full", "Full fine-tuning of every weight; writes a Hugging Face checkpoint", full: true));
         command.Subcommands.Add(TrainEmbedCommand.Create());
         command.Subcommands.Add(TrainLsrCommand.Create());
+        command.Subcommands.Add(TrainMineNegativesCommand.Create());
         command.Subcommands.Add(LlamaFactoryExport.Create());
         return command;
     }
@@ -23,7 +25,9 @@ public static class TrainCommand
     /// <summary>The flags shared by `train sft`, `train full` and `train export-llamafactory`.</summary>
     internal sealed class SftFlags
     {
-        public Option<string> Model { get; } = new("--model") { Description = "Base checkpoint folder", Required = true };
+        public Option<string> Model { get; } = new("--model") { Description = "Base checkpoint folder" };
+        public Option<string> InitConfig { get; } = new("--init-config") { Description = "Train from random initialisation: a config.json (Qwen2/Qwen3/LLaMA) or its folder (train full only)" };
+        public Option<string> TokenizerDir { get; } = new("--tokenizer") { Description = "Tokenizer folder for --init-config (tokenizer.json, tokenizer_config.json)" };
         public Option<string> Data { get; } = new("--data") { Description = "Training data: chat JSONL (RAFT export), alpaca or sharegpt", Required = true };
         public Option<string> Output { get; } = new("--output", "-o") { Description = "Run folder", Required = true };
         public Option<int> Rank { get; } = new("--lora-rank") { DefaultValueFactory = _ => 8 };
@@ -51,7 +55,7 @@ public static class TrainCommand
 
         public void AddTo(Command c)
         {
-            foreach (var o in new Option[] { Model, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
+            foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
                 Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Quiet })
                 c.Options.Add(o);
         }
@@ -61,7 +65,7 @@ public static class TrainCommand
             string targets = p.GetValue(Targets)!;
             return new SftTrainingOptions
             {
-                ModelPath = p.GetValue(Model)!, DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
+                ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
                 Lora = new LoraOptions
                 {
                     Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
@@ -74,6 +78,31 @@ public static class TrainCommand
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
                 Resume = p.GetValue(Resume),
             };
+        }
+
+        /// <summary>--model, or for `train full --init-config CONFIG --tokenizer DIR` a freshly initialised checkpoint in the
+        /// run folder's init/ (deterministic from --seed, so a --resume recreates the same starting point).</summary>
+        private string ResolveModel(ParseResult p, bool full)
+        {
+            string? model = p.GetValue(Model), config = p.GetValue(InitConfig), tokenizer = p.GetValue(TokenizerDir);
+            if (config is null)
+                return model ?? throw new EngineException(full ? "train full: give --model, or --init-config and --tokenizer" : "train: --model is required");
+            if (!full) throw new EngineException("--init-config: random initialisation is for `train full` only (LoRA needs trained base weights)");
+            if (model is not null) throw new EngineException("--init-config and --model exclude each other: train from a checkpoint or from scratch");
+            if (tokenizer is null) throw new EngineException("--init-config needs --tokenizer DIR (the folder with tokenizer.json)");
+            string configFile = Directory.Exists(config) ? Path.Combine(config, "config.json") : config;
+            if (!File.Exists(configFile)) throw new EngineException($"{configFile}: config file not found");
+            if (!File.Exists(Path.Combine(tokenizer, "tokenizer.json"))) throw new EngineException($"{tokenizer}: no tokenizer.json in the tokenizer folder");
+            string run = p.GetValue(Output)!;
+            string source = Path.Combine(run, "init-source");
+            Directory.CreateDirectory(source);
+            foreach (var file in Directory.EnumerateFiles(tokenizer).Where(f => Path.GetFileName(f).StartsWith("tokenizer", StringComparison.Ordinal)
+                || Path.GetFileName(f) is "special_tokens_map.json" or "vocab.json" or "merges.txt" or "generation_config.json"))
+                File.Copy(file, Path.Combine(source, Path.GetFileName(file)), overwrite: true);
+            File.Copy(configFile, Path.Combine(source, "config.json"), overwrite: true);
+            string init = Path.Combine(run, "init");
+            HfCheckpointWriter.InitializeRandom(source, init, p.GetValue(Seed));
+            return init;
         }
     }
 

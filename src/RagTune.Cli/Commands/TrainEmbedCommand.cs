@@ -23,9 +23,11 @@ internal static class TrainEmbedCommand
         var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 1e-5f };
         var warmup = new Option<int>("--warmup-steps");
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
+        var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's newest checkpoint" };
         var command = new Command("embed", "Fine-tune an embedding model with InfoNCE (in-batch + hard negatives)")
         {
-            model, data, output, lora, rank, alpha, group, temperature, batch, epochs, maxSteps, lr, warmup, seed,
+            model, data, output, lora, rank, alpha, group, temperature, batch, epochs, maxSteps, lr, warmup, seed, saveEvery, resume,
         };
         command.SetAction(async (p, cancellationToken) =>
         {
@@ -37,7 +39,7 @@ internal static class TrainEmbedCommand
                     : null,
                 GroupSize = p.GetValue(group), Temperature = p.GetValue(temperature), BatchSize = p.GetValue(batch),
                 Epochs = p.GetValue(epochs), MaxSteps = p.GetValue(maxSteps), LearningRate = p.GetValue(lr),
-                WarmupSteps = p.GetValue(warmup), Seed = p.GetValue(seed),
+                WarmupSteps = p.GetValue(warmup), Seed = p.GetValue(seed), CheckpointEvery = p.GetValue(saveEvery), Resume = p.GetValue(resume),
             };
             var trainer = new EmbeddingTrainer(options);
             var result = await trainer.RunAsync(new TrainCommand.InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

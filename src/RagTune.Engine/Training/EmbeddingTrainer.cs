@@ -1,7 +1,8 @@
 // Contrastive fine-tuning of a BERT-family embedding model on FlagEmbedding JSONL: InfoNCE with in-batch and hard negatives
 // at temperature τ over the checkpoint's pooling. Each step embeds every text of the batch, takes the loss's gradient with
 // respect to the embeddings, then re-runs each text's forward and backward with that gradient (GradCache): exact, and memory
-// holds one text's activations at a time. Saves the checkpoint in its own layout, or a PEFT adapter for LoRA.
+// holds one text's activations at a time. Saves the checkpoint in its own layout, or a PEFT adapter for LoRA; checkpoints
+// (weights or adapter + AdamW state + step + sampling RNG) resume bit-for-bit.
 using System.Text.Json;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
@@ -67,6 +68,21 @@ public sealed class EmbeddingTrainer
         return list;
     }
 
+    /// <summary>The data order of an epoch, a pure function of (seed, epoch), so a resumed run needs no saved order.</summary>
+    private List<int> EpochOrder(int epoch)
+    {
+        if (_epoch != epoch)
+        {
+            _order = Enumerable.Range(0, _data.Count).ToList();
+            new TrainingRandom(_options.Seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)).Shuffle(_order);
+            _epoch = epoch;
+        }
+        return _order;
+    }
+
+    private List<int> _order = [];
+    private int _epoch = -1;
+
     public int StepsPerEpoch => (_data.Count + _options.BatchSize - 1) / _options.BatchSize;
     public int TotalSteps => _options.MaxSteps > 0 ? _options.MaxSteps : _options.Epochs * StepsPerEpoch;
 
@@ -84,20 +100,23 @@ public sealed class EmbeddingTrainer
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var o = _options;
+        Directory.CreateDirectory(o.OutputDirectory);
         var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
+        // The sampling stream (positives, negatives) is saved in the checkpoint's RNG slot; the data order needs no saving.
         var rng = new TrainingRandom(o.Seed);
-        var losses = new List<double>();
+        var state = new TrainingState(0, 0, rng.State, [], []);
+        if (o.Resume && TrainingCheckpoint.Load(o.OutputDirectory, Parameters, optimizer) is { } restored)
+        {
+            state = restored;
+            rng.State = state.DropoutRngState;
+        }
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        List<int> order = [];
-        for (int step = 0; step < TotalSteps; step++)
+        int firstStep = state.Step;
+        for (int step = state.Step; step < TotalSteps; step++)
         {
             ct.ThrowIfCancellationRequested();
             int index = step % StepsPerEpoch;
-            if (index == 0)
-            {
-                order = Enumerable.Range(0, _data.Count).ToList();
-                rng.Shuffle(order);
-            }
+            var order = EpochOrder(step / StepsPerEpoch);
             var batch = order.Skip(index * o.BatchSize).Take(o.BatchSize).Select(i => _data[i]).ToList();
             var queries = batch.Select(b => Encode(b.Query)).ToList();
             var passages = new List<int[]>();
@@ -118,12 +137,15 @@ public sealed class EmbeddingTrainer
             for (int j = 0; j < passages.Count; j++) { Graph.Forward(passages[j]); Graph.Backward(dp[j]); }
             float lr = LearningRateSchedule.At(o.LearningRate, step, o.WarmupSteps, TotalSteps, LearningRateDecay.Linear);
             optimizer.Update(lr);
-            losses.Add(loss);
+            state.Losses.Add(loss);
+            state = state with { Step = step + 1, AdamStep = optimizer.Step, DropoutRngState = rng.State };
+            if ((o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) || step + 1 == TotalSteps)
+                TrainingCheckpoint.Save(o.OutputDirectory, state, Parameters, optimizer);
             double seconds = clock.Elapsed.TotalSeconds;
             progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
-                TimeSpan.FromSeconds(seconds / (step + 1) * (TotalSteps - step - 1)), null));
+                TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        Directory.CreateDirectory(o.OutputDirectory);
+        var losses = state.Losses;
         string output;
         if (o.Lora is { } lora)
         {

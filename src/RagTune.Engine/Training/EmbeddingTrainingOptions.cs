@@ -25,4 +25,10 @@ public sealed record EmbeddingTrainingOptions
     public float WeightDecay { get; init; } = 0.01f;
     public int MaxLength { get; init; } = 512;
     public ulong Seed { get; init; } = 42;
+
+    /// <summary>Checkpoint every N steps (0 = only at the end).</summary>
+    public int CheckpointEvery { get; init; }
+
+    /// <summary>Continue from the newest checkpoint in the output folder.</summary>
+    public bool Resume { get; init; }
 }

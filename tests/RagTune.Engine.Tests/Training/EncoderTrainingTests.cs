@@ -167,6 +167,41 @@ public sealed class EmbeddingTrainerTests : IDisposable
         var e2 = trainer.Embed(Query("u"));
         for (int i = 0; i < e1.Length; i++) Assert.Equal(e2[i], e1[i], 1e-5f);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ResumedRunEqualsAnUninterruptedRunBitForBit(bool lora)
+    {
+        string[] symbols = "abcdefgh".Select(c => c.ToString()).ToArray();
+        string data = Path.Combine(_dir, "resume.jsonl");
+        File.WriteAllLines(data, symbols.Select((s, i) => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            query = Query(s), pos = new[] { Passage(s) },
+            neg = Enumerable.Range(1, 3).Select(k => Passage(symbols[(i + k * 3) % symbols.Length])).ToArray(),
+        })));
+        EmbeddingTrainingOptions Options(string run) => new()
+        {
+            ModelPath = Fixtures.Dir("bert-tiny-cls"), DataPath = data, OutputDirectory = Path.Combine(_dir, run),
+            BatchSize = 3, GroupSize = 3, LearningRate = 3e-3f, MaxSteps = 7, WarmupSteps = 2, CheckpointEvery = 2,   // 3 steps an epoch
+            Lora = lora ? new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["query", "key", "value", "dense"] } : null,
+        };
+        var full = await new EmbeddingTrainer(Options("a")).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+        using var cts = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            new EmbeddingTrainer(Options("b")).RunAsync(new SftTrainerTests.StopAfter(5, cts), cts.Token));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "b", lora ? "adapter" : "model")));
+        var steps = new List<int>();
+        var resumed = await new EmbeddingTrainer(Options("b") with { Resume = true }).RunAsync(
+            new SftTrainerTests.Recorder(p => steps.Add(p.Step)), TestContext.Current.CancellationToken);
+
+        Assert.Equal([5, 6, 7], steps);   // continued from the step-4 checkpoint, not from scratch
+        Assert.Equal(7, resumed.Losses.Count);
+        Assert.Equal(full.Losses, resumed.Losses);
+        string file = lora ? PeftAdapter.WeightsFileName : "model.safetensors";
+        Assert.Equal(File.ReadAllBytes(Path.Combine(full.OutputPath, file)), File.ReadAllBytes(Path.Combine(resumed.OutputPath, file)));
+    }
 }
 
 public sealed class LsrTrainerTests : IDisposable

@@ -124,7 +124,12 @@ public sealed class SftTrainerTests : IDisposable
             Assert.Equal(a, Greedy(model, tok, q));
     }
 
-    private sealed class StopAfter(int step, CancellationTokenSource cts) : IProgress<TrainingProgress>
+    internal sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    internal sealed class StopAfter(int step, CancellationTokenSource cts) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value)
         {
