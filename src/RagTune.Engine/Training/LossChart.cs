@@ -1,6 +1,7 @@
 // Writes the loss curve of a run as a small self-contained SVG (training loss per step, eval loss as points).
 using System.Globalization;
 using System.Text;
+using RagTune.Engine.IO;
 
 namespace RagTune.Engine.Training;
 
@@ -33,8 +34,6 @@ public static class LossChart
         foreach (var (step, loss) in evalLosses)
             sb.Append($"<circle cx=\"{X(step)}\" cy=\"{Y(loss)}\" r=\"3\" fill=\"#d62728\"/>\n");
         sb.Append("</svg>\n");
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, sb.ToString());
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteText(path, sb.ToString());
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
+using RagTune.Engine.IO;
 
 namespace RagTune.Engine.Training;
 
@@ -57,7 +58,7 @@ public static class PeftAdapter
             ["use_dora"] = false,
             ["use_rslora"] = options.UseRsLora,
         };
-        WriteAtomically(Path.Combine(directory, ConfigFileName),
+        AtomicFile.WriteText(Path.Combine(directory, ConfigFileName),
             JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
@@ -137,11 +138,4 @@ public static class PeftAdapter
     }
 
     internal static string LastPart(string module) => module[(module.LastIndexOf('.') + 1)..];
-
-    internal static void WriteAtomically(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
-    }
 }

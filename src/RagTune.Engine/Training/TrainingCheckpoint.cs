@@ -4,6 +4,7 @@
 // either the old or the new checkpoint intact.
 using System.Text.Json;
 using RagTune.Engine.Tensors;
+using RagTune.Engine.IO;
 
 namespace RagTune.Engine.Training;
 
@@ -29,8 +30,8 @@ public static class TrainingCheckpoint
                 SafeTensorEntry.FromFloat32("exp_avg." + t.Name, optimizer.Moments[i].M, t.Values.Length),
                 SafeTensorEntry.FromFloat32("exp_avg_sq." + t.Name, optimizer.Moments[i].V, t.Values.Length),
             }), meta);
-        PeftAdapter.WriteAtomically(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(state));
-        PeftAdapter.WriteAtomically(Path.Combine(root, Pointer), name);
+        AtomicFile.WriteText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(state));
+        AtomicFile.WriteText(Path.Combine(root, Pointer), name);
         foreach (var old in Directory.EnumerateDirectories(root, "step-*"))
             if (Path.GetFileName(old) != name) Directory.Delete(old, recursive: true);
         return dir;

@@ -2,6 +2,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RagTune.Engine.IO;
 
 namespace RagTune.Knowledge.Store;
 
@@ -21,16 +22,7 @@ internal static class StoreJson
     };
 
     /// <summary>Writes <paramref name="write"/>'s bytes to a temporary file, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
-    public static void WriteAtomic(string path, Action<Stream> write)
-    {
-        string tmp = path + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        {
-            write(fs);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void WriteAtomic(string path, Action<Stream> write) => AtomicFile.Write(path, write);
 
     public static T Read<T>(string path, string what)
     {
