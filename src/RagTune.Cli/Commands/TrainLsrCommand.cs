@@ -1,4 +1,5 @@
-// `ragtune train lsr`: LM-supervised retriever training — the frozen generator's answer likelihoods teach the query encoder.
+// `ragtune train lsr`: LM-supervised retriever training — the frozen generator's answer likelihoods teach the query encoder;
+// checkpoints every --save-every steps and continues a killed run with --resume.
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine.Training;
@@ -15,11 +16,21 @@ internal static class TrainLsrCommand
         var output = new Option<string>("--output", "-o") { Description = "Run folder", Required = true };
         var tau = new Option<float>("--target-temperature") { DefaultValueFactory = _ => 0.1f };
         var tauR = new Option<float>("--retriever-temperature") { DefaultValueFactory = _ => 0.1f };
+        var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on the query encoder's query/key/value/dense instead of every weight" };
+        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => 16 };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Stop after this many steps, one query each (0 = epochs)" };
         var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 1e-5f };
+        var warmup = new Option<int>("--warmup-steps");
+        var decay = new Option<LearningRateDecay>("--scheduler") { DefaultValueFactory = _ => LearningRateDecay.Constant };
+        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 0.01f };
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
+        var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's newest checkpoint (same settings only)" };
         var command = new Command("lsr", "Train the query encoder on KL(generator's preference ‖ retriever) (REPLUG/RA-DIT LSR)")
         {
-            generator, retriever, data, output, tau, tauR, epochs, lr,
+            generator, retriever, data, output, tau, tauR, lora, rank, alpha, epochs, maxSteps, lr, warmup, decay, weightDecay, seed, saveEvery, resume,
         };
         command.SetAction(async (p, cancellationToken) =>
         {
@@ -27,10 +38,19 @@ internal static class TrainLsrCommand
             {
                 GeneratorPath = p.GetValue(generator)!, RetrieverPath = p.GetValue(retriever)!, DataPath = p.GetValue(data)!,
                 OutputDirectory = p.GetValue(output)!, TargetTemperature = p.GetValue(tau), RetrieverTemperature = p.GetValue(tauR),
-                Epochs = p.GetValue(epochs), LearningRate = p.GetValue(lr),
+                Lora = p.GetValue(lora)
+                    ? new LoraOptions { Rank = p.GetValue(rank), Alpha = p.GetValue(alpha), TargetModules = ["query", "key", "value", "dense"] }
+                    : null,
+                Epochs = p.GetValue(epochs), MaxSteps = p.GetValue(maxSteps), LearningRate = p.GetValue(lr), WarmupSteps = p.GetValue(warmup),
+                Decay = p.GetValue(decay), WeightDecay = p.GetValue(weightDecay), Seed = p.GetValue(seed),
+                CheckpointEvery = p.GetValue(saveEvery), Resume = p.GetValue(resume),
             });
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{trainer.Examples} queries; {trainer.Parameters.Count:N0} trainable parameters; {trainer.TotalSteps} steps"));
             var result = await trainer.RunAsync(new TrainCommand.InlineProgress(p => Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"step {p.Step}/{p.TotalSteps} KL {p.Loss:0.#####}"))), cancellationToken);
+                $"step {p.Step}/{p.TotalSteps} KL {p.Loss:0.#####} lr {p.LearningRate:0.###e0} ETA {p.Eta:hh\\:mm\\:ss}"))), cancellationToken);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"generator scored {trainer.GeneratorScorings} queries (the rest from {LsrScoreJournal.FileName}); loss curve: {Path.Combine(p.GetValue(output)!, "loss.svg")}"));
             Console.Out.WriteLine(result.OutputPath);
             return 0;
         });

@@ -1,7 +1,11 @@
 // LM-supervised retriever training (REPLUG LSR / RA-DIT): for each (query, gold answer, retrieved chunks) the frozen
 // generator scores log p(answer | chunk, query) with the chat template; the target is softmax(logp/τ); the retriever's
 // distribution is softmax(q·d/τ_r) with d from a frozen copy of the encoder (the passage index stays valid); the loss
-// KL(target ‖ retriever) is back-propagated into the query encoder only. Input JSONL: {"query", "answer", "chunks": [..]}.
+// KL(target ‖ retriever) is back-propagated into the query encoder only (every weight, or LoRA adapters).
+// The generator's scores are computed once per example and journaled in the run folder; checkpoints (weights or adapter
+// + AdamW state + step; the data order is a pure function of seed and epoch) resume bit-for-bit, and only with the
+// settings the run was started with.
+using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Models;
@@ -9,88 +13,210 @@ using RagTune.Engine.Tokenizers;
 
 namespace RagTune.Engine.Training;
 
-public sealed record LsrTrainingOptions
-{
-    public required string GeneratorPath { get; init; }
-    public required string RetrieverPath { get; init; }
-    public required string DataPath { get; init; }
-    public required string OutputDirectory { get; init; }
-    public float TargetTemperature { get; init; } = 0.1f;
-    public float RetrieverTemperature { get; init; } = 0.1f;
-    public int Epochs { get; init; } = 1;
-    public float LearningRate { get; init; } = 1e-5f;
-    public float WeightDecay { get; init; } = 0.01f;
-}
-
 public sealed class LsrTrainer
 {
+    public const string LogFileName = "train_log.jsonl";
+
     private readonly LsrTrainingOptions _options;
     private readonly List<(string Query, string Answer, string[] Chunks)> _data = [];
+    private readonly string _dataSha256;
 
     public BertEncoder QueryEncoder { get; }
     public ParameterSet Parameters { get; }
 
+    /// <summary>Examples the generator scored in the last run (the rest came from the score journal).</summary>
+    public int GeneratorScorings { get; private set; }
+
+    public int Examples => _data.Count;
+    public int TotalSteps => _options.MaxSteps > 0 ? _options.MaxSteps : _options.Epochs * _data.Count;
+
     public LsrTrainer(LsrTrainingOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
+        if (options.TargetTemperature <= 0 || options.RetrieverTemperature <= 0)
+            throw new EngineException($"LSR: temperatures must be > 0, got target {options.TargetTemperature}, retriever {options.RetrieverTemperature}");
+        if (options.MaxSteps <= 0 && options.Epochs < 1) throw new EngineException($"LSR: epochs must be ≥ 1 (got {options.Epochs}) unless max steps is set");
         if (!File.Exists(options.DataPath)) throw new EngineException($"{options.DataPath}: training data file not found");
         int line = 0;
         foreach (var raw in File.ReadLines(options.DataPath))
         {
             line++;
             if (raw.Trim().Length == 0) continue;
-            using var doc = JsonDocument.Parse(raw);
-            var e = doc.RootElement;
-            if (!e.TryGetProperty("query", out var q) || !e.TryGetProperty("answer", out var a) || !e.TryGetProperty("chunks", out var c)
-                || c.ValueKind != JsonValueKind.Array || c.GetArrayLength() < 2)
-                throw new EngineException($"{options.DataPath}:{line}: expected {{\"query\", \"answer\", \"chunks\": [at least 2 retrieved chunks]}}");
-            _data.Add((q.GetString()!, a.GetString()!, c.EnumerateArray().Select(x => x.GetString()!).ToArray()));
+            try
+            {
+                using var doc = JsonDocument.Parse(raw);
+                var e = doc.RootElement;
+                if (!e.TryGetProperty("query", out var q) || !e.TryGetProperty("answer", out var a) || !e.TryGetProperty("chunks", out var c)
+                    || c.ValueKind != JsonValueKind.Array || c.GetArrayLength() < 2)
+                    throw new EngineException($"{options.DataPath}:{line}: expected {{\"query\", \"answer\", \"chunks\": [at least 2 retrieved chunks]}}");
+                _data.Add((q.GetString()!, a.GetString()!, c.EnumerateArray().Select(x => x.GetString()!).ToArray()));
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+            {
+                throw new EngineException($"{options.DataPath}:{line}: expected {{\"query\": str, \"answer\": str, \"chunks\": [str]}} ({ex.Message})", ex);
+            }
         }
+        if (_data.Count == 0) throw new EngineException($"{options.DataPath}: no training examples");
+        _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
         QueryEncoder = BertEncoder.Load(options.RetrieverPath);
-        Parameters = EncoderTrainingGraph.AllParameters(QueryEncoder);
+        if (options.Lora is { } lora)
+        {
+            PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, new Random(unchecked((int)options.Seed)));
+            Parameters = EncoderTrainingGraph.AdapterParameters(QueryEncoder);
+        }
+        else
+            Parameters = EncoderTrainingGraph.AllParameters(QueryEncoder);
+    }
+
+    /// <summary>What the checkpoints of this run depend on (not the output folder, the checkpoint interval or --resume).</summary>
+    public IReadOnlyDictionary<string, string> Settings()
+    {
+        var o = _options;
+        string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+        return new Dictionary<string, string>
+        {
+            ["generator"] = ModelFingerprint(o.GeneratorPath),
+            ["retriever"] = ModelFingerprint(o.RetrieverPath),
+            ["data_sha256"] = _dataSha256,
+            ["target_temperature"] = F(o.TargetTemperature),
+            ["retriever_temperature"] = F(o.RetrieverTemperature),
+            ["lora"] = o.Lora is { } l
+                ? $"r={l.Rank} alpha={F(l.Alpha)} dropout={F(l.Dropout)} rslora={l.UseRsLora} targets={string.Join(',', l.TargetModules)}"
+                : "none (full fine-tune)",
+            ["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture),
+            ["learning_rate"] = F(o.LearningRate),
+            ["warmup_steps"] = o.WarmupSteps.ToString(CultureInfo.InvariantCulture),
+            ["decay"] = o.Decay.ToString(),
+            ["weight_decay"] = F(o.WeightDecay),
+            ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    /// <summary>A checkpoint folder by full path, config and weight file sizes (hashing gigabytes of weights on each start is not worth it).</summary>
+    private static string ModelFingerprint(string directory)
+    {
+        var files = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith("config.json", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}")
+            : [];
+        return Path.GetFullPath(directory) + " [" + string.Join(' ', files) + "]";
     }
 
     public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(progress, cancellationToken), cancellationToken);
 
+    /// <summary>The example order of an epoch, a pure function of (seed, epoch), so a resumed run needs no saved order.</summary>
+    private List<int> EpochOrder(int epoch)
+    {
+        var order = Enumerable.Range(0, _data.Count).ToList();
+        new TrainingRandom(_options.Seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)).Shuffle(order);
+        return order;
+    }
+
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var o = _options;
-        var generator = DecoderModel.Load(o.GeneratorPath);
-        var genTok = Tokenizer.Load(o.GeneratorPath);
-        var lm = new DecoderTrainingGraph(generator, new ParameterSet()) { Training = false };
-        var builder = new SftExampleBuilder(genTok, ChatTemplate.Load(o.GeneratorPath, genTok), int.MaxValue, truncateDocuments: false);
+        Directory.CreateDirectory(o.OutputDirectory);
+        var settings = Settings();
+        var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
+        var state = new TrainingState(0, 0, o.Seed, [], []);
+        string log = Path.Combine(o.OutputDirectory, LogFileName);
+        if (o.Resume && File.Exists(Path.Combine(o.OutputDirectory, "checkpoints", "latest")))
+        {
+            RunSettingsGuard.Verify(o.OutputDirectory, settings);
+            state = TrainingCheckpoint.Load(o.OutputDirectory, Parameters, optimizer)!;
+        }
+        else
+        {
+            // A fresh run: an older run's checkpoint must not be resumable under this run's settings.
+            string checkpoints = Path.Combine(o.OutputDirectory, "checkpoints");
+            if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
+            RunSettingsGuard.Write(o.OutputDirectory, settings);
+        }
+        TrimLog(log, state.Step);
+
+        using var journal = new LsrScoreJournal(o.OutputDirectory, settings["generator"], _dataSha256);
+        var scorer = new Lazy<GeneratorScorer>(() => new GeneratorScorer(o.GeneratorPath));
+        GeneratorScorings = 0;
         var retTok = Tokenizer.Load(o.RetrieverPath);
         var passageGraph = new EncoderTrainingGraph(BertEncoder.Load(o.RetrieverPath), new ParameterSet());
         var queryGraph = new EncoderTrainingGraph(QueryEncoder, Parameters);
-        var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
-        var losses = new List<double>();
-        int total = o.Epochs * _data.Count;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        for (int step = 0; step < total; step++)
+        int firstStep = state.Step, epoch = -1;
+        List<int> order = [];
+        for (int step = state.Step; step < TotalSteps; step++)
         {
             ct.ThrowIfCancellationRequested();
-            var (query, answer, chunks) = _data[step % _data.Count];
-            // log p(answer | chunk, query): minus the summed cross-entropy of the assistant turn, no gradient.
-            var logp = chunks.Select(chunk =>
+            if (step / _data.Count != epoch) order = EpochOrder(epoch = step / _data.Count);
+            int index = order[step % _data.Count];
+            var (query, answer, chunks) = _data[index];
+            if (!journal.TryGet(index, out var logp))
             {
-                var e = builder.Encode([new ChatTurn("user", "<DOCUMENT>" + chunk + "</DOCUMENT>\n" + query), new ChatTurn("assistant", answer)]);
-                return -lm.Batch([e], backward: false) * e.TargetCount;
-            }).ToArray();
+                logp = scorer.Value.Score(query, answer, chunks);
+                journal.Add(index, logp);
+                GeneratorScorings++;
+            }
             var docs = chunks.Select(c => passageGraph.Forward(retTok.Encode(c, addSpecialTokens: true))).ToList();
             var q = queryGraph.Forward(retTok.Encode(query, addSpecialTokens: true));
             var dq = new float[q.Length];
             double loss = ContrastiveLosses.LsrKl(q, docs, logp, o.TargetTemperature, o.RetrieverTemperature, dq);
             Parameters.ZeroGrad();
             queryGraph.Backward(dq);
-            optimizer.Update(o.LearningRate);
-            losses.Add(loss);
-            progress?.Report(new TrainingProgress(step + 1, total, loss, o.LearningRate, 0, clock.Elapsed,
-                TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (step + 1) * (total - step - 1)), null));
+            float lr = LearningRateSchedule.At(o.LearningRate, step, o.WarmupSteps, TotalSteps, o.Decay);
+            optimizer.Update(lr);
+            state.Losses.Add(loss);
+            state = state with { Step = step + 1, AdamStep = optimizer.Step };
+            File.AppendAllText(log, JsonSerializer.Serialize(new { step = step + 1, kl = loss, lr }) + "\n");
+            if ((o.CheckpointEvery > 0 && (step + 1) % o.CheckpointEvery == 0) || step + 1 == TotalSteps)
+            {
+                TrainingCheckpoint.Save(o.OutputDirectory, state, Parameters, optimizer);
+                LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
+            }
+            double seconds = clock.Elapsed.TotalSeconds;
+            progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
+                TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        string output = Path.Combine(o.OutputDirectory, "query_encoder");
-        HfCheckpointWriter.SaveEncoder(output, QueryEncoder, o.RetrieverPath);
-        LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
-        return new TrainingResult(total, losses, [], _data.Count, 0, 0, output);
+        string output;
+        if (o.Lora is { } lora)
+        {
+            output = Path.Combine(o.OutputDirectory, "query_adapter");
+            PeftAdapter.Save(output, EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, Path.GetFullPath(o.RetrieverPath), "FEATURE_EXTRACTION");
+        }
+        else
+        {
+            output = Path.Combine(o.OutputDirectory, "query_encoder");
+            HfCheckpointWriter.SaveEncoder(output, QueryEncoder, o.RetrieverPath);
+        }
+        LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
+        return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);
+    }
+
+    /// <summary>Keeps the log lines of the steps a checkpoint holds: a killed run may have logged steps past its last checkpoint.</summary>
+    private static void TrimLog(string log, int steps)
+    {
+        if (!File.Exists(log)) return;
+        var kept = File.ReadLines(log).Where(l => l.EndsWith('}')).Take(steps).Select(l => l + "\n");
+        IO.AtomicFile.WriteText(log, string.Concat(kept));
+    }
+
+    /// <summary>log p(answer | chunk, query) under the frozen generator: minus the summed cross-entropy of the assistant turn.</summary>
+    private sealed class GeneratorScorer
+    {
+        private readonly DecoderTrainingGraph _lm;
+        private readonly SftExampleBuilder _builder;
+
+        public GeneratorScorer(string path)
+        {
+            var tokenizer = Tokenizer.Load(path);
+            _lm = new DecoderTrainingGraph(DecoderModel.Load(path), new ParameterSet()) { Training = false };
+            _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(path, tokenizer), int.MaxValue, truncateDocuments: false);
+        }
+
+        public double[] Score(string query, string answer, string[] chunks) => chunks.Select(chunk =>
+        {
+            var e = _builder.Encode([new ChatTurn("user", "<DOCUMENT>" + chunk + "</DOCUMENT>\n" + query), new ChatTurn("assistant", answer)]);
+            return -_lm.Batch([e], backward: false) * e.TargetCount;
+        }).ToArray();
     }
 }

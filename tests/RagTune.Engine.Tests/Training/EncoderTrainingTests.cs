@@ -203,31 +203,3 @@ public sealed class EmbeddingTrainerTests : IDisposable
         Assert.Equal(File.ReadAllBytes(Path.Combine(full.OutputPath, file)), File.ReadAllBytes(Path.Combine(resumed.OutputPath, file)));
     }
 }
-
-public sealed class LsrTrainerTests : IDisposable
-{
-    private readonly string _dir = Directory.CreateTempSubdirectory("ragtune-lsr-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    [Fact]
-    public async Task KlFallsAsTheQueryEncoderLearnsTheGeneratorsPreference()
-    {
-        string data = Path.Combine(_dir, "lsr.jsonl");
-        File.WriteAllLines(data, new[] { "a", "b" }.Select(s => System.Text.Json.JsonSerializer.Serialize(new
-        {
-            query = "search " + s, answer = "model " + s, chunks = new[] { "document " + s + " is the model", "the lazy dog", "hello world" },
-        })));
-        var trainer = new LsrTrainer(new LsrTrainingOptions
-        {
-            GeneratorPath = Fixtures.Dir("qwen2-tiny"), RetrieverPath = Fixtures.Dir("bert-tiny-cls"), DataPath = data,
-            OutputDirectory = Path.Combine(_dir, "run"), Epochs = 15, LearningRate = 3e-3f, WeightDecay = 0,
-        });
-        var result = await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
-
-        double first = result.Losses.Take(2).Average(), last = result.Losses.TakeLast(2).Average();
-        Assert.True(last < 0.5 * first, $"KL {first:g4} → {last:g4}");
-        Assert.True(File.Exists(Path.Combine(result.OutputPath, "model.safetensors")));
-        BertEncoder.Load(result.OutputPath);
-    }
-}
