@@ -1,0 +1,125 @@
+// What RagTune saves, loaded by the reference: tools/reference/hf_roundtrip.sh fine-tunes the tiny fixtures with the CLI
+// (full Qwen2 / Qwen3 / LLaMA, a LoRA adapter on Qwen2 and its merge) into TestData/training/hf-roundtrip/, and
+// hf_roundtrip.py loads those folders as transformers / PEFT would and writes the logits of fixed ids to golden.json.
+// Here: our engine gives the same logits from the same folders (the adapter unmerged and merged), and today's trainer
+// still writes those files, so the fixture speaks for the current writer.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
+using RagTune.Engine.Tests.Models;
+using RagTune.Engine.Training;
+using Xunit;
+
+namespace RagTune.Engine.Tests.Training;
+
+public sealed class HfRoundTripTests : IDisposable
+{
+    // fp32 PyTorch vs fp32 here differ only in summation order (~1e-6 on logits of magnitude ~10).
+    private const float LogitTolerance = 1e-4f;
+
+    private static readonly string Root = Path.Combine(AppContext.BaseDirectory, "TestData", "training", "hf-roundtrip");
+
+    private static readonly Lazy<JsonElement> Golden = new(() =>
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Root, "golden.json")));
+        return doc.RootElement.Clone();
+    });
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("ragtune-roundtrip-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static void AssertLogits(DecoderModel model, JsonElement expectedRows, string what)
+    {
+        int[] ids = Golden.Value.GetProperty("ids").Ints();
+        int v = model.Config.VocabSize;
+        var logits = new float[ids.Length * v];
+        model.CreateSession(capacity: 32).ForwardAll(ids, logits);
+        var rows = expectedRows.EnumerateArray().ToArray();
+        Assert.Equal(ids.Length, rows.Length);
+        double maxDiff = 0;
+        for (int t = 0; t < ids.Length; t++)
+        {
+            var expected = rows[t].Floats();
+            Assert.Equal(v, expected.Length);
+            for (int i = 0; i < v; i++)
+                maxDiff = Math.Max(maxDiff, Math.Abs(expected[i] - logits[t * v + i]));
+        }
+        Assert.True(maxDiff < LogitTolerance, $"{what}: max |Δlogit| = {maxDiff}");
+    }
+
+    [Theory]
+    [InlineData("qwen2-full", true)]
+    [InlineData("qwen3-full", false)]
+    [InlineData("llama-full", false)]
+    public void SavedFullCheckpointGivesTheReferenceLogits(string name, bool tied)
+    {
+        var checks = Golden.Value.GetProperty(name).GetProperty("checks");
+        Assert.Equal(tied, checks.GetProperty("tied_lm_head").GetBoolean());
+        Assert.Equal(["F32"], checks.GetProperty("dtypes").EnumerateArray().Select(e => e.GetString()));
+        // The reference refuses a fixture whose fine-tune moved no weight; the threshold is restated here.
+        Assert.True(checks.GetProperty("max_abs_weight_change").GetDouble() > 1e-3);
+        AssertLogits(DecoderModel.Load(Path.Combine(Root, name)), Golden.Value.GetProperty(name).GetProperty("logits"), name);
+    }
+
+    [Fact]
+    public void PeftAdapterUnmergedAndMergedGiveTheReferenceLogits()
+    {
+        var lora = Golden.Value.GetProperty("qwen2-lora");
+        Assert.Equal(2.0, lora.GetProperty("checks").GetProperty("scaling").GetDouble());   // lora_alpha 8 / r 4
+
+        var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var options = PeftAdapter.Load(Path.Combine(Root, "qwen2-lora"), ParameterSet.DecoderLinears(model));
+        Assert.Equal((4, 8f), (options.Rank, options.Alpha));
+        AssertLogits(model, lora.GetProperty("unmerged_logits"), "adapter applied unmerged");
+
+        AssertLogits(DecoderModel.Load(Path.Combine(Root, "qwen2-lora-merged")), lora.GetProperty("merged_logits"), "our merged checkpoint");
+    }
+
+    /// <summary>hf_roundtrip.sh's CLI flags as options: --batch-size 2 --grad-accum 1 --max-steps 8 --lr 0.01 --warmup-steps 0
+    /// --scheduler constant --seed 42 (the rest at the CLI's defaults, which equal the options' defaults).</summary>
+    private SftTrainingOptions ScriptOptions(string model, string run) => new()
+    {
+        ModelPath = Fixtures.Dir(model), DataPath = Path.Combine(Root, "train.jsonl"), OutputDirectory = Path.Combine(_dir, run),
+        BatchSize = 2, GradientAccumulationSteps = 1, MaxSteps = 8, LearningRate = 0.01f, WarmupSteps = 0,
+        Decay = LearningRateDecay.Constant, Seed = 42,
+    };
+
+    [Fact]
+    public async Task TodaysTrainerStillWritesTheCheckedFiles()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var full = await new SftTrainer(ScriptOptions("qwen2-tiny", "full") with { FullFineTune = true }).RunAsync(cancellationToken: ct);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Root, "qwen2-full", "config.json")), File.ReadAllBytes(Path.Combine(full.OutputPath, "config.json")));
+        AssertSameTensors(Path.Combine(Root, "qwen2-full", "model.safetensors"), Path.Combine(full.OutputPath, "model.safetensors"));
+
+        var lora = await new SftTrainer(ScriptOptions("qwen2-tiny", "lora") with
+        {
+            Lora = new LoraOptions { Rank = 4, Alpha = 8, Dropout = 0 },
+        }).RunAsync(cancellationToken: ct);
+        JsonNode Config(string dir)
+        {
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, PeftAdapter.ConfigFileName)))!;
+            node.AsObject().Remove("base_model_name_or_path");   // an absolute path of the machine that trained
+            return node;
+        }
+        Assert.Equal(Config(Path.Combine(Root, "qwen2-lora")).ToJsonString(), Config(lora.OutputPath).ToJsonString());
+        AssertSameTensors(Path.Combine(Root, "qwen2-lora", PeftAdapter.WeightsFileName), Path.Combine(lora.OutputPath, PeftAdapter.WeightsFileName));
+    }
+
+    /// <summary>Same names, dtypes, shapes and metadata; values equal up to summation-order noise of another CPU.</summary>
+    private static void AssertSameTensors(string expectedPath, string actualPath)
+    {
+        using var expected = SafeTensorFile.Open(expectedPath);
+        using var actual = SafeTensorFile.Open(actualPath);
+        Assert.Equal(expected.Metadata, actual.Metadata);
+        Assert.Equal(expected.Tensors.Select(t => t.ToString()).Order(), actual.Tensors.Select(t => t.ToString()).Order());
+        foreach (var info in expected.Tensors)
+        {
+            float[] e = expected.ReadFloat32(info.Name), a = actual.ReadFloat32(info.Name);
+            double maxDiff = e.Zip(a, (x, y) => Math.Abs(x - y)).Max();
+            Assert.True(maxDiff < 1e-5, $"{info.Name}: max |Δ| = {maxDiff}");
+        }
+    }
+}
