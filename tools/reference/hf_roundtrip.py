@@ -22,7 +22,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from make_tiny_models import decoder_forward, write_golden  # noqa: E402
+from make_tiny_models import BERT_TEXTS, decoder_forward, encoder_forward, pool, wordpiece_encode, write_golden  # noqa: E402
 
 HERE = os.path.dirname(__file__)
 MODELS = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "RagTune.Engine.Tests", "TestData", "models"))
@@ -45,12 +45,17 @@ DEFAULTS = {
                   rms_norm_eps=1e-6, pretraining_tp=1, use_cache=True, pad_token_id=None, bos_token_id=1, eos_token_id=2,
                   tie_word_embeddings=False, rope_theta=10000.0, rope_scaling=None, attention_bias=False,
                   attention_dropout=0.0, mlp_bias=False, head_dim=None),
+    "bert": dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072,
+                 hidden_act="gelu", hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1, max_position_embeddings=512,
+                 type_vocab_size=2, initializer_range=0.02, layer_norm_eps=1e-12, pad_token_id=0,
+                 position_embedding_type="absolute", use_cache=True, classifier_dropout=None),
 }
-ARCH = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM", "llama": "LlamaForCausalLM"}
+ARCH = {"qwen2": "Qwen2ForCausalLM", "qwen3": "Qwen3ForCausalLM", "llama": "LlamaForCausalLM", "bert": "BertModel"}
 ALWAYS_WRITTEN = ["architectures", "model_type", "torch_dtype", "transformers_version"]
 # Keys whose transformers default would silently give a different model if the file lacked them.
-SHAPE_KEYS = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
-              "rms_norm_eps", "rope_theta", "tie_word_embeddings", "hidden_act"]
+SHAPE_KEYS = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "hidden_act"]
+SHAPE_KEYS_OF = {"bert": SHAPE_KEYS + ["layer_norm_eps", "max_position_embeddings", "type_vocab_size"]}
+DECODER_SHAPE_KEYS = SHAPE_KEYS + ["num_key_value_heads", "rms_norm_eps", "rope_theta", "tie_word_embeddings"]
 ST_DTYPES = {"F32": (torch.float32, 4), "BF16": (torch.bfloat16, 2), "F16": (torch.float16, 2)}
 TORCH_DTYPE = {"F32": "float32", "BF16": "bfloat16", "F16": "float16"}
 # PEFT 0.15 LoraConfig fields (PeftConfig's included): anything else in adapter_config.json is not a LoRA setting.
@@ -131,11 +136,15 @@ def load_config(folder):
     # pad/bos/eos live in the base PretrainedConfig (default None): written only when set.
     written = (set(DEFAULTS[mt]) - {"pad_token_id", "bos_token_id", "eos_token_id"}) | set(ALWAYS_WRITTEN)
     missing = sorted(k for k in written if k not in raw)
-    for k in SHAPE_KEYS:
+    for k in SHAPE_KEYS_OF.get(mt, DECODER_SHAPE_KEYS):
         if k not in raw:
             fail(folder, "config.json lacks %s; transformers would use its default %r" % (k, DEFAULTS[mt].get(k)))
     cfg = dict(DEFAULTS[mt])
     cfg.update(raw)
+    checks = {"missing_written_keys": missing, "extra_keys": sorted(k for k in raw if k not in written and k not in
+                                                                    ("bos_token_id", "eos_token_id", "pad_token_id"))}
+    if mt == "bert":
+        return cfg, checks
     if cfg["num_key_value_heads"] is None:
         cfg["num_key_value_heads"] = cfg["num_attention_heads"]
     if cfg.get("head_dim") is None:
@@ -144,8 +153,6 @@ def load_config(folder):
     rs = cfg.get("rope_scaling")
     if rs is not None and "type" in rs and "rope_type" not in rs:
         rs["rope_type"] = rs["type"]   # rope_config_validation's backward compatibility
-    checks = {"missing_written_keys": missing, "extra_keys": sorted(k for k in raw if k not in written and k not in
-                                                                    ("bos_token_id", "eos_token_id", "pad_token_id"))}
     return cfg, checks
 
 
@@ -184,13 +191,11 @@ def sha256(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
 
-def load_pretrained(folder, base_fixture):
-    """AutoModelForCausalLM.from_pretrained(folder) as far as the files decide it; returns (cfg, fp32 weights, record)."""
-    cfg, record = load_config(folder)
-    state = load_state_dict(folder)
-    shapes = expected_shapes(cfg)
+def check_state(folder, cfg, state, shapes, ignored=frozenset()):
+    """_load_pretrained_model's verdict: missing keys would be randomly initialised (only a warning there, an error here),
+    unexpected ones ignored, a shape mismatch raises; and the config's torch_dtype must be the stored dtype. Returns the dtypes."""
     missing = sorted(set(shapes) - set(state))
-    unexpected = sorted(set(state) - set(shapes) - ({"lm_head.weight"} if cfg["tie_word_embeddings"] else set()))
+    unexpected = sorted(set(state) - set(shapes) - set(ignored))
     if missing:
         fail(folder, "weights missing (transformers would initialise them randomly): %s" % missing)
     if unexpected:
@@ -201,12 +206,71 @@ def load_pretrained(folder, base_fixture):
     dtypes = sorted({d for d, _ in state.values()})
     if [TORCH_DTYPE[d] for d in dtypes] != [cfg.get("torch_dtype")]:
         fail(folder, "torch_dtype %r but the tensors are %s" % (cfg.get("torch_dtype"), dtypes))
-    # Tokenizer: AutoTokenizer reads tokenizer.json + tokenizer_config.json; they must be the base's, unchanged.
-    for f in ("tokenizer.json", "tokenizer_config.json"):
+    return dtypes
+
+
+def same_side_files(folder, base_fixture, names):
+    for f in names:
         if not os.path.exists(os.path.join(folder, f)):
             fail(folder, "%s is missing" % f)
         if sha256(os.path.join(folder, f)) != sha256(os.path.join(MODELS, base_fixture, f)):
             fail(folder, "%s differs from the base model's" % f)
+
+
+def bert_shapes(cfg):
+    C, I, V = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    s = {"embeddings.word_embeddings.weight": [V, C], "embeddings.position_embeddings.weight": [cfg["max_position_embeddings"], C],
+         "embeddings.token_type_embeddings.weight": [cfg["type_vocab_size"], C], "embeddings.LayerNorm.weight": [C],
+         "embeddings.LayerNorm.bias": [C], "pooler.dense.weight": [C, C], "pooler.dense.bias": [C]}
+    for i in range(cfg["num_hidden_layers"]):
+        p = "encoder.layer.%d." % i
+        for n, (o, inn) in {"attention.self.query": (C, C), "attention.self.key": (C, C), "attention.self.value": (C, C),
+                            "attention.output.dense": (C, C), "intermediate.dense": (I, C), "output.dense": (C, I)}.items():
+            s[p + n + ".weight"] = [o, inn]
+            s[p + n + ".bias"] = [o]
+        for n in ("attention.output.LayerNorm", "output.LayerNorm"):
+            s[p + n + ".weight"] = [C]
+            s[p + n + ".bias"] = [C]
+    return s
+
+
+def load_sentence_transformer(folder, base_fixture):
+    """SentenceTransformer(folder): modules.json → Transformer (AutoModel = BertModel, pooler included) → Pooling → Normalize?"""
+    cfg, record = load_config(folder)
+    state = load_state_dict(folder)
+    # transformers' base_model_prefix handling: a BertModel loaded from "bert."-prefixed keys strips the prefix.
+    if any(k.startswith("bert.") for k in state):
+        if not all(k.startswith("bert.") for k in state):
+            fail(folder, "some keys carry the bert. prefix and some do not; transformers would drop the unprefixed ones")
+        state = {k[len("bert."):]: v for k, v in state.items()}
+        record["prefix"] = "bert."
+    dtypes = check_state(folder, cfg, state, bert_shapes(cfg))
+    same_side_files(folder, base_fixture, ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "modules.json", "1_Pooling/config.json"])
+    modules = json.load(open(os.path.join(folder, "modules.json")))
+    pooling = json.load(open(os.path.join(folder, "1_Pooling", "config.json")))
+    mode = "cls" if pooling["pooling_mode_cls_token"] else "mean"
+    normalize = any(m["type"].endswith("Normalize") for m in modules)
+    record.update({"model_type": "bert", "tensors": len(state), "dtypes": dtypes, "pooling": mode, "normalize": normalize})
+    return cfg, {k: t.float() for k, (_, t) in state.items()}, (mode, normalize), record
+
+
+def embeddings_of(cfg, w, pooling, folder):
+    vocab = {line.rstrip("\n"): i for i, line in enumerate(open(os.path.join(folder, "vocab.txt"), encoding="utf-8"))}
+    ids = [wordpiece_encode(t, vocab) for t in BERT_TEXTS]
+    T = max(len(x) for x in ids)
+    batch = torch.tensor([x + [0] * (T - len(x)) for x in ids])
+    mask = torch.tensor([[1] * len(x) + [0] * (T - len(x)) for x in ids])
+    return ids, pool(encoder_forward(cfg, w, batch, mask), mask, *pooling)
+
+
+def load_pretrained(folder, base_fixture):
+    """AutoModelForCausalLM.from_pretrained(folder) as far as the files decide it; returns (cfg, fp32 weights, record)."""
+    cfg, record = load_config(folder)
+    state = load_state_dict(folder)
+    # A tied model's lm_head.weight, if present, is ignored (it is in _tied_weights_keys); ours writes none.
+    dtypes = check_state(folder, cfg, state, expected_shapes(cfg), {"lm_head.weight"} if cfg["tie_word_embeddings"] else set())
+    # Tokenizer: AutoTokenizer reads tokenizer.json + tokenizer_config.json; they must be the base's, unchanged.
+    same_side_files(folder, base_fixture, ["tokenizer.json", "tokenizer_config.json"])
     tok = json.load(open(os.path.join(folder, "tokenizer.json")))
     top = max(list(tok["model"]["vocab"].values()) + [t["id"] for t in tok["added_tokens"]])
     if top >= cfg["vocab_size"]:
@@ -306,6 +370,28 @@ def main():
     golden["qwen2-lora"] = {"checks": record, "unmerged_logits": rows(lu), "merged_logits": rows(lm),
                             "our_merged_checkpoint_logits": rows(logits_of(mcfg, ours))}
     print("qwen2-lora", record)
+
+    cfg, w, pooling, record = load_sentence_transformer(os.path.join(OUT, "bert-lsr-full"), "bert-tiny-mean")
+    _, base_w, _, _ = load_sentence_transformer(os.path.join(MODELS, "bert-tiny-mean"), "bert-tiny-mean")
+    record["max_abs_weight_change"] = max(float((w[k] - base_w[k]).abs().max()) for k in w)
+    record["pooler_unchanged"] = bool(torch.equal(w["pooler.dense.weight"], base_w["pooler.dense.weight"]))
+    if record["max_abs_weight_change"] < 1e-3:
+        fail("bert-lsr-full", "LSR changed no weight measurably; the check would prove nothing")
+    ids, emb = embeddings_of(cfg, w, pooling, os.path.join(OUT, "bert-lsr-full"))
+    golden["bert-lsr-full"] = {"checks": record, "input_ids": ids, "embeddings": rows(emb)}
+    print("bert-lsr-full", record)
+
+    cfg, base_w, pooling, _ = load_sentence_transformer(os.path.join(MODELS, "bert-tiny-cls"), "bert-tiny-cls")
+    unmerged, merged, record = load_peft(os.path.join(OUT, "bert-lsr-lora"), cfg, base_w)
+    ids, eu = embeddings_of(cfg, unmerged, pooling, os.path.join(MODELS, "bert-tiny-cls"))
+    _, em = embeddings_of(cfg, merged, pooling, os.path.join(MODELS, "bert-tiny-cls"))
+    _, eb = embeddings_of(cfg, base_w, pooling, os.path.join(MODELS, "bert-tiny-cls"))
+    record["unmerged_vs_merged_max_abs"] = float((eu - em).abs().max())
+    record["embedding_change_from_base"] = float((eu - eb).abs().max())
+    if record["unmerged_vs_merged_max_abs"] > 1e-5 or record["embedding_change_from_base"] < 1e-3:
+        fail("bert-lsr-lora", "merged/unmerged disagree or the adapter changes nothing: %r" % record)
+    golden["bert-lsr-lora"] = {"checks": record, "input_ids": ids, "unmerged_embeddings": rows(eu)}
+    print("bert-lsr-lora", record)
     write_golden(os.path.join(OUT, "golden.json"), golden)
 
 

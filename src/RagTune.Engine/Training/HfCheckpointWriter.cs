@@ -24,14 +24,19 @@ public static class HfCheckpointWriter
     }
 
     /// <summary>Saves every weight of a BERT-family encoder under its checkpoint name (with its bert./roberta. prefix) plus
-    /// config, tokenizer and sentence-transformers module files.</summary>
+    /// config, tokenizer and sentence-transformers module files. Source tensors the engine does not train (the pooler) are
+    /// copied unchanged: transformers' BertModel has a pooler, and would initialise a missing one randomly.</summary>
     public static void SaveEncoder(string directory, BertEncoder model, string sourceDirectory)
     {
         var shapes = model.Config.ExpectedTensors().ToDictionary(s => s.Name, s => s.Shape);
+        var entries = EncoderTrainingGraph.AllParameters(model).Tensors
+            .Select(t => SafeTensorEntry.FromFloat32(model.Prefix + t.Name, t.Values, shapes[t.Name])).ToList();
+        var written = entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        using (var source = Checkpoint.Open(sourceDirectory))
+            foreach (var info in source.Tensors.Where(t => !written.Contains(t.Name)))
+                entries.Add(new SafeTensorEntry(info.Name, info.DType, info.Shape, source.GetBytes(info.Name).ToArray()));
         Directory.CreateDirectory(directory);
-        SafeTensorWriter.Write(Path.Combine(directory, Checkpoint.SingleFileName),
-            EncoderTrainingGraph.AllParameters(model).Tensors.Select(t => SafeTensorEntry.FromFloat32(model.Prefix + t.Name, t.Values, shapes[t.Name])),
-            Metadata);
+        SafeTensorWriter.Write(Path.Combine(directory, Checkpoint.SingleFileName), entries, Metadata);
         CopySideFiles(sourceDirectory, directory);
     }
 

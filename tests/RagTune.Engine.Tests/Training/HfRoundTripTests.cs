@@ -1,7 +1,8 @@
 // What RagTune saves, loaded by the reference: tools/reference/hf_roundtrip.sh fine-tunes the tiny fixtures with the CLI
-// (full Qwen2 / Qwen3 / LLaMA, a LoRA adapter on Qwen2 and its merge) into TestData/training/hf-roundtrip/, and
-// hf_roundtrip.py loads those folders as transformers / PEFT would and writes the logits of fixed ids to golden.json.
-// Here: our engine gives the same logits from the same folders (the adapter unmerged and merged), and today's trainer
+// (full Qwen2 / Qwen3 / LLaMA, a LoRA adapter on Qwen2 and its merge, LSR query encoders full and LoRA) into
+// TestData/training/hf-roundtrip/, and hf_roundtrip.py loads those folders as transformers / PEFT / sentence-transformers
+// would and writes logits of fixed ids and embeddings of fixed texts to golden.json.
+// Here: our engine gives the same outputs from the same folders (adapters unmerged, and merged), and today's trainer
 // still writes those files, so the fixture speaks for the current writer.
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -77,6 +78,29 @@ public sealed class HfRoundTripTests : IDisposable
         AssertLogits(DecoderModel.Load(Path.Combine(Root, "qwen2-lora-merged")), lora.GetProperty("merged_logits"), "our merged checkpoint");
     }
 
+    [Fact]
+    public void LsrQueryEncoderAndAdapterGiveTheReferenceEmbeddings()
+    {
+        var full = Golden.Value.GetProperty("bert-lsr-full");
+        Assert.True(full.GetProperty("checks").GetProperty("pooler_unchanged").GetBoolean());
+        AssertEmbeddings(BertEncoder.Load(Path.Combine(Root, "bert-lsr-full")), full.GetProperty("input_ids"), full.GetProperty("embeddings"));
+
+        var lora = Golden.Value.GetProperty("bert-lsr-lora");
+        Assert.Equal("FEATURE_EXTRACTION", lora.GetProperty("checks").GetProperty("task_type").GetString());
+        var encoder = BertEncoder.Load(Fixtures.Dir("bert-tiny-cls"));
+        PeftAdapter.Load(Path.Combine(Root, "bert-lsr-lora"), EncoderTrainingGraph.EncoderLinears(encoder));
+        AssertEmbeddings(encoder, lora.GetProperty("input_ids"), lora.GetProperty("unmerged_embeddings"));
+    }
+
+    private static void AssertEmbeddings(BertEncoder encoder, JsonElement ids, JsonElement expected)
+    {
+        var texts = ids.EnumerateArray().Select(e => e.Ints()).ToArray();
+        var rows = expected.EnumerateArray().Select(e => e.Floats()).ToArray();
+        Assert.Equal(texts.Length, rows.Length);
+        for (int b = 0; b < texts.Length; b++)
+            Kernels.KernelAgreementTests.AssertClose(rows[b], encoder.Embed(texts[b]), 1e-5f);
+    }
+
     /// <summary>hf_roundtrip.sh's CLI flags as options: --batch-size 2 --grad-accum 1 --max-steps 8 --lr 0.01 --warmup-steps 0
     /// --scheduler constant --seed 42 (the rest at the CLI's defaults, which equal the options' defaults).</summary>
     private SftTrainingOptions ScriptOptions(string model, string run) => new()
@@ -106,6 +130,14 @@ public sealed class HfRoundTripTests : IDisposable
         }
         Assert.Equal(Config(Path.Combine(Root, "qwen2-lora")).ToJsonString(), Config(lora.OutputPath).ToJsonString());
         AssertSameTensors(Path.Combine(Root, "qwen2-lora", PeftAdapter.WeightsFileName), Path.Combine(lora.OutputPath, PeftAdapter.WeightsFileName));
+
+        // `train lsr --epochs 5 --lr 0.003 --seed 42`, the rest at defaults.
+        var lsr = await new LsrTrainer(new LsrTrainingOptions
+        {
+            GeneratorPath = Fixtures.Dir("qwen2-tiny"), RetrieverPath = Fixtures.Dir("bert-tiny-mean"), DataPath = Path.Combine(Root, "lsr.jsonl"),
+            OutputDirectory = Path.Combine(_dir, "lsr"), Epochs = 5, LearningRate = 0.003f, Seed = 42,
+        }).RunAsync(cancellationToken: ct);
+        AssertSameTensors(Path.Combine(Root, "bert-lsr-full", "model.safetensors"), Path.Combine(lsr.OutputPath, "model.safetensors"));
     }
 
     /// <summary>Same names, dtypes, shapes and metadata; values equal up to summation-order noise of another CPU.</summary>
