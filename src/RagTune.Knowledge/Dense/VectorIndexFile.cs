@@ -1,7 +1,8 @@
 // Binary persistence shared by the vector indexes: magic + version header, a body, an FNV-1a 64 checksum trailer,
-// written atomically (temporary file in the same folder, flushed, then renamed over the target).
+// written atomically through AtomicFile (temporary file in the same folder, flushed, then renamed over the target).
 using System.Runtime.InteropServices;
 using System.Text;
+using RagTune.Engine.IO;
 
 namespace RagTune.Knowledge.Dense;
 
@@ -21,31 +22,19 @@ internal static class VectorIndexFile
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        string tmp = full + ".tmp-" + Guid.NewGuid().ToString("N");
-        try
+        AtomicFile.Write(full, file =>
         {
-            using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            var hashing = new HashingStream(file);
+            using (var w = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
             {
-                var hashing = new HashingStream(file);
-                using (var w = new BinaryWriter(hashing, Encoding.UTF8, leaveOpen: true))
-                {
-                    w.Write(magic);
-                    w.Write(Version);
-                    writeBody(w);
-                }
-                ulong hash = hashing.Hash;
-                Span<byte> trailer = stackalloc byte[8];
-                BitConverter.TryWriteBytes(trailer, hash);
-                file.Write(trailer);
-                file.Flush(flushToDisk: true);
+                w.Write(magic);
+                w.Write(Version);
+                writeBody(w);
             }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(tmp); } catch (IOException) { /* the original error matters more */ }
-            throw;
-        }
+            Span<byte> trailer = stackalloc byte[8];
+            BitConverter.TryWriteBytes(trailer, hashing.Hash);
+            file.Write(trailer);
+        });
     }
 
     public static T Read<T>(string path, uint magic, string kind, Func<BinaryReader, T> readBody)

@@ -3,6 +3,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RagTune.Engine.IO;
 using RagTune.Knowledge.Analysis;
 
 namespace RagTune.Knowledge.Lexical;
@@ -44,10 +45,9 @@ internal static class Bm25IndexFile
         long generation = TryReadManifest(directory, out var previous) ? previous!.Generation + 1 : 1;
         string dataName = $"bm25-{generation:D6}.bin";
         string dataPath = Path.Combine(directory, dataName);
-        string tmp = dataPath + ".tmp";
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-        using (var w = new BinaryWriter(fs, Encoding.UTF8))
+        AtomicFile.Write(dataPath, fs =>
         {
+            using var w = new BinaryWriter(fs, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);
             w.Write(Version);
             w.Write(docIds.Count);
@@ -71,22 +71,14 @@ internal static class Bm25IndexFile
                 }
             }
             w.Write(EndMagic);
-            w.Flush();
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, dataPath, overwrite: true);
+        });
 
         var a = options.Analyzer;
         var manifest = new Manifest(Format, Version, generation, dataName, docIds.Count, terms.Count, options.K1, options.B,
             new AnalyzerRecord(a.ChineseMode.ToString(), a.DictionaryPath, a.UserDictionaryPath, a.SearchMode, a.StopWords));
         string manifestPath = Path.Combine(directory, ManifestName);
-        using (var fs = new FileStream(manifestPath + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            JsonSerializer.Serialize(fs, manifest, Json);
-            fs.Flush(flushToDisk: true);
-        }
         // The manifest swap is the commit point: before it the previous generation is the index, after it the new one.
-        File.Move(manifestPath + ".tmp", manifestPath, overwrite: true);
+        AtomicFile.Write(manifestPath, fs => JsonSerializer.Serialize(fs, manifest, Json));
         foreach (string old in Directory.EnumerateFiles(directory, "bm25-*.bin*"))
             if (Path.GetFileName(old) != dataName) File.Delete(old);
     }

@@ -4,6 +4,7 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using RagTune.Engine.IO;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Documents;
@@ -81,7 +82,7 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         resolved.Validate(OptionsFileName);
         var bm25 = new Bm25Index(resolved.Lexical);
         System.IO.Directory.CreateDirectory(full);
-        StoreJson.WriteAtomic(Path.Combine(full, OptionsFileName), s => JsonSerializer.Serialize(s, resolved, StoreJson.Indented));
+        AtomicFile.Write(Path.Combine(full, OptionsFileName), s => JsonSerializer.Serialize(s, resolved, StoreJson.Indented));
         return new FileSystemKnowledgeStore(full, resolved, bm25);
     }
 
@@ -276,9 +277,9 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
 
         var catalog = new Catalog(_files.Values.OrderBy(f => f.Root, StringComparer.Ordinal).ThenBy(f => f.RelativePath, StringComparer.Ordinal).ToList(),
             _documents.Values.OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
-        StoreJson.WriteAtomic(Path.Combine(generationDir, "catalog.json"), s => JsonSerializer.Serialize(s, catalog, StoreJson.Compact));
+        AtomicFile.Write(Path.Combine(generationDir, "catalog.json"), s => JsonSerializer.Serialize(s, catalog, StoreJson.Compact));
         int chunkCount = 0;
-        StoreJson.WriteAtomic(Path.Combine(generationDir, "chunks.jsonl"), s =>
+        AtomicFile.Write(Path.Combine(generationDir, "chunks.jsonl"), s =>
         {
             using var writer = new StreamWriter(s, leaveOpen: true);
             foreach (var documentId in _chunkIdsByDocument.Keys.Order(StringComparer.Ordinal))
@@ -295,7 +296,7 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         TestHooks.BeforeManifestSwap.Value?.Invoke(generationDir);
 
         var manifest = new Manifest(Format, Version, generation, name, _documents.Count, chunkCount);
-        StoreJson.WriteAtomic(Path.Combine(_directory, ManifestFileName), s => JsonSerializer.Serialize(s, manifest, StoreJson.Indented));
+        AtomicFile.Write(Path.Combine(_directory, ManifestFileName), s => JsonSerializer.Serialize(s, manifest, StoreJson.Indented));
         Interlocked.Exchange(ref _generation, generation);
         DeleteStaleGenerations();
     }

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
+using RagTune.Engine.IO;
 using RagTune.Engine.Tokenizers;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Documents;
@@ -361,14 +362,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
     public async Task<int> ExportAsync(string path, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = Path.GetFullPath(path);
-        string tmp = full + ".tmp";
-        int count;
-        await using (var file = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            count = await ExportAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-        File.Move(tmp, full, overwrite: true);
+        int count = 0;
+        await AtomicFile.WriteAsync(Path.GetFullPath(path),
+            async (file, ct) => count = await ExportAsync(file, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return count;
     }
 

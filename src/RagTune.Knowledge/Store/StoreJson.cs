@@ -2,7 +2,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using RagTune.Engine.IO;
 
 namespace RagTune.Knowledge.Store;
 
@@ -20,9 +19,6 @@ internal static class StoreJson
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
-
-    /// <summary>Writes <paramref name="write"/>'s bytes to a temporary file, flushes it to disk, then renames it over <paramref name="path"/>.</summary>
-    public static void WriteAtomic(string path, Action<Stream> write) => AtomicFile.Write(path, write);
 
     public static T Read<T>(string path, string what)
     {

@@ -124,7 +124,7 @@ public sealed class ExactVectorIndexTests : IDisposable
         Assert.Equal("odd", loaded.GetMetadata("doc0011")!["parity"]);
         foreach (var query in VectorData.Gaussian(10, 24, seed: 11))
             Assert.Equal(index.Search(query, 10), loaded.Search(query, 10));
-        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "sub"), "*.tmp-*"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir, "sub"), "*.tmp*"));
     }
 
     [Fact]

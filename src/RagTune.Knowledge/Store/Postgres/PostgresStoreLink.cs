@@ -1,6 +1,7 @@
 // A knowledge-base directory that points at a PostgreSQL store (store.json), so commands that take a directory
 // (`ragtune kb add DIR …`) work the same for both stores.
 using System.Text.Json;
+using RagTune.Engine.IO;
 
 namespace RagTune.Knowledge.Store.Postgres;
 
@@ -25,7 +26,7 @@ public static class PostgresStoreLink
         if (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any())
             throw new KnowledgeException($"cannot create a knowledge base in '{directory}': the folder is not empty; expected a new or empty folder");
         Directory.CreateDirectory(full);
-        StoreJson.WriteAtomic(Path.Combine(full, FileName),
+        AtomicFile.Write(Path.Combine(full, FileName),
             s => JsonSerializer.Serialize(s, new Link(Kind, location.ConnectionString, location.Schema), StoreJson.Indented));
     }
 
