@@ -13,6 +13,8 @@ public abstract class MetadataFilter
 
     public abstract bool Matches(IReadOnlyDictionary<string, string>? metadata);
 
+    internal abstract T Accept<T>(IMetadataFilterVisitor<T> visitor);
+
     public static MetadataFilter Equal(string key, string value)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
@@ -62,6 +64,8 @@ public abstract class MetadataFilter
         public override bool Matches(IReadOnlyDictionary<string, string>? metadata) =>
             TryGet(metadata, key, out var v) && string.Equals(v, value, StringComparison.Ordinal);
 
+        internal override T Accept<T>(IMetadataFilterVisitor<T> visitor) => visitor.Equal(key, value);
+
         public override string ToString() => $"{key} = \"{value}\"";
     }
 
@@ -69,6 +73,8 @@ public abstract class MetadataFilter
     {
         public override bool Matches(IReadOnlyDictionary<string, string>? metadata) =>
             TryGet(metadata, key, out var v) && values.Contains(v);
+
+        internal override T Accept<T>(IMetadataFilterVisitor<T> visitor) => visitor.In(key, values);
 
         public override string ToString() => $"{key} in [{string.Join(", ", values.Order(StringComparer.Ordinal).Select(v => $"\"{v}\""))}]";
     }
@@ -78,6 +84,8 @@ public abstract class MetadataFilter
         public override bool Matches(IReadOnlyDictionary<string, string>? metadata) =>
             TryGet(metadata, key, out var v) && v.StartsWith(prefix, StringComparison.Ordinal);
 
+        internal override T Accept<T>(IMetadataFilterVisitor<T> visitor) => visitor.Prefix(key, prefix);
+
         public override string ToString() => $"{key} starts with \"{prefix}\"";
     }
 
@@ -85,6 +93,8 @@ public abstract class MetadataFilter
     {
         public override bool Matches(IReadOnlyDictionary<string, string>? metadata) =>
             all ? parts.All(p => p.Matches(metadata)) : parts.Any(p => p.Matches(metadata));
+
+        internal override T Accept<T>(IMetadataFilterVisitor<T> visitor) => visitor.Combine(parts, all);
 
         public override string ToString()
         {

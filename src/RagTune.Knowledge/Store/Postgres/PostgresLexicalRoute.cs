@@ -26,7 +26,7 @@ internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store) : ISear
         // score = Σ qtf·idf·(k1+1) · tf / (tf + k1·(1 − b + b·len/avgdl)), idf = ln(1 + (N − df + 0.5)/(df + 0.5)).
         // Sums may add terms in another order than the embedded index: ties are broken on the score rounded to 1e-9,
         // then by id, so rounding noise cannot reorder equal scores.
-        string sql = $"""
+        string Sql(string filterClause) => $"""
             WITH q AS (SELECT * FROM unnest(@terms::text[], @qtf::integer[]) AS q(term, qtf)),
             st AS (SELECT lexical_docs::float8 AS n, lexical_length::float8 / lexical_docs AS avgdl FROM "{s}".kb_meta WHERE lexical_docs > 0),
             w AS (SELECT q.term, q.qtf * ln(1 + (st.n - d.df + 0.5) / (d.df + 0.5)) * (@k1 + 1) AS weight
@@ -35,6 +35,7 @@ internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store) : ISear
                   WHERE d.df > 0),
             sc AS (SELECT p.chunk_id, sum(w.weight * p.tf / (p.tf + @k1 * (1 - @b + @b * p.length / st.avgdl))) AS score
                    FROM w JOIN "{s}".postings p ON p.term = w.term COLLATE "C" CROSS JOIN st
+                   {filterClause}
                    GROUP BY p.chunk_id
                    ORDER BY round(sum(w.weight * p.tf / (p.tf + @k1 * (1 - @b + @b * p.length / st.avgdl))) * 1e9) DESC, p.chunk_id
                    LIMIT @limit)
@@ -44,15 +45,17 @@ internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store) : ISear
         var terms = order.ToArray();
         var qtf = order.Select(t => counts[t]).ToArray();
         double k1 = store.Options.Lexical.K1, b = store.Options.Lexical.B;
-        return await PostgresRoutes.FilteredTopKAsync(k, filter, async limit => await store.GuardAsync("BM25 search", async connection =>
+        return await store.GuardAsync("BM25 search", async connection =>
         {
-            await using var command = new NpgsqlCommand(sql, connection);
+            await using var command = new NpgsqlCommand(null, connection);
+            string filterClause = PostgresRoutes.ChunkFilter(s, "p.chunk_id", filter, command);
+            command.CommandText = Sql(filterClause);
             command.Parameters.AddWithValue("terms", terms);
             command.Parameters.AddWithValue("qtf", qtf);
             command.Parameters.AddWithValue("k1", k1);
             command.Parameters.AddWithValue("b", b);
-            command.Parameters.AddWithValue("limit", limit);
-            return await PostgresRoutes.ReadHitsAsync(command, Name, cancellationToken).ConfigureAwait(false);
-        }, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            command.Parameters.AddWithValue("limit", k);
+            return (IReadOnlyList<SearchHit>)await PostgresRoutes.ReadHitsAsync(command, Name, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 }

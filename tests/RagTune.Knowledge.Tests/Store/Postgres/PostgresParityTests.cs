@@ -105,6 +105,34 @@ public sealed class PostgresParityTests(PgliteServer server)
     }
 
     [Fact]
+    public async Task A_filter_that_excludes_the_top_hits_still_returns_k_hits_like_the_embedded_store()
+    {
+        await using var pair = await BuildAsync();
+        var dense = (pair.Embedded.Store.CreateDenseRoute(pair.EmbeddedEmbedder)!, pair.Postgres.Store.CreateDenseRoute(pair.PostgresEmbedder)!);
+        const int k = 5;
+        foreach (var query in new[] { "tea graph", "wild yeast oven crust", "知识库" })
+        {
+            foreach (var (embedded, postgres) in new[] { (pair.Embedded.Store.LexicalRoute, pair.Postgres.Store.LexicalRoute), dense })
+            {
+                var all = await embedded.SearchAsync(query, 10_000, null, Ct);
+                var sources = all.Select(h => h.Metadata!["source"]).Distinct().ToList();
+                // Keep every source but those of the three best hits: the unfiltered top 3 are all excluded.
+                var excluded = all.Take(3).Select(h => h.Metadata!["source"]).ToHashSet();
+                var filter = MetadataFilter.In("source", sources.Where(x => !excluded.Contains(x)));
+                int expectedCount = Math.Min(k, all.Count(h => !excluded.Contains(h.Metadata!["source"])));
+                Assert.Equal(k, expectedCount);
+
+                var expected = await embedded.SearchAsync(query, k, filter, Ct);
+                var actual = await postgres.SearchAsync(query, k, filter, Ct);
+                Assert.Equal(k, actual.Count);
+                Assert.All(actual, h => Assert.DoesNotContain(h.Metadata!["source"], excluded));
+                Assert.Empty(actual.Select(h => h.Id).Intersect(all.Take(3).Select(h => h.Id)));
+                AssertSameHits(expected, actual, 1e-4, $"{embedded.Name} '{query}' without {string.Join(',', excluded)}");
+            }
+        }
+    }
+
+    [Fact]
     public async Task Re_adding_a_changed_folder_updates_only_what_changed()
     {
         await using var pair = await BuildAsync();
