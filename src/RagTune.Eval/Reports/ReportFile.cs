@@ -1,5 +1,5 @@
-// Writes a report file atomically (temp file + rename) in UTF-8 without BOM, so a reader never sees half a report.
-using System.Text;
+// Writes a report file through AtomicFile (temp file, fsync, rename) in UTF-8 without BOM, so a reader never sees half a report.
+using RagTune.Engine.IO;
 
 namespace RagTune.Eval.Reports;
 
@@ -9,8 +9,6 @@ internal static class ReportFile
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var tmp = full + ".tmp";
-        await File.WriteAllTextAsync(tmp, content, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
-        File.Move(tmp, full, overwrite: true);
+        await AtomicFile.WriteTextAsync(full, content, cancellationToken).ConfigureAwait(false);
     }
 }

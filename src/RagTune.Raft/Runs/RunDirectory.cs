@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RagTune.Engine.IO;
 
 namespace RagTune.Raft.Runs;
 
@@ -66,7 +67,8 @@ public sealed class RunDirectory
             ["settings_sha256"] = hash,
             ["settings"] = JsonNode.Parse(canonical),
         };
-        File.WriteAllText(settingsPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        // Written whole and renamed into place: a crash mid-write must not leave a run whose settings cannot be read back.
+        AtomicFile.WriteText(settingsPath, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
         return new RunDirectory(path, kind, hash);
     }
 
