@@ -1,6 +1,7 @@
 // Computes the per-item lexical metrics (EM/F1 both ways, ROUGE-L, containment, citations, retrieval recall/MRR).
 using RagTune.Eval.Data;
 using RagTune.Eval.Systems;
+using RagTune.Knowledge.Metrics;
 
 namespace RagTune.Eval.Metrics;
 
@@ -57,23 +58,39 @@ public static class AnswerScorer
 
     /// <summary>Recall = oracle documents retrieved / oracle documents; MRR = 1 / rank of the first oracle (0 if none).
     /// A document counts as the oracle when the system flags it, its id is an oracle id, or its text equals an oracle's.</summary>
+    /// <remarks>
+    /// Only the matching is Eval's: the retrieved list becomes a ranked run of oracle ids (a repeat of an oracle already
+    /// seen is dropped, as trec_eval counts a document once) and the measures are Knowledge's trec_eval ones, recall over
+    /// the whole list (num_rel_ret / num_rel) and recip_rank. An oracle the system flags that is not among the item's
+    /// oracle ids joins the relevant set, so recall never exceeds 1.
+    /// </remarks>
     public static (double Recall, double Mrr) Retrieval(EvalItem item, IReadOnlyList<RetrievedDocument> docs)
     {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(docs);
         var oracleIds = new HashSet<string>(item.OracleIds, StringComparer.Ordinal);
         var oracleTexts = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in item.Documents.Where(d => d.IsOracle)) oracleTexts.TryAdd(CitationCheck.StripWhitespace(d.Text), d.Id);
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        double mrr = 0;
+        var judgments = item.OracleIds.Distinct(StringComparer.Ordinal).ToDictionary(id => id, _ => 1, StringComparer.Ordinal);
+        var run = new List<(string DocId, double Score)>(docs.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < docs.Count; i++)
         {
             var d = docs[i];
             string? oracle = oracleIds.Contains(d.Id) ? d.Id
                 : oracleTexts.TryGetValue(CitationCheck.StripWhitespace(d.Text), out var tid) ? tid
                 : d.IsOracle == true ? d.Id : null;
-            if (oracle is null) continue;
-            if (mrr == 0) mrr = 1.0 / (i + 1);
-            found.Add(oracle);
+            // Scores only carry the system's order; a non-oracle gets a name no judgment can have, so repeats stay apart.
+            double score = docs.Count - i;
+            if (oracle is null) run.Add(($"\0retrieved#{i}", score));
+            else if (seen.Add(oracle))
+            {
+                judgments.TryAdd(oracle, 1);
+                run.Add((oracle, score));
+            }
         }
-        return (Math.Min(1.0, (double)found.Count / Math.Max(oracleIds.Count, 1)), mrr);
+        if (judgments.Count == 0) return (0, 0);
+        var measures = new RetrievalEvaluator([1], Math.Max(1, run.Count)).EvaluateQuery(run, judgments);
+        return (measures["num_rel_ret"] / measures["num_rel"], measures["recip_rank"]);
     }
 }
