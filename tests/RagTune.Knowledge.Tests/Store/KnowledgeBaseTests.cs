@@ -236,6 +236,11 @@ public sealed class KnowledgeBaseTests
         var zh = rows.First(r => r.GetProperty("document_id").GetString() == "zh/kb.md");
         Assert.Equal("知识库", zh.GetProperty("title").GetString());
         Assert.Contains("知识库", lines.First(l => l.Contains("\"zh/kb.md\"")));  // readable UTF-8, not \u escapes
+
+        // A cancelled re-export leaves the previous file whole and no temporary file (AtomicFile).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => kb.ExportAsync(output, new CancellationToken(canceled: true)));
+        Assert.Equal(lines, await File.ReadAllLinesAsync(output, Ct));
+        Assert.Empty(Directory.GetFiles(built.Directory.Path, "chunks.jsonl*").Where(f => f != output));
     }
 
     [Fact]
