@@ -78,7 +78,10 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             : await KnowledgeBase.CreateAsync(KnowledgeBaseDirectory, kbOptions, cancellationToken: ct).ConfigureAwait(false))
         {
             var summary = await kb.AddFolderAsync(pipeline.Documents, options: null, progress: null, ct).ConfigureAwait(false);
-            Say($"{KnowledgeBaseStageName}: {summary}");
+            Say($"{KnowledgeBaseStageName}: {summary.DocumentsIndexed} documents indexed into {summary.ChunksWritten} chunks ({summary.Added.Count} files added, {summary.Updated.Count} updated, {summary.Removed.Count} removed, {summary.Unchanged} unchanged, {summary.Skipped.Count} skipped)");
+            // A document that cannot be read is named rather than silently left out of the RAFT data.
+            foreach (var issue in summary.Failed)
+                Say($"{KnowledgeBaseStageName}: could not index {issue.Path}: {issue.Reason}");
         }
         stamp.Complete(hash);
         _outcomes[KnowledgeBaseStageName] = StageOutcome.Ran;
@@ -105,6 +108,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             OracleProbability = s.OracleProbability,
             TestFraction = s.TestFraction,
             Seed = s.Seed,
+            // One knob for the endpoint's load: chunks in flight as well as requests in flight.
+            ChunkConcurrency = s.Teacher.Concurrency,
         });
         // Force: the generator's own settings hash decides between resuming its journal and starting it over.
         string runDir = Path.Combine(_work, "raft", "run");
