@@ -100,7 +100,7 @@ public sealed class RunCommandTests : IDisposable
         // One chunk and one request at a time: a chunk is 1 question call + 2 answer calls, so from request 6 on (the 3rd
         // chunk's questions) the server goes silent and the child is killed with two chunks in its journal.
         teacher.Hold = r => r.Index >= 6;
-        string yaml = WritePipeline(teacher.BaseUrl, concurrency: 1);
+        string yaml = WritePipeline(teacher.BaseUrl, steps: 3, concurrency: 1);
         string journal = Work("raft", "run", "journal.jsonl");
         using (var child = ChildCli.Start("run", yaml))
         {
@@ -133,6 +133,40 @@ public sealed class RunCommandTests : IDisposable
         Assert.Empty(askedAgain.Intersect(finishedTexts));
         Assert.DoesNotContain(after, r => RaftResponder.AnswerPrompt(r.User) is { } a && finishedTexts.Contains(a.Chunk));
     }
+
+    [Fact]
+    public async Task Sigterm_during_training_cancels_the_child_and_the_rerun_resumes_from_the_last_checkpoint()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var teacher = await ScriptedOpenAIServer.StartAsync();
+        string yaml = WritePipeline(teacher.BaseUrl, steps: 20);
+        using (var child = ChildCli.Start("run", yaml))
+        {
+            string log = Work("train", "run", "train_log.jsonl");
+            await child.WaitUntilAsync(() => File.Exists(log) && File.ReadAllLines(log).Length >= 4, TimeSpan.FromSeconds(60), "training step 4", ct);
+            child.Terminate();
+            int code = await child.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.True(code == 130, $"exit {code}:\n{child.Output}");
+            Assert.Contains("SIGTERM received: stopping at the next safe point", child.Output, StringComparison.Ordinal);
+            Assert.Contains("ragtune: cancelled", child.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("train: step 20/20", child.Output, StringComparison.Ordinal);
+        }
+        Assert.False(File.Exists(Work("stamps", "train.done")));
+        var killedSteps = TrainLogSteps();
+        int checkpoint = killedSteps.Max() / 3 * 3;
+        Assert.True(checkpoint is >= 3 and < 20, $"expected a checkpoint between steps 3 and 19, the log ends at {killedSteps.Max()}");
+
+        var resumed = await RunAsync("run", yaml);
+        Assert.Equal(["knowledge_base", "raft"], Skipped(resumed));
+        Assert.Contains("train: step 20/20", resumed.Stderr, StringComparison.Ordinal);
+        // The rerun's steps continue after the last checkpoint (checkpoint_every: 3) instead of starting again from 1.
+        var rerunSteps = TrainLogSteps().Skip(killedSteps.Count).ToList();
+        Assert.Equal(Enumerable.Range(checkpoint + 1, 20 - checkpoint), rerunSteps);
+        Assert.True(File.Exists(Work("report", "report.html")));
+    }
+
+    private List<int> TrainLogSteps() =>
+        File.ReadAllLines(Work("train", "run", "train_log.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()).ToList();
 
     private static List<string> ChunkIds(string journal) =>
         File.ReadAllLines(journal).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("chunk_id").GetString()!).ToList();

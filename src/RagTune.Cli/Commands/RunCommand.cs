@@ -30,7 +30,8 @@ public static class RunCommand
             // Progress goes to stderr as it happens (inline, so lines keep their order); the results table and the
             // report paths go to stdout.
             var progress = new LineProgress(line => Console.Error.WriteLine($"  {line}"));
-            var result = await new PipelineRunner(pipeline, new PipelineRunnerOptions { Progress = progress }).RunAsync(ct);
+            using var signals = new TerminationSignals(ct);
+            var result = await new PipelineRunner(pipeline, new PipelineRunnerOptions { Progress = progress }).RunAsync(signals.Token);
             Console.Out.WriteLine(result.Table);
             Console.Out.WriteLine($"Report: {result.ReportPath}");
             Console.Out.WriteLine($"JSON:   {result.JsonPath}");
