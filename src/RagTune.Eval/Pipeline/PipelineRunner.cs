@@ -132,11 +132,12 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         var t = pipeline.Raft.Teacher;
         if (string.IsNullOrEmpty(t.Endpoint) || string.IsNullOrEmpty(t.Model))
             throw new EvalException("pipeline: fields 'raft.teacher.endpoint' and 'raft.teacher.model' are required to generate RAFT data: expected e.g. http://localhost:11434/v1 and qwen2.5:7b");
-        // Local servers such as Ollama ignore the key, but the OpenAI client needs a non-empty one.
-        string key = Environment.GetEnvironmentVariable(t.ApiKeyEnv) is { Length: > 0 } k ? k : "unused";
-        return new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = key, Model = t.Model }),
+        return new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = TeacherKey(), Model = t.Model }),
             new TeacherPolicyOptions { MaxConcurrency = t.Concurrency });
     }
+
+    // Local servers such as Ollama ignore the key, but the OpenAI client needs a non-empty one.
+    private string TeacherKey() => Environment.GetEnvironmentVariable(pipeline.Raft.Teacher.ApiKeyEnv) is { Length: > 0 } k ? k : "unused";
 
     private async Task<(string Hash, string Model)> TrainAsync(string raftHash, CancellationToken ct)
     {
@@ -220,8 +221,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             {
                 "base" or "base_rag" => baseClient ??= Track(LocalChatClient.Load(pipeline.Train.Student)),
                 "tuned" or "tuned_rag" => tunedClient ??= Track(LocalChatClient.Load(tuned)),
-                _ => _options.Teacher ?? Track(new OpenAIChatClient(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint),
-                    Environment.GetEnvironmentVariable(pipeline.Raft.Teacher.ApiKeyEnv) is { Length: > 0 } k ? k : "unused")),
+                _ => _options.Teacher ?? Track(new OpenAIChatClient(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint), TeacherKey())),
             };
             bool rag = name.EndsWith("_rag", StringComparison.Ordinal);
             systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions
