@@ -42,11 +42,10 @@ public static class RunCommand
 
     private static void PrintPlan(string path, PipelineDefinition p)
     {
-        var teacher = p.Raft.Teacher;
         Console.Out.WriteLine($"{path}: valid");
         Console.Out.WriteLine($"  documents: {p.Documents}");
         Console.Out.WriteLine($"  work_dir:  {p.WorkDir}");
-        Console.Out.WriteLine($"  teacher:   {(teacher.Model.Length > 0 ? teacher.Model : "(none)")} at {(teacher.Endpoint.Length > 0 ? teacher.Endpoint : "(none)")}");
+        Console.Out.WriteLine($"  teacher:   {p.Raft.Teacher.Model} at {p.Raft.Teacher.Endpoint}");
         Console.Out.WriteLine($"  student:   {p.Train.Student} ({(p.Train.FullFineTune ? "full fine-tune" : $"LoRA rank {p.Train.LoraRank}")}, {p.Train.Steps} steps)");
         Console.Out.WriteLine($"  evaluate:  {string.Join(", ", p.Evaluate.Systems)}");
     }
