@@ -9,6 +9,7 @@ using RagTune.Eval.Metrics;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
+using RagTune.Raft.Teachers;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands;

@@ -1,6 +1,7 @@
 // `ragtune serve`: the OpenAI-compatible API, RAG models (rag:<kb>), intent routers and the web UI from a config file
 // (JSON/YAML) and/or options; refuses a non-loopback address without API keys unless --insecure.
 using System.CommandLine;
+using Microsoft.Extensions.Hosting;
 using RagTune.Server;
 using RagTune.Server.Configuration;
 
@@ -58,14 +59,10 @@ public static class ServeCommand
             await using var app = await RagTuneServer.BuildAsync(options, [url], cancellationToken: cancellationToken);
             await app.StartAsync(cancellationToken);
             foreach (string address in app.Urls) Console.Out.WriteLine($"ragtune: serving on {address} (web UI at {address}/, API at {address}/v1)");
-            try
-            {
-                await Task.Delay(Timeout.Infinite, cancellationToken);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            await app.StopAsync(CancellationToken.None);
+            // The host's console lifetime takes SIGTERM/SIGINT (and keeps the process alive for a graceful stop), so
+            // waiting on the host — not only on the command's token — is what makes `kill <pid>` end the server cleanly.
+            await app.WaitForShutdownAsync(cancellationToken);
+            Console.Out.WriteLine("ragtune: stopped");
             return 0;
         });
         return command;

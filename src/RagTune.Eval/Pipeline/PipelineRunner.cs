@@ -78,7 +78,10 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             : await KnowledgeBase.CreateAsync(KnowledgeBaseDirectory, kbOptions, cancellationToken: ct).ConfigureAwait(false))
         {
             var summary = await kb.AddFolderAsync(pipeline.Documents, options: null, progress: null, ct).ConfigureAwait(false);
-            Say($"{KnowledgeBaseStageName}: {summary}");
+            Say($"{KnowledgeBaseStageName}: {summary.DocumentsIndexed} documents indexed into {summary.ChunksWritten} chunks ({summary.Added.Count} files added, {summary.Updated.Count} updated, {summary.Removed.Count} removed, {summary.Unchanged} unchanged, {summary.Skipped.Count} skipped)");
+            // A document that cannot be read is named rather than silently left out of the RAFT data.
+            foreach (var issue in summary.Failed)
+                Say($"{KnowledgeBaseStageName}: could not index {issue.Path}: {issue.Reason}");
         }
         stamp.Complete(hash);
         _outcomes[KnowledgeBaseStageName] = StageOutcome.Ran;
@@ -105,6 +108,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             OracleProbability = s.OracleProbability,
             TestFraction = s.TestFraction,
             Seed = s.Seed,
+            // One knob for the endpoint's load: chunks in flight as well as requests in flight.
+            ChunkConcurrency = s.Teacher.Concurrency,
         });
         // Force: the generator's own settings hash decides between resuming its journal and starting it over.
         string runDir = Path.Combine(_work, "raft", "run");
@@ -127,11 +132,12 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         var t = pipeline.Raft.Teacher;
         if (string.IsNullOrEmpty(t.Endpoint) || string.IsNullOrEmpty(t.Model))
             throw new EvalException("pipeline: fields 'raft.teacher.endpoint' and 'raft.teacher.model' are required to generate RAFT data: expected e.g. http://localhost:11434/v1 and qwen2.5:7b");
-        // Local servers such as Ollama ignore the key, but the OpenAI client needs a non-empty one.
-        string key = Environment.GetEnvironmentVariable(t.ApiKeyEnv) is { Length: > 0 } k ? k : "unused";
-        return new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = key, Model = t.Model }),
+        return new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = TeacherKey(), Model = t.Model }),
             new TeacherPolicyOptions { MaxConcurrency = t.Concurrency });
     }
+
+    // Local servers such as Ollama ignore the key, but the OpenAI client needs a non-empty one.
+    private string TeacherKey() => Environment.GetEnvironmentVariable(pipeline.Raft.Teacher.ApiKeyEnv) is { Length: > 0 } k ? k : "unused";
 
     private async Task<(string Hash, string Model)> TrainAsync(string raftHash, CancellationToken ct)
     {
@@ -215,8 +221,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             {
                 "base" or "base_rag" => baseClient ??= Track(LocalChatClient.Load(pipeline.Train.Student)),
                 "tuned" or "tuned_rag" => tunedClient ??= Track(LocalChatClient.Load(tuned)),
-                _ => _options.Teacher ?? Track(new OpenAIChatClient(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint),
-                    Environment.GetEnvironmentVariable(pipeline.Raft.Teacher.ApiKeyEnv) is { Length: > 0 } k ? k : "unused")),
+                _ => _options.Teacher ?? Track(new OpenAIChatClient(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint), TeacherKey())),
             };
             bool rag = name.EndsWith("_rag", StringComparison.Ordinal);
             systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions

@@ -9,51 +9,15 @@ public sealed class PipelineRunnerTests : IDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "ragtune-pipeline-" + Guid.NewGuid().ToString("N"));
     private static readonly string Student = Path.Combine(AppContext.BaseDirectory, "TestData", "models", "qwen2-tiny");
 
-    public PipelineRunnerTests()
-    {
-        string docs = Path.Combine(_root, "docs");
-        Directory.CreateDirectory(docs);
-        string[] names = ["Aldor", "Brisk", "Cavel", "Dunmore", "Elsk", "Farrow"];
-        for (int i = 0; i < names.Length; i++)
-            File.WriteAllText(Path.Combine(docs, $"device{i}.txt"),
-                $"The {names[i]} pump runs at {100 + 7 * i} rpm. It was installed in hall {i + 3} in {1990 + i}. Its service interval is {i + 2} months.\n");
-    }
+    public PipelineRunnerTests() => TinyPipeline.WriteDocuments(_root);
 
     public void Dispose()
     {
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    private string WritePipeline(int steps = 20, int topK = 2)
-    {
-        string path = Path.Combine(_root, "pipeline.yaml");
-        File.WriteAllText(path, $"""
-            documents: docs
-            work_dir: work
-            knowledge_base:
-              chunk_levels: [64, 32]
-              overlap_tokens: 4
-            raft:
-              questions_per_chunk: 2
-              distractors: 1
-              oracle_probability: 0.8
-              test_fraction: 0.3
-            train:
-              student: {Student}
-              lora_rank: 4
-              steps: {steps}
-              batch_size: 2
-              learning_rate: 0.001
-              max_length: 256
-              checkpoint_every: 5
-            evaluate:
-              systems: [base, base_rag, tuned, tuned_rag, teacher_rag]
-              top_k: {topK}
-              max_items: 3
-              max_tokens: 6
-            """);
-        return path;
-    }
+    private string WritePipeline(int steps = 20, int topK = 2) =>
+        new TinyPipeline { Student = Student, Steps = steps, TopK = topK }.Write(_root);
 
     private static async Task<PipelineResult> RunAsync(string yaml, FakeChatClient teacher, IProgress<string>? progress = null, CancellationToken ct = default) =>
         await new PipelineRunner(PipelineFile.Load(yaml), new PipelineRunnerOptions { Teacher = teacher, TeacherName = "scripted", Progress = progress }).RunAsync(ct);
