@@ -108,16 +108,21 @@ static void RunGemm(int m, int n, int k)
     double flop = 2.0 * m * n * k;
     for (int i = 0; i < 3; i++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
     int reps = Math.Max(1, (int)(2e9 / flop));
-    List<double> rates = [], others = [];
+    List<double> rates = [], others = [], perCpu = [];
     for (int t = 0; t < 9; t++)
     {
         var a = CpuShare.Sample();
+        double cpu0 = CpuShare.ThreadCpuSeconds();
         var sw = Stopwatch.StartNew();
         for (int r = 0; r < reps; r++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
         rates.Add(flop * reps / sw.Elapsed.TotalSeconds / 1e9);
+        perCpu.Add(flop * reps / (CpuShare.ThreadCpuSeconds() - cpu0) / 1e9);
         others.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     Report($"sgemm {m}x{k} · ({n}x{k})ᵀ, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+    // With one worker all the work runs on this thread, so FLOP per second of its CPU time is the kernel's speed per
+    // core even when other processes take turns on the core (a loaded machine); cache sharing still counts against it.
+    if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");
 }
 
 static void RunDispatch()

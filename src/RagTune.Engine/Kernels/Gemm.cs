@@ -3,12 +3,17 @@
 //   MultiplyTransB: C = A·Bᵀ   A [M, K], B [N, K]  — forward of a Linear (B = weight [Out, In]); dX = dY·W uses Multiply
 //   Multiply:       C = A·B    A [M, K], B [K, N]  — e.g. dX [T, In] = dY [T, Out] · W [Out, In]
 //   MultiplyTransA: C = Aᵀ·B   A [K, M], B [K, N]  — e.g. dW [Out, In] += dYᵀ [Out, T] · X [T, In] (accumulate: true)
-// Scheme (as in BLIS/OpenBLAS): K is cut into blocks of KC; per block each worker packs 16 columns of op(B) at a time
-// into a KC×16 panel (16 KB, stays in L1) and runs a 6×16 micro-kernel (12 ymm accumulators, 2 panel loads and 6
-// broadcasts per 12 FMAs) down all M rows. Packing happens per call, block by block, so the weights are stored once,
-// row-major as in the checkpoint, and the pass that packs them is the pass the product makes over them anyway.
+// Scheme (as in BLIS/OpenBLAS): M is cut into passes of at most MC rows; per pass A is packed once (in parallel, shared by
+// all workers) into 6-row micro-panels, K block by K block, so the micro-kernel's six broadcasts read one contiguous
+// L2-resident stream. K is cut into blocks of equal depth ≤ KC; per block each worker packs 16 columns of op(B) at a
+// time into a kc×16 panel (≤ 16 KB, stays in L1) and runs the 6×16 micro-kernel (12 ymm accumulators, 2 panel loads
+// and 6 memory-operand broadcasts per 12 FMAs; JIT output checked: no spills) down all the pass's rows.
+// Weights are packed per call, block by block, so they are stored once, row-major as in the checkpoint (the layout
+// decode, LoRA merging and the backward products read). While one panel is used the next one's source is prefetched:
+// measured at 256×896×4864 (one thread, per second of its CPU time) packing then costs ~2 % (88 vs 90 GFLOP/s with the
+// packing skipped), against ~10 % without the prefetch, so a second, pre-packed copy of the weights would not pay.
 // B may also be bf16 or Q8_0 weights (converted to float32 while packing, so the micro-kernel is the same).
-// Workers split the N panels; no allocation after a thread's first call (its panel buffer is thread-static).
+// Workers split the N panels; no allocation after a thread's first call (panel and packed-A buffers are per thread).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -18,7 +23,7 @@ namespace RagTune.Engine.Kernels;
 
 public static unsafe class Gemm
 {
-    internal const int MR = 6, NR = 16, KC = 256;
+    internal const int MR = 6, NR = 16, KC = 256, MC = 384;
 
     /// <summary>C[i, j] (+)= Σ_k A[i, k]·B[j, k] (+ bias[j]). A [M, K] (lda), B [N, K] (ldb), C [M, N] (ldc).
     /// Without <paramref name="accumulate"/> C is overwritten; <paramref name="bias"/> (length N) may be empty.</summary>
@@ -88,16 +93,35 @@ public static unsafe class Gemm
         if (source.BF16 == null && source.Q8Values == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
         if (m == 0 || n == 0) return;
         pool ??= WorkerPool.Shared;
+        // Below ~1 MFLOP a dispatch costs more than it saves.
+        bool parallel = (long)m * n * k >= 1 << 19 && pool.Workers > 1;
+        // Rows of A per pass: the packed MC×KC block of A stays in L2 while the B panels stream past it.
+        int passes = (m + MC - 1) / MC;
+        int mc = ((m + passes - 1) / passes + MR - 1) / MR * MR;
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var job = Job.ForThisThread;
-            job.A = pa; job.RsA = rsA; job.CsA = csA;
             job.B = pb; job.RsB = rsB; job.CsB = csB;
-            job.C = pc; job.Ldc = ldc; job.M = m; job.N = n; job.K = k;
-            job.Accumulate = accumulate; job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
-            // Below ~1 MFLOP a dispatch costs more than it saves.
-            if ((long)m * n * k < 1 << 19) job.Execute(0, 1);
-            else pool.Run(job);
+            job.Ldc = ldc; job.N = n; job.K = k;
+            // K blocks of equal depth (896 = 4 × 224, not 3 × 256 + 128): a shallow last block pays the tile's C
+            // loads and stores for little work.
+            int kBlocks = Math.Max(1, (k + KC - 1) / KC);
+            job.Kc = RoundUp((k + kBlocks - 1) / kBlocks, Q8.BlockSize);  // Q8 blocks must not straddle K blocks
+            job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
+            job.EnsurePacked((long)mc * Math.Max(k, 1));
+            for (int i0 = 0; i0 < m; i0 += mc)
+            {
+                job.A = pa + (long)i0 * rsA; job.RsA = rsA; job.CsA = csA;
+                job.C = pc + (long)i0 * ldc;
+                job.M = Math.Min(mc, m - i0);
+                job.Accumulate = accumulate;
+                // Two steps, each split across the pool: pack this pass's rows of A (once, shared by every worker), then
+                // the product; the pool's return between them is the barrier.
+                job.Packing = true;
+                if (parallel) pool.Run(job); else job.Execute(0, 1);
+                job.Packing = false;
+                if (parallel) pool.Run(job); else job.Execute(0, 1);
+            }
             job.A = job.B = job.C = job.Bias = null;
             job.From = default;
         }
@@ -124,22 +148,66 @@ public static unsafe class Gemm
 
         public float* A, B, C, Bias;
         public long RsA, CsA, RsB, CsB;
-        public int Ldc, M, N, K;
-        public bool Accumulate;
+        public int Ldc, M, N, K, Kc;
+        public bool Accumulate, Packing;
         public Source From;
+
+        // A's rows of one pass, packed: K block by K block (each [⌈M/6⌉ micro-panels][kc][6]), zero rows beyond M.
+        private float[] _packedA = [];
+        private float* _packed;
+
+        public void EnsurePacked(long floats)
+        {
+            if (_packedA.Length >= floats) return;
+            _packedA = GC.AllocateArray<float>(checked((int)floats), pinned: true);
+            _packed = (float*)Unsafe.AsPointer(ref _packedA[0]);
+        }
 
         public void Execute(int part, int parts)
         {
-            int panels = (N + NR - 1) / NR;
-            var (p0, p1) = WorkerPool.Share(panels, part, parts);
+            if (Packing) PackA(part, parts);
+            else Multiply(part, parts);
+        }
+
+        /// <summary>The packed micro-panel ip (rows 6·ip..6·ip+5) of the K block starting at k0 (kc deep).</summary>
+        private float* PackedPanel(int k0, int kc, int ip) => _packed + (long)k0 * RoundUp(M, MR) + (long)ip * MR * kc;
+
+        private void PackA(int part, int parts)
+        {
+            var (ip0, ip1) = WorkerPool.Share((M + MR - 1) / MR, part, parts);
+            for (int ip = ip0; ip < ip1; ip++)
+                for (int k0 = 0; k0 < K; k0 += Kc)
+                {
+                    int kc = Math.Min(Kc, K - k0);
+                    PackMicroPanel(A + ip * MR * RsA + k0 * CsA, RsA, CsA, Math.Min(MR, M - ip * MR), kc, PackedPanel(k0, kc, ip));
+                }
+        }
+
+        private Lines PanelSource(int p, int k0, int kc)
+        {
+            int j0 = p * NR, nr = Math.Min(NR, N - j0);
+            if (kc <= 0 || nr <= 0) return default;
+            if (From.BF16 != null) return new(ToBytes(From.BF16 + j0 * CsB + k0), CsB * 2, nr, (kc * 2 + 63) / 64);
+            if (From.Q8Values != null) return new(ToBytes(From.Q8Values + j0 * CsB + k0), CsB, nr, (kc + 63) / 64);
+            // Rows of a row-major weight (A·Bᵀ), or kc rows of 16 floats (A·B, Aᵀ·B).
+            return RsB == 1 ? new(ToBytes(B + j0 * CsB + k0), CsB * 4, nr, (kc * 4 + 63) / 64)
+                : new(ToBytes(B + k0 * RsB + j0 * CsB), RsB * 4, kc, (nr * (int)CsB * 4 + 63) / 64);
+        }
+
+        private static byte* ToBytes(void* p) => (byte*)p;
+
+        private void Multiply(int part, int parts)
+        {
+            var (p0, p1) = WorkerPool.Share((N + NR - 1) / NR, part, parts);
             if (p0 >= p1) return;
             _panel ??= GC.AllocateArray<float>(KC * NR, pinned: true);
             float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);
             float* tile = stackalloc float[MR * NR];
             float* biasTile = stackalloc float[NR];
-            for (int k0 = 0; k0 < K || k0 == 0; k0 += KC)
+            int micro = (M + MR - 1) / MR;
+            for (int k0 = 0; k0 < K || k0 == 0; k0 += Math.Max(Kc, 1))
             {
-                int kc = Math.Min(KC, K - k0);
+                int kc = Math.Min(Kc, K - k0);
                 bool load = Accumulate || k0 > 0;
                 for (int p = p0; p < p1; p++)
                 {
@@ -153,21 +221,35 @@ public static unsafe class Gemm
                         for (int j = 0; j < NR; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
                         bias = biasTile;
                     }
-                    for (int i0 = 0; i0 < M; i0 += MR)
+                    // While this panel is in use, prefetch what the next one packs (the next panel of this K block, or
+                    // this part's first panel of the next block): weight rows come from DRAM, and waiting for them
+                    // when packing cost ~10 % of the time.
+                    var next = p + 1 < p1 ? PanelSource(p + 1, k0, kc) : PanelSource(p0, k0 + kc, Math.Min(Kc, K - k0 - kc));
+                    int lineCount = next.Rows * next.LinesPerRow;
+                    for (int ip = 0; ip < micro; ip++)
                     {
-                        int mr = Math.Min(MR, M - i0);
-                        float* a = A + i0 * RsA + k0 * CsA;
-                        float* c = C + (long)i0 * Ldc + j0;
+                        int mr = Math.Min(MR, M - ip * MR);
+                        float* a = PackedPanel(k0, kc, ip);
+                        float* c = C + (long)ip * MR * Ldc + j0;
+                        for (int line = ip * lineCount / micro, stop = (ip + 1) * lineCount / micro; line < stop; line++)
+                            Sse.Prefetch0(next.Start + line / next.LinesPerRow * next.Stride + line % next.LinesPerRow * 64);
+                        if (load && ip + 1 < micro)
+                            for (int r = 0; r < MR; r++)
+                            {
+                                // The next tile's C rows, which its kernel loads first thing (they are far away in L3).
+                                Sse.Prefetch0(c + (MR + r) * Ldc);
+                                Sse.Prefetch0(c + (MR + r) * Ldc + NR - 1);
+                            }
                         if (mr == MR && nr == NR)
                         {
-                            Kernel6x16(a, RsA, CsA, panel, kc, c, Ldc, load, bias);
+                            Kernel6x16(a, panel, kc, c, Ldc, load, bias);
                             continue;
                         }
-                        // Edge tile: run the full kernel into a 6×16 scratch tile (missing A rows repeat row 0), keep mr×nr.
+                        // Edge tile: run the full kernel into a 6×16 scratch tile (packed A is zero beyond M), keep mr×nr.
                         for (int r = 0; r < MR; r++)
                             for (int j = 0; j < NR; j++)
                                 tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
-                        Kernel6x16(a, RsA, CsA, panel, kc, tile, NR, true, bias, mr);
+                        Kernel6x16(a, panel, kc, tile, NR, true, bias);
                         for (int r = 0; r < mr; r++)
                             for (int j = 0; j < nr; j++)
                                 c[(long)r * Ldc + j] = tile[r * NR + j];
@@ -175,6 +257,49 @@ public static unsafe class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>Where the source of panel p for the K block [k0, k0 + kc) lies: rows of bytes, for prefetching.</summary>
+    private readonly struct Lines(byte* start, long stride, int rows, int linesPerRow)
+    {
+        public readonly byte* Start = start;
+        public readonly long Stride = stride;
+        public readonly int Rows = rows, LinesPerRow = linesPerRow;
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Packs rows 0..mr of A (A(r, kk) = a[r·rsA + kk·csA]) × kc into dst[kk·6 + r], zero rows beyond mr: the
+    /// six values the micro-kernel broadcasts at each step sit side by side.</summary>
+    internal static void PackMicroPanel(float* a, long rsA, long csA, int mr, int kc, float* dst)
+    {
+        int kk = 0;
+        if (mr == MR && csA == 1 && Avx.IsSupported)
+        {
+            // Rows of A contiguous in K: transpose 8 steps of the six rows (plus two zero rows) at a time. Each
+            // transposed row is stored 8 wide at a stride of 6, the next store overwriting the two zero lanes; the last
+            // group is left to the scalar loop so no store runs past this micro-panel.
+            var zero = Vector256<float>.Zero;
+            for (; kk + 8 < kc; kk += 8)
+                Transpose8x8(Avx.LoadVector256(a + kk), Avx.LoadVector256(a + rsA + kk), Avx.LoadVector256(a + 2 * rsA + kk),
+                    Avx.LoadVector256(a + 3 * rsA + kk), Avx.LoadVector256(a + 4 * rsA + kk), Avx.LoadVector256(a + 5 * rsA + kk),
+                    zero, zero, dst + kk * MR, MR);
+        }
+        else if (mr == MR && rsA == 1)
+        {
+            // Aᵀ: the six values of one step are already contiguous.
+            for (; kk < kc; kk++)
+            {
+                float* s = a + kk * csA;
+                float* d = dst + kk * MR;
+                Vector128.Store(Vector128.Load(s), d);
+                d[4] = s[4];
+                d[5] = s[5];
+            }
+        }
+        for (; kk < kc; kk++)
+            for (int r = 0; r < MR; r++)
+                dst[kk * MR + r] = r < mr ? a[r * rsA + kk * csA] : 0f;
     }
 
     /// <summary>Packs op(B)[k0.., j0..] (kc × nr, B(k, j) = b[k·rsB + j·csB]) into panel[kk·16 + jj], zero beyond nr.</summary>
@@ -283,18 +408,11 @@ public static unsafe class Gemm
     private static Vector256<float> Dequant(sbyte* p, float* scale) =>
         Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * Vector256.Create(*scale);
 
-    /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk A(r, kk)·panel[kk, 0..16].
-    /// A(r, kk) = a[r·rsA + kk·csA]; rows at or beyond <paramref name="rows"/> repeat row 0 (edge tiles).</summary>
+    /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk a[kk·6 + r]·panel[kk·16 + 0..16],
+    /// a being a packed micro-panel of A (<see cref="PackMicroPanel"/>) and panel a packed panel of op(B).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(float* a, long rsA, long csA, float* panel, int kc, float* c, long ldc, bool load,
-        float* bias, int rows = MR)
+    private static void Kernel6x16(float* a, float* panel, int kc, float* c, long ldc, bool load, float* bias)
     {
-        float* a0 = a;
-        float* a1 = rows > 1 ? a + rsA : a;
-        float* a2 = rows > 2 ? a + 2 * rsA : a;
-        float* a3 = rows > 3 ? a + 3 * rsA : a;
-        float* a4 = rows > 4 ? a + 4 * rsA : a;
-        float* a5 = rows > 5 ? a + 5 * rsA : a;
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
         {
@@ -316,22 +434,22 @@ public static unsafe class Gemm
             c00 += b0; c10 += b0; c20 += b0; c30 += b0; c40 += b0; c50 += b0;
             c01 += b1; c11 += b1; c21 += b1; c31 += b1; c41 += b1; c51 += b1;
         }
-        long off = 0;
-        for (int kk = 0; kk < kc; kk++, off += csA, panel += NR)
+        float* end = a + (long)kc * MR;
+        for (; a < end; a += MR, panel += NR)
         {
             var b0 = Vector256.Load(panel);
             var b1 = Vector256.Load(panel + 8);
-            var x = Vector256.Create(a0[off]);
+            var x = Vector256.Create(a[0]);
             c00 = MatMul.MulAdd(x, b0, c00); c01 = MatMul.MulAdd(x, b1, c01);
-            x = Vector256.Create(a1[off]);
+            x = Vector256.Create(a[1]);
             c10 = MatMul.MulAdd(x, b0, c10); c11 = MatMul.MulAdd(x, b1, c11);
-            x = Vector256.Create(a2[off]);
+            x = Vector256.Create(a[2]);
             c20 = MatMul.MulAdd(x, b0, c20); c21 = MatMul.MulAdd(x, b1, c21);
-            x = Vector256.Create(a3[off]);
+            x = Vector256.Create(a[3]);
             c30 = MatMul.MulAdd(x, b0, c30); c31 = MatMul.MulAdd(x, b1, c31);
-            x = Vector256.Create(a4[off]);
+            x = Vector256.Create(a[4]);
             c40 = MatMul.MulAdd(x, b0, c40); c41 = MatMul.MulAdd(x, b1, c41);
-            x = Vector256.Create(a5[off]);
+            x = Vector256.Create(a[5]);
             c50 = MatMul.MulAdd(x, b0, c50); c51 = MatMul.MulAdd(x, b1, c51);
         }
         c00.Store(c); c01.Store(c + 8);
