@@ -12,7 +12,8 @@
 // decode, LoRA merging and the backward products read). While one panel is used the next one's source is prefetched:
 // measured at 256×896×4864 (one thread, per second of its CPU time) packing then costs ~2 % (88 vs 90 GFLOP/s with the
 // packing skipped), against ~10 % without the prefetch, so a second, pre-packed copy of the weights would not pay.
-// B may also be bf16 or Q8_0 weights (converted to float32 while packing, so the micro-kernel is the same).
+// B may also be bf16 weights (widened to float32 while packing, so the micro-kernel is the same); Q8_0 weights go to
+// the int8 GEMM (GemmQ8.cs), which is faster than dequantising them into float panels here.
 // Workers split the N panels; no allocation after a thread's first call (panel and packed-A buffers are per thread).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -48,28 +49,31 @@ public static unsafe class Gemm
     {
         CheckShapes(a, lda, 1, b.Length, 1, ldb, c, ldc, m, n, k, bias);
         fixed (ushort* pb = b)
-            Run(a, lda, 1, default, 1, ldb, c, ldc, m, n, k, accumulate, bias, pool, new Source(pb, null, null));
+            Run(a, lda, 1, default, 1, ldb, c, ldc, m, n, k, accumulate, bias, pool, new Source(pb));
     }
 
     /// <summary>As <see cref="MultiplyTransB"/> with B [N, K] in Q8_0 blocks (<see cref="Q8"/>): values [N·K] and one
-    /// scale per 32 values [N·K/32]; K must be a multiple of 32. Blocks are dequantised while packing.</summary>
+    /// scale per 32 values [N·K/32]; K must be a multiple of 32. The rows of A are quantised per block of 32 as well and
+    /// the products taken in int8 (<see cref="GemmQ8"/>), as decoding does (<see cref="Q8.Forward"/>): measured faster
+    /// than dequantising the weights into float panels (256×896×4864, one thread: ~107 vs ~95 GFLOP/s per CPU-second).</summary>
     public static void MultiplyTransB(ReadOnlySpan<float> a, int lda, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
     {
-        CheckShapes(a, lda, 1, values.Length, 1, k, c, ldc, m, n, k, bias);
-        if (k % Q8.BlockSize != 0 || scales.Length < (long)n * k / Q8.BlockSize)
-            throw new ArgumentException($"GEMM shapes: Q8 B has {scales.Length} scales, need {n}x{k}/{Q8.BlockSize} with K a multiple of {Q8.BlockSize}");
-        fixed (sbyte* pv = values)
-        fixed (float* ps = scales)
-            Run(a, lda, 1, default, 1, k, c, ldc, m, n, k, accumulate, bias, pool, new Source(null, pv, ps));
+        if (GemmQ8.IsSupported)
+        {
+            GemmQ8.MultiplyTransB(a, lda, values, scales, c, ldc, m, n, k, accumulate, bias, pool);
+            return;
+        }
+        // Without AVX2: the row-by-row int8 product, same arithmetic, on dense copies of the rows.
+        if (lda != k || ldc != n || accumulate)
+            throw new PlatformNotSupportedException("the Q8 GEMM with strided or accumulated operands needs AVX2");
+        Q8.Forward(a, values, scales, bias, c, m, k, n, pool);
     }
 
-    /// <summary>Where op(B) comes from when it is not float32: bf16 bits, or Q8 values + scales (both row-major [N, K]).</summary>
-    private readonly struct Source(ushort* bf16, sbyte* q8Values, float* q8Scales)
+    /// <summary>Where op(B) comes from when it is not float32: bf16 bits (row-major [N, K]).</summary>
+    private readonly struct Source(ushort* bf16)
     {
         public readonly ushort* BF16 = bf16;
-        public readonly sbyte* Q8Values = q8Values;
-        public readonly float* Q8Scales = q8Scales;
     }
 
     /// <summary>The oracle for all three: plain loops in double. A(i, k) = a[i·rsA + k·csA], B(k, j) = b[k·rsB + j·csB].</summary>
@@ -90,39 +94,24 @@ public static unsafe class Gemm
     private static void Run(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, WorkerPool? pool, Source source = default)
     {
-        if (source.BF16 == null && source.Q8Values == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
+        if (source.BF16 == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
         if (m == 0 || n == 0) return;
         pool ??= WorkerPool.Shared;
-        // Below ~1 MFLOP a dispatch costs more than it saves.
         bool parallel = (long)m * n * k >= 1 << 19 && pool.Workers > 1;
-        // Rows of A per pass: the packed MC×KC block of A stays in L2 while the B panels stream past it.
-        int passes = (m + MC - 1) / MC;
-        int mc = ((m + passes - 1) / passes + MR - 1) / MR * MR;
+        // Rows of A per pass: the packed block of A (≤ MC × KC) stays in L2 while the B panels stream past it.
+        int mc = GemmPasses.BlockSize(m, MC, MR);
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var job = Job.ForThisThread;
+            job.A = pa; job.RsA = rsA; job.CsA = csA;
             job.B = pb; job.RsB = rsB; job.CsB = csB;
-            job.Ldc = ldc; job.N = n; job.K = k;
-            // K blocks of equal depth (896 = 4 × 224, not 3 × 256 + 128): a shallow last block pays the tile's C
-            // loads and stores for little work.
-            int kBlocks = Math.Max(1, (k + KC - 1) / KC);
-            job.Kc = RoundUp((k + kBlocks - 1) / kBlocks, Q8.BlockSize);  // Q8 blocks must not straddle K blocks
+            job.C = pc; job.Ldc = ldc; job.N = n; job.K = k;
+            job.Kc = GemmPasses.BlockSize(k, KC, 8);
+            job.Accumulate = accumulate;
             job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
             job.EnsurePacked((long)mc * Math.Max(k, 1));
-            for (int i0 = 0; i0 < m; i0 += mc)
-            {
-                job.A = pa + (long)i0 * rsA; job.RsA = rsA; job.CsA = csA;
-                job.C = pc + (long)i0 * ldc;
-                job.M = Math.Min(mc, m - i0);
-                job.Accumulate = accumulate;
-                // Two steps, each split across the pool: pack this pass's rows of A (once, shared by every worker), then
-                // the product; the pool's return between them is the barrier.
-                job.Packing = true;
-                if (parallel) pool.Run(job); else job.Execute(0, 1);
-                job.Packing = false;
-                if (parallel) pool.Run(job); else job.Execute(0, 1);
-            }
-            job.A = job.B = job.C = job.Bias = null;
+            job.Run(m, mc, parallel, pool);
+            job.A = job.B = job.C = job.PassA = job.PassC = job.Bias = null;
             job.From = default;
         }
     }
@@ -139,7 +128,7 @@ public static unsafe class Gemm
                 $"C {c.Length} (need {Need(m, n, ldc, 1)}), bias {bias.Length} (need 0 or {n})");
     }
 
-    private sealed class Job : IParallelWork
+    private sealed class Job : GemmPasses
     {
         [ThreadStatic] private static Job? _forThisThread;
         [ThreadStatic] private static float[]? _panel;
@@ -147,9 +136,10 @@ public static unsafe class Gemm
         public static Job ForThisThread => _forThisThread ??= new Job();
 
         public float* A, B, C, Bias;
+        public float* PassA, PassC;  // this pass's first rows of A and C
         public long RsA, CsA, RsB, CsB;
         public int Ldc, M, N, K, Kc;
-        public bool Accumulate, Packing;
+        public bool Accumulate;
         public Source From;
 
         // A's rows of one pass, packed: K block by K block (each [⌈M/6⌉ micro-panels][kc][6]), zero rows beyond M.
@@ -163,23 +153,24 @@ public static unsafe class Gemm
             _packed = (float*)Unsafe.AsPointer(ref _packedA[0]);
         }
 
-        public void Execute(int part, int parts)
+        protected override void BeginPass(int i0, int rows)
         {
-            if (Packing) PackA(part, parts);
-            else Multiply(part, parts);
+            PassA = A + i0 * RsA;
+            PassC = C + (long)i0 * Ldc;
+            M = rows;
         }
 
         /// <summary>The packed micro-panel ip (rows 6·ip..6·ip+5) of the K block starting at k0 (kc deep).</summary>
         private float* PackedPanel(int k0, int kc, int ip) => _packed + (long)k0 * RoundUp(M, MR) + (long)ip * MR * kc;
 
-        private void PackA(int part, int parts)
+        protected override void PackA(int part, int parts)
         {
             var (ip0, ip1) = WorkerPool.Share((M + MR - 1) / MR, part, parts);
             for (int ip = ip0; ip < ip1; ip++)
                 for (int k0 = 0; k0 < K; k0 += Kc)
                 {
                     int kc = Math.Min(Kc, K - k0);
-                    PackMicroPanel(A + ip * MR * RsA + k0 * CsA, RsA, CsA, Math.Min(MR, M - ip * MR), kc, PackedPanel(k0, kc, ip));
+                    PackMicroPanel(PassA + ip * MR * RsA + k0 * CsA, RsA, CsA, Math.Min(MR, M - ip * MR), kc, PackedPanel(k0, kc, ip));
                 }
         }
 
@@ -188,7 +179,6 @@ public static unsafe class Gemm
             int j0 = p * NR, nr = Math.Min(NR, N - j0);
             if (kc <= 0 || nr <= 0) return default;
             if (From.BF16 != null) return new(ToBytes(From.BF16 + j0 * CsB + k0), CsB * 2, nr, (kc * 2 + 63) / 64);
-            if (From.Q8Values != null) return new(ToBytes(From.Q8Values + j0 * CsB + k0), CsB, nr, (kc + 63) / 64);
             // Rows of a row-major weight (A·Bᵀ), or kc rows of 16 floats (A·B, Aᵀ·B).
             return RsB == 1 ? new(ToBytes(B + j0 * CsB + k0), CsB * 4, nr, (kc * 4 + 63) / 64)
                 : new(ToBytes(B + k0 * RsB + j0 * CsB), RsB * 4, kc, (nr * (int)CsB * 4 + 63) / 64);
@@ -196,7 +186,7 @@ public static unsafe class Gemm
 
         private static byte* ToBytes(void* p) => (byte*)p;
 
-        private void Multiply(int part, int parts)
+        protected override void Multiply(int part, int parts)
         {
             var (p0, p1) = WorkerPool.Share((N + NR - 1) / NR, part, parts);
             if (p0 >= p1) return;
@@ -213,7 +203,6 @@ public static unsafe class Gemm
                 {
                     int j0 = p * NR, nr = Math.Min(NR, N - j0);
                     if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, panel);
-                    else if (From.Q8Values != null) PackQ8(From.Q8Values + j0 * CsB + k0, From.Q8Scales + (j0 * CsB + k0) / Q8.BlockSize, CsB, kc, nr, panel);
                     else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
                     float* bias = null;
                     if (k0 == 0 && Bias != null)
@@ -230,7 +219,7 @@ public static unsafe class Gemm
                     {
                         int mr = Math.Min(MR, M - ip * MR);
                         float* a = PackedPanel(k0, kc, ip);
-                        float* c = C + (long)ip * MR * Ldc + j0;
+                        float* c = PassC + (long)ip * MR * Ldc + j0;
                         for (int line = ip * lineCount / micro, stop = (ip + 1) * lineCount / micro; line < stop; line++)
                             Sse.Prefetch0(next.Start + line / next.LinesPerRow * next.Stride + line % next.LinesPerRow * 64);
                         if (load && ip + 1 < micro)
@@ -341,7 +330,7 @@ public static unsafe class Gemm
 
     /// <summary>Stores the transpose of the 8×8 block whose rows are r0..r7: dst[c·ldd + r] = r_r[c].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+    internal static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
@@ -382,31 +371,6 @@ public static unsafe class Gemm
     /// <summary>Eight bf16 values → float32 (a bf16 is the top half of a float32).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Widen(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
-
-    /// <summary>Packs 16 Q8 weight rows (row stride ld, a scale per 32 values) × kc into a float panel; k0 is block-aligned.</summary>
-    private static void PackQ8(sbyte* v, float* scales, long ld, int kc, int nr, float* panel)
-    {
-        long sld = ld / Q8.BlockSize;
-        int kk = 0;
-        if (nr == NR && Avx2.IsSupported)
-            for (; kk + 8 <= kc; kk += 8)
-                for (int half = 0; half < 2; half++)
-                {
-                    int row = half * 8;
-                    sbyte* r = v + row * ld + kk;
-                    float* s = scales + row * sld + kk / Q8.BlockSize;
-                    Transpose8x8(Dequant(r, s), Dequant(r + ld, s + sld), Dequant(r + 2 * ld, s + 2 * sld), Dequant(r + 3 * ld, s + 3 * sld),
-                        Dequant(r + 4 * ld, s + 4 * sld), Dequant(r + 5 * ld, s + 5 * sld), Dequant(r + 6 * ld, s + 6 * sld),
-                        Dequant(r + 7 * ld, s + 7 * sld), panel + kk * NR + half * 8, NR);
-                }
-        for (; kk < kc; kk++)
-            for (int j = 0; j < NR; j++)
-                panel[kk * NR + j] = j < nr ? v[j * ld + kk] * scales[j * sld + kk / Q8.BlockSize] : 0f;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dequant(sbyte* p, float* scale) =>
-        Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * Vector256.Create(*scale);
 
     /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk a[kk·6 + r]·panel[kk·16 + 0..16],
     /// a being a packed micro-panel of A (<see cref="PackMicroPanel"/>) and panel a packed panel of op(B).</summary>
