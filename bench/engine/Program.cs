@@ -72,14 +72,16 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
     var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
     session.Forward(ids);  // warm-up: JIT, page-in of the weights
     session.Reset();
-    List<double> prefill = [], decode = [], prefillOthers = [], decodeOthers = [];
+    List<double> prefill = [], prefillCpu = [], decode = [], prefillOthers = [], decodeOthers = [];
     for (int t = 0; t < trials; t++)
     {
         session.Reset();
         var a = CpuShare.Sample();
+        double cpu0 = CpuShare.ThreadCpuSeconds();
         sw.Restart();
         var logits = session.Forward(ids);
         prefill.Add(prompt / sw.Elapsed.TotalSeconds);
+        prefillCpu.Add(prompt / (CpuShare.ThreadCpuSeconds() - cpu0));
         prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
         int next = ArgMax(logits);
         a = CpuShare.Sample();
@@ -89,6 +91,8 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
+    // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
+    if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", prefillCpu, prefillOthers, "tok/s");
     Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
 }

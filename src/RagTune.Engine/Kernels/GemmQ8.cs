@@ -127,20 +127,14 @@ public static unsafe class GemmQ8
             float* tile = stackalloc float[MR * NR];
             int micro = (M + MR - 1) / MR;
             long blocksPerRow = K / Q8.BlockSize;
-            if (!Accumulate)
-                for (int p = p0; p < p1; p++)
-                {
-                    // C starts as the bias (or zero); every K block then adds to it.
-                    int j0 = p * NR, nr = Math.Min(NR, N - j0);
-                    for (int i = 0; i < M; i++)
-                        for (int j = 0; j < nr; j++) PassC[(long)i * Ldc + j0 + j] = Bias != null ? Bias[j0 + j] : 0f;
-                }
-            else if (Bias != null)
+            float* biasTile = stackalloc float[NR];
+            if (K == 0)
                 for (int p = p0; p < p1; p++)
                 {
                     int j0 = p * NR, nr = Math.Min(NR, N - j0);
                     for (int i = 0; i < M; i++)
-                        for (int j = 0; j < nr; j++) PassC[(long)i * Ldc + j0 + j] += Bias[j0 + j];
+                        for (int j = 0; j < nr; j++)
+                            PassC[(long)i * Ldc + j0 + j] = (Accumulate ? PassC[(long)i * Ldc + j0 + j] : 0f) + (Bias != null ? Bias[j0 + j] : 0f);
                 }
             for (int k0 = 0; k0 < K; k0 += Kc)
             {
@@ -148,6 +142,13 @@ public static unsafe class GemmQ8
                 for (int p = p0; p < p1; p++)
                 {
                     int j0 = p * NR, nr = Math.Min(NR, N - j0);
+                    bool load = Accumulate || k0 > 0;
+                    float* bias = null;
+                    if (k0 == 0 && Bias != null)
+                    {
+                        for (int j = 0; j < NR; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
+                        bias = biasTile;
+                    }
                     // Rows of int8 weights, read 4 bytes at a time, transpose like floats: panel[step·16 + column].
                     Gemm.PackB((float*)(W + (long)j0 * K + k0), 1, K / 4, kc / 4, nr, (float*)panel);
                     for (int b = 0; b < blocks; b++)
@@ -171,13 +172,13 @@ public static unsafe class GemmQ8
                             }
                         if (mr == MR && nr == NR)
                         {
-                            Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, c, Ldc);
+                            Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, c, Ldc, load, bias);
                             continue;
                         }
                         for (int r = 0; r < MR; r++)
                             for (int j = 0; j < NR; j++)
-                                tile[r * NR + j] = r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
-                        Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, tile, NR);
+                                tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
+                        Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, tile, NR, true, bias);
                         for (int r = 0; r < mr; r++)
                             for (int j = 0; j < nr; j++)
                                 c[(long)r * Ldc + j] = tile[r * NR + j];
@@ -225,7 +226,8 @@ public static unsafe class GemmQ8
     /// <paramref name="blocks"/> blocks of 32, from the packed A ([step][8] int32 groups, scales [block][4]) and the packed
     /// panel ([step][16] int32 groups, scales [block][16]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel4x16(int* a, float* aScales, int* panel, float* panelScales, int blocks, float* c, long ldc)
+    private static void Kernel4x16(int* a, float* aScales, int* panel, float* panelScales, int blocks, float* c, long ldc,
+        bool load, float* bias)
     {
         var ones = Vector256.Create((short)1);
         for (int b = 0; b < blocks; b++, aScales += MR, panelScales += NR)
@@ -254,10 +256,13 @@ public static unsafe class GemmQ8
             }
             var s0 = Vector256.Load(panelScales);
             var s1 = Vector256.Load(panelScales + 8);
-            Accumulate(c, i00, i01, aScales[0], s0, s1);
-            Accumulate(c + ldc, i10, i11, aScales[1], s0, s1);
-            Accumulate(c + 2 * ldc, i20, i21, aScales[2], s0, s1);
-            Accumulate(c + 3 * ldc, i30, i31, aScales[3], s0, s1);
+            // The first block starts from (load ? c : 0) + bias, the others from c.
+            bool fresh = b == 0 && !load;
+            float* add = b == 0 ? bias : null;
+            Accumulate(c, i00, i01, aScales[0], s0, s1, fresh, add);
+            Accumulate(c + ldc, i10, i11, aScales[1], s0, s1, fresh, add);
+            Accumulate(c + 2 * ldc, i20, i21, aScales[2], s0, s1, fresh, add);
+            Accumulate(c + 3 * ldc, i30, i31, aScales[3], s0, s1, fresh, add);
         }
     }
 
@@ -266,12 +271,20 @@ public static unsafe class GemmQ8
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Broadcast(int* p) => Vector256.Create(*(float*)p);
 
-    /// <summary>c[0..16] += sa·(s0|s1)·(d0|d1) for one row of the tile.</summary>
+    /// <summary>c[0..16] = (fresh ? 0 : c) + (add ?? 0) + sa·(s0|s1)·(d0|d1) for one row of the tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate(float* c, Vector256<int> d0, Vector256<int> d1, float sa, Vector256<float> s0, Vector256<float> s1)
+    private static void Accumulate(float* c, Vector256<int> d0, Vector256<int> d1, float sa, Vector256<float> s0, Vector256<float> s1,
+        bool fresh, float* add)
     {
         var x = Vector256.Create(sa);
-        MatMul.MulAdd(Avx.ConvertToVector256Single(d0), x * s0, Vector256.Load(c)).Store(c);
-        MatMul.MulAdd(Avx.ConvertToVector256Single(d1), x * s1, Vector256.Load(c + 8)).Store(c + 8);
+        var o0 = fresh ? Vector256<float>.Zero : Vector256.Load(c);
+        var o1 = fresh ? Vector256<float>.Zero : Vector256.Load(c + 8);
+        if (add != null)
+        {
+            o0 += Vector256.Load(add);
+            o1 += Vector256.Load(add + 8);
+        }
+        MatMul.MulAdd(Avx.ConvertToVector256Single(d0), x * s0, o0).Store(c);
+        MatMul.MulAdd(Avx.ConvertToVector256Single(d1), x * s1, o1).Store(c + 8);
     }
 }
