@@ -3,6 +3,7 @@
 //   model DIR [--format auto|f32|bf16|q8] [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
 //   gemm [M N K] [--format f32|bf16|q8]        GEMM GFLOP/s (default 256 4864 896 = prompt × intermediate × hidden),
 //                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
+//              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
@@ -22,9 +23,13 @@ switch (mode)
         RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
         break;
     case "gemm":
-        RunGemm(args.Length > 3 && args[1] != "--format" ? int.Parse(args[1]) : 256, args.Length > 3 && args[1] != "--format" ? int.Parse(args[2]) : 4864,
-            args.Length > 3 && args[1] != "--format" ? int.Parse(args[3]) : 896, FormatOption());
+    {
+        bool sizes = args.Length > 3 && !args[1].StartsWith("--", StringComparison.Ordinal);
+        int li = Array.IndexOf(args, "--layout");
+        RunGemm(sizes ? int.Parse(args[1]) : 256, sizes ? int.Parse(args[2]) : 4864, sizes ? int.Parse(args[3]) : 896, FormatOption(),
+            li >= 0 ? args[li + 1] : "transb");
         break;
+    }
     case "dispatch":
         RunDispatch();
         break;
@@ -104,7 +109,7 @@ static int ArgMax(ReadOnlySpan<float> v)
     return best;
 }
 
-static void RunGemm(int m, int n, int k, WeightFormat format)
+static void RunGemm(int m, int n, int k, WeightFormat format, string layout)
 {
     var rng = new Random(0);
     float[] Fill(long count) { var a = new float[count]; for (long i = 0; i < count; i++) a[i] = rng.NextSingle() - 0.5f; return a; }
@@ -120,6 +125,8 @@ static void RunGemm(int m, int n, int k, WeightFormat format)
     {
         if (format == WeightFormat.BF16) Gemm.MultiplyTransB(x, k, wb, k, y, n, m, n, k);
         else if (format == WeightFormat.Q8) Gemm.MultiplyTransB(x, k, wq, ws, y, n, m, n, k);
+        else if (layout == "plain") Gemm.Multiply(x, k, w, n, y, n, m, n, k);        // x [M, K], w read as [K, N]
+        else if (layout == "transa") Gemm.MultiplyTransA(x, m, w, n, y, n, m, n, k, accumulate: true);  // x read as [K, M]
         else Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
     }
     double flop = 2.0 * m * n * k;
@@ -137,7 +144,8 @@ static void RunGemm(int m, int n, int k, WeightFormat format)
         others.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     string b = format switch { WeightFormat.BF16 => " bf16", WeightFormat.Q8 => " q8", _ => "" };
-    Report($"{(b.Length == 0 ? "sgemm" : "gemm")} {m}x{k} · ({n}x{k}{b})ᵀ, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+    string shape = layout switch { "plain" => $"{m}x{k} · {k}x{n}", "transa" => $"({k}x{m})ᵀ · {k}x{n} (+=)", _ => $"{m}x{k} · ({n}x{k}{b})ᵀ" };
+    Report($"{(b.Length == 0 ? "sgemm" : "gemm")} {shape}, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
     // With one worker all the work runs on this thread, so FLOP per second of its CPU time is the kernel's speed per
     // core even when other processes take turns on the core (a loaded machine); cache sharing still counts against it.
     if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");

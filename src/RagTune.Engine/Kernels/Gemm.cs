@@ -12,8 +12,9 @@
 // decode, LoRA merging and the backward products read). While one panel is used the next one's source is prefetched:
 // measured at 256×896×4864 (one thread, per second of its CPU time) packing then costs ~2 % (88 vs 90 GFLOP/s with the
 // packing skipped), against ~10 % without the prefetch, so a second, pre-packed copy of the weights would not pay.
-// B may also be bf16 weights (widened to float32 while packing, so the micro-kernel is the same); Q8_0 weights go to
-// the int8 GEMM (GemmQ8.cs), which is faster than dequantising them into float panels here.
+// B may also be bf16 weights, widened to float32 while packing (so the micro-kernel is the same): not a bottleneck, bf16
+// measured as fast as float32 or faster (~95 vs ~92 GFLOP/s, half the weight bytes to stream). Q8_0 weights go to the
+// int8 GEMM (GemmQ8.cs), which measured faster than dequantising them into float panels here (~120 vs ~95).
 // Workers split the N panels; no allocation after a thread's first call (panel and packed-A buffers are per thread).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
