@@ -14,6 +14,21 @@ internal readonly record struct CpuShare(long Total, long Busy, long Own)
         return new CpuShare(total, total - v[3] - v[4], long.Parse(f[11]) + long.Parse(f[12]));
     }
 
+    /// <summary>CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID, nanosecond resolution).</summary>
+    public static double ThreadCpuSeconds()
+    {
+        var ts = default(TimeSpec);
+        return OperatingSystem.IsLinux() && ClockGetTime(3, ref ts) == 0 ? ts.Seconds + ts.Nanoseconds * 1e-9 : double.NaN;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, ref TimeSpec time);
+
+    private struct TimeSpec
+    {
+        public long Seconds, Nanoseconds;
+    }
+
     /// <summary>Fraction of all cores busy with other processes between <paramref name="a"/> and <paramref name="b"/>.</summary>
     public static double Others(CpuShare a, CpuShare b) =>
         Math.Max(0, (b.Busy - a.Busy) - (b.Own - a.Own)) / (double)Math.Max(1, b.Total - a.Total);

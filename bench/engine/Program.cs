@@ -1,7 +1,9 @@
 // Engine benchmarks. Usage (bench/run-engine.sh drives these):
 //   checkpoint DIR f32|bf16 [LAYERS]          write (or reuse) a random Qwen2.5-0.5B-shaped checkpoint
 //   model DIR [--format auto|f32|bf16|q8] [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
-//   gemm [M N K]                               SGEMM GFLOP/s (default 256 896 4864 = prompt × hidden × intermediate)
+//   gemm [M N K] [--format f32|bf16|q8]        GEMM GFLOP/s (default 256 4864 896 = prompt × intermediate × hidden),
+//                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
+//              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
@@ -21,8 +23,13 @@ switch (mode)
         RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
         break;
     case "gemm":
-        RunGemm(args.Length > 3 ? int.Parse(args[1]) : 256, args.Length > 3 ? int.Parse(args[2]) : 4864, args.Length > 3 ? int.Parse(args[3]) : 896);
+    {
+        bool sizes = args.Length > 3 && !args[1].StartsWith("--", StringComparison.Ordinal);
+        int li = Array.IndexOf(args, "--layout");
+        RunGemm(sizes ? int.Parse(args[1]) : 256, sizes ? int.Parse(args[2]) : 4864, sizes ? int.Parse(args[3]) : 896, FormatOption(),
+            li >= 0 ? args[li + 1] : "transb");
         break;
+    }
     case "dispatch":
         RunDispatch();
         break;
@@ -70,14 +77,16 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
     var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
     session.Forward(ids);  // warm-up: JIT, page-in of the weights
     session.Reset();
-    List<double> prefill = [], decode = [], prefillOthers = [], decodeOthers = [];
+    List<double> prefill = [], prefillCpu = [], decode = [], prefillOthers = [], decodeOthers = [];
     for (int t = 0; t < trials; t++)
     {
         session.Reset();
         var a = CpuShare.Sample();
+        double cpu0 = CpuShare.ThreadCpuSeconds();
         sw.Restart();
         var logits = session.Forward(ids);
         prefill.Add(prompt / sw.Elapsed.TotalSeconds);
+        prefillCpu.Add(prompt / (CpuShare.ThreadCpuSeconds() - cpu0));
         prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
         int next = ArgMax(logits);
         a = CpuShare.Sample();
@@ -87,6 +96,8 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
+    // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
+    if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", prefillCpu, prefillOthers, "tok/s");
     Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
 }
@@ -98,26 +109,46 @@ static int ArgMax(ReadOnlySpan<float> v)
     return best;
 }
 
-static void RunGemm(int m, int n, int k)
+static void RunGemm(int m, int n, int k, WeightFormat format, string layout)
 {
     var rng = new Random(0);
     float[] Fill(long count) { var a = new float[count]; for (long i = 0; i < count; i++) a[i] = rng.NextSingle() - 0.5f; return a; }
     var x = Fill((long)m * k);
     var w = Fill((long)n * k);  // [N, K]: a Linear weight
     var y = new float[(long)m * n];
+    var wb = new ushort[format == WeightFormat.BF16 ? w.Length : 0];
+    ReducedPrecision.FloatToBF16(format == WeightFormat.BF16 ? w : [], wb);
+    var wq = new sbyte[format == WeightFormat.Q8 ? w.Length : 0];
+    var ws = new float[wq.Length / Q8.BlockSize];
+    if (format == WeightFormat.Q8) Q8.Quantize(w, wq, ws);
+    void Product()
+    {
+        if (format == WeightFormat.BF16) Gemm.MultiplyTransB(x, k, wb, k, y, n, m, n, k);
+        else if (format == WeightFormat.Q8) Gemm.MultiplyTransB(x, k, wq, ws, y, n, m, n, k);
+        else if (layout == "plain") Gemm.Multiply(x, k, w, n, y, n, m, n, k);        // x [M, K], w read as [K, N]
+        else if (layout == "transa") Gemm.MultiplyTransA(x, m, w, n, y, n, m, n, k, accumulate: true);  // x read as [K, M]
+        else Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
+    }
     double flop = 2.0 * m * n * k;
-    for (int i = 0; i < 3; i++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
+    for (int i = 0; i < 3; i++) Product();
     int reps = Math.Max(1, (int)(2e9 / flop));
-    List<double> rates = [], others = [];
+    List<double> rates = [], others = [], perCpu = [];
     for (int t = 0; t < 9; t++)
     {
         var a = CpuShare.Sample();
+        double cpu0 = CpuShare.ThreadCpuSeconds();
         var sw = Stopwatch.StartNew();
-        for (int r = 0; r < reps; r++) Gemm.MultiplyTransB(x, k, w, k, y, n, m, n, k);
+        for (int r = 0; r < reps; r++) Product();
         rates.Add(flop * reps / sw.Elapsed.TotalSeconds / 1e9);
+        perCpu.Add(flop * reps / (CpuShare.ThreadCpuSeconds() - cpu0) / 1e9);
         others.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
-    Report($"sgemm {m}x{k} · ({n}x{k})ᵀ, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+    string b = format switch { WeightFormat.BF16 => " bf16", WeightFormat.Q8 => " q8", _ => "" };
+    string shape = layout switch { "plain" => $"{m}x{k} · {k}x{n}", "transa" => $"({k}x{m})ᵀ · {k}x{n} (+=)", _ => $"{m}x{k} · ({n}x{k}{b})ᵀ" };
+    Report($"{(b.Length == 0 ? "sgemm" : "gemm")} {shape}, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+    // With one worker all the work runs on this thread, so FLOP per second of its CPU time is the kernel's speed per
+    // core even when other processes take turns on the core (a loaded machine); cache sharing still counts against it.
+    if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");
 }
 
 static void RunDispatch()

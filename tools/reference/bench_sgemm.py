@@ -14,11 +14,16 @@ rng = np.random.default_rng(0)
 A = rng.standard_normal((m, k), dtype=np.float32); B = rng.standard_normal((k, n), dtype=np.float32); C = np.empty((m, n), np.float32)
 flop = 2.0 * m * k * n; reps = max(1, int(2e9 / flop))
 np.matmul(A, B, out=C); np.matmul(A, B, out=C)
-rates, oth = [], []
+rates, oth, cpu = [], [], []
 for _ in range(9):
-    a = sample(); t = time.perf_counter()
+    a = sample(); t = time.perf_counter(); c = time.thread_time()
     for _ in range(reps): np.matmul(A, B, out=C)
-    rates.append(flop * reps / (time.perf_counter() - t) / 1e9); b = sample()
+    rates.append(flop * reps / (time.perf_counter() - t) / 1e9); cpu.append(flop * reps / (time.thread_time() - c) / 1e9); b = sample()
     oth.append(max(0, (b[1] - a[1]) - (b[2] - a[2])) / max(1, b[0] - a[0]))
 r = sorted(rates)
 print(f"{'numpy sgemm %dx%d @ %dx%d, %s threads' % (m, k, k, n, os.environ.get('OPENBLAS_NUM_THREADS', '?')):48s} median {r[len(r)//2]:9.2f} GFLOP/s  best {r[-1]:.2f}  worst {r[0]:.2f}  (others' CPU: {' '.join(f'{100*o:.0f}%' for o in oth)} of machine)")
+# With one thread OpenBLAS works on the calling thread: FLOP per second of its CPU time is the speed per core even on
+# a loaded machine (the same figure `bench/engine gemm` prints with RAGTUNE_THREADS=1).
+if os.environ.get('OPENBLAS_NUM_THREADS') == '1':
+    r = sorted(cpu)
+    print(f"{'  per second of this thread CPU time':48s} median {r[len(r)//2]:9.2f} GFLOP/s  best {r[-1]:.2f}  worst {r[0]:.2f}")

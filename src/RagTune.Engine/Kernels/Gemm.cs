@@ -3,12 +3,19 @@
 //   MultiplyTransB: C = A·Bᵀ   A [M, K], B [N, K]  — forward of a Linear (B = weight [Out, In]); dX = dY·W uses Multiply
 //   Multiply:       C = A·B    A [M, K], B [K, N]  — e.g. dX [T, In] = dY [T, Out] · W [Out, In]
 //   MultiplyTransA: C = Aᵀ·B   A [K, M], B [K, N]  — e.g. dW [Out, In] += dYᵀ [Out, T] · X [T, In] (accumulate: true)
-// Scheme (as in BLIS/OpenBLAS): K is cut into blocks of KC; per block each worker packs 16 columns of op(B) at a time
-// into a KC×16 panel (16 KB, stays in L1) and runs a 6×16 micro-kernel (12 ymm accumulators, 2 panel loads and 6
-// broadcasts per 12 FMAs) down all M rows. Packing happens per call, block by block, so the weights are stored once,
-// row-major as in the checkpoint, and the pass that packs them is the pass the product makes over them anyway.
-// B may also be bf16 or Q8_0 weights (converted to float32 while packing, so the micro-kernel is the same).
-// Workers split the N panels; no allocation after a thread's first call (its panel buffer is thread-static).
+// Scheme (as in BLIS/OpenBLAS): M is cut into passes of at most MC rows; per pass A is packed once (in parallel, shared by
+// all workers) into 6-row micro-panels, K block by K block, so the micro-kernel's six broadcasts read one contiguous
+// L2-resident stream. K is cut into blocks of equal depth ≤ KC; per block each worker packs 16 columns of op(B) at a
+// time into a kc×16 panel (≤ 16 KB, stays in L1) and runs the 6×16 micro-kernel (12 ymm accumulators, 2 panel loads
+// and 6 memory-operand broadcasts per 12 FMAs; JIT output checked: no spills) down all the pass's rows.
+// Weights are packed per call, block by block, so they are stored once, row-major as in the checkpoint (the layout
+// decode, LoRA merging and the backward products read). While one panel is used the next one's source is prefetched:
+// measured at 256×896×4864 (one thread, per second of its CPU time) packing then costs ~2 % (88 vs 90 GFLOP/s with the
+// packing skipped), against ~10 % without the prefetch, so a second, pre-packed copy of the weights would not pay.
+// B may also be bf16 weights, widened to float32 while packing (so the micro-kernel is the same): not a bottleneck, bf16
+// measured as fast as float32 or faster (~95 vs ~92 GFLOP/s, half the weight bytes to stream). Q8_0 weights go to the
+// int8 GEMM (GemmQ8.cs), which measured faster than dequantising them into float panels here (~120 vs ~95).
+// Workers split the N panels; no allocation after a thread's first call (panel and packed-A buffers are per thread).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -18,7 +25,7 @@ namespace RagTune.Engine.Kernels;
 
 public static unsafe class Gemm
 {
-    internal const int MR = 6, NR = 16, KC = 256;
+    internal const int MR = 6, NR = 16, KC = 256, MC = 384;
 
     /// <summary>C[i, j] (+)= Σ_k A[i, k]·B[j, k] (+ bias[j]). A [M, K] (lda), B [N, K] (ldb), C [M, N] (ldc).
     /// Without <paramref name="accumulate"/> C is overwritten; <paramref name="bias"/> (length N) may be empty.</summary>
@@ -43,28 +50,31 @@ public static unsafe class Gemm
     {
         CheckShapes(a, lda, 1, b.Length, 1, ldb, c, ldc, m, n, k, bias);
         fixed (ushort* pb = b)
-            Run(a, lda, 1, default, 1, ldb, c, ldc, m, n, k, accumulate, bias, pool, new Source(pb, null, null));
+            Run(a, lda, 1, default, 1, ldb, c, ldc, m, n, k, accumulate, bias, pool, new Source(pb));
     }
 
     /// <summary>As <see cref="MultiplyTransB"/> with B [N, K] in Q8_0 blocks (<see cref="Q8"/>): values [N·K] and one
-    /// scale per 32 values [N·K/32]; K must be a multiple of 32. Blocks are dequantised while packing.</summary>
+    /// scale per 32 values [N·K/32]; K must be a multiple of 32. The rows of A are quantised per block of 32 as well and
+    /// the products taken in int8 (<see cref="GemmQ8"/>), as decoding does (<see cref="Q8.Forward"/>): measured faster
+    /// than dequantising the weights into float panels (256×896×4864, one thread: ~107 vs ~95 GFLOP/s per CPU-second).</summary>
     public static void MultiplyTransB(ReadOnlySpan<float> a, int lda, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
     {
-        CheckShapes(a, lda, 1, values.Length, 1, k, c, ldc, m, n, k, bias);
-        if (k % Q8.BlockSize != 0 || scales.Length < (long)n * k / Q8.BlockSize)
-            throw new ArgumentException($"GEMM shapes: Q8 B has {scales.Length} scales, need {n}x{k}/{Q8.BlockSize} with K a multiple of {Q8.BlockSize}");
-        fixed (sbyte* pv = values)
-        fixed (float* ps = scales)
-            Run(a, lda, 1, default, 1, k, c, ldc, m, n, k, accumulate, bias, pool, new Source(null, pv, ps));
+        if (GemmQ8.IsSupported)
+        {
+            GemmQ8.MultiplyTransB(a, lda, values, scales, c, ldc, m, n, k, accumulate, bias, pool);
+            return;
+        }
+        // Without AVX2: the row-by-row int8 product, same arithmetic, on dense copies of the rows.
+        if (lda != k || ldc != n || accumulate)
+            throw new PlatformNotSupportedException("the Q8 GEMM with strided or accumulated operands needs AVX2");
+        Q8.Forward(a, values, scales, bias, c, m, k, n, pool);
     }
 
-    /// <summary>Where op(B) comes from when it is not float32: bf16 bits, or Q8 values + scales (both row-major [N, K]).</summary>
-    private readonly struct Source(ushort* bf16, sbyte* q8Values, float* q8Scales)
+    /// <summary>Where op(B) comes from when it is not float32: bf16 bits (row-major [N, K]).</summary>
+    private readonly struct Source(ushort* bf16)
     {
         public readonly ushort* BF16 = bf16;
-        public readonly sbyte* Q8Values = q8Values;
-        public readonly float* Q8Scales = q8Scales;
     }
 
     /// <summary>The oracle for all three: plain loops in double. A(i, k) = a[i·rsA + k·csA], B(k, j) = b[k·rsB + j·csB].</summary>
@@ -85,20 +95,24 @@ public static unsafe class Gemm
     private static void Run(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, WorkerPool? pool, Source source = default)
     {
-        if (source.BF16 == null && source.Q8Values == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
+        if (source.BF16 == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
         if (m == 0 || n == 0) return;
         pool ??= WorkerPool.Shared;
+        bool parallel = (long)m * n * k >= 1 << 19 && pool.Workers > 1;
+        // Rows of A per pass: the packed block of A (≤ MC × KC) stays in L2 while the B panels stream past it.
+        int mc = GemmPasses.BlockSize(m, MC, MR);
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var job = Job.ForThisThread;
             job.A = pa; job.RsA = rsA; job.CsA = csA;
             job.B = pb; job.RsB = rsB; job.CsB = csB;
-            job.C = pc; job.Ldc = ldc; job.M = m; job.N = n; job.K = k;
-            job.Accumulate = accumulate; job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
-            // Below ~1 MFLOP a dispatch costs more than it saves.
-            if ((long)m * n * k < 1 << 19) job.Execute(0, 1);
-            else pool.Run(job);
-            job.A = job.B = job.C = job.Bias = null;
+            job.C = pc; job.Ldc = ldc; job.N = n; job.K = k;
+            job.Kc = GemmPasses.BlockSize(k, KC, 8);
+            job.Accumulate = accumulate;
+            job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
+            job.EnsurePacked((long)mc * Math.Max(k, 1));
+            job.Run(m, mc, parallel, pool);
+            job.A = job.B = job.C = job.PassA = job.PassC = job.Bias = null;
             job.From = default;
         }
     }
@@ -115,7 +129,7 @@ public static unsafe class Gemm
                 $"C {c.Length} (need {Need(m, n, ldc, 1)}), bias {bias.Length} (need 0 or {n})");
     }
 
-    private sealed class Job : IParallelWork
+    private sealed class Job : GemmPasses
     {
         [ThreadStatic] private static Job? _forThisThread;
         [ThreadStatic] private static float[]? _panel;
@@ -123,58 +137,172 @@ public static unsafe class Gemm
         public static Job ForThisThread => _forThisThread ??= new Job();
 
         public float* A, B, C, Bias;
+        public float* PassA, PassC;  // this pass's first rows of A and C
         public long RsA, CsA, RsB, CsB;
-        public int Ldc, M, N, K;
+        public int Ldc, M, N, K, Kc;
         public bool Accumulate;
         public Source From;
 
-        public void Execute(int part, int parts)
+        // A's rows of one pass, packed: K block by K block (each [⌈M/6⌉ micro-panels][kc][6]), zero rows beyond M.
+        private float[] _packedA = [];
+        private float* _packed;
+
+        public void EnsurePacked(long floats)
         {
-            int panels = (N + NR - 1) / NR;
-            var (p0, p1) = WorkerPool.Share(panels, part, parts);
+            if (_packedA.Length >= floats) return;
+            _packedA = GC.AllocateArray<float>(checked((int)floats), pinned: true);
+            _packed = (float*)Unsafe.AsPointer(ref _packedA[0]);
+        }
+
+        protected override void BeginPass(int i0, int rows)
+        {
+            PassA = A + i0 * RsA;
+            PassC = C + (long)i0 * Ldc;
+            M = rows;
+        }
+
+        /// <summary>The packed micro-panel ip (rows 6·ip..6·ip+5) of the K block starting at k0 (kc deep).</summary>
+        private float* PackedPanel(int k0, int kc, int ip) => _packed + (long)k0 * RoundUp(M, MR) + (long)ip * MR * kc;
+
+        protected override void PackA(int part, int parts)
+        {
+            var (ip0, ip1) = WorkerPool.Share((M + MR - 1) / MR, part, parts);
+            for (int ip = ip0; ip < ip1; ip++)
+                for (int k0 = 0; k0 < K; k0 += Kc)
+                {
+                    int kc = Math.Min(Kc, K - k0);
+                    PackMicroPanel(PassA + ip * MR * RsA + k0 * CsA, RsA, CsA, Math.Min(MR, M - ip * MR), kc, PackedPanel(k0, kc, ip));
+                }
+        }
+
+        private Lines PanelSource(int p, int k0, int kc)
+        {
+            int j0 = p * NR, nr = Math.Min(NR, N - j0);
+            if (kc <= 0 || nr <= 0) return default;
+            if (From.BF16 != null) return new(ToBytes(From.BF16 + j0 * CsB + k0), CsB * 2, nr, (kc * 2 + 63) / 64);
+            // Rows of a row-major weight (A·Bᵀ), or kc rows of 16 floats (A·B, Aᵀ·B).
+            return RsB == 1 ? new(ToBytes(B + j0 * CsB + k0), CsB * 4, nr, (kc * 4 + 63) / 64)
+                : new(ToBytes(B + k0 * RsB + j0 * CsB), RsB * 4, kc, (nr * (int)CsB * 4 + 63) / 64);
+        }
+
+        private static byte* ToBytes(void* p) => (byte*)p;
+
+        protected override void Multiply(int part, int parts)
+        {
+            var (p0, p1) = WorkerPool.Share((N + NR - 1) / NR, part, parts);
             if (p0 >= p1) return;
             _panel ??= GC.AllocateArray<float>(KC * NR, pinned: true);
             float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);
             float* tile = stackalloc float[MR * NR];
             float* biasTile = stackalloc float[NR];
-            for (int k0 = 0; k0 < K || k0 == 0; k0 += KC)
+            int micro = (M + MR - 1) / MR;
+            // Panels in groups whose C tiles (M × 16 floats each, ~128 KB a group) stay in L2 from one K block to the
+            // next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays
+            // while A stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups
+            // (A 0.9 MB); 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups there.
+            long packedBytes = (long)micro * MR * K * sizeof(float);
+            int group = packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * NR * sizeof(float))) : p1 - p0;
+            for (int g0 = p0; g0 < p1; g0 += group)
             {
-                int kc = Math.Min(KC, K - k0);
-                bool load = Accumulate || k0 > 0;
-                for (int p = p0; p < p1; p++)
+                int g1 = Math.Min(p1, g0 + group);
+                for (int k0 = 0; k0 < K || k0 == 0; k0 += Math.Max(Kc, 1))
                 {
-                    int j0 = p * NR, nr = Math.Min(NR, N - j0);
-                    if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, panel);
-                    else if (From.Q8Values != null) PackQ8(From.Q8Values + j0 * CsB + k0, From.Q8Scales + (j0 * CsB + k0) / Q8.BlockSize, CsB, kc, nr, panel);
-                    else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
-                    float* bias = null;
-                    if (k0 == 0 && Bias != null)
+                    int kc = Math.Min(Kc, K - k0);
+                    bool load = Accumulate || k0 > 0;
+                    for (int p = g0; p < g1; p++)
                     {
-                        for (int j = 0; j < NR; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
-                        bias = biasTile;
-                    }
-                    for (int i0 = 0; i0 < M; i0 += MR)
-                    {
-                        int mr = Math.Min(MR, M - i0);
-                        float* a = A + i0 * RsA + k0 * CsA;
-                        float* c = C + (long)i0 * Ldc + j0;
-                        if (mr == MR && nr == NR)
+                        int j0 = p * NR, nr = Math.Min(NR, N - j0);
+                        if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, panel);
+                        else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
+                        float* bias = null;
+                        if (k0 == 0 && Bias != null)
                         {
-                            Kernel6x16(a, RsA, CsA, panel, kc, c, Ldc, load, bias);
-                            continue;
+                            for (int j = 0; j < NR; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
+                            bias = biasTile;
                         }
-                        // Edge tile: run the full kernel into a 6×16 scratch tile (missing A rows repeat row 0), keep mr×nr.
-                        for (int r = 0; r < MR; r++)
-                            for (int j = 0; j < NR; j++)
-                                tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
-                        Kernel6x16(a, RsA, CsA, panel, kc, tile, NR, true, bias, mr);
-                        for (int r = 0; r < mr; r++)
-                            for (int j = 0; j < nr; j++)
-                                c[(long)r * Ldc + j] = tile[r * NR + j];
+                        // While this panel is in use, prefetch what the next one packs (the next panel of this K block, or
+                        // this group's first panel of the next block): weight rows come from DRAM, and waiting for them
+                        // when packing cost ~10 % of the time. Into L2 (prefetcht1), as L1 holds the panel and the A
+                        // stream: measured ~3 % faster than prefetcht0 at 256×4864·(896×4864)ᵀ, the same elsewhere.
+                        var next = p + 1 < g1 ? PanelSource(p + 1, k0, kc)
+                            : k0 + kc < K ? PanelSource(g0, k0 + kc, Math.Min(Kc, K - k0 - kc))
+                            : g1 < p1 ? PanelSource(g1, 0, Math.Min(Kc, K)) : default;
+                        int lineCount = next.Rows * next.LinesPerRow;
+                        for (int ip = 0; ip < micro; ip++)
+                        {
+                            int mr = Math.Min(MR, M - ip * MR);
+                            float* a = PackedPanel(k0, kc, ip);
+                            float* c = PassC + (long)ip * MR * Ldc + j0;
+                            for (int line = ip * lineCount / micro, stop = (ip + 1) * lineCount / micro; line < stop; line++)
+                                Sse.Prefetch1(next.Start + line / next.LinesPerRow * next.Stride + line % next.LinesPerRow * 64);
+                            if (load && ip + 1 < micro)
+                                for (int r = 0; r < MR; r++)
+                                {
+                                    // The next tile's C rows, which its kernel loads first thing (they are far away in L3).
+                                    Sse.Prefetch0(c + (MR + r) * Ldc);
+                                    Sse.Prefetch0(c + (MR + r) * Ldc + NR - 1);
+                                }
+                            if (mr == MR && nr == NR)
+                            {
+                                Kernel6x16(a, panel, kc, c, Ldc, load, bias);
+                                continue;
+                            }
+                            // Edge tile: run the full kernel into a 6×16 scratch tile (packed A is zero beyond M), keep mr×nr.
+                            for (int r = 0; r < MR; r++)
+                                for (int j = 0; j < NR; j++)
+                                    tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
+                            Kernel6x16(a, panel, kc, tile, NR, true, bias);
+                            for (int r = 0; r < mr; r++)
+                                for (int j = 0; j < nr; j++)
+                                    c[(long)r * Ldc + j] = tile[r * NR + j];
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>Where the source of panel p for the K block [k0, k0 + kc) lies: rows of bytes, for prefetching.</summary>
+    private readonly struct Lines(byte* start, long stride, int rows, int linesPerRow)
+    {
+        public readonly byte* Start = start;
+        public readonly long Stride = stride;
+        public readonly int Rows = rows, LinesPerRow = linesPerRow;
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>Packs rows 0..mr of A (A(r, kk) = a[r·rsA + kk·csA]) × kc into dst[kk·6 + r], zero rows beyond mr: the
+    /// six values the micro-kernel broadcasts at each step sit side by side.</summary>
+    internal static void PackMicroPanel(float* a, long rsA, long csA, int mr, int kc, float* dst)
+    {
+        int kk = 0;
+        if (mr == MR && csA == 1 && Avx.IsSupported)
+        {
+            // Rows of A contiguous in K: transpose 8 steps of the six rows (plus two zero rows) at a time. Each
+            // transposed row is stored 8 wide at a stride of 6, the next store overwriting the two zero lanes; the last
+            // group is left to the scalar loop so no store runs past this micro-panel.
+            var zero = Vector256<float>.Zero;
+            for (; kk + 8 < kc; kk += 8)
+                Transpose8x8(Avx.LoadVector256(a + kk), Avx.LoadVector256(a + rsA + kk), Avx.LoadVector256(a + 2 * rsA + kk),
+                    Avx.LoadVector256(a + 3 * rsA + kk), Avx.LoadVector256(a + 4 * rsA + kk), Avx.LoadVector256(a + 5 * rsA + kk),
+                    zero, zero, dst + kk * MR, MR);
+        }
+        else if (mr == MR && rsA == 1)
+        {
+            // Aᵀ: the six values of one step are already contiguous.
+            for (; kk < kc; kk++)
+            {
+                float* s = a + kk * csA;
+                float* d = dst + kk * MR;
+                Vector128.Store(Vector128.Load(s), d);
+                d[4] = s[4];
+                d[5] = s[5];
+            }
+        }
+        for (; kk < kc; kk++)
+            for (int r = 0; r < MR; r++)
+                dst[kk * MR + r] = r < mr ? a[r * rsA + kk * csA] : 0f;
     }
 
     /// <summary>Packs op(B)[k0.., j0..] (kc × nr, B(k, j) = b[k·rsB + j·csB]) into panel[kk·16 + jj], zero beyond nr.</summary>
@@ -216,7 +344,7 @@ public static unsafe class Gemm
 
     /// <summary>Stores the transpose of the 8×8 block whose rows are r0..r7: dst[c·ldd + r] = r_r[c].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+    internal static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
         Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7, float* dst, long ldd)
     {
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
@@ -258,43 +386,11 @@ public static unsafe class Gemm
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Widen(ushort* p) => Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(p), 16).AsSingle();
 
-    /// <summary>Packs 16 Q8 weight rows (row stride ld, a scale per 32 values) × kc into a float panel; k0 is block-aligned.</summary>
-    private static void PackQ8(sbyte* v, float* scales, long ld, int kc, int nr, float* panel)
-    {
-        long sld = ld / Q8.BlockSize;
-        int kk = 0;
-        if (nr == NR && Avx2.IsSupported)
-            for (; kk + 8 <= kc; kk += 8)
-                for (int half = 0; half < 2; half++)
-                {
-                    int row = half * 8;
-                    sbyte* r = v + row * ld + kk;
-                    float* s = scales + row * sld + kk / Q8.BlockSize;
-                    Transpose8x8(Dequant(r, s), Dequant(r + ld, s + sld), Dequant(r + 2 * ld, s + 2 * sld), Dequant(r + 3 * ld, s + 3 * sld),
-                        Dequant(r + 4 * ld, s + 4 * sld), Dequant(r + 5 * ld, s + 5 * sld), Dequant(r + 6 * ld, s + 6 * sld),
-                        Dequant(r + 7 * ld, s + 7 * sld), panel + kk * NR + half * 8, NR);
-                }
-        for (; kk < kc; kk++)
-            for (int j = 0; j < NR; j++)
-                panel[kk * NR + j] = j < nr ? v[j * ld + kk] * scales[j * sld + kk / Q8.BlockSize] : 0f;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Dequant(sbyte* p, float* scale) =>
-        Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p)) * Vector256.Create(*scale);
-
-    /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk A(r, kk)·panel[kk, 0..16].
-    /// A(r, kk) = a[r·rsA + kk·csA]; rows at or beyond <paramref name="rows"/> repeat row 0 (edge tiles).</summary>
+    /// <summary>The 6×16 micro-kernel: c[0..6, 0..16] = (load ? c : 0) + (bias ?? 0) + Σ_kk a[kk·6 + r]·panel[kk·16 + 0..16],
+    /// a being a packed micro-panel of A (<see cref="PackMicroPanel"/>) and panel a packed panel of op(B).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(float* a, long rsA, long csA, float* panel, int kc, float* c, long ldc, bool load,
-        float* bias, int rows = MR)
+    private static void Kernel6x16(float* a, float* panel, int kc, float* c, long ldc, bool load, float* bias)
     {
-        float* a0 = a;
-        float* a1 = rows > 1 ? a + rsA : a;
-        float* a2 = rows > 2 ? a + 2 * rsA : a;
-        float* a3 = rows > 3 ? a + 3 * rsA : a;
-        float* a4 = rows > 4 ? a + 4 * rsA : a;
-        float* a5 = rows > 5 ? a + 5 * rsA : a;
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (load)
         {
@@ -316,22 +412,22 @@ public static unsafe class Gemm
             c00 += b0; c10 += b0; c20 += b0; c30 += b0; c40 += b0; c50 += b0;
             c01 += b1; c11 += b1; c21 += b1; c31 += b1; c41 += b1; c51 += b1;
         }
-        long off = 0;
-        for (int kk = 0; kk < kc; kk++, off += csA, panel += NR)
+        float* end = a + (long)kc * MR;
+        for (; a < end; a += MR, panel += NR)
         {
             var b0 = Vector256.Load(panel);
             var b1 = Vector256.Load(panel + 8);
-            var x = Vector256.Create(a0[off]);
+            var x = Vector256.Create(a[0]);
             c00 = MatMul.MulAdd(x, b0, c00); c01 = MatMul.MulAdd(x, b1, c01);
-            x = Vector256.Create(a1[off]);
+            x = Vector256.Create(a[1]);
             c10 = MatMul.MulAdd(x, b0, c10); c11 = MatMul.MulAdd(x, b1, c11);
-            x = Vector256.Create(a2[off]);
+            x = Vector256.Create(a[2]);
             c20 = MatMul.MulAdd(x, b0, c20); c21 = MatMul.MulAdd(x, b1, c21);
-            x = Vector256.Create(a3[off]);
+            x = Vector256.Create(a[3]);
             c30 = MatMul.MulAdd(x, b0, c30); c31 = MatMul.MulAdd(x, b1, c31);
-            x = Vector256.Create(a4[off]);
+            x = Vector256.Create(a[4]);
             c40 = MatMul.MulAdd(x, b0, c40); c41 = MatMul.MulAdd(x, b1, c41);
-            x = Vector256.Create(a5[off]);
+            x = Vector256.Create(a[5]);
             c50 = MatMul.MulAdd(x, b0, c50); c51 = MatMul.MulAdd(x, b1, c51);
         }
         c00.Store(c); c01.Store(c + 8);

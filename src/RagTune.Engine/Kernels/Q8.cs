@@ -1,7 +1,7 @@
 // Q8_0-style int8 weights, as llama.cpp's Q8_0: each row cut into blocks of 32 values, each block stored as 32 int8
 // (round(v / s)) and one float32 scale s = max|v| / 127. Decoding quantises the activation row the same way and
 // takes int8·int8 dot products with AVX2 (vpmaddubsw on |x| and sign(w, x), then vpmaddwd), scaled per block:
-// a quarter of float32's bytes to stream. Prefill dequantises blocks while packing the GEMM panels (Gemm.cs).
+// a quarter of float32's bytes to stream. Prefill does the same arithmetic as an int8 GEMM (GemmQ8.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

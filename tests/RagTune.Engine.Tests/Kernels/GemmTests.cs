@@ -22,6 +22,10 @@ public class GemmTests
     [InlineData(Layout.TransA, 11, 21, 3)]
     [InlineData(Layout.TransA, 30, 40, 270)]
     [InlineData(Layout.TransB, 4, 5, 0)]
+    [InlineData(Layout.TransB, 400, 20, 40)]   // two passes over M (MC = 384 rows), 67 micro-panels of 6 rows
+    [InlineData(Layout.TransB, 12, 33, 610)]   // three K blocks of equal depth (224 + 224 + 162)
+    [InlineData(Layout.TransA, 391, 18, 37)]
+    [InlineData(Layout.Plain, 6, 16, 513)]
     public void Agrees_with_naive(Layout layout, int m, int n, int k)
     {
         foreach (bool accumulate in new[] { false, true })
