@@ -3,6 +3,8 @@
 //   model DIR [--format auto|f32|bf16|q8] [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
 //   gemm [M N K]                               SGEMM GFLOP/s (default 256 896 4864 = prompt × hidden × intermediate)
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
+//   matvec [ROWS COLS]                         decode matrix-vector GB/s of weights read, f32 / bf16 (unpack and the
+//                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -26,11 +28,15 @@ switch (mode)
     case "dispatch":
         RunDispatch();
         break;
+    case "matvec":
+        if (args.Length > 2) MatVecBench.Run(int.Parse(args[1]), int.Parse(args[2]));
+        else { MatVecBench.Run(4864, 896); MatVecBench.Run(151936, 896); }
+        break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
         break;
     default:
-        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch");
+        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch | matvec [ROWS COLS]");
         return 2;
 }
 return 0;

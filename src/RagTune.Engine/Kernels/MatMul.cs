@@ -92,6 +92,21 @@ public static class MatMul
         }
     }
 
+    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1): one x row, four weight rows at a time (the fused decode
+    /// dispatches call this on their share of the rows).</summary>
+    internal static unsafe void Rows(float* x, float* w, float* bias, int n, int o0, int o1, float* dst)
+    {
+        int o = o0;
+        for (; o + 4 <= o1; o += 4)
+        {
+            Dot4(x, w + (long)o * n, n, out float s0, out float s1, out float s2, out float s3);
+            float* d = dst + (o - o0);
+            if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
+            d[0] = s0; d[1] = s1; d[2] = s2; d[3] = s3;
+        }
+        for (; o < o1; o++) dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
+    }
+
     /// <summary>Matrix-vector product for decoding one token: y [Out] = W [Out, In] · x [In] + b.</summary>
     public static void MatVec(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, int inDim, int outDim)
         => Forward(x, w, bias, y, 1, inDim, outDim);

@@ -27,14 +27,19 @@ public class WeightFormatKernelTests
     [InlineData(1, 67, 13)]
     [InlineData(3, 300, 211)]
     [InlineData(2, 1000, 130)]
-    public void BF16_matvec_agrees_with_naive(int rows, int inDim, int outDim)
+    [InlineData(1, 896, 151)]
+    [InlineData(1, 4864, 33)]
+    [InlineData(1, 67, 13, true)]
+    [InlineData(2, 896, 130, true)]
+    public void BF16_matvec_agrees_with_naive(int rows, int inDim, int outDim, bool shiftWiden = false)
     {
         var x = Random(rows * inDim, 1);
         var w = ToBF16(Random(outDim * inDim, 2));
         var b = Random(outDim, 3);
         var fast = new float[rows * outDim];
         var slow = new float[rows * outDim];
-        MatVecBF16.Forward(x, w, b, fast, rows, inDim, outDim);
+        if (shiftWiden) MatVecBF16.ForwardShiftWiden(x, w, b, fast, rows, inDim, outDim);
+        else MatVecBF16.Forward(x, w, b, fast, rows, inDim, outDim);
         MatVecBF16.ForwardNaive(x, w, b, slow, rows, inDim, outDim);
         AssertClose(slow, fast, 2e-5f * MathF.Sqrt(inDim));
     }
