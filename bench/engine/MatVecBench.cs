@@ -30,6 +30,8 @@ internal static class MatVecBench
             ("q8", elements + elements / Q8.BlockSize * 4, () => Q8.Forward(x, values, scales, [], y, 1, cols, rows)),
         ];
         var rates = kernels.Select(_ => new List<double>()).ToArray();
+        var perCpu = kernels.Select(_ => new List<double>()).ToArray();
+        using var process = Process.GetCurrentProcess();
         var others = kernels.Select(_ => new List<double>()).ToArray();
         foreach (var k in kernels) for (int i = 0; i < 3; i++) k.Step();
         for (int trial = 0; trial < 7; trial++)
@@ -38,15 +40,23 @@ internal static class MatVecBench
                 // About 0.2 s per measurement, enough to average over the pool's dispatches and the OS's scheduling.
                 int reps = (int)Math.Max(3, 4e9 / kernels[k].Bytes);
                 var a = CpuShare.Sample();
+                process.Refresh();
+                var cpu = process.TotalProcessorTime;
                 var sw = Stopwatch.StartNew();
                 for (int r = 0; r < reps; r++) kernels[k].Step();
                 rates[k].Add(kernels[k].Bytes * (double)reps / sw.Elapsed.TotalSeconds / 1e9);
+                process.Refresh();
+                perCpu[k].Add(kernels[k].Bytes * (double)reps / (process.TotalProcessorTime - cpu).TotalSeconds / 1e9);
                 others[k].Add(CpuShare.Others(a, CpuShare.Sample()));
             }
         for (int k = 0; k < kernels.Length; k++)
         {
             var sorted = rates[k].Order().ToList();
+            var cpuSorted = perCpu[k].Order().ToList();
+            // Per CPU-second: the kernel's own cost, less sensitive to a loaded machine than wall time (with one
+            // worker, RAGTUNE_THREADS=1, it excludes the pool's spinning too).
             Console.WriteLine($"matvec {rows}x{cols} {kernels[k].Name,-28} median {sorted[sorted.Count / 2],6:F1} GB/s  best {sorted[^1]:F1}  " +
+                $"per CPU-second {cpuSorted[cpuSorted.Count / 2]:F1} GB/s  " +
                 $"(others' CPU: {string.Join(" ", others[k].Select(o => $"{100 * o:F0}%"))})");
         }
     }

@@ -138,9 +138,17 @@ public static unsafe class Q8
         float* s1 = s0 + blocks, s2 = s1 + blocks, s3 = s2 + blocks;
         var ones = Vector256.Create((short)1);
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
+        sbyte* next = w0 + 4L * n;  // short rows: prefetch the next four rows' line as this one is read (see MatVecBF16)
         for (int b = 0; b < blocks; b++)
         {
             int i = b * BlockSize;
+            if ((b & 1) == 0)
+            {
+                Sse.Prefetch0(next + i);
+                Sse.Prefetch0(next + n + i);
+                Sse.Prefetch0(next + 2L * n + i);
+                Sse.Prefetch0(next + 3L * n + i);
+            }
             var x = Avx.LoadVector256(xv + i);
             var ax = Avx2.Abs(x);
             float sx = xs[b];
