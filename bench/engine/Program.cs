@@ -77,6 +77,7 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
     session.Forward(ids);  // warm-up: JIT, page-in of the weights
     session.Reset();
     List<double> prefill = [], decode = [], prefillOthers = [], decodeOthers = [];
+    double perToken = 0;
     for (int t = 0; t < trials; t++)
     {
         session.Reset();
@@ -87,13 +88,16 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
         int next = ArgMax(logits);
         a = CpuShare.Sample();
+        long dispatches = WorkerPool.Shared.Dispatches;
         sw.Restart();
         for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
         decode.Add(gen / sw.Elapsed.TotalSeconds);
+        perToken = (WorkerPool.Shared.Dispatches - dispatches) / (double)gen;
         decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
     Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
+    Console.WriteLine($"worker-pool dispatches per decoded token: {perToken:F1} ({model.Layers.Count} layers)");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
 }
 

@@ -2,6 +2,7 @@
 // step by step, for each weight format; sizes large enough to go through the worker pool, row counts not multiples of 4.
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
+using RagTune.Engine.Threading;
 using Xunit;
 using static RagTune.Engine.Tests.Kernels.KernelAgreementTests;
 
@@ -78,6 +79,19 @@ public class FusedMatVecTests
         for (int i = 0; i < c; i++) expected[i] += residual[i];
         FusedMatVec.ForThisThread.AddTo(act, down, residual);
         AssertClose(expected, residual, 2e-5f * MathF.Sqrt(inter));
+    }
+
+    [Fact]
+    public void Each_fused_product_is_one_dispatch()
+    {
+        using var pool = new WorkerPool(2);
+        const int c = 256;
+        var x = Random(c, 4);
+        var (q, k, v) = (Operand(Format.BF16, 256, c, 70, true), Operand(Format.BF16, 64, c, 80, true), Operand(Format.BF16, 64, c, 90, true));
+        FusedMatVec.ForThisThread.Store(x, q, new float[256], k, new float[64], v, new float[64], pool);
+        Assert.Equal(1, pool.Dispatches);
+        FusedMatVec.ForThisThread.SwiGlu(x, q, q, new float[256], pool);
+        Assert.Equal(2, pool.Dispatches);
     }
 
     [Fact]
