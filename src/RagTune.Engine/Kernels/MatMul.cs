@@ -58,6 +58,11 @@ public static class MatMul
     /// <summary>Output columns [o0, o1) of y = x·Wᵀ + b.</summary>
     private static unsafe void ForwardRange(float* px, float* pw, float* pb, float* py, int rows, int inDim, int outDim, int o0, int o1)
     {
+        if (rows == 1)
+        {
+            Rows(px, pw, pb, inDim, o0, o1, py + o0);
+            return;
+        }
         int o = o0;
         for (; o + 4 <= o1; o += 4)
         {
@@ -92,19 +97,11 @@ public static class MatMul
         }
     }
 
-    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1): one x row, four weight rows at a time (the fused decode
-    /// dispatches call this on their share of the rows).</summary>
+    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1): one x row, one weight row after another (a single
+    /// sequential stream, which the hardware prefetcher serves best from DRAM; see MatVecBF16.Rows).</summary>
     internal static unsafe void Rows(float* x, float* w, float* bias, int n, int o0, int o1, float* dst)
     {
-        int o = o0;
-        for (; o + 4 <= o1; o += 4)
-        {
-            Dot4(x, w + (long)o * n, n, out float s0, out float s1, out float s2, out float s3);
-            float* d = dst + (o - o0);
-            if (bias != null) { s0 += bias[o]; s1 += bias[o + 1]; s2 += bias[o + 2]; s3 += bias[o + 3]; }
-            d[0] = s0; d[1] = s1; d[2] = s2; d[3] = s3;
-        }
-        for (; o < o1; o++) dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
+        for (int o = o0; o < o1; o++) dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
     }
 
     /// <summary>Matrix-vector product for decoding one token: y [Out] = W [Out, In] · x [In] + b.</summary>
