@@ -1,7 +1,7 @@
 // y = x·Wᵀ (+ b): the projection kernel behind every Linear layer. AVX2+FMA over four weight rows (× two tokens) at a time.
 // Shapes: x [T, In] (T token rows), W [Out, In] (row-major, the layout of a Hugging Face nn.Linear weight), b [Out], y [T, Out].
-// This is the decode (few rows) kernel: it streams each weight row once, four rows at a time, reused across all T tokens;
-// ForwardParallel splits the rows across the worker pool. Many-row products go to the packed GEMM (Gemm.cs).
+// This is the decode (few rows) kernel: it streams each weight row once, reused across all T tokens (one token: one row
+// after another, a single sequential stream); ForwardParallel splits the rows across the worker pool. Many-row products go to the packed GEMM (Gemm.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
