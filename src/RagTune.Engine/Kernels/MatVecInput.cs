@@ -30,6 +30,6 @@ internal sealed unsafe class MatVecInput
         Length = x.Length;
         x.CopyTo(_x);
         if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
-        if (q8) Q8.Quantize(x, _q8Values, _q8Scales);
+        if (q8) Q8.QuantizeRow(x, _q8Values, _q8Scales);
     }
 }

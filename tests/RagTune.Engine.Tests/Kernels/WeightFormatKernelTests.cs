@@ -78,6 +78,21 @@ public class WeightFormatKernelTests
     }
 
     [Fact]
+    public void Q8_vector_quantiser_is_bit_identical_to_the_scalar_one()
+    {
+        var x = Random(32 * 40, 11, 3f);
+        for (int i = 0; i < 31; i++) x[i] = i - 15.5f;  // with x[31] = 127 the scale is exactly 1: every value a .5 tie
+        x[31] = 127f;
+        for (int i = 64; i < 96; i++) x[i] = 0f;          // a zero block: scale 0, values 0
+        var (scalarValues, scalarScales) = (new sbyte[x.Length], new float[x.Length / 32]);
+        var (vectorValues, vectorScales) = (new sbyte[x.Length], new float[x.Length / 32]);
+        Q8.Quantize(x, scalarValues, scalarScales);
+        Q8.QuantizeRow(x, vectorValues, vectorScales);
+        Assert.Equal(scalarScales, vectorScales);
+        Assert.Equal(scalarValues, vectorValues);
+    }
+
+    [Fact]
     public void Q8_zero_block_has_zero_scale()
     {
         var q = new sbyte[32];
