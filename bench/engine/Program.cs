@@ -5,6 +5,8 @@
 //                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
 //              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
+//   matvec [ROWS COLS]                         decode matrix-vector GB/s of weights read, f32 / bf16 (unpack and the
+//                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -33,11 +35,15 @@ switch (mode)
     case "dispatch":
         RunDispatch();
         break;
+    case "matvec":
+        if (args.Length > 2) MatVecBench.Run(int.Parse(args[1]), int.Parse(args[2]));
+        else { MatVecBench.Run(4864, 896); MatVecBench.Run(151936, 896); }
+        break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
         break;
     default:
-        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch");
+        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch | matvec [ROWS COLS]");
         return 2;
 }
 return 0;
@@ -78,6 +84,7 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
     session.Forward(ids);  // warm-up: JIT, page-in of the weights
     session.Reset();
     List<double> prefill = [], prefillCpu = [], decode = [], prefillOthers = [], decodeOthers = [];
+    double perToken = 0;
     for (int t = 0; t < trials; t++)
     {
         session.Reset();
@@ -90,15 +97,18 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
         int next = ArgMax(logits);
         a = CpuShare.Sample();
+        long dispatches = WorkerPool.Shared.Dispatches;
         sw.Restart();
         for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
         decode.Add(gen / sw.Elapsed.TotalSeconds);
+        perToken = (WorkerPool.Shared.Dispatches - dispatches) / (double)gen;
         decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
     // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
     if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", prefillCpu, prefillOthers, "tok/s");
     Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
+    Console.WriteLine($"worker-pool dispatches per decoded token: {perToken:F1} ({model.Layers.Count} layers)");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
 }
 

@@ -1,7 +1,7 @@
 // y = x·Wᵀ (+ b): the projection kernel behind every Linear layer. AVX2+FMA over four weight rows (× two tokens) at a time.
 // Shapes: x [T, In] (T token rows), W [Out, In] (row-major, the layout of a Hugging Face nn.Linear weight), b [Out], y [T, Out].
-// This is the decode (few rows) kernel: it streams each weight row once, four rows at a time, reused across all T tokens;
-// ForwardParallel splits the rows across the worker pool. Many-row products go to the packed GEMM (Gemm.cs).
+// This is the decode (few rows) kernel: it streams each weight row once, reused across all T tokens (one token: one row
+// after another, a single sequential stream); ForwardParallel splits the rows across the worker pool. Many-row products go to the packed GEMM (Gemm.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -58,6 +58,11 @@ public static class MatMul
     /// <summary>Output columns [o0, o1) of y = x·Wᵀ + b.</summary>
     private static unsafe void ForwardRange(float* px, float* pw, float* pb, float* py, int rows, int inDim, int outDim, int o0, int o1)
     {
+        if (rows == 1)
+        {
+            Rows(px, pw, pb, inDim, o0, o1, py + o0);
+            return;
+        }
         int o = o0;
         for (; o + 4 <= o1; o += 4)
         {
@@ -90,6 +95,13 @@ public static class MatMul
             for (int t = 0; t < rows; t++)
                 py[(long)t * outDim + o] = Dot(px + (long)t * inDim, wr, inDim) + (pb != null ? pb[o] : 0f);
         }
+    }
+
+    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1): one x row, one weight row after another (a single
+    /// sequential stream, which the hardware prefetcher serves best from DRAM; see MatVecBF16.Rows).</summary>
+    internal static unsafe void Rows(float* x, float* w, float* bias, int n, int o0, int o1, float* dst)
+    {
+        for (int o = o0; o < o1; o++) dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
     }
 
     /// <summary>Matrix-vector product for decoding one token: y [Out] = W [Out, In] · x [In] + b.</summary>

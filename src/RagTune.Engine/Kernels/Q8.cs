@@ -31,6 +31,46 @@ public static unsafe class Q8
         }
     }
 
+    /// <summary>As <see cref="Quantize"/>, vectorised for the activation row of every decode product (it runs on the
+    /// dispatching thread, ~7,500 values per layer): the same float operations in the same order, so bit-identical.</summary>
+    internal static void QuantizeRow(ReadOnlySpan<float> source, Span<sbyte> values, Span<float> scales)
+    {
+        if (!Avx2.IsSupported)
+        {
+            Quantize(source, values, scales);
+            return;
+        }
+        if (source.Length % BlockSize != 0 || values.Length < source.Length || scales.Length < source.Length / BlockSize)
+            throw new ArgumentException($"Q8 quantise: {source.Length} values (need a multiple of {BlockSize}), {values.Length} int8, {scales.Length} scales");
+        var low = Vector256.Create(-127f);
+        var high = Vector256.Create(127f);
+        var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);  // undoes the in-lane interleaving of the two packs
+        fixed (float* x = source, s = scales)
+        fixed (sbyte* v = values)
+            for (int b = 0; b < source.Length / BlockSize; b++)
+            {
+                float* p = x + b * BlockSize;
+                Vector256<float> v0 = Vector256.Load(p), v1 = Vector256.Load(p + 8), v2 = Vector256.Load(p + 16), v3 = Vector256.Load(p + 24);
+                var m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+                var m4 = Vector128.Max(m.GetLower(), m.GetUpper());
+                m4 = Vector128.Max(m4, Sse.Shuffle(m4, m4, 0b01_00_11_10));
+                m4 = Vector128.Max(m4, Sse.Shuffle(m4, m4, 0b10_11_00_01));
+                float scale = m4.ToScalar() / 127f, inverse = scale == 0 ? 0 : 1 / scale;
+                s[b] = scale;
+                var inv = Vector256.Create(inverse);
+                var i0 = ToInt(v0, inv, low, high);
+                var i1 = ToInt(v1, inv, low, high);
+                var i2 = ToInt(v2, inv, low, high);
+                var i3 = ToInt(v3, inv, low, high);
+                var bytes = Avx2.PackSignedSaturate(Avx2.PackSignedSaturate(i0, i1), Avx2.PackSignedSaturate(i2, i3));
+                Avx.Store(v + b * BlockSize, Avx2.PermuteVar8x32(bytes.AsInt32(), order).AsSByte());
+            }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> ToInt(Vector256<float> v, Vector256<float> inverse, Vector256<float> low, Vector256<float> high)
+        => Avx.ConvertToVector256Int32WithTruncation(Vector256.Min(Vector256.Max(Avx.RoundToNearestInteger(v * inverse), low), high));
+
     /// <summary>value × scale for every element.</summary>
     public static void Dequantize(ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, Span<float> destination)
     {
@@ -50,7 +90,7 @@ public static unsafe class Q8
             job.XValues = GC.AllocateArray<sbyte>(rows * inDim, pinned: true);
             job.XScales = GC.AllocateArray<float>(rows * blocks, pinned: true);
         }
-        Quantize(x[..(rows * inDim)], job.XValues, job.XScales);
+        QuantizeRow(x[..(rows * inDim)], job.XValues, job.XScales);
         fixed (sbyte* pw = values, pxv = job.XValues)
         fixed (float* ps = scales, pxs = job.XScales, pb = bias, py = y)
         {
@@ -109,16 +149,21 @@ public static unsafe class Q8
 
         public void Execute(int part, int parts)
         {
-            var (o0, o1) = WorkerPool.Share(Out, part, parts);
+            var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 4);
             int blocks = In / BlockSize;
             for (int t = 0; t < Rows; t++)
-            {
-                sbyte* xv = XV + (long)t * In;
-                float* xs = XS + (long)t * blocks;
-                for (int o = o0; o < o1; o++)
-                    Y[(long)t * Out + o] = Dot(xv, xs, W + (long)o * In, WS + (long)o * blocks, blocks) + (B != null ? B[o] : 0f);
-            }
+                Q8.Rows(XV + (long)t * In, XS + (long)t * blocks, W, WS, B, In, o0, o1, Y + (long)t * Out + o0);
         }
+    }
+
+    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1), x already quantised (values, a scale per block). One
+    /// row after another: a single sequential stream is what the hardware prefetcher serves best from DRAM (measured:
+    /// 1.5× the GB/s of four interleaved short rows, which end before the prefetcher has ramped up).</summary>
+    internal static void Rows(sbyte* xv, float* xs, sbyte* w, float* ws, float* bias, int n, int o0, int o1, float* dst)
+    {
+        int blocks = n / BlockSize;
+        for (int o = o0; o < o1; o++)
+            dst[o - o0] = Dot(xv, xs, w + (long)o * n, ws + (long)o * blocks, blocks) + (bias != null ? bias[o] : 0f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -49,6 +49,11 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Threads that share a dispatch, the calling thread included.</summary>
     public int Workers { get; }
 
+    private long _dispatches;
+
+    /// <summary>Dispatches run across the threads so far (each one a barrier): what the decode path keeps low.</summary>
+    public long Dispatches => Volatile.Read(ref _dispatches);
+
     /// <summary>Runs every part of <paramref name="work"/> (a few per thread) and returns when all are done; the first
     /// exception thrown by any part is rethrown here. A dispatch issued while another is running (another thread, or
     /// from inside a work item) runs all its parts on the calling thread instead of waiting.</summary>
@@ -63,6 +68,7 @@ public sealed class WorkerPool : IDisposable
         }
         try
         {
+            Interlocked.Increment(ref _dispatches);
             int parts = Workers * PartsPerWorker;
             _work = work;
             _parts = parts;

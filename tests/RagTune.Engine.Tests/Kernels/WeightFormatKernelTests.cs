@@ -27,14 +27,19 @@ public class WeightFormatKernelTests
     [InlineData(1, 67, 13)]
     [InlineData(3, 300, 211)]
     [InlineData(2, 1000, 130)]
-    public void BF16_matvec_agrees_with_naive(int rows, int inDim, int outDim)
+    [InlineData(1, 896, 151)]
+    [InlineData(1, 4864, 33)]
+    [InlineData(1, 67, 13, true)]
+    [InlineData(2, 896, 130, true)]
+    public void BF16_matvec_agrees_with_naive(int rows, int inDim, int outDim, bool shiftWiden = false)
     {
         var x = Random(rows * inDim, 1);
         var w = ToBF16(Random(outDim * inDim, 2));
         var b = Random(outDim, 3);
         var fast = new float[rows * outDim];
         var slow = new float[rows * outDim];
-        MatVecBF16.Forward(x, w, b, fast, rows, inDim, outDim);
+        if (shiftWiden) MatVecBF16.ForwardShiftWiden(x, w, b, fast, rows, inDim, outDim);
+        else MatVecBF16.Forward(x, w, b, fast, rows, inDim, outDim);
         MatVecBF16.ForwardNaive(x, w, b, slow, rows, inDim, outDim);
         AssertClose(slow, fast, 2e-5f * MathF.Sqrt(inDim));
     }
@@ -70,6 +75,21 @@ public class WeightFormatKernelTests
         var back = new float[32];
         Q8.Dequantize(q, s, back);
         for (int i = 0; i < 32; i++) Assert.True(Math.Abs(back[i] - v[i]) <= s[0] / 2 + 1e-7f);
+    }
+
+    [Fact]
+    public void Q8_vector_quantiser_is_bit_identical_to_the_scalar_one()
+    {
+        var x = Random(32 * 40, 11, 3f);
+        for (int i = 0; i < 31; i++) x[i] = i - 15.5f;  // with x[31] = 127 the scale is exactly 1: every value a .5 tie
+        x[31] = 127f;
+        for (int i = 64; i < 96; i++) x[i] = 0f;          // a zero block: scale 0, values 0
+        var (scalarValues, scalarScales) = (new sbyte[x.Length], new float[x.Length / 32]);
+        var (vectorValues, vectorScales) = (new sbyte[x.Length], new float[x.Length / 32]);
+        Q8.Quantize(x, scalarValues, scalarScales);
+        Q8.QuantizeRow(x, vectorValues, vectorScales);
+        Assert.Equal(scalarScales, vectorScales);
+        Assert.Equal(scalarValues, vectorValues);
     }
 
     [Fact]

@@ -1,0 +1,35 @@
+// The activation row of a fused decode dispatch, prepared once on the dispatching thread in every form the operands
+// need: float32, float32 permuted for the bf16 unpack kernel, Q8-quantised. Pinned buffers, grown on first use only.
+namespace RagTune.Engine.Kernels;
+
+internal sealed unsafe class MatVecInput
+{
+    private float[] _x = [], _permuted = [], _q8Scales = [];
+    private sbyte[] _q8Values = [];
+
+    public int Length { get; private set; }
+    public float* Float32 { get; private set; }
+    public float* Permuted { get; private set; }
+    public sbyte* Q8Values { get; private set; }
+    public float* Q8Scales { get; private set; }
+
+    public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8)
+    {
+        if (_x.Length < x.Length)
+        {
+            _x = GC.AllocateArray<float>(x.Length, pinned: true);
+            _permuted = GC.AllocateArray<float>(x.Length, pinned: true);
+            _q8Values = GC.AllocateArray<sbyte>(x.Length, pinned: true);
+            _q8Scales = GC.AllocateArray<float>((x.Length + Q8.BlockSize - 1) / Q8.BlockSize, pinned: true);
+            // Pinned arrays never move: their addresses stay valid for the life of this object.
+            fixed (float* p = _x) Float32 = p;
+            fixed (float* p = _permuted) Permuted = p;
+            fixed (sbyte* p = _q8Values) Q8Values = p;
+            fixed (float* p = _q8Scales) Q8Scales = p;
+        }
+        Length = x.Length;
+        x.CopyTo(_x);
+        if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
+        if (q8) Q8.QuantizeRow(x, _q8Values, _q8Scales);
+    }
+}
