@@ -1,6 +1,6 @@
 // Checks a checkpoint against the architecture's expected tensor list, then reads tensors: vectors (norms, biases)
-// as float32, matrices in the WeightFormat asked for — BF16 data is copied as 2-byte values (no float32 copy),
-// Q8 is quantised here, once.
+// as float32, matrices in the WeightFormat asked for — F32 and BF16 data already in that format is used in place in the
+// memory-mapped file (no copy), other conversions (to BF16 or Q8, from F16) read the mapped data once.
 using System.Runtime.InteropServices;
 using RagTune.Engine.Tensors;
 
@@ -49,9 +49,17 @@ internal sealed class Weights
     {
         var info = _checkpoint.Info(_prefix + name);
         int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
-        bool keepBF16 = info.DType == DType.BF16 && _format is WeightFormat.Checkpoint or WeightFormat.BF16;
-        if (keepBF16)
-            return WeightMatrix.FromBF16(MemoryMarshal.Cast<byte, ushort>(_checkpoint.GetBytes(_prefix + name)).ToArray(), rows, cols);
+        bool inPlace = info.DType switch
+        {
+            DType.F32 => _format is WeightFormat.Checkpoint or WeightFormat.F32,
+            DType.BF16 => _format is WeightFormat.Checkpoint or WeightFormat.BF16,
+            _ => false,
+        };
+        if (inPlace)
+            return WeightMatrix.FromMapped(_checkpoint.FileOf(_prefix + name), info);
+        // F32 → BF16/Q8 converts straight from the mapped bytes, without an intermediate float32 array.
+        if (info.DType == DType.F32 && info.ByteLength <= int.MaxValue)
+            return WeightMatrix.Convert(MemoryMarshal.Cast<byte, float>(_checkpoint.GetBytes(_prefix + name)), rows, cols, _format);
         return WeightMatrix.Convert(Read(name), rows, cols, _format);
     }
 

@@ -20,6 +20,9 @@ public sealed unsafe class SafeTensorFile : IDisposable
     /// <summary>Tensors in the order of their data offsets (the order of the bytes in the file).</summary>
     public IReadOnlyList<TensorInfo> Tensors { get; }
 
+    /// <summary>True once disposed: pointers into the file are no longer valid.</summary>
+    public bool IsDisposed => _disposed;
+
     private SafeTensorFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer,
         IReadOnlyDictionary<string, string> metadata, List<TensorInfo> tensors)
     {

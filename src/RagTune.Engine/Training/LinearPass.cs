@@ -1,6 +1,6 @@
 // A Linear's forward and backward during training, with its LoRA adapter if one is attached: y = x·Wᵀ + b +
 // scale·B·A·dropout(x). Saves what the adapter's backward needs (A·dropout(x) and the mask) per Linear; frozen base weights
-// get no gradient. Shared by the decoder and encoder training graphs.
+// get no gradient and may be float32, bf16 or q8 (read in place). Shared by the decoder and encoder training graphs.
 using System.Numerics.Tensors;
 using RagTune.Engine.Models;
 
@@ -17,7 +17,11 @@ internal sealed class LinearPass(ParameterSet parameters)
     /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the Linear carries an adapter (saving what its backward needs).</summary>
     public void Forward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        TrainingMath.LinearForward(x, lin.Weight.Float32, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
+        // A float32 weight always takes the GEMM (even for a few rows) so the forward is the same product at any length.
+        if (lin.Weight.Format == WeightFormat.F32)
+            TrainingMath.LinearForward(x, lin.Weight.Float32, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
+        else
+            lin.Weight.Multiply(x, lin.Bias, y, rows);
         if (lin.Adapter is not { } ad) return;
         var saved = Saved(lin, rows);
         ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
@@ -43,7 +47,7 @@ internal sealed class LinearPass(ParameterSet parameters)
     public void Backward(Linear lin, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int rows)
     {
         int inDim = lin.InFeatures, outDim = lin.OutFeatures;
-        var dW = Parameters.Grad(lin.Weight.Float32);
+        var dW = Parameters.Grad(lin.Weight);
         if (!dW.IsEmpty)
             TrainingMath.BackwardWeight(dy, x, dW, lin.Bias is null ? default : Parameters.Grad(lin.Bias), rows, inDim, outDim);
         if (lin.Adapter is { } ad)
@@ -70,7 +74,7 @@ internal sealed class LinearPass(ParameterSet parameters)
             else
                 TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
         }
-        TrainingMath.BackwardInput(dy, lin.Weight.Float32, dx, rows, inDim, outDim);
+        lin.Weight.MultiplyTransposedAccumulate(dy, dx, rows);
     }
 
     private LoraSaved Saved(Linear lin, int rows)
