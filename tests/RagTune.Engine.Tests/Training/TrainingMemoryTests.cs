@@ -204,6 +204,49 @@ public sealed class TrainingMemoryTests
             }
     }
 
+    [Fact]
+    public async Task LoraOnABF16BaseWithRecomputationLearnsTheAnswers()
+    {
+        string dir = Directory.CreateTempSubdirectory("ragtune-trainmem-").FullName;
+        try
+        {
+            var options = new SftTrainingOptions
+            {
+                ModelPath = Fixtures.Dir("qwen2-tiny"), DataPath = SftTrainerTests.WriteChatData(dir), OutputDirectory = Path.Combine(dir, "run"),
+                BatchSize = 2, GradientAccumulationSteps = 2, MaxSteps = 80, LearningRate = 2e-2f, WarmupSteps = 4,
+                BaseWeights = WeightFormat.BF16, RecomputeActivations = true,
+            };
+            var trainer = new SftTrainer(options);
+            Assert.Equal(WeightFormat.BF16, trainer.Model.Layers[0].QProj.Weight.Format);
+            Assert.True(trainer.Graph.RecomputeActivations);
+
+            var result = await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+            Assert.True(result.Losses[^1] < 0.1, $"final loss {result.Losses[^1]}");
+            using var model = DecoderModel.Load(options.ModelPath, WeightFormat.BF16);
+            PeftAdapter.Load(result.OutputPath, ParameterSet.DecoderLinears(model));
+            var tok = RagTune.Engine.Tokenizers.Tokenizer.Load(options.ModelPath);
+            foreach (var (q, a) in SftTrainerTests.Facts)
+                Assert.Equal(a, SftTrainerTests.Greedy(model, tok, q));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void FullFineTuneRefusesAReducedPrecisionBase()
+    {
+        var options = new SftTrainingOptions
+        {
+            ModelPath = Fixtures.Dir("qwen2-tiny"), DataPath = "unused.jsonl", OutputDirectory = "unused", FullFineTune = true,
+            BaseWeights = WeightFormat.Q8,
+        };
+        var ex = Assert.Throws<EngineException>(() => new SftTrainer(options));
+        Assert.Contains("Q8", ex.Message);
+    }
+
     /// <summary>Rounds float32 values in place the way loading as <paramref name="format"/> does.</summary>
     private static void Round(float[] values, WeightFormat format)
     {
