@@ -55,12 +55,16 @@ internal sealed class Weights
             DType.BF16 => _format is WeightFormat.Checkpoint or WeightFormat.BF16,
             _ => false,
         };
+        var file = _checkpoint.FileOf(_prefix + name);
         if (inPlace)
-            return WeightMatrix.FromMapped(_checkpoint.FileOf(_prefix + name), info);
-        // F32 → BF16/Q8 converts straight from the mapped bytes, without an intermediate float32 array.
-        if (info.DType == DType.F32 && info.ByteLength <= int.MaxValue)
-            return WeightMatrix.Convert(MemoryMarshal.Cast<byte, float>(_checkpoint.GetBytes(_prefix + name)), rows, cols, _format);
-        return WeightMatrix.Convert(Read(name), rows, cols, _format);
+            return WeightMatrix.FromMapped(file, info);
+        // F32 → BF16/Q8 converts straight from the mapped bytes, without an intermediate float32 array; then the source
+        // pages are dropped from the resident set, so loading never holds both copies of the model.
+        var matrix = info.DType == DType.F32 && info.ByteLength <= int.MaxValue
+            ? WeightMatrix.Convert(MemoryMarshal.Cast<byte, float>(file.GetBytes(info.Name)), rows, cols, _format)
+            : WeightMatrix.Convert(Read(name), rows, cols, _format);
+        file.ReleasePages(info);
+        return matrix;
     }
 
     public Linear Linear(string module, bool bias)

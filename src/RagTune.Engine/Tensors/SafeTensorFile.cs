@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace RagTune.Engine.Tensors;
 
-public sealed unsafe class SafeTensorFile : IDisposable
+public sealed unsafe partial class SafeTensorFile : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -154,6 +154,27 @@ public sealed unsafe class SafeTensorFile : IDisposable
                     break;
             }
         }
+    }
+
+    /// <summary>Tells the OS this process is done with the tensor's mapped pages (Linux madvise MADV_DONTNEED), so a tensor
+    /// converted at load (to bf16/q8, from f16) stops counting in the resident set; a later read faults them back in from
+    /// the page cache. Elsewhere, and on failure, it does nothing: it only saves memory.</summary>
+    public void ReleasePages(TensorInfo info)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!OperatingSystem.IsLinux() || info.ByteLength == 0) return;
+        long page = Environment.SystemPageSize;
+        long start = (long)(_base + info.DataOffset) / page * page;
+        long end = (long)(_base + info.DataOffset + info.ByteLength);
+        _ = NativeMethods.madvise((nint)start, (nuint)(end - start), NativeMethods.MadvDontNeed);
+    }
+
+    private static partial class NativeMethods
+    {
+        public const int MadvDontNeed = 4;
+
+        [LibraryImport("libc", SetLastError = true)]
+        public static partial int madvise(nint address, nuint length, int advice);
     }
 
     private void CheckFloat(TensorInfo info)
