@@ -15,6 +15,9 @@ public sealed unsafe class WeightMatrix
     // Rows of W widened to float32 at a time for dx = dy·W on a bf16/q8 weight: a few MB of scratch, never the whole W.
     private const int BackwardBlockElements = 1 << 20;
 
+    // That scratch, one per thread and reused: a fresh one per call would be large-object garbage on every projection.
+    [ThreadStatic] private static float[]? t_backwardScratch;
+
     private float[]? _f32;
     private readonly ushort[]? _bf16;
     private readonly sbyte[]? _q8Values;
@@ -184,7 +187,7 @@ public sealed unsafe class WeightMatrix
             return;
         }
         int block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
-        var scratch = new float[block * Cols];
+        var scratch = t_backwardScratch is { } s && s.Length >= block * Cols ? s : t_backwardScratch = new float[block * Cols];
         for (int r0 = 0; r0 < Rows; r0 += block)
         {
             int n = Math.Min(block, Rows - r0);

@@ -20,6 +20,8 @@ public sealed class DecoderTrainingGraph
     private int _capacity;
     private float[] _cos = [], _sin = [];
     private float[] _rstdFinal = [], _hFinal = [], _logits = [];
+    private LayerGradients _grads = null!;     // backward scratch
+    private float[] _dx = [];                  // [T, C] gradient of the residual stream
 
     public DecoderModel Model => _model;
 
@@ -83,14 +85,16 @@ public sealed class DecoderTrainingGraph
         var xf = _x[L].AsSpan(0, T * C);
         var hf = _hFinal.AsSpan(0, T * C);
         DecoderPasses.RmsNormForward(xf, _model.Norm, eps, hf, _rstdFinal);
-        var dh = backward ? new float[T * Math.Max(C, Math.Max(cfg.NumAttentionHeads * cfg.HeadDim, cfg.IntermediateSize))] : [];
-        double loss = LossInChunks(hf, targets, gradScale, backward ? dh.AsSpan(0, T * C) : default);
+        var grads = _grads;
+        var dhf = grads.Dh.AsSpan(0, T * C);       // [T, C] gradient of hf
+        if (backward) dhf.Clear();
+        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
         if (!backward) return loss;
 
         // ---------------- backward: the same calls in reverse ----------------
-        var dx = new float[T * C];                 // [T, C] gradient of the residual stream
-        DecoderPasses.RmsNormBackward(dh.AsSpan(0, T * C), xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
-        var grads = new LayerGradients(T, cfg.NumAttentionHeads * cfg.HeadDim, cfg.NumKeyValueHeads * cfg.HeadDim, cfg.IntermediateSize, dh);
+        var dx = _dx;                              // [T, C] gradient of the residual stream
+        Array.Clear(dx, 0, T * C);
+        DecoderPasses.RmsNormBackward(dhf, xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
         for (int l = L - 1; l >= 0; l--)
         {
             if (RecomputeActivations)
@@ -206,12 +210,14 @@ public sealed class DecoderTrainingGraph
         DecoderPasses.RopeBackward(g.Dk, T, KV, D, _cos, _sin);
         if (layer.QNorm is not null)
         {
-            var dqPre = new float[T * H * D];
-            var dkPre = new float[T * KV * D];
-            DecoderPasses.RmsNormBackward(g.Dq, a.QPre.AsSpan(0, T * H * D), layer.QNorm, a.QRstd, dqPre, _parameters.Grad(layer.QNorm));
-            DecoderPasses.RmsNormBackward(g.Dk, a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, a.KRstd, dkPre, _parameters.Grad(layer.KNorm!));
-            dqPre.CopyTo(g.Dq, 0);
-            dkPre.CopyTo(g.Dk, 0);
+            var dqPre = g.DqPre.AsSpan(0, T * H * D);
+            var dkPre = g.DkPre.AsSpan(0, T * KV * D);
+            dqPre.Clear();
+            dkPre.Clear();
+            DecoderPasses.RmsNormBackward(g.Dq.AsSpan(0, T * H * D), a.QPre.AsSpan(0, T * H * D), layer.QNorm, a.QRstd, dqPre, _parameters.Grad(layer.QNorm));
+            DecoderPasses.RmsNormBackward(g.Dk.AsSpan(0, T * KV * D), a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, a.KRstd, dkPre, _parameters.Grad(layer.KNorm!));
+            dqPre.CopyTo(g.Dq);
+            dkPre.CopyTo(g.Dk);
         }
         var dh1 = g.Dh.AsSpan(0, T * C);
         dh1.Clear();
@@ -238,6 +244,8 @@ public sealed class DecoderTrainingGraph
         _x = new float[L + 1][];
         for (int l = 0; l <= L; l++) _x[l] = new float[T * C];
         _dropoutStates = new ulong[L];
+        _grads = new LayerGradients(T, H * D, KV * D, I, new float[T * Math.Max(C, Math.Max(H * D, I))], _model.Layers[0].QNorm is not null);
+        _dx = new float[T * C];
         _rstdFinal = new float[T];
         _hFinal = new float[T * C];
         _logits = new float[(long)Math.Min(T, LossChunkTokens) * cfg.VocabSize];
@@ -248,9 +256,11 @@ public sealed class DecoderTrainingGraph
         _capacity = T;
     }
 
-    /// <summary>Backward scratch for one step, shared by all layers (each layer clears what it uses).</summary>
-    private sealed class LayerGradients(int T, int qDim, int kvDim, int I, float[] dh)
+    /// <summary>Backward scratch sized at the longest sequence, reused by every layer and step (each clears what it uses).</summary>
+    private sealed class LayerGradients(int T, int qDim, int kvDim, int I, float[] dh, bool qkNorm)
     {
+        public float[] DqPre { get; } = qkNorm ? new float[T * qDim] : [];    // [T, H·D] gradient before q_norm
+        public float[] DkPre { get; } = qkNorm ? new float[T * kvDim] : [];   // [T, KV·D] gradient before k_norm
         public float[] Dh { get; } = dh;                     // [T, max(C, H·D, I)] gradient flowing into a sublayer input
         public float[] Dq { get; } = new float[T * qDim];    // [T, H·D]
         public float[] Dk { get; } = new float[T * kvDim];   // [T, KV·D]

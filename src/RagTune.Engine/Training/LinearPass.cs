@@ -10,6 +10,10 @@ internal sealed class LinearPass(ParameterSet parameters)
 {
     private readonly Dictionary<Linear, LoraSaved> _lora = new(ReferenceEqualityComparer.Instance);
 
+    // Scratch reused by every call ([T, Out], [T, Out], [T, r], [T, In]): fresh arrays per projection would leave about
+    // a gigabyte of large-object garbage per step of a 0.5B model, which the GC lets pile up.
+    private float[] _delta = [], _scaledDy = [], _du = [], _dxMasked = [];
+
     public ParameterSet Parameters { get; } = parameters;
     public bool Training { get; set; } = true;
     public TrainingRandom DropoutRandom { get; set; } = new(0);
@@ -38,7 +42,7 @@ internal sealed class LinearPass(ParameterSet parameters)
         }
         var u = saved.U.AsSpan(0, rows * ad.Rank);
         TrainingMath.LinearForward(xin, ad.A, default, u, rows, ad.InFeatures, ad.Rank);
-        var delta = new float[rows * ad.OutFeatures];
+        var delta = Scratch(ref _delta, rows * ad.OutFeatures);
         TrainingMath.LinearForward(u, ad.B, default, delta, rows, ad.Rank, ad.OutFeatures);
         TensorPrimitives.MultiplyAdd(delta, ad.Scale, y[..delta.Length], y[..delta.Length]);
     }
@@ -54,20 +58,22 @@ internal sealed class LinearPass(ParameterSet parameters)
         {
             var saved = _lora[lin];
             int r = ad.Rank;
-            var sdy = new float[rows * outDim];
+            var sdy = Scratch(ref _scaledDy, rows * outDim);
             TensorPrimitives.Multiply(dy[..sdy.Length], ad.Scale, sdy);
             var dA = Parameters.Grad(ad.A);
             var dB = Parameters.Grad(ad.B);
             if (!dB.IsEmpty)
                 TrainingMath.BackwardWeight(sdy, saved.U.AsSpan(0, rows * r), dB, default, rows, r, outDim);
-            var du = new float[rows * r];
+            var du = Scratch(ref _du, rows * r);
+            du.Clear();
             TrainingMath.BackwardInput(sdy, ad.B, du, rows, r, outDim);
             ReadOnlySpan<float> xin = saved.Masked ? saved.Input.AsSpan(0, rows * inDim) : x;
             if (!dA.IsEmpty)
                 TrainingMath.BackwardWeight(du, xin, dA, default, rows, inDim, r);
             if (saved.Masked)
             {
-                var dxin = new float[rows * inDim];
+                var dxin = Scratch(ref _dxMasked, rows * inDim);
+                dxin.Clear();
                 TrainingMath.BackwardInput(du, ad.A, dxin, rows, inDim, r);
                 TensorPrimitives.MultiplyAdd(dxin, saved.Mask.AsSpan(0, dxin.Length), dx[..dxin.Length], dx[..dxin.Length]);
             }
@@ -75,6 +81,12 @@ internal sealed class LinearPass(ParameterSet parameters)
                 TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
         }
         lin.Weight.MultiplyTransposedAccumulate(dy, dx, rows);
+    }
+
+    private static Span<float> Scratch(ref float[] buffer, int length)
+    {
+        if (buffer.Length < length) buffer = new float[length];
+        return buffer.AsSpan(0, length);
     }
 
     private LoraSaved Saved(Linear lin, int rows)
