@@ -101,7 +101,8 @@ public sealed unsafe class WeightMatrix
     /// <summary>True while the data is read in place from the mapped checkpoint (no private copy yet).</summary>
     public bool IsMapped => _mappedFile is not null && _f32 is null;
 
-    /// <summary>The float32 values, row-major, read-only (mapped or private). Only F32 matrices have them.</summary>
+    /// <summary>The float32 values, row-major, read-only (mapped or private). Only F32 matrices have them. A mapped span is
+    /// valid while this matrix (or its model) is reachable and not disposed.</summary>
     public ReadOnlySpan<float> Float32 => Format == WeightFormat.F32 ? F32Span : throw NotFloat32("reading it as float32");
 
     /// <summary>The writable float32 array that full fine-tuning and adapter merging update in place: on first use a mapped
@@ -175,6 +176,7 @@ public sealed unsafe class WeightMatrix
                 else MatMul.ForwardParallel(x, F32Span, bias, y, tokens, Cols, Rows);
                 break;
         }
+        GC.KeepAlive(_mappedFile);   // the file unmaps when collected: not before the kernel has read it
     }
 
     /// <summary>dx [tokens, Cols] += dy [tokens, Rows] · W — the input gradient of <see cref="Multiply"/>. A bf16 or q8 W is
@@ -184,6 +186,7 @@ public sealed unsafe class WeightMatrix
         if (Format == WeightFormat.F32)
         {
             Gemm.Multiply(dy, Rows, F32Span, Cols, dx, Cols, tokens, Cols, Rows, accumulate: true);
+            GC.KeepAlive(_mappedFile);
             return;
         }
         int block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
@@ -195,6 +198,7 @@ public sealed unsafe class WeightMatrix
             // dx += dy[:, r0:r0+n] · W[r0:r0+n, :]
             Gemm.Multiply(dy[r0..], Rows, scratch.AsSpan(0, n * Cols), Cols, dx, Cols, tokens, Cols, n, accumulate: true);
         }
+        GC.KeepAlive(_mappedFile);
     }
 
     /// <summary>Row <paramref name="row"/> as float32 (an embedding lookup).</summary>
@@ -214,12 +218,18 @@ public sealed unsafe class WeightMatrix
                 F32Span.Slice(start, Cols).CopyTo(destination);
                 break;
         }
+        GC.KeepAlive(_mappedFile);
     }
 
     /// <summary>The whole matrix as a new float32 array (always a copy; the matrix is never changed through it).</summary>
     public float[] ToFloat32()
     {
-        if (Format == WeightFormat.F32) return F32Span.ToArray();
+        if (Format == WeightFormat.F32)
+        {
+            var copy = F32Span.ToArray();
+            GC.KeepAlive(_mappedFile);
+            return copy;
+        }
         var all = new float[ElementCount];
         for (int r = 0; r < Rows; r++) ReadRow(r, all.AsSpan(r * Cols, Cols));
         return all;

@@ -185,6 +185,16 @@ public sealed unsafe partial class SafeTensorFile : IDisposable
 
     public void Dispose()
     {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    // Models read weights in place from the mapping; one dropped without Dispose still unmaps when collected (the acquired
+    // pointer would otherwise keep the view, and its resident pages, alive until the process ends).
+    ~SafeTensorFile() => Release();
+
+    private void Release()
+    {
         if (_disposed)
             return;
         _disposed = true;
