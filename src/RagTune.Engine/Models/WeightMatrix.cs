@@ -153,10 +153,12 @@ public sealed unsafe class WeightMatrix
                 $"this {Rows}x{Cols} weight is read in place from {_mappedFile?.Path}, which has been closed (the model owning it was disposed)");
     }
 
-    /// <summary>y [tokens, Rows] = x [tokens, Cols] · Wᵀ + bias, on the shared worker pool.</summary>
-    public void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens)
+    /// <summary>y [tokens, Rows] = x [tokens, Cols] · Wᵀ + bias, on the shared worker pool. <paramref name="alwaysGemm"/>
+    /// keeps a few rows on the GEMM too (training: it widens W exactly, where the q8 matrix-vector kernel also rounds x to
+    /// int8, and its backward is the same product transposed).</summary>
+    public void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens, bool alwaysGemm = false)
     {
-        bool gemm = tokens >= GemmMinRows;
+        bool gemm = alwaysGemm || tokens >= GemmMinRows;
         switch (Format)
         {
             case WeightFormat.BF16 when gemm:

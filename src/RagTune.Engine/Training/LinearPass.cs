@@ -21,11 +21,7 @@ internal sealed class LinearPass(ParameterSet parameters)
     /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the Linear carries an adapter (saving what its backward needs).</summary>
     public void Forward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        // A float32 weight always takes the GEMM (even for a few rows) so the forward is the same product at any length.
-        if (lin.Weight.Format == WeightFormat.F32)
-            TrainingMath.LinearForward(x, lin.Weight.Float32, lin.Bias, y, rows, lin.InFeatures, lin.OutFeatures);
-        else
-            lin.Weight.Multiply(x, lin.Bias, y, rows);
+        lin.Weight.Multiply(x, lin.Bias, y, rows, alwaysGemm: true);
         if (lin.Adapter is not { } ad) return;
         var saved = Saved(lin, rows);
         ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
