@@ -22,6 +22,7 @@ public sealed class DecoderTrainingGraph
     private float[] _rstdFinal = [], _hFinal = [], _logits = [];
     private LayerGradients _grads = null!;     // backward scratch
     private float[] _dx = [];                  // [T, C] gradient of the residual stream
+    private float[] _act = [];                 // [T, I] silu(gate)·up of the layer at hand
 
     public DecoderModel Model => _model;
 
@@ -171,9 +172,10 @@ public sealed class DecoderTrainingGraph
         DecoderPasses.RmsNormForward(xMid, layer.PostAttentionLayerNorm, eps, h2, a.Rstd2);
         _linear.Forward(layer.GateProj, h2, a.Gate, T);
         _linear.Forward(layer.UpProj, h2, a.Up, T);
-        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), a.Act);
+        var act = _act.AsSpan(0, T * I);
+        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
         var xOut = _x[l + 1].AsSpan(0, T * C);
-        _linear.Forward(layer.DownProj, a.Act.AsSpan(0, T * I), xOut, T);
+        _linear.Forward(layer.DownProj, act, xOut, T);
         TensorPrimitives.Add(xOut, xMid, xOut);
     }
 
@@ -185,9 +187,12 @@ public sealed class DecoderTrainingGraph
         var layer = _model.Layers[l];
         var a = Activations(l);
         // MLP block
+        // silu(gate)·up is not saved (it is as large as gate or up): remade here, elementwise, for down_proj's backward.
+        var act = _act.AsSpan(0, T * I);
+        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
         var dAct = g.Dh.AsSpan(0, T * I);
         dAct.Clear();
-        _linear.Backward(layer.DownProj, a.Act.AsSpan(0, T * I), dx, dAct, T);
+        _linear.Backward(layer.DownProj, act, dx, dAct, T);
         Array.Clear(g.Dg);
         Array.Clear(g.Du);
         DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), g.Dg, g.Du);
@@ -246,6 +251,7 @@ public sealed class DecoderTrainingGraph
         _dropoutStates = new ulong[L];
         _grads = new LayerGradients(T, H * D, KV * D, I, new float[T * Math.Max(C, Math.Max(H * D, I))], _model.Layers[0].QNorm is not null);
         _dx = new float[T * C];
+        _act = new float[T * I];
         _rstdFinal = new float[T];
         _hFinal = new float[T * C];
         _logits = new float[(long)Math.Min(T, LossChunkTokens) * cfg.VocabSize];
@@ -288,6 +294,5 @@ public sealed class DecoderTrainingGraph
         public float[] H2 { get; } = new float[T * C];              // [T, C] post_attention_layernorm(xMid)
         public float[] Gate { get; } = new float[T * I];            // [T, I]
         public float[] Up { get; } = new float[T * I];              // [T, I]
-        public float[] Act { get; } = new float[T * I];             // [T, I] silu(gate)·up
     }
 }

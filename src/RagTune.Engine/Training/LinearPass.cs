@@ -1,5 +1,5 @@
 // A Linear's forward and backward during training, with its LoRA adapter if one is attached: y = x·Wᵀ + b +
-// scale·B·A·dropout(x). Saves what the adapter's backward needs (A·dropout(x) and the mask) per Linear; frozen base weights
+// scale·B·A·dropout(x). Saves what the adapter's backward needs (A·dropout(x) and a byte mask) per Linear; frozen base weights
 // get no gradient and may be float32, bf16 or q8 (read in place). Shared by the decoder and encoder training graphs.
 using System.Numerics.Tensors;
 using RagTune.Engine.Models;
@@ -10,9 +10,9 @@ internal sealed class LinearPass(ParameterSet parameters)
 {
     private readonly Dictionary<Linear, LoraSaved> _lora = new(ReferenceEqualityComparer.Instance);
 
-    // Scratch reused by every call ([T, Out], [T, Out], [T, r], [T, In]): fresh arrays per projection would leave about
-    // a gigabyte of large-object garbage per step of a 0.5B model, which the GC lets pile up.
-    private float[] _delta = [], _scaledDy = [], _du = [], _dxMasked = [];
+    // Scratch reused by every call ([T, Out], [T, Out], [T, r], [T, In], [T, In]): fresh arrays per projection would leave
+    // about a gigabyte of large-object garbage per step of a 0.5B model, which the GC lets pile up.
+    private float[] _delta = [], _scaledDy = [], _du = [], _dxMasked = [], _dropped = [];
 
     public ParameterSet Parameters { get; } = parameters;
     public bool Training { get; set; } = true;
@@ -28,13 +28,9 @@ internal sealed class LinearPass(ParameterSet parameters)
         saved.Masked = Training && ad.Dropout > 0;
         if (saved.Masked)
         {
-            float keep = 1f / (1f - ad.Dropout);
             for (int i = 0; i < rows * lin.InFeatures; i++)
-            {
-                saved.Mask[i] = DropoutRandom.NextSingle() < ad.Dropout ? 0f : keep;
-                saved.Input[i] = x[i] * saved.Mask[i];
-            }
-            xin = saved.Input.AsSpan(0, rows * lin.InFeatures);
+                saved.Mask[i] = DropoutRandom.NextSingle() < ad.Dropout ? (byte)0 : (byte)1;
+            xin = Dropped(ad, x, saved.Mask, rows * lin.InFeatures);
         }
         var u = saved.U.AsSpan(0, rows * ad.Rank);
         TrainingMath.LinearForward(xin, ad.A, default, u, rows, ad.InFeatures, ad.Rank);
@@ -43,7 +39,8 @@ internal sealed class LinearPass(ParameterSet parameters)
         TensorPrimitives.MultiplyAdd(delta, ad.Scale, y[..delta.Length], y[..delta.Length]);
     }
 
-    /// <summary>dx [T, In] += dy·W (and through the adapter); dW, db, dA, dB accumulate when they are trainable.</summary>
+    /// <summary>dx [T, In] += dy·W (and through the adapter); dW, db, dA, dB accumulate when they are trainable.
+    /// <paramref name="x"/> must be the input the forward saw.</summary>
     public void Backward(Linear lin, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int rows)
     {
         int inDim = lin.InFeatures, outDim = lin.OutFeatures;
@@ -53,7 +50,7 @@ internal sealed class LinearPass(ParameterSet parameters)
         if (lin.Adapter is { } ad)
         {
             var saved = _lora[lin];
-            int r = ad.Rank;
+            int r = ad.Rank, n = rows * inDim;
             var sdy = Scratch(ref _scaledDy, rows * outDim);
             TensorPrimitives.Multiply(dy[..sdy.Length], ad.Scale, sdy);
             var dA = Parameters.Grad(ad.A);
@@ -63,20 +60,34 @@ internal sealed class LinearPass(ParameterSet parameters)
             var du = Scratch(ref _du, rows * r);
             du.Clear();
             TrainingMath.BackwardInput(sdy, ad.B, du, rows, r, outDim);
-            ReadOnlySpan<float> xin = saved.Masked ? saved.Input.AsSpan(0, rows * inDim) : x;
+            ReadOnlySpan<float> xin = saved.Masked ? Dropped(ad, x, saved.Mask, n) : x;
             if (!dA.IsEmpty)
                 TrainingMath.BackwardWeight(du, xin, dA, default, rows, inDim, r);
             if (saved.Masked)
             {
-                var dxin = Scratch(ref _dxMasked, rows * inDim);
+                // dx += (du·A) ⊙ mask/(1−p): the dropout's backward is the same scaling by the same mask.
+                var dxin = Scratch(ref _dxMasked, n);
                 dxin.Clear();
                 TrainingMath.BackwardInput(du, ad.A, dxin, rows, inDim, r);
-                TensorPrimitives.MultiplyAdd(dxin, saved.Mask.AsSpan(0, dxin.Length), dx[..dxin.Length], dx[..dxin.Length]);
+                float keep = 1f / (1f - ad.Dropout);
+                for (int i = 0; i < n; i++)
+                    if (saved.Mask[i] != 0) dx[i] += dxin[i] * keep;
             }
             else
                 TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
         }
         lin.Weight.MultiplyTransposedAccumulate(dy, dx, rows);
+    }
+
+    /// <summary>dropout(x) = x · mask/(1−p) into scratch, from the saved byte mask (the backward remakes it rather than
+    /// keep a float copy [T, In] per projection).</summary>
+    private ReadOnlySpan<float> Dropped(LoraAdapter ad, ReadOnlySpan<float> x, byte[] mask, int n)
+    {
+        var xin = Scratch(ref _dropped, n);
+        float keep = 1f / (1f - ad.Dropout);
+        for (int i = 0; i < n; i++)
+            xin[i] = mask[i] != 0 ? x[i] * keep : 0f;
+        return xin;
     }
 
     private static Span<float> Scratch(ref float[] buffer, int length)
@@ -88,18 +99,17 @@ internal sealed class LinearPass(ParameterSet parameters)
     private LoraSaved Saved(Linear lin, int rows)
     {
         var ad = lin.Adapter!;
-        // The dropout input and mask [T, In] are only kept when dropout is on: without it they would double LoRA's memory.
+        // The dropout mask [T, In] is only kept when dropout is on, one byte per value.
         int masked = Training && ad.Dropout > 0 ? rows * lin.InFeatures : 0;
         if (!_lora.TryGetValue(lin, out var s) || s.U.Length < rows * ad.Rank || s.Mask.Length < masked)
-            _lora[lin] = s = new LoraSaved(new float[rows * ad.Rank], new float[masked], new float[masked]);
+            _lora[lin] = s = new LoraSaved(new float[rows * ad.Rank], new byte[masked]);
         return s;
     }
 
-    private sealed class LoraSaved(float[] u, float[] input, float[] mask)
+    private sealed class LoraSaved(float[] u, byte[] mask)
     {
         public float[] U { get; } = u;          // [T, r] = A·dropout(x)
-        public float[] Input { get; } = input;  // [T, In] dropout(x), when masked
-        public float[] Mask { get; } = mask;    // [T, In] 0 or 1/(1−p)
+        public byte[] Mask { get; } = mask;     // [T, In] 1 kept, 0 dropped
         public bool Masked { get; set; }
     }
 }
