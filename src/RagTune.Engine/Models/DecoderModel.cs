@@ -52,7 +52,6 @@ public sealed class DecoderModel : IDisposable
 
     /// <summary>Like <see cref="Load(string, WeightFormat)"/> from an open checkpoint that the caller keeps open for the
     /// model's lifetime (F32/BF16 matrices are read from it in place).</summary>
-
     public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
         var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);

@@ -51,7 +51,8 @@ internal sealed class Weights
         int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
         bool inPlace = info.DType switch
         {
-            DType.F32 => _format is WeightFormat.Checkpoint or WeightFormat.F32,
+            // Q8 needs rows that are whole blocks; other matrices stay float32, so they can stay in the file too.
+            DType.F32 => _format is WeightFormat.Checkpoint or WeightFormat.F32 || (_format == WeightFormat.Q8 && cols % Kernels.Q8.BlockSize != 0),
             DType.BF16 => _format is WeightFormat.Checkpoint or WeightFormat.BF16,
             _ => false,
         };
