@@ -1,6 +1,8 @@
 // One LoRA training step (rank 8 on q/k/v/o/gate/up/down, alpha 16, batch 1×256, loss on all tokens, fp32) on a random
 // Qwen2.5-0.5B-shaped checkpoint: forward + backward + AdamW, as tools/reference/qwen_torch.py `lora` does in PyTorch.
-// Usage: dotnet run -c Release --project bench/training -- [--steps 6] [--layers 24] [--dir bench/out/qwen05b-f32]
+// Usage: dotnet run -c Release --project bench/training -- [--steps 6] [--layers 24] [--dir DIR] [--dtype f32|bf16]
+//        [--quantize q8] [--recompute]. --dtype bf16 trains over a bf16 checkpoint (bench/out/qwen05b-bf16) read in place;
+//        --quantize q8 quantises the f32 checkpoint at load; --recompute turns on activation recomputation.
 using System.Diagnostics;
 using RagTune.Bench.Engine;
 using RagTune.Engine.Models;
@@ -8,20 +10,25 @@ using RagTune.Engine.Tensors;
 using RagTune.Engine.Training;
 
 int steps = 6, layers = QwenCheckpoint.Layers, T = 256;
-string dir = Path.Combine("bench", "out", "qwen05b-f32");
+string? dir = null, dtype = "f32";
+bool q8 = args.Contains("--quantize"), recompute = args.Contains("--recompute");
 for (int i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
     if (args[i] == "--layers") layers = int.Parse(args[i + 1]);
     if (args[i] == "--dir") dir = args[i + 1];
+    if (args[i] == "--dtype") dtype = args[i + 1];
 }
+dir ??= Path.Combine("bench", "out", $"qwen05b-{dtype}");
 if (layers != QwenCheckpoint.Layers) dir += $"-{layers}l";
-QwenCheckpoint.Ensure(dir, DType.F32, layers);
-var model = DecoderModel.Load(dir);
+QwenCheckpoint.Ensure(dir, dtype == "bf16" ? DType.BF16 : DType.F32, layers);
+var model = DecoderModel.Load(dir, q8 ? WeightFormat.Q8 : WeightFormat.Checkpoint);
+Console.WriteLine($"base weights {model.Layers[0].QProj.Weight.Format}{(model.Layers[0].QProj.Weight.IsMapped ? " (read in place)" : "")}, " +
+    $"recompute {(recompute ? "on" : "off")}; after load: {Memory()}");
 PeftAdapter.AttachNew(ParameterSet.DecoderLinears(model), new LoraOptions { Rank = 8, Alpha = 16 }, new Random(1));
 var parameters = ParameterSet.ForAdapters(model);
 Console.WriteLine($"LoRA r=8 trainable params {parameters.Count / 1e6:0.00}M");
-var graph = new DecoderTrainingGraph(model, parameters);
+var graph = new DecoderTrainingGraph(model, parameters) { RecomputeActivations = recompute };
 var optimizer = new AdamW(parameters, weightDecay: 0.01f);
 var rng = new Random(7);
 var ids = Enumerable.Range(0, T).Select(_ => rng.Next(QwenCheckpoint.Vocab)).ToArray();
@@ -41,5 +48,12 @@ for (int s = 0; s < steps; s++)
 times.Sort();
 double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
 Console.WriteLine($"LoRA step 1x{T} fwd+bwd+AdamW: median {median:0} ms ({T / (median / 1000):0.0} tok/s), best {times[0]:0} ms, all [{string.Join(", ", times.Select(t => t.ToString("0")))}]");
-string hwm = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:"));
-Console.WriteLine($"peak RSS {long.Parse(hwm.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024} MiB");
+Console.WriteLine(Memory());
+
+// Peak and current resident set from /proc (mapped checkpoint pages count once touched).
+static string Memory()
+{
+    long Field(string name) => long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(name))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    return $"peak RSS {Field("VmHWM:")} MiB (now {Field("VmRSS:")} MiB)";
+}

@@ -169,6 +169,31 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Recompute_trains_the_same_adapter_and_a_bf16_base_trains_too()
+    {
+        var plain = await CliHarness.RunAsync(SftArgs("plain", 4));
+        var recomputed = await CliHarness.RunAsync([.. SftArgs("recomputed", 4), "--recompute"]);
+        var bf16 = await CliHarness.RunAsync([.. SftArgs("bf16", 4), "--dtype", "bf16", "--recompute"]);
+
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(0, recomputed.ExitCode);
+        Assert.Equal(0, bf16.ExitCode);
+        string Adapter(string run) => Path.Combine(_dir, run, "adapter", "adapter_model.safetensors");
+        // Dropout is on (0.1): the recomputed forward reuses the first forward's masks, so the result is identical.
+        Assert.Equal(File.ReadAllBytes(Adapter("plain")), File.ReadAllBytes(Adapter("recomputed")));
+        Assert.NotEqual(File.ReadAllBytes(Adapter("plain")), File.ReadAllBytes(Adapter("bf16")));
+    }
+
+    [Fact]
+    public async Task Full_fine_tune_over_a_quantised_base_is_one_clear_error()
+    {
+        var r = await CliHarness.RunAsync("train", "full", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "q8"), "--quantize", "q8");
+        Assert.NotEqual(0, r.ExitCode);
+        Assert.Contains("full fine-tuning updates float32 weights; base weights Q8 are for LoRA only", r.Stderr);
+    }
+
+    [Fact]
     public async Task Missing_data_file_is_one_clear_error()
     {
         var r = await CliHarness.RunAsync("train", "sft", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", Path.Combine(_dir, "nope.jsonl"),

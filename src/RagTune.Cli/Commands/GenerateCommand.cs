@@ -104,7 +104,7 @@ public static class GenerateCommand
         return command;
     }
 
-    private static WeightFormat WeightFormatOf(string dtype, string? quantize)
+    internal static WeightFormat WeightFormatOf(string dtype, string? quantize)
     {
         if (quantize is not null && dtype != "auto")
             throw new ArgumentException($"--quantize {quantize} and --dtype {dtype} both choose the weight format: give one");

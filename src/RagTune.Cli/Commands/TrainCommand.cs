@@ -51,12 +51,15 @@ public static class TrainCommand
         public Option<int> EvalEvery { get; } = new("--eval-every");
         public Option<int> SaveEvery { get; } = new("--save-every") { Description = "Checkpoint every N steps" };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the run folder's newest checkpoint" };
+        public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time)" };
+        public Option<string> DType { get; } = CreateDType();
+        public Option<string?> Quantize { get; } = CreateQuantize();
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
 
         public void AddTo(Command c)
         {
             foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
-                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Quiet })
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, Quiet })
                 c.Options.Add(o);
         }
 
@@ -76,8 +79,27 @@ public static class TrainCommand
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
-                Resume = p.GetValue(Resume),
+                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
+                BaseWeights = GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
             };
+        }
+
+        private static Option<string> CreateDType()
+        {
+            var option = new Option<string>("--dtype")
+            {
+                Description = "Frozen base weights for LoRA: auto (as stored, read in place), f32, or bf16 (half the memory)",
+                DefaultValueFactory = _ => "auto",
+            };
+            option.AcceptOnlyFromAmong("auto", "f32", "bf16");
+            return option;
+        }
+
+        private static Option<string?> CreateQuantize()
+        {
+            var option = new Option<string?>("--quantize") { Description = "Frozen base weights for LoRA quantised at load: q8 (int8 blocks of 32)" };
+            option.AcceptOnlyFromAmong("q8");
+            return option;
         }
 
         /// <summary>--model, or for `train full --init-config CONFIG --tokenizer DIR` a freshly initialised checkpoint in the

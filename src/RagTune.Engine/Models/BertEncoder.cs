@@ -8,7 +8,7 @@ using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;
 
-public sealed class BertEncoder
+public sealed class BertEncoder : IDisposable
 {
     public BertConfig Config { get; }
     public Pooling Pooling { get; }
@@ -22,8 +22,12 @@ public sealed class BertEncoder
     /// <summary>The name prefix the checkpoint uses: "" for BertModel saves, "bert."/"roberta." for *For* heads.</summary>
     public string Prefix { get; }
 
-    private BertEncoder(BertConfig config, Pooling pooling, Weights w, string prefix)
+    // The mapped checkpoint that F32/BF16 weight matrices are read from in place.
+    private readonly Checkpoint _checkpoint;
+
+    private BertEncoder(BertConfig config, Pooling pooling, Weights w, string prefix, Checkpoint checkpoint)
     {
+        _checkpoint = checkpoint;
         Config = config;
         Pooling = pooling;
         Prefix = prefix;
@@ -58,10 +62,21 @@ public sealed class BertEncoder
         var config = ModelConfig.Load(directory) as BertConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is not an encoder, expected BertModel or XLMRobertaModel");
         var pooling = Pooling.Load(directory);
-        using var checkpoint = Checkpoint.Open(directory);
-        string prefix = CheckpointPrefix(checkpoint);
-        return new BertEncoder(config, pooling, Weights.Validate(checkpoint, config.ExpectedTensors(), prefix), prefix);
+        var checkpoint = Checkpoint.Open(directory);
+        try
+        {
+            string prefix = CheckpointPrefix(checkpoint);
+            return new BertEncoder(config, pooling, Weights.Validate(checkpoint, config.ExpectedTensors(), prefix), prefix, checkpoint);
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>Closes the checkpoint; the in-place weight matrices cannot be used afterwards.</summary>
+    public void Dispose() => _checkpoint.Dispose();
 
     public int Dimensions => Config.HiddenSize;
 

@@ -8,7 +8,7 @@ using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;
 
-public sealed class DecoderModel
+public sealed class DecoderModel : IDisposable
 {
     public DecoderConfig Config { get; }
     public WeightMatrix EmbedTokens { get; }     // [V, C]
@@ -16,6 +16,9 @@ public sealed class DecoderModel
     public float[] Norm { get; }                 // [C]
     public Linear LmHead { get; }                // [V, C]; shares EmbedTokens when tie_word_embeddings
     internal float[] InverseFrequencies { get; } // [D/2], RoPE after scaling
+
+    // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
+    private Checkpoint? _ownedCheckpoint;
 
     private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
     {
@@ -33,10 +36,22 @@ public sealed class DecoderModel
     {
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
-        using var checkpoint = Checkpoint.Open(directory);
-        return Load(config, checkpoint, format);
+        var checkpoint = Checkpoint.Open(directory);
+        try
+        {
+            var model = Load(config, checkpoint, format);
+            model._ownedCheckpoint = checkpoint;
+            return model;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
     }
 
+    /// <summary>Like <see cref="Load(string, WeightFormat)"/> from an open checkpoint that the caller keeps open for the
+    /// model's lifetime (F32/BF16 matrices are read from it in place).</summary>
     public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
         var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);
@@ -65,6 +80,9 @@ public sealed class DecoderModel
             : w.Linear("lm_head", bias: false);
         return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead);
     }
+
+    /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
+    public void Dispose() => _ownedCheckpoint?.Dispose();
 
     public long ParameterCount =>
         EmbedTokens.ElementCount + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)

@@ -1,20 +1,32 @@
 // A weight matrix W [Rows, Cols] (row-major, as nn.Linear / nn.Embedding store it) in one of the formats the kernels
-// read directly: float32, bfloat16 bits, or Q8_0 int8 blocks with per-block scales. Products y = x·Wᵀ dispatch to the
-// decode (matrix-vector) or prefill (GEMM) kernel; rows can be read back as float32 (embedding lookup).
+// read directly: float32, bfloat16 bits, or Q8_0 int8 blocks with per-block scales. F32/BF16 data may point straight into
+// the memory-mapped checkpoint (read-only, no copy); training that updates the weight asks for a private copy explicitly.
+using System.Runtime.InteropServices;
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;
 
-public sealed class WeightMatrix
+public sealed unsafe class WeightMatrix
 {
     // Below this many x rows the matrix-vector kernels (bandwidth-bound, no packing) beat the 6-row GEMM tiles.
     private const int GemmMinRows = 4;
 
-    private readonly float[]? _f32;
+    // Rows of W widened to float32 at a time for dx = dy·W on a bf16/q8 weight: a few MB of scratch, never the whole W.
+    private const int BackwardBlockElements = 1 << 20;
+
+    // That scratch, one per thread and reused: a fresh one per call would be large-object garbage on every projection.
+    [ThreadStatic] private static float[]? t_backwardScratch;
+
+    private float[]? _f32;
     private readonly ushort[]? _bf16;
     private readonly sbyte[]? _q8Values;
     private readonly float[]? _q8Scales;
+
+    // Mapped data: a pointer into a checkpoint file that this matrix does not own (the model keeps the file open).
+    private readonly void* _mapped;
+    private readonly SafeTensorFile? _mappedFile;
+    private readonly Lock _copyLock = new();
 
     public int Rows { get; }
     public int Cols { get; }
@@ -22,9 +34,12 @@ public sealed class WeightMatrix
     /// <summary>F32, BF16 or Q8 (never Checkpoint).</summary>
     public WeightFormat Format { get; }
 
-    private WeightMatrix(int rows, int cols, WeightFormat format, float[]? f32, ushort[]? bf16, sbyte[]? values, float[]? scales)
+    private WeightMatrix(int rows, int cols, WeightFormat format, float[]? f32, ushort[]? bf16, sbyte[]? values, float[]? scales,
+        void* mapped = null, SafeTensorFile? mappedFile = null)
     {
         (Rows, Cols, Format, _f32, _bf16, _q8Values, _q8Scales) = (rows, cols, format, f32, bf16, values, scales);
+        _mapped = mapped;
+        _mappedFile = mappedFile;
     }
 
     public static WeightMatrix FromFloat32(float[] data, int rows, int cols)
@@ -39,10 +54,28 @@ public sealed class WeightMatrix
         return new WeightMatrix(rows, cols, WeightFormat.BF16, null, bits, null, null);
     }
 
-    /// <summary>Converts float32 data to <paramref name="format"/> (F32 keeps the array; Q8 needs Cols % 32 == 0).</summary>
-    public static WeightMatrix Convert(float[] data, int rows, int cols, WeightFormat format)
+    /// <summary>A view of F32 or BF16 tensor data inside a memory-mapped safetensors file: nothing is copied. The file
+    /// must stay open while the matrix is used; a use after it is disposed throws <see cref="ObjectDisposedException"/>.</summary>
+    public static WeightMatrix FromMapped(SafeTensorFile file, TensorInfo info)
     {
-        CheckLength(data.LongLength, rows, cols);
+        ArgumentNullException.ThrowIfNull(file);
+        if (info.Shape.Length != 2)
+            throw new EngineException($"{file.Path}: tensor '{info.Name}' has {info.Shape.Length} dimensions, expected a 2-D matrix");
+        var format = info.DType switch
+        {
+            DType.F32 => WeightFormat.F32,
+            DType.BF16 => WeightFormat.BF16,
+            _ => throw new EngineException($"{file.Path}: tensor '{info.Name}' is {DTypes.Name(info.DType)}; only F32 and BF16 can be used in place"),
+        };
+        if (info.ElementCount > Array.MaxLength)
+            throw new EngineException($"{file.Path}: tensor '{info.Name}' has {info.ElementCount} elements, more than one matrix can hold");
+        return new WeightMatrix((int)info.Shape[0], (int)info.Shape[1], format, null, null, null, null, file.GetPointer(info.Name), file);
+    }
+
+    /// <summary>Converts float32 data to <paramref name="format"/> (F32 copies; Q8 needs Cols % 32 == 0, else F32).</summary>
+    public static WeightMatrix Convert(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format)
+    {
+        CheckLength(data.Length, rows, cols);
         switch (format)
         {
             case WeightFormat.BF16:
@@ -55,18 +88,37 @@ public sealed class WeightMatrix
                 Q8.Quantize(data, values, scales);
                 return new WeightMatrix(rows, cols, WeightFormat.Q8, null, null, values, scales);
             default:
-                return FromFloat32(data, rows, cols);
+                return FromFloat32(data.ToArray(), rows, cols);
         }
     }
 
+    /// <summary>Converts float32 data to <paramref name="format"/> (F32 keeps the array; Q8 needs Cols % 32 == 0).</summary>
+    public static WeightMatrix Convert(float[] data, int rows, int cols, WeightFormat format) =>
+        format is WeightFormat.BF16 or WeightFormat.Q8 ? Convert(data.AsSpan(), rows, cols, format) : FromFloat32(data, rows, cols);
+
     public long ElementCount => (long)Rows * Cols;
 
-    /// <summary>The float32 data itself, row-major: training and adapter merging read and update it in place. Only F32
-    /// matrices have it; a model loaded as bf16 or q8 cannot be trained or merged into.</summary>
-    public float[] Float32 => _f32 ?? throw new EngineException(
-        $"this {Rows}x{Cols} weight is held as {Format}; training and adapter merging need float32 weights (load the model without --dtype bf16 / --quantize q8)");
+    /// <summary>True while the data is read in place from the mapped checkpoint (no private copy yet).</summary>
+    public bool IsMapped => _mappedFile is not null && _f32 is null;
 
-    /// <summary>Bytes held in memory.</summary>
+    /// <summary>The float32 values, row-major, read-only (mapped or private). Only F32 matrices have them. A mapped span is
+    /// valid while this matrix (or its model) is reachable and not disposed.</summary>
+    public ReadOnlySpan<float> Float32 => Format == WeightFormat.F32 ? F32Span : throw NotFloat32("reading it as float32");
+
+    /// <summary>The writable float32 array that full fine-tuning and adapter merging update in place: on first use a mapped
+    /// matrix copies its data into a private array (copy-on-write), so frozen-base training never pays for the copy.</summary>
+    public float[] WritableFloat32()
+    {
+        if (_f32 is { } owned) return owned;
+        if (Format != WeightFormat.F32) throw NotFloat32("training or merging into it");
+        lock (_copyLock)
+            return _f32 ??= F32Span.ToArray();
+    }
+
+    /// <summary>The private float32 array if <see cref="WritableFloat32"/> made one (or the matrix was built from one), else null.</summary>
+    public float[]? OwnedFloat32 => _f32;
+
+    /// <summary>Bytes held in memory (mapped data counts: its pages are resident once read).</summary>
     public long ByteCount => Format switch
     {
         WeightFormat.BF16 => ElementCount * 2,
@@ -74,17 +126,46 @@ public sealed class WeightMatrix
         _ => ElementCount * 4,
     };
 
-    /// <summary>y [tokens, Rows] = x [tokens, Cols] · Wᵀ + bias, on the shared worker pool.</summary>
-    public void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens)
+    private ReadOnlySpan<float> F32Span
     {
-        bool gemm = tokens >= GemmMinRows;
+        get
+        {
+            if (_f32 is { } owned) return owned;
+            ThrowIfUnmapped();
+            return new ReadOnlySpan<float>(_mapped, (int)ElementCount);
+        }
+    }
+
+    private ReadOnlySpan<ushort> BF16Span
+    {
+        get
+        {
+            if (_bf16 is { } owned) return owned;
+            ThrowIfUnmapped();
+            return new ReadOnlySpan<ushort>(_mapped, (int)ElementCount);
+        }
+    }
+
+    private void ThrowIfUnmapped()
+    {
+        if (_mappedFile is null || _mappedFile.IsDisposed)
+            throw new ObjectDisposedException(_mappedFile?.Path ?? nameof(WeightMatrix),
+                $"this {Rows}x{Cols} weight is read in place from {_mappedFile?.Path}, which has been closed (the model owning it was disposed)");
+    }
+
+    /// <summary>y [tokens, Rows] = x [tokens, Cols] · Wᵀ + bias, on the shared worker pool. <paramref name="alwaysGemm"/>
+    /// keeps a few rows on the GEMM too (training: it widens W exactly, where the q8 matrix-vector kernel also rounds x to
+    /// int8, and its backward is the same product transposed).</summary>
+    public void Multiply(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens, bool alwaysGemm = false)
+    {
+        bool gemm = alwaysGemm || tokens >= GemmMinRows;
         switch (Format)
         {
             case WeightFormat.BF16 when gemm:
-                Gemm.MultiplyTransB(x, Cols, _bf16, Cols, y, Rows, tokens, Rows, Cols, bias: bias);
+                Gemm.MultiplyTransB(x, Cols, BF16Span, Cols, y, Rows, tokens, Rows, Cols, bias: bias);
                 break;
             case WeightFormat.BF16:
-                MatVecBF16.Forward(x, _bf16, bias, y, tokens, Cols, Rows);
+                MatVecBF16.Forward(x, BF16Span, bias, y, tokens, Cols, Rows);
                 break;
             case WeightFormat.Q8 when gemm:
                 Gemm.MultiplyTransB(x, Cols, _q8Values, _q8Scales, y, Rows, tokens, Rows, Cols, bias: bias);
@@ -93,39 +174,71 @@ public sealed class WeightMatrix
                 Q8.Forward(x, _q8Values, _q8Scales, bias, y, tokens, Cols, Rows);
                 break;
             default:
-                if (gemm) Gemm.MultiplyTransB(x, Cols, _f32, Cols, y, Rows, tokens, Rows, Cols, bias: bias);
-                else MatMul.ForwardParallel(x, _f32, bias, y, tokens, Cols, Rows);
+                if (gemm) Gemm.MultiplyTransB(x, Cols, F32Span, Cols, y, Rows, tokens, Rows, Cols, bias: bias);
+                else MatMul.ForwardParallel(x, F32Span, bias, y, tokens, Cols, Rows);
                 break;
         }
+        GC.KeepAlive(_mappedFile);   // the file unmaps when collected: not before the kernel has read it
+    }
+
+    /// <summary>dx [tokens, Cols] += dy [tokens, Rows] · W — the input gradient of <see cref="Multiply"/>. A bf16 or q8 W is
+    /// widened to float32 a block of rows at a time (the GEMM wants W in this orientation as float32).</summary>
+    public void MultiplyTransposedAccumulate(ReadOnlySpan<float> dy, Span<float> dx, int tokens)
+    {
+        if (Format == WeightFormat.F32)
+        {
+            Gemm.Multiply(dy, Rows, F32Span, Cols, dx, Cols, tokens, Cols, Rows, accumulate: true);
+            GC.KeepAlive(_mappedFile);
+            return;
+        }
+        int block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
+        var scratch = t_backwardScratch is { } s && s.Length >= block * Cols ? s : t_backwardScratch = new float[block * Cols];
+        for (int r0 = 0; r0 < Rows; r0 += block)
+        {
+            int n = Math.Min(block, Rows - r0);
+            for (int r = 0; r < n; r++) ReadRow(r0 + r, scratch.AsSpan(r * Cols, Cols));
+            // dx += dy[:, r0:r0+n] · W[r0:r0+n, :]
+            Gemm.Multiply(dy[r0..], Rows, scratch.AsSpan(0, n * Cols), Cols, dx, Cols, tokens, Cols, n, accumulate: true);
+        }
+        GC.KeepAlive(_mappedFile);
     }
 
     /// <summary>Row <paramref name="row"/> as float32 (an embedding lookup).</summary>
     public void ReadRow(int row, Span<float> destination)
     {
         if ((uint)row >= (uint)Rows) throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be below {Rows}");
-        long start = (long)row * Cols;
+        int start = row * Cols;
         switch (Format)
         {
             case WeightFormat.BF16:
-                ReducedPrecision.BF16ToFloat(_bf16.AsSpan((int)start, Cols), destination[..Cols]);
+                ReducedPrecision.BF16ToFloat(BF16Span.Slice(start, Cols), destination[..Cols]);
                 break;
             case WeightFormat.Q8:
-                Q8.Dequantize(_q8Values.AsSpan((int)start, Cols), _q8Scales.AsSpan((int)(start / Q8.BlockSize), Cols / Q8.BlockSize), destination[..Cols]);
+                Q8.Dequantize(_q8Values.AsSpan(start, Cols), _q8Scales.AsSpan(start / Q8.BlockSize, Cols / Q8.BlockSize), destination[..Cols]);
                 break;
             default:
-                _f32.AsSpan((int)start, Cols).CopyTo(destination);
+                F32Span.Slice(start, Cols).CopyTo(destination);
                 break;
         }
+        GC.KeepAlive(_mappedFile);
     }
 
-    /// <summary>The whole matrix as float32 (a copy unless the format is F32).</summary>
+    /// <summary>The whole matrix as a new float32 array (always a copy; the matrix is never changed through it).</summary>
     public float[] ToFloat32()
     {
-        if (_f32 is not null) return _f32;
+        if (Format == WeightFormat.F32)
+        {
+            var copy = F32Span.ToArray();
+            GC.KeepAlive(_mappedFile);
+            return copy;
+        }
         var all = new float[ElementCount];
         for (int r = 0; r < Rows; r++) ReadRow(r, all.AsSpan(r * Cols, Cols));
         return all;
     }
+
+    private EngineException NotFloat32(string what) => new(
+        $"this {Rows}x{Cols} weight is held as {Format}; {what} needs float32 weights (load the model without --dtype bf16 / --quantize q8)");
 
     private static void CheckLength(long length, int rows, int cols)
     {

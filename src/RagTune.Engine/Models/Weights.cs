@@ -1,6 +1,6 @@
 // Checks a checkpoint against the architecture's expected tensor list, then reads tensors: vectors (norms, biases)
-// as float32, matrices in the WeightFormat asked for — BF16 data is copied as 2-byte values (no float32 copy),
-// Q8 is quantised here, once.
+// as float32, matrices in the WeightFormat asked for — F32 and BF16 data already in that format is used in place in the
+// memory-mapped file (no copy), other conversions (to BF16 or Q8, from F16) read the mapped data once.
 using System.Runtime.InteropServices;
 using RagTune.Engine.Tensors;
 
@@ -49,10 +49,23 @@ internal sealed class Weights
     {
         var info = _checkpoint.Info(_prefix + name);
         int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
-        bool keepBF16 = info.DType == DType.BF16 && _format is WeightFormat.Checkpoint or WeightFormat.BF16;
-        if (keepBF16)
-            return WeightMatrix.FromBF16(MemoryMarshal.Cast<byte, ushort>(_checkpoint.GetBytes(_prefix + name)).ToArray(), rows, cols);
-        return WeightMatrix.Convert(Read(name), rows, cols, _format);
+        bool inPlace = info.DType switch
+        {
+            // Q8 needs rows that are whole blocks; other matrices stay float32, so they can stay in the file too.
+            DType.F32 => _format is WeightFormat.Checkpoint or WeightFormat.F32 || (_format == WeightFormat.Q8 && cols % Kernels.Q8.BlockSize != 0),
+            DType.BF16 => _format is WeightFormat.Checkpoint or WeightFormat.BF16,
+            _ => false,
+        };
+        var file = _checkpoint.FileOf(_prefix + name);
+        if (inPlace)
+            return WeightMatrix.FromMapped(file, info);
+        // F32 → BF16/Q8 converts straight from the mapped bytes, without an intermediate float32 array; then the source
+        // pages are dropped from the resident set, so loading never holds both copies of the model.
+        var matrix = info.DType == DType.F32 && info.ByteLength <= int.MaxValue
+            ? WeightMatrix.Convert(MemoryMarshal.Cast<byte, float>(file.GetBytes(info.Name)), rows, cols, _format)
+            : WeightMatrix.Convert(Read(name), rows, cols, _format);
+        file.ReleasePages(info);
+        return matrix;
     }
 
     public Linear Linear(string module, bool bias)

@@ -130,6 +130,9 @@ public sealed unsafe class Checkpoint : IDisposable
         return file.GetPointer(info);
     }
 
+    /// <summary>The opened file that holds tensor <paramref name="name"/> (its shard).</summary>
+    public SafeTensorFile FileOf(string name) => Lookup(name).File;
+
     public ReadOnlySpan<byte> GetBytes(string name)
     {
         var (info, file) = Lookup(name);

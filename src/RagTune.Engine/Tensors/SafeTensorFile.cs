@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace RagTune.Engine.Tensors;
 
-public sealed unsafe class SafeTensorFile : IDisposable
+public sealed unsafe partial class SafeTensorFile : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -19,6 +19,9 @@ public sealed unsafe class SafeTensorFile : IDisposable
 
     /// <summary>Tensors in the order of their data offsets (the order of the bytes in the file).</summary>
     public IReadOnlyList<TensorInfo> Tensors { get; }
+
+    /// <summary>True once disposed: pointers into the file are no longer valid.</summary>
+    public bool IsDisposed => _disposed;
 
     private SafeTensorFile(string path, long length, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* basePointer,
         IReadOnlyDictionary<string, string> metadata, List<TensorInfo> tensors)
@@ -153,6 +156,27 @@ public sealed unsafe class SafeTensorFile : IDisposable
         }
     }
 
+    /// <summary>Tells the OS this process is done with the tensor's mapped pages (Linux madvise MADV_DONTNEED), so a tensor
+    /// converted at load (to bf16/q8, from f16) stops counting in the resident set; a later read faults them back in from
+    /// the page cache. Elsewhere, and on failure, it does nothing: it only saves memory.</summary>
+    public void ReleasePages(TensorInfo info)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!OperatingSystem.IsLinux() || info.ByteLength == 0) return;
+        long page = Environment.SystemPageSize;
+        long start = (long)(_base + info.DataOffset) / page * page;
+        long end = (long)(_base + info.DataOffset + info.ByteLength);
+        _ = NativeMethods.madvise((nint)start, (nuint)(end - start), NativeMethods.MadvDontNeed);
+    }
+
+    private static partial class NativeMethods
+    {
+        public const int MadvDontNeed = 4;
+
+        [LibraryImport("libc", SetLastError = true)]
+        public static partial int madvise(nint address, nuint length, int advice);
+    }
+
     private void CheckFloat(TensorInfo info)
     {
         if (!DTypes.IsConvertibleToFloat32(info.DType))
@@ -160,6 +184,16 @@ public sealed unsafe class SafeTensorFile : IDisposable
     }
 
     public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    // Models read weights in place from the mapping; one dropped without Dispose still unmaps when collected (the acquired
+    // pointer would otherwise keep the view, and its resident pages, alive until the process ends).
+    ~SafeTensorFile() => Release();
+
+    private void Release()
     {
         if (_disposed)
             return;

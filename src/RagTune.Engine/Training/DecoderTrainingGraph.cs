@@ -1,6 +1,7 @@
 // Forward with saved activations and the explicit backward of a Llama-family decoder (LLaMA, Qwen2, Qwen3), one sequence
 // at a time: the same kernel calls as DecoderModel's forward, then their backward pairs in reverse (llm.c's layout).
 // Gradients flow through the frozen base into LoRA adapters attached to the Linears, or into every weight (full fine-tune).
+// Memory: logits are made and consumed a chunk of rows at a time; with RecomputeActivations only layer inputs are kept.
 // Letters: T tokens, C hidden, H query heads, KV key/value heads, D head_dim, I intermediate, V vocab, r LoRA rank.
 using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
@@ -13,12 +14,24 @@ public sealed class DecoderTrainingGraph
     private readonly DecoderModel _model;
     private readonly ParameterSet _parameters;
     private readonly LinearPass _linear;
-    private LayerActivations[] _acts = [];
+    private LayerActivations[] _acts = [];     // one per layer, or a single reused one when recomputing
+    private float[][] _x = [];                 // [L+1][T, C] residual stream: _x[l] enters layer l, _x[L] leaves the last
+    private ulong[] _dropoutStates = [];       // [L] dropout RNG state as each layer's forward began
     private int _capacity;
     private float[] _cos = [], _sin = [];
-    private float[] _xFinal = [], _rstdFinal = [], _hFinal = [], _logits = [];
+    private float[] _rstdFinal = [], _hFinal = [], _logits = [];
+    private LayerGradients _grads = null!;     // backward scratch
+    private float[] _dx = [];                  // [T, C] gradient of the residual stream
+    private float[] _act = [];                 // [T, I] silu(gate)·up of the layer at hand
 
     public DecoderModel Model => _model;
+
+    /// <summary>Gradient checkpointing: keep only each layer's input and re-run its forward during the backward, so
+    /// activations take one layer's worth of memory instead of all layers'. Same gradients, about a third more compute.</summary>
+    public bool RecomputeActivations { get; init; }
+
+    /// <summary>Rows of logits [rows, V] computed at once for the loss; [T, V] is never held whole.</summary>
+    public int LossChunkTokens { get; init; } = 64;
     public ParameterSet Parameters => _parameters;
 
     /// <summary>Applies dropout inside LoRA adapters (training mode); off for evaluation.</summary>
@@ -52,118 +65,50 @@ public sealed class DecoderTrainingGraph
     public double Step(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, float gradScale, bool backward)
     {
         var cfg = _model.Config;
-        int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
-        int I = cfg.IntermediateSize, V = cfg.VocabSize;
+        int T = ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
         if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
         float eps = (float)cfg.RmsNormEps;
         Ensure(T);
 
         // ---------------- forward ----------------
-        var x = _acts.Length > 0 ? _acts[0].XIn.AsSpan(0, T * C) : _xFinal.AsSpan(0, T * C);
+        var x = _x[0].AsSpan(0, T * C);
         for (int t = 0; t < T; t++)
         {
-            if ((uint)ids[t] >= (uint)V)
-                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-            _model.EmbedTokens.Float32.AsSpan(ids[t] * C, C).CopyTo(x.Slice(t * C, C));
+            if ((uint)ids[t] >= (uint)cfg.VocabSize)
+                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
+            _model.EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
         }
-        for (int l = 0; l < _model.Layers.Count; l++)
+        for (int l = 0; l < L; l++)
         {
-            var layer = _model.Layers[l];
-            var a = _acts[l];
-            var xIn = a.XIn.AsSpan(0, T * C);
-            var h1 = a.H1.AsSpan(0, T * C);
-            DecoderPasses.RmsNormForward(xIn, layer.InputLayerNorm, eps, h1, a.Rstd1);
-            _linear.Forward(layer.QProj, h1, a.Q, T);
-            _linear.Forward(layer.KProj, h1, a.K, T);
-            _linear.Forward(layer.VProj, h1, a.V, T);
-            if (layer.QNorm is not null)
-            {
-                a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
-                a.K.AsSpan(0, T * KV * D).CopyTo(a.KPre);
-                DecoderPasses.RmsNormForward(a.QPre.AsSpan(0, T * H * D), layer.QNorm, eps, a.Q, a.QRstd);
-                DecoderPasses.RmsNormForward(a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, eps, a.K, a.KRstd);
-            }
-            Rope.Apply(a.Q, T, H, D, 0, _cos, _sin);
-            Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
-            DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, KV, D);
-            var xMid = a.XMid.AsSpan(0, T * C);
-            _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
-            TensorPrimitives.Add(xMid, xIn, xMid);
-
-            var h2 = a.H2.AsSpan(0, T * C);
-            DecoderPasses.RmsNormForward(xMid, layer.PostAttentionLayerNorm, eps, h2, a.Rstd2);
-            _linear.Forward(layer.GateProj, h2, a.Gate, T);
-            _linear.Forward(layer.UpProj, h2, a.Up, T);
-            DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), a.Act);
-            var xOut = l + 1 < _model.Layers.Count ? _acts[l + 1].XIn.AsSpan(0, T * C) : _xFinal.AsSpan(0, T * C);
-            _linear.Forward(layer.DownProj, a.Act.AsSpan(0, T * I), xOut, T);
-            TensorPrimitives.Add(xOut, xMid, xOut);
+            _dropoutStates[l] = DropoutRandom.State;
+            LayerForward(l, T);
         }
-        var xf = _xFinal.AsSpan(0, T * C);
+        var xf = _x[L].AsSpan(0, T * C);
         var hf = _hFinal.AsSpan(0, T * C);
         DecoderPasses.RmsNormForward(xf, _model.Norm, eps, hf, _rstdFinal);
-        var logits = _logits.AsSpan(0, T * V);
-        _linear.Forward(_model.LmHead, hf, logits, T);
-        double loss = DecoderPasses.CrossEntropyForwardBackward(logits, targets, V, gradScale);
+        var grads = _grads;
+        var dhf = grads.Dh.AsSpan(0, T * C);       // [T, C] gradient of hf
+        if (backward) dhf.Clear();
+        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
         if (!backward) return loss;
 
         // ---------------- backward: the same calls in reverse ----------------
-        var dh = new float[T * Math.Max(C, Math.Max(H * D, I))];
-        var dx = new float[T * C];                 // [T, C] gradient of the residual stream
-        var dhC = dh.AsSpan(0, T * C);
-        _linear.Backward(_model.LmHead, hf, logits, dhC, T);
-        DecoderPasses.RmsNormBackward(dhC, xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
-        var dq = new float[T * H * D];
-        var dk = new float[T * KV * D];
-        var dv = new float[T * KV * D];
-        var dg = new float[T * I];
-        var du = new float[T * I];
-        for (int l = _model.Layers.Count - 1; l >= 0; l--)
+        var dx = _dx;                              // [T, C] gradient of the residual stream
+        Array.Clear(dx, 0, T * C);
+        DecoderPasses.RmsNormBackward(dhf, xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
+        for (int l = L - 1; l >= 0; l--)
         {
-            var layer = _model.Layers[l];
-            var a = _acts[l];
-            // MLP block
-            var dAct = dh.AsSpan(0, T * I);
-            dAct.Clear();
-            _linear.Backward(layer.DownProj, a.Act.AsSpan(0, T * I), dx, dAct, T);
-            Array.Clear(dg);
-            Array.Clear(du);
-            DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), dg, du);
-            var dh2 = dh.AsSpan(0, T * C);
-            dh2.Clear();
-            _linear.Backward(layer.GateProj, a.H2.AsSpan(0, T * C), dg, dh2, T);
-            _linear.Backward(layer.UpProj, a.H2.AsSpan(0, T * C), du, dh2, T);
-            DecoderPasses.RmsNormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, a.Rstd2, dx,
-                _parameters.Grad(layer.PostAttentionLayerNorm));
-
-            // attention block
-            var dAtt = dh.AsSpan(0, T * H * D);
-            dAtt.Clear();
-            _linear.Backward(layer.OProj, a.Att.AsSpan(0, T * H * D), dx, dAtt, T);
-            Array.Clear(dq);
-            Array.Clear(dk);
-            Array.Clear(dv);
-            DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Probs, dq, dk, dv, T, H, KV, D);
-            DecoderPasses.RopeBackward(dq, T, H, D, _cos, _sin);
-            DecoderPasses.RopeBackward(dk, T, KV, D, _cos, _sin);
-            if (layer.QNorm is not null)
+            if (RecomputeActivations)
             {
-                var dqPre = new float[T * H * D];
-                var dkPre = new float[T * KV * D];
-                DecoderPasses.RmsNormBackward(dq, a.QPre.AsSpan(0, T * H * D), layer.QNorm, a.QRstd, dqPre, _parameters.Grad(layer.QNorm));
-                DecoderPasses.RmsNormBackward(dk, a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, a.KRstd, dkPre, _parameters.Grad(layer.KNorm!));
-                dqPre.CopyTo(dq, 0);
-                dkPre.CopyTo(dk, 0);
+                // Re-run the layer from its saved input with the dropout masks it drew the first time.
+                ulong after = DropoutRandom.State;
+                DropoutRandom.State = _dropoutStates[l];
+                LayerForward(l, T);
+                DropoutRandom.State = after;
             }
-            var dh1 = dh.AsSpan(0, T * C);
-            dh1.Clear();
-            _linear.Backward(layer.QProj, a.H1.AsSpan(0, T * C), dq, dh1, T);
-            _linear.Backward(layer.KProj, a.H1.AsSpan(0, T * C), dk, dh1, T);
-            _linear.Backward(layer.VProj, a.H1.AsSpan(0, T * C), dv, dh1, T);
-            DecoderPasses.RmsNormBackward(dh1, a.XIn.AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
-                _parameters.Grad(layer.InputLayerNorm));
+            LayerBackward(l, T, dx, grads);
         }
-        var dEmbed = _parameters.Grad(_model.EmbedTokens.Float32);
+        var dEmbed = _parameters.Grad(_model.EmbedTokens);
         if (!dEmbed.IsEmpty)
             for (int t = 0; t < T; t++)
             {
@@ -173,18 +118,143 @@ public sealed class DecoderTrainingGraph
         return loss;
     }
 
+    /// <summary>logits = lm_head(hf) and the cross-entropy, <see cref="LossChunkTokens"/> rows at a time so [T, V] never
+    /// exists; with a <paramref name="dh"/> [T, C], each chunk's backward runs at once and adds into it. Chunks whose
+    /// targets are all masked (prompt and documents) are skipped: they carry neither loss nor gradient.</summary>
+    private double LossInChunks(ReadOnlySpan<float> hf, ReadOnlySpan<int> targets, float gradScale, Span<float> dh)
+    {
+        int T = targets.Length, C = _model.Config.HiddenSize, V = _model.Config.VocabSize;
+        double loss = 0;
+        for (int t0 = 0; t0 < T; t0 += LossChunkTokens)
+        {
+            int n = Math.Min(LossChunkTokens, T - t0);
+            var chunkTargets = targets.Slice(t0, n);
+            if (!chunkTargets.ContainsAnyExcept(-1)) continue;
+            var h = hf.Slice(t0 * C, n * C);
+            var logits = _logits.AsSpan(0, n * V);   // [n, V], then overwritten by dLoss/dlogits
+            _linear.Forward(_model.LmHead, h, logits, n);
+            loss += DecoderPasses.CrossEntropyForwardBackward(logits, chunkTargets, V, gradScale);
+            if (!dh.IsEmpty)
+                _linear.Backward(_model.LmHead, h, logits, dh.Slice(t0 * C, n * C), n);
+        }
+        return loss;
+    }
+
+    /// <summary>Layer l on its input _x[l] → _x[l+1], saving what its backward needs.</summary>
+    private void LayerForward(int l, int T)
+    {
+        var cfg = _model.Config;
+        int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
+        float eps = (float)cfg.RmsNormEps;
+        var layer = _model.Layers[l];
+        var a = Activations(l);
+        var xIn = _x[l].AsSpan(0, T * C);
+        var h1 = a.H1.AsSpan(0, T * C);
+        DecoderPasses.RmsNormForward(xIn, layer.InputLayerNorm, eps, h1, a.Rstd1);
+        _linear.Forward(layer.QProj, h1, a.Q, T);
+        _linear.Forward(layer.KProj, h1, a.K, T);
+        _linear.Forward(layer.VProj, h1, a.V, T);
+        if (layer.QNorm is not null)
+        {
+            a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
+            a.K.AsSpan(0, T * KV * D).CopyTo(a.KPre);
+            DecoderPasses.RmsNormForward(a.QPre.AsSpan(0, T * H * D), layer.QNorm, eps, a.Q, a.QRstd);
+            DecoderPasses.RmsNormForward(a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, eps, a.K, a.KRstd);
+        }
+        Rope.Apply(a.Q, T, H, D, 0, _cos, _sin);
+        Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
+        DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, KV, D);
+        var xMid = a.XMid.AsSpan(0, T * C);
+        _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
+        TensorPrimitives.Add(xMid, xIn, xMid);
+
+        var h2 = a.H2.AsSpan(0, T * C);
+        DecoderPasses.RmsNormForward(xMid, layer.PostAttentionLayerNorm, eps, h2, a.Rstd2);
+        _linear.Forward(layer.GateProj, h2, a.Gate, T);
+        _linear.Forward(layer.UpProj, h2, a.Up, T);
+        var act = _act.AsSpan(0, T * I);
+        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        var xOut = _x[l + 1].AsSpan(0, T * C);
+        _linear.Forward(layer.DownProj, act, xOut, T);
+        TensorPrimitives.Add(xOut, xMid, xOut);
+    }
+
+    /// <summary>Layer l's backward: dx [T, C] holds dLoss/d_x[l+1] on entry and dLoss/d_x[l] on return.</summary>
+    private void LayerBackward(int l, int T, float[] dx, LayerGradients g)
+    {
+        var cfg = _model.Config;
+        int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
+        var layer = _model.Layers[l];
+        var a = Activations(l);
+        // MLP block
+        // silu(gate)·up is not saved (it is as large as gate or up): remade here, elementwise, for down_proj's backward.
+        var act = _act.AsSpan(0, T * I);
+        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        var dAct = g.Dh.AsSpan(0, T * I);
+        dAct.Clear();
+        _linear.Backward(layer.DownProj, act, dx, dAct, T);
+        Array.Clear(g.Dg);
+        Array.Clear(g.Du);
+        DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), g.Dg, g.Du);
+        var dh2 = g.Dh.AsSpan(0, T * C);
+        dh2.Clear();
+        _linear.Backward(layer.GateProj, a.H2.AsSpan(0, T * C), g.Dg, dh2, T);
+        _linear.Backward(layer.UpProj, a.H2.AsSpan(0, T * C), g.Du, dh2, T);
+        DecoderPasses.RmsNormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, a.Rstd2, dx,
+            _parameters.Grad(layer.PostAttentionLayerNorm));
+
+        // attention block
+        var dAtt = g.Dh.AsSpan(0, T * H * D);
+        dAtt.Clear();
+        _linear.Backward(layer.OProj, a.Att.AsSpan(0, T * H * D), dx, dAtt, T);
+        Array.Clear(g.Dq);
+        Array.Clear(g.Dk);
+        Array.Clear(g.Dv);
+        DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Probs, g.Dq, g.Dk, g.Dv, T, H, KV, D);
+        DecoderPasses.RopeBackward(g.Dq, T, H, D, _cos, _sin);
+        DecoderPasses.RopeBackward(g.Dk, T, KV, D, _cos, _sin);
+        if (layer.QNorm is not null)
+        {
+            var dqPre = g.DqPre.AsSpan(0, T * H * D);
+            var dkPre = g.DkPre.AsSpan(0, T * KV * D);
+            dqPre.Clear();
+            dkPre.Clear();
+            DecoderPasses.RmsNormBackward(g.Dq.AsSpan(0, T * H * D), a.QPre.AsSpan(0, T * H * D), layer.QNorm, a.QRstd, dqPre, _parameters.Grad(layer.QNorm));
+            DecoderPasses.RmsNormBackward(g.Dk.AsSpan(0, T * KV * D), a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, a.KRstd, dkPre, _parameters.Grad(layer.KNorm!));
+            dqPre.CopyTo(g.Dq);
+            dkPre.CopyTo(g.Dk);
+        }
+        var dh1 = g.Dh.AsSpan(0, T * C);
+        dh1.Clear();
+        _linear.Backward(layer.QProj, a.H1.AsSpan(0, T * C), g.Dq, dh1, T);
+        _linear.Backward(layer.KProj, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
+        _linear.Backward(layer.VProj, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
+        DecoderPasses.RmsNormBackward(dh1, _x[l].AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
+            _parameters.Grad(layer.InputLayerNorm));
+    }
+
+    private LayerActivations Activations(int l) => RecomputeActivations ? _acts[0] : _acts[l];
+
     private void Ensure(int T)
     {
         if (T <= _capacity) return;
+        if (LossChunkTokens <= 0)
+            throw new ArgumentOutOfRangeException(nameof(LossChunkTokens), LossChunkTokens, "the loss chunk must hold at least one row");
         var cfg = _model.Config;
         int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
-        _acts = new LayerActivations[_model.Layers.Count];
+        int L = _model.Layers.Count;
+        _acts = new LayerActivations[RecomputeActivations ? 1 : L];
         for (int l = 0; l < _acts.Length; l++)
             _acts[l] = new LayerActivations(T, C, H, KV, D, I, _model.Layers[l].QNorm is not null);
-        _xFinal = new float[T * C];
+        _x = new float[L + 1][];
+        for (int l = 0; l <= L; l++) _x[l] = new float[T * C];
+        _dropoutStates = new ulong[L];
+        _grads = new LayerGradients(T, H * D, KV * D, I, new float[T * Math.Max(C, Math.Max(H * D, I))], _model.Layers[0].QNorm is not null);
+        _dx = new float[T * C];
+        _act = new float[T * I];
         _rstdFinal = new float[T];
         _hFinal = new float[T * C];
-        _logits = new float[(long)T * cfg.VocabSize];
+        _logits = new float[(long)Math.Min(T, LossChunkTokens) * cfg.VocabSize];
         int half = D / 2;
         _cos = new float[T * half];
         _sin = new float[T * half];
@@ -192,10 +262,22 @@ public sealed class DecoderTrainingGraph
         _capacity = T;
     }
 
+    /// <summary>Backward scratch sized at the longest sequence, reused by every layer and step (each clears what it uses).</summary>
+    private sealed class LayerGradients(int T, int qDim, int kvDim, int I, float[] dh, bool qkNorm)
+    {
+        public float[] DqPre { get; } = qkNorm ? new float[T * qDim] : [];    // [T, H·D] gradient before q_norm
+        public float[] DkPre { get; } = qkNorm ? new float[T * kvDim] : [];   // [T, KV·D] gradient before k_norm
+        public float[] Dh { get; } = dh;                     // [T, max(C, H·D, I)] gradient flowing into a sublayer input
+        public float[] Dq { get; } = new float[T * qDim];    // [T, H·D]
+        public float[] Dk { get; } = new float[T * kvDim];   // [T, KV·D]
+        public float[] Dv { get; } = new float[T * kvDim];   // [T, KV·D]
+        public float[] Dg { get; } = new float[T * I];       // [T, I]
+        public float[] Du { get; } = new float[T * I];       // [T, I]
+    }
+
     /// <summary>What one layer's backward needs, sized for T tokens.</summary>
     private sealed class LayerActivations(int T, int C, int H, int KV, int D, int I, bool qkNorm)
     {
-        public float[] XIn { get; } = new float[T * C];             // [T, C] residual stream entering the layer
         public float[] Rstd1 { get; } = new float[T];               // [T]
         public float[] H1 { get; } = new float[T * C];              // [T, C] input_layernorm(x)
         public float[] QPre { get; } = qkNorm ? new float[T * H * D] : [];   // [T, H·D] before q_norm
@@ -212,6 +294,5 @@ public sealed class DecoderTrainingGraph
         public float[] H2 { get; } = new float[T * C];              // [T, C] post_attention_layernorm(xMid)
         public float[] Gate { get; } = new float[T * I];            // [T, I]
         public float[] Up { get; } = new float[T * I];              // [T, I]
-        public float[] Act { get; } = new float[T * I];             // [T, I] silu(gate)·up
     }
 }

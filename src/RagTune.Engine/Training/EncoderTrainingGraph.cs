@@ -45,7 +45,7 @@ public sealed class EncoderTrainingGraph
             string p = $"encoder.layer.{l}.";
             foreach (var lin in LayerLinears(layer))
             {
-                set.Add(lin.Name + ".weight", lin.Weight.Float32);
+                set.Add(lin.Name + ".weight", lin.Weight.WritableFloat32());
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
             }
             set.Add(p + "attention.output.LayerNorm.weight", layer.AttentionLayerNormWeight);

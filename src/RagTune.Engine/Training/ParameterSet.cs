@@ -23,6 +23,10 @@ public sealed class ParameterSet
     /// <summary>The gradient buffer of <paramref name="values"/>, or empty when it is frozen.</summary>
     public Span<float> Grad(float[] values) => _index.TryGetValue(values, out int i) ? _tensors[i].Grad : default;
 
+    /// <summary>The gradient buffer of a weight matrix, or empty when it is frozen (a weight read in place from the
+    /// checkpoint has no private copy, so it cannot be in the set).</summary>
+    public Span<float> Grad(WeightMatrix weight) => weight.OwnedFloat32 is { } values ? Grad(values) : default;
+
     public void ZeroGrad()
     {
         foreach (var t in _tensors) Array.Clear(t.Grad);
@@ -48,7 +52,7 @@ public sealed class ParameterSet
     public static ParameterSet ForAllWeights(DecoderModel model)
     {
         var set = new ParameterSet();
-        set.Add("model.embed_tokens.weight", model.EmbedTokens.Float32);
+        set.Add("model.embed_tokens.weight", model.EmbedTokens.WritableFloat32());
         for (int l = 0; l < model.Layers.Count; l++)
         {
             var layer = model.Layers[l];
@@ -59,12 +63,12 @@ public sealed class ParameterSet
             if (layer.KNorm is not null) set.Add(p + "self_attn.k_norm.weight", layer.KNorm);
             foreach (var lin in LayerLinears(layer))
             {
-                set.Add(lin.Name + ".weight", lin.Weight.Float32);
+                set.Add(lin.Name + ".weight", lin.Weight.WritableFloat32());
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
             }
         }
         set.Add("model.norm.weight", model.Norm);
-        set.Add("lm_head.weight", model.LmHead.Weight.Float32);
+        set.Add("lm_head.weight", model.LmHead.Weight.WritableFloat32());
         return set;
     }
 

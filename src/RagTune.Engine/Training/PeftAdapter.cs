@@ -130,7 +130,7 @@ public static class PeftAdapter
         foreach (var lin in linears)
             if (lin.Adapter is { } ad)
             {
-                ad.MergeInto(lin.Weight.Float32);
+                ad.MergeInto(lin.Weight.WritableFloat32());
                 lin.Adapter = null;
                 n++;
             }

@@ -29,8 +29,10 @@ public sealed class SftTrainer
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1 || options.GradientAccumulationSteps < 1 || options.Epochs < 1 || options.MaxLength < 2)
             throw new EngineException("training options: batch size, gradient accumulation steps and epochs must be ≥ 1 and max length ≥ 2");
+        if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8)
+            throw new EngineException($"training options: full fine-tuning updates float32 weights; base weights {options.BaseWeights} are for LoRA only");
         _options = options;
-        Model = DecoderModel.Load(options.ModelPath);
+        Model = DecoderModel.Load(options.ModelPath, options.FullFineTune ? WeightFormat.F32 : options.BaseWeights);
         var tokenizer = Tokenizer.Load(options.ModelPath);
         _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(options.ModelPath, tokenizer), options.MaxLength, options.TruncateDocuments);
         var examples = ConversationReader.Read(options.DataPath).Select(_builder.Build).OfType<TokenizedExample>().ToList();
@@ -50,7 +52,11 @@ public sealed class SftTrainer
             PeftAdapter.AttachNew(ParameterSet.DecoderLinears(Model), options.Lora, new Random(unchecked((int)options.Seed)));
             Parameters = ParameterSet.ForAdapters(Model);
         }
-        Graph = new DecoderTrainingGraph(Model, Parameters) { DropoutRandom = new TrainingRandom(options.Seed ^ 0xD1B54A32D192ED03UL) };
+        Graph = new DecoderTrainingGraph(Model, Parameters)
+        {
+            DropoutRandom = new TrainingRandom(options.Seed ^ 0xD1B54A32D192ED03UL),
+            RecomputeActivations = options.RecomputeActivations,
+        };
         Optimizer = new AdamW(Parameters, options.Beta1, options.Beta2, options.AdamEpsilon, options.WeightDecay);
         TotalSteps = options.MaxSteps > 0
             ? options.MaxSteps

@@ -1,4 +1,6 @@
 // Settings of a supervised fine-tuning run (LoRA or full), named after their transformers/PEFT/LLaMA-Factory counterparts.
+using RagTune.Engine.Models;
+
 namespace RagTune.Engine.Training;
 
 public sealed record SftTrainingOptions
@@ -16,6 +18,14 @@ public sealed record SftTrainingOptions
     public bool FullFineTune { get; init; }
 
     public LoraOptions Lora { get; init; } = new();
+
+    /// <summary>How the frozen base weights are held for LoRA: as stored (F32/BF16 read in place from the mapped checkpoint),
+    /// or converted to BF16 or Q8 at load. Full fine-tuning always trains float32 copies.</summary>
+    public WeightFormat BaseWeights { get; init; } = WeightFormat.Checkpoint;
+
+    /// <summary>Gradient checkpointing: keep only each layer's input and re-run its forward during the backward (activation
+    /// memory of one layer instead of all; the same gradients for about a third more compute).</summary>
+    public bool RecomputeActivations { get; init; }
 
     /// <summary>Longest sequence in tokens; longer samples are dropped and counted.</summary>
     public int MaxLength { get; init; } = 1024;
