@@ -2,6 +2,7 @@
 // unfused path needs several for: q/k/v as one row range over the three matrices, gate+up with SiLU(gate)·up in the
 // epilogue, o_proj/down_proj adding straight into the residual stream. The unfused kernels stay the oracle.
 using System.Numerics.Tensors;
+using RagTune.Engine.Models;
 using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;
@@ -79,8 +80,8 @@ internal sealed unsafe class FusedMatVec : IParallelWork
         long work = 0;
         for (int i = 0; i < count; i++)
         {
-            bf16 |= _w[i].BF16 is not null;
-            q8 |= _w[i].Q8Values is not null;
+            bf16 |= _w[i].Format == WeightFormat.BF16;
+            q8 |= _w[i].Format == WeightFormat.Q8;
             work += (long)_w[i].Rows * _w[i].Cols;
         }
         _x.Prepare(x, bf16, q8);

@@ -54,6 +54,15 @@ public sealed unsafe class WeightMatrix
         return new WeightMatrix(rows, cols, WeightFormat.BF16, null, bits, null, null);
     }
 
+    /// <summary>Q8_0 data as <see cref="Kernels.Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
+    public static WeightMatrix FromQ8(sbyte[] values, float[] scales, int rows, int cols)
+    {
+        CheckLength(values.LongLength, rows, cols);
+        if (cols % Q8.BlockSize != 0 || scales.LongLength != values.LongLength / Q8.BlockSize)
+            throw new ArgumentException($"Q8 weight {rows}x{cols}: needs cols divisible by {Q8.BlockSize} and {values.LongLength / Q8.BlockSize} scales, got {scales.LongLength}");
+        return new WeightMatrix(rows, cols, WeightFormat.Q8, null, null, values, scales);
+    }
+
     /// <summary>A view of F32 or BF16 tensor data inside a memory-mapped safetensors file: nothing is copied. The file
     /// must stay open while the matrix is used; a use after it is disposed throws <see cref="ObjectDisposedException"/>.</summary>
     public static WeightMatrix FromMapped(SafeTensorFile file, TensorInfo info)
@@ -115,6 +124,14 @@ public sealed unsafe class WeightMatrix
             return _f32 ??= F32Span.ToArray();
     }
 
+    /// <summary>The bf16 bits, row-major (BF16 matrices only; mapped or private).</summary>
+    internal ReadOnlySpan<ushort> BF16Bits => Format == WeightFormat.BF16 ? BF16Span : throw WrongFormat(WeightFormat.BF16);
+
+    /// <summary>The Q8_0 values, row-major, and one scale per block of 32 (Q8 matrices only).</summary>
+    internal ReadOnlySpan<sbyte> Q8Values => _q8Values ?? throw WrongFormat(WeightFormat.Q8);
+
+    internal ReadOnlySpan<float> Q8Scales => _q8Scales ?? throw WrongFormat(WeightFormat.Q8);
+
     /// <summary>The private float32 array if <see cref="WritableFloat32"/> made one (or the matrix was built from one), else null.</summary>
     public float[]? OwnedFloat32 => _f32;
 
@@ -167,6 +184,11 @@ public sealed unsafe class WeightMatrix
             case WeightFormat.BF16:
                 MatVecBF16.Forward(x, BF16Span, bias, y, tokens, Cols, Rows);
                 break;
+            case WeightFormat.Q8 when alwaysGemm:
+                // Training: W widened exactly and x kept float32 (the prefill GEMM rounds x to int8), so the backward,
+                // which widens W the same way, is this product's exact transpose.
+                MultiplyWidened(x, bias, y, tokens);
+                break;
             case WeightFormat.Q8 when gemm:
                 Gemm.MultiplyTransB(x, Cols, _q8Values, _q8Scales, y, Rows, tokens, Rows, Cols, bias: bias);
                 break;
@@ -191,8 +213,7 @@ public sealed unsafe class WeightMatrix
             GC.KeepAlive(_mappedFile);
             return;
         }
-        int block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
-        var scratch = t_backwardScratch is { } s && s.Length >= block * Cols ? s : t_backwardScratch = new float[block * Cols];
+        var scratch = WideningScratch(out int block);
         for (int r0 = 0; r0 < Rows; r0 += block)
         {
             int n = Math.Min(block, Rows - r0);
@@ -201,6 +222,25 @@ public sealed unsafe class WeightMatrix
             Gemm.Multiply(dy[r0..], Rows, scratch.AsSpan(0, n * Cols), Cols, dx, Cols, tokens, Cols, n, accumulate: true);
         }
         GC.KeepAlive(_mappedFile);
+    }
+
+    // y = x · Wᵀ + bias with W widened to float32 a block of rows at a time.
+    private void MultiplyWidened(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens)
+    {
+        var scratch = WideningScratch(out int block);
+        for (int r0 = 0; r0 < Rows; r0 += block)
+        {
+            int n = Math.Min(block, Rows - r0);
+            for (int r = 0; r < n; r++) ReadRow(r0 + r, scratch.AsSpan(r * Cols, Cols));
+            Gemm.MultiplyTransB(x, Cols, scratch.AsSpan(0, n * Cols), Cols, y[r0..], Rows, tokens, n, Cols,
+                bias: bias.IsEmpty ? default : bias.Slice(r0, n));
+        }
+    }
+
+    private float[] WideningScratch(out int block)
+    {
+        block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
+        return t_backwardScratch is { } s && s.Length >= block * Cols ? s : t_backwardScratch = new float[block * Cols];
     }
 
     /// <summary>Row <paramref name="row"/> as float32 (an embedding lookup).</summary>
@@ -239,6 +279,8 @@ public sealed unsafe class WeightMatrix
 
     private EngineException NotFloat32(string what) => new(
         $"this {Rows}x{Cols} weight is held as {Format}; {what} needs float32 weights (load the model without --dtype bf16 / --quantize q8)");
+
+    private EngineException WrongFormat(WeightFormat expected) => new($"this {Rows}x{Cols} weight is held as {Format}, not {expected}");
 
     private static void CheckLength(long length, int rows, int cols)
     {

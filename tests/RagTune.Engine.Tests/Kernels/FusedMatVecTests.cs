@@ -1,6 +1,7 @@
 // The fused decode dispatches (q/k/v in one range, SwiGLU epilogue, residual add) against the naive kernels composed
 // step by step, for each weight format; sizes large enough to go through the worker pool, row counts not multiples of 4.
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Threading;
 using Xunit;
@@ -21,14 +22,14 @@ public class FusedMatVecTests
             case Format.BF16:
                 var bits = new ushort[w.Length];
                 ReducedPrecision.FloatToBF16(w, bits);
-                return new MatVecOperand(rows, cols, null, bits, null, null, b);
+                return new MatVecOperand(WeightMatrix.FromBF16(bits, rows, cols), b);
             case Format.Q8:
                 var values = new sbyte[w.Length];
                 var scales = new float[w.Length / Q8.BlockSize];
                 Q8.Quantize(w, values, scales);
-                return new MatVecOperand(rows, cols, null, null, values, scales, b);
+                return new MatVecOperand(WeightMatrix.FromQ8(values, scales, rows, cols), b);
             default:
-                return new MatVecOperand(rows, cols, w, null, null, null, b);
+                return new MatVecOperand(WeightMatrix.FromFloat32(w, rows, cols), b);
         }
     }
 
@@ -36,9 +37,10 @@ public class FusedMatVecTests
     private static float[] Naive(MatVecOperand w, float[] x)
     {
         var y = new float[w.Rows];
-        if (w.F32 is not null) MatMul.ForwardNaive(x, w.F32, w.Bias, y, 1, w.Cols, w.Rows);
-        else if (w.BF16 is not null) MatVecBF16.ForwardNaive(x, w.BF16, w.Bias, y, 1, w.Cols, w.Rows);
-        else Q8.ForwardNaive(x, w.Q8Values, w.Q8Scales, w.Bias, y, 1, w.Cols, w.Rows);
+        var m = w.Weight;
+        if (m.Format == WeightFormat.F32) MatMul.ForwardNaive(x, m.Float32, w.Bias, y, 1, w.Cols, w.Rows);
+        else if (m.Format == WeightFormat.BF16) MatVecBF16.ForwardNaive(x, m.BF16Bits, w.Bias, y, 1, w.Cols, w.Rows);
+        else Q8.ForwardNaive(x, m.Q8Values, m.Q8Scales, w.Bias, y, 1, w.Cols, w.Rows);
         return y;
     }
 

@@ -59,17 +59,45 @@ public class FusedDecodeTests
         switch (format)
         {
             case WeightFormat.F32:
-                operand.F32.AsSpan(3 * q.InFeatures, q.InFeatures).CopyTo(viaOperand);
+                operand.Weight.Float32.Slice(3 * q.InFeatures, q.InFeatures).CopyTo(viaOperand);
                 break;
             case WeightFormat.BF16:
-                for (int i = 0; i < row.Length; i++) viaOperand[i] = BitConverter.Int32BitsToSingle(operand.BF16![3 * q.InFeatures + i] << 16);
+                for (int i = 0; i < row.Length; i++) viaOperand[i] = BitConverter.Int32BitsToSingle(operand.Weight.BF16Bits[3 * q.InFeatures + i] << 16);
                 break;
             default:
-                Q8.Dequantize(operand.Q8Values.AsSpan(3 * q.InFeatures, q.InFeatures),
-                    operand.Q8Scales.AsSpan(3 * q.InFeatures / Q8.BlockSize, q.InFeatures / Q8.BlockSize), viaOperand);
+                Q8.Dequantize(operand.Weight.Q8Values.Slice(3 * q.InFeatures, q.InFeatures),
+                    operand.Weight.Q8Scales.Slice(3 * q.InFeatures / Q8.BlockSize, q.InFeatures / Q8.BlockSize), viaOperand);
                 break;
         }
         Assert.Equal(row, viaOperand);
+    }
+
+    [Fact]
+    public void Fused_decode_reads_a_weight_written_after_its_first_use()
+    {
+        // The weights are mapped from the checkpoint; writing one (as adapter merging does) makes a private copy. The fused
+        // path must read that copy, not the mapping it saw at the first decoded token.
+        using var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"), WeightFormat.F32);
+        int[] prompt = Fixtures.Golden("qwen2-tiny").GetProperty("prompt_ids").Ints();
+        var session = model.CreateSession(capacity: 64);
+        session.Forward(prompt);
+        session.Forward([1]);
+        var w = model.Layers[0].QProj.Weight;
+        Assert.True(w.IsMapped);
+        var writable = w.WritableFloat32();
+        for (int i = 0; i < writable.Length; i++) writable[i] *= 1.5f;
+
+        var fused = model.CreateSession(capacity: 64);
+        var plain = model.CreateSession(capacity: 64);
+        fused.Forward(prompt);
+        plain.Forward(prompt);
+        model.FusedDecode = false;
+        var expected = plain.Forward([1]).ToArray();
+        model.FusedDecode = true;
+        var actual = fused.Forward([1]).ToArray();
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-4f * Math.Max(1f, Math.Abs(expected[i])),
+                $"logit {i}: unfused {expected[i]}, fused {actual[i]}");
     }
 
     private static int ArgMax(ReadOnlySpan<float> v)
