@@ -2,10 +2,11 @@
 // world of fictional entities and reports EM/F1 on unseen entities, with oracle + distractors and distractors only.
 // Usage: dotnet run -c Release --project bench/raft-synthetic -- [--quick] [--entities N] [--steps N] [--batch N]
 //        [--lr X[,Y,...]] [--curriculum 1,2,4] [--curriculum-weights 1,1,6] [--examples-per-fact N] [--regimes dsf,raft,raftcot]
-//        [--hidden N] [--layers N] [--eval-items N] [--seed N] [--out DIR] [--results bench/RESULTS.md]
+//        [--hidden N] [--layers N] [--eval-items N] [--seed N] [--out DIR] [--results bench/RESULTS.md] [--note TEXT]
 // Several --lr values: each regime is trained at each rate and the rate best on held-out training entities is kept.
 using System.Diagnostics;
 using System.Globalization;
+using RagTune.Eval.Reports;
 using RagTune.Eval.Synthetic;
 
 var arguments = args.ToList();
@@ -38,23 +39,35 @@ var options = new SyntheticBenchmarkOptions
 var clock = Stopwatch.StartNew();
 var progress = new Progress<string>(line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
 var result = await SyntheticBenchmark.RunAsync(options, new SftStudentTrainer(), progress);
-string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for everything ({options.Regimes.Count} regime(s) × {options.LearningRates.Count} learning rate(s) trained + evaluated) on {Environment.ProcessorCount} cores.";
+string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for this invocation ({options.Regimes.Count} regime(s) × {options.LearningRates.Count} learning rate(s); "
+    + $"students already trained in --out are reused, not retrained) on {Environment.ProcessorCount} cores.";
+string command = $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))}`";
+// --note: what the numbers cannot say by themselves (e.g. the training wall clock of students reused from earlier runs).
+string note = Arg("--note") is { } n ? n + "\n" : "";
 Console.WriteLine();
 Console.WriteLine(result.Table);
 Console.WriteLine(budget);
+
+// The report written by the benchmark knows the settings and the table; add the budget and the exact command.
+await HtmlReport.WriteAsync(result.Run, result.ReportPath, new HtmlReportOptions
+{
+    Note = $"{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}{command}\n\n{result.Table}",
+});
 Console.WriteLine($"report: {result.ReportPath}");
 
 if (Arg("--results") is { } resultsPath)
 {
+    // Replaces the section in place (or appends it), leaving the rest of the file as it is.
     const string Heading = "## Synthetic RAFT benchmark";
     string text = File.Exists(resultsPath) ? File.ReadAllText(resultsPath) : "# Results\n";
+    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}\n{command}\n\n{result.Table}\n";
     int start = text.IndexOf(Heading, StringComparison.Ordinal);
-    if (start >= 0)
+    if (start < 0)
+        text = text.TrimEnd() + "\n\n" + section;
+    else
     {
         int next = text.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
-        text = text[..start] + (next >= 0 ? text[(next + 1)..] : "");
+        text = text[..start] + section + (next >= 0 ? text[next..] : "");
     }
-    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n\n"
-        + $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args)}`\n\n{result.Table}\n";
-    File.WriteAllText(resultsPath, text.TrimEnd() + "\n\n" + section);
+    File.WriteAllText(resultsPath, text);
 }
