@@ -80,14 +80,18 @@ public static class SyntheticBenchmark
 
         var items = SyntheticRaftData.EvalItems(world, options.Raft.Distractors, options.Raft.Seed, "test", options.EvalItems);
         var systems = new List<IEvalSystem>();
+        var contexts = new Dictionary<string, StudentContext>(StringComparer.Ordinal);
         foreach (var (regime, path) in students)
         {
             var generator = TextGenerator.Load(path);
-            int maxTokens = MaxTokens(regime);
-            if (regime == RaftRegime.Dsf)
-                systems.Add(new StudentSystem(SystemName(regime, StudentContext.ClosedBook), generator, StudentContext.ClosedBook, maxTokens: maxTokens));
-            foreach (var context in new[] { StudentContext.OracleAndDistractors, StudentContext.DistractorsOnly })
-                systems.Add(new StudentSystem(SystemName(regime, context), generator, context, maxTokens: maxTokens));
+            var shown = regime == RaftRegime.Dsf
+                ? new[] { StudentContext.ClosedBook, StudentContext.OracleAndDistractors, StudentContext.DistractorsOnly }
+                : [StudentContext.OracleAndDistractors, StudentContext.DistractorsOnly];
+            foreach (var context in shown)
+            {
+                systems.Add(new StudentSystem(SystemName(regime, context), generator, context, maxTokens: MaxTokens(regime)));
+                contexts[SystemName(regime, context)] = context;
+            }
         }
         var runner = new EvaluationRunner(new EvaluationRunnerOptions
         {
@@ -98,7 +102,8 @@ public static class SyntheticBenchmark
             Progress = progress is null ? null : new Progress<EvalProgress>(p => { if (p.Done % 50 == 0 || p.Done == p.Total) progress.Report($"eval {p.Done}/{p.Total}"); }),
         });
         var run = await runner.RunAsync(items, systems, cancellationToken).ConfigureAwait(false);
-        string table = Table(run, options, sweep ? chosen : null);
+        string table = Table(run, options, sweep ? chosen : null) + "\nWhere the answers come from (% of answers):\n\n"
+            + AnswerSources.Table(AnswerSources.Classify(run, world, contexts));
         string report = Path.Combine(root, "report.html");
         await HtmlReport.WriteAsync(run, report, new HtmlReportOptions { Note = Describe(options) + "\n\n" + table }, cancellationToken).ConfigureAwait(false);
         string json = Path.Combine(root, "results.json");
