@@ -1,5 +1,7 @@
 // Checks that what a student is trained on and what it is evaluated with agree token for token: the evaluation prompt is
-// the training sequence's unlearned prefix, and in every regime the answer value is the same token as in the documents.
+// the training sequence's unlearned prefix, and in every regime the answer value is the same token as in the documents
+// and every word of the answer is a single token.
+using System.Text.RegularExpressions;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
 using RagTune.Engine.Training;
@@ -59,6 +61,8 @@ public sealed class TrainingPromptTests : IDisposable
             var train = Encode(generator, _dir, e.Instruction, e.CotAnswer);
             var learned = train.Ids.Where((_, i) => train.Labels[i] != TokenizedExample.IgnoreIndex).ToArray();
             Assert.Equal(inDocument, learned[^2]);
+            // Every word of the answer is one token: no format marker is spelled out byte by byte.
+            Assert.Equal(Regex.Matches(e.CotAnswer, WordTokenizerBuilder.Qwen2Pattern).Count, tok.Encode(e.CotAnswer, addSpecialTokens: false).Length);
         }
     }
 }
