@@ -1,7 +1,7 @@
 // Synthetic RAFT benchmark (bench, not CI): trains DSF, RAFT and RAFT + CoT students from random initialisation on a
 // world of fictional entities and reports EM/F1 on unseen entities, with oracle + distractors and distractors only.
 // Usage: dotnet run -c Release --project bench/raft-synthetic -- [--quick] [--entities N] [--steps N] [--batch N]
-//        [--lr X[,Y,...]] [--curriculum 1,2,4] [--curriculum-weights 1,1,6] [--examples-per-fact N] [--regimes dsf,raft,raftcot]
+//        [--lr X[,Y,...]] [--k 4] [--curriculum 1,2,4] [--curriculum-weights 1,1,6] [--examples-per-fact N] [--regimes dsf,raft,raftcot]
 //        [--hidden N] [--layers N] [--eval-items N] [--seed N] [--out DIR] [--results bench/RESULTS.md] [--note TEXT]
 // Several --lr values: each regime is trained at each rate and the rate best on held-out training entities is kept.
 using System.Diagnostics;
@@ -27,7 +27,7 @@ var options = new SyntheticBenchmarkOptions
     OutputDirectory = Arg("--out") ?? Path.Combine("bench", "raft-synthetic", quick ? "out-quick" : "out"),
     World = new SyntheticWorldOptions { Entities = Int("--entities", quick ? 200 : 1000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = (ulong)Int("--seed", 7) },
     Student = new StudentModelOptions { HiddenSize = hidden, Layers = Int("--layers", 2), IntermediateSize = 2 * hidden },
-    Raft = new SyntheticRaftOptions { Distractors = 4, OracleProbability = 0.8, ExamplesPerFact = Int("--examples-per-fact", 4) },
+    Raft = new SyntheticRaftOptions { Distractors = Int("--k", 4), OracleProbability = 0.8, ExamplesPerFact = Int("--examples-per-fact", 4) },
     Regimes = List("--regimes", r => Enum.Parse<RaftRegime>(r, ignoreCase: true)) ?? defaults.Regimes,
     StepsPerRegime = Int("--steps", quick ? 60 : 3000),
     Curriculum = List("--curriculum", v => int.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.Curriculum,

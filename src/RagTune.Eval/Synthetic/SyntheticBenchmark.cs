@@ -112,8 +112,10 @@ public static class SyntheticBenchmark
         return new SyntheticBenchmarkResult(run, report, json, table, students, chosen);
     }
 
-    // The CoT answer quotes a sentence before its <ANSWER>: the bare-answer regimes need a word and the end token.
-    private static int MaxTokens(RaftRegime regime) => regime == RaftRegime.RaftCot ? 48 : 8;
+    /// <summary>Tokens a student may generate: the CoT answer quotes a sentence before its &lt;ANSWER&gt;:; a bare answer
+    /// is "&lt;ANSWER&gt;: value" and the end token (4 tokens), with room to spare, since a budget that ends inside the
+    /// format scores a right value as no answer.</summary>
+    public static int MaxTokens(RaftRegime regime) => regime == RaftRegime.RaftCot ? 48 : 16;
 
     private static string Label(RaftRegime regime) => regime switch
     {

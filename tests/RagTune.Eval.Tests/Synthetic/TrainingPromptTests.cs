@@ -63,6 +63,8 @@ public sealed class TrainingPromptTests : IDisposable
             Assert.Equal(inDocument, learned[^2]);
             // Every word of the answer is one token: no format marker is spelled out byte by byte.
             Assert.Equal(Regex.Matches(e.CotAnswer, WordTokenizerBuilder.Qwen2Pattern).Count, tok.Encode(e.CotAnswer, addSpecialTokens: false).Length);
+            // The evaluation's generation budget holds the whole answer and its end token.
+            Assert.True(learned.Length <= SyntheticBenchmark.MaxTokens(regime), $"{learned.Length} answer tokens, budget {SyntheticBenchmark.MaxTokens(regime)}");
         }
     }
 }
