@@ -1,9 +1,12 @@
 // Synthetic RAFT benchmark (bench, not CI): trains DSF, RAFT and RAFT + CoT students from random initialisation on a
 // world of fictional entities and reports EM/F1 on unseen entities, with oracle + distractors and distractors only.
 // Usage: dotnet run -c Release --project bench/raft-synthetic -- [--quick] [--entities N] [--steps N] [--batch N]
-//        [--lr X] [--hidden N] [--layers N] [--eval-items N] [--out DIR] [--results bench/RESULTS.md]
+//        [--lr X[,Y,...]] [--k 4] [--curriculum 1,2,4] [--curriculum-weights 1,1,6] [--examples-per-fact N] [--regimes dsf,raft,raftcot]
+//        [--hidden N] [--layers N] [--eval-items N] [--seed N] [--out DIR] [--results bench/RESULTS.md] [--note TEXT]
+// Several --lr values: each regime is trained at each rate and the rate best on held-out training entities is kept.
 using System.Diagnostics;
 using System.Globalization;
+using RagTune.Eval.Reports;
 using RagTune.Eval.Synthetic;
 
 var arguments = args.ToList();
@@ -13,39 +16,58 @@ string? Arg(string name)
     return i >= 0 && i + 1 < arguments.Count ? arguments[i + 1] : null;
 }
 int Int(string name, int fallback) => Arg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+List<T>? List<T>(string name, Func<string, T> parse) =>
+    Arg(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToList();
 bool quick = arguments.Contains("--quick");
+int hidden = Int("--hidden", quick ? 64 : 128);
+var defaults = new SyntheticBenchmarkOptions { OutputDirectory = "" };
 
 var options = new SyntheticBenchmarkOptions
 {
     OutputDirectory = Arg("--out") ?? Path.Combine("bench", "raft-synthetic", quick ? "out-quick" : "out"),
-    World = new SyntheticWorldOptions { Entities = Int("--entities", quick ? 200 : 1000), AttributesPerEntity = 3, ValuesPerAttribute = 24 },
-    Student = new StudentModelOptions { HiddenSize = Int("--hidden", quick ? 64 : 128), Layers = Int("--layers", 2), IntermediateSize = 2 * Int("--hidden", quick ? 64 : 128) },
-    Raft = new SyntheticRaftOptions { Distractors = 4, OracleProbability = 0.8 },
+    World = new SyntheticWorldOptions { Entities = Int("--entities", quick ? 200 : 1000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = (ulong)Int("--seed", 7) },
+    Student = new StudentModelOptions { HiddenSize = hidden, Layers = Int("--layers", 2), IntermediateSize = 2 * hidden },
+    Raft = new SyntheticRaftOptions { Distractors = Int("--k", 4), OracleProbability = 0.8, ExamplesPerFact = Int("--examples-per-fact", 4) },
+    Regimes = List("--regimes", r => Enum.Parse<RaftRegime>(r, ignoreCase: true)) ?? defaults.Regimes,
     StepsPerRegime = Int("--steps", quick ? 60 : 3000),
+    Curriculum = List("--curriculum", v => int.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.Curriculum,
+    CurriculumWeights = List("--curriculum-weights", v => double.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.CurriculumWeights,
     BatchSize = Int("--batch", quick ? 8 : 16),
-    LearningRate = Arg("--lr") is { } lr ? float.Parse(lr, CultureInfo.InvariantCulture) : 1e-3f,
+    LearningRates = List("--lr", v => float.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.LearningRates,
     EvalItems = Int("--eval-items", quick ? 30 : 300),
 };
 var clock = Stopwatch.StartNew();
 var progress = new Progress<string>(line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
 var result = await SyntheticBenchmark.RunAsync(options, new SftStudentTrainer(), progress);
-string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for everything (3 regimes trained + evaluated) on {Environment.ProcessorCount} cores.";
+string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for this invocation ({options.Regimes.Count} regime(s) × {options.LearningRates.Count} learning rate(s); "
+    + $"students already trained in --out are reused, not retrained) on {Environment.ProcessorCount} cores.";
+string command = $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))}`";
+// --note: what the numbers cannot say by themselves (e.g. the training wall clock of students reused from earlier runs).
+string note = Arg("--note") is { } n ? n + "\n" : "";
 Console.WriteLine();
 Console.WriteLine(result.Table);
 Console.WriteLine(budget);
+
+// The report written by the benchmark knows the settings and the table; add the budget and the exact command.
+await HtmlReport.WriteAsync(result.Run, result.ReportPath, new HtmlReportOptions
+{
+    Note = $"{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}{command}\n\n{result.Table}",
+});
 Console.WriteLine($"report: {result.ReportPath}");
 
 if (Arg("--results") is { } resultsPath)
 {
+    // Replaces the section in place (or appends it), leaving the rest of the file as it is.
     const string Heading = "## Synthetic RAFT benchmark";
     string text = File.Exists(resultsPath) ? File.ReadAllText(resultsPath) : "# Results\n";
+    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}\n{command}\n\n{result.Table}\n";
     int start = text.IndexOf(Heading, StringComparison.Ordinal);
-    if (start >= 0)
+    if (start < 0)
+        text = text.TrimEnd() + "\n\n" + section;
+    else
     {
         int next = text.IndexOf("\n## ", start + Heading.Length, StringComparison.Ordinal);
-        text = text[..start] + (next >= 0 ? text[(next + 1)..] : "");
+        text = text[..start] + section + (next >= 0 ? text[next..] : "");
     }
-    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n\n"
-        + $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args)}`\n\n{result.Table}\n";
-    File.WriteAllText(resultsPath, text.TrimEnd() + "\n\n" + section);
+    File.WriteAllText(resultsPath, text);
 }

@@ -44,17 +44,28 @@ public sealed class StudentSystem : IEvalSystem
 
     public string Name { get; }
 
-    public async Task<SystemAnswer> AnswerAsync(EvalItem item, CancellationToken cancellationToken)
+    /// <summary>What the student is shown with the item's question under this system's context (null: nothing).</summary>
+    public IReadOnlyList<RetrievedDocument>? DocumentsFor(EvalItem item)
     {
         ArgumentNullException.ThrowIfNull(item);
-        IReadOnlyList<RetrievedDocument>? docs = _context switch
+        return _context switch
         {
             StudentContext.ClosedBook => null,
             StudentContext.OracleAndDistractors => item.Documents.Select(d => new RetrievedDocument(d.Id, d.Text, d.IsOracle)).ToList(),
             StudentContext.DistractorsOnly => item.Documents.Where(d => !d.IsOracle).Select(d => new RetrievedDocument(d.Id, d.Text, false)).ToList(),
             _ => _retrieve!(item.Question),
         };
-        string prompt = _template.Render([new ChatTurn("user", SyntheticPrompts.Instruction(item.Question, docs?.Select(d => d.Text) ?? []))]);
+    }
+
+    /// <summary>The rendered prompt: the training data's user turn (<see cref="SyntheticPrompts.Instruction"/>) in the chat
+    /// template, ending with the assistant header, exactly as the trainer renders the text before the answer.</summary>
+    public string Prompt(string question, IReadOnlyList<RetrievedDocument>? documents) =>
+        _template.Render([new ChatTurn("user", SyntheticPrompts.Instruction(question, documents?.Select(d => d.Text) ?? []))]);
+
+    public async Task<SystemAnswer> AnswerAsync(EvalItem item, CancellationToken cancellationToken)
+    {
+        var docs = DocumentsFor(item);
+        string prompt = Prompt(item.Question, docs);
         var clock = Stopwatch.StartNew();
         // One decoding session at a time: the model's scratch buffers are not shared safely.
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
-// Settings of the synthetic RAFT benchmark: the world, the student, the per-regime training budget and the eval size.
+// Settings of the synthetic RAFT benchmark: the world, the student, the per-regime training budget, the curriculum, the
+// learning-rate sweep and the eval size.
 namespace RagTune.Eval.Synthetic;
 
 public sealed record SyntheticBenchmarkOptions
@@ -14,13 +15,25 @@ public sealed record SyntheticBenchmarkOptions
     /// <summary>Regimes to train (DSF is evaluated closed-book and with documents: "DSF + RAG").</summary>
     public IReadOnlyList<RaftRegime> Regimes { get; init; } = [RaftRegime.Dsf, RaftRegime.Raft, RaftRegime.RaftCot];
 
-    /// <summary>Optimizer steps per regime, split over the curriculum stages.</summary>
+    /// <summary>Optimizer steps per regime (per learning rate when sweeping), split over the curriculum stages.</summary>
     public int StepsPerRegime { get; init; } = 3000;
 
     /// <summary>Curriculum for the RAFT regimes: distractors per stage, from easy to the final k (null: k alone).</summary>
-    public IReadOnlyList<int>? Curriculum { get; init; } = [0, 1, 2, 4];
+    public IReadOnlyList<int>? Curriculum { get; init; } = [1, 2, 4];
 
-    public float LearningRate { get; init; } = 1e-3f;
+    /// <summary>Relative length of each curriculum stage (null: equal); the default spends most steps on the final k,
+    /// the setting the students are tested in.</summary>
+    public IReadOnlyList<double>? CurriculumWeights { get; init; } = [1, 1, 6];
+
+    /// <summary>Peak learning rates; with more than one, each regime is trained at every rate and the rate with the best
+    /// EM on a validation split of training entities (oracle + distractors) is kept. The test split never chooses.</summary>
+    public IReadOnlyList<float> LearningRates { get; init; } = [1e-3f];
+
+    /// <summary>Fraction of the training documents held out as the sweep's validation entities (only when sweeping).</summary>
+    public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Validation questions scored per learning rate (a seeded subset).</summary>
+    public int ValidationItems { get; init; } = 100;
 
     public int BatchSize { get; init; } = 16;
 

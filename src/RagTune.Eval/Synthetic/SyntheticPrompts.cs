@@ -14,13 +14,17 @@ public static class SyntheticPrompts
         return docs + question;
     }
 
-    /// <summary>The assistant turn for a regime: the bare value (DSF, RAFT) or quote + &lt;ANSWER&gt;: value (RAFT CoT).
+    /// <summary>The assistant turn for a regime: &lt;ANSWER&gt;: value (DSF, RAFT) or quote + &lt;ANSWER&gt;: value (RAFT CoT).
     /// Without the oracle in context the CoT still quotes it: RAFT's teacher answers from the oracle it knows.</summary>
+    /// <remarks>The value follows a space in every regime, as it does in the documents ("… invented by Kaped."), so the
+    /// word-level tokenizer gives it the same token id in the answer as in the context: copying is then an attention
+    /// pattern alone. A bare "Kaped" at the start of the turn is a different token ("Kaped" vs "ĠKaped"), which forces a bare-answer
+    /// student to learn, besides where to look, a second output token per value.</remarks>
     public static string Answer(RaftRegime regime, SyntheticFact fact)
     {
         ArgumentNullException.ThrowIfNull(fact);
         return regime == RaftRegime.RaftCot
             ? $"{RaftAnswer.BeginQuote}{fact.Sentence}{RaftAnswer.EndQuote} {RaftAnswer.AnswerMarker} {fact.Value}"
-            : fact.Value;
+            : $"{RaftAnswer.AnswerMarker} {fact.Value}";
     }
 }

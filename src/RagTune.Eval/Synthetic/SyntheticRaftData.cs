@@ -112,7 +112,10 @@ public static class SyntheticRaftData
         foreach (var f in world.Facts)
         {
             yield return f.Question;
+            // Every answer format a regime writes: a word missing here would be spelled out byte by byte (the bare
+            // answer's "<ANSWER" at the start of the turn is not the CoT's " <" + "ANSWER").
             yield return SyntheticPrompts.Answer(RaftRegime.RaftCot, f);
+            yield return SyntheticPrompts.Answer(RaftRegime.Raft, f);
             yield return "\n" + f.Value;
         }
     }

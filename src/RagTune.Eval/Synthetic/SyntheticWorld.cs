@@ -78,6 +78,19 @@ public sealed class SyntheticWorld
         return new SyntheticWorld(options, documents, facts);
     }
 
+    /// <summary>This world with the last <paramref name="fraction"/> of its training documents relabelled "validation": their
+    /// entities leave the training data and serve, like the test entities, as unseen ones (for choosing hyper-parameters).</summary>
+    public SyntheticWorld WithValidationSplit(double fraction)
+    {
+        if (fraction is <= 0 or >= 1)
+            throw new EvalException($"synthetic world validation fraction: found {fraction}; expected a value in (0, 1)");
+        var train = DocumentsIn("train").ToList();
+        int n = Math.Clamp((int)Math.Round(train.Count * fraction), 1, train.Count - 1);
+        var moved = train.Skip(train.Count - n).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+        var documents = Documents.Select(d => moved.Contains(d.Id) ? d with { Split = "validation" } : d).ToList();
+        return new SyntheticWorld(Options, documents, Facts.ToList());
+    }
+
     /// <summary>k documents other than <paramref name="exclude"/> from the same split, drawn by <paramref name="rng"/>.</summary>
     public List<SyntheticDocument> SampleDistractors(string exclude, string split, int k, SyntheticRandom rng)
     {

@@ -1,5 +1,7 @@
 // Checks the benchmark's orchestration with a recording trainer (it returns the base checkpoint unchanged, so what is
 // tested is the plumbing: curriculum stages and their data, caching of trained students, every table row, the reports).
+using RagTune.Engine.Training;
+using RagTune.Eval;
 using RagTune.Eval.Synthetic;
 
 namespace RagTune.Eval.Tests.Synthetic;
@@ -8,7 +10,10 @@ public sealed class SyntheticBenchmarkTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ragtune-bench-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
 
     private SyntheticBenchmarkOptions Options => new()
     {
@@ -17,6 +22,7 @@ public sealed class SyntheticBenchmarkTests : IDisposable
         Student = new StudentModelOptions { HiddenSize = 32, Layers = 1, IntermediateSize = 64 },
         Raft = new SyntheticRaftOptions { Distractors = 2 },
         Curriculum = [0, 1, 2, 4],
+        CurriculumWeights = null,
         StepsPerRegime = 10,
         EvalItems = 2,
     };
@@ -49,5 +55,67 @@ public sealed class SyntheticBenchmarkTests : IDisposable
         var second = await SyntheticBenchmark.RunAsync(Options, again, null, ct);
         Assert.Empty(again.Jobs);
         Assert.Equal(result.Table, second.Table);
+    }
+
+    [Fact]
+    public void Curriculum_weights_split_the_steps_and_the_last_stage_takes_the_remainder()
+    {
+        Assert.Equal([250, 250, 1500], SyntheticBenchmark.StageSteps(2000, 3, [1, 1, 6]));
+        Assert.Equal([333, 333, 334], SyntheticBenchmark.StageSteps(1000, 3, null));
+        Assert.Equal([7], SyntheticBenchmark.StageSteps(7, 1, null));
+        var e = Assert.Throws<EvalException>(() => SyntheticBenchmark.StageSteps(100, 3, [1, 2]));
+        Assert.Contains("one positive weight per stage", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_stages_form_one_warmup_constant_decay_schedule()
+    {
+        Assert.Equal((100, LearningRateDecay.Constant), SftStudentTrainer.Schedule(0, 3, 2000));
+        Assert.Equal((25, LearningRateDecay.Constant), SftStudentTrainer.Schedule(1, 3, 250));
+        Assert.Equal((25, LearningRateDecay.Cosine), SftStudentTrainer.Schedule(2, 3, 1500));
+        // A single stage warms up and decays; a short one warms up for a tenth of its steps.
+        Assert.Equal((6, LearningRateDecay.Cosine), SftStudentTrainer.Schedule(0, 1, 60));
+    }
+
+    [Fact]
+    public async Task A_learning_rate_sweep_trains_every_rate_and_chooses_on_held_out_training_entities()
+    {
+        var trainer = new RecordingTrainer();
+        var ct = TestContext.Current.CancellationToken;
+        var options = Options with { LearningRates = [1e-3f, 3e-3f], ValidationFraction = 0.25, ValidationItems = 3, Regimes = [RaftRegime.Dsf, RaftRegime.Raft] };
+        var result = await SyntheticBenchmark.RunAsync(options, trainer, null, ct);
+
+        Assert.Equal([1e-3f, 3e-3f, 1e-3f, 3e-3f], trainer.Jobs.Select(j => j.LearningRate));
+        Assert.Equal(4, trainer.Jobs.Select(j => j.OutputDirectory).Distinct().Count());
+        // No validation entity is in any training example; test entities neither.
+        var world = SyntheticWorld.Generate(options.World).WithValidationSplit(0.25);
+        var heldOut = world.Documents.Where(d => d.Split != "train").SelectMany(d => d.Entities).ToList();
+        Assert.NotEmpty(world.DocumentsIn("validation"));
+        foreach (var stage in trainer.Jobs.SelectMany(j => j.Stages))
+        {
+            var questions = File.ReadLines(stage.DataPath).ToList();
+            Assert.DoesNotContain(questions, line => heldOut.Any(entity => line.Contains($"the {entity} device?", StringComparison.Ordinal)));
+        }
+        Assert.Equal(2, result.LearningRates.Count);
+        Assert.All(result.LearningRates, c =>
+        {
+            Assert.Equal(2, c.Tried.Count);
+            Assert.All(c.Tried, t => Assert.InRange(t.ValidationEm, 0, 1));
+            // Identical students (the recording trainer changes nothing) tie, and ties go to the first rate.
+            Assert.Equal(1e-3f, c.Rate);
+        });
+        Assert.Contains("Learning rate kept per regime", result.Table, StringComparison.Ordinal);
+        Assert.Contains("swept", SyntheticBenchmark.Describe(options), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_validation_split_takes_training_documents_only()
+    {
+        var world = SyntheticWorld.Generate(new SyntheticWorldOptions { Entities = 50 });
+        var split = world.WithValidationSplit(0.1);
+        Assert.Equal(world.DocumentsIn("test").Select(d => d.Id), split.DocumentsIn("test").Select(d => d.Id));
+        Assert.Equal(4, split.DocumentsIn("validation").Count());
+        Assert.Equal(world.DocumentsIn("train").Count() - 4, split.DocumentsIn("train").Count());
+        Assert.Throws<EvalException>(() => world.WithValidationSplit(1.0));
     }
 }

@@ -19,7 +19,8 @@ public sealed class SyntheticRaftDataTests
         {
             Assert.Empty(e.Documents);
             Assert.Equal(e.Question, e.Instruction);
-            Assert.Equal(e.FinalAnswer, e.CotAnswer);
+            Assert.Equal($"<ANSWER>: {e.FinalAnswer}", e.CotAnswer);
+            Assert.Equal(e.FinalAnswer, RaftAnswer.FinalAnswer(e.CotAnswer));
             Assert.Equal("train", e.Split);
         });
     }
