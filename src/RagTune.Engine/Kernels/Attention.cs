@@ -17,7 +17,7 @@ public static class Attention
         Span<float> scores, in AttentionShape shape, WorkerPool? pool = null)
     {
         shape.Check(q, k, v, output, scores);
-        if (shape.Rows >= AttentionBlocked.MinRows)
+        if (AttentionBlocked.Pays(shape))
         {
             AttentionBlocked.Forward(q, k, v, output, shape, pool);
             return;

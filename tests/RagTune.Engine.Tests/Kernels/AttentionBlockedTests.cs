@@ -39,7 +39,7 @@ public sealed class AttentionBlockedTests
         var blocked = new float[expected.Length];
         AttentionBlocked.Forward(q, k, v, blocked, shape);
         Near(expected, blocked, 2e-5f, "blocked");
-        // Attention.Forward takes the blocked path from MinRows rows on, the per-pair loop below: both must agree.
+        // Attention.Forward takes the blocked path when it pays, the per-pair loop otherwise: both must agree.
         var viaForward = new float[expected.Length];
         Attention.Forward(q, k, v, viaForward, new float[cap], shape);
         Near(expected, viaForward, 2e-5f, "Attention.Forward");
