@@ -31,9 +31,9 @@ public static unsafe class AttentionBlocked
         int maxKeys = shape.Causal ? shape.Start + shape.Rows : shape.Keys;
         long qn = (long)shape.Rows * shape.Heads * shape.HeadDim, kn = (long)shape.KvHeads * shape.Capacity * shape.HeadDim;
         if (shape.KvHeads <= 0 || shape.Heads % shape.KvHeads != 0 || q.Length < qn || output.Length < qn
-            || k.Length < kn || v.Length < kn || maxKeys > shape.Capacity)
+            || k.Length < kn || v.Length < kn || maxKeys > shape.Capacity || (shape.Rows > 0 && maxKeys < 1))
             throw new EngineException($"attention shapes: q {q.Length}, out {output.Length} (need {qn}), k {k.Length}, v {v.Length} " +
-                $"(need {kn}), {maxKeys} keys in a capacity of {shape.Capacity}, for {shape}");
+                $"(need {kn}), {maxKeys} keys (need 1 to the capacity {shape.Capacity}), for {shape}");
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             var job = ForwardJob.ForThisThread;

@@ -125,5 +125,8 @@ public sealed class AttentionBlockedTests
         var ex = Assert.Throws<EngineException>(() => AttentionBlocked.TrainingForward(new float[10], new float[8], new float[8],
             new float[16], new float[32], rows: 2, heads: 2, kvHeads: 1, headDim: 4, causal: true));
         Assert.Contains("q/dq 10", ex.Message);
+        var none = Assert.Throws<EngineException>(() => AttentionBlocked.Forward(new float[8], new float[8], new float[8], new float[8],
+            new AttentionShape(2, 1, 1, 4, 2, 0, 0, Causal: false)));
+        Assert.Contains("0 keys", none.Message);
     }
 }
