@@ -17,6 +17,11 @@ public static class Attention
         Span<float> scores, in AttentionShape shape, WorkerPool? pool = null)
     {
         shape.Check(q, k, v, output, scores);
+        if (AttentionBlocked.Pays(shape))
+        {
+            AttentionBlocked.Forward(q, k, v, output, shape, pool);
+            return;
+        }
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             var job = Job.ForThisThread;

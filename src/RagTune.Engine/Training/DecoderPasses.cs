@@ -2,6 +2,7 @@
 // C channels, H query heads, KV key/value heads, D head_dim, I intermediate size, V vocabulary.
 // Every backward *accumulates* into its gradient outputs (callers clear them), so branches that meet add up naturally.
 using System.Numerics.Tensors;
+using RagTune.Engine.Kernels;
 
 namespace RagTune.Engine.Training;
 
@@ -64,70 +65,17 @@ public static class DecoderPasses
     }
 
     /// <summary>GQA attention, causal (decoder) or over all rows (encoder). q [T, H·D], k and v [T, KV·D], output [T, H·D];
-    /// probs [H, T, T] saved (row t holds the softmax over the keys it sees, the rest zero).</summary>
+    /// probs [H, T, T] saved (row t holds the softmax over the keys it sees, the rest zero). Blocked GEMMs, heads and
+    /// row blocks in parallel (<see cref="AttentionBlocked.TrainingForward"/>).</summary>
     public static void AttentionForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         Span<float> probs, int rows, int heads, int kvHeads, int headDim, bool causal = true)
-    {
-        int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
-        float scale = 1f / MathF.Sqrt(d);
-        output[..(rows * qs)].Clear();
-        for (int h = 0; h < heads; h++)
-        {
-            int kh = h / group;
-            for (int t = 0; t < rows; t++)
-            {
-                var p = probs.Slice((h * rows + t) * rows, rows);
-                p.Clear();
-                var qh = q.Slice(t * qs + h * d, d);
-                int seen = causal ? t + 1 : rows;
-                for (int s = 0; s < seen; s++)
-                    p[s] = TensorPrimitives.Dot(qh, k.Slice(s * ks + kh * d, d)) * scale;
-                var visible = p[..seen];
-                TensorPrimitives.SoftMax(visible, visible);
-                var o = output.Slice(t * qs + h * d, d);
-                for (int s = 0; s < seen; s++)
-                    TensorPrimitives.MultiplyAdd(v.Slice(s * ks + kh * d, d), p[s], o, o);
-            }
-        }
-    }
+        => AttentionBlocked.TrainingForward(q, k, v, output, probs, rows, heads, kvHeads, headDim, causal);
 
     /// <summary>dq [T, H·D], dk and dv [T, KV·D] += the gradients of <see cref="AttentionForward"/> given dout [T, H·D].</summary>
     public static void AttentionBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
         ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim,
         bool causal = true)
-    {
-        int d = headDim, group = heads / kvHeads, qs = heads * d, ks = kvHeads * d;
-        float scale = 1f / MathF.Sqrt(d);
-        Span<float> dp = rows <= 4096 ? stackalloc float[rows] : new float[rows];
-        for (int h = 0; h < heads; h++)
-        {
-            int kh = h / group;
-            for (int t = 0; t < rows; t++)
-            {
-                int seen = causal ? t + 1 : rows;
-                var p = probs.Slice((h * rows + t) * rows, seen);
-                var dot = dout.Slice(t * qs + h * d, d);
-                // dp_s = dout·v_s; dv_s += p_s·dout; softmax backward: ds_s = p_s (dp_s − Σ p dp)
-                for (int s = 0; s < seen; s++)
-                {
-                    dp[s] = TensorPrimitives.Dot(dot, v.Slice(s * ks + kh * d, d));
-                    var dvs = dv.Slice(s * ks + kh * d, d);
-                    TensorPrimitives.MultiplyAdd(dot, p[s], dvs, dvs);
-                }
-                float sum = TensorPrimitives.Dot(p, dp[..seen]);
-                var qh = q.Slice(t * qs + h * d, d);
-                var dqh = dq.Slice(t * qs + h * d, d);
-                for (int s = 0; s < seen; s++)
-                {
-                    float ds = p[s] * (dp[s] - sum) * scale;
-                    if (ds == 0f) continue;
-                    TensorPrimitives.MultiplyAdd(k.Slice(s * ks + kh * d, d), ds, dqh, dqh);
-                    var dks = dk.Slice(s * ks + kh * d, d);
-                    TensorPrimitives.MultiplyAdd(qh, ds, dks, dks);
-                }
-            }
-        }
-    }
+        => AttentionBlocked.TrainingBackward(dout, q, k, v, probs, dq, dk, dv, rows, heads, kvHeads, headDim, causal);
 
     /// <summary>y [T, I] = silu(g) ⊙ u.</summary>
     public static void SwiGluForward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> y)

@@ -140,7 +140,12 @@ public sealed class HfRoundTripTests : IDisposable
         AssertSameTensors(Path.Combine(Root, "bert-lsr-full", "model.safetensors"), Path.Combine(lsr.OutputPath, "model.safetensors"));
     }
 
-    /// <summary>Same names, dtypes, shapes and metadata; values equal up to summation-order noise of another CPU.</summary>
+    /// <summary>Same names, dtypes, shapes and metadata; values equal up to summation-order noise. Adam magnifies that
+    /// noise wherever a gradient is tiny (8 steps at lr 0.01 move a weight by up to 0.08; a wrong gradient shows at that
+    /// scale), so after the blocked-GEMM attention changed the order of sums the full fine-tunes differ by up to ~8e-4
+    /// (Qwen's k_proj bias, whose gradient is small).
+    /// BERT's key bias is not compared: softmax ignores a shift of all scores, so its gradient is 0 up to rounding and
+    /// Adam turns that rounding into ±lr steps; it has no effect on the outputs.</summary>
     private static void AssertSameTensors(string expectedPath, string actualPath)
     {
         using var expected = SafeTensorFile.Open(expectedPath);
@@ -149,9 +154,10 @@ public sealed class HfRoundTripTests : IDisposable
         Assert.Equal(expected.Tensors.Select(t => t.ToString()).Order(), actual.Tensors.Select(t => t.ToString()).Order());
         foreach (var info in expected.Tensors)
         {
+            if (info.Name.EndsWith(".attention.self.key.bias", StringComparison.Ordinal)) continue;
             float[] e = expected.ReadFloat32(info.Name), a = actual.ReadFloat32(info.Name);
             double maxDiff = e.Zip(a, (x, y) => Math.Abs(x - y)).Max();
-            Assert.True(maxDiff < 1e-5, $"{info.Name}: max |Δ| = {maxDiff}");
+            Assert.True(maxDiff < 2e-3, $"{info.Name}: max |Δ| = {maxDiff}");
         }
     }
 }
