@@ -1,4 +1,5 @@
 // Runs the built `ragtune` (ragtune.dll, copied next to the tests) as a child process, as a user would, and sends it signals.
+// Shared by the CLI and Raft test projects (linked source).
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -34,10 +35,11 @@ internal sealed partial class ChildCli : IDisposable
             UseShellExecute = false,
         };
         // ragtune.dll runs with the test project's runtimeconfig/deps: they list ASP.NET Core, which supplies the shared
-        // Microsoft.Extensions.* assemblies that are therefore not copied next to the tests.
-        string dir = AppContext.BaseDirectory;
-        foreach (var a in new[] { "exec", "--runtimeconfig", Path.Combine(dir, "RagTune.Cli.Tests.runtimeconfig.json"),
-                     "--depsfile", Path.Combine(dir, "RagTune.Cli.Tests.deps.json"), Path.Combine(dir, "ragtune.dll") })
+        // Microsoft.Extensions.* assemblies that are therefore not copied next to the tests. This file is linked into
+        // several test projects, so the project is the assembly it was compiled into.
+        string dir = AppContext.BaseDirectory, tests = typeof(ChildCli).Assembly.GetName().Name!;
+        foreach (var a in new[] { "exec", "--runtimeconfig", Path.Combine(dir, tests + ".runtimeconfig.json"),
+                     "--depsfile", Path.Combine(dir, tests + ".deps.json"), Path.Combine(dir, "ragtune.dll") })
             psi.ArgumentList.Add(a);
         foreach (var a in args)
             psi.ArgumentList.Add(a);

@@ -1,5 +1,5 @@
 // kill -9 during generation: the CLI runs as a child process, is killed with chunks in flight, and the rerun loses, duplicates and re-asks nothing.
-using System.Diagnostics;
+using RagTune.Cli.Tests;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Runs;
@@ -23,18 +23,12 @@ public sealed class KillResumeTests
             "--model", "m", "--api-key", "k", "--questions", "2", "--distractors", "2", "--concurrency", "1", "--test-fraction", "0.25"];
         var journal = Path.Combine(dir["run"], RunDirectory.JournalFile);
 
-        var log = new System.Text.StringBuilder();
-        using (var child = RagtuneCli.Start(log, args))
+        using (var child = ChildCli.Start(args))
         {
-            var clock = Stopwatch.StartNew();
-            while (!(server.HeldCount >= 1 && File.Exists(journal) && File.ReadAllLines(journal).Length == 3))
-            {
-                Assert.False(child.HasExited, $"the child exited early: {log}");
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(40), "the child did not reach the 4th chunk in time");
-                await Task.Delay(20, ct);
-            }
-            child.Kill(entireProcessTree: true);
-            await child.WaitForExitAsync(ct);
+            await child.WaitUntilAsync(() => server.HeldCount >= 1 && File.Exists(journal) && File.ReadAllLines(journal).Length == 3,
+                TimeSpan.FromSeconds(40), "the 4th chunk", ct);
+            child.Process.Kill(entireProcessTree: true);
+            await child.Process.WaitForExitAsync(ct);
         }
         var finished = Journal<RaftChunkRecord>.ReadAll(journal, RaftJson.Lines).Select(r => r.ChunkId).ToList();
         Assert.Equal(chunks.Take(3).Select(c => c.Id), finished);
