@@ -146,17 +146,8 @@ public sealed class EmbeddingTrainer
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
         var losses = state.Losses;
-        string output;
-        if (o.Lora is { } lora)
-        {
-            output = Path.Combine(o.OutputDirectory, "adapter");
-            PeftAdapter.Save(output, EncoderTrainingGraph.EncoderLinears(Model), lora, Path.GetFullPath(o.ModelPath), "FEATURE_EXTRACTION");
-        }
-        else
-        {
-            output = Path.Combine(o.OutputDirectory, "model");
-            HfCheckpointWriter.SaveEncoder(output, Model, o.ModelPath);
-        }
+        string output = HfCheckpointWriter.SaveTrainedEncoder(Model, o.Lora, o.ModelPath,
+            Path.Combine(o.OutputDirectory, "adapter"), Path.Combine(o.OutputDirectory, "model"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
         return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);
     }

@@ -40,6 +40,20 @@ public static class HfCheckpointWriter
         CopySideFiles(sourceDirectory, directory);
     }
 
+    /// <summary>Saves a trained encoder as the run's result: a PEFT adapter in <paramref name="adapterDirectory"/> when it was
+    /// trained with LoRA, else a full checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
+    public static string SaveTrainedEncoder(BertEncoder model, LoraOptions? lora, string sourceDirectory, string adapterDirectory,
+        string modelDirectory)
+    {
+        if (lora is null)
+        {
+            SaveEncoder(modelDirectory, model, sourceDirectory);
+            return modelDirectory;
+        }
+        PeftAdapter.Save(adapterDirectory, EncoderTrainingGraph.EncoderLinears(model), lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
+        return adapterDirectory;
+    }
+
     /// <summary>Copies config.json, tokenizer and generation files (everything but weights and adapters).</summary>
     public static void CopySideFiles(string from, string to)
     {

@@ -177,17 +177,8 @@ public sealed class LsrTrainer
             progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        string output;
-        if (o.Lora is { } lora)
-        {
-            output = Path.Combine(o.OutputDirectory, "query_adapter");
-            PeftAdapter.Save(output, EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, Path.GetFullPath(o.RetrieverPath), "FEATURE_EXTRACTION");
-        }
-        else
-        {
-            output = Path.Combine(o.OutputDirectory, "query_encoder");
-            HfCheckpointWriter.SaveEncoder(output, QueryEncoder, o.RetrieverPath);
-        }
+        string output = HfCheckpointWriter.SaveTrainedEncoder(QueryEncoder, o.Lora, o.RetrieverPath,
+            Path.Combine(o.OutputDirectory, "query_adapter"), Path.Combine(o.OutputDirectory, "query_encoder"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
         return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);
     }
