@@ -22,14 +22,16 @@ public static class Attention
             AttentionBlocked.Forward(q, k, v, output, shape, pool);
             return;
         }
-        fixed (float* pq = q, pk = k, pv = v, po = output)
+        fixed (float* pq = q, pk = k, pv = v, po = output, ps = scores)
         {
             var job = Job.ForThisThread;
             job.Q = pq; job.K = pk; job.V = pv; job.Output = po;
+            job.CallerScores = ps;
+            job.CallerThread = Environment.CurrentManagedThreadId;
             job.Shape = shape;
             if (shape.Rows * shape.Heads < 2) job.Execute(0, 1);
             else (pool ?? WorkerPool.Shared).Run(job);
-            job.Q = job.K = job.V = job.Output = null;
+            job.Q = job.K = job.V = job.Output = job.CallerScores = null;
         }
     }
 
@@ -39,6 +41,10 @@ public static class Attention
         [ThreadStatic] private static float[]? _scores;
         public static Job ForThisThread => _forThisThread ??= new Job();
         public float* Q, K, V, Output;
+        // The caller's own scratch: whichever parts the calling thread ends up running (all of them when the pool is busy),
+        // it never allocates; the pool's threads size theirs once.
+        public float* CallerScores;
+        public int CallerThread;
         public AttentionShape Shape;
 
         public void Execute(int part, int parts)
@@ -46,7 +52,8 @@ public static class Attention
             var shape = Shape;
             int h = shape.Heads, d = shape.HeadDim, group = shape.Heads / shape.KvHeads;
             float scale = 1f / MathF.Sqrt(d);
-            if (_scores is null || _scores.Length < shape.Capacity) _scores = new float[shape.Capacity];
+            bool caller = Environment.CurrentManagedThreadId == CallerThread;
+            if (!caller && (_scores is null || _scores.Length < shape.Capacity)) _scores = new float[shape.Capacity];
             var (first, end) = WorkerPool.Share(shape.Rows * h, part, parts);
             for (int pair = first; pair < end; pair++)
             {
@@ -55,7 +62,7 @@ public static class Attention
                 float* qh = Q + (long)(t * h + head) * d;
                 float* kh = K + (long)kvHead * shape.Capacity * d;
                 float* vh = V + (long)kvHead * shape.Capacity * d;
-                var sc = _scores.AsSpan(0, visible);
+                var sc = caller ? new Span<float>(CallerScores, visible) : _scores.AsSpan(0, visible);
                 for (int s = 0; s < visible; s++)
                     sc[s] = MatMul.Dot(qh, kh + (long)s * d, d) * scale;
                 Softmax.Forward(sc);
