@@ -36,6 +36,19 @@ var options = new SyntheticBenchmarkOptions
     LearningRates = List("--lr", v => float.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.LearningRates,
     EvalItems = Int("--eval-items", quick ? 30 : 300),
 };
+// --probe-data DIR: write the benchmark's RAFT data as chat JSONL (train stages, and the test and training entities with the
+// oracle always / never shown) for tools/reference/raft_probe.py, the PyTorch cross-check of the learning curve, and stop.
+if (Arg("--probe-data") is { } probeDir)
+{
+    var world = SyntheticWorld.Generate(options.World);
+    var regime = options.Regimes[^1];
+    foreach (var (split, p, name) in new[] { ("train", 0.8, "train"), ("test", 1.0, "test_oracle"), ("test", 0.0, "test_none"), ("train", 1.0, "train_oracle") })
+        SyntheticRaftData.WriteChatJsonl(Path.Combine(probeDir, $"{regime.ToString().ToLowerInvariant()}_{name}_k{options.Raft.Distractors}.jsonl"),
+            SyntheticRaftData.Build(world, regime, options.Raft with { OracleProbability = p, ExamplesPerFact = split == "train" && p < 1 ? options.Raft.ExamplesPerFact : 1 }, split));
+    StudentModel.CreateBase(Path.Combine(probeDir, "base"), SyntheticRaftData.Corpus(world), options.Student);
+    Console.WriteLine($"probe data → {probeDir}");
+    return;
+}
 var clock = Stopwatch.StartNew();
 var progress = new Progress<string>(line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
 var result = await SyntheticBenchmark.RunAsync(options, new SftStudentTrainer(), progress);

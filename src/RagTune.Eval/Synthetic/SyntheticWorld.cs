@@ -46,12 +46,12 @@ public sealed class SyntheticWorld
 
         var rng = new SyntheticRandom(options.Seed * 0x9E3779B97F4A7C15UL + (options.Language == "zh" ? 2UL : 1UL));
         var names = new NameMaker(options.Language, rng);
-        var entities = Enumerable.Range(0, options.Entities).Select(_ => names.Next(entity: true)).ToList();
+        int docCount = (options.Entities + options.EntitiesPerDocument - 1) / options.EntitiesPerDocument;
+        int testDocs = Math.Clamp((int)Math.Round(docCount * options.TestFraction), 1, docCount - 1);
+        var entities = names.Entities(options.Entities, trainEntities: (docCount - testDocs) * options.EntitiesPerDocument);
         var attributes = templates.Take(options.AttributesPerEntity).ToList();
         var pools = attributes.ToDictionary(a => a.Key, _ => Enumerable.Range(0, options.ValuesPerAttribute).Select(_ => names.Next(entity: false)).ToList());
 
-        int docCount = (entities.Count + options.EntitiesPerDocument - 1) / options.EntitiesPerDocument;
-        int testDocs = Math.Clamp((int)Math.Round(docCount * options.TestFraction), 1, docCount - 1);
         var documents = new List<SyntheticDocument>();
         var facts = new List<SyntheticFact>();
         for (int d = 0; d < docCount; d++)
@@ -109,9 +109,42 @@ public sealed class SyntheticWorld
     }
 
     /// <summary>Unique pronounceable fictional names: capitalised CV syllables in English, transliteration characters in Chinese.</summary>
+    /// <remarks>An unseen entity must still be made of pieces the student has seen, as an unseen name is made of known
+    /// sub-words for any real tokenizer. Chinese names are three characters of a 33-character set, one token each. English
+    /// entity names are two words ("Kapo Deli"), each drawn from a pool of about √(3 × entities) parts, and a test
+    /// entity's parts all occur in training entities' names: with one word per name the word-level vocabulary would give
+    /// every test entity a token whose embedding no training step ever touched, and matching the question's entity
+    /// against a document's would rest on random vectors.</remarks>
     private sealed class NameMaker(string language, SyntheticRandom rng)
     {
         private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+        /// <summary><paramref name="count"/> distinct entity names; the ones after the first <paramref name="trainEntities"/>
+        /// (the test entities) only combine name parts that earlier ones use.</summary>
+        public List<string> Entities(int count, int trainEntities)
+        {
+            if (language == "zh")
+                return Enumerable.Range(0, count).Select(_ => Next(entity: true)).ToList();
+            int parts = Math.Max(4, (int)Math.Ceiling(Math.Sqrt(3.0 * count)));
+            var first = Enumerable.Range(0, parts).Select(_ => Next(entity: true)).ToList();
+            var second = Enumerable.Range(0, parts).Select(_ => Next(entity: true)).ToList();
+            var seenFirst = new HashSet<int>();
+            var seenSecond = new HashSet<int>();
+            var names = new List<string>(count);
+            for (int attempt = 0; names.Count < count; attempt++)
+            {
+                if (attempt > 100 * count + 10_000)
+                    throw new EvalException($"synthetic world: could not make {count} distinct entity names from {parts} × {parts} name parts");
+                bool test = names.Count >= trainEntities;
+                int a = rng.Next(parts), b = rng.Next(parts);
+                if (test && (!seenFirst.Contains(a) || !seenSecond.Contains(b))) continue;
+                string name = first[a] + " " + second[b];
+                if (!_used.Add(name)) continue;
+                if (!test) { seenFirst.Add(a); seenSecond.Add(b); }
+                names.Add(name);
+            }
+            return names;
+        }
 
         public string Next(bool entity)
         {
@@ -119,12 +152,12 @@ public sealed class SyntheticWorld
             {
                 if (attempt > 10_000)
                     throw new EvalException($"synthetic world: ran out of distinct {language} names ({_used.Count} made)");
-                string name = language == "zh" ? Chinese(entity ? 3 : 2) : English(entity ? 3 : 2);
+                string name = language == "zh" ? Chinese(entity ? 3 : 2) : English(2, finalConsonant: !entity);
                 if (_used.Add(name)) return name;
             }
         }
 
-        private string English(int syllables)
+        private string English(int syllables, bool finalConsonant)
         {
             var sb = new StringBuilder();
             for (int i = 0; i < syllables; i++)
@@ -132,8 +165,8 @@ public sealed class SyntheticWorld
                 sb.Append(SyntheticTemplates.EnglishOnsets[rng.Next(SyntheticTemplates.EnglishOnsets.Length)]);
                 sb.Append(SyntheticTemplates.EnglishVowels[rng.Next(SyntheticTemplates.EnglishVowels.Length)]);
             }
-            // A final consonant keeps values and entity names apart by shape as well as length.
-            if (syllables == 2) sb.Append(SyntheticTemplates.EnglishOnsets[rng.Next(SyntheticTemplates.EnglishOnsets.Length)]);
+            // A final consonant keeps values apart from entity name parts by shape.
+            if (finalConsonant) sb.Append(SyntheticTemplates.EnglishOnsets[rng.Next(SyntheticTemplates.EnglishOnsets.Length)]);
             sb[0] = char.ToUpperInvariant(sb[0]);
             return sb.ToString();
         }

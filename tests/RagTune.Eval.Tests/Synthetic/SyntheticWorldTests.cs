@@ -39,6 +39,23 @@ public sealed class SyntheticWorldTests
         Assert.All(testFacts, f => Assert.DoesNotContain(f.Entity, trainText, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("en")]
+    [InlineData("zh")]
+    public void Unseen_entities_are_made_of_name_pieces_that_training_entities_use(string language)
+    {
+        // A real tokenizer spells an unseen name with known sub-words; here every piece of a test entity's name (a word in
+        // English, a character in Chinese) occurs in some training entity's name, so no test token is untrained.
+        var world = SyntheticWorld.Generate(new SyntheticWorldOptions { Entities = 200, Language = language, Seed = 11 });
+        IEnumerable<string> Pieces(string name) => language == "en" ? name.Split(' ') : name.Select(c => c.ToString());
+        var trainPieces = world.FactsIn("train").SelectMany(f => Pieces(f.Entity)).ToHashSet(StringComparer.Ordinal);
+        var testFacts = world.FactsIn("test").ToList();
+        Assert.NotEmpty(testFacts);
+        Assert.All(testFacts, f => Assert.All(Pieces(f.Entity), p => Assert.Contains(p, trainPieces)));
+        if (language == "en")
+            Assert.All(world.Facts, f => Assert.Matches("^[A-Z][a-z]+ [A-Z][a-z]+$", f.Entity));
+    }
+
     [Fact]
     public void The_same_seed_gives_the_same_world_and_another_seed_another()
     {
