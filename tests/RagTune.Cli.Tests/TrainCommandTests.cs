@@ -1,5 +1,6 @@
 // `ragtune train sft|full|export-llamafactory` and `ragtune adapter inspect|merge` against the tiny fixtures, including a
-// training child process killed with SIGKILL mid-run and resumed with --resume to the same adapter, byte for byte.
+// training child process killed with SIGKILL, or stopped with SIGTERM, mid-run and resumed with --resume to the same adapter,
+// byte for byte; a resume with other settings is refused.
 using System.Diagnostics;
 using System.Text.Json;
 using RagTune.Engine.Chat;
@@ -28,12 +29,79 @@ public sealed class TrainCommandTests : IDisposable
         return path;
     }
 
-    private string[] SftArgs(string run, int steps) =>
+    private string[] SftArgs(string run, int steps, int saveEvery = 1, int gradAccum = 1) =>
     [
         "train", "sft", "--model", ModelFixtures.Dir("qwen3-tiny"), "--data", WriteData(), "--output", Path.Combine(_dir, run),
-        "--max-steps", steps.ToString(), "--grad-accum", "1", "--lr", "0.01", "--lora-rank", "4", "--lora-dropout", "0.1",
-        "--save-every", "1", "--quiet",
+        "--max-steps", steps.ToString(), "--grad-accum", gradAccum.ToString(), "--lr", "0.01", "--lora-rank", "4", "--lora-dropout", "0.1",
+        "--save-every", saveEvery.ToString(), "--quiet",
     ];
+
+    private static string[] LogLines(string run) => File.ReadAllLines(Path.Combine(run, "train_log.jsonl"));
+
+    [Fact]
+    public async Task Sigterm_checkpoints_the_last_completed_step_and_resume_ends_bit_for_bit()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        const int steps = 60;
+        // --save-every 0: the only checkpoint before the end is the one the cancellation writes. Two micro-batches a step,
+        // so the signal may also land between the micro-batches of a step, which is then dropped.
+        var reference = await CliHarness.RunAsync(SftArgs("reference", steps, saveEvery: 0, gradAccum: 2));
+        Assert.True(reference.ExitCode == 0, reference.Stderr);
+
+        var args = SftArgs("stopped", steps, saveEvery: 0, gradAccum: 2);
+        string run = Path.Combine(_dir, "stopped");
+        int stoppedAt;
+        using (var child = ChildCli.Start(args))
+        {
+            string log = Path.Combine(run, "train_log.jsonl");
+            await child.WaitUntilAsync(() => File.Exists(log) && File.ReadAllLines(log).Length >= 5, TimeSpan.FromSeconds(60), "training step 5", ct);
+            child.Terminate();
+            int code = await child.WaitForExitAsync(TimeSpan.FromSeconds(30), ct);
+            Assert.True(code == 130, $"exit {code}:\n{child.Output}");
+            Assert.Contains("SIGTERM received: stopping at the next safe point", child.Output, StringComparison.Ordinal);
+            Assert.Contains("ragtune: cancelled", child.Output, StringComparison.Ordinal);
+            stoppedAt = LogLines(run).Length;
+            Assert.True(stoppedAt is >= 5 and < steps, $"stopped after step {stoppedAt}:\n{child.Output}");
+            Assert.Contains($"step {stoppedAt}/{steps} ", child.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain($"step {stoppedAt + 1}/{steps} ", child.Output, StringComparison.Ordinal);
+        }
+        // The checkpoint holds exactly the last logged step, and no final adapter was written.
+        Assert.Equal($"step-{stoppedAt:D6}", File.ReadAllText(Path.Combine(run, "checkpoints", "latest")).Trim());
+        Assert.Equal([$"step-{stoppedAt:D6}"], Directory.GetDirectories(Path.Combine(run, "checkpoints")).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(run, "adapter")));
+
+        var resumed = await CliHarness.RunAsync([.. args, "--resume"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var resumedSteps = resumed.ErrorLines.Where(l => l.StartsWith("step ", StringComparison.Ordinal))
+            .Select(l => int.Parse(l.Split(' ', '/')[1])).ToList();
+        Assert.Equal(Enumerable.Range(stoppedAt + 1, steps - stoppedAt), resumedSteps);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, "reference", "adapter", "adapter_model.safetensors")),
+            File.ReadAllBytes(Path.Combine(run, "adapter", "adapter_model.safetensors")));
+        Assert.Equal(LogLines(Path.Combine(_dir, "reference")), LogLines(run));
+    }
+
+    [Fact]
+    public async Task Resume_with_other_settings_or_data_is_one_clear_error()
+    {
+        var first = await CliHarness.RunAsync(SftArgs("run", 3));
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        string settings = Path.Combine(_dir, "run", "run_settings.json");
+
+        var lr = await CliHarness.RunAsync([.. SftArgs("run", 3).Select(a => a == "0.01" ? "0.02" : a), "--resume"]);
+        Assert.Equal(1, lr.ExitCode);
+        Assert.Equal($"ragtune: error: {settings}: cannot resume with different settings — learning_rate: was 0.01, now 0.02. "
+            + "Resume with the original settings, or start a new run in another output folder.", Assert.Single(lr.ErrorLines.Where(l => l.StartsWith("ragtune:", StringComparison.Ordinal))));
+
+        var rank = await CliHarness.RunAsync([.. SftArgs("run", 3).Select(a => a == "4" ? "2" : a), "--resume"]);
+        Assert.Equal(1, rank.ExitCode);
+        Assert.Contains("lora: was r=4 alpha=16 dropout=0.1 rslora=False targets=q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj, now r=2 ", rank.Stderr);
+
+        string[] same = SftArgs("run", 3);   // rewrites the data file as it was, then one sample is added
+        File.AppendAllText(Path.Combine(_dir, "train.jsonl"), "{\"messages\": [{\"role\": \"user\", \"content\": \"Why?\"}, {\"role\": \"assistant\", \"content\": \"Because.\"}]}\n");
+        var data = await CliHarness.RunAsync([.. same, "--resume"]);
+        Assert.Equal(1, data.ExitCode);
+        Assert.Contains("data_sha256: was ", data.Stderr);
+    }
 
     [Fact]
     public async Task Sft_then_adapter_inspect_and_merge()

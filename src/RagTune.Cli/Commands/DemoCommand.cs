@@ -17,7 +17,7 @@ public static class DemoCommand
         var command = new Command("demo", "Self-contained offline demonstration: synthetic documents → knowledge base → RAFT data → tiny student → comparison report");
         command.Options.Add(fast);
         command.Options.Add(output);
-        command.SetAction(async (r, ct) =>
+        TerminationSignals.SetAction(command, async (r, ct) =>
         {
             AnsiConsole.MarkupLine("[bold]RagTune demo[/] — no network, no model download.");
             AnsiConsole.WriteLine(SyntheticDemo.Explanation);

@@ -27,7 +27,7 @@ public static class DistillCommand
         foreach (var o in new Option[] { input, questionField, answerField, idField, attempts, tolerance, language, prompt, output })
             command.Options.Add(o);
         shared.AddTeacher(command);
-        command.SetAction(async (r, ct) =>
+        TerminationSignals.SetAction(command, async (r, ct) =>
         {
             var items = DistillItem.Load(r.GetValue(input)!, r.GetValue(questionField)!, r.GetValue(answerField)!, r.GetValue(idField)!);
             var options = new DistillOptions

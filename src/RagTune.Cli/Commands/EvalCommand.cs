@@ -38,7 +38,7 @@ public static class EvalCommand
         {
             set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, title,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var items = await EvalSetReader.ReadAsync(parse.GetValue(set)!, cancellationToken);
             var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("RAGTUNE_EVAL_API_KEY");

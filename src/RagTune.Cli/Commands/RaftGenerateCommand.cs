@@ -17,7 +17,7 @@ internal static class RaftGenerateCommand
         shared.AddSource(command);
         shared.AddTeacher(command);
         gen.Add(command);
-        command.SetAction(async (r, ct) =>
+        TerminationSignals.SetAction(command, async (r, ct) =>
         {
             await using var corpus = await shared.LoadCorpusAsync(r, ct);
             var chunks = corpus.Chunks;

@@ -13,7 +13,7 @@ public static class RunCommand
         var file = new Argument<string>("pipeline") { Description = "Pipeline file (YAML; see docs/pipeline.md)" };
         var check = new Option<bool>("--check") { Description = "Only read and validate the pipeline file and print what it resolves to; run nothing" };
         var command = new Command("run", "Run a pipeline file: documents → knowledge base → RAFT data → fine-tune → evaluate → report") { file, check };
-        command.SetAction(async (r, ct) =>
+        TerminationSignals.SetAction(command, async (r, ct) =>
         {
             string path = r.GetValue(file)!;
             var pipeline = PipelineFile.Load(path);
@@ -30,8 +30,7 @@ public static class RunCommand
             // Progress goes to stderr as it happens (inline, so lines keep their order); the results table and the
             // report paths go to stdout.
             var progress = new LineProgress(line => Console.Error.WriteLine($"  {line}"));
-            using var signals = new TerminationSignals(ct);
-            var result = await new PipelineRunner(pipeline, new PipelineRunnerOptions { Progress = progress }).RunAsync(signals.Token);
+            var result = await new PipelineRunner(pipeline, new PipelineRunnerOptions { Progress = progress }).RunAsync(ct);
             Console.Out.WriteLine(result.Table);
             Console.Out.WriteLine($"Report: {result.ReportPath}");
             Console.Out.WriteLine($"JSON:   {result.JsonPath}");

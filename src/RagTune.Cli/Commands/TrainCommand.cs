@@ -133,7 +133,7 @@ public static class TrainCommand
         var flags = new SftFlags();
         var command = new Command(name, description);
         flags.AddTo(command);
-        command.SetAction(async (parse, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var options = flags.Map(parse, full);
             var trainer = new SftTrainer(options);

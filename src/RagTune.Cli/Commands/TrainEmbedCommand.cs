@@ -29,7 +29,7 @@ internal static class TrainEmbedCommand
         {
             model, data, output, lora, rank, alpha, group, temperature, batch, epochs, maxSteps, lr, warmup, seed, saveEvery, resume,
         };
-        command.SetAction(async (p, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (p, cancellationToken) =>
         {
             var options = new EmbeddingTrainingOptions
             {

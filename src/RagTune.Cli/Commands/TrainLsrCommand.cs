@@ -32,7 +32,7 @@ internal static class TrainLsrCommand
         {
             generator, retriever, data, output, tau, tauR, lora, rank, alpha, epochs, maxSteps, lr, warmup, decay, weightDecay, seed, saveEvery, resume,
         };
-        command.SetAction(async (p, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (p, cancellationToken) =>
         {
             var trainer = new LsrTrainer(new LsrTrainingOptions
             {

@@ -6,6 +6,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagTune.Cli.Commands.Kb;
+using RagTune.Engine.IO;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Store;
@@ -27,7 +28,7 @@ internal static class TrainMineNegativesCommand
         {
             kb, input, output, negatives, skipTop, rangeEnd, seed,
         };
-        command.SetAction(async (p, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (p, cancellationToken) =>
         {
             int n = p.GetValue(negatives), skip = p.GetValue(skipTop), end = p.GetValue(rangeEnd);
             if (n < 1 || skip < 0 || end <= skip)
@@ -81,7 +82,8 @@ internal static class TrainMineNegativesCommand
         if (queries == 0) throw new KnowledgeException($"{input}: no queries");
         string? dir = Path.GetDirectoryName(Path.GetFullPath(output));
         if (dir is not null) Directory.CreateDirectory(dir);
-        await File.WriteAllLinesAsync(output, lines, cancellationToken).ConfigureAwait(false);
+        // All or nothing: a cancelled or crashed run must not leave a truncated file that `train embed` would accept.
+        await AtomicFile.WriteTextAsync(output, string.Concat(lines.Select(l => l + "\n")), cancellationToken).ConfigureAwait(false);
         return (queries, shortCount);
     }
 

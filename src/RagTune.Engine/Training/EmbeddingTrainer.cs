@@ -2,7 +2,9 @@
 // at temperature τ over the checkpoint's pooling. Each step embeds every text of the batch, takes the loss's gradient with
 // respect to the embeddings, then re-runs each text's forward and backward with that gradient (GradCache): exact, and memory
 // holds one text's activations at a time. Saves the checkpoint in its own layout, or a PEFT adapter for LoRA; checkpoints
-// (weights or adapter + AdamW state + step + sampling RNG) resume bit-for-bit.
+// (weights or adapter + AdamW state + step + sampling RNG) resume bit-for-bit, only with the settings the run was started
+// with; a cancelled run checkpoints its last completed step before it stops.
+using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
@@ -15,6 +17,7 @@ public sealed class EmbeddingTrainer
     private readonly EmbeddingTrainingOptions _options;
     private readonly ITokenizer _tokenizer;
     private readonly List<(string Query, string[] Pos, string[] Neg)> _data;
+    private readonly string _dataSha256;
 
     public BertEncoder Model { get; }
     public ParameterSet Parameters { get; }
@@ -28,6 +31,7 @@ public sealed class EmbeddingTrainer
         Model = BertEncoder.Load(options.ModelPath);
         _tokenizer = Tokenizer.Load(options.ModelPath);
         _data = ReadFlagEmbedding(options.DataPath);
+        _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
         if (options.Lora is { } lora)
         {
             PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(Model), lora, new Random(unchecked((int)options.Seed)));
@@ -86,6 +90,17 @@ public sealed class EmbeddingTrainer
     public int StepsPerEpoch => (_data.Count + _options.BatchSize - 1) / _options.BatchSize;
     public int TotalSteps => _options.MaxSteps > 0 ? _options.MaxSteps : _options.Epochs * StepsPerEpoch;
 
+    /// <summary>What the checkpoints of this run depend on (not the output folder, the checkpoint interval or --resume).</summary>
+    public IReadOnlyDictionary<string, string> Settings()
+    {
+        var o = _options;
+        var settings = RunSettingsGuard.CommonSettings(o.ModelPath, _dataSha256, o.Lora, o.BatchSize, TotalSteps,
+            o.LearningRate, o.WarmupSteps, o.WeightDecay, o.MaxLength, o.Seed);
+        settings["group_size"] = o.GroupSize.ToString(CultureInfo.InvariantCulture);
+        settings["temperature"] = RunSettingsGuard.Format(o.Temperature);
+        return settings;
+    }
+
     public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(progress, cancellationToken), cancellationToken);
 
@@ -100,12 +115,11 @@ public sealed class EmbeddingTrainer
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var o = _options;
-        Directory.CreateDirectory(o.OutputDirectory);
         var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
         // The sampling stream (positives, negatives) is saved in the checkpoint's RNG slot; the data order needs no saving.
         var rng = new TrainingRandom(o.Seed);
         var state = new TrainingState(0, 0, rng.State, [], []);
-        if (o.Resume && TrainingCheckpoint.Load(o.OutputDirectory, Parameters, optimizer) is { } restored)
+        if (TrainingCheckpoint.StartOrResume(o.OutputDirectory, o.Resume, Settings(), Parameters, optimizer) is { } restored)
         {
             state = restored;
             rng.State = state.DropoutRngState;
@@ -114,7 +128,7 @@ public sealed class EmbeddingTrainer
         int firstStep = state.Step;
         for (int step = state.Step; step < TotalSteps; step++)
         {
-            ct.ThrowIfCancellationRequested();
+            TrainingCheckpoint.ThrowIfCancellationRequested(o.OutputDirectory, state, Parameters, optimizer, ct);
             int index = step % StepsPerEpoch;
             var order = EpochOrder(step / StepsPerEpoch);
             var batch = order.Skip(index * o.BatchSize).Take(o.BatchSize).Select(i => _data[i]).ToList();

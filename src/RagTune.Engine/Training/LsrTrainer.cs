@@ -4,7 +4,7 @@
 // KL(target ‖ retriever) is back-propagated into the query encoder only (every weight, or LoRA adapters).
 // The generator's scores are computed once per example and journaled in the run folder; checkpoints (weights or adapter
 // + AdamW state + step; the data order is a pure function of seed and epoch) resume bit-for-bit, and only with the
-// settings the run was started with.
+// settings the run was started with; a cancelled run checkpoints its last completed step before it stops.
 using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Chat;
@@ -73,17 +73,15 @@ public sealed class LsrTrainer
     public IReadOnlyDictionary<string, string> Settings()
     {
         var o = _options;
-        string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+        string F(float v) => RunSettingsGuard.Format(v);
         return new Dictionary<string, string>
         {
-            ["generator"] = ModelFingerprint(o.GeneratorPath),
-            ["retriever"] = ModelFingerprint(o.RetrieverPath),
+            ["generator"] = RunSettingsGuard.ModelFingerprint(o.GeneratorPath),
+            ["retriever"] = RunSettingsGuard.ModelFingerprint(o.RetrieverPath),
             ["data_sha256"] = _dataSha256,
             ["target_temperature"] = F(o.TargetTemperature),
             ["retriever_temperature"] = F(o.RetrieverTemperature),
-            ["lora"] = o.Lora is { } l
-                ? $"r={l.Rank} alpha={F(l.Alpha)} dropout={F(l.Dropout)} rslora={l.UseRsLora} targets={string.Join(',', l.TargetModules)}"
-                : "none (full fine-tune)",
+            ["lora"] = RunSettingsGuard.Describe(o.Lora),
             ["total_steps"] = TotalSteps.ToString(CultureInfo.InvariantCulture),
             ["learning_rate"] = F(o.LearningRate),
             ["warmup_steps"] = o.WarmupSteps.ToString(CultureInfo.InvariantCulture),
@@ -91,16 +89,6 @@ public sealed class LsrTrainer
             ["weight_decay"] = F(o.WeightDecay),
             ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
         };
-    }
-
-    /// <summary>A checkpoint folder by full path, config and weight file sizes (hashing gigabytes of weights on each start is not worth it).</summary>
-    private static string ModelFingerprint(string directory)
-    {
-        var files = Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith("config.json", StringComparison.Ordinal))
-                .Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}")
-            : [];
-        return Path.GetFullPath(directory) + " [" + string.Join(' ', files) + "]";
     }
 
     public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
@@ -117,24 +105,12 @@ public sealed class LsrTrainer
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var o = _options;
-        Directory.CreateDirectory(o.OutputDirectory);
         var settings = Settings();
         var optimizer = new AdamW(Parameters, weightDecay: o.WeightDecay);
-        var state = new TrainingState(0, 0, o.Seed, [], []);
         string log = Path.Combine(o.OutputDirectory, LogFileName);
-        if (o.Resume && File.Exists(Path.Combine(o.OutputDirectory, "checkpoints", "latest")))
-        {
-            RunSettingsGuard.Verify(o.OutputDirectory, settings);
-            state = TrainingCheckpoint.Load(o.OutputDirectory, Parameters, optimizer)!;
-        }
-        else
-        {
-            // A fresh run: an older run's checkpoint must not be resumable under this run's settings.
-            string checkpoints = Path.Combine(o.OutputDirectory, "checkpoints");
-            if (Directory.Exists(checkpoints)) Directory.Delete(checkpoints, recursive: true);
-            RunSettingsGuard.Write(o.OutputDirectory, settings);
-        }
-        TrimLog(log, state.Step);
+        var state = TrainingCheckpoint.StartOrResume(o.OutputDirectory, o.Resume, settings, Parameters, optimizer)
+            ?? new TrainingState(0, 0, o.Seed, [], []);
+        TrainingCheckpoint.TrimLog(log, state.Step);
 
         using var journal = new LsrScoreJournal(o.OutputDirectory, settings["generator"], _dataSha256);
         var scorer = new Lazy<GeneratorScorer>(() => new GeneratorScorer(o.GeneratorPath));
@@ -147,7 +123,7 @@ public sealed class LsrTrainer
         List<int> order = [];
         for (int step = state.Step; step < TotalSteps; step++)
         {
-            ct.ThrowIfCancellationRequested();
+            TrainingCheckpoint.ThrowIfCancellationRequested(o.OutputDirectory, state, Parameters, optimizer, ct);
             if (step / _data.Count != epoch) order = EpochOrder(epoch = step / _data.Count);
             int index = order[step % _data.Count];
             var (query, answer, chunks) = _data[index];
@@ -181,14 +157,6 @@ public sealed class LsrTrainer
             Path.Combine(o.OutputDirectory, "query_adapter"), Path.Combine(o.OutputDirectory, "query_encoder"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
         return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);
-    }
-
-    /// <summary>Keeps the log lines of the steps a checkpoint holds: a killed run may have logged steps past its last checkpoint.</summary>
-    private static void TrimLog(string log, int steps)
-    {
-        if (!File.Exists(log)) return;
-        var kept = File.ReadLines(log).Where(l => l.EndsWith('}')).Take(steps).Select(l => l + "\n");
-        IO.AtomicFile.WriteText(log, string.Concat(kept));
     }
 
     /// <summary>log p(answer | chunk, query) under the frozen generator: minus the summed cross-entropy of the assistant turn.</summary>

@@ -1,6 +1,7 @@
 // The settings a run's checkpoints depend on, recorded in the run folder (run_settings.json: the values and their SHA-256)
 // so that a resume with different settings — or different data — is refused with the fields that differ, instead of
 // silently continuing a different run from the old optimizer state.
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -31,6 +32,45 @@ public static class RunSettingsGuard
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
+
+    /// <summary>A checkpoint folder by full path, config and weight file sizes (hashing gigabytes of weights on each start
+    /// is not worth it; a re-downloaded or re-quantised model changes a size).</summary>
+    public static string ModelFingerprint(string directory)
+    {
+        var files = Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith("config.json", StringComparison.Ordinal))
+                .Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}")
+            : [];
+        return Path.GetFullPath(directory) + " [" + string.Join(' ', files) + "]";
+    }
+
+    /// <summary>The settings every trainer's checkpoints depend on, under the names a refused resume reports; each trainer
+    /// adds its own.</summary>
+    public static Dictionary<string, string> CommonSettings(string modelPath, string dataSha256, LoraOptions? lora, int batchSize, int totalSteps,
+        float learningRate, int warmupSteps, float weightDecay, int maxLength, ulong seed) => new()
+    {
+        ["model"] = ModelFingerprint(modelPath),
+        ["data_sha256"] = dataSha256,
+        ["lora"] = Describe(lora),
+        ["batch_size"] = batchSize.ToString(CultureInfo.InvariantCulture),
+        ["total_steps"] = totalSteps.ToString(CultureInfo.InvariantCulture),
+        ["learning_rate"] = Format(learningRate),
+        ["warmup_steps"] = warmupSteps.ToString(CultureInfo.InvariantCulture),
+        ["weight_decay"] = Format(weightDecay),
+        ["max_length"] = maxLength.ToString(CultureInfo.InvariantCulture),
+        ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>LoRA settings as one value (null: every weight is trained).</summary>
+    public static string Describe(LoraOptions? lora) => lora is { } l
+        ? $"r={l.Rank} alpha={Format(l.Alpha)} dropout={Format(l.Dropout)} rslora={l.UseRsLora} targets={string.Join(',', l.TargetModules)}"
+        : "none (full fine-tune)";
+
+    /// <summary>A float that round-trips, culture-independent, so equal settings always hash equal.</summary>
+    public static string Format(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <inheritdoc cref="Format(float)"/>
+    public static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static void Write(string runDirectory, IReadOnlyDictionary<string, string> settings)
     {

@@ -1,8 +1,10 @@
 // Supervised fine-tuning of a Llama-family decoder on chat data: LoRA adapters (PEFT format out) or every weight (HF
 // checkpoint out). Loss on assistant tokens only; AdamW with warm-up + decay, gradient accumulation (the step's loss and
 // gradient are the mean over its micro-batches), global-norm clipping; eval loss on a held-out split; checkpoints that
-// resume bit-for-bit, because the data order is a pure function of (seed, epoch) and every random stream is saved.
+// resume bit-for-bit, because the data order is a pure function of (seed, epoch) and every random stream is saved, and only
+// with the settings the run was started with; a cancelled run checkpoints its last completed step before it stops.
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Models;
@@ -16,6 +18,7 @@ public sealed class SftTrainer
     private readonly List<TokenizedExample> _train = [];
     private readonly List<TokenizedExample> _validation = [];
     private readonly SftExampleBuilder _builder;
+    private readonly string _dataSha256;
 
     public DecoderModel Model { get; }
     public ParameterSet Parameters { get; }
@@ -36,6 +39,7 @@ public sealed class SftTrainer
         var tokenizer = Tokenizer.Load(options.ModelPath);
         _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(options.ModelPath, tokenizer), options.MaxLength, options.TruncateDocuments);
         var examples = ConversationReader.Read(options.DataPath).Select(_builder.Build).OfType<TokenizedExample>().ToList();
+        _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
         examples.RemoveAll(e => e.TargetCount == 0);
         if (examples.Count == 0)
             throw new EngineException($"{options.DataPath}: no sample fits in {options.MaxLength} tokens with a non-empty answer ({_builder.Dropped} dropped)");
@@ -67,31 +71,50 @@ public sealed class SftTrainer
     public int Dropped => _builder.Dropped;
     public int Truncated => _builder.Truncated;
 
+    /// <summary>What the checkpoints of this run depend on (not the output folder, the checkpoint or eval interval, gradient
+    /// checkpointing — which gives the same gradients — or --resume).</summary>
+    public IReadOnlyDictionary<string, string> Settings()
+    {
+        var o = _options;
+        var settings = RunSettingsGuard.CommonSettings(o.ModelPath, _dataSha256, o.FullFineTune ? null : o.Lora, o.BatchSize, TotalSteps,
+            o.LearningRate, o.WarmupSteps, o.WeightDecay, o.MaxLength, o.Seed);
+        settings["base_weights"] = o.FullFineTune ? nameof(WeightFormat.F32) : o.BaseWeights.ToString();
+        settings["truncate_documents"] = o.TruncateDocuments.ToString();
+        settings["gradient_accumulation_steps"] = o.GradientAccumulationSteps.ToString(CultureInfo.InvariantCulture);
+        settings["decay"] = o.Decay.ToString();
+        settings["adam"] = $"beta1={RunSettingsGuard.Format(o.Beta1)} beta2={RunSettingsGuard.Format(o.Beta2)} eps={RunSettingsGuard.Format(o.AdamEpsilon)}";
+        settings["max_grad_norm"] = RunSettingsGuard.Format(o.MaxGradNorm);
+        settings["group_by_length"] = o.GroupByLength.ToString();
+        settings["validation_fraction"] = RunSettingsGuard.Format(o.ValidationFraction);
+        return settings;
+    }
+
     public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(progress, cancellationToken), cancellationToken);
 
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
         var o = _options;
-        Directory.CreateDirectory(o.OutputDirectory);
         var state = new TrainingState(0, 0, Graph.DropoutRandom.State, [], []);
-        if (o.Resume && TrainingCheckpoint.Load(o.OutputDirectory, Parameters, Optimizer) is { } restored)
+        if (TrainingCheckpoint.StartOrResume(o.OutputDirectory, o.Resume, Settings(), Parameters, Optimizer) is { } restored)
         {
             state = restored;
             Graph.DropoutRandom.State = state.DropoutRngState;
         }
         string log = Path.Combine(o.OutputDirectory, "train_log.jsonl");
+        TrainingCheckpoint.TrimLog(log, state.Step);
         var clock = Stopwatch.StartNew();
         int firstStep = state.Step;
         long tokens = 0;
         for (int step = state.Step; step < TotalSteps; step++)
         {
-            ct.ThrowIfCancellationRequested();
             Parameters.ZeroGrad();
             Graph.Training = true;
             double loss = 0;
             for (int a = 0; a < o.GradientAccumulationSteps; a++)
             {
+                // A step of many micro-batches can take minutes: stop between them, the step not taken.
+                TrainingCheckpoint.ThrowIfCancellationRequested(o.OutputDirectory, state, Parameters, Optimizer, ct);
                 var batch = MicroBatch((long)step * o.GradientAccumulationSteps + a);
                 loss += Graph.Batch(batch, backward: true, o.GradientAccumulationSteps) / o.GradientAccumulationSteps;
                 tokens += batch.Sum(e => e.Ids.Length);

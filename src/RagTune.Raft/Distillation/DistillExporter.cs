@@ -1,6 +1,6 @@
 // Writes a distillation run's kept traces (distilled.jsonl) and failed items (leftover.jsonl) from its journal.
-using System.Text;
 using System.Text.Json.Nodes;
+using RagTune.Raft.Export;
 using RagTune.Raft.Runs;
 
 namespace RagTune.Raft.Distillation;
@@ -8,7 +8,8 @@ namespace RagTune.Raft.Distillation;
 /// <summary>
 /// distilled.jsonl: {"id", "question", "reference", "response", "final_answer", "messages": [user, assistant]} (+ "teacher_reasoning"
 /// when the teacher emitted one). leftover.jsonl: {"id", "question", "reference", "attempts", "last_response", "last_final_answer"}.
-/// Items are in input order; items the run has not reached yet are in neither file.
+/// Items are in input order; items the run has not reached yet are in neither file. Both files are written through AtomicFile,
+/// so an export over an earlier one leaves the old file or the complete new one.
 /// </summary>
 public static class DistillExporter
 {
@@ -19,39 +20,32 @@ public static class DistillExporter
         Directory.CreateDirectory(outputDirectory);
         var distilled = Path.Combine(outputDirectory, "distilled.jsonl");
         var leftover = Path.Combine(outputDirectory, "leftover.jsonl");
-        using (var w = new StreamWriter(distilled, false, new UTF8Encoding(false)) { NewLine = "\n" })
+        JsonLinesFile.Write(distilled, records.Where(r => r.Kept).Select(r =>
         {
-            foreach (var r in records.Where(r => r.Kept))
+            var o = new JsonObject
             {
-                var o = new JsonObject
-                {
-                    ["id"] = r.Id,
-                    ["question"] = r.Question,
-                    ["reference"] = r.Reference,
-                    ["response"] = r.Response,
-                    ["final_answer"] = r.FinalAnswer,
-                    ["messages"] = new JsonArray(
-                        new JsonObject { ["role"] = "user", ["content"] = r.Question },
-                        new JsonObject { ["role"] = "assistant", ["content"] = r.Response }),
-                };
-                if (r.TeacherReasoning is not null)
-                    o["teacher_reasoning"] = r.TeacherReasoning;
-                w.WriteLine(o.ToJsonString(RaftJson.Lines));
-            }
-        }
-        using (var w = new StreamWriter(leftover, false, new UTF8Encoding(false)) { NewLine = "\n" })
+                ["id"] = r.Id,
+                ["question"] = r.Question,
+                ["reference"] = r.Reference,
+                ["response"] = r.Response,
+                ["final_answer"] = r.FinalAnswer,
+                ["messages"] = new JsonArray(
+                    new JsonObject { ["role"] = "user", ["content"] = r.Question },
+                    new JsonObject { ["role"] = "assistant", ["content"] = r.Response }),
+            };
+            if (r.TeacherReasoning is not null)
+                o["teacher_reasoning"] = r.TeacherReasoning;
+            return o;
+        }));
+        JsonLinesFile.Write(leftover, records.Where(r => !r.Kept).Select(r => new JsonObject
         {
-            foreach (var r in records.Where(r => !r.Kept))
-                w.WriteLine(new JsonObject
-                {
-                    ["id"] = r.Id,
-                    ["question"] = r.Question,
-                    ["reference"] = r.Reference,
-                    ["attempts"] = r.Attempts,
-                    ["last_response"] = r.Response,
-                    ["last_final_answer"] = r.FinalAnswer,
-                }.ToJsonString(RaftJson.Lines));
-        }
+            ["id"] = r.Id,
+            ["question"] = r.Question,
+            ["reference"] = r.Reference,
+            ["attempts"] = r.Attempts,
+            ["last_response"] = r.Response,
+            ["last_final_answer"] = r.FinalAnswer,
+        }));
         return (distilled, leftover, records.Count(r => r.Kept), records.Count(r => !r.Kept));
     }
 }

@@ -1,6 +1,7 @@
 // Writes a run's examples in every trainer's format: RAFT (gorilla/LlamaIndex), chat, completion, eval, LLaMA-Factory, FlagEmbedding.
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using RagTune.Engine.IO;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
 
@@ -9,7 +10,8 @@ namespace RagTune.Raft.Export;
 /// <summary>
 /// One file per format and split (train/test): raft_*.jsonl, chat_*.jsonl, completion_*.jsonl, eval_*.jsonl,
 /// flagembedding_*.jsonl, and llamafactory/{alpaca,sharegpt}_*.json + llamafactory/dataset_info.json. JSONL files are
-/// UTF-8 without BOM, one object per line, keys in the order the reference tools write them.
+/// UTF-8 without BOM, one object per line, keys in the order the reference tools write them. Every file is written through
+/// AtomicFile: an export interrupted by a crash or a cancellation leaves each file either as it was or complete.
 /// </summary>
 public static class RaftExporter
 {
@@ -30,13 +32,13 @@ public static class RaftExporter
         {
             var examples = data.Examples.Where(e => e.Split == split).ToList();
             if (f.HasFlag(RaftExportFormats.Raft))
-                files.Add(WriteLines(outputDirectory, $"raft_{split}.jsonl", examples.Select(RaftLine)));
+                files.Add(WriteLines(outputDirectory, $"raft_{split}.jsonl", examples.Select(RaftLine), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Chat))
-                files.Add(WriteLines(outputDirectory, $"chat_{split}.jsonl", examples.Select(e => ChatLine(e, options.SystemPrompt))));
+                files.Add(WriteLines(outputDirectory, $"chat_{split}.jsonl", examples.Select(e => ChatLine(e, options.SystemPrompt)), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Completion))
-                files.Add(WriteLines(outputDirectory, $"completion_{split}.jsonl", examples.Select(e => new JsonObject { ["prompt"] = e.Instruction, ["completion"] = e.CotAnswer })));
+                files.Add(WriteLines(outputDirectory, $"completion_{split}.jsonl", examples.Select(e => new JsonObject { ["prompt"] = e.Instruction, ["completion"] = e.CotAnswer }), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Eval))
-                files.Add(WriteLines(outputDirectory, $"eval_{split}.jsonl", examples.Select(EvalLine)));
+                files.Add(WriteLines(outputDirectory, $"eval_{split}.jsonl", examples.Select(EvalLine), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Alpaca))
             {
                 var name = $"alpaca_{split}.json";
@@ -51,10 +53,10 @@ public static class RaftExporter
             }
             if (f.HasFlag(RaftExportFormats.FlagEmbedding))
             {
-                var lines = new List<JsonObject>();
-                foreach (var e in examples)
-                    lines.Add(await FlagEmbeddingLineAsync(e, data.Seed, options, cancellationToken).ConfigureAwait(false));
-                files.Add(WriteLines(outputDirectory, $"flagembedding_{split}.jsonl", lines));
+                // Mining negatives can take a while: the lines stream into the temporary file as they are mined.
+                var path = Path.Combine(outputDirectory, $"flagembedding_{split}.jsonl");
+                await JsonLinesFile.WriteAsync(path, FlagEmbeddingLinesAsync(examples, data.Seed, options), cancellationToken).ConfigureAwait(false);
+                files.Add(path);
             }
         }
         if (info.Count > 0)
@@ -139,6 +141,13 @@ public static class RaftExporter
         };
     }
 
+    private static async IAsyncEnumerable<JsonObject> FlagEmbeddingLinesAsync(List<RaftExample> examples, ulong seed, RaftExportOptions options,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (var e in examples)
+            yield return await FlagEmbeddingLineAsync(e, seed, options, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>query = question, pos = [oracle chunk], neg = mined / random other-document chunks / the example's distractors.</summary>
     private static async Task<JsonObject> FlagEmbeddingLineAsync(RaftExample e, ulong seed, RaftExportOptions options, CancellationToken ct)
     {
@@ -181,12 +190,11 @@ public static class RaftExporter
         return o;
     }
 
-    private static string WriteLines(string dir, string name, IEnumerable<JsonObject> lines)
+    private static string WriteLines(string dir, string name, IEnumerable<JsonObject> lines, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var path = Path.Combine(dir, name);
-        using var w = new StreamWriter(path, false, new UTF8Encoding(false)) { NewLine = "\n" };
-        foreach (var line in lines)
-            w.WriteLine(line.ToJsonString(RaftJson.Lines));
+        JsonLinesFile.Write(path, lines);
         return path;
     }
 
@@ -194,7 +202,7 @@ public static class RaftExporter
     {
         var path = Path.Combine(dir, name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, node.ToJsonString(RaftJson.Indented) + "\n", new UTF8Encoding(false));
+        AtomicFile.WriteText(path, node.ToJsonString(RaftJson.Indented) + "\n");
         return path;
     }
 }

@@ -192,14 +192,46 @@ public sealed class EmbeddingTrainerTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             new EmbeddingTrainer(Options("b")).RunAsync(new SftTrainerTests.StopAfter(5, cts), cts.Token));
         Assert.False(Directory.Exists(Path.Combine(_dir, "b", lora ? "adapter" : "model")));
+        Assert.Equal(5, TrainingCheckpoint.LatestStep(Path.Combine(_dir, "b")));
         var steps = new List<int>();
         var resumed = await new EmbeddingTrainer(Options("b") with { Resume = true }).RunAsync(
             new SftTrainerTests.Recorder(p => steps.Add(p.Step)), TestContext.Current.CancellationToken);
 
-        Assert.Equal([5, 6, 7], steps);   // continued from the step-4 checkpoint, not from scratch
+        Assert.Equal([6, 7], steps);   // continued from the step-5 checkpoint the cancellation wrote (the interval is 2)
         Assert.Equal(7, resumed.Losses.Count);
         Assert.Equal(full.Losses, resumed.Losses);
         string file = lora ? PeftAdapter.WeightsFileName : "model.safetensors";
         Assert.Equal(File.ReadAllBytes(Path.Combine(full.OutputPath, file)), File.ReadAllBytes(Path.Combine(resumed.OutputPath, file)));
+    }
+
+    [Fact]
+    public async Task ResumeWithDifferentSettingsIsRefusedNamingTheSetting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string data = Path.Combine(_dir, "guard.jsonl");
+        File.WriteAllLines(data, new[] { "a", "b", "c" }.Select(s => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            query = Query(s), pos = new[] { Passage(s) }, neg = new[] { "the lazy dog" },
+        })));
+        EmbeddingTrainingOptions Options() => new()
+        {
+            ModelPath = Fixtures.Dir("bert-tiny-cls"), DataPath = data, OutputDirectory = Path.Combine(_dir, "run"),
+            BatchSize = 2, GroupSize = 2, LearningRate = 3e-3f, MaxSteps = 2, CheckpointEvery = 1,
+        };
+        await new EmbeddingTrainer(Options()).RunAsync(cancellationToken: ct);
+
+        Task Refused(EmbeddingTrainingOptions changed, string difference) => SftTrainerTests.AssertResumeRefused(
+            () => new EmbeddingTrainer(changed with { Resume = true }).RunAsync(cancellationToken: ct), Path.Combine(_dir, "run"), difference);
+        await Refused(Options() with { LearningRate = 1e-3f }, "learning_rate: was 0.003, now 0.001");
+        await Refused(Options() with { MaxSteps = 4 }, "total_steps: was 2, now 4");
+        await Refused(Options() with { BatchSize = 3 }, "batch_size: was 2, now 3");
+        await Refused(Options() with { Temperature = 0.05f }, "temperature: was 0.02, now 0.05");
+        await Refused(Options() with { Lora = new LoraOptions { Rank = 2, TargetModules = ["query"] } },
+            "lora: was none (full fine-tune), now r=2 alpha=16 dropout=0 rslora=False targets=query");
+        await Refused(Options() with { ModelPath = Fixtures.Dir("bert-tiny-mean") }, $"model: was {Fixtures.Dir("bert-tiny-cls")} [");
+        Assert.Equal(2, (await new EmbeddingTrainer(Options() with { Resume = true, CheckpointEvery = 7 }).RunAsync(cancellationToken: ct)).Steps);
+
+        File.AppendAllText(data, System.Text.Json.JsonSerializer.Serialize(new { query = "q", pos = new[] { "p" } }) + "\n");
+        await Refused(Options(), "data_sha256: was ");
     }
 }

@@ -1,5 +1,6 @@
 // End-to-end SFT on the tiny fixtures: masking of the chat template, a model that learns a small set of answers
-// (full and LoRA), exact resume from a checkpoint after an interruption, and the files a run leaves behind.
+// (full and LoRA), exact resume from the checkpoint a cancellation writes, the files a run leaves behind, and a resume
+// with other settings refused naming them.
 using RagTune.Engine.Chat;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tests.Models;
@@ -151,11 +152,77 @@ public sealed class SftTrainerTests : IDisposable
         using var cts = new CancellationTokenSource();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             new SftTrainer(Options("b")).RunAsync(new StopAfter(5, cts), cts.Token));
-        var resumed = await new SftTrainer(Options("b") with { Resume = true }).RunAsync(cancellationToken: TestContext.Current.CancellationToken);
+        // Checkpoints every 2 steps, yet the cancellation after step 5 saved step 5: the resume repeats nothing.
+        Assert.Equal(5, TrainingCheckpoint.LatestStep(Path.Combine(_dir, "b")));
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(_dir, "b", "train_log.jsonl")).Length);
+        var steps = new List<int>();
+        var resumed = await new SftTrainer(Options("b") with { Resume = true }).RunAsync(new Recorder(p => steps.Add(p.Step)),
+            TestContext.Current.CancellationToken);
 
+        Assert.Equal([6, 7, 8], steps);
         Assert.Equal(full.Losses, resumed.Losses);
         Assert.Equal(full.EvalLosses, resumed.EvalLosses);
         Assert.Equal(File.ReadAllBytes(Path.Combine(full.OutputPath, PeftAdapter.WeightsFileName)),
             File.ReadAllBytes(Path.Combine(resumed.OutputPath, PeftAdapter.WeightsFileName)));
+        Assert.Equal(File.ReadAllText(Path.Combine(_dir, "a", "train_log.jsonl")), File.ReadAllText(Path.Combine(_dir, "b", "train_log.jsonl")));
+    }
+
+    /// <summary>The resume fails with one error naming the run folder's settings file and <paramref name="difference"/>.</summary>
+    internal static async Task AssertResumeRefused(Func<Task> resume, string run, string difference)
+    {
+        var ex = await Assert.ThrowsAsync<EngineException>(resume);
+        Assert.StartsWith(Path.Combine(run, RunSettingsGuard.FileName) + ": cannot resume with different settings — ", ex.Message);
+        Assert.Contains(difference, ex.Message);
+    }
+
+    [Fact]
+    public async Task ResumeWithDifferentSettingsIsRefusedNamingTheSetting()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string data = WriteChatData(_dir);
+        SftTrainingOptions Options() => new()
+        {
+            ModelPath = Fixtures.Dir("qwen2-tiny"), DataPath = data, OutputDirectory = Path.Combine(_dir, "run"),
+            BatchSize = 2, MaxSteps = 2, LearningRate = 1e-2f, Lora = new LoraOptions { Rank = 4, Alpha = 8 }, CheckpointEvery = 1,
+        };
+        await new SftTrainer(Options()).RunAsync(cancellationToken: ct);
+
+        Task Refused(SftTrainingOptions changed, string difference) =>
+            AssertResumeRefused(() => new SftTrainer(changed with { Resume = true }).RunAsync(cancellationToken: ct), Path.Combine(_dir, "run"), difference);
+        await Refused(Options() with { LearningRate = 2e-2f }, "learning_rate: was 0.01, now 0.02");
+        await Refused(Options() with { MaxSteps = 3 }, "total_steps: was 2, now 3");
+        await Refused(Options() with { BatchSize = 1 }, "batch_size: was 2, now 1");
+        await Refused(Options() with { Lora = new LoraOptions { Rank = 2, Alpha = 8 } }, "lora: was r=4 alpha=8 dropout=0 ");
+        await Refused(Options() with { ModelPath = Fixtures.Dir("qwen3-tiny") }, $"model: was {Fixtures.Dir("qwen2-tiny")} [");
+        // Settings that do not change the computation may change: the checkpoint interval, gradient checkpointing.
+        var same = await new SftTrainer(Options() with { Resume = true, CheckpointEvery = 5, RecomputeActivations = true }).RunAsync(cancellationToken: ct);
+        Assert.Equal(2, same.Steps);
+
+        File.AppendAllText(data, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            messages = new[] { new { role = "user", content = "Why?" }, new { role = "assistant", content = "Because." } },
+        }) + "\n");
+        await Refused(Options(), "data_sha256: was ");
+    }
+
+    [Fact]
+    public async Task AFreshRunRemovesAnOlderRunsCheckpointAndItsLog()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        SftTrainingOptions Options(int steps) => new()
+        {
+            ModelPath = Fixtures.Dir("qwen2-tiny"), DataPath = WriteChatData(_dir), OutputDirectory = Path.Combine(_dir, "run"),
+            BatchSize = 2, MaxSteps = steps, CheckpointEvery = 1,
+        };
+        await new SftTrainer(Options(3)).RunAsync(cancellationToken: ct);
+        Assert.Equal(3, TrainingCheckpoint.LatestStep(Path.Combine(_dir, "run")));
+
+        using var cts = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new SftTrainer(Options(6) with { CheckpointEvery = 0 }).RunAsync(new StopAfter(1, cts), cts.Token));
+        // Only the new run's step 1 remains: the old step-3 checkpoint would otherwise be resumed under the new settings.
+        Assert.Equal(1, TrainingCheckpoint.LatestStep(Path.Combine(_dir, "run")));
+        Assert.Single(File.ReadAllLines(Path.Combine(_dir, "run", "train_log.jsonl")));
+        var resumed = await new SftTrainer(Options(6) with { Resume = true }).RunAsync(cancellationToken: ct);
+        Assert.Equal(6, resumed.Losses.Count);
     }
 }

@@ -19,7 +19,7 @@ internal static class KbAdd
         {
             dir, folder, commitSeconds, strict,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             int seconds = parse.GetValue(commitSeconds);
             if (seconds < 1) throw new Knowledge.KnowledgeException($"--commit-seconds is {seconds}; expected at least 1");
