@@ -2,7 +2,7 @@
 // world of fictional entities and reports EM/F1 on unseen entities, with oracle + distractors and distractors only.
 // Usage: dotnet run -c Release --project bench/raft-synthetic -- [--quick] [--entities N] [--steps N] [--batch N]
 //        [--lr X[,Y,...]] [--k 4] [--curriculum 1,2,4] [--curriculum-weights 1,1,6] [--examples-per-fact N] [--regimes dsf,raft,raftcot]
-//        [--hidden N] [--layers N] [--eval-items N] [--seed N] [--out DIR] [--results bench/RESULTS.md] [--note TEXT]
+//        [--pretrain-steps N] [--hidden N] [--layers N] [--eval-items N] [--seed N | --seeds 7,8,9] [--out DIR] [--results bench/RESULTS.md] [--note TEXT]
 // Several --lr values: each regime is trained at each rate and the rate best on held-out training entities is kept.
 using System.Diagnostics;
 using System.Globalization;
@@ -35,6 +35,7 @@ var options = new SyntheticBenchmarkOptions
     BatchSize = Int("--batch", quick ? 8 : 16),
     LearningRates = List("--lr", v => float.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.LearningRates,
     EvalItems = Int("--eval-items", quick ? 30 : 300),
+    PretrainSteps = Int("--pretrain-steps", 0),
 };
 // --probe-data DIR: write the benchmark's RAFT data as chat JSONL (train stages, and the test and training entities with the
 // oracle always / never shown) for tools/reference/raft_probe.py, the PyTorch cross-check of the learning curve, and stop.
@@ -51,29 +52,57 @@ if (Arg("--probe-data") is { } probeDir)
 }
 var clock = Stopwatch.StartNew();
 var progress = new Progress<string>(line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
-var result = await SyntheticBenchmark.RunAsync(options, new SftStudentTrainer(), progress);
-string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for this invocation ({options.Regimes.Count} regime(s) × {options.LearningRates.Count} learning rate(s); "
-    + $"students already trained in --out are reused, not retrained) on {Environment.ProcessorCount} cores.";
 string command = $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))}`";
 // --note: what the numbers cannot say by themselves (e.g. the training wall clock of students reused from earlier runs).
 string note = Arg("--note") is { } n ? n + "\n" : "";
-Console.WriteLine();
-Console.WriteLine(result.Table);
-Console.WriteLine(budget);
-
-// The report written by the benchmark knows the settings and the table; add the budget and the exact command.
-await HtmlReport.WriteAsync(result.Run, result.ReportPath, new HtmlReportOptions
+// --seeds 7,8,9: one world (and students) per seed, each in DIR/seedN, then the EM pooled over all of them with intervals.
+var seeds = List("--seeds", v => ulong.Parse(v, CultureInfo.InvariantCulture)) ?? [options.World.Seed];
+var runs = new List<(ulong Seed, RagTune.Eval.Running.EvalRun Run)>();
+var tables = new List<string>();
+foreach (var seed in seeds)
 {
-    Note = $"{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}{command}\n\n{result.Table}",
-});
-Console.WriteLine($"report: {result.ReportPath}");
+    var seeded = seeds.Count == 1 ? options : options with
+    {
+        OutputDirectory = Path.Combine(options.OutputDirectory, $"seed{seed}"),
+        World = options.World with { Seed = seed },
+        Raft = options.Raft with { Seed = seed },
+        Student = options.Student with { Seed = seed },
+    };
+    var seedClock = Stopwatch.StartNew();
+    var result = await SyntheticBenchmark.RunAsync(seeded, new SftStudentTrainer(), progress);
+    string seedBudget = $"Wall clock: {seedClock.Elapsed.TotalMinutes:F1} min for world seed {seed} ({options.Regimes.Count} regime(s) × {options.LearningRates.Count} learning rate(s); "
+        + $"students already trained in its folder are reused, not retrained) on {Environment.ProcessorCount} cores.";
+    Console.WriteLine();
+    Console.WriteLine($"World seed {seed}:");
+    Console.WriteLine(result.Table);
+    Console.WriteLine(seedBudget);
+    // The report written by the benchmark knows the settings and the table; add the budget and the exact command.
+    await HtmlReport.WriteAsync(result.Run, result.ReportPath, new HtmlReportOptions
+    {
+        Note = $"{SyntheticBenchmark.Describe(seeded)}\n{seedBudget}\n{note}{command}\n\n{result.Table}",
+    });
+    Console.WriteLine($"report: {result.ReportPath}");
+    runs.Add((seed, result.Run));
+    tables.Add($"World seed {seed}:\n\n{result.Table}");
+}
+string budget = $"Wall clock: {clock.Elapsed.TotalMinutes:F1} min for this invocation ({seeds.Count} world(s)) on {Environment.ProcessorCount} cores.";
+string pooled = seeds.Count > 1 ? SyntheticSeedPool.Table(runs) : "";
+if (pooled.Length > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("All seeds:");
+    Console.WriteLine(pooled);
+    File.WriteAllText(Path.Combine(options.OutputDirectory, "pooled.md"), pooled);
+}
+Console.WriteLine(budget);
+var allTables = string.Join("\n", tables) + (pooled.Length > 0 ? "\nAll seeds:\n\n" + pooled : "");
 
 if (Arg("--results") is { } resultsPath)
 {
     // Replaces the section in place (or appends it), leaving the rest of the file as it is.
     const string Heading = "## Synthetic RAFT benchmark";
     string text = File.Exists(resultsPath) ? File.ReadAllText(resultsPath) : "# Results\n";
-    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}\n{command}\n\n{result.Table}\n";
+    string section = $"{Heading}\n\n{SyntheticBenchmark.Describe(options)}\n{budget}\n{note}\n{command}\n\n{allTables}\n";
     int start = text.IndexOf(Heading, StringComparison.Ordinal);
     if (start < 0)
         text = text.TrimEnd() + "\n\n" + section;

@@ -45,12 +45,17 @@ public static class SyntheticBenchmark
         string root = Path.GetFullPath(options.OutputDirectory);
         Directory.CreateDirectory(root);
         var world = SyntheticWorld.Generate(options.World);
+        var practice = options.PretrainSteps > 0 ? PracticeWorld(options.World) : null;
         string baseModel = Path.Combine(root, "base");
         if (!File.Exists(Path.Combine(baseModel, "model.safetensors")))
         {
             progress?.Report($"base student → {baseModel}");
-            StudentModel.CreateBase(baseModel, SyntheticRaftData.Corpus(world), options.Student);
+            var corpus = SyntheticRaftData.Corpus(world);
+            if (practice is not null) corpus = corpus.Concat(SyntheticRaftData.Corpus(practice));
+            StudentModel.CreateBase(baseModel, corpus, options.Student);
         }
+        if (practice is not null)
+            baseModel = await PretrainAsync(practice, baseModel, root, options, trainer, progress, cancellationToken).ConfigureAwait(false);
 
         // A sweep holds out validation entities from training, so the rate is chosen on entities no student saw, as the
         // test entities are, without ever looking at the test split.
@@ -110,6 +115,35 @@ public static class SyntheticBenchmark
         await JsonReport.WriteAsync(run, json, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(root, "table.md"), table, cancellationToken).ConfigureAwait(false);
         return new SyntheticBenchmarkResult(run, report, json, table, students, chosen);
+    }
+
+    /// <summary>The world the base student practises reading on: same templates and sizes, another seed, so none of its
+    /// entities or facts is the benchmark world's.</summary>
+    public static SyntheticWorld PracticeWorld(SyntheticWorldOptions world) =>
+        SyntheticWorld.Generate(world with { Seed = world.Seed + 1_000_003 });
+
+    /// <summary>Reading practice: every fact of the practice world (all its splits) as "document → question → &lt;ANSWER&gt;:
+    /// value" with the one right document and no distractor; the checkpoint every regime then starts from.</summary>
+    private static async Task<string> PretrainAsync(SyntheticWorld practice, string baseModel, string root, SyntheticBenchmarkOptions options,
+        IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct)
+    {
+        string output = Path.Combine(root, "base-reader");
+        string marker = Path.Combine(output, DoneMarker);
+        if (File.Exists(marker))
+        {
+            progress?.Report($"reader base: reusing {output}");
+            return File.ReadAllText(marker).Trim();
+        }
+        var raft = options.Raft with { Distractors = 0, OracleProbability = 1, Seed = options.Raft.Seed + 1_000_003 };
+        var data = SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "train").Concat(SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "test"));
+        string path = Path.Combine(root, "data", "pretrain_reading_k0.jsonl");
+        SyntheticRaftData.WriteChatJsonl(path, data);
+        progress?.Report($"reader base: {options.PretrainSteps} steps of reading practice on another world → {output}");
+        string trained = await trainer.TrainAsync(new StudentTrainingJob(baseModel, [new TrainingStage(path, options.PretrainSteps)], output,
+            options.LearningRates[0], options.BatchSize, options.MaxLength, options.Raft.Seed + 1_000_003), progress, ct).ConfigureAwait(false);
+        Directory.CreateDirectory(output);
+        await File.WriteAllTextAsync(marker, trained + "\n", ct).ConfigureAwait(false);
+        return trained;
     }
 
     /// <summary>Tokens a student may generate: the CoT answer quotes a sentence before its &lt;ANSWER&gt;:; a bare answer
@@ -203,10 +237,13 @@ public static class SyntheticBenchmark
         {
             if (!byName.TryGetValue(SystemName(regime, context), out var s)) return "–";
             string f(string m) => s.Metrics.TryGetValue(m, out var v) ? (100 * v.Mean).ToString("F1", CultureInfo.InvariantCulture) : "–";
-            return $"{f(MetricNames.ExactMatch)} / {f(MetricNames.F1)}";
+            string ci = s.Metrics.TryGetValue(MetricNames.ExactMatch, out var em) && em.CiLow is double lo && em.CiHigh is double hi
+                ? string.Create(CultureInfo.InvariantCulture, $" [{100 * lo:F1}, {100 * hi:F1}]") : "";
+            return $"{f(MetricNames.ExactMatch)}{ci} / {f(MetricNames.F1)}";
         }
         var sb = new StringBuilder();
-        sb.AppendLine("| Student (trained from random init) | EM / F1, oracle + distractors | EM / F1, distractors only |");
+        string from = options.PretrainSteps > 0 ? "from the reader base" : "trained from random init";
+        sb.AppendLine($"| Student ({from}) | EM [95 % CI] / F1, oracle + distractors | EM [95 % CI] / F1, distractors only |");
         sb.AppendLine("|---|---|---|");
         if (byName.ContainsKey(SystemName(RaftRegime.Dsf, StudentContext.ClosedBook)))
         {
@@ -238,7 +275,10 @@ public static class SyntheticBenchmark
         var c = CultureInfo.InvariantCulture;
         return string.Create(c, $"World: {w.Entities} fictional entities ({w.Language}), {w.AttributesPerEntity} attributes each, {w.EntitiesPerDocument} per document, ")
             + string.Create(c, $"{w.ValuesPerAttribute} values per attribute, {100 * w.TestFraction:F0} % of documents held out (test entities unseen in training), seed {w.Seed}. ")
-            + string.Create(c, $"Student: Qwen2 layout, {s.Layers} layers, d={s.HiddenSize}, {s.Heads} heads, FFN {s.IntermediateSize}, word-level vocabulary, random init. ")
+            + string.Create(c, $"Student: Qwen2 layout, {s.Layers} layers, d={s.HiddenSize}, {s.Heads} heads, FFN {s.IntermediateSize}, word-level vocabulary, random init")
+            + (options.PretrainSteps > 0
+                ? string.Create(c, $", then {options.PretrainSteps} steps of reading practice on another world (one document, always the right one, no distractor; the \"reader base\" every regime starts from). ")
+                : ". ")
             + string.Create(c, $"Training: full fine-tuning, {options.StepsPerRegime} steps per regime at batch {options.BatchSize}, ")
             + string.Create(c, $"peak lr {string.Join(" / ", options.LearningRates.Select(lr => lr.ToString("G3", c)))}")
             + (options.LearningRates.Count > 1 ? string.Create(c, $" (swept; {100 * options.ValidationFraction:F0} % of training documents held out for validation)") : "")

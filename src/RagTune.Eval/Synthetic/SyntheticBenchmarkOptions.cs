@@ -35,6 +35,12 @@ public sealed record SyntheticBenchmarkOptions
     /// <summary>Validation questions scored per learning rate (a seeded subset).</summary>
     public int ValidationItems { get; init; } = 100;
 
+    /// <summary>Steps of reading practice given to the base student before any regime (0: every regime starts from random
+    /// weights). The practice is on another world (other entities, other values, same sentence templates), one document
+    /// per question and always the right one: the base learns to answer from a document, as the paper's base LLM can,
+    /// but never sees this world's facts nor a distractor.</summary>
+    public int PretrainSteps { get; init; }
+
     public int BatchSize { get; init; } = 16;
 
     public int MaxLength { get; init; } = 384;

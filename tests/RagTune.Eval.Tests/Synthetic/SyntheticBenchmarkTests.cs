@@ -28,6 +28,68 @@ public sealed class SyntheticBenchmarkTests : IDisposable
     };
 
     [Fact]
+    public async Task With_reading_practice_every_regime_starts_from_a_base_that_practised_on_another_world()
+    {
+        var trainer = new PathTrainer();
+        var ct = TestContext.Current.CancellationToken;
+        var options = Options with { PretrainSteps = 7 };
+        var result = await SyntheticBenchmark.RunAsync(options, trainer, null, ct);
+
+        // Practice first: one stage of 7 steps on k = 0 data (one document, the right one) ...
+        var practice = trainer.Jobs[0];
+        var stage = Assert.Single(practice.Stages);
+        Assert.Equal(7, stage.Steps);
+        Assert.EndsWith(Path.Combine("base"), practice.BaseModel, StringComparison.Ordinal);
+        var lines = await File.ReadAllLinesAsync(stage.DataPath, ct);
+        var practiceWorld = SyntheticBenchmark.PracticeWorld(options.World);
+        Assert.Equal(practiceWorld.Facts.Count, lines.Length);
+        Assert.All(lines, l => Assert.Equal(1, CountOf(l, "<DOCUMENT>")));
+        // ... about entities the benchmark world does not have.
+        var benchmarkEntities = SyntheticWorld.Generate(options.World).Facts.Select(f => f.Entity).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain(practiceWorld.Facts, f => benchmarkEntities.Contains(f.Entity));
+        // Every regime starts from the practised checkpoint, and the table says so.
+        Assert.Equal(4, trainer.Jobs.Count);
+        Assert.All(trainer.Jobs.Skip(1), j => Assert.Equal(PathTrainer.Trained(practice), j.BaseModel));
+        Assert.Contains("from the reader base", result.Table, StringComparison.Ordinal);
+        Assert.Contains("reading practice on another world", SyntheticBenchmark.Describe(options), StringComparison.Ordinal);
+        // The vocabulary covers both worlds, so practice text is never spelled byte by byte.
+        var tok = RagTune.Engine.Tokenizers.Tokenizer.Load(Path.Combine(_dir, "base"));
+        var value = practiceWorld.Facts[0].Value;
+        Assert.Single(tok.Encode(" " + value, addSpecialTokens: false));
+
+        // A second run reuses the practised base.
+        var again = new PathTrainer();
+        await SyntheticBenchmark.RunAsync(options, again, null, ct);
+        Assert.Empty(again.Jobs);
+    }
+
+    private static int CountOf(string text, string what)
+    {
+        int n = 0;
+        for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
+    /// <summary>Records each job and "trains" by copying the base checkpoint into the job's output folder, so which
+    /// checkpoint a later job starts from is visible.</summary>
+    private sealed class PathTrainer : IStudentTrainer
+    {
+        public List<StudentTrainingJob> Jobs { get; } = [];
+
+        public static string Trained(StudentTrainingJob job) => Path.Combine(job.OutputDirectory, "final");
+
+        public Task<string> TrainAsync(StudentTrainingJob job, IProgress<string>? progress, CancellationToken cancellationToken)
+        {
+            Jobs.Add(job);
+            string output = Trained(job);
+            Directory.CreateDirectory(output);
+            foreach (var f in Directory.GetFiles(job.BaseModel))
+                File.Copy(f, Path.Combine(output, Path.GetFileName(f)), overwrite: true);
+            return Task.FromResult(output);
+        }
+    }
+
+    [Fact]
     public async Task Every_regime_is_trained_through_its_curriculum_and_every_row_is_reported()
     {
         var trainer = new RecordingTrainer();
