@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Globalization;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Synthetic;
+using RagTune.Raft.Export;
 
 var arguments = args.ToList();
 string? Arg(string name)
@@ -44,7 +45,7 @@ if (Arg("--probe-data") is { } probeDir)
     var world = SyntheticWorld.Generate(options.World);
     var regime = options.Regimes[^1];
     foreach (var (split, p, name) in new[] { ("train", 0.8, "train"), ("test", 1.0, "test_oracle"), ("test", 0.0, "test_none"), ("train", 1.0, "train_oracle") })
-        SyntheticRaftData.WriteChatJsonl(Path.Combine(probeDir, $"{regime.ToString().ToLowerInvariant()}_{name}_k{options.Raft.Distractors}.jsonl"),
+        RaftExporter.WriteChatJsonl(Path.Combine(probeDir, $"{regime.ToString().ToLowerInvariant()}_{name}_k{options.Raft.Distractors}.jsonl"),
             SyntheticRaftData.Build(world, regime, options.Raft with { OracleProbability = p, ExamplesPerFact = split == "train" && p < 1 ? options.Raft.ExamplesPerFact : 1 }, split));
     StudentModel.CreateBase(Path.Combine(probeDir, "base"), SyntheticRaftData.Corpus(world), options.Student);
     Console.WriteLine($"probe data → {probeDir}");

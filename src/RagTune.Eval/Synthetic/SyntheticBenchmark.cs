@@ -8,6 +8,7 @@ using RagTune.Eval.Metrics;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
+using RagTune.Raft.Export;
 
 namespace RagTune.Eval.Synthetic;
 
@@ -120,27 +121,40 @@ public static class SyntheticBenchmark
     /// <summary>The world the base student practises reading on: same templates and sizes, another seed, so none of its
     /// entities or facts is the benchmark world's.</summary>
     public static SyntheticWorld PracticeWorld(SyntheticWorldOptions world) =>
-        SyntheticWorld.Generate(world with { Seed = world.Seed + 1_000_003 });
+        SyntheticWorld.Generate(world with { Seed = world.Seed + PracticeSeedOffset });
+
+    // Keeps the practice world and its data draws apart from any benchmark world's seed.
+    private const ulong PracticeSeedOffset = 1_000_003;
 
     /// <summary>Reading practice: every fact of the practice world (all its splits) as "document → question → &lt;ANSWER&gt;:
     /// value" with the one right document and no distractor; the checkpoint every regime then starts from.</summary>
-    private static async Task<string> PretrainAsync(SyntheticWorld practice, string baseModel, string root, SyntheticBenchmarkOptions options,
-        IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct)
+    private static Task<string> PretrainAsync(SyntheticWorld practice, string baseModel, string root, SyntheticBenchmarkOptions options,
+        IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct) =>
+        TrainOnceAsync(Path.Combine(root, "base-reader"), "reader base", progress, ct, output =>
+        {
+            var raft = options.Raft with { Distractors = 0, OracleProbability = 1, Seed = options.Raft.Seed + PracticeSeedOffset };
+            var data = SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "train").Concat(SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "test"));
+            string path = Path.Combine(root, "data", "pretrain_reading_k0.jsonl");
+            RaftExporter.WriteChatJsonl(path, data);
+            progress?.Report($"reader base: {options.PretrainSteps} steps of reading practice on another world → {output}");
+            return trainer.TrainAsync(new StudentTrainingJob(baseModel, [new TrainingStage(path, options.PretrainSteps)], output,
+                options.LearningRates[0], options.BatchSize, options.MaxLength, options.Raft.Seed + PracticeSeedOffset), progress, ct);
+        });
+
+    /// <summary>The checkpoint a finished training job left in <paramref name="output"/> (its <see cref="DoneMarker"/> names
+    /// it), or, when there is none yet, the one <paramref name="train"/> makes, recorded in the marker once training ends —
+    /// so a rerun reuses finished students and an interrupted one trains (resuming its stages) again.</summary>
+    private static async Task<string> TrainOnceAsync(string output, string name, IProgress<string>? progress, CancellationToken ct,
+        Func<string, Task<string>> train)
     {
-        string output = Path.Combine(root, "base-reader");
         string marker = Path.Combine(output, DoneMarker);
         if (File.Exists(marker))
         {
-            progress?.Report($"reader base: reusing {output}");
-            return File.ReadAllText(marker).Trim();
+            string done = (await File.ReadAllTextAsync(marker, ct).ConfigureAwait(false)).Trim();
+            progress?.Report($"{name}: reusing {done}");
+            return done;
         }
-        var raft = options.Raft with { Distractors = 0, OracleProbability = 1, Seed = options.Raft.Seed + 1_000_003 };
-        var data = SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "train").Concat(SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "test"));
-        string path = Path.Combine(root, "data", "pretrain_reading_k0.jsonl");
-        SyntheticRaftData.WriteChatJsonl(path, data);
-        progress?.Report($"reader base: {options.PretrainSteps} steps of reading practice on another world → {output}");
-        string trained = await trainer.TrainAsync(new StudentTrainingJob(baseModel, [new TrainingStage(path, options.PretrainSteps)], output,
-            options.LearningRates[0], options.BatchSize, options.MaxLength, options.Raft.Seed + 1_000_003), progress, ct).ConfigureAwait(false);
+        string trained = await train(output).ConfigureAwait(false);
         Directory.CreateDirectory(output);
         await File.WriteAllTextAsync(marker, trained + "\n", ct).ConfigureAwait(false);
         return trained;
@@ -190,41 +204,34 @@ public static class SyntheticBenchmark
         return steps;
     }
 
-    private static async Task<string> TrainRegimeAsync(SyntheticWorld world, RaftRegime regime, float lr, string baseModel, string root,
+    private static Task<string> TrainRegimeAsync(SyntheticWorld world, RaftRegime regime, float lr, string baseModel, string root,
         SyntheticBenchmarkOptions options, IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct)
     {
         string name = StudentName(regime, lr);
-        string output = Path.Combine(root, "students", name);
-        string marker = Path.Combine(output, DoneMarker);
-        if (File.Exists(marker))
+        return TrainOnceAsync(Path.Combine(root, "students", name), name, progress, ct, output =>
         {
-            progress?.Report($"{name}: reusing the trained student in {output}");
-            return File.ReadAllText(marker).Trim();
-        }
-        // DSF has no documents, so no curriculum; RAFT climbs from few distractors to k (stages above k are dropped).
-        var curriculum = options.Curriculum ?? [options.Raft.Distractors];
-        if (options.CurriculumWeights is { } w && w.Count != curriculum.Count)
-            throw new EvalException($"synthetic benchmark: {w.Count} curriculum weights for {curriculum.Count} curriculum stages; expected one per stage");
-        var plan = regime == RaftRegime.Dsf
-            ? [(K: 0, Weight: 1.0)]
-            : curriculum.Select((k, i) => (K: k, Weight: options.CurriculumWeights?[i] ?? 1.0)).Where(p => p.K <= options.Raft.Distractors).ToList();
-        if (plan.Count == 0) plan = [(options.Raft.Distractors, 1.0)];
-        var steps = StageSteps(options.StepsPerRegime, plan.Count, plan.Select(p => p.Weight).ToList());
-        var stages = new List<TrainingStage>();
-        string worldTag = world.DocumentsIn("validation").Any() ? "-val" : "";
-        for (int s = 0; s < plan.Count; s++)
-        {
-            var data = SyntheticRaftData.Build(world, regime, options.Raft with { Distractors = plan[s].K, Seed = options.Raft.Seed + (ulong)s });
-            string path = Path.Combine(root, "data", $"{regime.ToString().ToLowerInvariant()}{worldTag}_stage{s}_k{plan[s].K}.jsonl");
-            SyntheticRaftData.WriteChatJsonl(path, data);
-            stages.Add(new TrainingStage(path, steps[s]));
-        }
-        progress?.Report($"{name}: training {options.StepsPerRegime} steps over {stages.Count} stage(s) ({string.Join(" + ", steps)})");
-        string trained = await trainer.TrainAsync(new StudentTrainingJob(baseModel, stages, output, lr, options.BatchSize,
-            options.MaxLength, options.Raft.Seed), progress, ct).ConfigureAwait(false);
-        Directory.CreateDirectory(output);
-        await File.WriteAllTextAsync(marker, trained + "\n", ct).ConfigureAwait(false);
-        return trained;
+            // DSF has no documents, so no curriculum; RAFT climbs from few distractors to k (stages above k are dropped).
+            var curriculum = options.Curriculum ?? [options.Raft.Distractors];
+            if (options.CurriculumWeights is { } w && w.Count != curriculum.Count)
+                throw new EvalException($"synthetic benchmark: {w.Count} curriculum weights for {curriculum.Count} curriculum stages; expected one per stage");
+            var plan = regime == RaftRegime.Dsf
+                ? [(K: 0, Weight: 1.0)]
+                : curriculum.Select((k, i) => (K: k, Weight: options.CurriculumWeights?[i] ?? 1.0)).Where(p => p.K <= options.Raft.Distractors).ToList();
+            if (plan.Count == 0) plan = [(options.Raft.Distractors, 1.0)];
+            var steps = StageSteps(options.StepsPerRegime, plan.Count, plan.Select(p => p.Weight).ToList());
+            var stages = new List<TrainingStage>();
+            string worldTag = world.DocumentsIn("validation").Any() ? "-val" : "";
+            for (int s = 0; s < plan.Count; s++)
+            {
+                var data = SyntheticRaftData.Build(world, regime, options.Raft with { Distractors = plan[s].K, Seed = options.Raft.Seed + (ulong)s });
+                string path = Path.Combine(root, "data", $"{regime.ToString().ToLowerInvariant()}{worldTag}_stage{s}_k{plan[s].K}.jsonl");
+                RaftExporter.WriteChatJsonl(path, data);
+                stages.Add(new TrainingStage(path, steps[s]));
+            }
+            progress?.Report($"{name}: training {options.StepsPerRegime} steps over {stages.Count} stage(s) ({string.Join(" + ", steps)})");
+            return trainer.TrainAsync(new StudentTrainingJob(baseModel, stages, output, lr, options.BatchSize,
+                options.MaxLength, options.Raft.Seed), progress, ct);
+        });
     }
 
     /// <summary>The paper's table shape: one row per regime, EM and F1 with oracle + distractors and with distractors only.</summary>

@@ -7,6 +7,7 @@ using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
 using RagTune.Knowledge.Lexical;
+using RagTune.Raft.Export;
 
 namespace RagTune.Eval.Synthetic;
 
@@ -54,7 +55,7 @@ public static class SyntheticDemo
         // 3. RAFT data (oracle + distractors at P = 0.8, chain-of-thought answers that quote the document).
         var raft = new SyntheticRaftOptions { Distractors = options.TopK - 1, Seed = options.Seed, ExamplesPerFact = options.Fast ? 1 : 2 };
         string raftData = Path.Combine(root, "raft", "chat_train.jsonl");
-        SyntheticRaftData.WriteChatJsonl(raftData, SyntheticRaftData.Build(world, RaftRegime.RaftCot, raft));
+        RaftExporter.WriteChatJsonl(raftData, SyntheticRaftData.Build(world, RaftRegime.RaftCot, raft));
         progress?.Report($"RAFT data: {world.FactsIn("train").Count() * raft.ExamplesPerFact} examples → {raftData}");
 
         // 4. The student: untrained base, then fine-tuned (reused when a previous run finished it).

@@ -1,20 +1,13 @@
 // Turns a synthetic world into RAFT training data (the generator knows every fact, so it stands in for the teacher) and
-// into eval items with oracle + distractors, in the formats the rest of RagTune reads: RaftExample records, the chat
-// JSONL that `raft export` writes and the trainer reads, and EvalItem lists for the evaluation runner.
-using System.Text;
-using System.Text.Json.Nodes;
+// into eval items with oracle + distractors, in the formats the rest of RagTune reads: RaftExample records (written as
+// chat JSONL by RaftExporter.WriteChatJsonl, as `raft export` does) and EvalItem lists for the evaluation runner.
 using RagTune.Eval.Data;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using RagTune.Raft.Generation;
 
 namespace RagTune.Eval.Synthetic;
 
 public static class SyntheticRaftData
 {
-    // As `raft export` writes JSONL: compact, Chinese left readable.
-    private static readonly JsonSerializerOptions Lines = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     /// <summary>Training examples for a regime from the facts of <paramref name="split"/>: DSF examples carry no documents.</summary>
     public static List<RaftExample> Build(SyntheticWorld world, RaftRegime regime, SyntheticRaftOptions options, string split = "train")
     {
@@ -57,24 +50,6 @@ public static class SyntheticRaftData
                 });
             }
         return examples;
-    }
-
-    /// <summary>Writes the examples as `raft export`'s chat_*.jsonl: {"messages":[user instruction, assistant answer]}.</summary>
-    public static void WriteChatJsonl(string path, IEnumerable<RaftExample> examples)
-    {
-        ArgumentNullException.ThrowIfNull(examples);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        using var w = new StreamWriter(path, false, new UTF8Encoding(false)) { NewLine = "\n" };
-        foreach (var e in examples)
-        {
-            var line = new JsonObject
-            {
-                ["messages"] = new JsonArray(
-                    new JsonObject { ["role"] = "user", ["content"] = e.Instruction },
-                    new JsonObject { ["role"] = "assistant", ["content"] = e.CotAnswer }),
-            };
-            w.WriteLine(line.ToJsonString(Lines));
-        }
     }
 
     /// <summary>Eval items for the facts of <paramref name="split"/>: the oracle document (marked) and k distractors, shuffled.

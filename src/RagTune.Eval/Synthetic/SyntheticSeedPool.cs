@@ -57,11 +57,14 @@ public static class SyntheticSeedPool
     /// <summary>Per-item EM of a system in one run, in item order; null when the run has no such system.</summary>
     private static double[]? Em(EvalRun run, string system)
     {
-        var byItem = run.Results.Where(r => r.System == system && r.Metrics.ContainsKey(MetricNames.ExactMatch))
-            .ToDictionary(r => r.ItemId, r => r.Metrics[MetricNames.ExactMatch], StringComparer.Ordinal);
+        var byItem = EmByItem(run, system);
         if (byItem.Count == 0) return null;
         return run.Items.Where(i => byItem.ContainsKey(i.Id)).Select(i => byItem[i.Id]).ToArray();
     }
+
+    private static Dictionary<string, double> EmByItem(EvalRun run, string system) =>
+        run.Results.Where(r => r.System == system && r.Metrics.ContainsKey(MetricNames.ExactMatch))
+            .ToDictionary(r => r.ItemId, r => r.Metrics[MetricNames.ExactMatch], StringComparer.Ordinal);
 
     private static List<double> Pooled(IReadOnlyList<(ulong Seed, EvalRun Run)> runs, string system) =>
         runs.SelectMany(r => Em(r.Run, system) ?? []).ToList();
@@ -73,8 +76,8 @@ public static class SyntheticSeedPool
         var d = new List<double>();
         foreach (var (_, run) in runs)
         {
-            var ea = run.Results.Where(r => r.System == a && r.Metrics.ContainsKey(MetricNames.ExactMatch)).ToDictionary(r => r.ItemId, r => r.Metrics[MetricNames.ExactMatch], StringComparer.Ordinal);
-            var eb = run.Results.Where(r => r.System == b && r.Metrics.ContainsKey(MetricNames.ExactMatch)).ToDictionary(r => r.ItemId, r => r.Metrics[MetricNames.ExactMatch], StringComparer.Ordinal);
+            var ea = EmByItem(run, a);
+            var eb = EmByItem(run, b);
             foreach (var item in run.Items)
                 if (ea.TryGetValue(item.Id, out var x) && eb.TryGetValue(item.Id, out var y))
                     d.Add(x - y);

@@ -80,6 +80,15 @@ public static class RaftExporter
         ["instruction"] = e.Instruction,
     };
 
+    /// <summary>Writes <paramref name="examples"/> as the chat format's JSONL ({"messages": [system?, user instruction,
+    /// assistant answer]}, as chat_*.jsonl), durably; for callers that make RAFT examples themselves (the synthetic benchmark).</summary>
+    public static void WriteChatJsonl(string path, IEnumerable<RaftExample> examples, string? systemPrompt = null)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        JsonLinesFile.Write(path, examples.Select(e => ChatLine(e, systemPrompt)));
+    }
+
     internal static JsonObject ChatLine(RaftExample e, string? system)
     {
         var messages = new JsonArray();

@@ -3,6 +3,7 @@
 using System.Text.Json;
 using RagTune.Eval.Metrics;
 using RagTune.Eval.Synthetic;
+using RagTune.Raft.Export;
 
 namespace RagTune.Eval.Tests.Synthetic;
 
@@ -61,7 +62,7 @@ public sealed class SyntheticRaftDataTests
         try
         {
             var examples = SyntheticRaftData.Build(World, RaftRegime.RaftCot, new SyntheticRaftOptions());
-            SyntheticRaftData.WriteChatJsonl(path, examples);
+            RaftExporter.WriteChatJsonl(path, examples);
             var lines = File.ReadAllLines(path);
             Assert.Equal(examples.Count, lines.Length);
             using var doc = JsonDocument.Parse(lines[0]);
