@@ -1,4 +1,5 @@
-// Per-format loader settings (JSON fields, the pdftotext program, HTML footer handling).
+// Per-format loader settings (JSON fields, the pdftotext program, HTML footer handling) and the caps that keep one hostile
+// file from exhausting memory (document length, decompressed size).
 namespace RagTune.Knowledge.Loading;
 
 public sealed record DocumentLoadOptions
@@ -20,4 +21,15 @@ public sealed record DocumentLoadOptions
 
     /// <summary>HTML: drop &lt;footer&gt; elements (site chrome) along with nav/script/style.</summary>
     public bool HtmlDropFooter { get; init; } = true;
+
+    /// <summary>Any format: the longest text one document may have, in characters (20 million ≈ 10,000 book pages); a longer
+    /// one fails with a message naming the file and this cap, before the rest of it is read where the format allows.</summary>
+    public int MaxDocumentChars { get; init; } = 20_000_000;
+
+    /// <summary>HTML (also raw HTML in Markdown): the deepest element nesting accepted; deeper pages fail before parsing,
+    /// whose cost grows with the square of the depth.</summary>
+    public int MaxNestingDepth { get; init; } = 1_000;
+
+    /// <summary>DOCX: the most bytes the parts read from one package may inflate to (a zip bomb stops here).</summary>
+    public long MaxDecompressedBytes { get; init; } = 256L * 1024 * 1024;
 }

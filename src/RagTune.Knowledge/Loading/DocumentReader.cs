@@ -77,7 +77,8 @@ public sealed class DocumentReader
             if (info.Exists && info.Length > options.MaxFileBytes)
                 return [DocumentLoadResult.Failed(fullPath, relativePath, $"cannot read '{relativePath}': {info.Length} bytes, more than the limit of {options.MaxFileBytes} (DocumentReaderOptions.MaxFileBytes)")];
             var bytes = await File.ReadAllBytesAsync(fullPath, cancellationToken).ConfigureAwait(false);
-            return await loader.LoadAsync(new DocumentSource(fullPath, relativePath, bytes), options.Load, cancellationToken).ConfigureAwait(false);
+            var results = await loader.LoadAsync(new DocumentSource(fullPath, relativePath, bytes), options.Load, cancellationToken).ConfigureAwait(false);
+            return DocumentLimits.Enforce(results, options.Load.MaxDocumentChars);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

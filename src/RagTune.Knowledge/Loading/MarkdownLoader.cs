@@ -5,7 +5,8 @@ using Markdig.Extensions.Tables;
 using Markdig.Extensions.Yaml;
 using Markdig.Syntax;
 using Markdig.Syntax.Inlines;
-using YamlDotNet.RepresentationModel;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 
 namespace RagTune.Knowledge.Loading;
 
@@ -21,13 +22,22 @@ public sealed class MarkdownLoader : IDocumentLoader
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
         var markdown = source.DecodeText();
-        var ast = Markdown.Parse(markdown, Pipeline);
+        MarkdownDocument ast;
+        try
+        {
+            ast = Markdown.Parse(markdown, Pipeline);
+        }
+        catch (ArgumentException e)
+        {
+            // Markdig's own guard against input nested deeper than it will parse.
+            throw new KnowledgeException($"cannot read '{source.RelativePath}': {e.Message}; expected Markdown nested less deeply", e);
+        }
         var metadata = new Dictionary<string, string>();
-        var builder = new StructuredTextBuilder();
+        var builder = new StructuredTextBuilder(options.MaxDocumentChars, source.RelativePath);
         foreach (var block in ast)
         {
             if (block is YamlFrontMatterBlock yaml) ReadFrontMatter(yaml, metadata, source.RelativePath);
-            else RenderBlock(block, builder, options);
+            else RenderBlock(block, builder, options, source.RelativePath);
         }
         var (text, sections) = builder.Build();
         var title = metadata.GetValueOrDefault("title") ?? sections.FirstOrDefault(s => s.Level == 1)?.Title;
@@ -35,7 +45,7 @@ public sealed class MarkdownLoader : IDocumentLoader
         return Task.FromResult(results);
     }
 
-    private static void RenderBlock(Block block, StructuredTextBuilder builder, DocumentLoadOptions options)
+    private static void RenderBlock(Block block, StructuredTextBuilder builder, DocumentLoadOptions options, string name)
     {
         switch (block)
         {
@@ -51,7 +61,7 @@ public sealed class MarkdownLoader : IDocumentLoader
                     var cells = row.OfType<TableCell>().Select(cell =>
                     {
                         var cellBuilder = new StructuredTextBuilder();
-                        foreach (var child in cell) RenderBlock(child, cellBuilder, options);
+                        foreach (var child in cell) RenderBlock(child, cellBuilder, options, name);
                         return cellBuilder.Build().Text.Replace('\n', ' ');
                     });
                     builder.LineBreak();
@@ -72,11 +82,11 @@ public sealed class MarkdownLoader : IDocumentLoader
             case HtmlBlock html:
                 // Raw HTML in Markdown (centred intros, <details> sections) carries prose: keep its visible text.
                 builder.ParagraphBreak();
-                HtmlLoader.RenderFragment(LinesOf(html), builder, options);
+                HtmlLoader.RenderFragment(LinesOf(html), builder, options, name);
                 builder.ParagraphBreak();
                 break;
             case ContainerBlock container:
-                foreach (var child in container) RenderBlock(child, builder, options);
+                foreach (var child in container) RenderBlock(child, builder, options, name);
                 break;
             default:
                 // Thematic breaks and link reference definitions carry no prose.
@@ -102,22 +112,49 @@ public sealed class MarkdownLoader : IDocumentLoader
         }
     }
 
+    /// <summary>Top-level "key: scalar" pairs of the front matter, read from the YAML event stream: the representation
+    /// model recursed once per nesting level (a 40,000-deep flow sequence overflowed the stack), this walk does not.</summary>
     private static void ReadFrontMatter(YamlFrontMatterBlock block, Dictionary<string, string> metadata, string name)
     {
         var yaml = string.Join('\n', LinesOf(block).Split('\n').Where(l => l.Trim() is not ("---" or "...")));
-        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        var expectKey = true;
+        string? key = null;
         try
         {
-            stream.Load(new StringReader(yaml));
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case Scalar scalar when depth == 1:
+                        if (expectKey) key = scalar.Value;
+                        else if (key is not null) metadata[key] = scalar.Value;
+                        expectKey = !expectKey;
+                        break;
+                    case AnchorAlias when depth == 1:
+                        if (expectKey) key = null;
+                        expectKey = !expectKey;
+                        break;
+                    case MappingStart or SequenceStart:
+                        if (depth == 0 && parser.Current is not MappingStart) return;
+                        if (depth == 1 && expectKey) key = null;
+                        depth++;
+                        break;
+                    case MappingEnd or SequenceEnd:
+                        if (--depth == 0) return;
+                        // A nested key or value ended: the next top-level scalar is the other half of the pair.
+                        if (depth == 1) expectKey = !expectKey;
+                        break;
+                    case DocumentEnd:
+                        return;
+                }
+            }
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (YamlException e)
         {
             throw new KnowledgeException($"cannot read '{name}': the YAML front matter is invalid at line {e.Start.Line} ({e.Message}); expected a YAML mapping between '---' lines", e);
         }
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode map) return;
-        foreach (var (key, value) in map.Children)
-            if (key is YamlScalarNode { Value: { } k } && value is YamlScalarNode { Value: { } v })
-                metadata[k] = v;
     }
 
     private static string LinesOf(LeafBlock block) =>

@@ -5,7 +5,9 @@ using RagTune.Knowledge.Documents;
 
 namespace RagTune.Knowledge.Loading;
 
-internal sealed class StructuredTextBuilder
+/// <param name="maxChars">The longest text it may build; more throws a <see cref="KnowledgeException"/> naming <paramref name="name"/>.</param>
+/// <param name="name">The file, for that message.</param>
+internal sealed class StructuredTextBuilder(int maxChars = int.MaxValue, string name = "")
 {
     private enum Gap { None, Space, Tab, Line, Paragraph }
 
@@ -83,8 +85,15 @@ internal sealed class StructuredTextBuilder
         if (gap > _pending) _pending = gap;
     }
 
+    /// <summary>Throws when the text built so far plus <paramref name="pending"/> more characters would pass the limit.</summary>
+    public void EnsureRoom(int pending)
+    {
+        if ((long)_text.Length + pending > maxChars) throw DocumentLimits.TooLong(name, maxChars);
+    }
+
     private void Emit(ReadOnlySpan<char> chunk)
     {
+        EnsureRoom(chunk.Length + 2);
         if (_text.Length > 0)
             _text.Append(_pending switch { Gap.Space => " ", Gap.Tab => "\t", Gap.Line => "\n", Gap.Paragraph => "\n\n", _ => "" });
         _pending = Gap.None;

@@ -145,12 +145,46 @@ public sealed class KnowledgeBase : IAsyncDisposable
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await new FolderIngestion(this, Path.GetFullPath(folder), options, progress).RunAsync(cancellationToken).ConfigureAwait(false);
+            return await new FolderIngestion(this, Path.GetFullPath(folder), null, options, progress).RunAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _writeGate.Release();
         }
+    }
+
+    /// <summary>
+    /// Adds one file as <see cref="AddFolderAsync(string, IngestOptions?, IProgress{IngestProgress}?, CancellationToken)"/>
+    /// adds a folder's files: indexed when new or changed, left alone when unchanged, a failure reported in the summary. Its
+    /// document id is its file name (its folder is the root); the include/exclude globs do not apply to a file named outright.
+    /// </summary>
+    public async Task<IngestSummary> AddFileAsync(string file, IngestOptions? options = null, IProgress<IngestProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(file);
+        options ??= new IngestOptions();
+        var fullPath = Path.GetFullPath(file);
+        if (!File.Exists(fullPath))
+            throw new KnowledgeException($"cannot add '{file}': no such file; expected a document file or a folder of them");
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await new FolderIngestion(this, Path.GetDirectoryName(fullPath)!, Path.GetFileName(fullPath), options, progress)
+                .RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>Adds a folder (<see cref="AddFolderAsync(string, IngestOptions?, IProgress{IngestProgress}?, CancellationToken)"/>)
+    /// or a file (<see cref="AddFileAsync"/>), whichever <paramref name="path"/> is.</summary>
+    public Task<IngestSummary> AddAsync(string path, IngestOptions? options = null, IProgress<IngestProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return File.Exists(path) ? AddFileAsync(path, options, progress, cancellationToken) : AddFolderAsync(path, options, progress, cancellationToken);
     }
 
     /// <summary>As <see cref="AddFolderAsync(string, IngestOptions?, IProgress{IngestProgress}?, CancellationToken)"/> with the default commit policy.</summary>
@@ -375,8 +409,10 @@ public sealed class KnowledgeBase : IAsyncDisposable
         _writeGate.Dispose();
     }
 
-    /// <summary>One AddFolderAsync run: scan, hash, load changed files, chunk, embed, commit in batches.</summary>
-    private sealed class FolderIngestion(KnowledgeBase kb, string root, IngestOptions options, IProgress<IngestProgress>? progress)
+    /// <summary>One AddFolderAsync/AddFileAsync run: scan, hash, load changed files, chunk, embed, commit in batches.</summary>
+    /// <param name="root">The folder added, or the folder of the file added.</param>
+    /// <param name="onlyFile">For AddFileAsync: the one file of <paramref name="root"/> this run is about; null = all of them.</param>
+    private sealed class FolderIngestion(KnowledgeBase kb, string root, string? onlyFile, IngestOptions options, IProgress<IngestProgress>? progress)
     {
         private readonly List<string> _added = [], _updated = [], _removed = [];
         private readonly List<FileIssue> _failed = [];
@@ -394,9 +430,11 @@ public sealed class KnowledgeBase : IAsyncDisposable
 
         public async Task<IngestSummary> RunAsync(CancellationToken cancellationToken)
         {
-            var (selected, skipped) = kb._reader.SelectFiles(root, kb.Options.Reader);
+            IReadOnlyList<(string FullPath, string RelativePath)> selected = [(Path.Combine(root, onlyFile ?? ""), onlyFile ?? "")];
+            IReadOnlyList<FileIssue> skipped = [];
+            if (onlyFile is null) (selected, skipped) = kb._reader.SelectFiles(root, kb.Options.Reader);
             var known = (await kb._store.GetFilesAsync(cancellationToken).ConfigureAwait(false))
-                .Where(f => f.Root == root).ToDictionary(f => f.RelativePath, StringComparer.Ordinal);
+                .Where(f => f.Root == root && (onlyFile is null || f.RelativePath == onlyFile)).ToDictionary(f => f.RelativePath, StringComparer.Ordinal);
             var documentOwners = await DocumentOwnersAsync(cancellationToken).ConfigureAwait(false);
 
             var present = selected.Select(s => s.RelativePath).ToHashSet(StringComparer.Ordinal);
@@ -407,13 +445,25 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 _removed.Add(gone.RelativePath);
             }
 
-            for (int i = 0; i < selected.Count; i++)
+            var done = 0;
+            try
             {
-                var (fullPath, relativePath) = selected[i];
-                await IngestFileAsync(fullPath, relativePath, known.GetValueOrDefault(relativePath), documentOwners, cancellationToken).ConfigureAwait(false);
-                progress?.Report(new IngestProgress(i + 1, selected.Count, relativePath, _commits));
-                if (_pendingFiles > 0 && (_sinceCommit.Elapsed >= CommitGap || _pendingFiles >= (options.CommitEveryFiles ?? int.MaxValue)))
-                    await CommitAsync(selected.Count, i + 1, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < selected.Count; i++)
+                {
+                    var (fullPath, relativePath) = selected[i];
+                    await IngestFileAsync(fullPath, relativePath, known.GetValueOrDefault(relativePath), documentOwners, cancellationToken).ConfigureAwait(false);
+                    done = i + 1;
+                    progress?.Report(new IngestProgress(done, selected.Count, relativePath, _commits));
+                    if (_pendingFiles > 0 && (_sinceCommit.Elapsed >= CommitGap || _pendingFiles >= (options.CommitEveryFiles ?? int.MaxValue)))
+                        await CommitAsync(selected.Count, done, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Ctrl+C or SIGTERM: the files finished so far are made durable before stopping (the file in flight is not
+                // among them), so the rerun continues from here instead of redoing up to a commit interval of work.
+                await CommitAsync(selected.Count, done, CancellationToken.None).ConfigureAwait(false);
+                throw;
             }
             await CommitAsync(selected.Count, selected.Count, cancellationToken).ConfigureAwait(false);
             return new IngestSummary
