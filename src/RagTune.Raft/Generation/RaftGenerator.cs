@@ -55,7 +55,7 @@ public sealed class RaftGenerator
         var doneThisSession = 0;
         Report(run, records, chunks.Count, meter, clock, 0, pending.Count);
         var budgetReached = await WorkLoop.RunAsync(pending, _options.ChunkConcurrency, run.MaxCostUsd, meter, journal,
-            (index, token) => ProcessChunkAsync(chunks, index, testChunks.Contains(chunks[index].Id), assembler, meter, token),
+            (index, token) => NamingChunkAsync(chunks[index], () => ProcessChunkAsync(chunks, index, testChunks.Contains(chunks[index].Id), assembler, meter, token)),
             record =>
             {
                 records.Add(record);
@@ -125,6 +125,19 @@ public sealed class RaftGenerator
             count = Math.Clamp(count, 1, chunks.Count - 1);
         return chunks.OrderBy(c => ChunkRandom.Key(options.Seed, "split", c.Id)).ThenBy(c => c.Id, StringComparer.Ordinal)
             .Take(count).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>A chunk that fails after every retry is not journaled; the error says which one it was.</summary>
+    private static async Task<RaftChunkRecord> NamingChunkAsync(RaftChunk chunk, Func<Task<RaftChunkRecord>> process)
+    {
+        try
+        {
+            return await process().ConfigureAwait(false);
+        }
+        catch (RaftException e)
+        {
+            throw new RaftException($"chunk '{chunk.Id}' (document '{chunk.DocumentId}'): {e.Message}", e);
+        }
     }
 
     private async Task<RaftChunkRecord> ProcessChunkAsync(IReadOnlyList<RaftChunk> chunks, int index, bool isTest, ContextAssembler assembler, UsageMeter meter, CancellationToken ct)

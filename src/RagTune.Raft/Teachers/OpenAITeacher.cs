@@ -30,6 +30,8 @@ public sealed class OpenAITeacher : ITeacher
 
     public string ModelName => _teacher.ModelName;
 
+    public Uri? Endpoint => _teacher.Endpoint;
+
     public Task<TeacherReply> CompleteAsync(TeacherRequest request, CancellationToken cancellationToken = default) =>
         _teacher.CompleteAsync(request, cancellationToken);
 }

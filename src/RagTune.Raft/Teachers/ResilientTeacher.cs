@@ -6,7 +6,7 @@ using System.Net;
 namespace RagTune.Raft.Teachers;
 
 /// <summary>
-/// Retries 408/409/429/5xx, timeouts and connection failures; other HTTP errors (400, 401, 404…) fail at once with a
+/// Retries 408/409/429/5xx, malformed replies (<see cref="MalformedReplyException"/>), timeouts and connection failures; other HTTP errors (400, 401, 404…) fail at once with a
 /// <see cref="RaftException"/> naming the status. A slot of the concurrency gate is held only while a request is on the
 /// wire, not while waiting to retry.
 /// </summary>
@@ -29,6 +29,10 @@ public sealed class ResilientTeacher : ITeacher
     }
 
     public string ModelName => _inner.ModelName;
+
+    public Uri? Endpoint => _inner.Endpoint;
+
+    private string At => Endpoint is { } endpoint ? $" at {endpoint}" : "";
 
     /// <summary>Retries performed so far (all requests).</summary>
     public long Retries => Interlocked.Read(ref _retries);
@@ -60,7 +64,7 @@ public sealed class ResilientTeacher : ITeacher
                 catch (ClientResultException ex) when (ex.Status != 0)
                 {
                     if (!IsRetriable(ex.Status))
-                        throw new RaftException($"teacher '{ModelName}' returned HTTP {ex.Status}: {FirstLine(ex.Message)} (not retried: expected 2xx; check endpoint, model name and API key)", ex);
+                        throw new RaftException($"teacher '{ModelName}'{At} returned HTTP {ex.Status}: {FirstLine(ex.Message)} (not retried: expected 2xx; check endpoint, model name and API key)", ex);
                     var headers = ex.GetRawResponse()?.Headers;
                     string? ra = null, raMs = null;
                     headers?.TryGetValue("Retry-After", out ra);
@@ -70,13 +74,18 @@ public sealed class ResilientTeacher : ITeacher
                 catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     if (ex.StatusCode is { } code && !IsRetriable((int)code))
-                        throw new RaftException($"teacher '{ModelName}' returned HTTP {(int)code}: {FirstLine(ex.Message)} (not retried)", ex);
+                        throw new RaftException($"teacher '{ModelName}'{At} returned HTTP {(int)code}: {FirstLine(ex.Message)} (not retried)", ex);
                     (failure, retryAfter, error) = (ex.StatusCode is { } c ? $"HTTP {(int)c}" : $"connection failed: {FirstLine(ex.Message)}", null, ex);
                 }
                 catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
                 {
                     // A connection reset while a (streamed) reply was being read.
                     (failure, retryAfter, error) = ($"connection broken: {FirstLine(ex.Message)}", null, ex);
+                }
+                catch (MalformedReplyException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // HTTP 200 with a body that is no chat completion: the server misbehaved, so ask again like after a 5xx.
+                    (failure, retryAfter, error) = ($"malformed reply: {ex.Message}", null, ex);
                 }
                 catch (ClientResultException ex) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -90,7 +99,7 @@ public sealed class ResilientTeacher : ITeacher
             }
 
             if (attempt >= _options.MaxAttempts)
-                throw new RaftException($"teacher '{ModelName}' gave no reply in {attempt} attempt(s), last: {failure} (the run can be resumed; raise --max-attempts or --timeout if the server is just slow)", error);
+                throw new RaftException($"teacher '{ModelName}'{At} gave no reply in {attempt} attempt(s), last: {failure} (the run can be resumed; raise --max-attempts or --timeout if the server is just slow)", error);
             Interlocked.Increment(ref _retries);
             await Task.Delay(retryAfter ?? Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
         }

@@ -33,6 +33,13 @@ public sealed record ScriptedReply
     public TimeSpan Delay { get; init; }
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Sent verbatim instead of a chat completion (a misbehaving server: garbage, a JSON error under 200, truncated JSON).</summary>
+    public string? RawBody { get; init; }
+
+    public string RawContentType { get; init; } = "application/json";
+
+    public static ScriptedReply Raw(string body, string contentType = "application/json") => new() { RawBody = body, RawContentType = contentType };
+
     public static ScriptedReply Text(string content, int promptTokens = 100, int completionTokens = 20) =>
         new() { Content = content, PromptTokens = promptTokens, CompletionTokens = completionTokens };
 
@@ -130,6 +137,12 @@ public sealed class ScriptedOpenAIServer : IAsyncDisposable
         foreach (var (k, v) in reply.Headers)
             ctx.Response.Headers[k] = v;
         ctx.Response.StatusCode = reply.Status;
+        if (reply.RawBody is not null)
+        {
+            ctx.Response.ContentType = reply.RawContentType;
+            await ctx.Response.WriteAsync(reply.RawBody);
+            return;
+        }
         if (reply.Status != 200)
         {
             ctx.Response.ContentType = "application/json";
