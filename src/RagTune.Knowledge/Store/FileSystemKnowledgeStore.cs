@@ -333,20 +333,33 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
             throw new KnowledgeException($"knowledge base '{_directory}': another process committed generation {onDisk} after this one opened generation {_generation}; expected one writer at a time (reopen and retry)");
     }
 
-    private FileStream AcquireWriteLock() => TryAcquireWriteLock()
+    private FileStream AcquireWriteLock() => TryAcquireWriteLock(throwIfNotWritable: true)
         ?? throw new KnowledgeException($"knowledge base '{_directory}': another process is writing to it ({LockFileName} is locked); expected one writer at a time");
 
-    private FileStream? TryAcquireWriteLock()
+    /// <summary>The write lock, or null when another process holds it. A folder that cannot be written at all (a read-only
+    /// file system, no permission) is not a lock held by someone: it throws when <paramref name="throwIfNotWritable"/>
+    /// (writers), and gives null otherwise (Recover on open, so that a read-only knowledge base can still be searched).</summary>
+    private FileStream? TryAcquireWriteLock(bool throwIfNotWritable = false)
     {
         try
         {
             return new FileStream(Path.Combine(_directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e) when (IsHeldByAnother(e))
         {
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!throwIfNotWritable) return null;
+            throw new KnowledgeException($"knowledge base '{_directory}': the folder is not writable ({e.Message}); expected a folder this user can write to (adding and removing documents write there; searching does not)", e);
+        }
     }
+
+    // The lock is taken with FileShare.None: on Unix a conflict is flock's EWOULDBLOCK (errno 11 on Linux, 35 on macOS) as
+    // the HResult, on Windows ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION (0x80070020/21).
+    private static bool IsHeldByAnother(IOException e) =>
+        OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 0x20 or 0x21 : e.HResult is 11 or 35;
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {

@@ -34,4 +34,19 @@ public sealed record IngestSummary
     public int ChunksEmbedded { get; init; }
 
     public int Commits { get; init; }
+
+    /// <summary>One account of several runs (a `kb add` of several paths).</summary>
+    public static IngestSummary Combine(IReadOnlyList<IngestSummary> runs) => runs.Count == 1 ? runs[0] : new()
+    {
+        Added = [.. runs.SelectMany(r => r.Added)],
+        Updated = [.. runs.SelectMany(r => r.Updated)],
+        Removed = [.. runs.SelectMany(r => r.Removed)],
+        Unchanged = runs.Sum(r => r.Unchanged),
+        Failed = [.. runs.SelectMany(r => r.Failed)],
+        Skipped = [.. runs.SelectMany(r => r.Skipped)],
+        DocumentsIndexed = runs.Sum(r => r.DocumentsIndexed),
+        ChunksWritten = runs.Sum(r => r.ChunksWritten),
+        ChunksEmbedded = runs.Sum(r => r.ChunksEmbedded),
+        Commits = runs.Sum(r => r.Commits),
+    };
 }

@@ -30,6 +30,14 @@ internal sealed class FakeEmbeddingsServer : IAsyncDisposable
 
     public Uri Endpoint { get; private set; } = null!;
 
+    /// <summary>When it returns true for a request's inputs, the server never answers it (until the client goes away).</summary>
+    public Func<IReadOnlyList<string>, bool>? Hold { get; set; }
+
+    private int _held;
+
+    /// <summary>Requests held so far.</summary>
+    public int HeldCount => Volatile.Read(ref _held);
+
     public static async Task<FakeEmbeddingsServer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -63,6 +71,18 @@ internal sealed class FakeEmbeddingsServer : IAsyncDisposable
             return;
         }
         var inputs = body["input"] is JsonArray array ? array.Select(n => n!.GetValue<string>()).ToList() : [body["input"]!.GetValue<string>()];
+        if (Hold?.Invoke(inputs) == true)
+        {
+            Interlocked.Increment(ref _held);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return;
+        }
         int dims = body["dimensions"]?.GetValue<int>() ?? 8;
         bool base64 = !IgnoreEncodingFormat && body["encoding_format"]?.GetValue<string>() == "base64";
         var data = new JsonArray();

@@ -1,6 +1,5 @@
 // Files built to break a loader: nesting deep enough to overflow a recursive walk (HTML, DOCX, Markdown, JSON, YAML front
 // matter) and a .docx zip bomb. Each loads or fails with a message naming the file; none may end the process.
-using System.IO.Compression;
 using System.Text;
 using RagTune.Knowledge.Loading;
 using Xunit;
@@ -10,45 +9,6 @@ namespace RagTune.Knowledge.Tests.Loading;
 public sealed class HostileDocumentTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    /// <summary>The 360 KB page that overflowed HtmlLoader's recursive render.</summary>
-    public static string DeepHtml(int depth = 40_000) => string.Concat(Enumerable.Repeat("<div>", depth)) + "t" + string.Concat(Enumerable.Repeat("</div>", depth));
-
-    /// <summary>A minimal .docx (content types, package relationship, word/document.xml) written with the zip library
-    /// itself, so that building it never walks a DOM; <paramref name="body"/> is the inside of w:body.</summary>
-    public static byte[] Docx(string body, CompressionLevel level = CompressionLevel.Optimal)
-    {
-        using var stream = new MemoryStream();
-        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            void Add(string name, string xml)
-            {
-                using var writer = new StreamWriter(zip.CreateEntry(name, level).Open(), new UTF8Encoding(false));
-                writer.Write(xml);
-            }
-            Add("[Content_Types].xml", """
-                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-                <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>
-                """);
-            Add("_rels/.rels", """
-                <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-                <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>
-                """);
-            Add("word/document.xml", """<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>""" + body + "</w:body></w:document>");
-        }
-        return stream.ToArray();
-    }
-
-    /// <summary>50,000 nested w:sdt block controls around one paragraph: 6 KB zipped, and the OpenXml DOM recursed per level.</summary>
-    public static byte[] DeepDocx(int depth = 50_000) => Docx(
-        string.Concat(Enumerable.Repeat("<w:sdt><w:sdtContent>", depth)) + "<w:p><w:r><w:t>deep</w:t></w:r></w:p>" + string.Concat(Enumerable.Repeat("</w:sdtContent></w:sdt>", depth)));
-
-    /// <summary>One paragraph repeated until word/document.xml holds <paramref name="chars"/> characters of text; zips ~1000:1.</summary>
-    public static byte[] BombDocx(int chars)
-    {
-        const string Run = "<w:p><w:r><w:t>aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</w:t></w:r></w:p>";
-        return Docx(string.Concat(Enumerable.Repeat(Run, chars / 100)), CompressionLevel.SmallestSize);
-    }
 
     private static async Task<DocumentLoadResult> LoadOneAsync(IDocumentLoader loader, string name, byte[] bytes, DocumentLoadOptions? options = null)
     {
@@ -64,7 +24,7 @@ public sealed class HostileDocumentTests
     public async Task Forty_thousand_nested_divs_fail_by_name_before_parsing()
     {
         // Parsing costs the square of the depth (the tree builder scans the open elements per tag): refused up front.
-        var result = await LoadOneAsync(new HtmlLoader(), "deep.html", Encoding.UTF8.GetBytes(DeepHtml()));
+        var result = await LoadOneAsync(new HtmlLoader(), "deep.html", Encoding.UTF8.GetBytes(HostileFiles.DeepHtml()));
         Assert.False(result.Succeeded);
         Assert.Contains("'deep.html'", result.Error);
         Assert.Contains("nest more than 1000 levels deep", result.Error);
@@ -73,7 +33,7 @@ public sealed class HostileDocumentTests
     [Fact]
     public async Task Nesting_under_the_limit_loads_and_unclosed_paragraphs_do_not_count_as_depth()
     {
-        var html = string.Concat(Enumerable.Repeat("<p>unclosed <li>item ", 5_000)) + DeepHtml(900);
+        var html = string.Concat(Enumerable.Repeat("<p>unclosed <li>item ", 5_000)) + HostileFiles.DeepHtml(900);
         var result = await LoadOneAsync(new HtmlLoader(), "deep.html", Encoding.UTF8.GetBytes(html));
         Assert.True(result.Succeeded, result.Error);
         Assert.EndsWith("t", result.Document!.Text);
@@ -92,7 +52,7 @@ public sealed class HostileDocumentTests
     [Fact]
     public async Task Fifty_thousand_nested_content_controls_in_a_docx_load_as_their_text()
     {
-        var bytes = DeepDocx();
+        var bytes = HostileFiles.DeepDocx();
         Assert.InRange(bytes.Length, 1, 20_000);
         var result = await LoadOneAsync(new DocxLoader(), "deep.docx", bytes);
         Assert.True(result.Succeeded, result.Error);
@@ -108,7 +68,7 @@ public sealed class HostileDocumentTests
                      ("lists.md", string.Concat(Enumerable.Range(0, 1_500).Select(i => new string(' ', 2 * i) + "- item\n"))),
                      ("emphasis.md", string.Concat(Enumerable.Repeat("*a ", 40_000)) + "t" + string.Concat(Enumerable.Repeat(" a*", 40_000)) + "\n"),
                      ("links.md", string.Concat(Enumerable.Repeat("[", 40_000)) + "t" + string.Concat(Enumerable.Repeat("](u)", 40_000)) + "\n"),
-                     ("html.md", "<div>\n" + DeepHtml() + "\n</div>\n"),
+                     ("html.md", "<div>\n" + HostileFiles.DeepHtml() + "\n</div>\n"),
                      ("yaml.md", "---\nkey: " + new string('[', 40_000) + new string(']', 40_000) + "\n---\n\ntext\n"),
                  })
         {
@@ -129,7 +89,7 @@ public sealed class HostileDocumentTests
     [Fact]
     public async Task A_docx_zip_bomb_stops_at_the_document_length_cap_with_its_name_and_the_cap()
     {
-        var bytes = BombDocx(2_000_000);
+        var bytes = HostileFiles.BombDocx(2_000_000);
         Assert.InRange(bytes.Length, 1, 200_000);
         var result = await LoadOneAsync(new DocxLoader(), "bomb.docx", bytes, new DocumentLoadOptions { MaxDocumentChars = 100_000 });
         Assert.False(result.Succeeded);
@@ -141,7 +101,7 @@ public sealed class HostileDocumentTests
     [Fact]
     public async Task A_docx_zip_bomb_stops_at_the_decompressed_size_cap_with_its_name_and_the_cap()
     {
-        var result = await LoadOneAsync(new DocxLoader(), "bomb.docx", BombDocx(2_000_000), new DocumentLoadOptions { MaxDecompressedBytes = 1_000_000 });
+        var result = await LoadOneAsync(new DocxLoader(), "bomb.docx", HostileFiles.BombDocx(2_000_000), new DocumentLoadOptions { MaxDecompressedBytes = 1_000_000 });
         Assert.False(result.Succeeded);
         Assert.Contains("'bomb.docx'", result.Error);
         Assert.Contains("decompresses to more than 1000000 bytes", result.Error);
@@ -169,7 +129,7 @@ public sealed class HostileDocumentTests
     [Fact]
     public async Task A_docx_under_the_caps_still_loads()
     {
-        var result = await LoadOneAsync(new DocxLoader(), "fine.docx", BombDocx(10_000));
+        var result = await LoadOneAsync(new DocxLoader(), "fine.docx", HostileFiles.BombDocx(10_000));
         Assert.True(result.Succeeded, result.Error);
         Assert.Equal(10_000 + 2 * 99, result.Document!.Text.Length);
     }

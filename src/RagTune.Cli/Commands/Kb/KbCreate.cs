@@ -30,6 +30,9 @@ internal static class KbCreate
         var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
         var textField = new Option<string>("--text-field") { Description = "JSON/JSONL: the field holding a record's text (dotted path for nested)", DefaultValueFactory = _ => "text" };
         var titleField = new Option<string?>("--title-field") { Description = "JSON/JSONL: the field holding a record's title" };
+        var defaults = new DocumentLoadOptions();
+        var maxChars = new Option<int>("--max-document-chars") { Description = "Longest text one document may have; longer files fail by name (a decompression bomb stops here)", DefaultValueFactory = _ => defaults.MaxDocumentChars };
+        var maxInflated = new Option<int>("--max-decompressed-mb") { Description = "Most MiB a .docx may decompress to", DefaultValueFactory = _ => (int)(defaults.MaxDecompressedBytes >> 20) };
         var fusion = new Option<string>("--fusion") { Description = "Default fusion of BM25 and dense: rrf or weighted", DefaultValueFactory = _ => "rrf" };
         var store = new Option<string>("--store") { Description = "Where the knowledge base lives: embedded (the directory) or postgres (DIR links to it)", DefaultValueFactory = _ => "embedded" };
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Database=rag;Username=rag\" (password via PGPASSWORD)" };
@@ -38,7 +41,7 @@ internal static class KbCreate
         var command = new Command("create", "Create an empty knowledge base directory")
         {
             dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
-            textField, titleField, fusion, store, connection, schema,
+            textField, titleField, maxChars, maxInflated, fusion, store, connection, schema,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -57,7 +60,13 @@ internal static class KbCreate
                 {
                     Include = parse.GetValue(include) ?? [],
                     Exclude = parse.GetValue(exclude) ?? [],
-                    Load = new DocumentLoadOptions { TextField = parse.GetValue(textField)!, TitleField = parse.GetValue(titleField) },
+                    Load = new DocumentLoadOptions
+                    {
+                        TextField = parse.GetValue(textField)!,
+                        TitleField = parse.GetValue(titleField),
+                        MaxDocumentChars = Positive("--max-document-chars", parse.GetValue(maxChars)),
+                        MaxDecompressedBytes = (long)Positive("--max-decompressed-mb", parse.GetValue(maxInflated)) << 20,
+                    },
                 },
                 Embedding = Embedding(parse.GetValue(endpoint), parse.GetValue(model), FullPathOrNull(parse.GetValue(modelDir))),
                 VectorIndex = new VectorIndexSettings { Kind = ParseEnum<VectorIndexKind>("--index", parse.GetValue(index)!) },
@@ -110,6 +119,9 @@ internal static class KbCreate
             throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face BERT-family checkpoint folder (config.json, model.safetensors, tokenizer)");
         return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = folder, Model = name };
     }
+
+    private static int Positive(string option, int value) =>
+        value > 0 ? value : throw new KnowledgeException($"{option} is {value}; expected a positive number");
 
     private static List<int> ParseLevels(string text)
     {
