@@ -5,8 +5,9 @@ using Npgsql;
 using NpgsqlTypes;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Documents;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 public sealed partial class PostgresKnowledgeStore
 {

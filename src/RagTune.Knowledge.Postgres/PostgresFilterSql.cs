@@ -4,8 +4,9 @@ using System.Text;
 using Npgsql;
 using NpgsqlTypes;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 /// <remarks>
 /// Same semantics as <see cref="MetadataFilter.Matches"/>: <c>metadata ->> key</c> is NULL for a missing key (or a JSON

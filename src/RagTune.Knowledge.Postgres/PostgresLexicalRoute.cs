@@ -2,8 +2,9 @@
 // terms with the embedded index's formula (Lucene idf, k1, b, exact token counts), so both stores rank alike.
 using Npgsql;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store) : ISearchRoute
 {

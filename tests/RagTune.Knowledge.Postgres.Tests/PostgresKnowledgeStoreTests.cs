@@ -1,11 +1,11 @@
 // The PostgreSQL store against a real server (PGlite + pgvector): round trip, atomic commits, reopen, stats, errors.
 using RagTune.Knowledge.Store;
-using RagTune.Knowledge.Store.Postgres;
 using RagTune.Knowledge.Tests.Loading;
+using RagTune.Knowledge.Tests.Store;
 using Xunit;
-using static RagTune.Knowledge.Tests.Store.Postgres.PostgresStoreTestKit;
+using static RagTune.Knowledge.Postgres.Tests.PostgresStoreTestKit;
 
-namespace RagTune.Knowledge.Tests.Store.Postgres;
+namespace RagTune.Knowledge.Postgres.Tests;
 
 [Collection(PgliteCollection.Name)]
 public sealed class PostgresKnowledgeStoreTests(PgliteServer server)

@@ -1,8 +1,9 @@
 // Where a PostgreSQL knowledge base lives: a connection string and the schema that holds its tables.
 using System.Text.RegularExpressions;
 using Npgsql;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 /// <remarks>
 /// Each knowledge base is one schema, so a database can hold several. Put the password in PGPASSWORD or a pgpass file

@@ -5,10 +5,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Npgsql;
-using RagTune.Knowledge.Store.Postgres;
 using Xunit;
 
-namespace RagTune.Knowledge.Tests.Store.Postgres;
+namespace RagTune.Knowledge.Postgres.Tests;
 
 [CollectionDefinition(Name)]
 public sealed class PgliteCollection : ICollectionFixture<PgliteServer>

@@ -4,7 +4,7 @@ using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Store;
 using Xunit;
 
-namespace RagTune.Knowledge.Tests.Store.Postgres;
+namespace RagTune.Knowledge.Postgres.Tests;
 
 internal static class PostgresStoreTestKit
 {

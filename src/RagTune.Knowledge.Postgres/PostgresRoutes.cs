@@ -2,8 +2,9 @@
 // applied inside the ranking query so that the top k rows are the top k matching chunks.
 using Npgsql;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 internal static class PostgresRoutes
 {

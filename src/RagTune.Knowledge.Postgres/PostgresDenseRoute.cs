@@ -5,8 +5,9 @@ using Npgsql;
 using NpgsqlTypes;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddingGenerator<string, Embedding<float>> embedder, int dimensions)
     : ISearchRoute

@@ -7,8 +7,9 @@ using Npgsql;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
 
-namespace RagTune.Knowledge.Store.Postgres;
+namespace RagTune.Knowledge.Postgres;
 
 /// <remarks>
 /// Every read takes a pooled connection of its own, so reads run concurrently; a commit is one transaction (see

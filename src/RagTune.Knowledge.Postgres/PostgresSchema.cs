@@ -1,5 +1,7 @@
 // The DDL of a PostgreSQL knowledge base (schema version 1): one schema per knowledge base, identifiers quoted.
-namespace RagTune.Knowledge.Store.Postgres;
+using RagTune.Knowledge.Store;
+
+namespace RagTune.Knowledge.Postgres;
 
 internal static class PostgresSchema
 {

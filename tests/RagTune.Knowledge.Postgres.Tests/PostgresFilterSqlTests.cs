@@ -3,11 +3,10 @@
 using Npgsql;
 using NpgsqlTypes;
 using RagTune.Knowledge.Search;
-using RagTune.Knowledge.Store.Postgres;
 using Xunit;
-using static RagTune.Knowledge.Tests.Store.Postgres.PostgresStoreTestKit;
+using static RagTune.Knowledge.Postgres.Tests.PostgresStoreTestKit;
 
-namespace RagTune.Knowledge.Tests.Store.Postgres;
+namespace RagTune.Knowledge.Postgres.Tests;
 
 [Collection(PgliteCollection.Name)]
 public sealed class PostgresFilterSqlTests(PgliteServer server)

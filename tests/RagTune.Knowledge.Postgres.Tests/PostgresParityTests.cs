@@ -3,12 +3,12 @@
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Search;
 using RagTune.Knowledge.Store;
-using RagTune.Knowledge.Store.Postgres;
 using RagTune.Knowledge.Tests.Loading;
+using RagTune.Knowledge.Tests.Store;
 using Xunit;
-using static RagTune.Knowledge.Tests.Store.Postgres.PostgresStoreTestKit;
+using static RagTune.Knowledge.Postgres.Tests.PostgresStoreTestKit;
 
-namespace RagTune.Knowledge.Tests.Store.Postgres;
+namespace RagTune.Knowledge.Postgres.Tests;
 
 [Collection(PgliteCollection.Name)]
 public sealed class PostgresParityTests(PgliteServer server)
@@ -155,6 +155,7 @@ public sealed class PostgresParityTests(PgliteServer server)
         Assert.True(await pair.Postgres.RemoveAsync("bread.txt", Ct));
         Assert.True(await pair.Embedded.RemoveAsync("bread.txt", Ct));
         var location = ((PostgresKnowledgeStore)pair.Postgres.Store).Location;
+        PostgresStoreLink.Register();
         await using var reopened = await KnowledgeBase.OpenAsync(Path.Combine(pair.Directory.Path, "pg"), new KnowledgeBaseOpenOptions { EmbeddingGenerator = new CountingEmbedder() }, Ct);
         Assert.Equal(location, ((PostgresKnowledgeStore)reopened.Store).Location);
         Assert.Equal(await DumpAsync(pair.Embedded.Store), await DumpAsync(reopened.Store));
