@@ -3,7 +3,9 @@
 #   poppler-utils  : pdftotext, used by the PDF loader
 #   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
 #   chromium, fonts-wqy-microhei : the server's browser tests (Playwright drives Debian's chromium; CJK font)
-#   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 for the PostgreSQL store's tests
+#   postgresql     : Debian's PostgreSQL server; the PostgreSQL store's concurrency tests start a throwaway cluster of it
+#                    (initdb in a temp folder, 127.0.0.1), a stock server without pgvector
+#   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 (one backend) for the store's pgvector tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -11,6 +13,7 @@ command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 [ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive
