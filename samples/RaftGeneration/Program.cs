@@ -26,7 +26,7 @@ try
     IChatClient client = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions { Endpoint = new Uri(endpoint) })
         .GetChatClient(model).AsIChatClient();
     var teacher = new ChatClientTeacher(client, model);
-    var generator = new RaftGenerator(teacher, new RaftOptions { QuestionsPerChunk = 2, Distractors = 2, Seed = 7 });
+    var generator = new RaftGenerator(teacher, new RaftOptions { QuestionsPerChunk = 2, Distractors = 1, Seed = 7 });
 
     // 3. A resumable run directory (rerun to continue after a crash), then the exports (chat JSONL, LLaMA-Factory, …).
     string run = Path.Combine(work, "run");

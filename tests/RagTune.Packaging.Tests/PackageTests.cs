@@ -4,6 +4,7 @@
 // Slow (a full Release pack); one fixture packs once for all the tests here.
 using System.IO.Compression;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using RagTune.Raft.Tests.Infrastructure;
 using Xunit;
@@ -126,6 +127,21 @@ public sealed class PackageTests(PackageTests.PackedRepository packed) : IClassF
         }
     }
 
+    [Fact]
+    public void Library_docs_quote_the_samples_verbatim()
+    {
+        // docs/library.md marks each quoted program with <!-- sample: PATH ... --> and the ```csharp block after it.
+        string doc = File.ReadAllText(Path.Combine(PackedRepository.RepositoryRoot, "docs", "library.md")).ReplaceLineEndings("\n");
+        var quotes = Regex.Matches(doc, @"<!-- sample: (\S+) [^\n]*-->\n```csharp\n(.*?)\n```", RegexOptions.Singleline);
+        Assert.True(quotes.Count >= 4, $"docs/library.md quotes {quotes.Count} samples; expected the four quick-start programs");
+        foreach (Match quote in quotes)
+        {
+            string path = Path.Combine(PackedRepository.RepositoryRoot, quote.Groups[1].Value);
+            Assert.True(File.Exists(path), $"docs/library.md quotes {quote.Groups[1].Value}, which does not exist");
+            Assert.Equal(File.ReadAllText(path).ReplaceLineEndings("\n").TrimEnd('\n'), quote.Groups[2].Value);
+        }
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (string file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
@@ -160,6 +176,7 @@ public sealed class PackageTests(PackageTests.PackedRepository packed) : IClassF
         public async ValueTask InitializeAsync()
         {
             Directory.CreateDirectory(Root);
+            Directory.CreateDirectory(Feed);
             foreach (string file in new[] { "Directory.Build.props", "Directory.Packages.props", "version.props" })
                 File.Copy(Path.Combine(RepositoryRoot, file), Path.Combine(Root, file));
             foreach (string folder in new[] { "src", "samples" })
