@@ -5,8 +5,8 @@ using RagTune.Knowledge;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Loading;
+using RagTune.Knowledge.Postgres;
 using RagTune.Knowledge.Store;
-using RagTune.Knowledge.Store.Postgres;
 
 namespace RagTune.Cli.Commands.Kb;
 
