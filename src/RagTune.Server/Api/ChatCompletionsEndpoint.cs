@@ -1,11 +1,11 @@
 // POST /v1/chat/completions: one JSON completion, or OpenAI's SSE chunks ending in `data: [DONE]`. RAG extensions are
 // top-level fields: `passages` (first chunk / the response), `citations` (last content chunk / the response), `route`.
+using RagTune.Knowledge.Rag;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Rag;
 
 namespace RagTune.Server.Api;
 

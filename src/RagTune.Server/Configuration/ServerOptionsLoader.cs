@@ -38,7 +38,11 @@ public static class ServerOptionsLoader
             m.Path = Resolve(m.Path);
             foreach (var a in m.Adapters) a.Path = Resolve(a.Path);
         }
-        foreach (var kb in options.KnowledgeBases) kb.Path = Resolve(kb.Path);
+        foreach (var kb in options.KnowledgeBases)
+        {
+            kb.Path = Resolve(kb.Path);
+            if (kb.PromptFormat is { } f) kb.PromptFormat = Resolve(f);
+        }
         if (options.DatasetsFolder is { } d) options.DatasetsFolder = Resolve(d);
         if (options.ReportsFolder is { } r) options.ReportsFolder = Resolve(r);
         if (options.RunsFolder is { } u) options.RunsFolder = Resolve(u);

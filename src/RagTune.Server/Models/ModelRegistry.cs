@@ -3,6 +3,7 @@
 // A LoRA adapter is served as its own chat model: a private copy of its base checkpoint with the PEFT adapter attached
 // unmerged to the targeted Linears. The engine attaches adapters to the model object (Linear.Adapter), not per request,
 // so sharing the base weights between adapters is not possible: each adapter costs one more copy of the base weights.
+using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
@@ -103,7 +104,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 _knowledgeBases.Add(kb.Name, opened);
                 retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
             }
-            _chat.Add(name, new RagPipeline(name, retriever, model, kb));
+            _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
         }
 
         foreach (var r in options.Routers)
@@ -123,6 +124,23 @@ public sealed class ModelRegistry : IAsyncDisposable
             foreach (string t in targets)
                 if (!_chat.ContainsKey(t)) throw new ServerException($"router '{r.Name}': target '{t}' is not a served chat model or rag:<kb>");
             _chat.Add(r.Name, new RouterPipeline(r.Name, router, n => _chat.GetValueOrDefault(n)));
+        }
+    }
+
+    /// <summary>The knowledge base's prompt_format file when set, else the format recorded in the generator's folder (a model or
+    /// adapter trained by `ragtune train sft` carries the format of its data), else the default.</summary>
+    private RagPromptFormat PromptFormat(KnowledgeBaseEntry kb)
+    {
+        try
+        {
+            if (kb.PromptFormat is { } file) return RagPromptFormat.Load(file);
+            return _roots.TryGetValue(kb.Generator, out var root) && Directory.Exists(root)
+                ? RagPromptFormat.TryLoadFrom(root) ?? RagPromptFormat.Default
+                : RagPromptFormat.Default;
+        }
+        catch (KnowledgeException e)
+        {
+            throw new ServerException($"knowledge base '{kb.Name}': {e.Message}", e);
         }
     }
 
