@@ -4,6 +4,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using RagTune.Knowledge.Postgres;
 
 namespace RagTune.Cli;
 
@@ -12,6 +13,8 @@ public static class CliRunner
     public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // The store kinds a knowledge-base directory may link to (store.json), beside the embedded default.
+        PostgresStoreLink.Register();
         try
         {
             var parse = root.Parse(args);
