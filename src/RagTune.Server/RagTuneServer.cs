@@ -22,7 +22,7 @@ public static class RagTuneServer
     public static async Task<WebApplication> BuildAsync(ServerOptions options, IReadOnlyList<string> urls, ServerServices? services = null,
         LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ServerOptionsLoader.Validate(options);
         if (urls.Count == 0) throw new ServerException("serve: no listening address; expected e.g. http://127.0.0.1:8000");
         foreach (string url in urls)
         {

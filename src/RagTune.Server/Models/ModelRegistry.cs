@@ -67,7 +67,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 default:
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
-            _roots.Add(m.Name, m.Path);
+            _roots.Add(m.Name, FolderName(m.Path));
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
@@ -76,7 +76,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 var adapted = Own(LoadAdapter(m, a));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
-                _roots.Add(a.Name, a.Path);
+                _roots.Add(a.Name, FolderName(a.Path));
             }
         }
 
@@ -217,7 +217,8 @@ public sealed class ModelRegistry : IAsyncDisposable
     }
 
     /// <summary>Every served name with its kind (chat, embedding, adapter, rag, router), its parent (an adapter's base
-    /// model, as vLLM reports it) and its root (the checkpoint or adapter folder, as vLLM reports it).</summary>
+    /// model, as vLLM reports it) and its root (the checkpoint or adapter folder, as vLLM reports it, by its name only: a
+    /// client never learns the server's paths).</summary>
     public IReadOnlyList<(string Name, string Kind, string? Parent, string? Root)> List()
     {
         var list = new List<(string, string, string?, string?)>();
@@ -225,6 +226,8 @@ public sealed class ModelRegistry : IAsyncDisposable
         list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, _roots.GetValueOrDefault(n))));
         return list;
     }
+
+    private static string FolderName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
 
     public async ValueTask DisposeAsync()
     {
