@@ -146,7 +146,7 @@ public sealed class KbCommandTests : IDisposable
     [InlineData("create {other} --embedding-endpoint http://localhost:1/v1", "without --embedding-model")]
     [InlineData("search {kb} q --filter =x", "--filter '=x': no key before '='")]
     [InlineData("search {kb} q --routes dense", "route 'dense' asked for, but kb.json's embedding kind is none")]
-    [InlineData("add {kb} /nonexistent-ragtune-folder", "cannot read folder '/nonexistent-ragtune-folder'")]
+    [InlineData("add {kb} /nonexistent-ragtune-folder", "cannot add '/nonexistent-ragtune-folder': no such file or folder")]
     public async Task BadInputIsOneErrorLine(string command, string expected)
     {
         await CreateAsync();
