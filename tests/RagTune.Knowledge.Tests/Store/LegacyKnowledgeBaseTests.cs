@@ -32,9 +32,9 @@ public sealed class LegacyKnowledgeBaseTests
         {
             var json = JsonNode.Parse(await File.ReadAllTextAsync(file, Ct))!;
             bool changed = false;
-            foreach (var analyzer in new[] { json["lexical"]?["analyzer"], json["analyzer"] }.OfType<JsonObject>())
+            foreach (var recorded in new[] { json["lexical"]?["analyzer"], json["analyzer"] }.OfType<JsonObject>())
             {
-                analyzer["dictionary_path"] = JiebaDictionary.DebianDictionaryPath;
+                recorded["dictionary_path"] = JiebaDictionary.DebianDictionaryPath;
                 changed = true;
             }
             if (json["reader"]?["load"] is JsonObject load)
