@@ -32,9 +32,9 @@ public sealed class LegacyKnowledgeBaseTests
         {
             var json = JsonNode.Parse(await File.ReadAllTextAsync(file, Ct))!;
             bool changed = false;
-            foreach (var recorded in new[] { json["lexical"]?["analyzer"], json["analyzer"] }.OfType<JsonObject>())
+            foreach (var analyzerNode in new[] { json["lexical"]?["analyzer"], json["analyzer"] }.OfType<JsonObject>())
             {
-                recorded["dictionary_path"] = JiebaDictionary.DebianDictionaryPath;
+                analyzerNode["dictionary_path"] = JiebaDictionary.DebianDictionaryPath;
                 changed = true;
             }
             if (json["reader"]?["load"] is JsonObject load)
