@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there).
-#   poppler-utils  : pdftotext, used by the PDF loader
-#   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
+# Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there). Nothing here is
+# needed at run time: PDF text (PdfPig) and the jieba dictionary (embedded) are inside the packages.
 #   chromium, fonts-wqy-microhei : the server's browser tests (Playwright drives Debian's chromium; CJK font)
-#   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 for the PostgreSQL store's tests
+#   postgresql     : Debian's PostgreSQL server; the PostgreSQL store's concurrency tests start a throwaway cluster of it
+#                    (initdb in a temp folder, 127.0.0.1), a stock server without pgvector
+#   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 (one backend) for the store's pgvector tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-[ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
   export DEBIAN_FRONTEND=noninteractive

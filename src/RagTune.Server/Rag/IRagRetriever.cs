@@ -1,7 +1,0 @@
-// Where the RAG pipeline gets its passages; KnowledgeBaseRetriever is the real one.
-namespace RagTune.Server.Rag;
-
-public interface IRagRetriever
-{
-    Task<IReadOnlyList<RetrievedPassage>> RetrieveAsync(string query, int k, CancellationToken cancellationToken);
-}
