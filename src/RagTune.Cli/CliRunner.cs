@@ -1,5 +1,6 @@
 // Runs the parsed command line and turns any exception into one clear line on stderr and a non-zero exit code.
 using System.CommandLine;
+using Spectre.Console;
 
 namespace RagTune.Cli;
 
@@ -8,6 +9,9 @@ public static class CliRunner
     public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // Commands that write through Spectre's static console get the same terminal/file/NO_COLOR handling, on the
+        // stdout of this run.
+        AnsiConsole.Console = CliConsole.Out();
         try
         {
             var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

@@ -14,18 +14,18 @@ internal static class TrainLsrCommand
         var retriever = new Option<string>("--retriever") { Description = "Embedding checkpoint whose query side is trained", Required = true };
         var data = new Option<string>("--data") { Description = "JSONL: {\"query\", \"answer\", \"chunks\": [retrieved top-k]}", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Run folder", Required = true };
-        var tau = new Option<float>("--target-temperature") { DefaultValueFactory = _ => 0.1f };
-        var tauR = new Option<float>("--retriever-temperature") { DefaultValueFactory = _ => 0.1f };
+        var tau = new Option<float>("--target-temperature") { Description = "τ of the target: softmax(log p(answer | chunk, query) / τ) over the chunks", DefaultValueFactory = _ => 0.1f };
+        var tauR = new Option<float>("--retriever-temperature") { Description = "τ of the retriever: softmax(q·d / τ) over the chunks", DefaultValueFactory = _ => 0.1f };
         var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on the query encoder's query/key/value/dense instead of every weight" };
-        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
-        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => 16 };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
+        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r (with --lora)", DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha: adapters are scaled by alpha/r (with --lora)", DefaultValueFactory = _ => 16 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 1 };
         var maxSteps = new Option<int>("--max-steps") { Description = "Stop after this many steps, one query each (0 = epochs)" };
-        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 1e-5f };
-        var warmup = new Option<int>("--warmup-steps");
-        var decay = new Option<LearningRateDecay>("--scheduler") { DefaultValueFactory = _ => LearningRateDecay.Constant };
-        var weightDecay = new Option<float>("--weight-decay") { DefaultValueFactory = _ => 0.01f };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => 1e-5f };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear learning-rate warm-up from 0" };
+        var decay = new Option<LearningRateDecay>("--scheduler") { Description = "Learning-rate decay after warm-up", DefaultValueFactory = _ => LearningRateDecay.Constant };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW decoupled weight decay", DefaultValueFactory = _ => 0.01f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for data order and LoRA initialisation", DefaultValueFactory = _ => 42UL };
         var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's newest checkpoint (same settings only)" };
         var command = new Command("lsr", "Train the query encoder on KL(generator's preference ‖ retriever) (REPLUG/RA-DIT LSR)")
