@@ -114,7 +114,7 @@ public static class EvalCommand
     private static Table SummaryTable(EvalRun run)
     {
         string[] columns = [MetricNames.ExactMatch, MetricNames.F1, MetricNames.RougeL, MetricNames.Contains, MetricNames.CitationSupport,
-            MetricNames.SemanticSimilarity, MetricNames.JudgeFaithfulness, MetricNames.JudgeRelevance, MetricNames.RetrievalRecall];
+            MetricNames.SemanticSimilarity, MetricNames.JudgeFaithfulness, MetricNames.JudgeRelevance, .. MetricNames.Retrieval];
         var shown = columns.Where(c => run.Summaries.Any(s => s.Metrics.ContainsKey(c))).ToList();
         var table = new Table().Border(TableBorder.Rounded).AddColumn("system").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("errors").RightAligned());
         foreach (var c in shown) table.AddColumn(new TableColumn(c).RightAligned());
