@@ -259,7 +259,7 @@ public sealed class TrainCommandTests : IDisposable
         var r = await CliHarness.RunAsync("train", "full", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(),
             "--output", Path.Combine(_dir, "q8"), "--quantize", "q8");
         Assert.NotEqual(0, r.ExitCode);
-        Assert.Contains("Unrecognized command or argument '--quantize'", r.Stderr);
+        Assert.Contains("--quantize", r.Stderr);
         Assert.False(Directory.Exists(Path.Combine(_dir, "q8")), "nothing may be written");
     }
 
