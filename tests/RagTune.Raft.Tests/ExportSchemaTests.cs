@@ -2,6 +2,7 @@
 using System.Text.Json;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
+using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Tests.Infrastructure;
 
@@ -17,13 +18,14 @@ public sealed class ExportSchemaTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _chunks = TestCorpus.English(6, 2).Concat(TestCorpus.Chinese(2, 1)).ToList();
+        await using var kb = await RaftKnowledgeBase.FromChunksAsync(_chunks, TestContext.Current.CancellationToken);
         await new RaftGenerator(new FakeTeacher(), new RaftOptions { QuestionsPerChunk = 2, Distractors = 2, TestFraction = 0.25 })
             .RunAsync(_chunks, _dir["run"], null, TestContext.Current.CancellationToken);
         _result = await RaftExporter.ExportAsync(_dir["run"], _dir["out"], new RaftExportOptions
         {
             SystemPrompt = System,
             Chunks = _chunks,
-            Negatives = new LexicalHardNegativeProvider(_chunks),
+            Negatives = new KnowledgeBaseHardNegativeProvider(kb),
         }, TestContext.Current.CancellationToken);
     }
 
@@ -167,7 +169,7 @@ public sealed class ExportSchemaTests : IAsyncLifetime
             Formats = RaftExportFormats.FlagEmbedding | RaftExportFormats.Chat | RaftExportFormats.Alpaca,
             EmbeddingPrompt = "",
         }, ct);
-        Assert.Equal(["chat_train.jsonl", "llamafactory/alpaca_train.json", "flagembedding_train.jsonl", "chat_test.jsonl", "llamafactory/alpaca_test.json", "flagembedding_test.jsonl", "llamafactory/dataset_info.json"],
+        Assert.Equal(["rag_format.json", "chat_train.jsonl", "llamafactory/alpaca_train.json", "flagembedding_train.jsonl", "chat_test.jsonl", "llamafactory/alpaca_test.json", "flagembedding_test.jsonl", "llamafactory/dataset_info.json"],
             result.Files.Select(f => Path.GetRelativePath(_dir["plain"], f)));
         var examples = RaftDataset.Load(_dir["run"]).Examples.Where(x => x.Split == "train").ToList();
         var lines = File.ReadAllLines(Path.Combine(_dir["plain"], "flagembedding_train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();

@@ -1,6 +1,7 @@
 // `ragtune eval`: runs an eval set (JSONL) through one or more models behind an OpenAI-compatible endpoint, closed-book
 // and/or with the item's documents, then writes results.jsonl (resumable), report.json and report.html and prints a table;
 // --judge-model adds the LLM judge, --embed-model semantic similarity.
+using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.AI;
@@ -36,14 +37,16 @@ public static class EvalCommand
         var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "Judge's base URL (default: --endpoint)" };
         var embedModel = new Option<string?>("--embed-model") { Description = "Also score semantic_sim: cosine of answer and reference embeddings from this local embedding checkpoint folder (BERT / XLM-R)" };
         var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
+        var ragFormat = new Option<string?>("--rag-format") { Description = $"Prompt format ({RagPromptFormat.FileName}) of the context prompt, quotes and final answer; default: the one recorded beside --set, else RAFT's default" };
 
         var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
         {
-            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, embedModel, title,
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, embedModel, title, ragFormat,
         };
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var items = await EvalSetReader.ReadAsync(parse.GetValue(set)!, cancellationToken);
+            var format = parse.GetValue(ragFormat) is { } file ? RagPromptFormat.Load(file) : EvalSetReader.ReadFormat(parse.GetValue(set)!);
             var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("RAGTUNE_EVAL_API_KEY");
             var baseUri = ParseUri(parse.GetValue(endpoint), "--endpoint");
             var modes = parse.GetValue(mode) switch
@@ -66,6 +69,7 @@ public static class EvalCommand
                         Context = m,
                         Seed = seedValue,
                         Instruction = parse.GetValue(instruction),
+                        Format = format,
                         ChatOptions = chatOptions,
                     }));
             }
@@ -93,12 +97,13 @@ public static class EvalCommand
                 Similarity = embedder is null ? null : new SemanticSimilarity(embedder),
                 Progress = progress,
                 Title = parse.GetValue(title)!,
+                Format = format,
             });
             var run = await runner.RunAsync(items, systems, cancellationToken);
             var jsonPath = Path.Combine(outDir, "report.json");
             var htmlPath = Path.Combine(outDir, "report.html");
             await JsonReport.WriteAsync(run, jsonPath, cancellationToken);
-            await HtmlReport.WriteAsync(run, htmlPath, cancellationToken: cancellationToken);
+            await HtmlReport.WriteAsync(run, htmlPath, new HtmlReportOptions { Format = format }, cancellationToken);
             // Pipes and logs get the plain aligned table; terminals the Spectre one.
             if (Console.IsOutputRedirected) Console.Out.Write(TextTableReport.Render(run));
             else AnsiConsole.Write(SummaryTable(run));

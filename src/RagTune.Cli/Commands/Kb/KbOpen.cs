@@ -12,10 +12,9 @@ internal static class KbOpen
     /// <summary>Opens the committed state of <paramref name="directory"/>; a Local embedding kind loads its model.</summary>
     public static async Task<KnowledgeBase> OpenAsync(string directory, CancellationToken cancellationToken)
     {
-        var store = await Task.Run(() => FileSystemKnowledgeStore.Open(directory), cancellationToken);
+        var store = await KnowledgeBase.OpenStoreAsync(directory, cancellationToken);
         try
         {
-            store.Recover();
             var generator = store.Options.Embedding.Kind == EmbeddingKind.Local
                 ? await Task.Run(() => LoadLocal(directory, store.Options.Embedding), cancellationToken)
                 : null;
