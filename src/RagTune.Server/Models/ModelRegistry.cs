@@ -24,7 +24,7 @@ public sealed class ModelRegistry : IAsyncDisposable
     private readonly Dictionary<string, IChatPipeline> _chat = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (IEmbeddingGenerator<string, Embedding<float>> Generator, ModelGate Gate)> _embedding = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _roots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _roots = new(StringComparer.Ordinal); // served name → its checkpoint or adapter folder (never shown: List gives the name)
     private readonly Dictionary<string, KnowledgeBase> _knowledgeBases = new(StringComparer.Ordinal);
     private readonly HashSet<string> _searchOnly = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _owned = [];
@@ -68,7 +68,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 default:
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
-            _roots.Add(m.Name, FolderName(m.Path));
+            _roots.Add(m.Name, m.Path);
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
@@ -77,7 +77,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 var adapted = Own(LoadAdapter(m, a));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
-                _roots.Add(a.Name, FolderName(a.Path));
+                _roots.Add(a.Name, a.Path);
             }
         }
 
@@ -235,12 +235,13 @@ public sealed class ModelRegistry : IAsyncDisposable
     public IReadOnlyList<(string Name, string Kind, string? Parent, string? Root)> List()
     {
         var list = new List<(string, string, string?, string?)>();
-        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, _adapters.GetValueOrDefault(p.Name), _roots.GetValueOrDefault(p.Name))));
-        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, _roots.GetValueOrDefault(n))));
+        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, _adapters.GetValueOrDefault(p.Name), RootName(p.Name))));
+        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, RootName(n))));
         return list;
     }
 
-    private static string FolderName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+    private string? RootName(string name) =>
+        _roots.TryGetValue(name, out var path) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) : null;
 
     public async ValueTask DisposeAsync()
     {
