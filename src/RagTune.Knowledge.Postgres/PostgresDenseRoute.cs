@@ -1,8 +1,8 @@
-// The dense route of the PostgreSQL store: the query vector is sent as real[] and cast to pgvector's vector, and the
+// The dense route of the PostgreSQL store: the query vector is sent in pgvector's binary format (Pgvector), and the
 // rows come back ordered by the metric's distance operator (HNSW index scan, or an exact scan for the exact kind).
 using Microsoft.Extensions.AI;
 using Npgsql;
-using NpgsqlTypes;
+using Pgvector;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Search;
 using RagTune.Knowledge.Store;
@@ -33,15 +33,15 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
         // Higher is better everywhere: cosine similarity = 1 − distance, inner product = −(<#>), L2 = −distance.
         string score = settings.Metric switch
         {
-            VectorMetric.Cosine => $"1 - (v.embedding {op} @q::real[]::vector)",
-            _ => $"-(v.embedding {op} @q::real[]::vector)",
+            VectorMetric.Cosine => $"1 - (v.embedding {op} @q)",
+            _ => $"-(v.embedding {op} @q)",
         };
         string s = store.Schema;
         string Sql(string filterClause) => $"""
             SELECT c.id, {score} AS score, c.text, c.metadata::text
-            FROM (SELECT chunk_id, embedding FROM "{s}".vectors {filterClause} ORDER BY embedding {op} @q::real[]::vector LIMIT @limit) v
+            FROM (SELECT chunk_id, embedding FROM "{s}".vectors {filterClause} ORDER BY embedding {op} @q LIMIT @limit) v
             JOIN "{s}".chunks c ON c.id = v.chunk_id
-            ORDER BY v.embedding {op} @q::real[]::vector, c.id
+            ORDER BY v.embedding {op} @q, c.id
             """;
         // An HNSW scan returns at most ef_search rows unless it may iterate (pgvector >= 0.8); past that, scan exactly.
         bool exact = settings.Kind == VectorIndexKind.Exact || (k > MaxEfSearch && !store.IterativeScan);
@@ -68,7 +68,7 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
                 await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand(null, connection, transaction);
             command.CommandText = sql(PostgresRoutes.ChunkFilter(store.Schema, "chunk_id", filter, command));
-            command.Parameters.Add(new NpgsqlParameter("q", NpgsqlDbType.Array | NpgsqlDbType.Real) { Value = vector });
+            command.Parameters.AddWithValue("q", new Vector(vector));
             command.Parameters.AddWithValue("limit", k);
             var hits = await PostgresRoutes.ReadHitsAsync(command, Name, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

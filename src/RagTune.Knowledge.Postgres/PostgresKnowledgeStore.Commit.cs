@@ -2,7 +2,7 @@
 // COPY), with the BM25 corpus statistics and the generation counter updated in the same transaction.
 using System.Text.Json;
 using Npgsql;
-using NpgsqlTypes;
+using Pgvector;
 using RagTune.Knowledge.Dense;
 using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Store;
@@ -187,16 +187,16 @@ public sealed partial class PostgresKnowledgeStore
             var hnsw = Options.VectorIndex.Hnsw;
             await ExecuteAsync(connection, PostgresSchema.CreateVectors(_s, dimensions, opclass, hnsw.M, hnsw.EfConstruction), cancellationToken).ConfigureAwait(false);
         }
-        // One round trip for the whole set: a batch of single-row inserts, each vector sent as real[] and cast.
+        // One round trip for the whole set: a batch of single-row inserts, each vector in pgvector's binary format.
         const int perBatch = 1000;
         foreach (var part in vectors.Chunk(perBatch))
         {
             await using var insert = new NpgsqlBatch(connection);
             foreach (var (id, vector) in part)
             {
-                var command = new NpgsqlBatchCommand($"""INSERT INTO "{_s}".vectors (chunk_id, embedding) VALUES ($1, $2::real[]::vector)""");
+                var command = new NpgsqlBatchCommand($"""INSERT INTO "{_s}".vectors (chunk_id, embedding) VALUES ($1, $2)""");
                 command.Parameters.Add(new NpgsqlParameter { Value = id });
-                command.Parameters.Add(new NpgsqlParameter { Value = vector, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Real });
+                command.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
                 insert.BatchCommands.Add(command);
             }
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

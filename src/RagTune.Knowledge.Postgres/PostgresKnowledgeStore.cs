@@ -66,7 +66,7 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         location.Validate();
         var resolved = options with { Lexical = options.Lexical with { Analyzer = TextAnalyzerFactory.Resolve(options.Lexical.Analyzer) } };
         resolved.Validate("PostgreSQL knowledge base options");
-        var source = NpgsqlDataSource.Create(location.ConnectionString);
+        var source = CreateSource(location);
         try
         {
             bool iterative = await Guard(location, "create", async () =>
@@ -90,6 +90,9 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 return await SupportsIterativeScanAsync(connection, cancellationToken).ConfigureAwait(false);
             }).ConfigureAwait(false);
+            // The data source mapped the database's types before CREATE EXTENSION: map pgvector's type now.
+            if (resolved.Embedding.Kind != EmbeddingKind.None)
+                await Guard(location, "create", () => source.ReloadTypesAsync(cancellationToken)).ConfigureAwait(false);
             return new PostgresKnowledgeStore(source, location, resolved, 0, iterative);
         }
         catch
@@ -104,7 +107,7 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
     {
         ArgumentNullException.ThrowIfNull(location);
         location.Validate();
-        var source = NpgsqlDataSource.Create(location.ConnectionString);
+        var source = CreateSource(location);
         try
         {
             var (options, dimensions, iterative) = await Guard(location, "open", async () =>
@@ -142,6 +145,14 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
             await source.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>A pool for the store; pgvector's <c>vector</c> travels in its binary format (Pgvector's type mapping).</summary>
+    private static NpgsqlDataSource CreateSource(PostgresStoreOptions location)
+    {
+        var builder = new NpgsqlDataSourceBuilder(location.ConnectionString);
+        builder.UseVector();
+        return builder.Build();
     }
 
     private static async Task<bool> MetaExistsAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)

@@ -98,4 +98,7 @@ public sealed class EvaluateStage
     public int MaxTokens { get; set; } = 256;
 
     public int Seed { get; set; }
+
+    /// <summary>Embedding checkpoint folder (BERT / XLM-R) for semantic_sim (answer vs reference cosine); null = not scored.</summary>
+    public string? EmbedModel { get; set; }
 }

@@ -119,6 +119,11 @@ public static partial class PipelineFile
         if (e.TopK < 1) Fail("evaluate.top_k", e.TopK.ToString(CultureInfo.InvariantCulture), "1 or more");
         if (e.MaxItems is < 1) Fail("evaluate.max_items", e.MaxItems.Value.ToString(CultureInfo.InvariantCulture), "1 or more (or leave it out for all)");
         if (e.MaxTokens < 1) Fail("evaluate.max_tokens", e.MaxTokens.ToString(CultureInfo.InvariantCulture), "1 or more");
+        if (e.EmbedModel is not null)
+        {
+            e.EmbedModel = Path.GetFullPath(e.EmbedModel, root);
+            if (!File.Exists(Path.Combine(e.EmbedModel, "config.json"))) Fail("evaluate.embed_model", $"'{e.EmbedModel}', which holds no config.json", "an embedding checkpoint folder (BERT / XLM-R)");
+        }
     }
 
     [GeneratedRegex(@"Property '([^']+)' not found")]

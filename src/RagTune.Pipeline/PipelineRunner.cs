@@ -11,6 +11,7 @@ using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using RagTune.Eval;
 using RagTune.Eval.Data;
+using RagTune.Eval.Metrics;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
@@ -19,6 +20,7 @@ using RagTune.Knowledge.Store;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Knowledge;
+using RagTune.Raft.Sources;
 using RagTune.Raft.Teachers;
 
 namespace RagTune.Pipeline;
@@ -202,7 +204,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         string dir = Path.GetDirectoryName(ReportPath)!;
         string jsonPath = Path.Combine(dir, "report.json");
         if (Skip(EvaluateStageName, stamp, hash, File.Exists(ReportPath) && File.Exists(jsonPath)))
-            return TextTableReport.Render(await JsonReport.ReadAsync(jsonPath, ct).ConfigureAwait(false), ["em", "f1", "retrieval_recall"]);
+            return Table(await JsonReport.ReadAsync(jsonPath, ct).ConfigureAwait(false));
         if (teacher.Length > 0 && _options.Teacher is null && (pipeline.Raft.Teacher.Endpoint.Length == 0 || pipeline.Raft.Teacher.Model.Length == 0))
             throw new EvalException("pipeline: evaluate.systems lists teacher_rag but 'raft.teacher.endpoint' or 'raft.teacher.model' is empty: expected the teacher's endpoint and model");
         string results = Path.Combine(dir, "results.jsonl");
@@ -211,7 +213,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         Directory.CreateDirectory(dir);
 
         string evalSet = Path.Combine(RaftDataDirectory, "eval_test.jsonl");
-        var items = await EvalSetReader.ReadAsync(evalSet, ct).ConfigureAwait(false);
+        var items = WithOracleChunks(await EvalSetReader.ReadAsync(evalSet, ct).ConfigureAwait(false),
+            await new KnowledgeBaseChunkSource(kb).LoadChunksAsync(ct).ConfigureAwait(false));
         var format = EvalSetReader.ReadFormat(evalSet);
         var retriever = new KnowledgeBaseRetriever(kb);
         var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = s.MaxTokens };
@@ -238,14 +241,17 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
                 ChatOptions = chatOptions,
             }));
         }
+        LocalEmbeddingGenerator? embedder = null;
         try
         {
+            embedder = s.EmbedModel is { } embedModel ? LocalEmbeddingGenerator.Load(embedModel, "semantic_sim") : null;
             var run = await new EvaluationRunner(new EvaluationRunnerOptions
             {
                 MaxConcurrency = 1,
                 ResultsPath = results,
                 Seed = s.Seed,
                 MaxItems = s.MaxItems,
+                Similarity = embedder is null ? null : new SemanticSimilarity(embedder),
                 Title = "RagTune pipeline evaluation",
                 Format = format,
             }).RunAsync(items, systems, ct).ConfigureAwait(false);
@@ -254,11 +260,12 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             Say($"{EvaluateStageName}: {run.Results.Count} answers from × {systems.Count} systems → {ReportPath}");
             stamp.Complete(hash);
             _outcomes[EvaluateStageName] = StageOutcome.Ran;
-            return TextTableReport.Render(run, ["em", "f1", "retrieval_recall"]);
+            return Table(run);
         }
         finally
         {
             foreach (var c in clients) c.Dispose();
+            embedder?.Dispose();
         }
 
         IChatClient Track(IChatClient c)
@@ -266,6 +273,25 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             clients.Add(c);
             return c;
         }
+    }
+
+    /// <summary>The console table: EM, F1, semantic similarity when scored, and the retrieval measures.</summary>
+    private static string Table(EvalRun run)
+    {
+        string[] columns = [MetricNames.ExactMatch, MetricNames.F1, MetricNames.SemanticSimilarity, .. MetricNames.Retrieval];
+        return TextTableReport.Render(run, columns.Where(c => c is MetricNames.ExactMatch or MetricNames.F1 || run.Summaries.Any(x => x.Metrics.ContainsKey(c))).ToList());
+    }
+
+    /// <summary>RAFT's eval export carries the oracle chunk as text (gorilla's format has no ids); the pipeline generated the
+    /// RAFT data from this knowledge base's chunks, so the chunks with that text are the oracle ids that retrieval
+    /// (recall, MRR, nDCG, MAP of the *_rag systems) is scored against, and the item's document is marked as the oracle.</summary>
+    internal static List<EvalItem> WithOracleChunks(IReadOnlyList<EvalItem> items, IReadOnlyList<RaftChunk> chunks)
+    {
+        var byText = chunks.GroupBy(c => CitationCheck.StripWhitespace(c.Text), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(c => c.Id).ToList(), StringComparer.Ordinal);
+        return items.Select(it => it.Documents.Count == 1 && byText.TryGetValue(CitationCheck.StripWhitespace(it.Documents[0].Text), out var ids)
+            ? new EvalItem(it.Id, it.Question, it.Answers, [new EvalDocument(ids[0], it.Documents[0].Text, IsOracle: true, it.Documents[0].Title)], ids)
+            : it).ToList();
     }
 
     private sealed class InlineProgress<T>(Action<T> report) : IProgress<T>

@@ -11,6 +11,7 @@ internal sealed partial class ChildCli : IDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly StringBuilder _stdout = new();
 
     private ChildCli(Process process) => _process = process;
 
@@ -26,7 +27,20 @@ internal sealed partial class ChildCli : IDisposable
         }
     }
 
-    public static ChildCli Start(params string[] args)
+    /// <summary>Only what the child wrote to stdout so far.</summary>
+    public string Stdout
+    {
+        get
+        {
+            lock (_output)
+                return _stdout.ToString();
+        }
+    }
+
+    public static ChildCli Start(params string[] args) => Start(new Dictionary<string, string?> { ["NO_COLOR"] = "1" }, args);
+
+    /// <summary>Starts the child with these environment variables set (a null value removes one).</summary>
+    public static ChildCli Start(IReadOnlyDictionary<string, string?> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
@@ -43,9 +57,13 @@ internal sealed partial class ChildCli : IDisposable
             psi.ArgumentList.Add(a);
         foreach (var a in args)
             psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) psi.Environment.Remove(name);
+            else psi.Environment[name] = value;
+        }
         var child = new ChildCli(new Process { StartInfo = psi });
-        child._process.OutputDataReceived += (_, e) => child.Append(e.Data);
+        child._process.OutputDataReceived += (_, e) => child.Append(e.Data, stdout: true);
         child._process.ErrorDataReceived += (_, e) => child.Append(e.Data);
         child._process.Start();
         child._process.BeginOutputReadLine();
@@ -53,12 +71,15 @@ internal sealed partial class ChildCli : IDisposable
         return child;
     }
 
-    private void Append(string? line)
+    private void Append(string? line, bool stdout = false)
     {
         if (line is null)
             return;
         lock (_output)
+        {
             _output.AppendLine(line);
+            if (stdout) _stdout.AppendLine(line);
+        }
     }
 
     /// <summary>Polls until <paramref name="condition"/> holds; fails with the child's output if it exits or time runs out.</summary>

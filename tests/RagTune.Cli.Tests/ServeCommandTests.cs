@@ -3,6 +3,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using RagTune.Engine.Tests.Tensors;
 using Xunit;
 
 namespace RagTune.Cli.Tests;
@@ -55,11 +56,55 @@ public sealed partial class ServeCommandTests
     }
 
     [Fact]
+    public async Task A_knowledge_base_without_a_chat_model_is_served_for_search_only()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var temp = new TempDirectory();
+        string docs = Path.Combine(temp.Path, "docs"), kb = Path.Combine(temp.Path, "kb");
+        Directory.CreateDirectory(docs);
+        File.WriteAllText(Path.Combine(docs, "pump.md"), "# Aldor pump\n\nThe Aldor pump runs at 12 bar in hall B.\n");
+        File.WriteAllText(Path.Combine(docs, "valve.md"), "# Brem valve\n\nThe Brem valve opens at 4 bar.\n");
+        Assert.Equal(0, (await CliHarness.RunAsync("kb", "create", kb)).ExitCode);
+        Assert.Equal(0, (await CliHarness.RunAsync("kb", "add", kb, docs)).ExitCode);
+
+        // It refused to start before ("--kb needs a chat model to answer").
+        using var child = ChildCli.Start("serve", "--port", "0", "--kb", "manuals=" + kb);
+        await child.WaitUntilAsync(() => Serving().IsMatch(child.Output), TimeSpan.FromSeconds(60), "serving", ct);
+        Assert.Contains("served for search only", child.Output, StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = new Uri(Serving().Match(child.Output).Groups[1].Value + "/"), Timeout = TimeSpan.FromSeconds(60) };
+
+        // The search API (what the web UI's search page calls) works.
+        using (var hits = JsonDocument.Parse(await http.GetStringAsync("api/kb/manuals/search?q=" + Uri.EscapeDataString("Aldor pump") + "&k=1", ct)))
+            Assert.Equal("pump.md", hits.RootElement.GetProperty("hits")[0].GetProperty("passage").GetProperty("source").GetString());
+        using (var info = JsonDocument.Parse(await http.GetStringAsync("api/info", ct)))
+            Assert.Equal(["manuals"], info.RootElement.GetProperty("knowledge_bases").EnumerateArray().Select(k => k.GetString()));
+
+        // No models to list, and chat says plainly why it cannot answer.
+        using (var models = JsonDocument.Parse(await http.GetStringAsync("v1/models", ct)))
+            Assert.Empty(models.RootElement.GetProperty("data").EnumerateArray());
+        foreach (string model in new[] { "rag:manuals", "anything" })
+        {
+            using var reply = await http.PostAsJsonAsync("v1/chat/completions", new
+            {
+                model,
+                messages = new[] { new { role = "user", content = "Where is the Aldor pump?" } },
+            }, ct);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, reply.StatusCode);
+            using var error = JsonDocument.Parse(await reply.Content.ReadAsStringAsync(ct));
+            Assert.Contains("no chat model is configured", error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+            Assert.Equal("no_chat_model", error.RootElement.GetProperty("error").GetProperty("code").GetString());
+        }
+
+        child.Terminate();
+        Assert.Equal(0, await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct));
+    }
+
+    [Fact]
     public async Task Bad_arguments_exit_non_zero_with_one_clear_line()
     {
         var r = await CliHarness.RunAsync("serve", "--port", "0");
         Assert.Equal(1, r.ExitCode);
-        Assert.Equal("ragtune: error: nothing to serve: give --model NAME=DIR or --config FILE", Assert.Single(r.ErrorLines));
+        Assert.Equal("ragtune: error: nothing to serve: give --model NAME=DIR, --kb NAME=DIR or --config FILE", Assert.Single(r.ErrorLines));
 
         r = await CliHarness.RunAsync("serve", "--port", "0", "--model", "tiny");
         Assert.Equal(1, r.ExitCode);

@@ -147,7 +147,8 @@ public sealed class DebianPostgresServer : IAsyncLifetime
         return File.Exists(log) ? "\nserver.log:\n" + File.ReadAllText(log) : "";
     }
 
-    private static int FreePort()
+    /// <summary>A TCP port on 127.0.0.1 that nothing listens on now (also the PGlite server's).</summary>
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,7 +1,6 @@
 // A real PostgreSQL for the store tests: PGlite (PostgreSQL compiled to WebAssembly) with pgvector, served over the wire
 // protocol by pglite-socket on 127.0.0.1 and a free port, started once for the "pglite" test collection.
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Npgsql;
@@ -39,7 +38,7 @@ public sealed class PgliteServer : IAsyncLifetime
         string vector = Path.Combine(toolDir, "node_modules", "@electric-sql", "pglite-pgvector");
         if (!File.Exists(server) || !Directory.Exists(vector))
             throw new InvalidOperationException($"PGlite is not installed: {server} or {vector} is missing. Run `{InstallCommand}` in the repository root (Node.js 20+) before the PostgreSQL store tests.");
-        int port = FreePort();
+        int port = DebianPostgresServer.FreePort();
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = toolDir,
@@ -105,15 +104,6 @@ public sealed class PgliteServer : IAsyncLifetime
     private string Log()
     {
         lock (_log) return _log.ToString();
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static string FindToolDirectory()

@@ -112,6 +112,7 @@ public sealed class PackageTests(PackageTests.PackedRepository packed) : IClassF
             ["TEACHER_MODEL"] = "scripted-teacher",
         };
         var result = await packed.DotnetAsync(["run", "--project", dir, "-c", "Release", $"-p:RagTuneVersion={packed.Version}"], dir, env);
+        TestContext.Current.TestOutputHelper?.WriteLine(result.Output);
         Assert.True(result.ExitCode == 0, $"samples/{sample} exited with {result.ExitCode}:\n{result.Output}");
 
         // Every non-empty line of expected-output.txt appears in the output, in order.

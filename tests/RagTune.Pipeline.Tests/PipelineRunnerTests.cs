@@ -1,6 +1,8 @@
 // `ragtune run` end to end on tiny settings: a scripted teacher, the qwen2-tiny fixture as student, a few training steps;
 // stamps skip current stages, a changed setting reruns its stage and those after it, a cancelled training resumes.
 using RagTune.Eval;
+using RagTune.Eval.Metrics;
+using RagTune.Eval.Reports;
 using RagTune.Eval.Tests;
 using RagTune.Pipeline;
 
@@ -10,6 +12,7 @@ public sealed class PipelineRunnerTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "ragtune-pipeline-" + Guid.NewGuid().ToString("N"));
     private static readonly string Student = Path.Combine(AppContext.BaseDirectory, "TestData", "models", "qwen2-tiny");
+    private static readonly string Embedder = Path.Combine(AppContext.BaseDirectory, "TestData", "models", "bert-tiny-cls");
 
     public PipelineRunnerTests() => TinyPipeline.WriteDocuments(_root);
 
@@ -18,8 +21,8 @@ public sealed class PipelineRunnerTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, true);
     }
 
-    private string WritePipeline(int steps = 20, int topK = 2) =>
-        new TinyPipeline { Student = Student, Steps = steps, TopK = topK }.Write(_root);
+    private string WritePipeline(int steps = 20, int topK = 2, string? embedModel = null) =>
+        new TinyPipeline { Student = Student, Steps = steps, TopK = topK, EmbedModel = embedModel }.Write(_root);
 
     private static async Task<PipelineResult> RunAsync(string yaml, FakeChatClient teacher, IProgress<string>? progress = null, CancellationToken ct = default) =>
         await new PipelineRunner(PipelineFile.Load(yaml), new PipelineRunnerOptions { Teacher = teacher, TeacherName = "scripted", Progress = progress }).RunAsync(ct);
@@ -32,8 +35,21 @@ public sealed class PipelineRunnerTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         var teacher = ScriptedTeacher.Create();
-        var first = await RunAsync(WritePipeline(), teacher, ct: ct);
+        var first = await RunAsync(WritePipeline(embedModel: Embedder), teacher, ct: ct);
         Assert.Equal([StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran], Outcomes(first));
+        // Retrieval is scored against the knowledge-base chunk each question was written from (the *_rag systems only),
+        // and semantic_sim through the embedding model; both reach the report and the console table.
+        var report = await JsonReport.ReadAsync(first.JsonPath, ct);
+        foreach (var s in report.Summaries)
+        {
+            bool rag = s.System.EndsWith("+ RAG", StringComparison.Ordinal);
+            foreach (var name in MetricNames.Retrieval) Assert.Equal(rag, s.Metrics.ContainsKey(name));
+            Assert.True(s.Metrics.ContainsKey(MetricNames.SemanticSimilarity), s.System);
+        }
+        Assert.True(report.Summaries.Single(s => s.System == "base model + RAG").Metrics[MetricNames.RetrievalRecall].Mean > 0);
+        Assert.All(report.Items, it => Assert.Single(it.OracleIds));
+        foreach (var column in new[] { "semantic_sim", "retrieval_recall", "retrieval_mrr", "retrieval_ndcg", "retrieval_map" })
+            Assert.Contains(column, first.Table);
         string html = await File.ReadAllTextAsync(first.ReportPath, ct);
         foreach (var system in new[] { "base model, closed-book", "base model + RAG", "fine-tuned, closed-book", "fine-tuned + RAG", "teacher + RAG" })
         {
@@ -44,7 +60,7 @@ public sealed class PipelineRunnerTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_root, "work", "train", "merged", "model.safetensors")));
         int teacherCalls = teacher.Calls;
 
-        var second = await RunAsync(WritePipeline(), teacher, ct: ct);
+        var second = await RunAsync(WritePipeline(embedModel: Embedder), teacher, ct: ct);
         Assert.Equal([StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Skipped], Outcomes(second));
         Assert.Equal(teacherCalls, teacher.Calls);
         Assert.Equal(first.Table, second.Table);

@@ -23,6 +23,9 @@ internal sealed record TinyPipeline
 
     public int MaxItems { get; init; } = 3;
 
+    /// <summary>evaluate.embed_model (semantic_sim); null leaves it out.</summary>
+    public string? EmbedModel { get; init; }
+
     /// <summary>Writes docs/device0.txt … device5.txt under <paramref name="root"/> (created if missing).</summary>
     public static void WriteDocuments(string root)
     {
@@ -70,6 +73,7 @@ internal sealed record TinyPipeline
               top_k: {TopK}
               max_items: {MaxItems}
               max_tokens: 6
+            {(EmbedModel is null ? "" : "  embed_model: " + EmbedModel)}
             """);
         return path;
     }

@@ -1,6 +1,7 @@
 // Statistical checks of context assembly over many examples: the oracle fraction P, k distinct distractors from other documents, shuffling.
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
+using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Tests.Infrastructure;
 
@@ -84,7 +85,8 @@ public sealed class ContextStatisticsTests
             new("d#0", "d", "Holiday requests go to the HR portal."),
             new("e#0", "e", "Parking permits are renewed each January."),
         };
-        var provider = new LexicalHardNegativeProvider(chunks);
+        await using var kb = await RaftKnowledgeBase.FromChunksAsync(chunks, TestContext.Current.CancellationToken);
+        var provider = new KnowledgeBaseHardNegativeProvider(kb);
         var similar = await provider.FindSimilarAsync("What pressure does the zirconium coolant loop hold?", chunks[0], 2, TestContext.Current.CancellationToken);
         Assert.Equal("b#0", similar[0].Id);
         Assert.DoesNotContain(similar, c => c.DocumentId == "a");
@@ -100,9 +102,11 @@ public sealed class ContextStatisticsTests
     public async Task Hard_negative_ranking_is_a_consistent_top_k()
     {
         var chunks = TestCorpus.English(12, 4).Concat(TestCorpus.Chinese(6, 2)).ToList();
-        var provider = new LexicalHardNegativeProvider(chunks);
+        await using var kb = await RaftKnowledgeBase.FromChunksAsync(chunks, TestContext.Current.CancellationToken);
+        var provider = new KnowledgeBaseHardNegativeProvider(kb);
         foreach (var oracle in chunks.Where((_, i) => i % 7 == 0))
         {
+            // BM25 returns the chunks sharing a term with the query: here every chunk of another document.
             var all = await provider.FindSimilarAsync("pump pressure bar 水泵 压力", oracle, 100, TestContext.Current.CancellationToken);
             Assert.Equal(chunks.Count(c => c.DocumentId != oracle.DocumentId), all.Count);
             Assert.Equal(all.Count, all.Select(c => c.Id).Distinct().Count());

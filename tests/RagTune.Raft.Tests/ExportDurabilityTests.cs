@@ -3,6 +3,7 @@
 using RagTune.Engine.IO;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
+using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Tests.Infrastructure;
 
@@ -14,11 +15,11 @@ public sealed class ExportDurabilityTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    /// <summary>Mines lexical negatives and, at call <paramref name="cancelAt"/>, checks that the target's temporary file
-    /// is being written and cancels the export.</summary>
-    private sealed class CancellingNegatives(IReadOnlyList<RaftChunk> chunks, int cancelAt, CancellationTokenSource cts, string target) : IHardNegativeProvider
+    /// <summary>Mines negatives with <paramref name="inner"/> and, at call <paramref name="cancelAt"/>, checks that the
+    /// target's temporary file is being written and cancels the export.</summary>
+    private sealed class CancellingNegatives(IHardNegativeProvider inner, int cancelAt, CancellationTokenSource cts, string target) : IHardNegativeProvider
     {
-        private readonly LexicalHardNegativeProvider _inner = new(chunks);
+        private readonly IHardNegativeProvider _inner = inner;
 
         public int Calls { get; private set; }
         public bool WritingWhenCancelled { get; private set; }
@@ -51,7 +52,8 @@ public sealed class ExportDurabilityTests : IDisposable
 
         // The second mines negatives and is cancelled half-way through the train file.
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var mining = new CancellingNegatives(chunks, trainExamples / 2, cts, target);
+        await using var kb = await RaftKnowledgeBase.FromChunksAsync(chunks, ct);
+        var mining = new CancellingNegatives(new KnowledgeBaseHardNegativeProvider(kb), trainExamples / 2, cts, target);
         var mined = new RaftExportOptions { Formats = RaftExportFormats.FlagEmbedding, Chunks = chunks, Negatives = mining };
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RaftExporter.ExportAsync(_dir["run"], _dir["out"], mined, cts.Token));
         Assert.True(mining.WritingWhenCancelled, "the cancellation came before the file was being written");
@@ -59,7 +61,7 @@ public sealed class ExportDurabilityTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir["out"], "*.tmp"));
 
         // A complete export replaces the file with every line of the new content.
-        mined.Negatives = new LexicalHardNegativeProvider(chunks);
+        mined.Negatives = new KnowledgeBaseHardNegativeProvider(kb);
         await RaftExporter.ExportAsync(_dir["run"], _dir["out"], mined, ct);
         var lines = File.ReadAllLines(target);
         Assert.Equal(trainExamples, lines.Length);

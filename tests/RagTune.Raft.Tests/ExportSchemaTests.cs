@@ -2,6 +2,7 @@
 using System.Text.Json;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
+using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Tests.Infrastructure;
 
@@ -17,13 +18,14 @@ public sealed class ExportSchemaTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _chunks = TestCorpus.English(6, 2).Concat(TestCorpus.Chinese(2, 1)).ToList();
+        await using var kb = await RaftKnowledgeBase.FromChunksAsync(_chunks, TestContext.Current.CancellationToken);
         await new RaftGenerator(new FakeTeacher(), new RaftOptions { QuestionsPerChunk = 2, Distractors = 2, TestFraction = 0.25 })
             .RunAsync(_chunks, _dir["run"], null, TestContext.Current.CancellationToken);
         _result = await RaftExporter.ExportAsync(_dir["run"], _dir["out"], new RaftExportOptions
         {
             SystemPrompt = System,
             Chunks = _chunks,
-            Negatives = new LexicalHardNegativeProvider(_chunks),
+            Negatives = new KnowledgeBaseHardNegativeProvider(kb),
         }, TestContext.Current.CancellationToken);
     }
 

@@ -89,42 +89,9 @@ public sealed class ParsingTests
     }
 
     [Fact]
-    public async Task Folder_source_packs_paragraphs_up_to_the_limit()
+    public async Task Jsonl_source_reports_bad_input_clearly()
     {
         using var dir = new TempDir();
-        Directory.CreateDirectory(dir["sub"]);
-        var p = string.Join("\n\n", Enumerable.Range(0, 6).Select(i => $"Paragraph {i} " + new string('x', 60)));
-        await File.WriteAllTextAsync(dir["sub/b.md"], "# Manual B\n\n" + p, TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(dir["a.txt"], "Short doc.", TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(dir["skip.json"], "{}", TestContext.Current.CancellationToken);
-        var chunks = await new FolderChunkSource(dir.Path, maxChars: 200).LoadChunksAsync(TestContext.Current.CancellationToken);
-        Assert.Equal("a.txt#0", chunks[0].Id);
-        Assert.Equal("a.txt", chunks[0].DocumentId);
-        Assert.Equal("a", chunks[0].Title);
-        var b = chunks.Where(c => c.DocumentId == "sub/b.md").ToList();
-        Assert.All(b, c => Assert.True(c.Text.Length <= 200, c.Text));
-        Assert.All(b, c => Assert.Equal("Manual B", c.Title));
-        Assert.Equal(p.Replace("\n\n", ""), string.Concat(b.Select(c => c.Text)).Replace("\n\n", "").Replace("# Manual B", ""));
-        Assert.True(b.Count >= 3);
-    }
-
-    [Fact]
-    public void Long_paragraphs_are_cut_at_sentence_ends_then_hard()
-    {
-        var text = "First sentence is here. Second one follows! 第三句话在这里。" + new string('z', 130);
-        var pieces = FolderChunkSource.Split(text, 60).ToList();
-        Assert.All(pieces, s => Assert.True(s.Length <= 60));
-        Assert.Equal("First sentence is here. Second one follows! 第三句话在这里。", pieces[0]);
-        Assert.Equal(new string('z', 60), pieces[1]);
-        Assert.Equal(text.Replace(" ", ""), string.Concat(pieces).Replace(" ", ""));
-    }
-
-    [Fact]
-    public async Task Sources_report_bad_input_clearly()
-    {
-        using var dir = new TempDir();
-        var missing = await Assert.ThrowsAsync<RaftException>(() => new FolderChunkSource(dir["nope"]).LoadChunksAsync(TestContext.Current.CancellationToken));
-        Assert.Contains("does not exist", missing.Message);
         await File.WriteAllTextAsync(dir["c.jsonl"], "{\"id\":\"1\",\"document_id\":\"d\",\"text\":\"t\"}\n{\"id\":\"2\",\"text\":\"t\"}\n", TestContext.Current.CancellationToken);
         var field = await Assert.ThrowsAsync<RaftException>(() => new JsonlChunkSource(dir["c.jsonl"]).LoadChunksAsync(TestContext.Current.CancellationToken));
         Assert.Contains("c.jsonl:2", field.Message);

@@ -1,9 +1,11 @@
 // `ragtune eval`: runs an eval set (JSONL) through one or more models behind an OpenAI-compatible endpoint, closed-book
-// and/or with the item's documents, then writes results.jsonl (resumable), report.json and report.html and prints a table.
+// and/or with the item's documents, then writes results.jsonl (resumable), report.json and report.html and prints a table;
+// --judge-model adds the LLM judge, --embed-model semantic similarity.
 using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.AI;
+using RagTune.Engine.AI;
 using RagTune.Eval;
 using RagTune.Eval.Data;
 using RagTune.Eval.Metrics;
@@ -33,12 +35,13 @@ public static class EvalCommand
         var instruction = new Option<string?>("--instruction") { Description = "Text appended after the question, e.g. asking for \"<ANSWER>: …\" at the end" };
         var judgeModel = new Option<string?>("--judge-model") { Description = "Also score faithfulness and relevance with this model as judge (1–5)" };
         var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "Judge's base URL (default: --endpoint)" };
+        var embedModel = new Option<string?>("--embed-model") { Description = "Also score semantic_sim: cosine of answer and reference embeddings from this local embedding checkpoint folder (BERT / XLM-R)" };
         var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
         var ragFormat = new Option<string?>("--rag-format") { Description = $"Prompt format ({RagPromptFormat.FileName}) of the context prompt, quotes and final answer; default: the one recorded beside --set, else RAFT's default" };
 
         var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
         {
-            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, title, ragFormat,
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, embedModel, title, ragFormat,
         };
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
@@ -75,6 +78,8 @@ public static class EvalCommand
                 ? new LlmJudge(new OpenAIChatClient(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri, key),
                     new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } })
                 : null;
+            // Loaded before any question is asked, so a wrong folder fails at once.
+            using var embedder = parse.GetValue(embedModel) is { } em ? LocalEmbeddingGenerator.Load(em, Path.GetFileName(Path.TrimEndingDirectorySeparator(em))) : null;
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(outDir);
             var progress = new Progress<EvalProgress>(p =>
@@ -89,6 +94,7 @@ public static class EvalCommand
                 Seed = seedValue,
                 MaxItems = parse.GetValue(maxItems),
                 Judge = judge,
+                Similarity = embedder is null ? null : new SemanticSimilarity(embedder),
                 Progress = progress,
                 Title = parse.GetValue(title)!,
                 Format = format,
@@ -119,7 +125,7 @@ public static class EvalCommand
     private static Table SummaryTable(EvalRun run)
     {
         string[] columns = [MetricNames.ExactMatch, MetricNames.F1, MetricNames.RougeL, MetricNames.Contains, MetricNames.CitationSupport,
-            MetricNames.SemanticSimilarity, MetricNames.JudgeFaithfulness, MetricNames.JudgeRelevance, MetricNames.RetrievalRecall];
+            MetricNames.SemanticSimilarity, MetricNames.JudgeFaithfulness, MetricNames.JudgeRelevance, .. MetricNames.Retrieval];
         var shown = columns.Where(c => run.Summaries.Any(s => s.Metrics.ContainsKey(c))).ToList();
         var table = new Table().Border(TableBorder.Rounded).AddColumn("system").AddColumn(new TableColumn("n").RightAligned()).AddColumn(new TableColumn("errors").RightAligned());
         foreach (var c in shown) table.AddColumn(new TableColumn(c).RightAligned());

@@ -50,11 +50,7 @@ public static class PullCommand
     {
         if (quiet)
             return await downloader.PullAsync(repoId, options, progress: null, cancellationToken);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Error),
-            Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-        });
+        var console = CliConsole.Error();
         if (!console.Profile.Capabilities.Interactive)
         {
             // Logs and pipes get one line per finished file instead of a redrawn bar.

@@ -14,7 +14,7 @@ namespace RagTune.Cli.Commands;
 /// <summary>Declares option groups on a command and turns parsed values into RAFT-layer objects.</summary>
 internal sealed class RaftCliOptions
 {
-    public Option<string?> Docs { get; } = new("--docs") { Description = "Folder of .txt/.md documents (split into paragraph chunks)" };
+    public Option<string?> Docs { get; } = new("--docs") { Description = "Folder of documents, read as `kb add` reads them (txt, md, html, docx, pdf, json) and split into chunks" };
     public Option<string?> Chunks { get; } = new("--chunks") { Description = "JSONL of chunks {id, document_id, text, title} (e.g. exported from a knowledge base)" };
     public Option<string?> Kb { get; } = new("--kb") { Description = "Knowledge base directory (`ragtune kb create/add`): its chunks are the source, and hard negatives come from its search" };
     public Option<int?> KbLevel { get; } = new("--kb-level") { Description = "With --kb: chunk level to generate from (0 = coarsest; default the finest indexed level)" };
@@ -63,12 +63,14 @@ internal sealed class RaftCliOptions
             throw new RaftException("give exactly one of --docs FOLDER, --chunks FILE.jsonl or --kb DIR");
         if (r.GetValue(KbLevel) is not null && kb is null)
             throw new RaftException("--kb-level was given without --kb: expected a knowledge base directory with it");
-        if (kb is null)
+        if (chunks is not null)
         {
-            IChunkSource source = docs is not null ? new FolderChunkSource(docs, r.GetValue(ChunkChars)) : new JsonlChunkSource(chunks!);
-            return new RaftCorpus(await source.LoadChunksAsync(ct), null);
+            var loaded = await new JsonlChunkSource(chunks).LoadChunksAsync(ct);
+            return new RaftCorpus(loaded, await RaftKnowledgeBase.FromChunksAsync(loaded, ct));
         }
-        var knowledgeBase = await KbOpen.OpenAsync(kb, ct);
+        var knowledgeBase = docs is not null
+            ? await RaftKnowledgeBase.FromFolderAsync(docs, r.GetValue(ChunkChars), ct)
+            : await KbOpen.OpenAsync(kb!, ct);
         try
         {
             return new RaftCorpus(await new KnowledgeBaseChunkSource(knowledgeBase, r.GetValue(KbLevel)).LoadChunksAsync(ct), knowledgeBase);

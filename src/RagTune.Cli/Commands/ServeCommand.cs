@@ -17,7 +17,7 @@ public static class ServeCommand
         var models = new Option<string[]>("--model", "-m") { Description = "Chat model NAME=DIR (repeatable)" };
         var embeddings = new Option<string[]>("--embedding") { Description = "Embedding model NAME=DIR (repeatable)" };
         var lora = new Option<string[]>("--lora-modules") { Description = "LoRA adapter NAME=DIR of the first --model, served as model NAME (repeatable, as vLLM)" };
-        var kbs = new Option<string[]>("--kb") { Description = "Knowledge base NAME=DIR served as model rag:NAME, answered by the first --model (repeatable)" };
+        var kbs = new Option<string[]>("--kb") { Description = "Knowledge base NAME=DIR served as model rag:NAME, answered by the first --model; without a chat model, for search only (repeatable)" };
         var apiKeys = new Option<string[]>("--api-key") { Description = "Accepted bearer key (repeatable; also RAGTUNE_API_KEY)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback address without API keys" };
         var cors = new Option<string[]>("--cors-origin") { Description = "Allow this browser origin (repeatable); CORS is closed otherwise" };
@@ -43,7 +43,8 @@ public static class ServeCommand
                 options.KnowledgeBases.Add(new KnowledgeBaseEntry
                 {
                     Name = name, Path = Path.GetFullPath(dir),
-                    Generator = (firstChat ?? throw new ArgumentException("--kb needs a chat model to answer (--model or the config)")).Name,
+                    // Without a chat model the knowledge base is served for search (API and web UI) only.
+                    Generator = firstChat?.Name ?? "",
                 });
             options.ApiKeys.AddRange(parse.GetValue(apiKeys) ?? []);
             if (Environment.GetEnvironmentVariable("RAGTUNE_API_KEY") is { Length: > 0 } envKey) options.ApiKeys.Add(envKey);
@@ -52,7 +53,10 @@ public static class ServeCommand
             options.DatasetsFolder = parse.GetValue(datasets) is { } d ? Path.GetFullPath(d) : options.DatasetsFolder;
             options.ReportsFolder = parse.GetValue(reports) is { } r ? Path.GetFullPath(r) : options.ReportsFolder;
             options.RunsFolder = parse.GetValue(runs) is { } u ? Path.GetFullPath(u) : options.RunsFolder;
-            if (options.Models.Count == 0) throw new ArgumentException("nothing to serve: give --model NAME=DIR or --config FILE");
+            if (options.Models.Count == 0 && options.KnowledgeBases.Count == 0)
+                throw new ArgumentException("nothing to serve: give --model NAME=DIR, --kb NAME=DIR or --config FILE");
+            if (firstChat is null && options.KnowledgeBases.Count > 0)
+                Console.Error.WriteLine("ragtune: no chat model: knowledge bases are served for search only (chat requests are answered 503)");
 
             string h = parse.GetValue(host)!;
             string url = $"http://{(h.Contains(':') ? "[" + h + "]" : h)}:{parse.GetValue(port)}";

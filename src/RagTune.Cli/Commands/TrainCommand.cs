@@ -31,25 +31,25 @@ public static class TrainCommand
         public Option<string> TokenizerDir { get; } = new("--tokenizer") { Description = "Tokenizer folder for --init-config (tokenizer.json, tokenizer_config.json)" };
         public Option<string> Data { get; } = new("--data") { Description = "Training data: chat JSONL (RAFT export), alpaca or sharegpt", Required = true };
         public Option<string> Output { get; } = new("--output", "-o") { Description = "Run folder", Required = true };
-        public Option<int> Rank { get; } = new("--lora-rank") { DefaultValueFactory = _ => 8 };
-        public Option<float> Alpha { get; } = new("--lora-alpha") { DefaultValueFactory = _ => 16 };
-        public Option<float> Dropout { get; } = new("--lora-dropout") { DefaultValueFactory = _ => 0.05f };
+        public Option<int> Rank { get; } = new("--lora-rank") { Description = "LoRA rank r: the inner size of each adapter (more = more capacity, more memory)", DefaultValueFactory = _ => 8 };
+        public Option<float> Alpha { get; } = new("--lora-alpha") { Description = "LoRA alpha: adapters are scaled by alpha/r (alpha/√r with --rslora)", DefaultValueFactory = _ => 16 };
+        public Option<float> Dropout { get; } = new("--lora-dropout") { Description = "Dropout on the adapters' input during training", DefaultValueFactory = _ => 0.05f };
         public Option<string> Targets { get; } = new("--lora-target") { Description = "Comma-separated modules or 'all'", DefaultValueFactory = _ => "all" };
         public Option<bool> RsLora { get; } = new("--rslora") { Description = "Scale by alpha/√r (rsLoRA)" };
-        public Option<int> MaxLength { get; } = new("--max-length") { DefaultValueFactory = _ => 1024 };
+        public Option<int> MaxLength { get; } = new("--max-length") { Description = "Longest sample in tokens; longer ones are dropped (or shortened with --truncate-documents)", DefaultValueFactory = _ => 1024 };
         public Option<bool> Truncate { get; } = new("--truncate-documents") { Description = "Shorten the documents of over-long samples instead of dropping them" };
-        public Option<int> Batch { get; } = new("--batch-size") { DefaultValueFactory = _ => 1 };
-        public Option<int> Accumulation { get; } = new("--grad-accum") { DefaultValueFactory = _ => 8 };
-        public Option<int> Epochs { get; } = new("--epochs") { DefaultValueFactory = _ => 1 };
+        public Option<int> Batch { get; } = new("--batch-size") { Description = "Samples per forward/backward pass", DefaultValueFactory = _ => 1 };
+        public Option<int> Accumulation { get; } = new("--grad-accum") { Description = "Batches whose gradients are summed into one optimizer step", DefaultValueFactory = _ => 8 };
+        public Option<int> Epochs { get; } = new("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 1 };
         public Option<int> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many optimizer steps (0 = epochs)" };
-        public Option<float> LearningRate { get; } = new("--lr") { DefaultValueFactory = _ => 2e-4f };
-        public Option<int> Warmup { get; } = new("--warmup-steps");
-        public Option<LearningRateDecay> Decay { get; } = new("--scheduler") { DefaultValueFactory = _ => LearningRateDecay.Cosine };
-        public Option<float> WeightDecay { get; } = new("--weight-decay");
-        public Option<float> ClipNorm { get; } = new("--max-grad-norm") { DefaultValueFactory = _ => 1f };
-        public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 42UL };
-        public Option<double> Validation { get; } = new("--val-fraction");
-        public Option<int> EvalEvery { get; } = new("--eval-every");
+        public Option<float> LearningRate { get; } = new("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => 2e-4f };
+        public Option<int> Warmup { get; } = new("--warmup-steps") { Description = "Steps of linear learning-rate warm-up from 0" };
+        public Option<LearningRateDecay> Decay { get; } = new("--scheduler") { Description = "Learning-rate decay after warm-up", DefaultValueFactory = _ => LearningRateDecay.Cosine };
+        public Option<float> WeightDecay { get; } = new("--weight-decay") { Description = "AdamW decoupled weight decay" };
+        public Option<float> ClipNorm { get; } = new("--max-grad-norm") { Description = "Clip the gradient's global L2 norm to this (0 = no clipping)", DefaultValueFactory = _ => 1f };
+        public Option<ulong> Seed { get; } = new("--seed") { Description = "Seed for data order, dropout, validation split and initialisation", DefaultValueFactory = _ => 42UL };
+        public Option<double> Validation { get; } = new("--val-fraction") { Description = "Hold out this share of the data (0–1) to report an eval loss" };
+        public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Compute the eval loss every N steps (with --val-fraction; 0 = at the end only)" };
         public Option<int> SaveEvery { get; } = new("--save-every") { Description = "Checkpoint every N steps" };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the run folder's newest checkpoint" };
         public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time)" };
@@ -57,31 +57,43 @@ public static class TrainCommand
         public Option<string?> Quantize { get; } = CreateQuantize();
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
 
-        public void AddTo(Command c)
+        /// <summary>Adds the flags that apply: <paramref name="lora"/> the adapter and frozen-base flags, <paramref name="scratch"/>
+        /// the random-initialisation flags of full fine-tuning (`train export-llamafactory` takes both: --full picks).</summary>
+        public void AddTo(Command c, bool lora, bool scratch)
         {
+            Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize];
+            Option[] scratchOnly = [InitConfig, TokenizerDir];
             foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
                 Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, Quiet })
+            {
+                if ((!lora && loraOnly.Contains(o)) || (!scratch && scratchOnly.Contains(o))) continue;
                 c.Options.Add(o);
+            }
         }
 
         public SftTrainingOptions Map(ParseResult p, bool full)
         {
-            string targets = p.GetValue(Targets)!;
             return new SftTrainingOptions
             {
                 ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
-                Lora = new LoraOptions
-                {
-                    Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
-                    TargetModules = targets == "all" ? LoraOptions.AllDecoderTargets : targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
-                },
+                Lora = full ? new LoraOptions() : MapLora(p),
                 MaxLength = p.GetValue(MaxLength), TruncateDocuments = p.GetValue(Truncate), BatchSize = p.GetValue(Batch),
                 GradientAccumulationSteps = p.GetValue(Accumulation), Epochs = p.GetValue(Epochs), MaxSteps = p.GetValue(MaxSteps),
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
                 Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
-                BaseWeights = GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
+                BaseWeights = full ? RagTune.Engine.Models.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
+            };
+        }
+
+        private LoraOptions MapLora(ParseResult p)
+        {
+            string targets = p.GetValue(Targets)!;
+            return new LoraOptions
+            {
+                Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
+                TargetModules = targets == "all" ? LoraOptions.AllDecoderTargets : targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             };
         }
 
@@ -107,10 +119,13 @@ public static class TrainCommand
         /// run folder's init/ (deterministic from --seed, so a --resume recreates the same starting point).</summary>
         private string ResolveModel(ParseResult p, bool full)
         {
-            string? model = p.GetValue(Model), config = p.GetValue(InitConfig), tokenizer = p.GetValue(TokenizerDir);
+            string? model = p.GetValue(Model);
+            // `train sft` has no --init-config; `train export-llamafactory` has it for --full.
+            string? config = p.CommandResult.Command.Options.Contains(InitConfig) ? p.GetValue(InitConfig) : null;
             if (config is null)
                 return model ?? throw new EngineException(full ? "train full: give --model, or --init-config and --tokenizer" : "train: --model is required");
             if (!full) throw new EngineException("--init-config: random initialisation is for `train full` only (LoRA needs trained base weights)");
+            string? tokenizer = p.GetValue(TokenizerDir);
             if (model is not null) throw new EngineException("--init-config and --model exclude each other: train from a checkpoint or from scratch");
             if (tokenizer is null) throw new EngineException("--init-config needs --tokenizer DIR (the folder with tokenizer.json)");
             string configFile = Directory.Exists(config) ? Path.Combine(config, "config.json") : config;
@@ -133,7 +148,7 @@ public static class TrainCommand
     {
         var flags = new SftFlags();
         var command = new Command(name, description);
-        flags.AddTo(command);
+        flags.AddTo(command, lora: !full, scratch: full);
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var options = flags.Map(parse, full);
@@ -157,11 +172,7 @@ public static class TrainCommand
 
     private static async Task<TrainingResult> RunWithProgressAsync(SftTrainer trainer, bool quiet, CancellationToken ct)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Error),
-            Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-        });
+        var console = CliConsole.Error();
         if (quiet || !console.Profile.Capabilities.Interactive)
             return await trainer.RunAsync(new InlineProgress(p => Console.Error.WriteLine(Describe(p))), ct);
         TrainingResult result = null!;

@@ -13,16 +13,16 @@ internal static class TrainEmbedCommand
         var data = new Option<string>("--data") { Description = "FlagEmbedding JSONL: query, pos, neg, prompt", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "Run folder", Required = true };
         var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on query/key/value/dense instead of every weight" };
-        var rank = new Option<int>("--lora-rank") { DefaultValueFactory = _ => 8 };
-        var alpha = new Option<float>("--lora-alpha") { DefaultValueFactory = _ => 16 };
+        var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r (with --lora)", DefaultValueFactory = _ => 8 };
+        var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha: adapters are scaled by alpha/r (with --lora)", DefaultValueFactory = _ => 16 };
         var group = new Option<int>("--group-size") { Description = "1 positive + N−1 hard negatives per query", DefaultValueFactory = _ => 4 };
-        var temperature = new Option<float>("--temperature") { DefaultValueFactory = _ => 0.02f };
-        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 8 };
-        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => 1 };
-        var maxSteps = new Option<int>("--max-steps");
-        var lr = new Option<float>("--lr") { DefaultValueFactory = _ => 1e-5f };
-        var warmup = new Option<int>("--warmup-steps");
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
+        var temperature = new Option<float>("--temperature") { Description = "InfoNCE temperature τ: scores are cosine / τ", DefaultValueFactory = _ => 0.02f };
+        var batch = new Option<int>("--batch-size") { Description = "Queries per step (the other queries' passages are in-batch negatives)", DefaultValueFactory = _ => 8 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 1 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Stop after this many steps (0 = epochs)" };
+        var lr = new Option<float>("--lr") { Description = "Peak learning rate (AdamW)", DefaultValueFactory = _ => 1e-5f };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Steps of linear learning-rate warm-up from 0" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for data order and LoRA initialisation", DefaultValueFactory = _ => 42UL };
         var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's newest checkpoint" };
         var command = new Command("embed", "Fine-tune an embedding model with InfoNCE (in-batch + hard negatives)")

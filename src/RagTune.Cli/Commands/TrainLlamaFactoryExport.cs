@@ -14,7 +14,7 @@ internal static class LlamaFactoryExport
         var flags = new TrainCommand.SftFlags();
         var full = new Option<bool>("--full") { Description = "Full fine-tuning instead of LoRA" };
         var command = new Command("export-llamafactory", "Write a LLaMA-Factory YAML + dataset_info.json for the same run");
-        flags.AddTo(command);
+        flags.AddTo(command, lora: true, scratch: true);
         command.Options.Add(full);
         command.SetAction((parse, _) =>
         {

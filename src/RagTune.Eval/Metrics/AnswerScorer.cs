@@ -1,4 +1,4 @@
-// Computes the per-item lexical metrics (EM/F1 both ways, ROUGE-L, containment, citations, retrieval recall/MRR).
+// Computes the per-item lexical metrics (EM/F1 both ways, ROUGE-L, containment, citations, retrieval recall/MRR/nDCG/MAP).
 using RagTune.Knowledge.Rag;
 using RagTune.Eval.Data;
 using RagTune.Eval.Systems;
@@ -13,7 +13,7 @@ public static class AnswerScorer
     [
         MetricNames.ExactMatch, MetricNames.F1, MetricNames.SquadExactMatch, MetricNames.SquadF1, MetricNames.CmrcExactMatch,
         MetricNames.CmrcF1, MetricNames.RougeL, MetricNames.Contains, MetricNames.ContainsLcs, MetricNames.CitationSupport,
-        MetricNames.RetrievalRecall, MetricNames.RetrievalMrr,
+        MetricNames.RetrievalRecall, MetricNames.RetrievalMrr, MetricNames.RetrievalNdcg, MetricNames.RetrievalMap,
     ];
 
     /// <summary>Scores the final answer (after <paramref name="format"/>'s answer marker) and its quotes (between its quote
@@ -53,22 +53,26 @@ public static class AnswerScorer
 
         if (answer.Documents is not null && item.OracleIds.Count > 0)
         {
-            var (recall, mrr) = Retrieval(item, answer.Documents);
+            var (recall, mrr, ndcg, map) = Retrieval(item, answer.Documents);
             m[MetricNames.RetrievalRecall] = recall;
             m[MetricNames.RetrievalMrr] = mrr;
+            m[MetricNames.RetrievalNdcg] = ndcg;
+            m[MetricNames.RetrievalMap] = map;
         }
         return (m, citations);
     }
 
-    /// <summary>Recall = oracle documents retrieved / oracle documents; MRR = 1 / rank of the first oracle (0 if none).
+    /// <summary>Recall = oracle documents retrieved / oracle documents; MRR = 1 / rank of the first oracle (0 if none);
+    /// nDCG over the whole list (binary gain, log2 discount, ideal = every oracle first); MAP's per-query term, average
+    /// precision (the mean over items is MAP).
     /// A document counts as the oracle when the system flags it, its id is an oracle id, or its text equals an oracle's.</summary>
     /// <remarks>
     /// Only the matching is Eval's: the retrieved list becomes a ranked run of oracle ids (a repeat of an oracle already
     /// seen is dropped, as trec_eval counts a document once) and the measures are Knowledge's trec_eval ones, recall over
-    /// the whole list (num_rel_ret / num_rel) and recip_rank. An oracle the system flags that is not among the item's
+    /// the whole list (num_rel_ret / num_rel), recip_rank, ndcg and map. An oracle the system flags that is not among the item's
     /// oracle ids joins the relevant set, so recall never exceeds 1.
     /// </remarks>
-    public static (double Recall, double Mrr) Retrieval(EvalItem item, IReadOnlyList<RetrievedDocument> docs)
+    public static (double Recall, double Mrr, double Ndcg, double Map) Retrieval(EvalItem item, IReadOnlyList<RetrievedDocument> docs)
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(docs);
@@ -93,8 +97,8 @@ public static class AnswerScorer
                 run.Add((oracle, score));
             }
         }
-        if (judgments.Count == 0) return (0, 0);
+        if (judgments.Count == 0) return (0, 0, 0, 0);
         var measures = new RetrievalEvaluator([1], Math.Max(1, run.Count)).EvaluateQuery(run, judgments);
-        return (measures["num_rel_ret"] / measures["num_rel"], measures["recip_rank"]);
+        return (measures["num_rel_ret"] / measures["num_rel"], measures["recip_rank"], measures["ndcg"], measures["map"]);
     }
 }

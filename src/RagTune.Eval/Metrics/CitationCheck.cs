@@ -27,9 +27,10 @@ public static class CitationCheck
         return new CitationResult(quotes.Count, supported, supported == quotes.Count, flags);
     }
 
-    // Whitespace is removed entirely (not collapsed): models re-wrap lines and drop the spaces that PDF extraction puts
-    // between Chinese characters, and a quote long enough to matter does not match by accident.
-    internal static string StripWhitespace(string s)
+    /// <summary>The text with every whitespace character removed: how quotes, documents and oracle passages are compared.</summary>
+    /// <remarks>Removed entirely (not collapsed): models re-wrap lines and drop the spaces that PDF extraction puts
+    /// between Chinese characters, and a quote long enough to matter does not match by accident.</remarks>
+    public static string StripWhitespace(string s)
     {
         var sb = new StringBuilder(s.Length);
         foreach (var r in s.EnumerateRunes())

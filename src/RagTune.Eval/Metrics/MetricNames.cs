@@ -20,12 +20,17 @@ public static class MetricNames
     public const string JudgeRelevance = "judge_relevance";
     public const string RetrievalRecall = "retrieval_recall";
     public const string RetrievalMrr = "retrieval_mrr";
+    public const string RetrievalNdcg = "retrieval_ndcg";
+    public const string RetrievalMap = "retrieval_map";
+
+    /// <summary>The retrieval measures, shown together (their own section of the HTML report).</summary>
+    public static readonly IReadOnlyList<string> Retrieval = [RetrievalRecall, RetrievalMrr, RetrievalNdcg, RetrievalMap];
 
     /// <summary>Display order in tables and charts; other names follow alphabetically.</summary>
     public static readonly IReadOnlyList<string> Order =
     [
         ExactMatch, F1, SquadExactMatch, SquadF1, CmrcExactMatch, CmrcF1, RougeL, Contains, ContainsLcs, CitationSupport,
-        SemanticSimilarity, JudgeFaithfulness, JudgeRelevance, RetrievalRecall, RetrievalMrr,
+        SemanticSimilarity, JudgeFaithfulness, JudgeRelevance, RetrievalRecall, RetrievalMrr, RetrievalNdcg, RetrievalMap,
     ];
 
     /// <summary>Judge scores are on 1–5; everything else on 0–1.</summary>

@@ -1,5 +1,5 @@
 // The self-contained HTML report (XHTML-compatible markup, inline CSS and SVG, no scripts, no network): summary table,
-// a bar chart per metric, retrieval recall, and a per-question view with documents, answers, citations and scores.
+// a bar chart per metric, retrieval recall/MRR/nDCG/MAP, and a per-question view with documents, answers, citations and scores.
 using RagTune.Knowledge.Rag;
 using System.Globalization;
 using System.Text;
@@ -43,14 +43,15 @@ public static class HtmlReport
         AppendSummaryTable(sb, run, metrics);
 
         sb.Append("<h2 id=\"charts\">Metrics by system</h2>\n<div class=\"charts\">\n");
-        foreach (var m in metrics.Where(m => m is not (MetricNames.RetrievalRecall or MetricNames.RetrievalMrr)))
+        foreach (var m in metrics.Where(m => !MetricNames.Retrieval.Contains(m)))
             AppendMetricChart(sb, run, m);
         sb.Append("</div>\n");
 
-        var retrieval = metrics.Where(m => m is MetricNames.RetrievalRecall or MetricNames.RetrievalMrr).ToList();
+        var retrieval = metrics.Where(MetricNames.Retrieval.Contains).ToList();
         if (retrieval.Count > 0)
         {
-            sb.Append("<h2 id=\"retrieval\">Retrieval</h2>\n<p class=\"muted\">Recall: share of oracle documents among those the system put in front of the model; MRR: 1 / rank of the first oracle.</p>\n<div class=\"charts\">\n");
+            sb.Append("<h2 id=\"retrieval\">Retrieval</h2>\n<p class=\"muted\">Recall: share of oracle documents among those the system put in front of the model; "
+                + "MRR: 1 / rank of the first oracle; nDCG: discounted gain of the oracles' ranks against all oracles first; MAP: mean average precision.</p>\n<div class=\"charts\">\n");
             foreach (var m in retrieval) AppendMetricChart(sb, run, m);
             sb.Append("</div>\n");
         }

@@ -1,7 +1,5 @@
 // The embedded store: a knowledge base is a directory, loaded into memory on open, rewritten as a new generation on every
 // commit, with manifest.json swapped last as the commit point — a kill at any moment leaves the previous generation intact.
-using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using RagTune.Engine.IO;
@@ -35,30 +33,22 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
     private sealed record Catalog(IReadOnlyList<StoredFile> Files, IReadOnlyList<StoredDocument> Documents);
 
     private readonly string _directory;
-    private readonly ConcurrentDictionary<string, StoredFile> _files = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, StoredDocument> _documents = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Chunk> _chunks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string[]> _chunkIdsByDocument = new(StringComparer.Ordinal);
-    private readonly HashSet<int> _indexedLevels;
+    // The loaded generation, applied to on commit before it is persisted.
+    private readonly InMemoryKnowledgeStore _state;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
-    private readonly Bm25Index _bm25;
-    private IVectorIndex? _vectors;
     private long _generation;
 
-    private FileSystemKnowledgeStore(string directory, KnowledgeBaseOptions options, Bm25Index bm25)
+    private FileSystemKnowledgeStore(string directory, KnowledgeBaseOptions options, Bm25Index? bm25)
     {
         _directory = directory;
-        Options = options;
-        _bm25 = bm25;
-        _indexedLevels = [.. options.ResolvedIndexedLevels];
-        LexicalRoute = new Bm25Route(_bm25, MetadataOf, TextOf);
+        _state = new InMemoryKnowledgeStore(options, bm25, $"knowledge base '{directory}'");
     }
 
-    public KnowledgeBaseOptions Options { get; }
+    public KnowledgeBaseOptions Options => _state.Options;
 
-    public ITextAnalyzer Analyzer => _bm25.Analyzer;
+    public ITextAnalyzer Analyzer => _state.Analyzer;
 
-    public ISearchRoute LexicalRoute { get; }
+    public ISearchRoute LexicalRoute => _state.LexicalRoute;
 
     public string Directory => _directory;
 
@@ -78,12 +68,10 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         if (System.IO.Directory.Exists(full) && System.IO.Directory.EnumerateFileSystemEntries(full).Any())
             throw new KnowledgeException($"cannot create a knowledge base in '{directory}': the folder is not empty; expected a new or empty folder");
         // Auto analyzer settings are fixed now (jieba with this dictionary, or bigrams) so queries on any machine match.
-        var resolved = options with { Lexical = options.Lexical with { Analyzer = TextAnalyzerFactory.Resolve(options.Lexical.Analyzer) } };
-        resolved.Validate(OptionsFileName);
-        var bm25 = new Bm25Index(resolved.Lexical);
+        var resolved = InMemoryKnowledgeStore.Resolve(options, OptionsFileName);
         System.IO.Directory.CreateDirectory(full);
         AtomicFile.Write(Path.Combine(full, OptionsFileName), s => JsonSerializer.Serialize(s, resolved, StoreJson.Indented));
-        return new FileSystemKnowledgeStore(full, resolved, bm25);
+        return new FileSystemKnowledgeStore(full, resolved, bm25: null);
     }
 
     /// <summary>Opens the committed state of the knowledge base in <paramref name="directory"/>.</summary>
@@ -120,7 +108,7 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
     {
         string manifestPath = Path.Combine(full, ManifestFileName);
         if (!File.Exists(manifestPath))
-            return new FileSystemKnowledgeStore(full, options, new Bm25Index(options.Lexical));
+            return new FileSystemKnowledgeStore(full, options, bm25: null);
         var manifest = StoreJson.Read<Manifest>(manifestPath, "knowledge base manifest");
         if (manifest.Format != Format || manifest.Version != Version)
             throw new KnowledgeException($"{manifestPath}: format '{manifest.Format}' version {manifest.Version}; expected '{Format}' version {Version}");
@@ -131,10 +119,17 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         var bm25 = Bm25Index.Load(Path.Combine(generationDir, "bm25"));
         var store = new FileSystemKnowledgeStore(full, options, bm25) { _generation = manifest.Generation };
         var catalog = StoreJson.Read<Catalog>(Path.Combine(generationDir, "catalog.json"), "knowledge base catalog");
-        foreach (var file in catalog.Files) store._files[FileKey(file.Root, file.RelativePath)] = file;
-        foreach (var document in catalog.Documents) store._documents[document.Id] = document;
-        string chunksPath = Path.Combine(generationDir, "chunks.jsonl");
-        var byDocument = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        string vectorsPath = Path.Combine(generationDir, "vectors.bin");
+        var state = store._state;
+        state.Restore(catalog.Files, catalog.Documents, ReadChunks(Path.Combine(generationDir, "chunks.jsonl")),
+            File.Exists(vectorsPath) ? IVectorIndex.Load(vectorsPath) : null);
+        if (state.DocumentCount != manifest.Documents || state.ChunkCount != manifest.Chunks)
+            throw new KnowledgeException($"{generationDir}: found {state.DocumentCount} documents and {state.ChunkCount} chunks; expected the manifest's {manifest.Documents} and {manifest.Chunks}");
+        return store;
+    }
+
+    private static IEnumerable<Chunk> ReadChunks(string chunksPath)
+    {
         int lineNumber = 0;
         foreach (var line in File.ReadLines(chunksPath))
         {
@@ -148,57 +143,23 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
             {
                 throw new KnowledgeException($"{chunksPath} line {lineNumber}: invalid chunk ({e.Message}); expected one JSON chunk per line", e);
             }
-            store._chunks[chunk.Id] = chunk;
-            if (!byDocument.TryGetValue(chunk.DocumentId, out var ids)) byDocument[chunk.DocumentId] = ids = [];
-            ids.Add(chunk.Id);
+            yield return chunk;
         }
-        foreach (var (doc, ids) in byDocument) store._chunkIdsByDocument[doc] = [.. ids];
-        if (store._documents.Count != manifest.Documents || store._chunks.Count != manifest.Chunks)
-            throw new KnowledgeException($"{generationDir}: found {store._documents.Count} documents and {store._chunks.Count} chunks; expected the manifest's {manifest.Documents} and {manifest.Chunks}");
-        string vectorsPath = Path.Combine(generationDir, "vectors.bin");
-        if (File.Exists(vectorsPath)) store._vectors = IVectorIndex.Load(vectorsPath);
-        return store;
     }
 
-    public Task<IReadOnlyList<StoredFile>> GetFilesAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<StoredFile>>(_files.Values.OrderBy(f => f.Root, StringComparer.Ordinal)
-            .ThenBy(f => f.RelativePath, StringComparer.Ordinal).ToList());
+    public Task<IReadOnlyList<StoredFile>> GetFilesAsync(CancellationToken cancellationToken = default) => _state.GetFilesAsync(cancellationToken);
 
-    public Task<IReadOnlyList<StoredDocument>> GetDocumentsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<StoredDocument>>(_documents.Values.OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+    public Task<IReadOnlyList<StoredDocument>> GetDocumentsAsync(CancellationToken cancellationToken = default) => _state.GetDocumentsAsync(cancellationToken);
 
     public Task<StoredDocument?> GetDocumentAsync(string documentId, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_documents.GetValueOrDefault(documentId));
+        _state.GetDocumentAsync(documentId, cancellationToken);
 
-    public Task<IReadOnlyList<Chunk>> GetChunksAsync(IReadOnlyList<string> chunkIds, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(chunkIds);
-        var found = new List<Chunk>(chunkIds.Count);
-        foreach (var id in chunkIds)
-            if (_chunks.TryGetValue(id, out var chunk)) found.Add(chunk);
-        return Task.FromResult<IReadOnlyList<Chunk>>(found);
-    }
+    public Task<IReadOnlyList<Chunk>> GetChunksAsync(IReadOnlyList<string> chunkIds, CancellationToken cancellationToken = default) =>
+        _state.GetChunksAsync(chunkIds, cancellationToken);
 
-    public async IAsyncEnumerable<Chunk> ReadChunksAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        foreach (var documentId in _chunkIdsByDocument.Keys.Order(StringComparer.Ordinal).ToList())
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!_chunkIdsByDocument.TryGetValue(documentId, out var ids)) continue;
-            foreach (var chunk in SortedChunks(ids)) yield return chunk;
-            await Task.Yield();
-        }
-    }
+    public IAsyncEnumerable<Chunk> ReadChunksAsync(CancellationToken cancellationToken = default) => _state.ReadChunksAsync(cancellationToken);
 
-    private IEnumerable<Chunk> SortedChunks(string[] ids) =>
-        ids.Select(id => _chunks.GetValueOrDefault(id)).OfType<Chunk>().OrderBy(c => c.Level).ThenBy(c => c.Index);
-
-    public ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
-    {
-        ArgumentNullException.ThrowIfNull(queryEmbedder);
-        var vectors = _vectors;
-        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), MetadataOf, TextOf);
-    }
+    public ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder) => _state.CreateDenseRoute(queryEmbedder);
 
     public async Task CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default)
     {
@@ -209,62 +170,13 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
             using var writeLock = AcquireWriteLock();
             CheckNotChangedOnDisk();
             // Past this point the batch is applied whatever the token says: a half-applied batch would be worse.
-            Apply(batch);
+            _state.Apply(batch);
             Persist();
         }
         finally
         {
             _commitGate.Release();
         }
-    }
-
-    private void Apply(StoreBatch batch)
-    {
-        foreach (var id in batch.RemovedDocuments) RemoveDocument(id);
-        foreach (var upsert in batch.Upserts)
-        {
-            RemoveDocument(upsert.Document.Id);
-            foreach (var chunk in upsert.Chunks)
-            {
-                if (chunk.DocumentId != upsert.Document.Id)
-                    throw new KnowledgeException($"store batch: chunk '{chunk.Id}' belongs to document '{chunk.DocumentId}'; expected '{upsert.Document.Id}'");
-                _chunks[chunk.Id] = chunk;
-                if (!_indexedLevels.Contains(chunk.Level)) continue;
-                _bm25.Add(chunk.Id, chunk.Text);
-                if (upsert.Vectors.TryGetValue(chunk.Id, out var vector)) VectorsFor(vector.Length).Upsert(chunk.Id, vector, chunk.Metadata);
-            }
-            _chunkIdsByDocument[upsert.Document.Id] = upsert.Chunks.Select(c => c.Id).ToArray();
-            _documents[upsert.Document.Id] = upsert.Document;
-        }
-        foreach (var (root, relativePath) in batch.RemovedFiles) _files.TryRemove(FileKey(root, relativePath), out _);
-        foreach (var file in batch.Files) _files[FileKey(file.Root, file.RelativePath)] = file;
-    }
-
-    private void RemoveDocument(string documentId)
-    {
-        if (_chunkIdsByDocument.TryRemove(documentId, out var ids))
-            foreach (var id in ids)
-            {
-                _chunks.TryRemove(id, out _);
-                _bm25.Remove(id);
-                _vectors?.Remove(id);
-            }
-        _documents.TryRemove(documentId, out _);
-    }
-
-    private IVectorIndex VectorsFor(int dimensions)
-    {
-        if (_vectors is { } existing)
-        {
-            if (existing.Dimensions != dimensions)
-                throw new KnowledgeException($"knowledge base '{_directory}': an embedding has {dimensions} dimensions; expected the index's {existing.Dimensions} (was the embedding model changed? create a new knowledge base for a new model)");
-            return existing;
-        }
-        var settings = Options.VectorIndex;
-        _vectors = settings.Kind == VectorIndexKind.Hnsw
-            ? new HnswIndex(dimensions, settings.Metric, settings.Hnsw)
-            : new ExactVectorIndex(dimensions, settings.Metric);
-        return _vectors;
     }
 
     private void Persist()
@@ -275,27 +187,25 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         if (System.IO.Directory.Exists(generationDir)) System.IO.Directory.Delete(generationDir, recursive: true);
         System.IO.Directory.CreateDirectory(generationDir);
 
-        var catalog = new Catalog(_files.Values.OrderBy(f => f.Root, StringComparer.Ordinal).ThenBy(f => f.RelativePath, StringComparer.Ordinal).ToList(),
-            _documents.Values.OrderBy(d => d.Id, StringComparer.Ordinal).ToList());
+        var catalog = new Catalog(_state.SortedFiles(), _state.SortedDocuments());
         AtomicFile.Write(Path.Combine(generationDir, "catalog.json"), s => JsonSerializer.Serialize(s, catalog, StoreJson.Compact));
         int chunkCount = 0;
         AtomicFile.Write(Path.Combine(generationDir, "chunks.jsonl"), s =>
         {
             using var writer = new StreamWriter(s, leaveOpen: true);
-            foreach (var documentId in _chunkIdsByDocument.Keys.Order(StringComparer.Ordinal))
-                foreach (var chunk in SortedChunks(_chunkIdsByDocument[documentId]))
-                {
-                    writer.WriteLine(JsonSerializer.Serialize(chunk, StoreJson.Compact));
-                    chunkCount++;
-                }
+            foreach (var chunk in _state.AllChunks())
+            {
+                writer.WriteLine(JsonSerializer.Serialize(chunk, StoreJson.Compact));
+                chunkCount++;
+            }
         });
-        _bm25.Save(Path.Combine(generationDir, "bm25"));
+        _state.Bm25.Save(Path.Combine(generationDir, "bm25"));
         // Replaced and removed HNSW nodes stay in the graph as tombstones; rebuild once they are a quarter of it.
-        if (_vectors is HnswIndex hnsw && hnsw.TombstoneCount * 4 > hnsw.Count) hnsw.Compact();
-        _vectors?.Save(Path.Combine(generationDir, "vectors.bin"));
+        if (_state.Vectors is HnswIndex hnsw && hnsw.TombstoneCount * 4 > hnsw.Count) hnsw.Compact();
+        _state.Vectors?.Save(Path.Combine(generationDir, "vectors.bin"));
         TestHooks.BeforeManifestSwap.Value?.Invoke(generationDir);
 
-        var manifest = new Manifest(Format, Version, generation, name, _documents.Count, chunkCount);
+        var manifest = new Manifest(Format, Version, generation, name, _state.DocumentCount, chunkCount);
         AtomicFile.Write(Path.Combine(_directory, ManifestFileName), s => JsonSerializer.Serialize(s, manifest, StoreJson.Indented));
         Interlocked.Exchange(ref _generation, generation);
         DeleteStaleGenerations();
@@ -361,34 +271,16 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
     private static bool IsHeldByAnother(IOException e) =>
         OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 0x20 or 0x21 : e.HResult is 11 or 35;
 
-    public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    public async Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
     {
-        var perLevel = new int[Options.Chunking.Levels.Count];
-        foreach (var chunk in _chunks.Values) perLevel[chunk.Level]++;
+        var stats = await _state.GetStatsAsync(cancellationToken).ConfigureAwait(false);
         long bytes = new DirectoryInfo(_directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
-        return Task.FromResult(new StoreStats
-        {
-            Files = _files.Count,
-            Documents = _documents.Count,
-            ChunksPerLevel = perLevel,
-            LexicalDocuments = _bm25.Count,
-            LexicalTerms = _bm25.TermCount,
-            Vectors = _vectors?.Count ?? 0,
-            VectorDimensions = _vectors?.Dimensions ?? 0,
-            DiskBytes = bytes,
-            Generation = Generation,
-        });
+        return stats with { DiskBytes = bytes, Generation = Generation };
     }
 
-    private IReadOnlyDictionary<string, string>? MetadataOf(string chunkId) => _chunks.TryGetValue(chunkId, out var c) ? c.Metadata : null;
-
-    private string? TextOf(string chunkId) => _chunks.TryGetValue(chunkId, out var c) ? c.Text : null;
-
-    private static string FileKey(string root, string relativePath) => root + "\n" + relativePath;
-
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _commitGate.Dispose();
-        return ValueTask.CompletedTask;
+        await _state.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -32,7 +32,8 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
                 ArgumentException or EngineException => ApiException.BadRequest(message),
                 _ => new ApiException(500, "internal server error: " + message, "server_error"),
             };
-            if (error.Status >= 500) logger.LogError(e, "request {Path} failed", http.Request.Path);
+            // An ApiException is a deliberate answer (e.g. 503: no chat model configured), not a failure to log.
+            if (error.Status >= 500 && e is not ApiException) logger.LogError(e, "request {Path} failed", http.Request.Path);
             if (http.Response.HasStarted)
             {
                 // Mid-stream: the status is gone; an SSE error event is all a client can still see.

@@ -69,7 +69,8 @@ public sealed class KnowledgeBaseEntry
     public string Name { get; set; } = "";
     public string Path { get; set; } = "";
 
-    /// <summary>The chat model (or adapter) that answers, by served name.</summary>
+    /// <summary>The chat model (or adapter) that answers, by served name; empty = served for search only (no rag:&lt;name&gt;
+    /// model; the search API and the UI's search page work).</summary>
     public string Generator { get; set; } = "";
 
     /// <summary>A served embedding model for the dense route (the one the knowledge base was built with); null = BM25 only.</summary>

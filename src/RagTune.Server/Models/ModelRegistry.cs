@@ -24,8 +24,9 @@ public sealed class ModelRegistry : IAsyncDisposable
     private readonly Dictionary<string, IChatPipeline> _chat = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (IEmbeddingGenerator<string, Embedding<float>> Generator, ModelGate Gate)> _embedding = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _adapters = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _roots = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _roots = new(StringComparer.Ordinal); // served name → its checkpoint or adapter folder (never shown: List gives the name)
     private readonly Dictionary<string, KnowledgeBase> _knowledgeBases = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _searchOnly = new(StringComparer.Ordinal);
     private readonly List<IDisposable> _owned = [];
 
     private ModelRegistry() { }
@@ -67,7 +68,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 default:
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
-            _roots.Add(m.Name, FolderName(m.Path));
+            _roots.Add(m.Name, m.Path);
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
@@ -76,7 +77,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 var adapted = Own(LoadAdapter(m, a));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
-                _roots.Add(a.Name, FolderName(a.Path));
+                _roots.Add(a.Name, a.Path);
             }
         }
 
@@ -84,8 +85,11 @@ public sealed class ModelRegistry : IAsyncDisposable
         {
             string name = RagPrefix + kb.Name;
             CheckName(name, "knowledge_bases[].name");
-            if (!_chat.TryGetValue(kb.Generator, out var generator) || generator is not ModelPipeline model)
-                throw new ServerException($"knowledge base '{kb.Name}': generator '{kb.Generator}' is not a served chat model; expected one of: {string.Join(", ", _chat.Keys)}");
+            // No generator: the knowledge base is served for search only (the search API and the UI's search page).
+            ModelPipeline? model = null;
+            if (kb.Generator.Length > 0 && (!_chat.TryGetValue(kb.Generator, out var generator) || (model = generator as ModelPipeline) is null))
+                throw new ServerException($"knowledge base '{kb.Name}': generator '{kb.Generator}' is not a served chat model; expected one of: {string.Join(", ", _chat.Keys)}, or no generator to serve it for search only");
+            if (model is null) _searchOnly.Add(kb.Name);
             if (!services.Retrievers.TryGetValue(kb.Name, out var retriever))
             {
                 IEmbeddingGenerator<string, Embedding<float>>? embedder = null;
@@ -104,7 +108,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 _knowledgeBases.Add(kb.Name, opened);
                 retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
             }
-            _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
+            if (model is not null) _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
         }
 
         foreach (var r in options.Routers)
@@ -204,6 +208,15 @@ public sealed class ModelRegistry : IAsyncDisposable
         if (string.IsNullOrEmpty(name)) throw ApiException.BadRequest("'model' is required", "model");
         if (_chat.TryGetValue(name, out var p)) return p;
         if (_embedding.ContainsKey(name)) throw ApiException.BadRequest($"model '{name}' is an embedding model; use /v1/embeddings", "model", "wrong_model_kind");
+        if (_chat.Count == 0)
+            throw new ApiException(503, $"no chat model is configured: this server serves knowledge-base search only (GET /api/kb/NAME/search), so it cannot answer '{name}'; start it with --model NAME=DIR (or models: in the config) to chat",
+                "service_unavailable", "no_chat_model", "model");
+        if (name.StartsWith(RagPrefix, StringComparison.Ordinal) && _searchOnly.Contains(name[RagPrefix.Length..]))
+        {
+            string kb = name[RagPrefix.Length..];
+            throw new ApiException(503, $"knowledge base '{kb}' is served for search only (GET /api/kb/{kb}/search): no chat model is configured as its generator; set knowledge_bases[].generator to a served chat model to chat with it",
+                "service_unavailable", "no_chat_model", "model");
+        }
         throw ApiException.NotFound($"The model '{name}' does not exist", "model");
     }
 
@@ -222,12 +235,13 @@ public sealed class ModelRegistry : IAsyncDisposable
     public IReadOnlyList<(string Name, string Kind, string? Parent, string? Root)> List()
     {
         var list = new List<(string, string, string?, string?)>();
-        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, _adapters.GetValueOrDefault(p.Name), _roots.GetValueOrDefault(p.Name))));
-        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, _roots.GetValueOrDefault(n))));
+        list.AddRange(_chat.Values.Select(p => (p.Name, p.Kind, _adapters.GetValueOrDefault(p.Name), RootName(p.Name))));
+        list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, RootName(n))));
         return list;
     }
 
-    private static string FolderName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+    private string? RootName(string name) =>
+        _roots.TryGetValue(name, out var path) ? Path.GetFileName(Path.TrimEndingDirectorySeparator(path)) : null;
 
     public async ValueTask DisposeAsync()
     {

@@ -70,6 +70,10 @@ async function loadInfo() {
   }
   for (const kb of info.knowledge_bases) option(searchKb, kb);
   updateAdapters();
+  // A search-only server (knowledge bases, no chat model): say so instead of offering a chat that cannot answer.
+  const canChat = info.models.some((m) => m.kind !== "embedding");
+  $("send").disabled = !canChat;
+  if (!canChat) addMessage("error", "No chat model is configured: this server serves knowledge-base search only (the Search tab).");
 }
 
 function updateAdapters() {

@@ -1,5 +1,6 @@
 // Loading dict.txt (here the built-in copy, gzip included) parses bytes, not regexes: a guard against an accidentally slow loader. The real number (< 1 s)
-// is measured by bench/retrieval and recorded in bench/RESULTS.md; here the bound is loose because CI machines are shared.
+// is measured by bench/retrieval and recorded in bench/RESULTS.md; here the bound is loose because CI machines are shared
+// (the packaging test builds beside it: 3 s was exceeded at a load average of 70 on two cores; gunzip adds ~0.1-0.3 s).
 using System.Diagnostics;
 using RagTune.Knowledge.Analysis;
 using Xunit;
@@ -24,6 +25,6 @@ public sealed class JiebaLoadTimeTests
             if (sw.Elapsed < best) best = sw.Elapsed;
         }
         Assert.Equal(498_113, dict!.EntryCount); // len(jieba.dt.FREQ) for the same dict.txt
-        Assert.True(best < TimeSpan.FromSeconds(3), $"load took {best.TotalMilliseconds:F0} ms");
+        Assert.True(best < TimeSpan.FromSeconds(6), $"load took {best.TotalMilliseconds:F0} ms");
     }
 }

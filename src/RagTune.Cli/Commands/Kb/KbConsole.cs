@@ -8,27 +8,11 @@ internal static class KbConsole
 {
     public static Argument<string> DirectoryArgument() => new("dir") { Description = "Knowledge base directory" };
 
-    /// <summary>Results go to stdout; when it is not a terminal (pipes, logs, tests) tables get a wide fixed width
-    /// instead of being squeezed to 80 columns.</summary>
-    public static IAnsiConsole Results()
-    {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(Console.Out),
-            Interactive = InteractionSupport.No,
-            Ansi = Console.IsOutputRedirected ? AnsiSupport.No : AnsiSupport.Detect,
-            ColorSystem = Console.IsOutputRedirected ? ColorSystemSupport.NoColors : ColorSystemSupport.Detect,
-        });
-        if (Console.IsOutputRedirected) console.Profile.Width = 160;
-        return console;
-    }
+    /// <summary>Results go to stdout (see <see cref="CliConsole"/> for terminals, files and NO_COLOR).</summary>
+    public static IAnsiConsole Results() => CliConsole.Out();
 
     /// <summary>Progress goes to stderr so that stdout stays clean for results.</summary>
-    public static IAnsiConsole Progress() => AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Out = new AnsiConsoleOutput(Console.Error),
-        Interactive = Console.IsErrorRedirected ? InteractionSupport.No : InteractionSupport.Detect,
-    });
+    public static IAnsiConsole Progress() => CliConsole.Error();
 
     public static string FormatBytes(long bytes) => bytes switch
     {
