@@ -9,7 +9,7 @@ using RagTune.Eval.Metrics;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
-using RagTune.Raft.Teachers;
+using RagTune.Raft.Clients;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands;
@@ -32,11 +32,13 @@ public static class EvalCommand
         var instruction = new Option<string?>("--instruction") { Description = "Text appended after the question, e.g. asking for \"<ANSWER>: …\" at the end" };
         var judgeModel = new Option<string?>("--judge-model") { Description = "Also score faithfulness and relevance with this model as judge (1–5)" };
         var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "Judge's base URL (default: --endpoint)" };
+        var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts per request on refused connections, 408/429/5xx, timeouts and malformed replies (exponential backoff with jitter; Retry-After wins)", DefaultValueFactory = _ => 6 };
+        var timeout = new Option<double>("--timeout") { Description = "Per-request timeout in seconds", DefaultValueFactory = _ => 180 };
         var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
 
         var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
         {
-            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, title,
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, maxAttempts, timeout, title,
         };
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
@@ -52,10 +54,18 @@ public static class EvalCommand
             };
             int seedValue = parse.GetValue(seed);
             var chatOptions = new ChatOptions { Temperature = parse.GetValue(temperature), MaxOutputTokens = parse.GetValue(maxTokens) };
+            var resilience = new ResilienceOptions
+            {
+                MaxConcurrency = parse.GetValue(concurrency),
+                MaxAttempts = parse.GetValue(maxAttempts),
+                RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+            };
+            IChatClient Remote(string model, Uri? endpointUri) =>
+                OpenAICompatibleChatClient.Create(model, endpointUri, key).AsBuilder().UseResilience(resilience).Build();
             var systems = new List<IEvalSystem>();
             foreach (var model in parse.GetValue(models)!)
             {
-                var client = new OpenAIChatClient(model, baseUri, key);
+                var client = Remote(model, baseUri);
                 foreach (var m in modes)
                     systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions
                     {
@@ -67,10 +77,8 @@ public static class EvalCommand
                     }));
             }
 
-            using var judge = parse.GetValue(judgeModel) is { } jm
-                ? new LlmJudge(new OpenAIChatClient(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri, key),
-                    new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } })
-                : null;
+            using var judgeClient = parse.GetValue(judgeModel) is { } jm ? Remote(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri) : null;
+            var judge = judgeClient is null ? null : new LlmJudge(judgeClient, new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } });
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(outDir);
             var progress = new Progress<EvalProgress>(p =>
