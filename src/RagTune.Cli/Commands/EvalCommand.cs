@@ -132,9 +132,11 @@ public static class EvalCommand
             foreach (var c in shown)
             {
                 if (!s.Metrics.TryGetValue(c, out var m)) { cells.Add("–"); continue; }
-                var cell = m.Mean.ToString("0.000", CultureInfo.InvariantCulture);
+                var cell = m.Count == 0 ? "–" : m.Mean.ToString("0.000", CultureInfo.InvariantCulture);
                 if (m.CiLow is double lo && m.CiHigh is double hi)
                     cell += $" [grey]±{((hi - lo) / 2).ToString("0.000", CultureInfo.InvariantCulture)}[/]";
+                if (m.Errors > 0)
+                    cell += $" [red]{Spectre.Console.Markup.Escape(RagTune.Eval.Reports.Markup.ErrorNote(m.Errors).Trim())}[/]";
                 cells.Add(cell);
             }
             table.AddRow(cells.ToArray());
