@@ -1,7 +1,7 @@
 // Options shared by `ragtune raft …` and `ragtune distill`: the chunk source, the teacher, the run directory, budget and prices.
 using System.CommandLine;
 using System.Globalization;
-using RagTune.Cli.Commands.Kb;
+using RagTune.Knowledge.Store;
 using RagTune.Raft;
 using RagTune.Raft.Clients;
 using RagTune.Raft.Costs;
@@ -69,7 +69,7 @@ internal sealed class RaftCliOptions
             IChunkSource source = docs is not null ? new FolderChunkSource(docs, r.GetValue(ChunkChars)) : new JsonlChunkSource(chunks!);
             return new RaftCorpus(await source.LoadChunksAsync(ct), null);
         }
-        var knowledgeBase = await KbOpen.OpenAsync(kb, ct);
+        var knowledgeBase = await KnowledgeBase.OpenAsync(kb, cancellationToken: ct);
         try
         {
             return new RaftCorpus(await new KnowledgeBaseChunkSource(knowledgeBase, r.GetValue(KbLevel)).LoadChunksAsync(ct), knowledgeBase);
