@@ -1,14 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there).
-#   poppler-utils  : pdftotext, used by the PDF loader
-#   python3-jieba  : only for its dictionary file (/usr/lib/python3/dist-packages/jieba/dict.txt); no Python runs
+# Installs what the test suite needs beyond the .NET SDK, idempotently (skips what is already there). Nothing here is
+# needed at run time: PDF text (PdfPig) and the jieba dictionary (embedded) are inside the packages.
 #   chromium, fonts-wqy-microhei : the server's browser tests (Playwright drives Debian's chromium; CJK font)
 #   tools/pglite (npm)  : PGlite + pgvector, a real PostgreSQL 18 for the PostgreSQL store's tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-[ -f /usr/lib/python3/dist-packages/jieba/dict.txt ] || need+=(python3-jieba)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ${#need[@]} -gt 0 ]; then

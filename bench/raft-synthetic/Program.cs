@@ -7,7 +7,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using RagTune.Eval.Reports;
-using RagTune.Eval.Synthetic;
+using RagTune.Pipeline.Synthetic;
 using RagTune.Raft.Export;
 
 var arguments = args.ToList();

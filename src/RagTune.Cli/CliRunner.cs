@@ -1,5 +1,6 @@
 // Runs the parsed command line and turns any exception into one clear line on stderr and a non-zero exit code.
 using System.CommandLine;
+using RagTune.Knowledge.Postgres;
 
 namespace RagTune.Cli;
 
@@ -8,6 +9,8 @@ public static class CliRunner
     public static async Task<int> RunAsync(RootCommand root, string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
+        // The store kinds a knowledge-base directory may link to (store.json), beside the embedded default.
+        PostgresStoreLink.Register();
         try
         {
             var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

@@ -16,7 +16,7 @@ internal static class CommandCatalog
         yield return Commands.RaftCommand.Create();
         yield return Commands.DistillCommand.Create();
         yield return Commands.EvalCommand.Create();
-        yield return Commands.DemoCommand.Create(new RagTune.Eval.Synthetic.SftStudentTrainer());
+        yield return Commands.DemoCommand.Create(new RagTune.Pipeline.Synthetic.SftStudentTrainer());
         yield return Commands.TrainCommand.Create();
         yield return Commands.AdapterCommand.Create();
         yield return Commands.RunCommand.Create();

@@ -2,7 +2,7 @@
 // the student the qwen2-tiny fixture. A full run, a rerun that skips everything, changed settings that rerun only the
 // stages after them, a child process killed mid-RAFT that resumes from its journal, and bad files that fail clearly.
 using System.Text.Json;
-using RagTune.Eval.Tests.Pipeline;
+using RagTune.Pipeline.Tests;
 using RagTune.Raft.Tests.Infrastructure;
 using Xunit;
 

@@ -1,7 +1,7 @@
 // `ragtune demo`: the whole job offline on a synthetic world — corpus, knowledge base, RAFT data, tiny student,
 // comparison report — saying plainly that it is a demonstration and what its numbers mean.
 using System.CommandLine;
-using RagTune.Eval.Synthetic;
+using RagTune.Pipeline.Synthetic;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands;

@@ -2,7 +2,7 @@
 // evaluate → report — each stage skipped when its outputs are current and resumed after an interruption.
 using System.CommandLine;
 using RagTune.Eval;
-using RagTune.Eval.Pipeline;
+using RagTune.Pipeline;
 
 namespace RagTune.Cli.Commands;
 

@@ -1,7 +1,7 @@
 // A process-independent string hash (FNV-1a) for deriving per-item and per-metric random seeds.
 namespace RagTune.Eval.Running;
 
-internal static class StableHash
+public static class StableHash
 {
     public static int Combine(int seed, string key)
     {

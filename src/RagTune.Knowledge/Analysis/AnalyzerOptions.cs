@@ -3,9 +3,9 @@ namespace RagTune.Knowledge.Analysis;
 
 public enum ChineseMode
 {
-    /// <summary>jieba when a dictionary is found (DictionaryPath or Debian's python3-jieba), otherwise bigrams.</summary>
+    /// <summary>jieba (kept for files written when Auto could fall back to bigrams; the built-in dictionary is always there).</summary>
     Auto,
-    /// <summary>jieba word segmentation; fails when no dictionary is available.</summary>
+    /// <summary>jieba word segmentation over <see cref="AnalyzerOptions.DictionaryPath"/> or the built-in dictionary.</summary>
     Jieba,
     /// <summary>Overlapping CJK character bigrams (Lucene's CJKBigramFilter); needs no dictionary.</summary>
     Bigram,
@@ -15,10 +15,12 @@ public sealed record AnalyzerOptions
 {
     public ChineseMode ChineseMode { get; init; } = ChineseMode.Auto;
 
-    /// <summary>jieba dict.txt; null means Debian's /usr/lib/python3/dist-packages/jieba/dict.txt.</summary>
+    /// <summary>A jieba dict.txt replacing the main dictionary; null means the built-in one (jieba 0.42.1's dict.txt,
+    /// embedded in RagTune.Knowledge). Debian's python3-jieba path, recorded by older knowledge bases, also means the built-in one.</summary>
     public string? DictionaryPath { get; init; }
 
-    /// <summary>Optional jieba user dictionary ("word [freq] [tag]" lines) added on top of the main one.</summary>
+    /// <summary>Optional jieba user dictionary ("word [freq] [tag]" lines) added on top of the main one: it adds words
+    /// and overrides the frequencies of existing ones.</summary>
     public string? UserDictionaryPath { get; init; }
 
     /// <summary>jieba's cut_for_search: also emit in-dictionary 2- and 3-grams of longer words (better recall for indexing).</summary>

@@ -1,7 +1,9 @@
 // jieba's prefix dictionary (gen_pfdict): word → frequency, with every prefix of every word present at 0, plus the total.
 // Loaded from a dict.txt ("word freq [tag]" per line) by parsing bytes; shared read-only instances are cached per path.
+// jieba's own dict.txt ships inside this assembly (gzip), so jieba works on every OS without python3-jieba.
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.IO.Compression;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -10,10 +12,17 @@ namespace RagTune.Knowledge.Analysis;
 
 public sealed partial class JiebaDictionary
 {
-    /// <summary>Where Debian's python3-jieba installs its dictionary.</summary>
+    /// <summary>The <see cref="Source"/> of the built-in dictionary: jieba 0.42.1's dict.txt, embedded in this assembly.</summary>
+    public const string EmbeddedSource = "embedded:jieba-0.42.1/dict.txt";
+
+    /// <summary>Where Debian's python3-jieba installs the same dict.txt; knowledge bases created before the dictionary
+    /// was embedded record this path, and it now names the built-in copy (the file itself is never read).</summary>
     public const string DebianDictionaryPath = "/usr/lib/python3/dist-packages/jieba/dict.txt";
 
+    private const string EmbeddedResourceName = "RagTune.Knowledge.Analysis.Resources.jieba_dict.txt.gz";
+
     private static readonly ConcurrentDictionary<string, Lazy<JiebaDictionary>> SharedByPath = new(StringComparer.Ordinal);
+    private static readonly Lazy<JiebaDictionary> SharedEmbedded = new(() => LoadEmbedded(readOnly: true), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly Dictionary<string, int> _freq;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
@@ -32,7 +41,7 @@ public sealed partial class JiebaDictionary
     /// <summary>Sum of all word frequencies (jieba's <c>total</c>).</summary>
     public long Total { get; private set; }
 
-    /// <summary>The file the dictionary was loaded from.</summary>
+    /// <summary>The file the dictionary was loaded from, or <see cref="EmbeddedSource"/>.</summary>
     public string Source { get; }
 
     /// <summary>Shared instances are read-only; <see cref="Clone"/> gives a copy that accepts user words.</summary>
@@ -45,8 +54,14 @@ public sealed partial class JiebaDictionary
 
     internal JiebaSegmenter Segmenter => _segmenter ??= new JiebaSegmenter(this);
 
-    /// <summary>The Debian dictionary path when that file exists, otherwise null.</summary>
-    public static string? FindDefaultPath() => File.Exists(DebianDictionaryPath) ? DebianDictionaryPath : null;
+    /// <summary>Whether this is (a copy of) the built-in dictionary.</summary>
+    public bool IsEmbedded => Source == EmbeddedSource;
+
+    /// <summary>The built-in jieba dictionary, loaded once and shared by every caller (read-only, thread-safe).</summary>
+    public static JiebaDictionary Embedded => SharedEmbedded.Value;
+
+    /// <summary>A new, writable instance of the built-in dictionary (for user words).</summary>
+    public static JiebaDictionary LoadEmbedded() => LoadEmbedded(readOnly: false);
 
     /// <summary>A read-only dictionary loaded once per full path and shared by every caller (thread-safe).</summary>
     public static JiebaDictionary GetShared(string path)
@@ -78,6 +93,24 @@ public sealed partial class JiebaDictionary
         {
             throw new KnowledgeException($"jieba dictionary '{path}': cannot be read ({ex.Message}); expected a UTF-8 file of 'word freq [tag]' lines.", ex);
         }
+        return Parse(bytes, path, readOnly);
+    }
+
+    private static JiebaDictionary LoadEmbedded(bool readOnly) => Parse(ReadEmbeddedBytes(), EmbeddedSource, readOnly);
+
+    /// <summary>The bytes of the built-in dict.txt, decompressed (to write it out or to compare it with another copy).</summary>
+    public static byte[] ReadEmbeddedBytes()
+    {
+        using var compressed = typeof(JiebaDictionary).Assembly.GetManifestResourceStream(EmbeddedResourceName)
+            ?? throw new KnowledgeException($"Embedded resource '{EmbeddedResourceName}' is missing from RagTune.Knowledge; expected jieba's dict.txt (gzip).");
+        using var gzip = new GZipStream(compressed, CompressionMode.Decompress);
+        using var bytes = new MemoryStream(5_200_000);
+        gzip.CopyTo(bytes);
+        return bytes.ToArray();
+    }
+
+    private static JiebaDictionary Parse(ReadOnlySpan<byte> bytes, string path, bool readOnly)
+    {
         var freq = new Dictionary<string, int>(bytes.Length / 9, StringComparer.Ordinal);
         var lookup = freq.GetAlternateLookup<ReadOnlySpan<char>>();
         long total = 0;

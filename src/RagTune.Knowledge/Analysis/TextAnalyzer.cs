@@ -33,7 +33,7 @@ public sealed class TextAnalyzer : ITextAnalyzer
         _stopWords = options.StopWords ? StopWordList.Default : null;
     }
 
-    /// <summary>The resolved options (ChineseMode is never Auto; DictionaryPath is the file actually used).</summary>
+    /// <summary>The resolved options (ChineseMode is never Auto; DictionaryPath is the file actually used, null for the built-in dictionary).</summary>
     public AnalyzerOptions Options { get; }
 
     public IReadOnlyList<AnalyzedToken> Analyze(string text)

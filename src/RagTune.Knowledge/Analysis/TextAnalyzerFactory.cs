@@ -6,6 +6,7 @@ namespace RagTune.Knowledge.Analysis;
 
 public static class TextAnalyzerFactory
 {
+    // Keyed by (main dictionary path or JiebaDictionary.EmbeddedSource, user dictionary path).
     private static readonly ConcurrentDictionary<(string Main, string User), Lazy<JiebaDictionary>> WithUserDictionary = new();
 
     /// <summary>An analyzer for <paramref name="options"/> (defaults: Auto, no search mode, no stop words).</summary>
@@ -13,7 +14,7 @@ public static class TextAnalyzerFactory
     {
         var resolved = Resolve(options ?? new AnalyzerOptions());
         if (resolved.ChineseMode == ChineseMode.Bigram) return new TextAnalyzer(resolved, null);
-        return new TextAnalyzer(resolved, GetDictionary(resolved.DictionaryPath!, resolved.UserDictionaryPath).Segmenter);
+        return new TextAnalyzer(resolved, GetDictionary(resolved.DictionaryPath, resolved.UserDictionaryPath).Segmenter);
     }
 
     /// <summary>
@@ -24,42 +25,38 @@ public static class TextAnalyzerFactory
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dictionary);
-        var resolved = options with { ChineseMode = ChineseMode.Jieba, DictionaryPath = dictionary.Source, UserDictionaryPath = null };
+        var resolved = options with { ChineseMode = ChineseMode.Jieba, DictionaryPath = dictionary.IsEmbedded ? null : dictionary.Source, UserDictionaryPath = null };
         return new TextAnalyzer(resolved, new JiebaSegmenter(dictionary));
     }
 
     /// <summary>
-    /// Fixes the Chinese mode and the dictionary file: Auto becomes Jieba when the dictionary exists (the given path,
-    /// or Debian's) and Bigram otherwise; an explicitly given dictionary that is missing is an error in every mode.
+    /// Fixes the Chinese mode and the dictionary file: Auto becomes Jieba; DictionaryPath becomes a full path, or null
+    /// for the built-in dictionary (also when it names Debian's python3-jieba copy of the same file). A given dictionary
+    /// or user dictionary that is missing is an error.
     /// </summary>
     public static AnalyzerOptions Resolve(AnalyzerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.ChineseMode == ChineseMode.Bigram)
             return options with { DictionaryPath = null, UserDictionaryPath = null };
-        string? path = options.DictionaryPath ?? JiebaDictionary.FindDefaultPath();
-        if (options.DictionaryPath is not null && !File.Exists(options.DictionaryPath))
-            throw new KnowledgeException($"AnalyzerOptions.DictionaryPath: file '{options.DictionaryPath}' not found; expected a jieba dict.txt.");
-        if (path is null)
-        {
-            if (options.ChineseMode == ChineseMode.Jieba)
-                throw new KnowledgeException($"AnalyzerOptions.ChineseMode is Jieba but no dictionary was found at '{JiebaDictionary.DebianDictionaryPath}'; expected python3-jieba installed or AnalyzerOptions.DictionaryPath set.");
-            return options with { ChineseMode = ChineseMode.Bigram, DictionaryPath = null, UserDictionaryPath = null };
-        }
+        string? path = options.DictionaryPath == JiebaDictionary.DebianDictionaryPath ? null : options.DictionaryPath;
+        if (path is not null && !File.Exists(path))
+            throw new KnowledgeException($"AnalyzerOptions.DictionaryPath: file '{path}' not found; expected a jieba dict.txt (or none, for the built-in dictionary).");
         if (options.UserDictionaryPath is not null && !File.Exists(options.UserDictionaryPath))
             throw new KnowledgeException($"AnalyzerOptions.UserDictionaryPath: file '{options.UserDictionaryPath}' not found; expected a jieba user dictionary.");
         return options with
         {
             ChineseMode = ChineseMode.Jieba,
-            DictionaryPath = Path.GetFullPath(path),
+            DictionaryPath = path is null ? null : Path.GetFullPath(path),
             UserDictionaryPath = options.UserDictionaryPath is null ? null : Path.GetFullPath(options.UserDictionaryPath),
         };
     }
 
-    private static JiebaDictionary GetDictionary(string main, string? user)
+    private static JiebaDictionary GetDictionary(string? path, string? user)
     {
-        var shared = JiebaDictionary.GetShared(main);
+        var shared = path is null ? JiebaDictionary.Embedded : JiebaDictionary.GetShared(path);
         if (user is null) return shared;
+        string main = path ?? JiebaDictionary.EmbeddedSource;
         var lazy = WithUserDictionary.GetOrAdd((main, user), key => new Lazy<JiebaDictionary>(() =>
         {
             var copy = shared.Clone();

@@ -1,4 +1,4 @@
-// Per-format loader settings (JSON fields, the pdftotext program, HTML footer handling).
+// Per-format loader settings (JSON fields, HTML footer handling).
 namespace RagTune.Knowledge.Loading;
 
 public sealed record DocumentLoadOptions
@@ -11,12 +11,6 @@ public sealed record DocumentLoadOptions
 
     /// <summary>JSON/JSONL: an optional field whose value replaces the record number in the document id ("file.jsonl#&lt;id&gt;").</summary>
     public string? IdField { get; init; }
-
-    /// <summary>PDF: the pdftotext program (poppler-utils); a bare name is looked up on PATH.</summary>
-    public string PdfToTextPath { get; init; } = "pdftotext";
-
-    /// <summary>PDF: how long one pdftotext run may take.</summary>
-    public TimeSpan PdfTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>HTML: drop &lt;footer&gt; elements (site chrome) along with nav/script/style.</summary>
     public bool HtmlDropFooter { get; init; } = true;

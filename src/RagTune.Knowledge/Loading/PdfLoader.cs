@@ -1,8 +1,10 @@
-// Loads PDF text through poppler's pdftotext (no PDF parser in-process); form feeds between pages give page offsets.
-using System.ComponentModel;
-using System.Diagnostics;
+// Loads PDF text in-process through PdfPig (pure .NET, no poppler): one text block per page, in content-stream order,
+// pages rejoined with blank lines and their start offsets kept for page numbers.
 using System.Globalization;
 using System.Text;
+using UglyToad.PdfPig;
+using UglyToad.PdfPig.DocumentLayoutAnalysis.TextExtractor;
+using UglyToad.PdfPig.Exceptions;
 
 namespace RagTune.Knowledge.Loading;
 
@@ -10,75 +12,59 @@ public sealed class PdfLoader : IDocumentLoader
 {
     public IReadOnlyList<string> Extensions { get; } = [".pdf"];
 
-    public async Task<IReadOnlyList<DocumentLoadResult>> LoadAsync(DocumentSource source, DocumentLoadOptions options, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<DocumentLoadResult>> LoadAsync(DocumentSource source, DocumentLoadOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
         var name = Path.GetFileName(source.RelativePath);
-        var raw = await RunPdfToTextAsync(source.FullPath, name, options, cancellationToken).ConfigureAwait(false);
+        var pages = ReadPages(source.Bytes, name, cancellationToken);
 
-        // pdftotext ends every page with '\f'; pages are rejoined with blank lines so sentences never run across pages.
-        var pages = DocumentSource.NormalizeNewlines(raw).Split('\f');
-        var count = pages.Length > 1 && pages[^1].Trim().Length == 0 ? pages.Length - 1 : pages.Length;
+        // Pages are joined with blank lines so that sentences never run across pages.
         var text = new StringBuilder();
-        var pageStarts = new List<int>(count);
-        for (var i = 0; i < count; i++)
+        var pageStarts = new List<int>(pages.Count);
+        for (var i = 0; i < pages.Count; i++)
         {
             if (i > 0) text.Append("\n\n");
             pageStarts.Add(text.Length);
-            text.Append(pages[i].TrimEnd());
+            text.Append(pages[i]);
         }
         if (text.ToString().Trim().Length == 0)
-            throw new KnowledgeException($"cannot read '{name}': pdftotext found no text on {count} page(s) (a scanned PDF needs OCR first); expected a PDF with a text layer");
-        var metadata = new Dictionary<string, string> { ["pages"] = count.ToString(CultureInfo.InvariantCulture) };
-        return [DocumentLoadResult.Ok(source.ToDocument(text.ToString(), null, null, metadata, pageStarts))];
+            throw new KnowledgeException($"cannot read '{name}': found no text on {pages.Count} page(s) (a scanned PDF needs OCR first); expected a PDF with a text layer");
+        var metadata = new Dictionary<string, string> { ["pages"] = pages.Count.ToString(CultureInfo.InvariantCulture) };
+        IReadOnlyList<DocumentLoadResult> result = [DocumentLoadResult.Ok(source.ToDocument(text.ToString(), null, null, metadata, pageStarts))];
+        return Task.FromResult(result);
     }
 
-    private static async Task<string> RunPdfToTextAsync(string path, string name, DocumentLoadOptions options, CancellationToken cancellationToken)
+    private static List<string> ReadPages(byte[] bytes, string name, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(options.PdfToTextPath)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = new UTF8Encoding(false),
-            StandardErrorEncoding = new UTF8Encoding(false),
-        };
-        foreach (var arg in new[] { "-enc", "UTF-8", path, "-" }) start.ArgumentList.Add(arg);
-
-        using var process = new Process { StartInfo = start };
         try
         {
-            process.Start();
+            using var document = PdfDocument.Open(bytes, new ParsingOptions { UseLenientParsing = true });
+            var pages = new List<string>(document.NumberOfPages);
+            foreach (var page in document.GetPages())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                pages.Add(PageText(ContentOrderTextExtractor.GetText(page)));
+            }
+            return pages;
         }
-        catch (Win32Exception e)
+        catch (PdfDocumentEncryptedException e)
         {
-            throw new KnowledgeException($"cannot read '{name}': poppler's pdftotext is not installed (apt-get install poppler-utils); tried '{options.PdfToTextPath}'", e);
+            throw new KnowledgeException($"cannot read '{name}': the PDF is encrypted; expected a PDF without a password", e);
         }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            // PdfPig reports damaged files through many exception types (PdfDocumentFormatException, InvalidOperationException,
+            // index errors from broken tables …); each becomes one error naming the file.
+            throw new KnowledgeException($"cannot read '{name}': not a readable PDF ({FirstLine(e.Message)}); expected a PDF file with a text layer", e);
+        }
+    }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(options.PdfTimeout);
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-            var text = await stdout.ConfigureAwait(false);
-            var errors = await stderr.ConfigureAwait(false);
-            if (process.ExitCode != 0)
-                throw new KnowledgeException($"cannot read '{name}': pdftotext exited with code {process.ExitCode} ({FirstLine(errors)}); expected a readable PDF");
-            return text;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new KnowledgeException($"cannot read '{name}': pdftotext did not finish within {options.PdfTimeout.TotalSeconds:0} s");
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
+    // Line ends normalised, trailing spaces of every line and blank lines at the page's end removed.
+    private static string PageText(string raw)
+    {
+        var lines = DocumentSource.NormalizeNewlines(raw).Split('\n');
+        return string.Join('\n', lines.Select(l => l.TrimEnd())).Trim('\n');
     }
 
     private static string FirstLine(string text)

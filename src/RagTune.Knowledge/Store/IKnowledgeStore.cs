@@ -1,5 +1,5 @@
 // Where a knowledge base keeps its files, documents, chunks, BM25 postings and vectors. The embedded default is
-// FileSystemKnowledgeStore (a directory); a PostgreSQL + pgvector store implements the same contract over Npgsql.
+// FileSystemKnowledgeStore (a directory); RagTune.Knowledge.Postgres implements the same contract over Npgsql.
 using Microsoft.Extensions.AI;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Documents;

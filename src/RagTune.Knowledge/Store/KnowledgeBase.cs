@@ -11,7 +11,6 @@ using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Embeddings;
 using RagTune.Knowledge.Loading;
 using RagTune.Knowledge.Search;
-using RagTune.Knowledge.Store.Postgres;
 using RagTune.Knowledge.Text;
 
 namespace RagTune.Knowledge.Store;
@@ -77,48 +76,13 @@ public sealed class KnowledgeBase : IAsyncDisposable
         return Task.FromResult(new KnowledgeBase(store, openOptions));
     }
 
-    /// <summary>Creates a knowledge base in a PostgreSQL schema (with pgvector) and opens it.</summary>
-    public static async Task<KnowledgeBase> CreateAsync(PostgresStoreOptions postgres, KnowledgeBaseOptions? options = null,
-        KnowledgeBaseOpenOptions? openOptions = null, CancellationToken cancellationToken = default)
-    {
-        var store = await PostgresKnowledgeStore.CreateAsync(postgres, options ?? new KnowledgeBaseOptions(), cancellationToken).ConfigureAwait(false);
-        return new KnowledgeBase(store, openOptions);
-    }
-
-    /// <summary>Creates a knowledge base in a PostgreSQL schema and a directory linking to it (store.json), so that
-    /// <see cref="OpenAsync(string, KnowledgeBaseOpenOptions?, CancellationToken)"/> on the directory opens it.</summary>
-    public static async Task<KnowledgeBase> CreateAsync(string directory, PostgresStoreOptions postgres, KnowledgeBaseOptions? options = null,
-        KnowledgeBaseOpenOptions? openOptions = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(postgres);
-        // The link first: it refuses a folder that is not empty before anything is created in the database.
-        PostgresStoreLink.Write(directory, postgres);
-        try
-        {
-            return await CreateAsync(postgres, options, openOptions, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            File.Delete(Path.Combine(directory, PostgresStoreLink.FileName));
-            throw;
-        }
-    }
-
-    /// <summary>Opens a knowledge base in a PostgreSQL schema.</summary>
-    public static async Task<KnowledgeBase> OpenAsync(PostgresStoreOptions postgres, KnowledgeBaseOpenOptions? openOptions = null,
-        CancellationToken cancellationToken = default)
-    {
-        var store = await PostgresKnowledgeStore.OpenAsync(postgres, cancellationToken).ConfigureAwait(false);
-        return new KnowledgeBase(store, openOptions);
-    }
-
     /// <summary>Opens the committed state of a knowledge base directory, clearing what an interrupted commit left; a
-    /// directory made with a PostgreSQL store (store.json) opens that store.</summary>
+    /// directory that links to another store (store.json, e.g. PostgreSQL) opens that store.</summary>
     public static async Task<KnowledgeBase> OpenAsync(string directory, KnowledgeBaseOpenOptions? openOptions = null,
         CancellationToken cancellationToken = default)
     {
-        if (PostgresStoreLink.Exists(directory))
-            return await OpenAsync(PostgresStoreLink.Read(directory), openOptions, cancellationToken).ConfigureAwait(false);
+        if (KnowledgeStoreLinks.Exists(directory))
+            return new KnowledgeBase(await KnowledgeStoreLinks.OpenAsync(directory, cancellationToken).ConfigureAwait(false), openOptions);
         // Loading is file I/O and parsing; keep it off the caller's context.
         var store = await Task.Run(() => FileSystemKnowledgeStore.Open(directory), cancellationToken).ConfigureAwait(false);
         store.Recover();

@@ -1,22 +1,23 @@
-// Test helpers for the jieba tests: the Debian dictionary (required: tests fail, not skip, without it) and fixtures.
+// Test helpers for the jieba tests: the built-in dictionary, the same dictionary as a file (for the file-path route),
+// and fixtures.
 using RagTune.Knowledge.Analysis;
-using Xunit;
 
 namespace RagTune.Knowledge.Tests.Analysis;
 
 internal static class JiebaFixture
 {
-    public static string DictionaryPath
+    private static readonly Lazy<string> ExtractedPath = new(() =>
     {
-        get
-        {
-            Assert.True(File.Exists(JiebaDictionary.DebianDictionaryPath),
-                $"The jieba dictionary {JiebaDictionary.DebianDictionaryPath} is required by these tests: apt-get install python3-jieba.");
-            return JiebaDictionary.DebianDictionaryPath;
-        }
-    }
+        string path = Path.Combine(AppContext.BaseDirectory, "jieba-dict-0.42.1.txt");
+        byte[] bytes = JiebaDictionary.ReadEmbeddedBytes();
+        if (!File.Exists(path) || new FileInfo(path).Length != bytes.Length) File.WriteAllBytes(path, bytes);
+        return path;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static JiebaDictionary Shared => JiebaDictionary.GetShared(DictionaryPath);
+    /// <summary>The built-in dict.txt written out as a file next to the tests.</summary>
+    public static string DictionaryPath => ExtractedPath.Value;
+
+    public static JiebaDictionary Shared => JiebaDictionary.Embedded;
 
     public static string TestData(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "TestData", .. parts]);
 }

@@ -90,9 +90,10 @@ public sealed class JiebaSegmenterTests
     [Fact]
     public void Shared_dictionary_is_read_only_and_clone_is_independent()
     {
-        var shared = JiebaFixture.Shared;
+        var shared = JiebaDictionary.GetShared(JiebaFixture.DictionaryPath);
         Assert.Same(shared, JiebaDictionary.GetShared(JiebaFixture.DictionaryPath));
         Assert.Throws<InvalidOperationException>(() => shared.AddWord("不存在的词语"));
+        Assert.Throws<InvalidOperationException>(() => JiebaDictionary.Embedded.AddWord("不存在的词语"));
         var copy = shared.Clone();
         copy.AddWord("不存在的词语", 10);
         Assert.True(copy.TryGetFrequency("不存在的词语", out int f) && f == 10);

@@ -10,7 +10,7 @@ public sealed class TextAnalyzerTests
     private static TextAnalyzer Bigram(bool stop = false) => TextAnalyzerFactory.Create(new AnalyzerOptions { ChineseMode = ChineseMode.Bigram, StopWords = stop });
 
     private static TextAnalyzer Jieba(bool search = false, bool stop = false) =>
-        TextAnalyzerFactory.Create(new AnalyzerOptions { ChineseMode = ChineseMode.Jieba, DictionaryPath = JiebaFixture.DictionaryPath, SearchMode = search, StopWords = stop });
+        TextAnalyzerFactory.Create(new AnalyzerOptions { ChineseMode = ChineseMode.Jieba, SearchMode = search, StopWords = stop });
 
     private static string[] Terms(ITextAnalyzer a, string text) => a.Analyze(text).Select(t => t.Term).ToArray();
 
@@ -99,7 +99,7 @@ public sealed class TextAnalyzerTests
     }
 
     [Fact]
-    public void Auto_resolves_to_jieba_when_the_dictionary_exists()
+    public void Auto_resolves_to_jieba_over_a_given_dictionary_file()
     {
         var auto = TextAnalyzerFactory.Create(new AnalyzerOptions { DictionaryPath = JiebaFixture.DictionaryPath });
         Assert.Equal(ChineseMode.Jieba, auto.Options.ChineseMode);
@@ -130,7 +130,7 @@ public sealed class TextAnalyzerTests
         try
         {
             Assert.DoesNotContain("拉格调优", Terms(Jieba(), "拉格调优很好"));
-            var withUser = TextAnalyzerFactory.Create(new AnalyzerOptions { ChineseMode = ChineseMode.Jieba, DictionaryPath = JiebaFixture.DictionaryPath, UserDictionaryPath = path });
+            var withUser = TextAnalyzerFactory.Create(new AnalyzerOptions { ChineseMode = ChineseMode.Jieba, UserDictionaryPath = path });
             Assert.Contains("拉格调优", Terms(withUser, "拉格调优很好"));
         }
         finally

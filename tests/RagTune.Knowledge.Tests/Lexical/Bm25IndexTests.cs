@@ -17,7 +17,7 @@ public sealed class Bm25IndexTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    private static Bm25Options JiebaOptions => new() { Analyzer = new AnalyzerOptions { ChineseMode = ChineseMode.Jieba, DictionaryPath = JiebaFixture.DictionaryPath } };
+    private static Bm25Options JiebaOptions => new() { Analyzer = new AnalyzerOptions { ChineseMode = ChineseMode.Jieba } };
 
     [Fact]
     public void Scores_match_a_hand_computed_example()

@@ -5,8 +5,8 @@ using RagTune.Knowledge;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Loading;
+using RagTune.Knowledge.Postgres;
 using RagTune.Knowledge.Store;
-using RagTune.Knowledge.Store.Postgres;
 
 namespace RagTune.Cli.Commands.Kb;
 
@@ -18,9 +18,9 @@ internal static class KbCreate
         var levels = new Option<string>("--levels") { Description = "Chunk sizes in tokens, coarsest first (parent links between levels)", DefaultValueFactory = _ => "1024,256,128" };
         var overlap = new Option<int>("--overlap") { Description = "Overlap in tokens at every level", DefaultValueFactory = _ => 32 };
         var tokenizer = new Option<string?>("--tokenizer") { Description = "Model folder whose tokenizer counts chunk tokens (default: an estimate)" };
-        var chinese = new Option<string>("--chinese") { Description = "Chinese segmentation: jieba, bigram, or auto (jieba when a dictionary is found)", DefaultValueFactory = _ => "auto" };
-        var jiebaDict = new Option<string?>("--jieba-dict") { Description = "jieba dict.txt (default: python3-jieba's)" };
-        var userDict = new Option<string?>("--user-dict") { Description = "jieba user dictionary added to the main one" };
+        var chinese = new Option<string>("--chinese") { Description = "Chinese segmentation: jieba, bigram, or auto (= jieba)", DefaultValueFactory = _ => "auto" };
+        var jiebaDict = new Option<string?>("--jieba-dict") { Description = "jieba dict.txt replacing the main dictionary (default: the built-in jieba 0.42.1 dictionary)" };
+        var userDict = new Option<string?>("--user-dict") { Description = "jieba user dictionary: adds words to the main one and overrides their frequencies" };
         var stopWords = new Option<bool>("--stop-words") { Description = "Drop the built-in Chinese and English stop words" };
         var endpoint = new Option<string?>("--embedding-endpoint") { Description = "OpenAI-compatible embeddings server, e.g. http://localhost:11434/v1 (key from $OPENAI_API_KEY)" };
         var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
@@ -71,7 +71,9 @@ internal static class KbCreate
             var o = kb.Options;
             Console.Out.WriteLine($"created knowledge base {Path.GetFullPath(path)}{(postgres ? $" (PostgreSQL schema {parse.GetValue(schema)})" : "")}");
             Console.Out.WriteLine($"  chunks: levels {string.Join(",", o.Chunking.Levels)} tokens, overlap {o.Chunking.OverlapTokens}, tokenizer {o.TokenizerPath ?? "estimate"}");
-            Console.Out.WriteLine($"  chinese: {o.Lexical.Analyzer.ChineseMode.ToString().ToLowerInvariant()}{(o.Lexical.Analyzer.DictionaryPath is { } d ? $" ({d})" : "")}");
+            var analyzer = o.Lexical.Analyzer;
+            string dictionary = analyzer.ChineseMode != ChineseMode.Jieba ? "" : $" ({analyzer.DictionaryPath ?? "built-in dictionary"}{(analyzer.UserDictionaryPath is { } u ? $" + {u}" : "")})";
+            Console.Out.WriteLine($"  chinese: {analyzer.ChineseMode.ToString().ToLowerInvariant()}{dictionary}");
             Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{((o.Embedding.ModelDirectory ?? o.Embedding.Model) is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
             return 0;
         });

@@ -1,0 +1,77 @@
+// The dense route of the PostgreSQL store: the query vector is sent as real[] and cast to pgvector's vector, and the
+// rows come back ordered by the metric's distance operator (HNSW index scan, or an exact scan for the exact kind).
+using Microsoft.Extensions.AI;
+using Npgsql;
+using NpgsqlTypes;
+using RagTune.Knowledge.Dense;
+using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Store;
+
+namespace RagTune.Knowledge.Postgres;
+
+internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddingGenerator<string, Embedding<float>> embedder, int dimensions)
+    : ISearchRoute
+{
+    // pgvector's limit for hnsw.ef_search; an HNSW scan returns at most this many rows.
+    private const int MaxEfSearch = 1000;
+
+    public string Name => "dense";
+
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (k == 0) return [];
+        var embeddings = await embedder.GenerateAsync([query], cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (embeddings.Count != 1)
+            throw new KnowledgeException($"route '{Name}': the embedding generator returned {embeddings.Count} vectors for one query, expected 1.");
+        float[] vector = embeddings[0].Vector.ToArray();
+        if (vector.Length != dimensions)
+            throw new KnowledgeException($"route '{Name}': the query embedding has {vector.Length} dimensions, expected the index's {dimensions} (same model for indexing and queries?).");
+        var settings = store.Options.VectorIndex;
+        var (_, op) = PostgresKnowledgeStore.Operator(settings.Metric);
+        // Higher is better everywhere: cosine similarity = 1 − distance, inner product = −(<#>), L2 = −distance.
+        string score = settings.Metric switch
+        {
+            VectorMetric.Cosine => $"1 - (v.embedding {op} @q::real[]::vector)",
+            _ => $"-(v.embedding {op} @q::real[]::vector)",
+        };
+        string s = store.Schema;
+        string Sql(string filterClause) => $"""
+            SELECT c.id, {score} AS score, c.text, c.metadata::text
+            FROM (SELECT chunk_id, embedding FROM "{s}".vectors {filterClause} ORDER BY embedding {op} @q::real[]::vector LIMIT @limit) v
+            JOIN "{s}".chunks c ON c.id = v.chunk_id
+            ORDER BY v.embedding {op} @q::real[]::vector, c.id
+            """;
+        // An HNSW scan returns at most ef_search rows unless it may iterate (pgvector >= 0.8); past that, scan exactly.
+        bool exact = settings.Kind == VectorIndexKind.Exact || (k > MaxEfSearch && !store.IterativeScan);
+        var hits = await SearchAsync(k, exact, filter, vector, Sql, cancellationToken).ConfigureAwait(false);
+        // pgvector filters the rows an HNSW scan yields: a selective filter can leave fewer than k of them (ef_search
+        // candidates, or hnsw.max_scan_tuples when iterating). Then the exact scan gives the true top k.
+        if (!exact && filter is not null && hits.Count < k)
+            hits = await SearchAsync(k, exact: true, filter, vector, Sql, cancellationToken).ConfigureAwait(false);
+        return hits;
+    }
+
+    private Task<List<SearchHit>> SearchAsync(int k, bool exact, MetadataFilter? filter, float[] vector, Func<string, string> sql,
+        CancellationToken cancellationToken) =>
+        store.GuardAsync("dense search", async connection =>
+        {
+            // Settings are local to a transaction; a read-only one holds no locks that a writer would wait for.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            string efSearch = Math.Clamp(Math.Max(store.Options.VectorIndex.Hnsw.EfSearch, k), 1, MaxEfSearch).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string setting = exact
+                ? "SELECT set_config('enable_indexscan', 'off', true)"
+                : $"SELECT set_config('hnsw.ef_search', '{efSearch}', true)"
+                  + (store.IterativeScan && filter is not null ? ", set_config('hnsw.iterative_scan', 'strict_order', true)" : "");
+            await using (var set = new NpgsqlCommand(setting, connection, transaction))
+                await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = new NpgsqlCommand(null, connection, transaction);
+            command.CommandText = sql(PostgresRoutes.ChunkFilter(store.Schema, "chunk_id", filter, command));
+            command.Parameters.Add(new NpgsqlParameter("q", NpgsqlDbType.Array | NpgsqlDbType.Real) { Value = vector });
+            command.Parameters.AddWithValue("limit", k);
+            var hits = await PostgresRoutes.ReadHitsAsync(command, Name, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return hits;
+        }, cancellationToken);
+}

@@ -1,0 +1,131 @@
+// `ragtune run` end to end on tiny settings: a scripted teacher, the qwen2-tiny fixture as student, a few training steps;
+// stamps skip current stages, a changed setting reruns its stage and those after it, a cancelled training resumes.
+using RagTune.Eval;
+using RagTune.Eval.Tests;
+using RagTune.Pipeline;
+
+namespace RagTune.Pipeline.Tests;
+
+public sealed class PipelineRunnerTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "ragtune-pipeline-" + Guid.NewGuid().ToString("N"));
+    private static readonly string Student = Path.Combine(AppContext.BaseDirectory, "TestData", "models", "qwen2-tiny");
+
+    public PipelineRunnerTests() => TinyPipeline.WriteDocuments(_root);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+
+    private string WritePipeline(int steps = 20, int topK = 2) =>
+        new TinyPipeline { Student = Student, Steps = steps, TopK = topK }.Write(_root);
+
+    private static async Task<PipelineResult> RunAsync(string yaml, FakeChatClient teacher, IProgress<string>? progress = null, CancellationToken ct = default) =>
+        await new PipelineRunner(PipelineFile.Load(yaml), new PipelineRunnerOptions { Teacher = teacher, TeacherName = "scripted", Progress = progress }).RunAsync(ct);
+
+    private static StageOutcome[] Outcomes(PipelineResult r) =>
+        [r.Stages["knowledge_base"], r.Stages["raft"], r.Stages["train"], r.Stages["evaluate"]];
+
+    [Fact]
+    public async Task Runs_end_to_end_then_skips_then_reruns_from_a_changed_stage()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var teacher = ScriptedTeacher.Create();
+        var first = await RunAsync(WritePipeline(), teacher, ct: ct);
+        Assert.Equal([StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran], Outcomes(first));
+        string html = await File.ReadAllTextAsync(first.ReportPath, ct);
+        foreach (var system in new[] { "base model, closed-book", "base model + RAG", "fine-tuned, closed-book", "fine-tuned + RAG", "teacher + RAG" })
+        {
+            Assert.Contains(system, html);
+            Assert.Contains(system, first.Table);
+        }
+        Assert.Contains("<svg", html);
+        Assert.True(File.Exists(Path.Combine(_root, "work", "train", "merged", "model.safetensors")));
+        int teacherCalls = teacher.Calls;
+
+        var second = await RunAsync(WritePipeline(), teacher, ct: ct);
+        Assert.Equal([StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Skipped], Outcomes(second));
+        Assert.Equal(teacherCalls, teacher.Calls);
+        Assert.Equal(first.Table, second.Table);
+
+        // Only evaluation depends on top_k.
+        var third = await RunAsync(WritePipeline(topK: 1), teacher, ct: ct);
+        Assert.Equal([StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Ran], Outcomes(third));
+
+        // A changed document reruns everything; the RAFT journal re-asks the teacher only about the changed chunks.
+        File.AppendAllText(Path.Combine(_root, "docs", "device0.txt"), "The Aldor pump was repainted green in 2020.\n");
+        var fourth = await RunAsync(WritePipeline(topK: 1), teacher, ct: ct);
+        Assert.Equal([StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran, StageOutcome.Ran], Outcomes(fourth));
+        Assert.True(teacher.Calls > teacherCalls);
+    }
+
+    [Fact]
+    public async Task A_training_stage_cancelled_midway_resumes_from_its_checkpoint()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string yaml = WritePipeline(steps: 20);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var cancelAtStep10 = new SyncProgress(line =>
+        {
+            if (line.StartsWith("train: step 10/", StringComparison.Ordinal)) cts.Cancel();
+        });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RunAsync(yaml, ScriptedTeacher.Create(), cancelAtStep10, cts.Token));
+        Assert.False(File.Exists(Path.Combine(_root, "work", "stamps", "train.done")));
+        Assert.True(File.Exists(Path.Combine(_root, "work", "stamps", "raft.done")));
+
+        var lines = new List<string>();
+        var resumed = await RunAsync(yaml, ScriptedTeacher.Create(), new SyncProgress(lines.Add), ct);
+        Assert.Equal([StageOutcome.Skipped, StageOutcome.Skipped, StageOutcome.Ran, StageOutcome.Ran], Outcomes(resumed));
+        // Every step was trained exactly once across the two runs: the second started from the step-10 checkpoint.
+        var steps = File.ReadAllLines(Path.Combine(_root, "work", "train", "run", "train_log.jsonl"))
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt32()).ToList();
+        Assert.Equal(Enumerable.Range(1, 20), steps);
+        Assert.DoesNotContain(lines, l => l.StartsWith("train: step 10/", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("train: step 20/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_bad_field_names_the_file_the_field_and_what_was_expected()
+    {
+        string path = Path.Combine(_root, "bad.yaml");
+        File.WriteAllText(path, $"documents: docs\ntrain:\n  student: {Student}\n  steps: many\n");
+        var e = Assert.Throws<EvalException>(() => PipelineFile.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("line 4", e.Message);
+        Assert.Contains("field 'steps' is 'many': expected a whole number", e.Message);
+
+        File.WriteAllText(path, $"documents: docs\ntrain:\n  student: {Student}\n  stepz: 3\n");
+        e = Assert.Throws<EvalException>(() => PipelineFile.Load(path));
+        Assert.Contains("unknown field 'stepz'", e.Message);
+
+        File.WriteAllText(path, $"documents: docs\ntrain:\n  student: {Student}\nevaluate:\n  systems: [base, oracle]\n");
+        e = Assert.Throws<EvalException>(() => PipelineFile.Load(path));
+        Assert.Equal($"{path}: field 'evaluate.systems' is 'oracle': expected one of base, base_rag, tuned, tuned_rag, teacher_rag", e.Message);
+
+        File.WriteAllText(path, "documents: nowhere\n");
+        e = Assert.Throws<EvalException>(() => PipelineFile.Load(path));
+        Assert.Contains("field 'documents'", e.Message);
+    }
+
+    [Fact]
+    public void The_documented_sample_pipeline_parses()
+    {
+        string md = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "pipeline.md"));
+        int start = md.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        string yaml = md[start..md.IndexOf("```", start, StringComparison.Ordinal)];
+        Directory.CreateDirectory(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct"));
+        File.WriteAllText(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct", "config.json"), "{}");
+        var p = PipelineFile.Parse(yaml, Path.Combine(_root, "pipeline.yaml"));
+        Assert.Equal(("http://localhost:11434/v1", "qwen2.5:7b", "OLLAMA_API_KEY"), (p.Raft.Teacher.Endpoint, p.Raft.Teacher.Model, p.Raft.Teacher.ApiKeyEnv));
+        Assert.Equal(Path.Combine(_root, "models", "Qwen2.5-0.5B-Instruct"), p.Train.Student);
+        Assert.Equal(Path.Combine(_root, ".ragtune-pipeline"), p.WorkDir);
+        Assert.Equal(5, p.Evaluate.Systems.Count);
+        Assert.Equal(0.8, p.Raft.OracleProbability);
+    }
+
+    private sealed class SyncProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
+    }
+}
