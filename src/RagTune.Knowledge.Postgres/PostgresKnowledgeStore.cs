@@ -75,7 +75,10 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 if (await MetaExistsAsync(connection, location.Schema, cancellationToken).ConfigureAwait(false))
                     throw new KnowledgeException($"cannot create a knowledge base in {location.Describe()}: the schema already holds one ({location.Schema}.kb_meta); expected a new schema (or drop it first)");
-                await using (var create = new NpgsqlCommand("CREATE EXTENSION IF NOT EXISTS vector;" + PostgresSchema.Create(location.Schema), connection, transaction))
+                // Only dense retrieval needs pgvector: a BM25-only knowledge base runs on a stock server.
+                if (resolved.Embedding.Kind != EmbeddingKind.None)
+                    await PgvectorExtension.EnsureAsync(connection, transaction, location, resolved.Embedding, cancellationToken).ConfigureAwait(false);
+                await using (var create = new NpgsqlCommand(PostgresSchema.Create(location.Schema), connection, transaction))
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await using (var meta = new NpgsqlCommand($"""INSERT INTO "{location.Schema}".kb_meta (format, schema_version, options) VALUES (@f, @v, @o::jsonb)""", connection, transaction))
                 {
@@ -157,18 +160,46 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         }
         catch (NpgsqlException e)
         {
-            throw new KnowledgeException($"PostgreSQL knowledge base {location.Describe()}: {what} failed: {e.Message}", e);
+            throw Failure(location, what, e);
         }
     }
+
+    /// <summary>One line: the server's own message (its DETAIL may hold data, Npgsql redacts it) or the driver's.</summary>
+    private static KnowledgeException Failure(PostgresStoreOptions location, string what, NpgsqlException e) =>
+        new($"PostgreSQL knowledge base {location.Describe()}: {what} failed: {(e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message)}", e);
 
     private static Task Guard(PostgresStoreOptions location, string what, Func<Task> work) =>
         Guard(location, what, async () => { await work().ConfigureAwait(false); return true; });
 
-    internal Task<T> GuardAsync<T>(string what, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken = default) => Guard(_location, what, async () =>
+    /// <summary>
+    /// Runs <paramref name="work"/> on a pooled connection of its own. A transient failure (the server restarted or is
+    /// starting, a dropped connection, a deadlock between writers) clears the pool's dead connections and runs the work
+    /// again, until <see cref="PostgresStoreOptions.ReconnectTimeout"/> has passed. Every caller's work may run twice:
+    /// reads are idempotent, and a commit replaces its documents wholesale, so applying it again leaves the same state.
+    /// </summary>
+    internal async Task<T> GuardAsync<T>(string what, Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken = default)
     {
-        await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await work(connection).ConfigureAwait(false);
-    });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                return await work(connection).ConfigureAwait(false);
+            }
+            catch (NpgsqlException e) when (e.IsTransient && !cancellationToken.IsCancellationRequested && clock.Elapsed + delay < _location.ReconnectTimeout)
+            {
+                _source.Clear();
+                await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
+            catch (NpgsqlException e)
+            {
+                throw Failure(_location, what, e);
+            }
+        }
+    }
 
     public Task<IReadOnlyList<StoredFile>> GetFilesAsync(CancellationToken cancellationToken = default) =>
         GuardAsync<IReadOnlyList<StoredFile>>("reading files", async connection =>

@@ -18,6 +18,10 @@ public sealed partial record PostgresStoreOptions
     /// <summary>The schema (created when missing); lower-case letters, digits and '_', starting with a letter or '_'.</summary>
     public string Schema { get; init; } = "ragtune";
 
+    /// <summary>How long an operation keeps retrying after a transient failure (a restarted or unreachable server, a
+    /// dropped connection, a deadlock) before it reports the error.</summary>
+    public TimeSpan ReconnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex SchemaName();
 
@@ -27,6 +31,8 @@ public sealed partial record PostgresStoreOptions
             throw new KnowledgeException("PostgreSQL store: the connection string is empty; expected e.g. \"Host=localhost;Database=rag;Username=rag\"");
         if (!SchemaName().IsMatch(Schema ?? ""))
             throw new KnowledgeException($"PostgreSQL store: schema name '{Schema}' is not allowed; expected lower-case letters, digits and '_' (at most 63, not starting with a digit)");
+        if (ReconnectTimeout < TimeSpan.Zero)
+            throw new KnowledgeException($"PostgreSQL store: ReconnectTimeout is {ReconnectTimeout}; expected zero or more");
         try
         {
             return new NpgsqlConnectionStringBuilder(ConnectionString);

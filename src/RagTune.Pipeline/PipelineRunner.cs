@@ -2,6 +2,7 @@
 // Each stage hashes its inputs (settings + upstream stamps + content hashes), skips itself when its stamp matches, and
 // otherwise resumes from its own partial outputs (KB ingestion commits, the RAFT journal, trainer checkpoints, the eval
 // results log) unless those were made for other inputs, in which case they are discarded first.
+using RagTune.Knowledge.Rag;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
@@ -185,6 +186,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             PeftAdapter.Merge(linears);
             HfCheckpointWriter.Save(model, decoder, s.Student);
         }
+        RagPromptFormat.CarryOver(RaftDataDirectory, model);
         await File.WriteAllTextAsync(modelFile, model + "\n", ct).ConfigureAwait(false);
         Say($"{TrainStageName}: {result.Steps} steps, fine-tuned model → {model}");
         stamp.Complete(hash);
@@ -209,10 +211,10 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         if (stamp.Begin(hash) && File.Exists(results)) File.Delete(results);
         Directory.CreateDirectory(dir);
 
-        var items = await EvalSetReader.ReadAsync(Path.Combine(RaftDataDirectory, "eval_test.jsonl"), ct).ConfigureAwait(false);
-        async Task<IReadOnlyList<RetrievedDocument>> Retrieve(EvalItem item, CancellationToken token) =>
-            (await kb.SearchAsync(item.Question, new KnowledgeSearchOptions { K = s.TopK }, token).ConfigureAwait(false))
-            .Select(h => new RetrievedDocument(h.ChunkId, h.Text, null, h.Score)).ToList();
+        string evalSet = Path.Combine(RaftDataDirectory, "eval_test.jsonl");
+        var items = await EvalSetReader.ReadAsync(evalSet, ct).ConfigureAwait(false);
+        var format = EvalSetReader.ReadFormat(evalSet);
+        var retriever = new KnowledgeBaseRetriever(kb);
         var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = s.MaxTokens };
         var clients = new List<IChatClient>();
         var systems = new List<IEvalSystem>();
@@ -231,7 +233,9 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             {
                 Name = SystemLabel(name),
                 Context = rag ? ContextSource.Retriever : ContextSource.None,
-                Retriever = rag ? Retrieve : null,
+                Retriever = rag ? retriever : null,
+                TopK = s.TopK,
+                Format = format,
                 Seed = s.Seed,
                 ChatOptions = chatOptions,
             }));
@@ -245,8 +249,9 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
                 Seed = s.Seed,
                 MaxItems = s.MaxItems,
                 Title = "RagTune pipeline evaluation",
+                Format = format,
             }).RunAsync(items, systems, ct).ConfigureAwait(false);
-            await HtmlReport.WriteAsync(run, ReportPath, new HtmlReportOptions(), ct).ConfigureAwait(false);
+            await HtmlReport.WriteAsync(run, ReportPath, new HtmlReportOptions { Format = format }, ct).ConfigureAwait(false);
             await JsonReport.WriteAsync(run, jsonPath, ct).ConfigureAwait(false);
             Say($"{EvaluateStageName}: {run.Results.Count} answers from × {systems.Count} systems → {ReportPath}");
             stamp.Complete(hash);

@@ -1,5 +1,5 @@
-// Builds the server: Kestrel on the given URLs, the OpenAI-compatible API (/v1), the web UI and its JSON (/, /ui, /api),
-// API-key checks, CORS (closed unless origins are configured), body-size limits and OpenAI-shaped errors.
+// `ragtune serve`'s host: Kestrel on the given URLs with body-size limits, AddRagTuneServer + MapRagTune (the OpenAI-compatible
+// API, the web UI, API-key checks, CORS, OpenAI-shaped errors), and a 404 in OpenAI's shape for every other path.
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,19 +8,21 @@ using Microsoft.Extensions.Logging;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
 using RagTune.Server.Api;
-using RagTune.Server.Security;
-using RagTune.Server.Ui;
 
 namespace RagTune.Server;
 
 public static class RagTuneServer
 {
-    /// <summary>Loads every model and knowledge base, then returns the application ready to <c>StartAsync</c>/<c>RunAsync</c>.</summary>
+    /// <summary>The CORS policy AddRagTuneServer registers (from <see cref="ServerOptions.CorsOrigins"/>) and MapRagTune applies.</summary>
+    public const string CorsPolicy = "RagTune";
+
+    /// <summary>Loads every model and knowledge base, then returns the application ready to <c>StartAsync</c>/<c>RunAsync</c>;
+    /// disposing it disposes them.</summary>
     /// <exception cref="ServerException">Bad configuration, or no API key on a non-loopback address without <see cref="ServerOptions.Insecure"/>.</exception>
     public static async Task<WebApplication> BuildAsync(ServerOptions options, IReadOnlyList<string> urls, ServerServices? services = null,
         LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ServerOptionsLoader.Validate(options);
         if (urls.Count == 0) throw new ServerException("serve: no listening address; expected e.g. http://127.0.0.1:8000");
         foreach (string url in urls)
         {
@@ -30,7 +32,17 @@ public static class RagTuneServer
         if (options.ApiKeys.Any(string.IsNullOrWhiteSpace)) throw new ServerException("serve: an API key is empty; expected non-empty keys");
 
         var registry = await ModelRegistry.CreateAsync(options, services, cancellationToken).ConfigureAwait(false);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        WebApplicationBuilder builder;
+        try
+        {
+            builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+            builder.Services.AddRagTuneServer(registry, options);
+        }
+        catch
+        {
+            await registry.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         builder.Logging.SetMinimumLevel(logLevel);
         builder.WebHost.UseUrls([.. urls]);
         builder.WebHost.ConfigureKestrel(k =>
@@ -38,31 +50,11 @@ public static class RagTuneServer
             k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
             k.AddServerHeader = false;
         });
-        builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<ServerStats>();
-        if (options.CorsOrigins.Count > 0)
-            builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins]).AllowAnyHeader().AllowAnyMethod()));
-
         var app = builder.Build();
-        app.UseMiddleware<ErrorHandlingMiddleware>();
-        if (options.CorsOrigins.Count > 0) app.UseCors();
-        app.UseMiddleware<ApiKeyMiddleware>((IReadOnlyList<string>)options.ApiKeys);
-        app.MapPost("/v1/chat/completions", (HttpContext http, ServerStats stats) => ChatCompletionsEndpoint.HandleAsync(http, registry, options, stats));
-        app.MapPost("/v1/embeddings", (HttpContext http) => EmbeddingsEndpoint.HandleAsync(http, registry, options));
-        app.MapGet("/v1/models", (HttpContext http) => Json.WriteAsync(http, new
-        {
-            @object = "list",
-            data = registry.List().Select(m => new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent, root = m.Root }),
-        }));
-        app.MapGet("/v1/models/{**id}", (HttpContext http, string id) =>
-        {
-            var m = registry.List().FirstOrDefault(x => x.Name == id);
-            if (m.Name is null) throw ApiException.NotFound($"The model '{id}' does not exist", "model");
-            return Json.WriteAsync(http, new { id = m.Name, @object = "model", created = 0, owned_by = "ragtune", kind = m.Kind, parent = m.Parent, root = m.Root });
-        });
-        UiEndpoints.Map(app, registry, options);
-        app.MapFallback((HttpContext http) => throw new ApiException(404, $"no route {http.Request.Method} {http.Request.Path}", "invalid_request_error", "not_found"));
+        app.MapRagTune();
+        // The stand-alone server answers every other path too, in OpenAI's error shape.
+        app.MapFallback((HttpContext http) => throw new ApiException(404, $"no route {http.Request.Method} {http.Request.Path}", "invalid_request_error", "not_found"))
+            .WithMetadata(RagTuneEndpointMetadata.Instance);
         return app;
     }
 

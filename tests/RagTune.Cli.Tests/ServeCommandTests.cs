@@ -80,6 +80,28 @@ public sealed partial class ServeCommandTests
         Assert.Contains("not-a-port", child.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("max_request_body_bytes: -5", "': max_request_body_bytes is -5; expected an integer ≥ 1")]
+    [InlineData("max_concurrent_per_model: 0", "': max_concurrent_per_model is 0; expected an integer ≥ 1")]
+    [InlineData("max_queue_per_model: lots", "' line 1: max_queue_per_model is 'lots'; expected an integer")]
+    public async Task Config_mistakes_name_the_file_the_field_and_the_expected_range(string line, string message)
+    {
+        string dir = Directory.CreateTempSubdirectory("ragtune-serve-config-").FullName;
+        try
+        {
+            string config = Path.Combine(dir, "server.yaml");
+            File.WriteAllText(config, line + "\n");
+            var r = await CliHarness.RunAsync("serve", "--port", "0", "--config", config, "--model", "tiny=" + ModelFixtures.Dir("qwen2-tiny"));
+            Assert.Equal(1, r.ExitCode);
+            Assert.Equal($"ragtune: error: server config '{config}{message}", Assert.Single(r.ErrorLines));
+            Assert.Equal("", r.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [GeneratedRegex(@"ragtune: serving on (http://127\.0\.0\.1:\d+)")]
     private static partial Regex Serving();
 }

@@ -47,7 +47,7 @@ public sealed class CliTests
 
         (code, _, _) = await RagtuneCli.RunAsync("raft", "export", "--run", dir["run"], "--out", dir["only"], "--format", "alpaca,eval");
         Assert.Equal(0, code);
-        Assert.Equal(["eval_test.jsonl", "eval_train.jsonl"], Directory.GetFiles(dir["only"]).Select(Path.GetFileName).Order());
+        Assert.Equal(["eval_test.jsonl", "eval_train.jsonl", "rag_format.json"], Directory.GetFiles(dir["only"]).Select(Path.GetFileName).Order());
     }
 
     [Fact]

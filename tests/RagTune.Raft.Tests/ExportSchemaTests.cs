@@ -167,7 +167,7 @@ public sealed class ExportSchemaTests : IAsyncLifetime
             Formats = RaftExportFormats.FlagEmbedding | RaftExportFormats.Chat | RaftExportFormats.Alpaca,
             EmbeddingPrompt = "",
         }, ct);
-        Assert.Equal(["chat_train.jsonl", "llamafactory/alpaca_train.json", "flagembedding_train.jsonl", "chat_test.jsonl", "llamafactory/alpaca_test.json", "flagembedding_test.jsonl", "llamafactory/dataset_info.json"],
+        Assert.Equal(["rag_format.json", "chat_train.jsonl", "llamafactory/alpaca_train.json", "flagembedding_train.jsonl", "chat_test.jsonl", "llamafactory/alpaca_test.json", "flagembedding_test.jsonl", "llamafactory/dataset_info.json"],
             result.Files.Select(f => Path.GetRelativePath(_dir["plain"], f)));
         var examples = RaftDataset.Load(_dir["run"]).Examples.Where(x => x.Split == "train").ToList();
         var lines = File.ReadAllLines(Path.Combine(_dir["plain"], "flagembedding_train.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();

@@ -1,4 +1,5 @@
 // Unit tests of the text handling: think blocks, question lists, language detection, chunking, the CoT quality gate.
+using RagTune.Knowledge.Rag;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Teachers;

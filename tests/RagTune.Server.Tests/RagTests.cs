@@ -1,5 +1,6 @@
 // RAG over a real knowledge base built from TestData/docs: the RAFT prompt reaches the generator, citations come back in
 // the content ("Sources") and as the structured `citations` field, streamed too; quotes map to spans; routing.
+using RagTune.Knowledge.Rag;
 using System.ClientModel;
 using System.Text;
 using System.Text.Json;
@@ -8,7 +9,6 @@ using OpenAI;
 using OpenAI.Chat;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Rag;
 using RagTune.Server.Routing;
 using Xunit;
 
@@ -79,8 +79,7 @@ public sealed class RagTests(SharedServer shared)
         var prompt = generator.Prompts.Single();
         var passages = json.GetProperty("passages").EnumerateArray().Select(p => p.GetProperty("text").GetString()!).ToList();
         Assert.Equal(3, passages.Count);
-        Assert.Equal(RaftPrompt.Build(passages, "How long to return an unopened product?"), prompt[^1].Text);
-        Assert.StartsWith("<DOCUMENT>", prompt[^1].Text);
+        Assert.Equal(string.Concat(passages.Select(p => "<DOCUMENT>" + p + "</DOCUMENT>\n")) + "How long to return an unopened product?", prompt[^1].Text);
 
         var citation = json.GetProperty("citations").EnumerateArray().Single();
         Assert.Equal("quote", citation.GetProperty("kind").GetString());
@@ -163,11 +162,11 @@ public sealed class RagTests(SharedServer shared)
     {
         RetrievedPassage P(int i, string text) => new() { Index = i, ChunkId = "c" + i, DocumentId = "d" + i, Source = $"doc{i}.md", Text = text };
         var passages = new[] { P(1, "alpha beta"), P(2, "所有电子产品\n享有两年保修。"), P(3, "gamma") };
-        var c = CitationExtractor.Extract("x ##begin_quote##所有电子产品 享有两年保修##end_quote## y ##begin_quote##nowhere##end_quote##", passages, 2);
+        var c = CitationExtractor.Extract("x ##begin_quote##所有电子产品 享有两年保修##end_quote## y ##begin_quote##nowhere##end_quote##", passages, 2, RagPromptFormat.Default);
         var only = Assert.Single(c);
         Assert.Equal((2, 0, 13), (only.Index, only.Start, only.End));
         Assert.Equal("所有电子产品\n享有两年保修", only.Quote);
-        var fallback = CitationExtractor.Extract("no quotes", passages, 2);
+        var fallback = CitationExtractor.Extract("no quotes", passages, 2, RagPromptFormat.Default);
         Assert.Equal(["c1", "c2"], fallback.Select(f => f.ChunkId));
         Assert.All(fallback, f => Assert.Equal("retrieved", f.Kind));
         Assert.Equal("\n\nSources:\n[1] doc1.md\n[2] doc2.md", CitationExtractor.Footer("Sources", fallback));

@@ -76,6 +76,48 @@ public sealed class ServerOptionsLoaderTests : IDisposable
         Assert.Contains("does not exist", Assert.Throws<ServerException>(() => ServerOptionsLoader.Load(Path.Combine(_dir, "none.yaml"))).Message);
     }
 
+    [Theory]
+    [InlineData("max_request_body_bytes: -5", "line", "max_request_body_bytes is -5; expected an integer ≥ 1")]
+    [InlineData("max_concurrent_per_model: 0", "line", "max_concurrent_per_model is 0; expected an integer ≥ 1")]
+    [InlineData("max_queue_per_model: -1", "line", "max_queue_per_model is -1; expected an integer ≥ 0")]
+    [InlineData("max_queue_per_model: lots", "line 2", "max_queue_per_model is 'lots'; expected an integer")]
+    [InlineData("insecure: maybe", "line 2", "insecure is 'maybe'; expected true or false")]
+    [InlineData("models:\n  - { name: m, path: x, default_max_tokens: many }", "line 3", "models[0].default_max_tokens is 'many'; expected an integer")]
+    [InlineData("routers:\n  - name: r\n    rules: oops", "line 4", "routers[0].rules is 'oops'; expected a list")]
+    [InlineData("modles: []", "line 2", "unknown field 'modles'; expected one of models, knowledge_bases, routers")]
+    [InlineData("models:\n  - { name: m, pth: x }", "line 3", "unknown field 'pth' in models[0]; expected one of name, path, kind")]
+    public void Yaml_mistakes_name_the_file_line_field_value_and_what_is_expected(string yaml, string line, string message)
+    {
+        string path = Write("bad.yaml", "# limits\n" + yaml + "\n");
+        var e = Assert.Throws<ServerException>(() => ServerOptionsLoader.Load(path));
+        if (line == "line") Assert.Equal($"server config '{path}': {message}", e.Message);
+        else Assert.StartsWith($"server config '{path}' {line}: {message}", e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "max_request_body_bytes": -5 }""", "'{0}': max_request_body_bytes is -5; expected an integer ≥ 1")]
+    [InlineData("""{ "max_queue_per_model": "lots" }""", "'{0}' line 1: max_queue_per_model is 'lots'; expected an integer")]
+    [InlineData("{\n  \"routers\": [{ \"name\": \"r\", \"rules\": [{ \"target\": 7 }] }]\n}", "'{0}' line 2: routers[0].rules[0].target is 7; expected a string")]
+    [InlineData("""{ "models": [{ "name": "m", "pth": "x" }] }""", "'{0}' line 1: unknown field 'pth'; expected one of name, path, kind")]
+    public void Json_mistakes_name_the_file_line_field_value_and_what_is_expected(string json, string message)
+    {
+        string path = Write("bad.json", json);
+        var e = Assert.Throws<ServerException>(() => ServerOptionsLoader.Load(path));
+        Assert.StartsWith("server config " + string.Format(message, path), e.Message);
+        Assert.DoesNotContain("System.", e.Message);
+    }
+
+    [Fact]
+    public async Task Limits_built_in_code_are_checked_at_start()
+    {
+        var services = new Models.ServerServices();
+        services.ChatClients["m"] = new ScriptedChatClient(_ => "");
+        var zero = new ServerOptions { Models = [new ModelEntry { Name = "m" }], MaxConcurrentPerModel = 0 };
+        var e = await Assert.ThrowsAsync<ServerException>(() => RagTuneServer.BuildAsync(zero, ["http://127.0.0.1:0"], services));
+        Assert.Equal("server config: max_concurrent_per_model is 0; expected an integer ≥ 1", e.Message);
+    }
+
     [Fact]
     public async Task Inconsistent_configurations_are_refused_at_start()
     {

@@ -1,5 +1,6 @@
 // `ragtune adapter inspect|merge`: describe a PEFT LoRA adapter folder; fold one into its base model and write a full
 // Hugging Face checkpoint (W' = W + scale·B·A; config and tokenizer files copied).
+using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine.Models;
@@ -44,6 +45,7 @@ public static class AdapterCommand
             int n = PeftAdapter.Merge(linears);
             string outDir = parse.GetValue(output)!;
             HfCheckpointWriter.Save(outDir, decoder, basePath);
+            RagPromptFormat.CarryOver(parse.GetValue(adapter)!, outDir);
             Console.Error.WriteLine($"merged {n} adapted projections");
             Console.Out.WriteLine(outDir);
             return Task.FromResult(0);

@@ -1,5 +1,6 @@
 // `ragtune eval`: runs an eval set (JSONL) through one or more models behind an OpenAI-compatible endpoint, closed-book
 // and/or with the item's documents, then writes results.jsonl (resumable), report.json and report.html and prints a table.
+using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.AI;
@@ -35,14 +36,16 @@ public static class EvalCommand
         var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts per request on refused connections, 408/429/5xx, timeouts and malformed replies (exponential backoff with jitter; Retry-After wins)", DefaultValueFactory = _ => 6 };
         var timeout = new Option<double>("--timeout") { Description = "Per-request timeout in seconds", DefaultValueFactory = _ => 180 };
         var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
+        var ragFormat = new Option<string?>("--rag-format") { Description = $"Prompt format ({RagPromptFormat.FileName}) of the context prompt, quotes and final answer; default: the one recorded beside --set, else RAFT's default" };
 
         var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
         {
-            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, maxAttempts, timeout, title,
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, maxAttempts, timeout, title, ragFormat,
         };
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var items = await EvalSetReader.ReadAsync(parse.GetValue(set)!, cancellationToken);
+            var format = parse.GetValue(ragFormat) is { } file ? RagPromptFormat.Load(file) : EvalSetReader.ReadFormat(parse.GetValue(set)!);
             var key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("RAGTUNE_EVAL_API_KEY");
             var baseUri = ParseUri(parse.GetValue(endpoint), "--endpoint");
             var modes = parse.GetValue(mode) switch
@@ -73,6 +76,7 @@ public static class EvalCommand
                         Context = m,
                         Seed = seedValue,
                         Instruction = parse.GetValue(instruction),
+                        Format = format,
                         ChatOptions = chatOptions,
                     }));
             }
@@ -95,12 +99,13 @@ public static class EvalCommand
                 Judge = judge,
                 Progress = progress,
                 Title = parse.GetValue(title)!,
+                Format = format,
             });
             var run = await runner.RunAsync(items, systems, cancellationToken);
             var jsonPath = Path.Combine(outDir, "report.json");
             var htmlPath = Path.Combine(outDir, "report.html");
             await JsonReport.WriteAsync(run, jsonPath, cancellationToken);
-            await HtmlReport.WriteAsync(run, htmlPath, cancellationToken: cancellationToken);
+            await HtmlReport.WriteAsync(run, htmlPath, new HtmlReportOptions { Format = format }, cancellationToken);
             // Pipes and logs get the plain aligned table; terminals the Spectre one.
             if (Console.IsOutputRedirected) Console.Out.Write(TextTableReport.Render(run));
             else AnsiConsole.Write(SummaryTable(run));

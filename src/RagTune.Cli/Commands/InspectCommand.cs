@@ -1,5 +1,6 @@
 // `ragtune inspect DIR`: what a checkpoint folder holds — architecture and shape, parameter count, dtypes, whether every
-// expected tensor is present, and the tokenizer — read from the headers only, without loading weights.
+// expected tensor is present, and the tokenizer — read from the headers only, without loading weights. A tensor whose
+// shape or dtype contradicts config.json is the loader's own error.
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine.Models;
@@ -55,7 +56,12 @@ public static class InspectCommand
                     $"{checkpoint.Files.Count} safetensors, {bytes / (1024.0 * 1024):0.##} MiB of tensors")));
                 int expected = config.ExpectedTensors().Count;
                 string prefix = config is BertConfig ? BertEncoder.CheckpointPrefix(checkpoint) : "";
-                var missing = config.ExpectedTensors().Where(s => !checkpoint.Contains(prefix + s.Name)).Select(s => s.Name).ToList();
+                var missing = new List<string>();
+                foreach (var spec in config.ExpectedTensors())
+                {
+                    if (checkpoint.TryGetInfo(prefix + spec.Name, out var info)) spec.Check(info, prefix + spec.Name);
+                    else missing.Add(spec.Name);
+                }
                 lines.Add(("tensors", missing.Count == 0
                     ? $"{checkpoint.Tensors.Count} ({expected} expected by {config.Architecture}, all present)"
                     : $"{checkpoint.Tensors.Count}; MISSING {missing.Count}: {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? ", …" : "")}"));

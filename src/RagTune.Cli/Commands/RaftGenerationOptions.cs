@@ -1,5 +1,6 @@
 // The options that shape a RAFT dataset (questions, distractors, P, seed, language, prompts, quality gate), shared by estimate and generate.
 using System.CommandLine;
+using RagTune.Knowledge.Rag;
 using RagTune.Raft;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
@@ -19,15 +20,16 @@ internal sealed class RaftGenerationOptions
     public Option<int> AnswerAttempts { get; } = new("--answer-attempts") { Description = "Teacher tries per question before it is dropped", DefaultValueFactory = _ => 3 };
     public Option<int> MaxAnswerChars { get; } = new("--max-answer-chars") { Description = "Longest accepted final answer after <ANSWER>:", DefaultValueFactory = _ => 400 };
     public Option<bool> NoRequireQuote { get; } = new("--no-require-quote") { Description = "Accept answers that quote nothing from the document" };
-    public Option<string?> InstructionTemplate { get; } = new("--instruction-template") { Description = "Student prompt template with {documents} and {question}" };
-    public Option<string?> DocumentTemplate { get; } = new("--document-template") { Description = "Per-document template with {document}" };
-    public Option<string> AnswerMarker { get; } = new("--answer-marker") { Description = "Tag before the final answer", DefaultValueFactory = _ => "<ANSWER>:" };
-    public Option<string> QuoteBegin { get; } = new("--quote-begin") { Description = "Tag opening a quote from the document", DefaultValueFactory = _ => "##begin_quote##" };
-    public Option<string> QuoteEnd { get; } = new("--quote-end") { Description = "Tag closing a quote from the document", DefaultValueFactory = _ => "##end_quote##" };
+    public Option<string?> InstructionTemplate { get; } = new("--instruction-template") { Description = $"Student prompt template with {{documents}} and {{question}} (default {Show(RagPromptFormat.Default.InstructionTemplate)})" };
+    public Option<string?> DocumentTemplate { get; } = new("--document-template") { Description = $"Per-document template with {{document}} (default {Show(RagPromptFormat.Default.DocumentTemplate)})" };
+    public Option<string?> AnswerMarker { get; } = new("--answer-marker") { Description = $"Tag before the final answer (default {Show(RagPromptFormat.Default.AnswerMarker)})" };
+    public Option<string?> QuoteBegin { get; } = new("--quote-begin") { Description = $"Tag opening a quote from the document (default {Show(RagPromptFormat.Default.QuoteBegin)})" };
+    public Option<string?> QuoteEnd { get; } = new("--quote-end") { Description = $"Tag closing a quote from the document (default {Show(RagPromptFormat.Default.QuoteEnd)})" };
+    public Option<string?> SystemPrompt { get; } = new("--student-system-prompt") { Description = "System message of the student's prompt, recorded with the dataset (default none)" };
 
     public void Add(Command c)
     {
-        foreach (var o in new Option[] { Questions, Distractors, OracleProbability, Negatives, Seed, TestFraction, Language, Prompts, AnswerAttempts, MaxAnswerChars, NoRequireQuote, InstructionTemplate, DocumentTemplate, AnswerMarker, QuoteBegin, QuoteEnd })
+        foreach (var o in new Option[] { Questions, Distractors, OracleProbability, Negatives, Seed, TestFraction, Language, Prompts, AnswerAttempts, MaxAnswerChars, NoRequireQuote, InstructionTemplate, DocumentTemplate, AnswerMarker, QuoteBegin, QuoteEnd, SystemPrompt })
             c.Options.Add(o);
     }
 
@@ -50,18 +52,26 @@ internal sealed class RaftGenerationOptions
             MaxAnswerAttempts = r.GetValue(AnswerAttempts),
             MaxFinalAnswerChars = r.GetValue(MaxAnswerChars),
             RequireQuote = !r.GetValue(NoRequireQuote),
-            AnswerMarker = r.GetValue(AnswerMarker)!,
-            QuoteBegin = r.GetValue(QuoteBegin)!,
-            QuoteEnd = r.GetValue(QuoteEnd)!,
             Temperature = temperature,
             ChunkConcurrency = chunkConcurrency,
         };
         if (r.GetValue(Prompts) is { } p)
             o.Prompts = RaftPrompts.Load(p);
-        if (r.GetValue(InstructionTemplate) is { } it)
-            o.InstructionTemplate = it.Replace("\\n", "\n");
-        if (r.GetValue(DocumentTemplate) is { } dt)
-            o.DocumentTemplate = dt.Replace("\\n", "\n");
+        var d = RagPromptFormat.Default;
+        o.Format = new RagPromptFormat
+        {
+            InstructionTemplate = Unescape(r.GetValue(InstructionTemplate)) ?? d.InstructionTemplate,
+            DocumentTemplate = Unescape(r.GetValue(DocumentTemplate)) ?? d.DocumentTemplate,
+            AnswerMarker = r.GetValue(AnswerMarker) ?? d.AnswerMarker,
+            QuoteBegin = r.GetValue(QuoteBegin) ?? d.QuoteBegin,
+            QuoteEnd = r.GetValue(QuoteEnd) ?? d.QuoteEnd,
+            SystemPrompt = Unescape(r.GetValue(SystemPrompt)),
+        };
         return o;
     }
+
+    // Shells make a newline in an argument awkward: "\n" in a template stands for one.
+    private static string? Unescape(string? template) => template?.Replace("\\n", "\n");
+
+    private static string Show(string value) => "'" + value.Replace("\n", "\\n") + "'";
 }

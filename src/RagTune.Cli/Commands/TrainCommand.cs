@@ -1,5 +1,6 @@
 // `ragtune train sft|full|embed|lsr|export-llamafactory`: LoRA or full fine-tuning of a decoder on chat/alpaca/sharegpt data, with
 // checkpoints, `--resume` and a progress bar; or the same run handed to LLaMA-Factory on a GPU machine.
+using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine;
@@ -143,6 +144,9 @@ public static class TrainCommand
             if (trainer.Truncated > 0)
                 Console.Error.WriteLine($"warning: {trainer.Truncated} samples had their documents truncated to fit --max-length");
             var result = await RunWithProgressAsync(trainer, parse.GetValue(flags.Quiet), cancellationToken);
+            // The model learned the data's prompt: it carries the format so evaluation and serving build the same one.
+            if (RagPromptFormat.CarryOver(options.DataPath, result.OutputPath) is not null)
+                Console.Error.WriteLine($"prompt format: {Path.Combine(result.OutputPath, RagPromptFormat.FileName)}");
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"final loss {result.Losses[^1]:0.####}{(result.EvalLosses.Count > 0 ? $", eval loss {result.EvalLosses[^1].Loss:0.####}" : "")}; loss curve: {Path.Combine(options.OutputDirectory, "loss.svg")}"));
             Console.Out.WriteLine(result.OutputPath);

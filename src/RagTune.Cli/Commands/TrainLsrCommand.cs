@@ -1,5 +1,6 @@
 // `ragtune train lsr`: LM-supervised retriever training — the frozen generator's answer likelihoods teach the query encoder;
 // checkpoints every --save-every steps and continues a killed run with --resume.
+using RagTune.Knowledge.Rag;
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine.Training;
@@ -28,15 +29,19 @@ internal static class TrainLsrCommand
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 42UL };
         var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the run folder's newest checkpoint (same settings only)" };
+        var ragFormat = new Option<string?>("--rag-format") { Description = $"The generator's prompt format ({RagPromptFormat.FileName}); default: the one recorded in the generator's folder, else beside --data, else RAFT's default" };
         var command = new Command("lsr", "Train the query encoder on KL(generator's preference ‖ retriever) (REPLUG/RA-DIT LSR)")
         {
-            generator, retriever, data, output, tau, tauR, lora, rank, alpha, epochs, maxSteps, lr, warmup, decay, weightDecay, seed, saveEvery, resume,
+            generator, retriever, data, output, tau, tauR, lora, rank, alpha, epochs, maxSteps, lr, warmup, decay, weightDecay, seed, saveEvery, resume, ragFormat,
         };
         TerminationSignals.SetAction(command, async (p, cancellationToken) =>
         {
+            var format = p.GetValue(ragFormat) is { } file ? RagPromptFormat.Load(file)
+                : RagPromptFormat.TryLoadFrom(p.GetValue(generator)!) ?? RagPromptFormat.LoadBeside(p.GetValue(data)!);
             var trainer = new LsrTrainer(new LsrTrainingOptions
             {
                 GeneratorPath = p.GetValue(generator)!, RetrieverPath = p.GetValue(retriever)!, DataPath = p.GetValue(data)!,
+                UserTurn = (chunk, query) => format.BuildInstruction([chunk], query), SystemPrompt = format.SystemPrompt,
                 OutputDirectory = p.GetValue(output)!, TargetTemperature = p.GetValue(tau), RetrieverTemperature = p.GetValue(tauR),
                 Lora = p.GetValue(lora)
                     ? new LoraOptions { Rank = p.GetValue(rank), Alpha = p.GetValue(alpha), TargetModules = ["query", "key", "value", "dense"] }

@@ -1,6 +1,7 @@
 // Picks the next token from logits: repetition penalty, then greedy argmax or temperature → top-k → top-p → draw,
 // in the order transformers' generate() applies its logits processors and warpers.
 // Scratch buffers are sized to the vocabulary once; sampling a token allocates nothing.
+using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
 
 namespace RagTune.Engine.Generation;
@@ -34,11 +35,14 @@ public sealed class Sampler
 
     public void Reset() => Array.Clear(_seen);
 
-    /// <summary>Chooses the next token from <paramref name="logits"/> [V] and observes it.</summary>
+    /// <summary>Chooses the next token from <paramref name="logits"/> [V] and observes it. Logits must be finite or −∞
+    /// (a masked token) with at least one finite: NaN or +∞ (a damaged model) is an <see cref="EngineException"/>.</summary>
     public int Sample(ReadOnlySpan<float> logits)
     {
         int v = _scores.Length;
         if (logits.Length != v) throw new ArgumentException($"logits have {logits.Length} entries, the sampler was built for {v}");
+        if (TensorPrimitives.IsNaNAny(logits) || TensorPrimitives.IsPositiveInfinityAny(logits) || !TensorPrimitives.IsFiniteAny(logits))
+            throw new EngineException("the logits hold NaN or +∞, or no finite value; expected finite scores (−∞ for a masked token)");
         var scores = _scores.AsSpan();
         logits.CopyTo(scores);
         ApplyRepetitionPenalty(scores, _seen, _options.RepetitionPenalty);

@@ -73,7 +73,7 @@ public sealed class TextGenerator
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
-        int next = sampler.Sample(session.Forward(prompt));
+        int next = Next(prompt, 1);
         var prefill = clock.Elapsed;
         clock.Restart();
         int generated = 1;
@@ -98,12 +98,25 @@ public sealed class TextGenerator
             if (generated == maxTokens) break;
             cancellationToken.ThrowIfCancellationRequested();
             one[0] = next;
-            next = sampler.Sample(session.Forward(one));
-            generated++;
+            next = Next(one, ++generated);
         }
         var usage = new GenerationUsage(prompt.Length, generated, prefill, clock.Elapsed);
         string rest = stops.Stopped ? "" : stops.Add(decoder.Flush()) + stops.Flush();
         yield return new GenerationUpdate(rest, stopToken, finish, usage);
+
+        // The step's logits are checked by the sampler; NaN there is a damaged checkpoint, named with its tensor.
+        int Next(int[] ids, int token)
+        {
+            var logits = session.Forward(ids);
+            try
+            {
+                return sampler.Sample(logits);
+            }
+            catch (EngineException)
+            {
+                throw Model.NonFiniteError($"the logits of generated token {token}");
+            }
+        }
     }
 
     /// <summary>Generates to the end and returns the whole text.</summary>

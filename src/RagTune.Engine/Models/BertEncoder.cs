@@ -138,12 +138,14 @@ public sealed class BertEncoder : IDisposable
         return x;
     }
 
-    /// <summary>The pooled (and, if declared, normalised) embedding [C] of one text's ids.</summary>
+    /// <summary>The pooled (and, if declared, normalised) embedding [C] of one text's ids; an EngineException naming the
+    /// checkpoint when it is NaN or infinite (a damaged weight file), never a vector of NaN.</summary>
     public float[] Embed(ReadOnlySpan<int> ids)
     {
         var hidden = Forward(ids);
         var embedding = new float[Config.HiddenSize];
         Pooling.Apply(hidden, ids.Length, embedding);
+        if (!TensorPrimitives.IsFiniteAll<float>(embedding)) throw NonFiniteValues.Error(_checkpoint, "the embedding");
         return embedding;
     }
 

@@ -19,6 +19,7 @@ public sealed class DecoderModel : IDisposable
 
     // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
     private Checkpoint? _ownedCheckpoint;
+    private Checkpoint _checkpoint = null!;
 
     private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
     {
@@ -78,8 +79,12 @@ public sealed class DecoderModel : IDisposable
         var lmHead = config.TieWordEmbeddings
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
             : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead);
+        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead) { _checkpoint = checkpoint };
     }
+
+    /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
+    /// and the tensor that holds non-finite values, or says the activations overflowed when none does.</summary>
+    public EngineException NonFiniteError(string what) => NonFiniteValues.Error(_checkpoint, what);
 
     /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
     public void Dispose() => _ownedCheckpoint?.Dispose();

@@ -8,7 +8,6 @@ namespace RagTune.Engine.Models;
 
 internal sealed class Weights
 {
-    private static readonly DType[] Supported = [DType.F32, DType.F16, DType.BF16];
     private readonly Checkpoint _checkpoint;
     private readonly string _prefix;
     private readonly WeightFormat _format;
@@ -30,12 +29,7 @@ internal sealed class Weights
             string name = prefix + spec.Name;
             if (!checkpoint.TryGetInfo(name, out var info))
                 throw new EngineException($"{checkpoint.Directory}: tensor '{name}' is missing (expected shape [{string.Join(", ", spec.Shape)}])");
-            if (!info.Shape.AsSpan().SequenceEqual(spec.Shape))
-                throw new EngineException(
-                    $"{info.File}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", spec.Shape)}]");
-            if (Array.IndexOf(Supported, info.DType) < 0)
-                throw new EngineException(
-                    $"{info.File}: tensor '{name}' has dtype {DTypes.Name(info.DType)}, expected one of {string.Join(", ", Supported.Select(DTypes.Name))}");
+            spec.Check(info, name);
         }
         return new Weights(checkpoint, prefix, format);
     }

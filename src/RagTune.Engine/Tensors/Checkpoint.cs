@@ -151,6 +151,16 @@ public sealed unsafe class Checkpoint : IDisposable
         file.ReadFloat32(info, destination);
     }
 
+    /// <summary>The first floating-point tensor that holds a NaN or an infinity, or null when none does: what to name when a
+    /// model computes NaN. Reads every tensor, so it is for that error path only.</summary>
+    public TensorInfo? FirstNonFinite()
+    {
+        foreach (var t in Tensors)
+            if (t.DType is DType.F32 or DType.F16 or DType.BF16 && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(ReadFloat32(t.Name)))
+                return t;
+        return null;
+    }
+
     private (TensorInfo Info, SafeTensorFile File) Lookup(string name) => _byName.TryGetValue(name, out var entry)
         ? entry
         : throw new EngineException($"tensor '{name}' not found in checkpoint {Directory}");

@@ -88,6 +88,9 @@ public sealed class LsrTrainer
             ["decay"] = o.Decay.ToString(),
             ["weight_decay"] = F(o.WeightDecay),
             ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            // The prompt shapes every generator score: its rendering of placeholder text stands for the template.
+            ["user_turn"] = o.UserTurn("\u0001chunk\u0001", "\u0001query\u0001"),
+            ["system_prompt"] = o.SystemPrompt ?? "",
         };
     }
 
@@ -113,7 +116,7 @@ public sealed class LsrTrainer
         TrainingCheckpoint.TrimLog(log, state.Step);
 
         using var journal = new LsrScoreJournal(o.OutputDirectory, settings["generator"], _dataSha256);
-        var scorer = new Lazy<GeneratorScorer>(() => new GeneratorScorer(o.GeneratorPath));
+        var scorer = new Lazy<GeneratorScorer>(() => new GeneratorScorer(o.GeneratorPath, o.UserTurn, o.SystemPrompt));
         GeneratorScorings = 0;
         var retTok = Tokenizer.Load(o.RetrieverPath);
         var passageGraph = new EncoderTrainingGraph(BertEncoder.Load(o.RetrieverPath), new ParameterSet());
@@ -164,9 +167,13 @@ public sealed class LsrTrainer
     {
         private readonly DecoderTrainingGraph _lm;
         private readonly SftExampleBuilder _builder;
+        private readonly Func<string, string, string> _userTurn;
+        private readonly string? _system;
 
-        public GeneratorScorer(string path)
+        public GeneratorScorer(string path, Func<string, string, string> userTurn, string? system)
         {
+            _userTurn = userTurn;
+            _system = system;
             var tokenizer = Tokenizer.Load(path);
             _lm = new DecoderTrainingGraph(DecoderModel.Load(path), new ParameterSet()) { Training = false };
             _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(path, tokenizer), int.MaxValue, truncateDocuments: false);
@@ -174,7 +181,11 @@ public sealed class LsrTrainer
 
         public double[] Score(string query, string answer, string[] chunks) => chunks.Select(chunk =>
         {
-            var e = _builder.Encode([new ChatTurn("user", "<DOCUMENT>" + chunk + "</DOCUMENT>\n" + query), new ChatTurn("assistant", answer)]);
+            var turns = new List<ChatTurn>(3);
+            if (_system is not null) turns.Add(new ChatTurn("system", _system));
+            turns.Add(new ChatTurn("user", _userTurn(chunk, query)));
+            turns.Add(new ChatTurn("assistant", answer));
+            var e = _builder.Encode(turns);
             return -_lm.Batch([e], backward: false) * e.TargetCount;
         }).ToArray();
     }

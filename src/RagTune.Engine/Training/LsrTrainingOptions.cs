@@ -12,6 +12,13 @@ public sealed record LsrTrainingOptions
 
     public required string OutputDirectory { get; init; }
 
+    /// <summary>(chunk, query) → the user turn after which the generator scores the answer: the prompt the generator was
+    /// trained on (the CLI passes the recorded RagPromptFormat's BuildInstruction). The engine knows no prompt format.</summary>
+    public required Func<string, string, string> UserTurn { get; init; }
+
+    /// <summary>System turn before <see cref="UserTurn"/>; null = none.</summary>
+    public string? SystemPrompt { get; init; }
+
     /// <summary>τ of the target softmax(log p(answer | chunk, query) / τ).</summary>
     public float TargetTemperature { get; init; } = 0.1f;
 

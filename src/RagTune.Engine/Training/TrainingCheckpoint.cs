@@ -53,11 +53,17 @@ public static class TrainingCheckpoint
     public static int LatestStep(string runDirectory)
     {
         string pointer = Path.Combine(runDirectory, "checkpoints", Pointer);
-        if (!File.Exists(pointer)) return 0;
+        return File.Exists(pointer) ? ReadPointer(pointer).Step : 0;
+    }
+
+    /// <summary>The checkpoint the pointer file names: only a step-NNNNNN folder of the run's own checkpoints folder, so a
+    /// damaged or hostile pointer (../../..) is an error, never a path followed out of the run.</summary>
+    private static (int Step, string Name) ReadPointer(string pointer)
+    {
         string name = File.ReadAllText(pointer).Trim();
         if (!name.StartsWith(Prefix, StringComparison.Ordinal) || !int.TryParse(name.AsSpan(Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int step))
-            throw new EngineException($"{pointer}: '{name}' is not a checkpoint name; expected {Prefix}NNNNNN");
-        return step;
+            throw new EngineException($"{pointer}: '{name}' is not a checkpoint name; expected {Prefix}NNNNNN, a folder of {Path.GetDirectoryName(pointer)}");
+        return (step, name);
     }
 
     /// <summary>Keeps the first <paramref name="steps"/> lines of a JSONL training log (the steps the restored checkpoint
@@ -98,9 +104,21 @@ public static class TrainingCheckpoint
         string root = Path.Combine(runDirectory, "checkpoints");
         string pointer = Path.Combine(root, Pointer);
         if (!File.Exists(pointer)) return null;
-        string dir = Path.Combine(root, File.ReadAllText(pointer).Trim());
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Path.Combine(dir, "state.json")))
-            ?? throw new EngineException($"{dir}/state.json: empty training state");
+        string dir = Path.Combine(root, ReadPointer(pointer).Name);
+        if (!Directory.Exists(dir)) throw new EngineException($"{pointer}: names {dir}, which does not exist: start the run again without resuming");
+        string statePath = Path.Combine(dir, "state.json");
+        TrainingState? state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath));
+        }
+        catch (Exception e) when (e is JsonException or FileNotFoundException)
+        {
+            string reason = e is JsonException j ? JsonErrors.Reason(j) : "the file is missing";
+            throw new EngineException($"{statePath}: not a valid training state ({reason}); the checkpoint is damaged: start the run again without resuming", e);
+        }
+        if (state is null || state.Losses is null || state.EvalLosses is null)
+            throw new EngineException($"{statePath}: not a valid training state (fields are missing); the checkpoint is damaged: start the run again without resuming");
         using (var p = SafeTensorFile.Open(Path.Combine(dir, "params.safetensors")))
             foreach (var t in parameters.Tensors)
                 ReadInto(p, t.Name, t.Values);

@@ -2,6 +2,8 @@
 // (cot_answer, oracle_context) or plain {question, answers, context}; each bad line is one EvalException naming file:line.
 using System.Text.Json;
 using RagTune.Eval.Metrics;
+using RagTune.Knowledge;
+using RagTune.Knowledge.Rag;
 
 namespace RagTune.Eval.Data;
 
@@ -12,12 +14,28 @@ public static class EvalSetReader
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new EvalException($"{path}: eval set not found; expected a JSONL file");
         var lines = await File.ReadAllLinesAsync(path, cancellationToken).ConfigureAwait(false);
-        return Parse(lines, path);
+        return Parse(lines, path, ReadFormat(path));
     }
 
-    /// <summary>Parses JSONL lines; <paramref name="source"/> names the file in error messages.</summary>
-    public static IReadOnlyList<EvalItem> Parse(IEnumerable<string> lines, string source)
+    /// <summary>The prompt format recorded beside an eval set (<see cref="RagPromptFormat.FileName"/>, written by the RAFT
+    /// export), or the default for sets without one.</summary>
+    public static RagPromptFormat ReadFormat(string path)
     {
+        try
+        {
+            return RagPromptFormat.LoadBeside(path);
+        }
+        catch (KnowledgeException e)
+        {
+            throw new EvalException(e.Message, e);
+        }
+    }
+
+    /// <summary>Parses JSONL lines; <paramref name="source"/> names the file in error messages; <paramref name="format"/>
+    /// reads the final answer out of RAFT rows' cot_answer (default: <see cref="RagPromptFormat.Default"/>).</summary>
+    public static IReadOnlyList<EvalItem> Parse(IEnumerable<string> lines, string source, RagPromptFormat? format = null)
+    {
+        format ??= RagPromptFormat.Default;
         var items = new List<EvalItem>();
         var ids = new HashSet<string>(StringComparer.Ordinal);
         int lineNo = 0;
@@ -33,7 +51,7 @@ public static class EvalSetReader
             {
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                     throw new EvalException($"{where}: found a JSON {doc.RootElement.ValueKind}; expected a JSON object");
-                var item = ParseItem(doc.RootElement, where, lineNo);
+                var item = ParseItem(doc.RootElement, where, lineNo, format);
                 if (!ids.Add(item.Id)) throw new EvalException($"{where}: field 'id' repeats '{item.Id}'; expected unique ids");
                 items.Add(item);
             }
@@ -42,13 +60,13 @@ public static class EvalSetReader
         return items;
     }
 
-    private static EvalItem ParseItem(JsonElement o, string where, int lineNo)
+    private static EvalItem ParseItem(JsonElement o, string where, int lineNo, RagPromptFormat format)
     {
         string id = o.TryGetProperty("id", out var idEl) && idEl.ValueKind is JsonValueKind.String or JsonValueKind.Number
             ? idEl.ToString() : $"line-{lineNo}";
         if (id.Length == 0) id = $"line-{lineNo}";
         var question = RequireString(o, "question", where);
-        var answers = ReadAnswers(o, where);
+        var answers = ReadAnswers(o, where, format);
         string? oracleText = o.TryGetProperty("oracle_context", out var oc) && oc.ValueKind == JsonValueKind.String ? oc.GetString() : null;
         var docs = o.TryGetProperty("context", out var ctx) ? ReadContext(ctx, id, oracleText, where) : [];
         List<string>? oracleIds = null;
@@ -61,7 +79,7 @@ public static class EvalSetReader
         return new EvalItem(id, question, answers, docs, oracleIds);
     }
 
-    private static List<string> ReadAnswers(JsonElement o, string where)
+    private static List<string> ReadAnswers(JsonElement o, string where, RagPromptFormat format)
     {
         if (o.TryGetProperty("answers", out var a))
         {
@@ -80,7 +98,7 @@ public static class EvalSetReader
         foreach (var name in new[] { "gold_final_answer", "answer" })
             if (o.TryGetProperty(name, out _)) return [RequireString(o, name, where)];
         if (o.TryGetProperty("cot_answer", out _))
-            return [RaftAnswer.FinalAnswer(RequireString(o, "cot_answer", where))];
+            return [format.FinalAnswer(RequireString(o, "cot_answer", where))];
         throw new EvalException($"{where}: no reference answer; expected field 'answers', 'gold_final_answer', 'answer' or 'cot_answer'");
     }
 

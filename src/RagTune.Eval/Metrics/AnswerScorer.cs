@@ -1,4 +1,5 @@
 // Computes the per-item lexical metrics (EM/F1 both ways, ROUGE-L, containment, citations, retrieval recall/MRR).
+using RagTune.Knowledge.Rag;
 using RagTune.Eval.Data;
 using RagTune.Eval.Systems;
 using RagTune.Knowledge.Metrics;
@@ -15,11 +16,14 @@ public static class AnswerScorer
         MetricNames.RetrievalRecall, MetricNames.RetrievalMrr,
     ];
 
-    public static (Dictionary<string, double> Metrics, CitationResult Citations) Score(EvalItem item, SystemAnswer answer)
+    /// <summary>Scores the final answer (after <paramref name="format"/>'s answer marker) and its quotes (between its quote
+    /// markers); <paramref name="format"/> defaults to <see cref="RagPromptFormat.Default"/>.</summary>
+    public static (Dictionary<string, double> Metrics, CitationResult Citations) Score(EvalItem item, SystemAnswer answer, RagPromptFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(item);
         ArgumentNullException.ThrowIfNull(answer);
-        var final = RaftAnswer.FinalAnswer(answer.Text);
+        format ??= RagPromptFormat.Default;
+        var final = format.FinalAnswer(answer.Text);
         var refs = item.Answers;
         var m = new Dictionary<string, double>(StringComparer.Ordinal)
         {
@@ -44,7 +48,7 @@ public static class AnswerScorer
 
         // Quotes are checked against what the model was shown (its documents), else the item's documents.
         var shown = answer.Documents?.Select(d => d.Text) ?? item.Documents.Select(d => d.Text);
-        var citations = CitationCheck.Check(answer.Text, shown);
+        var citations = CitationCheck.Check(answer.Text, shown, format);
         if (citations.Quotes > 0) m[MetricNames.CitationSupport] = (double)citations.Supported / citations.Quotes;
 
         if (answer.Documents is not null && item.OracleIds.Count > 0)

@@ -1,4 +1,5 @@
 // Citation check for RAFT-style answers: every quoted span must occur in one of the documents the model was given.
+using RagTune.Knowledge.Rag;
 using System.Text;
 
 namespace RagTune.Eval.Metrics;
@@ -8,10 +9,12 @@ public sealed record CitationResult(int Quotes, int Supported, bool AllSupported
 
 public static class CitationCheck
 {
-    public static CitationResult Check(string output, IEnumerable<string> documents)
+    /// <summary>Checks the quotes of <paramref name="output"/>, marked as <paramref name="format"/> marks them (default:
+    /// <see cref="RagPromptFormat.Default"/>), against <paramref name="documents"/>.</summary>
+    public static CitationResult Check(string output, IEnumerable<string> documents, RagPromptFormat? format = null)
     {
         ArgumentNullException.ThrowIfNull(documents);
-        var quotes = RaftAnswer.Quotes(output);
+        var quotes = (format ?? RagPromptFormat.Default).Quotes(output);
         var docs = documents.Select(StripWhitespace).ToList();
         var flags = new List<bool>(quotes.Count);
         foreach (var q in quotes)

@@ -1,5 +1,6 @@
 // The self-contained HTML report (XHTML-compatible markup, inline CSS and SVG, no scripts, no network): summary table,
 // a bar chart per metric, retrieval recall, and a per-question view with documents, answers, citations and scores.
+using RagTune.Knowledge.Rag;
 using System.Globalization;
 using System.Text;
 using RagTune.Eval.Data;
@@ -144,18 +145,18 @@ public static class HtmlReport
             foreach (var system in run.Systems)
             {
                 if (!byKey.TryGetValue((system, item.Id), out var r)) continue;
-                AppendSystemAnswer(sb, item, r);
+                AppendSystemAnswer(sb, item, r, options.Format);
             }
             sb.Append("</details>\n");
         }
     }
 
-    private static void AppendSystemAnswer(StringBuilder sb, EvalItem item, ItemResult r)
+    private static void AppendSystemAnswer(StringBuilder sb, EvalItem item, ItemResult r, RagPromptFormat format)
     {
         sb.Append($"<div class=\"sys\"><h4>{Markup.Escape(r.System)} <span class=\"muted\">{Markup.Fmt(r.LatencyMs, "0")} ms</span></h4>\n");
         if (r.Error is not null) sb.Append($"<p class=\"error\">Error: {Markup.Escape(r.Error)}</p>\n");
         foreach (var w in r.Warnings ?? []) sb.Append($"<p class=\"error\">Warning: {Markup.Escape(w)}</p>\n");
-        sb.Append($"<div class=\"answer\">{HighlightCitations(r.Answer, r.Citations?.QuoteSupported)}</div>\n");
+        sb.Append($"<div class=\"answer\">{HighlightCitations(r.Answer, r.Citations?.QuoteSupported, format)}</div>\n");
         if (r.FinalAnswer != r.Answer.Trim()) sb.Append($"<p><b>Final answer:</b> {Markup.Escape(r.FinalAnswer)}</p>\n");
         if (r.Citations is { Quotes: > 0 } c)
             sb.Append($"<p class=\"muted\">Citations: {c.Supported} of {c.Quotes} found in the documents.</p>\n");
@@ -190,22 +191,23 @@ public static class HtmlReport
         }
     }
 
-    /// <summary>Escapes the answer and wraps each ##begin_quote##…##end_quote## span in a mark: green when the quote was found
-    /// in the documents, red when not (flags in quote order, as CitationCheck produced them).</summary>
-    internal static string HighlightCitations(string answer, IReadOnlyList<bool>? supported)
+    /// <summary>Escapes the answer and wraps each quote (between <paramref name="format"/>'s markers) in a mark: green when the
+    /// quote was found in the documents, red when not (flags in quote order, as CitationCheck produced them).</summary>
+    internal static string HighlightCitations(string answer, IReadOnlyList<bool>? supported, RagPromptFormat format)
     {
+        string begin = format.QuoteBegin, end = format.QuoteEnd;
         var sb = new StringBuilder();
         int pos = 0, q = 0;
         while (true)
         {
-            int b = answer.IndexOf(RaftAnswer.BeginQuote, pos, StringComparison.Ordinal);
-            int e = b < 0 ? -1 : answer.IndexOf(RaftAnswer.EndQuote, b + RaftAnswer.BeginQuote.Length, StringComparison.Ordinal);
+            int b = answer.IndexOf(begin, pos, StringComparison.Ordinal);
+            int e = b < 0 ? -1 : answer.IndexOf(end, b + begin.Length, StringComparison.Ordinal);
             if (e < 0) break;
             sb.Append(Markup.Escape(answer[pos..b]));
             bool ok = supported is not null && q < supported.Count && supported[q];
-            var quote = answer[(b + RaftAnswer.BeginQuote.Length)..e];
+            var quote = answer[(b + begin.Length)..e];
             sb.Append($"<mark class=\"{(ok ? "cite-ok" : "cite-bad")}\" title=\"{(ok ? "found in the documents" : "not found in the documents")}\">{Markup.Escape(quote)}</mark>");
-            pos = e + RaftAnswer.EndQuote.Length;
+            pos = e + end.Length;
             q++;
         }
         sb.Append(Markup.Escape(answer[pos..]));

@@ -1,4 +1,5 @@
 // Options for HtmlReport: extra figures (e.g. training loss curves) and a cap on the per-question section.
+using RagTune.Knowledge.Rag;
 namespace RagTune.Eval.Reports;
 
 /// <summary>A figure for the report: a caption and SVG markup from SvgBarChart / SvgLineChart.</summary>
@@ -13,4 +14,7 @@ public sealed class HtmlReportOptions
 
     /// <summary>Text shown under the title, e.g. what the numbers of a demo mean.</summary>
     public string? Note { get; init; }
+
+    /// <summary>The quote markers highlighted in answers.</summary>
+    public RagPromptFormat Format { get; init; } = RagPromptFormat.Default;
 }

@@ -1,5 +1,6 @@
 // Runs several systems over an eval set with bounded concurrency, scoring each answer as it arrives and appending it to
 // the results log, so an interrupted run resumes where it stopped; then aggregates.
+using RagTune.Knowledge.Rag;
 using System.Diagnostics;
 using RagTune.Eval.Data;
 using RagTune.Eval.Metrics;
@@ -46,7 +47,7 @@ public sealed class EvaluationRunner
             foreach (var s in systems)
                 foreach (var it in selected)
                     if (done.TryGetValue((s.Name, it.Id), out var prior) && prior.Error is null)
-                        done[(s.Name, it.Id)] = Rescore(prior, it);
+                        done[(s.Name, it.Id)] = Rescore(prior, it, _options.Format);
             int total = systems.Count * selected.Count, finished = total - todo.Count;
             var gate = new object();
             await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
@@ -112,13 +113,13 @@ public sealed class EvaluationRunner
         }
     }
 
-    private static ItemResult Rescore(ItemResult result, EvalItem item)
+    private static ItemResult Rescore(ItemResult result, EvalItem item, RagPromptFormat format)
     {
-        var (lexical, citations) = AnswerScorer.Score(item, new SystemAnswer(result.Answer, result.Documents));
+        var (lexical, citations) = AnswerScorer.Score(item, new SystemAnswer(result.Answer, result.Documents), format);
         var metrics = new Dictionary<string, double>(result.Metrics, StringComparer.Ordinal);
         foreach (var name in AnswerScorer.Produces) metrics.Remove(name);
         foreach (var (name, value) in lexical) metrics[name] = value;
-        return result with { FinalAnswer = RaftAnswer.FinalAnswer(result.Answer), Metrics = metrics, Citations = citations };
+        return result with { FinalAnswer = format.FinalAnswer(result.Answer), Metrics = metrics, Citations = citations };
     }
 
     private List<EvalItem> SelectItems(IReadOnlyList<EvalItem> items)
@@ -147,8 +148,8 @@ public sealed class EvaluationRunner
             return new ItemResult { System = system.Name, ItemId = item.Id, LatencyMs = watch.Elapsed.TotalMilliseconds, Error = $"{ex.GetType().Name}: {ex.Message}" };
         }
         var latency = answer.Latency > TimeSpan.Zero ? answer.Latency : watch.Elapsed;
-        var (metrics, citations) = AnswerScorer.Score(item, answer);
-        var final = RaftAnswer.FinalAnswer(answer.Text);
+        var (metrics, citations) = AnswerScorer.Score(item, answer, _options.Format);
+        var final = _options.Format.FinalAnswer(answer.Text);
         var judge = _options.Judge is null ? null : await JudgeAsync(item, answer, final, metrics, cancellationToken).ConfigureAwait(false);
         return new ItemResult
         {

@@ -1,4 +1,5 @@
 // Options for EvaluationRunner: concurrency, the resumable results file, the seed, the optional model-based metrics.
+using RagTune.Knowledge.Rag;
 using RagTune.Eval.Metrics;
 
 namespace RagTune.Eval.Running;
@@ -26,4 +27,8 @@ public sealed class EvaluationRunnerOptions
     public IProgress<EvalProgress>? Progress { get; init; }
 
     public string Title { get; init; } = "RagTune evaluation";
+
+    /// <summary>How answers mark their final answer and quotes: the format the eval set was made with
+    /// (<see cref="Data.EvalSetReader.ReadFormat"/>).</summary>
+    public RagPromptFormat Format { get; init; } = RagPromptFormat.Default;
 }

@@ -1,4 +1,5 @@
 // Options for ChatClientSystem: where its documents come from, the prompt around them and the sampling settings.
+using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Eval.Data;
 
@@ -10,7 +11,7 @@ public enum ContextSource
     None,
     /// <summary>The documents that come with the eval item (RAFT's oracle + distractors setting).</summary>
     ItemDocuments,
-    /// <summary>The documents returned by <see cref="ChatClientSystemOptions.Retriever"/>.</summary>
+    /// <summary>The passages <see cref="ChatClientSystemOptions.Retriever"/> returns for the question (RAG through a RagChatClient).</summary>
     Retriever,
 }
 
@@ -20,10 +21,17 @@ public sealed class ChatClientSystemOptions
 
     public ContextSource Context { get; init; } = ContextSource.None;
 
-    /// <summary>Fetches documents for a question (e.g. a knowledge-base search); required when Context is Retriever.</summary>
-    public Func<EvalItem, CancellationToken, Task<IReadOnlyList<RetrievedDocument>>>? Retriever { get; init; }
+    /// <summary>Searches passages for a question (e.g. a KnowledgeBaseRetriever); required when Context is Retriever.</summary>
+    public IRagRetriever? Retriever { get; init; }
 
+    /// <summary>Passages retrieved per question when Context is Retriever.</summary>
+    public int TopK { get; init; } = 4;
+
+    /// <summary>The system message; null = the format's <see cref="RagPromptFormat.SystemPrompt"/>.</summary>
     public string? SystemPrompt { get; init; }
+
+    /// <summary>How documents and the question become the user turn: the format the model was trained with.</summary>
+    public RagPromptFormat Format { get; init; } = RagPromptFormat.Default;
 
     /// <summary>Appended after the question, e.g. a request to end with "&lt;ANSWER&gt;: …".</summary>
     public string? Instruction { get; init; }

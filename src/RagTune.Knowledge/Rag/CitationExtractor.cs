@@ -1,22 +1,19 @@
-// Turns an answer into citations: each ##begin_quote##…##end_quote## quote is found in a retrieved passage (exact, then
+// Turns an answer into citations: each quote (between the prompt format's quote markers) is found in a retrieved passage (exact, then
 // whitespace-insensitive); an answer without quotes cites the top passages. Also renders the "Sources" footer.
 using System.Text;
-using System.Text.RegularExpressions;
 
-namespace RagTune.Server.Rag;
+namespace RagTune.Knowledge.Rag;
 
-public static partial class CitationExtractor
+public static class CitationExtractor
 {
-    [GeneratedRegex(@"##begin_quote##(.*?)##end_quote##", RegexOptions.Singleline)]
-    private static partial Regex QuoteRegex();
+    /// <summary>The non-empty quotes of <paramref name="answer"/>, trimmed, as <paramref name="format"/> marks them.</summary>
+    public static IReadOnlyList<string> Quotes(string answer, RagPromptFormat format) =>
+        format.Quotes(answer).Select(q => q.Trim()).Where(q => q.Length > 0).ToList();
 
-    public static IReadOnlyList<string> Quotes(string answer) =>
-        QuoteRegex().Matches(answer).Select(m => m.Groups[1].Value.Trim()).Where(q => q.Length > 0).ToList();
-
-    public static IReadOnlyList<Citation> Extract(string answer, IReadOnlyList<RetrievedPassage> passages, int fallback)
+    public static IReadOnlyList<Citation> Extract(string answer, IReadOnlyList<RetrievedPassage> passages, int fallback, RagPromptFormat format)
     {
         var citations = new List<Citation>();
-        foreach (string quote in Quotes(answer))
+        foreach (string quote in Quotes(answer, format))
         {
             foreach (var p in passages)
             {

@@ -1,5 +1,5 @@
 // Where the RAG pipeline gets its passages; KnowledgeBaseRetriever is the real one.
-namespace RagTune.Server.Rag;
+namespace RagTune.Knowledge.Rag;
 
 public interface IRagRetriever
 {

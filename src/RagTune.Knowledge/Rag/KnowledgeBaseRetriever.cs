@@ -1,9 +1,9 @@
 // IRagRetriever over a KnowledgeBase: its hybrid search (BM25 + dense when the KB embeds), reranked when configured.
 using RagTune.Knowledge.Store;
 
-namespace RagTune.Server.Rag;
+namespace RagTune.Knowledge.Rag;
 
-public sealed class KnowledgeBaseRetriever(KnowledgeBase knowledgeBase, bool rerank) : IRagRetriever
+public sealed class KnowledgeBaseRetriever(KnowledgeBase knowledgeBase, bool rerank = false) : IRagRetriever
 {
     public KnowledgeBase KnowledgeBase { get; } = knowledgeBase;
 

@@ -1,7 +1,7 @@
-// A passage handed to the generator and shown to the user, and a citation of one (with the quoted span when there is one).
+// A passage handed to the generator and shown to the user.
 using System.Text.Json.Serialization;
 
-namespace RagTune.Server.Rag;
+namespace RagTune.Knowledge.Rag;
 
 public sealed record RetrievedPassage
 {
@@ -20,23 +20,4 @@ public sealed record RetrievedPassage
     /// <summary>The chunk's character span in its document.</summary>
     [JsonPropertyName("start_char")] public int StartChar { get; init; }
     [JsonPropertyName("end_char")] public int EndChar { get; init; }
-}
-
-public sealed record Citation
-{
-    /// <summary>The passage's 1-based index in the prompt (and in <c>passages</c>).</summary>
-    [JsonPropertyName("index")] public int Index { get; init; }
-    [JsonPropertyName("document")] public required string Document { get; init; }
-    [JsonPropertyName("title")] public string Title { get; init; } = "";
-    [JsonPropertyName("chunk_id")] public required string ChunkId { get; init; }
-
-    /// <summary>The quoted text (from ##begin_quote##…##end_quote##), or null when the citation is a top passage.</summary>
-    [JsonPropertyName("quote")] public string? Quote { get; init; }
-
-    /// <summary>Span of the quote in the chunk's text (the whole chunk when there is no quote).</summary>
-    [JsonPropertyName("start")] public int Start { get; init; }
-    [JsonPropertyName("end")] public int End { get; init; }
-
-    /// <summary>"quote" (the model quoted it) or "retrieved" (a top passage, the model quoted nothing).</summary>
-    [JsonPropertyName("kind")] public required string Kind { get; init; }
 }

@@ -81,12 +81,20 @@ public sealed class KnowledgeBase : IAsyncDisposable
     public static async Task<KnowledgeBase> OpenAsync(string directory, KnowledgeBaseOpenOptions? openOptions = null,
         CancellationToken cancellationToken = default)
     {
+        return new KnowledgeBase(await OpenStoreAsync(directory, cancellationToken).ConfigureAwait(false), openOptions);
+    }
+
+    /// <summary>The store of a knowledge base directory, as <see cref="OpenAsync(string, KnowledgeBaseOpenOptions?, CancellationToken)"/>
+    /// opens it, for hosts that build the open options from the store's settings (e.g. load its embedding model).</summary>
+    public static async Task<IKnowledgeStore> OpenStoreAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         if (KnowledgeStoreLinks.Exists(directory))
-            return new KnowledgeBase(await KnowledgeStoreLinks.OpenAsync(directory, cancellationToken).ConfigureAwait(false), openOptions);
+            return await KnowledgeStoreLinks.OpenAsync(directory, cancellationToken).ConfigureAwait(false);
         // Loading is file I/O and parsing; keep it off the caller's context.
         var store = await Task.Run(() => FileSystemKnowledgeStore.Open(directory), cancellationToken).ConfigureAwait(false);
         store.Recover();
-        return new KnowledgeBase(store, openOptions);
+        return store;
     }
 
     // The engine's BERT-family encoder from the model folder kb.json records (relative paths from the working directory,

@@ -1,18 +1,16 @@
 // The student's prompt and target texts: gorilla RAFT's <DOCUMENT> layout and its ##begin_quote## / <ANSWER>: answer
 // format, kept short so a tiny model spends its capacity on finding and copying the fact.
-using RagTune.Eval.Metrics;
+using RagTune.Knowledge.Rag;
 
 namespace RagTune.Pipeline.Synthetic;
 
 public static class SyntheticPrompts
 {
-    /// <summary>The user turn: the documents (if any), each in &lt;DOCUMENT&gt; tags on its own line, then the question.</summary>
-    public static string Instruction(string question, IEnumerable<string> documents)
-    {
-        ArgumentNullException.ThrowIfNull(documents);
-        var docs = string.Concat(documents.Select(d => $"<DOCUMENT>{d}</DOCUMENT>\n"));
-        return docs + question;
-    }
+    /// <summary>The benchmark's prompt contract: RAFT's default.</summary>
+    public static RagPromptFormat Format => RagPromptFormat.Default;
+
+    /// <summary>The user turn: the documents (if any) through the format's document template, then the question.</summary>
+    public static string Instruction(string question, IEnumerable<string> documents) => Format.BuildInstruction(documents, question);
 
     /// <summary>The assistant turn for a regime: &lt;ANSWER&gt;: value (DSF, RAFT) or quote + &lt;ANSWER&gt;: value (RAFT CoT).
     /// Without the oracle in context the CoT still quotes it: RAFT's teacher answers from the oracle it knows.</summary>
@@ -24,7 +22,7 @@ public static class SyntheticPrompts
     {
         ArgumentNullException.ThrowIfNull(fact);
         return regime == RaftRegime.RaftCot
-            ? $"{RaftAnswer.BeginQuote}{fact.Sentence}{RaftAnswer.EndQuote} {RaftAnswer.AnswerMarker} {fact.Value}"
-            : $"{RaftAnswer.AnswerMarker} {fact.Value}";
+            ? $"{Format.Quote(fact.Sentence)} {Format.AnswerMarker} {fact.Value}"
+            : $"{Format.AnswerMarker} {fact.Value}";
     }
 }

@@ -1,4 +1,5 @@
 // Computes the dry-run estimate from the chunks, the prompts the run would send and assumed reply lengths.
+using RagTune.Knowledge.Rag;
 using System.Globalization;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
@@ -39,9 +40,9 @@ public sealed class RaftEstimator
             {
                 ["question"] = "",
                 ["chunk"] = chunk.Text,
-                ["begin_quote"] = options.QuoteBegin,
-                ["end_quote"] = options.QuoteEnd,
-                ["answer_marker"] = options.AnswerMarker,
+                ["begin_quote"] = options.Format.QuoteBegin,
+                ["end_quote"] = options.Format.QuoteEnd,
+                ["answer_marker"] = options.Format.AnswerMarker,
             });
             input += n * (TokenEstimator.Estimate(answerPrompt) + QuestionTokens + MessageOverheadTokens);
             output += (long)n * AnswerTokens;

@@ -1,4 +1,5 @@
 // Settings of a CoT distillation run: prompt, answer marker, retries, comparison tolerance, sampling.
+using RagTune.Knowledge.Rag;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
 
@@ -17,7 +18,7 @@ public sealed class DistillOptions
 
     public int? MaxOutputTokens { get; set; }
 
-    public string AnswerMarker { get; set; } = "<ANSWER>:";
+    public string AnswerMarker { get; set; } = RagPromptFormat.Default.AnswerMarker;
 
     /// <summary>Null = detect from the question's CJK share.</summary>
     public RaftLanguage? Language { get; set; }

@@ -1,4 +1,5 @@
 // CoT distillation: ask the teacher to reason step by step, keep traces whose final answer matches the reference, retry the rest.
+using RagTune.Knowledge.Rag;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;

@@ -8,7 +8,7 @@ using RagTune.Raft.Sources;
 namespace RagTune.Raft.Export;
 
 /// <summary>
-/// One file per format and split (train/test): raft_*.jsonl, chat_*.jsonl, completion_*.jsonl, eval_*.jsonl,
+/// rag_format.json (the prompt contract the instructions were built with) and one file per format and split (train/test): raft_*.jsonl, chat_*.jsonl, completion_*.jsonl, eval_*.jsonl,
 /// flagembedding_*.jsonl, and llamafactory/{alpaca,sharegpt}_*.json + llamafactory/dataset_info.json. JSONL files are
 /// UTF-8 without BOM, one object per line, keys in the order the reference tools write them. Every file is written through
 /// AtomicFile: an export interrupted by a crash or a cancellation leaves each file either as it was or complete.
@@ -25,7 +25,10 @@ public static class RaftExporter
         options ??= new RaftExportOptions();
         var data = RaftDataset.Load(runDirectory);
         Directory.CreateDirectory(outputDirectory);
-        var files = new List<string>();
+        // The exported files' prompt: the run's, with the export's system message when one is given; recorded beside them.
+        var format = options.SystemPrompt is { } given ? data.Format with { SystemPrompt = given } : data.Format;
+        var system = format.SystemPrompt;
+        var files = new List<string> { format.Save(outputDirectory) };
         var f = options.Formats;
         var info = new JsonObject();
         foreach (var split in Splits)
@@ -34,7 +37,7 @@ public static class RaftExporter
             if (f.HasFlag(RaftExportFormats.Raft))
                 files.Add(WriteLines(outputDirectory, $"raft_{split}.jsonl", examples.Select(RaftLine), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Chat))
-                files.Add(WriteLines(outputDirectory, $"chat_{split}.jsonl", examples.Select(e => ChatLine(e, options.SystemPrompt)), cancellationToken));
+                files.Add(WriteLines(outputDirectory, $"chat_{split}.jsonl", examples.Select(e => ChatLine(e, system)), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Completion))
                 files.Add(WriteLines(outputDirectory, $"completion_{split}.jsonl", examples.Select(e => new JsonObject { ["prompt"] = e.Instruction, ["completion"] = e.CotAnswer }), cancellationToken));
             if (f.HasFlag(RaftExportFormats.Eval))
@@ -42,14 +45,14 @@ public static class RaftExporter
             if (f.HasFlag(RaftExportFormats.Alpaca))
             {
                 var name = $"alpaca_{split}.json";
-                files.Add(WriteJson(outputDirectory, Path.Combine("llamafactory", name), new JsonArray(examples.Select(e => (JsonNode)Alpaca(e, options.SystemPrompt)).ToArray())));
-                info[$"{options.DatasetName}_alpaca_{split}"] = AlpacaInfo(name, options.SystemPrompt is not null);
+                files.Add(WriteJson(outputDirectory, Path.Combine("llamafactory", name), new JsonArray(examples.Select(e => (JsonNode)Alpaca(e, system)).ToArray())));
+                info[$"{options.DatasetName}_alpaca_{split}"] = AlpacaInfo(name, system is not null);
             }
             if (f.HasFlag(RaftExportFormats.ShareGpt))
             {
                 var name = $"sharegpt_{split}.json";
-                files.Add(WriteJson(outputDirectory, Path.Combine("llamafactory", name), new JsonArray(examples.Select(e => (JsonNode)ShareGpt(e, options.SystemPrompt)).ToArray())));
-                info[$"{options.DatasetName}_sharegpt_{split}"] = ShareGptInfo(name, options.SystemPrompt is not null);
+                files.Add(WriteJson(outputDirectory, Path.Combine("llamafactory", name), new JsonArray(examples.Select(e => (JsonNode)ShareGpt(e, system)).ToArray())));
+                info[$"{options.DatasetName}_sharegpt_{split}"] = ShareGptInfo(name, system is not null);
             }
             if (f.HasFlag(RaftExportFormats.FlagEmbedding))
             {

@@ -1,5 +1,4 @@
-// Builds an example's context: the oracle with probability P plus distractors from other documents, shuffled, rendered as the student's prompt.
-using System.Text;
+// Builds an example's context: the oracle with probability P plus distractors from other documents, shuffled.
 using RagTune.Raft.Sources;
 
 namespace RagTune.Raft.Generation;
@@ -52,18 +51,5 @@ internal sealed class ContextAssembler
             chosen.Add(oracle);
         rng.Shuffle(chosen);
         return (chosen, include);
-    }
-
-    /// <summary>The instruction: each document through the document template, then the question (one-pass fill: text may contain braces).</summary>
-    public string Instruction(IEnumerable<string> documents, string question)
-    {
-        var rendered = new StringBuilder();
-        foreach (var d in documents)
-            rendered.Append(PromptTemplate.Fill(_options.DocumentTemplate, new Dictionary<string, string> { ["document"] = d }));
-        return PromptTemplate.Fill(_options.InstructionTemplate, new Dictionary<string, string>
-        {
-            ["documents"] = rendered.ToString(),
-            ["question"] = question,
-        });
     }
 }

@@ -29,10 +29,11 @@ public static class CotQualityGate
     {
         if (string.IsNullOrWhiteSpace(answer))
             return new(DropReason.Empty, "", []);
-        var at = answer.LastIndexOf(options.AnswerMarker, StringComparison.Ordinal);
+        var f = options.Format;
+        var at = answer.LastIndexOf(f.AnswerMarker, StringComparison.Ordinal);
         if (at < 0)
             return new(DropReason.MissingAnswer, "", []);
-        var final = answer[(at + options.AnswerMarker.Length)..].Trim();
+        var final = answer[(at + f.AnswerMarker.Length)..].Trim();
         if (final.Length == 0)
             return new(DropReason.MissingAnswer, "", []);
         if (final.Length > options.MaxFinalAnswerChars)
@@ -41,8 +42,8 @@ public static class CotQualityGate
         var pos = 0;
         while (true)
         {
-            var b = answer.IndexOf(options.QuoteBegin, pos, StringComparison.Ordinal);
-            var stray = answer.IndexOf(options.QuoteEnd, pos, StringComparison.Ordinal);
+            var b = answer.IndexOf(f.QuoteBegin, pos, StringComparison.Ordinal);
+            var stray = answer.IndexOf(f.QuoteEnd, pos, StringComparison.Ordinal);
             if (b < 0)
             {
                 if (stray >= 0)
@@ -51,11 +52,11 @@ public static class CotQualityGate
             }
             if (stray >= 0 && stray < b)
                 return new(DropReason.UnbalancedQuote, final, quotes);
-            var e = answer.IndexOf(options.QuoteEnd, b + options.QuoteBegin.Length, StringComparison.Ordinal);
+            var e = answer.IndexOf(f.QuoteEnd, b + f.QuoteBegin.Length, StringComparison.Ordinal);
             if (e < 0)
                 return new(DropReason.UnbalancedQuote, final, quotes);
-            quotes.Add(answer[(b + options.QuoteBegin.Length)..e]);
-            pos = e + options.QuoteEnd.Length;
+            quotes.Add(answer[(b + f.QuoteBegin.Length)..e]);
+            pos = e + f.QuoteEnd.Length;
         }
         if (quotes.Count == 0 && options.RequireQuote)
             return new(DropReason.MissingQuote, final, quotes);

@@ -1,4 +1,5 @@
 // Generates a RAFT dataset chunk by chunk into a resumable run directory: questions, verified CoT answers, oracle + distractor contexts.
+using RagTune.Knowledge.Rag;
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -42,6 +43,8 @@ public sealed class RaftGenerator
         CheckChunks(chunks);
         var assembler = new ContextAssembler(chunks, _options, _hard);
         var dir = RunDirectory.Open(runDirectory, RunKind, Settings(chunks), run.Force);
+        // The student's prompt contract travels with the data: export, training, evaluation and serving read it back.
+        _options.Format.Save(dir.Path);
         using var journal = Journal<RaftChunkRecord>.Open(dir.JournalPath, RaftJson.Lines, out var finished);
         var doneIds = finished.Select(r => r.ChunkId).ToHashSet(StringComparer.Ordinal);
         var testChunks = TestChunks(chunks, _options);
@@ -106,11 +109,11 @@ public sealed class RaftGenerator
             ["max_answer_attempts"] = o.MaxAnswerAttempts,
             ["max_final_answer_chars"] = o.MaxFinalAnswerChars,
             ["require_quote"] = o.RequireQuote,
-            ["quote_begin"] = o.QuoteBegin,
-            ["quote_end"] = o.QuoteEnd,
-            ["answer_marker"] = o.AnswerMarker,
-            ["document_template"] = o.DocumentTemplate,
-            ["instruction_template"] = o.InstructionTemplate,
+            ["quote_begin"] = o.Format.QuoteBegin,
+            ["quote_end"] = o.Format.QuoteEnd,
+            ["answer_marker"] = o.Format.AnswerMarker,
+            ["document_template"] = o.Format.DocumentTemplate,
+            ["instruction_template"] = o.Format.InstructionTemplate,
             ["prompts_sha256"] = Sha256(string.Join("\0", o.Prompts.SystemEn, o.Prompts.QuestionsEn, o.Prompts.AnswerEn, o.Prompts.SystemZh, o.Prompts.QuestionsZh, o.Prompts.AnswerZh)),
             ["chunks"] = chunks.Count,
             ["chunks_sha256"] = Sha256(string.Join("\0", chunks.Select(c => $"{c.Id}\u0001{c.DocumentId}\u0001{c.Title}\u0001{c.Text}"))),
@@ -179,7 +182,7 @@ public sealed class RaftGenerator
                 OracleContext = chunk.Text,
                 CotAnswer = reply!.Content,
                 FinalAnswer = check.FinalAnswer,
-                Instruction = assembler.Instruction(docs.Select(d => d.Text), questions[j]),
+                Instruction = _options.Format.BuildInstruction(docs.Select(d => d.Text), questions[j]),
                 TeacherReasoning = reply.Reasoning,
             });
         }
@@ -205,9 +208,9 @@ public sealed class RaftGenerator
         {
             ["question"] = question,
             ["chunk"] = chunk.Text,
-            ["begin_quote"] = _options.QuoteBegin,
-            ["end_quote"] = _options.QuoteEnd,
-            ["answer_marker"] = _options.AnswerMarker,
+            ["begin_quote"] = _options.Format.QuoteBegin,
+            ["end_quote"] = _options.Format.QuoteEnd,
+            ["answer_marker"] = _options.Format.AnswerMarker,
         });
         CotCheck check = new(DropReason.Empty, "", []);
         var rejected = 0;

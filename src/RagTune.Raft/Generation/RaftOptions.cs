@@ -1,4 +1,6 @@
 // Everything that shapes a RAFT dataset: questions per chunk, distractors, P, seed, CoT conventions, templates, quality gate.
+using RagTune.Knowledge;
+using RagTune.Knowledge.Rag;
 using RagTune.Raft.Sources;
 
 namespace RagTune.Raft.Generation;
@@ -55,17 +57,9 @@ public sealed class RaftOptions
     /// <summary>Reject answers that quote nothing from the oracle.</summary>
     public bool RequireQuote { get; set; } = true;
 
-    public string QuoteBegin { get; set; } = "##begin_quote##";
-
-    public string QuoteEnd { get; set; } = "##end_quote##";
-
-    public string AnswerMarker { get; set; } = "<ANSWER>:";
-
-    /// <summary>One context document; {document} is its text. raft.py: "&lt;DOCUMENT&gt;" + d + "&lt;/DOCUMENT&gt;\n".</summary>
-    public string DocumentTemplate { get; set; } = "<DOCUMENT>{document}</DOCUMENT>\n";
-
-    /// <summary>The student's prompt; {documents} are the rendered documents in order, {question} the question.</summary>
-    public string InstructionTemplate { get; set; } = "{documents}{question}";
+    /// <summary>The student's prompt and the answer's markup (document and instruction templates, quote and answer
+    /// markers, system prompt); recorded with the dataset as <see cref="RagPromptFormat.FileName"/>.</summary>
+    public RagPromptFormat Format { get; set; } = RagPromptFormat.Default;
 
     /// <summary>Chunks processed at once (their teacher calls still pass the teacher's own concurrency gate).</summary>
     public int ChunkConcurrency { get; set; } = 4;
@@ -84,9 +78,14 @@ public sealed class RaftOptions
         Check(MaxQuestionAttempts >= 1 && MaxAnswerAttempts >= 1, "max question/answer attempts must be at least 1");
         Check(MaxFinalAnswerChars >= 1, $"max final answer length {MaxFinalAnswerChars} is invalid: expected at least 1");
         Check(ChunkConcurrency >= 1, $"chunk concurrency {ChunkConcurrency} is invalid: expected at least 1");
-        Check(QuoteBegin.Length > 0 && QuoteEnd.Length > 0 && AnswerMarker.Length > 0, "quote markers and answer marker must be non-empty");
-        Check(DocumentTemplate.Contains("{document}"), $"document template '{DocumentTemplate}' lacks the {{document}} placeholder");
-        Check(InstructionTemplate.Contains("{documents}") && InstructionTemplate.Contains("{question}"),
-            $"instruction template '{InstructionTemplate}' must contain {{documents}} and {{question}}");
+        Check(Format is not null, "the RAG prompt format is null");
+        try
+        {
+            Format!.Validate();
+        }
+        catch (KnowledgeException e)
+        {
+            throw new RaftException(e.Message, e);
+        }
     }
 }

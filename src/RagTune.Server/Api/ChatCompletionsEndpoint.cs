@@ -1,11 +1,11 @@
 // POST /v1/chat/completions: one JSON completion, or OpenAI's SSE chunks ending in `data: [DONE]`. RAG extensions are
 // top-level fields: `passages` (first chunk / the response), `citations` (last content chunk / the response), `route`.
+using RagTune.Knowledge.Rag;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Rag;
 
 namespace RagTune.Server.Api;
 
@@ -45,14 +45,31 @@ public static class ChatCompletionsEndpoint
     {
         if (http.Request.ContentType is not { } type || !type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             throw ApiException.BadRequest($"Content-Type is '{http.Request.ContentType}'; expected application/json");
+        // JsonDocument checks UTF-8 only when a string is read, so check the whole body first (Kestrel bounds its size).
+        var buffer = new MemoryStream();
+        await http.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+        var bytes = new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            int at = FirstInvalidUtf8(bytes.Span);
+            throw ApiException.BadRequest($"the request body is not valid UTF-8 (byte 0x{bytes.Span[at]:X2} at offset {at}); expected UTF-8 encoded JSON");
+        }
         try
         {
-            return await JsonDocument.ParseAsync(http.Request.Body, default, ct).ConfigureAwait(false);
+            return JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
             throw ApiException.BadRequest($"the request body is not valid JSON: {e.Message}");
         }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int offset = 0;
+        while (offset < bytes.Length && System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out int length) == System.Buffers.OperationStatus.Done)
+            offset += length;
+        return offset;
     }
 
     private static async Task CompleteAsync(HttpContext http, IAsyncEnumerator<PipelineEvent> events, bool any, ChatCompletionRequest request,

@@ -85,8 +85,12 @@ public sealed class KnowledgeBaseEntry
 
     public string SourcesHeading { get; set; } = "Sources";
 
-    /// <summary>System message sent before the RAFT instruction; null = none (as the RAFT chat format without system).</summary>
+    /// <summary>System message sent before the RAFT instruction; null = the prompt format's (none by default).</summary>
     public string? SystemPrompt { get; set; }
+
+    /// <summary>A rag_format.json (RagPromptFormat) to build prompts with; null = the one recorded in the generator's model or
+    /// adapter folder, else the default RAFT format.</summary>
+    public string? PromptFormat { get; set; }
 
     /// <summary>Passages cited when the answer quotes nothing.</summary>
     public int FallbackCitations { get; set; } = 2;

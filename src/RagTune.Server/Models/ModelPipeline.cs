@@ -1,5 +1,6 @@
 // A plain chat model (or a LoRA adapter served as its own model) behind its bounded queue: the request's messages go to
 // the IChatClient as they are.
+using RagTune.Knowledge.Rag;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
@@ -25,13 +26,14 @@ public sealed class ModelPipeline : IChatPipeline
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var slot = await Gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        await foreach (var e in GenerateAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        await foreach (var e in StreamAsync(Client, messages, options, cancellationToken).ConfigureAwait(false))
             yield return e;
     }
 
-    /// <summary>Generation without admission, for pipelines that already hold this model's slot.</summary>
-    internal async IAsyncEnumerable<PipelineEvent> GenerateAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>A client's streamed answer as pipeline events, without admission (the caller holds the model's slot):
+    /// text pieces, a RAG client's passages before them, and the end with its citations and token counts.</summary>
+    internal static async IAsyncEnumerable<PipelineEvent> StreamAsync(IChatClient client, IReadOnlyList<ChatMessage> messages,
+        ChatRequestOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var chatOptions = new ChatOptions
         {
@@ -41,9 +43,10 @@ public sealed class ModelPipeline : IChatPipeline
             Seed = options.Seed,
             StopSequences = options.Stop.Count > 0 ? [.. options.Stop] : null,
         };
-        await foreach (var update in Client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
+        await foreach (var update in client.GetStreamingResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false))
         {
             var usage = update.Contents.OfType<UsageContent>().FirstOrDefault()?.Details;
+            var rag = update.Contents.OfType<RagContent>().FirstOrDefault();
             string text = update.Text;
             if (update.FinishReason is { } finish)
             {
@@ -53,8 +56,11 @@ public sealed class ModelPipeline : IChatPipeline
                     FinishReason = finish == ChatFinishReason.Length ? "length" : "stop",
                     PromptTokens = (int)(usage?.InputTokenCount ?? 0),
                     CompletionTokens = (int)(usage?.OutputTokenCount ?? 0),
+                    Citations = rag?.Citations,
                 };
             }
+            else if (rag is not null)
+                yield return new PipelineEvent { Passages = rag.Passages, Text = text.Length > 0 ? text : null };
             else if (text.Length > 0)
                 yield return new PipelineEvent { Text = text };
         }

@@ -3,6 +3,7 @@
 // A LoRA adapter is served as its own chat model: a private copy of its base checkpoint with the PEFT adapter attached
 // unmerged to the targeted Linears. The engine attaches adapters to the model object (Linear.Adapter), not per request,
 // so sharing the base weights between adapters is not possible: each adapter costs one more copy of the base weights.
+using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
@@ -66,7 +67,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 default:
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
-            _roots.Add(m.Name, m.Path);
+            _roots.Add(m.Name, FolderName(m.Path));
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
@@ -75,7 +76,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 var adapted = Own(LoadAdapter(m, a));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
-                _roots.Add(a.Name, a.Path);
+                _roots.Add(a.Name, FolderName(a.Path));
             }
         }
 
@@ -103,7 +104,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 _knowledgeBases.Add(kb.Name, opened);
                 retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
             }
-            _chat.Add(name, new RagPipeline(name, retriever, model, kb));
+            _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
         }
 
         foreach (var r in options.Routers)
@@ -123,6 +124,23 @@ public sealed class ModelRegistry : IAsyncDisposable
             foreach (string t in targets)
                 if (!_chat.ContainsKey(t)) throw new ServerException($"router '{r.Name}': target '{t}' is not a served chat model or rag:<kb>");
             _chat.Add(r.Name, new RouterPipeline(r.Name, router, n => _chat.GetValueOrDefault(n)));
+        }
+    }
+
+    /// <summary>The knowledge base's prompt_format file when set, else the format recorded in the generator's folder (a model or
+    /// adapter trained by `ragtune train sft` carries the format of its data), else the default.</summary>
+    private RagPromptFormat PromptFormat(KnowledgeBaseEntry kb)
+    {
+        try
+        {
+            if (kb.PromptFormat is { } file) return RagPromptFormat.Load(file);
+            return _roots.TryGetValue(kb.Generator, out var root) && Directory.Exists(root)
+                ? RagPromptFormat.TryLoadFrom(root) ?? RagPromptFormat.Default
+                : RagPromptFormat.Default;
+        }
+        catch (KnowledgeException e)
+        {
+            throw new ServerException($"knowledge base '{kb.Name}': {e.Message}", e);
         }
     }
 
@@ -199,7 +217,8 @@ public sealed class ModelRegistry : IAsyncDisposable
     }
 
     /// <summary>Every served name with its kind (chat, embedding, adapter, rag, router), its parent (an adapter's base
-    /// model, as vLLM reports it) and its root (the checkpoint or adapter folder, as vLLM reports it).</summary>
+    /// model, as vLLM reports it) and its root (the checkpoint or adapter folder, as vLLM reports it, by its name only: a
+    /// client never learns the server's paths).</summary>
     public IReadOnlyList<(string Name, string Kind, string? Parent, string? Root)> List()
     {
         var list = new List<(string, string, string?, string?)>();
@@ -207,6 +226,8 @@ public sealed class ModelRegistry : IAsyncDisposable
         list.AddRange(_embedding.Keys.Select(n => (n, "embedding", (string?)null, _roots.GetValueOrDefault(n))));
         return list;
     }
+
+    private static string FolderName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
 
     public async ValueTask DisposeAsync()
     {

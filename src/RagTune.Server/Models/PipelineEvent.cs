@@ -1,5 +1,5 @@
 // What a chat pipeline streams to the HTTP layer: text pieces, then the retrieved passages / citations / route, then the end.
-using RagTune.Server.Rag;
+using RagTune.Knowledge.Rag;
 
 namespace RagTune.Server.Models;
 

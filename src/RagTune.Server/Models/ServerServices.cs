@@ -1,6 +1,6 @@
 // Live objects a host (or a test) hands to the server instead of loading them from the configured paths.
+using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
-using RagTune.Server.Rag;
 using RagTune.Server.Routing;
 
 namespace RagTune.Server.Models;

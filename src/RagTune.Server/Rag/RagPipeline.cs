@@ -1,64 +1,52 @@
-// Model "rag:<kb>": retrieve passages for the last user question, ask the generator with the RAFT instruction prompt, stream
-// the answer, then add citations (structured, and as a "Sources" footer when configured).
+// Model "rag:<kb>": the generator's RagChatClient (retrieve → the recorded RAFT prompt → generate → citations) behind the
+// generator's queue, streamed as pipeline events (passages first, citations with the end).
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Extensions.AI;
+using RagTune.Knowledge.Rag;
+using RagTune.Server.Api;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Api;
 
 namespace RagTune.Server.Rag;
 
 public sealed class RagPipeline : IChatPipeline
 {
-    private readonly IRagRetriever _retriever;
     private readonly ModelPipeline _generator;
-    private readonly KnowledgeBaseEntry _settings;
 
-    public RagPipeline(string name, IRagRetriever retriever, ModelPipeline generator, KnowledgeBaseEntry settings)
+    public RagPipeline(string name, IRagRetriever retriever, ModelPipeline generator, KnowledgeBaseEntry settings, RagPromptFormat format)
     {
+        format.Validate($"knowledge base '{settings.Name}'");
         Name = name;
-        _retriever = retriever;
         _generator = generator;
-        _settings = settings;
+        Client = new RagChatClient(generator.Client, retriever, new RagChatClientOptions
+        {
+            Format = format,
+            TopK = settings.TopK,
+            SystemPrompt = settings.SystemPrompt,
+            FallbackCitations = settings.FallbackCitations,
+            SourcesFooter = settings.SourcesFooter,
+            SourcesHeading = settings.SourcesHeading,
+        });
     }
 
     public string Name { get; }
     public string Kind => "rag";
-    public IRagRetriever Retriever => _retriever;
+
+    /// <summary>RAG over the generator's client (not disposed here: the registry owns the generator).</summary>
+    public RagChatClient Client { get; }
+
+    public IRagRetriever Retriever => Client.Retriever;
+
+    /// <summary>The prompt the generator was trained on.</summary>
+    public RagPromptFormat Format => Client.Options.Format;
 
     public async IAsyncEnumerable<PipelineEvent> RunAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        int last = -1;
-        for (int i = messages.Count - 1; i >= 0; i--)
-            if (messages[i].Role == ChatRole.User) { last = i; break; }
-        if (last < 0) throw ApiException.BadRequest($"model '{Name}' answers a user question; the request has no user message", "messages");
-        string question = messages[last].Text;
-
+        if (!messages.Any(m => m.Role == ChatRole.User))
+            throw ApiException.BadRequest($"model '{Name}' answers a user question; the request has no user message", "messages");
         using var slot = await _generator.Gate.EnterAsync(cancellationToken).ConfigureAwait(false);
-        var passages = await _retriever.RetrieveAsync(question, _settings.TopK, cancellationToken).ConfigureAwait(false);
-        yield return new PipelineEvent { Passages = passages };
-
-        // Earlier turns stay; the last question becomes the RAFT instruction. The caller's system message wins over ours.
-        var prompt = new List<ChatMessage>();
-        if (_settings.SystemPrompt is { } system && !messages.Any(m => m.Role == ChatRole.System))
-            prompt.Add(new ChatMessage(ChatRole.System, system));
-        for (int i = 0; i < messages.Count; i++)
-            prompt.Add(i == last ? new ChatMessage(ChatRole.User, RaftPrompt.Build(passages.Select(p => p.Text), question)) : messages[i]);
-
-        var answer = new StringBuilder();
-        await foreach (var e in _generator.GenerateAsync(prompt, options, cancellationToken).ConfigureAwait(false))
-        {
-            if (e.Text is { } t) answer.Append(t);
-            if (e.FinishReason is null)
-            {
-                yield return e;
-                continue;
-            }
-            var citations = CitationExtractor.Extract(answer.ToString(), passages, _settings.FallbackCitations);
-            string footer = _settings.SourcesFooter ? CitationExtractor.Footer(_settings.SourcesHeading, citations) : "";
-            yield return e with { Text = (e.Text ?? "") + footer, Citations = citations };
-        }
+        await foreach (var e in ModelPipeline.StreamAsync(Client, messages, options, cancellationToken).ConfigureAwait(false))
+            yield return e;
     }
 }

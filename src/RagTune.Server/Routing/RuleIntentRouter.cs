@@ -1,4 +1,5 @@
 // Routing by rules, first match wins: a case-insensitive regex or any of a list of keywords; otherwise the default target.
+// A regex that times out (100 ms) on a question counts as no match, so the question goes on to the next rule or the default.
 using System.Text.RegularExpressions;
 using RagTune.Server.Configuration;
 
@@ -34,10 +35,23 @@ public sealed class RuleIntentRouter : IIntentRouter
     {
         foreach (var (pattern, keywords, target) in _rules)
         {
-            if (pattern is not null && pattern.IsMatch(question)) return target;
+            if (pattern is not null && Matches(pattern, question)) return target;
             if (keywords.Any(k => question.Contains(k, StringComparison.OrdinalIgnoreCase))) return target;
         }
         return _default;
+    }
+
+    // A pattern that runs past its time budget on a question (catastrophic backtracking) does not match it.
+    private static bool Matches(Regex pattern, string question)
+    {
+        try
+        {
+            return pattern.IsMatch(question);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
     }
 
     public Task<string> RouteAsync(string question, CancellationToken cancellationToken) => Task.FromResult(Route(question));

@@ -1,7 +1,7 @@
 // Reads RAFT JSONL records for the viewer: question, the documents with the oracle marked, the CoT answer and its quotes.
+using RagTune.Knowledge.Rag;
 using System.Text.Json;
 using RagTune.Server.Api;
-using RagTune.Server.Rag;
 
 namespace RagTune.Server.Ui;
 
@@ -17,6 +17,7 @@ public static class RaftDatasetReader
     public static async Task<RaftPage> ReadAsync(string path, string name, int offset, int limit, CancellationToken cancellationToken)
     {
         var records = new List<RaftRecord>();
+        var format = RagPromptFormat.LoadBeside(path);
         int line = 0, total = 0;
         using var reader = new StreamReader(path, System.Text.Encoding.UTF8);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
@@ -25,12 +26,13 @@ public static class RaftDatasetReader
             if (string.IsNullOrWhiteSpace(text)) continue;
             total++;
             if (total <= offset || records.Count >= limit) continue;
-            records.Add(Parse(text, name, line));
+            records.Add(Parse(text, name, line, format));
         }
         return new RaftPage(name, offset, total, records);
     }
 
-    public static RaftRecord Parse(string json, string name, int line)
+    /// <summary>One record; its quotes and final answer as <paramref name="format"/> (the dataset's recorded format) marks them.</summary>
+    public static RaftRecord Parse(string json, string name, int line, RagPromptFormat format)
     {
         try
         {
@@ -52,9 +54,9 @@ public static class RaftDatasetReader
                     documents.Add(new RaftDocument(i < titles.Count ? titles[i] : "", sentences[i], oracles.Contains(sentences[i])));
             }
             string cot = Str("cot_answer");
-            int at = cot.LastIndexOf("<ANSWER>:", StringComparison.Ordinal);
-            return new RaftRecord(line, Str("id"), Str("question"), documents, cot, CitationExtractor.Quotes(cot),
-                at >= 0 ? cot[(at + "<ANSWER>:".Length)..].Trim() : null);
+            bool answered = cot.Contains(format.AnswerMarker, StringComparison.Ordinal);
+            return new RaftRecord(line, Str("id"), Str("question"), documents, cot, CitationExtractor.Quotes(cot, format),
+                answered ? format.FinalAnswer(cot) : null);
         }
         catch (JsonException e)
         {

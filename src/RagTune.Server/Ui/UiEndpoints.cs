@@ -1,5 +1,6 @@
 // The web UI: embedded static files (/ and /ui/*) and the JSON it reads (/api/*): served models, knowledge-base search,
 // RAFT datasets, evaluation reports and loss curves from the configured folders (/files/*).
+using RagTune.Knowledge.Rag;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -8,7 +9,6 @@ using RagTune.Knowledge.Store;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
 using RagTune.Server.Api;
-using RagTune.Server.Rag;
 
 namespace RagTune.Server.Ui;
 

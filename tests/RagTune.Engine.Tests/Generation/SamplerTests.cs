@@ -1,4 +1,5 @@
-// Sampler semantics on crafted logits: repetition penalty by hand, greedy, top-k ties, top-p nucleus, temperature.
+// Sampler semantics on crafted logits: repetition penalty by hand, greedy, top-k ties, top-p nucleus, temperature; NaN,
+// +∞ or no finite logit is an EngineException (never an index out of range or a silent token 0).
 using RagTune.Engine.Generation;
 using Xunit;
 
@@ -12,6 +13,23 @@ public class SamplerTests
         float[] scores = [2f, -1f, 0.5f, 3f];
         Sampler.ApplyRepetitionPenalty(scores, [true, true, false, false], 2f);
         Assert.Equal([1f, -2f, 0.5f, 3f], scores);
+    }
+
+    [Theory]
+    [InlineData(0f, float.NaN, 1f)]
+    [InlineData(0.8f, float.NaN, 1f)]
+    [InlineData(0.8f, float.NaN, float.NaN)]
+    [InlineData(0f, float.PositiveInfinity, 1f)]
+    [InlineData(0.8f, float.PositiveInfinity, 1f)]
+    [InlineData(0.8f, float.NegativeInfinity, float.NegativeInfinity)]
+    [InlineData(0f, float.NegativeInfinity, float.NegativeInfinity)]
+    public void Non_finite_logits_are_an_engine_error(float temperature, float a, float b)
+    {
+        var sampler = new Sampler(3, new SamplingOptions { Temperature = temperature, TopK = 2, Seed = 1 });
+        var e = Assert.Throws<EngineException>(() => sampler.Sample([a, b, b]));
+        Assert.Contains("the logits hold NaN or +∞, or no finite value", e.Message);
+        // −∞ marks a masked token: allowed while another token is finite.
+        Assert.Equal(1, sampler.Sample([float.NegativeInfinity, 2f, float.NegativeInfinity]));
     }
 
     [Fact]

@@ -136,6 +136,7 @@ public sealed class HfRoundTripTests : IDisposable
         {
             GeneratorPath = Fixtures.Dir("qwen2-tiny"), RetrieverPath = Fixtures.Dir("bert-tiny-mean"), DataPath = Path.Combine(Root, "lsr.jsonl"),
             OutputDirectory = Path.Combine(_dir, "lsr"), Epochs = 5, LearningRate = 0.003f, Seed = 42,
+            UserTurn = (chunk, query) => "<DOCUMENT>" + chunk + "</DOCUMENT>\n" + query,
         }).RunAsync(cancellationToken: ct);
         AssertSameTensors(Path.Combine(Root, "bert-lsr-full", "model.safetensors"), Path.Combine(lsr.OutputPath, "model.safetensors"));
     }

@@ -29,6 +29,7 @@ public sealed class LsrTrainerTests : IDisposable
     {
         GeneratorPath = Fixtures.Dir("qwen2-tiny"), RetrieverPath = Fixtures.Dir("bert-tiny-cls"), DataPath = data,
         OutputDirectory = Path.Combine(_dir, run), LearningRate = 3e-3f, WeightDecay = 0,
+        UserTurn = (chunk, query) => "<DOCUMENT>" + chunk + "</DOCUMENT>\n" + query,
     };
 
     [Fact]

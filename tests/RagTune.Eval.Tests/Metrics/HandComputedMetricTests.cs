@@ -1,4 +1,5 @@
 // Metric values worked out by hand from the definitions in docs/metrics.md.
+using RagTune.Knowledge.Rag;
 using RagTune.Eval.Metrics;
 
 namespace RagTune.Eval.Tests.Metrics;
@@ -49,9 +50,9 @@ public sealed class HandComputedMetricTests
     public void FinalAnswerIsTakenAfterTheLastMarker()
     {
         const string cot = "Reasoning… <ANSWER>: draft\nMore thought. <ANSWER>:  42 km \n";
-        Assert.Equal("42 km", RaftAnswer.FinalAnswer(cot));
-        Assert.Equal("plain answer", RaftAnswer.FinalAnswer("  plain answer\n"));
-        Assert.Equal("", RaftAnswer.FinalAnswer("<ANSWER>:"));
+        Assert.Equal("42 km", RagPromptFormat.Default.FinalAnswer(cot));
+        Assert.Equal("plain answer", RagPromptFormat.Default.FinalAnswer("  plain answer\n"));
+        Assert.Equal("", RagPromptFormat.Default.FinalAnswer("<ANSWER>:"));
     }
 
     [Fact]

@@ -2,6 +2,7 @@
 using Microsoft.Extensions.AI;
 using RagTune.Eval.Data;
 using RagTune.Eval.Systems;
+using RagTune.Knowledge.Rag;
 
 namespace RagTune.Eval.Tests.Running;
 
@@ -11,11 +12,18 @@ public sealed class ChatClientSystemTests
         [new EvalDocument("d0", "X is in Paris.", IsOracle: true), new EvalDocument("d1", "Y is in Rome."), new EvalDocument("d2", "Z is in Oslo.")]);
 
     [Fact]
-    public void PromptBuilderWritesRaftDocumentBlocks()
+    public async Task DocumentPromptsFollowTheRecordedFormatWithTheInstructionAfterTheQuestion()
     {
-        Assert.Equal("<DOCUMENT>a</DOCUMENT>\n<DOCUMENT>b</DOCUMENT>\nQ?\nAnswer briefly.",
-            RaftPromptBuilder.Build(["a", "b"], "Q?", "Answer briefly."));
-        Assert.Equal("Q?", RaftPromptBuilder.Build([], "Q?"));
+        var ct = TestContext.Current.CancellationToken;
+        var format = new RagPromptFormat { DocumentTemplate = "[doc] {document}\n", InstructionTemplate = "Context:\n{documents}Q: {question}", SystemPrompt = "Cite." };
+        var client = new FakeChatClient((_, _) => "Paris");
+        var system = new ChatClientSystem(client, new ChatClientSystemOptions
+        {
+            Name = "rag", Context = ContextSource.ItemDocuments, ShuffleDocuments = false, Instruction = "Answer briefly.", Format = format,
+        });
+        await system.AnswerAsync(Item, ct);
+        Assert.Equal("Cite.", client.Requests[0][0].Text);
+        Assert.Equal("Context:\n[doc] X is in Paris.\n[doc] Y is in Rome.\n[doc] Z is in Oslo.\nQ: Where is X?\nAnswer briefly.", client.Requests[0][1].Text);
     }
 
     [Fact]
@@ -47,26 +55,40 @@ public sealed class ChatClientSystemTests
         Assert.Equal(p1, p2);
         Assert.Equal(3, a1.Documents!.Count);
         Assert.Equal(1, a1.Documents.Count(d => d.IsOracle == true));
-        Assert.Equal(RaftPromptBuilder.Build(a1.Documents.Select(d => d.Text), Item.Question), p1);
+        Assert.Equal(string.Concat(a1.Documents.Select(d => "<DOCUMENT>" + d.Text + "</DOCUMENT>\n")) + Item.Question, p1);
         var orders = new HashSet<string>();
         for (int s = 0; s < 12; s++) orders.Add((await Ask(s)).Prompt);
         Assert.True(orders.Count > 1, "the seed should change the document order");
     }
 
     [Fact]
-    public async Task RetrieverSuppliesTheDocuments()
+    public async Task RetrieverSuppliesTheDocumentsThroughTheRagClient()
     {
         var ct = TestContext.Current.CancellationToken;
-        var client = new FakeChatClient((_, _) => "Paris");
+        var client = new FakeChatClient((_, _) => "<ANSWER>: Paris");
         var system = new ChatClientSystem(client, new ChatClientSystemOptions
         {
             Name = "kb",
             Context = ContextSource.Retriever,
-            Retriever = (item, _) => Task.FromResult<IReadOnlyList<RetrievedDocument>>([new RetrievedDocument("kb-1", "X is in Paris.", Score: 0.9)]),
+            Retriever = new OnePassageRetriever(),
+            TopK = 3,
         });
         var answer = await system.AnswerAsync(Item, ct);
-        Assert.Equal("kb-1", Assert.Single(answer.Documents!).Id);
-        Assert.StartsWith("<DOCUMENT>X is in Paris.</DOCUMENT>\n", client.Requests[0][^1].Text);
+        Assert.Equal("<ANSWER>: Paris", answer.Text);
+        var doc = Assert.Single(answer.Documents!);
+        Assert.Equal(("kb-1", 0.9), (doc.Id, doc.Score));
+        Assert.Equal("<DOCUMENT>X is in Paris.</DOCUMENT>\nWhere is X?", client.Requests[0][^1].Text);
         Assert.Throws<EvalException>(() => new ChatClientSystem(client, new ChatClientSystemOptions { Name = "bad", Context = ContextSource.Retriever }));
+        Assert.Throws<EvalException>(() => new ChatClientSystem(client, new ChatClientSystemOptions
+        {
+            Name = "bad", Context = ContextSource.Retriever, Retriever = new OnePassageRetriever(), Instruction = "Be brief.",
+        }));
+    }
+
+    private sealed class OnePassageRetriever : IRagRetriever
+    {
+        public Task<IReadOnlyList<RetrievedPassage>> RetrieveAsync(string query, int k, CancellationToken cancellationToken) =>
+            Task.FromResult<IReadOnlyList<RetrievedPassage>>(
+                [new RetrievedPassage { Index = 1, ChunkId = "kb-1", DocumentId = "d", Text = query == "Where is X?" ? "X is in Paris." : "?", Score = 0.9 }]);
     }
 }

@@ -1,5 +1,6 @@
 // Checks the RAFT regimes' data: DSF without documents, RAFT with k distractors and the oracle at rate P, CoT quoting the
 // oracle sentence, chat JSONL the trainer reads, and eval items with exactly one marked oracle.
+using RagTune.Knowledge.Rag;
 using System.Text.Json;
 using RagTune.Eval.Metrics;
 using RagTune.Pipeline.Synthetic;
@@ -21,7 +22,7 @@ public sealed class SyntheticRaftDataTests
             Assert.Empty(e.Documents);
             Assert.Equal(e.Question, e.Instruction);
             Assert.Equal($"<ANSWER>: {e.FinalAnswer}", e.CotAnswer);
-            Assert.Equal(e.FinalAnswer, RaftAnswer.FinalAnswer(e.CotAnswer));
+            Assert.Equal(e.FinalAnswer, RagPromptFormat.Default.FinalAnswer(e.CotAnswer));
             Assert.Equal("train", e.Split);
         });
     }
@@ -51,8 +52,8 @@ public sealed class SyntheticRaftDataTests
         var e = SyntheticRaftData.Build(World, RaftRegime.RaftCot, new SyntheticRaftOptions())[5];
         var fact = World.FactsIn("train").ElementAt(5);
         Assert.Equal($"##begin_quote##{fact.Sentence}##end_quote## <ANSWER>: {fact.Value}", e.CotAnswer);
-        Assert.Equal(fact.Value, RaftAnswer.FinalAnswer(e.CotAnswer));
-        Assert.Equal([fact.Sentence], RaftAnswer.Quotes(e.CotAnswer));
+        Assert.Equal(fact.Value, RagPromptFormat.Default.FinalAnswer(e.CotAnswer));
+        Assert.Equal([fact.Sentence], RagPromptFormat.Default.Quotes(e.CotAnswer));
     }
 
     [Fact]
