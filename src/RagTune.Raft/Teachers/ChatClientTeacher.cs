@@ -6,12 +6,14 @@ namespace RagTune.Raft.Teachers;
 /// <summary>Adapts an <see cref="IChatClient"/>; reasoning comes from TextReasoningContent items and &lt;think&gt; blocks.</summary>
 /// <param name="client">The chat client; not disposed by the teacher.</param>
 /// <param name="modelName">Recorded in run settings and used for prices.</param>
-/// <param name="stream">Ask for the reply as a stream (the whole reply is still returned at once).</param>
-public sealed class ChatClientTeacher(IChatClient client, string modelName, bool stream = false) : ITeacher
+public sealed class ChatClientTeacher(IChatClient client, string modelName) : ITeacher
 {
     private readonly IChatClient _client = client ?? throw new ArgumentNullException(nameof(client));
 
     public string ModelName { get; } = modelName;
+
+    /// <summary>The chat pipeline asked (e.g. for its <see cref="Clients.ResilientChatClient"/> through GetService).</summary>
+    public IChatClient Client => _client;
 
     public async Task<TeacherReply> CompleteAsync(TeacherRequest request, CancellationToken cancellationToken = default)
     {
@@ -20,9 +22,7 @@ public sealed class ChatClientTeacher(IChatClient client, string modelName, bool
             m.Role switch { TeacherRole.System => ChatRole.System, TeacherRole.Assistant => ChatRole.Assistant, _ => ChatRole.User },
             m.Content)).ToList();
         var options = new ChatOptions { Temperature = request.Temperature, MaxOutputTokens = request.MaxOutputTokens, ModelId = ModelName };
-        var response = stream
-            ? await _client.GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken).ConfigureAwait(false)
-            : await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
+        var response = await _client.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         var reasoning = string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text));
         var (answer, inline) = ThinkSplitter.Split(response.Text ?? "");
         var usage = new TeacherUsage(response.Usage?.InputTokenCount ?? 0, response.Usage?.OutputTokenCount ?? 0);

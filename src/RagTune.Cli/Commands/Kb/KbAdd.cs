@@ -24,7 +24,7 @@ internal static class KbAdd
             int seconds = parse.GetValue(commitSeconds);
             if (seconds < 1) throw new Knowledge.KnowledgeException($"--commit-seconds is {seconds}; expected at least 1");
             var options = new IngestOptions { CommitInterval = TimeSpan.FromSeconds(seconds) };
-            await using var kb = await KbOpen.OpenAsync(parse.GetValue(dir)!, cancellationToken);
+            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
             var summary = await IngestWithProgressAsync(kb, parse.GetValue(folder)!, options, cancellationToken);
             Report(KbConsole.Results(), summary);
             return parse.GetValue(strict) && summary.Failed.Count > 0 ? 2 : 0;
