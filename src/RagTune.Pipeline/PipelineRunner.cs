@@ -17,6 +17,7 @@ using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Store;
+using RagTune.Raft.Clients;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Knowledge;
@@ -136,8 +137,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         var t = pipeline.Raft.Teacher;
         if (string.IsNullOrEmpty(t.Endpoint) || string.IsNullOrEmpty(t.Model))
             throw new EvalException("pipeline: fields 'raft.teacher.endpoint' and 'raft.teacher.model' are required to generate RAFT data: expected e.g. http://localhost:11434/v1 and qwen2.5:7b");
-        return new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = TeacherKey(), Model = t.Model }),
-            new TeacherPolicyOptions { MaxConcurrency = t.Concurrency });
+        return OpenAITeacher.Create(new OpenAITeacherOptions { Endpoint = new Uri(t.Endpoint), ApiKey = TeacherKey(), Model = t.Model },
+            new ResilienceOptions { MaxConcurrency = t.Concurrency });
     }
 
     // Local servers such as Ollama ignore the key, but the OpenAI client needs a non-empty one.
@@ -227,7 +228,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             {
                 "base" or "base_rag" => baseClient ??= Track(LocalChatClient.Load(pipeline.Train.Student)),
                 "tuned" or "tuned_rag" => tunedClient ??= Track(LocalChatClient.Load(tuned)),
-                _ => _options.Teacher ?? Track(new OpenAIChatClient(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint), TeacherKey())),
+                _ => _options.Teacher ?? Track(OpenAICompatibleChatClient.Create(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint), TeacherKey())
+                    .AsBuilder().UseResilience().Build()),
             };
             bool rag = name.EndsWith("_rag", StringComparison.Ordinal);
             systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions

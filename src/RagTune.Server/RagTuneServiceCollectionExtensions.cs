@@ -30,6 +30,7 @@ public static class RagTuneServiceCollectionExtensions
 
     private static IServiceCollection Add(IServiceCollection services, ServerOptions options, Func<IServiceProvider, ModelRegistry> registry)
     {
+        ServerOptionsLoader.Validate(options);
         if (options.ApiKeys.Any(string.IsNullOrWhiteSpace)) throw new ServerException("serve: an API key is empty; expected non-empty keys");
         services.AddSingleton(options);
         services.AddSingleton(registry);

@@ -31,7 +31,7 @@ public sealed class DistillTests
                 : r.User.Contains("riddle") ? "I guess.\n<ANSWER>: 8"
                 : "<think>首都……</think>中国的首都是北京。\n<ANSWER>: 北京。");
         });
-        var teacher = new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "m" }));
+        var teacher = OpenAITeacher.Create(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "m" });
         var items = DistillItem.Load(dir["in.jsonl"]);
         Assert.Equal(["a", "b", "c", "line4"], items.Select(i => i.Id));
         var result = await new Distiller(teacher, new DistillOptions { MaxAttempts = 3 }).RunAsync(items, dir["run"], null, ct);

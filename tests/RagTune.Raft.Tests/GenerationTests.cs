@@ -1,6 +1,8 @@
 // RAFT generation end to end through the SDK and the scripted server: happy path, quality gate, costs, budget, resume, settings hash.
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Microsoft.Extensions.AI;
+using RagTune.Raft.Clients;
 using RagTune.Raft.Costs;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
@@ -15,9 +17,9 @@ public sealed class GenerationTests
 {
     private static readonly PriceTable Prices = new([new("teacher-x", new ModelPrice(1.25m, 10m)), new("fake-teacher", new ModelPrice(1000m, 0m))]);
 
-    private static ResilientTeacher ServerTeacher(ScriptedOpenAIServer s, bool stream = false) =>
-        new(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = s.BaseUrl, ApiKey = "k", Model = "teacher-x", Stream = stream }),
-            new TeacherPolicyOptions { MaxConcurrency = 4, InitialBackoff = TimeSpan.FromMilliseconds(10) });
+    private static ChatClientTeacher ServerTeacher(ScriptedOpenAIServer s, bool stream = false) =>
+        OpenAITeacher.Create(new OpenAITeacherOptions { Endpoint = s.BaseUrl, ApiKey = "k", Model = "teacher-x", Stream = stream },
+            new ResilienceOptions { MaxConcurrency = 4, InitialBackoff = TimeSpan.FromMilliseconds(10) });
 
     private static List<RaftChunkRecord> Journal(string run) =>
         Journal<RaftChunkRecord>.ReadAll(Path.Combine(run, RunDirectory.JournalFile), RaftJson.Lines);
@@ -101,17 +103,21 @@ public sealed class GenerationTests
         var ct = TestContext.Current.CancellationToken;
         using var dir = new TempDir();
         await using var server = await ScriptedOpenAIServer.StartAsync();
+        var teacher = OpenAITeacher.Create(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "teacher-x" },
+            new ResilienceOptions { MaxConcurrency = 1, InitialBackoff = TimeSpan.FromMilliseconds(5), RequestTimeout = TimeSpan.FromSeconds(1.5) });
+        // Warm the JIT and the connection first: on a loaded machine a cold first call can itself run past 1.5 s.
+        await teacher.CompleteAsync(new TeacherRequest([new TeacherMessage(TeacherRole.User, "warm up")]), ct);
+        var resilience = teacher.Client.GetService<ResilientChatClient>()!;
+        var (retries, timeouts, requests) = (resilience.Retries, resilience.Timeouts, server.Requests.Count);
         server.Enqueue(ScriptedReply.Error(429, retryAfter: "0"));
         server.Enqueue(ScriptedReply.Error(500));
         server.Enqueue(ScriptedReply.Text("late") with { Delay = TimeSpan.FromSeconds(5) });
-        var teacher = new ResilientTeacher(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "teacher-x" }),
-            new TeacherPolicyOptions { MaxConcurrency = 1, InitialBackoff = TimeSpan.FromMilliseconds(5), RequestTimeout = TimeSpan.FromSeconds(1.5) });
         var options = new RaftOptions { QuestionsPerChunk = 2, Distractors = 2, ChunkConcurrency = 1 };
         var result = await new RaftGenerator(teacher, options, Prices).RunAsync(TestCorpus.English(4, 1), dir.Path, null, ct);
         Assert.Equal((4, 8), (result.ChunksDone, result.Examples));
         Assert.Equal(12, result.Calls); // only answered calls are counted and priced
-        Assert.Equal(15, server.Requests.Count);
-        Assert.Equal((3L, 1L), (teacher.Retries, teacher.Timeouts));
+        Assert.Equal(requests + 15, server.Requests.Count);
+        Assert.Equal((retries + 3, timeouts + 1), (resilience.Retries, resilience.Timeouts));
     }
 
     [Fact]

@@ -12,7 +12,7 @@ using RagTune.Eval.Metrics;
 using RagTune.Eval.Reports;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
-using RagTune.Raft.Teachers;
+using RagTune.Raft.Clients;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands;
@@ -36,12 +36,14 @@ public static class EvalCommand
         var judgeModel = new Option<string?>("--judge-model") { Description = "Also score faithfulness and relevance with this model as judge (1–5)" };
         var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "Judge's base URL (default: --endpoint)" };
         var embedModel = new Option<string?>("--embed-model") { Description = "Also score semantic_sim: cosine of answer and reference embeddings from this local embedding checkpoint folder (BERT / XLM-R)" };
+        var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts per request on refused connections, 408/429/5xx, timeouts and malformed replies (exponential backoff with jitter; Retry-After wins)", DefaultValueFactory = _ => 6 };
+        var timeout = new Option<double>("--timeout") { Description = "Per-request timeout in seconds", DefaultValueFactory = _ => 180 };
         var title = new Option<string>("--title") { Description = "Report title", DefaultValueFactory = _ => "RagTune evaluation" };
         var ragFormat = new Option<string?>("--rag-format") { Description = $"Prompt format ({RagPromptFormat.FileName}) of the context prompt, quotes and final answer; default: the one recorded beside --set, else RAFT's default" };
 
         var command = new Command("eval", "Evaluate models on an eval set: EM/F1 (SQuAD, CMRC 2018), ROUGE-L, containment, citations, judge; writes an HTML report")
         {
-            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, embedModel, title, ragFormat,
+            set, models, endpoint, apiKey, mode, output, concurrency, seed, maxItems, temperature, maxTokens, instruction, judgeModel, judgeEndpoint, embedModel, maxAttempts, timeout, title, ragFormat,
         };
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
@@ -58,10 +60,18 @@ public static class EvalCommand
             };
             int seedValue = parse.GetValue(seed);
             var chatOptions = new ChatOptions { Temperature = parse.GetValue(temperature), MaxOutputTokens = parse.GetValue(maxTokens) };
+            var resilience = new ResilienceOptions
+            {
+                MaxConcurrency = parse.GetValue(concurrency),
+                MaxAttempts = parse.GetValue(maxAttempts),
+                RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+            };
+            IChatClient Remote(string model, Uri? endpointUri) =>
+                OpenAICompatibleChatClient.Create(model, endpointUri, key).AsBuilder().UseResilience(resilience).Build();
             var systems = new List<IEvalSystem>();
             foreach (var model in parse.GetValue(models)!)
             {
-                var client = new OpenAIChatClient(model, baseUri, key);
+                var client = Remote(model, baseUri);
                 foreach (var m in modes)
                     systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions
                     {
@@ -74,10 +84,8 @@ public static class EvalCommand
                     }));
             }
 
-            using var judge = parse.GetValue(judgeModel) is { } jm
-                ? new LlmJudge(new OpenAIChatClient(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri, key),
-                    new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } })
-                : null;
+            using var judgeClient = parse.GetValue(judgeModel) is { } jm ? Remote(jm, ParseUri(parse.GetValue(judgeEndpoint), "--judge-endpoint") ?? baseUri) : null;
+            var judge = judgeClient is null ? null : new LlmJudge(judgeClient, new LlmJudgeOptions { ChatOptions = new ChatOptions { Temperature = 0 } });
             // Loaded before any question is asked, so a wrong folder fails at once.
             using var embedder = parse.GetValue(embedModel) is { } em ? LocalEmbeddingGenerator.Load(em, Path.GetFileName(Path.TrimEndingDirectorySeparator(em))) : null;
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
@@ -135,9 +143,11 @@ public static class EvalCommand
             foreach (var c in shown)
             {
                 if (!s.Metrics.TryGetValue(c, out var m)) { cells.Add("–"); continue; }
-                var cell = m.Mean.ToString("0.000", CultureInfo.InvariantCulture);
+                var cell = m.Count == 0 ? "–" : m.Mean.ToString("0.000", CultureInfo.InvariantCulture);
                 if (m.CiLow is double lo && m.CiHigh is double hi)
                     cell += $" [grey]±{((hi - lo) / 2).ToString("0.000", CultureInfo.InvariantCulture)}[/]";
+                if (m.Errors > 0)
+                    cell += $" [red]{Spectre.Console.Markup.Escape(RagTune.Eval.Reports.Markup.ErrorNote(m.Errors).Trim())}[/]";
                 cells.Add(cell);
             }
             table.AddRow(cells.ToArray());

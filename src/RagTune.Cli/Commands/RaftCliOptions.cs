@@ -1,8 +1,9 @@
 // Options shared by `ragtune raft …` and `ragtune distill`: the chunk source, the teacher, the run directory, budget and prices.
 using System.CommandLine;
 using System.Globalization;
-using RagTune.Cli.Commands.Kb;
+using RagTune.Knowledge.Store;
 using RagTune.Raft;
+using RagTune.Raft.Clients;
 using RagTune.Raft.Costs;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Knowledge;
@@ -70,7 +71,7 @@ internal sealed class RaftCliOptions
         }
         var knowledgeBase = docs is not null
             ? await RaftKnowledgeBase.FromFolderAsync(docs, r.GetValue(ChunkChars), ct)
-            : await KbOpen.OpenAsync(kb!, ct);
+            : await KnowledgeBase.OpenAsync(kb!, cancellationToken: ct);
         try
         {
             return new RaftCorpus(await new KnowledgeBaseChunkSource(knowledgeBase, r.GetValue(KbLevel)).LoadChunksAsync(ct), knowledgeBase);
@@ -84,25 +85,22 @@ internal sealed class RaftCliOptions
 
     public PriceTable LoadPrices(ParseResult r) => r.GetValue(Prices) is { } p ? PriceTable.Load(p) : PriceTable.Defaults;
 
-    public ResilientTeacher CreateTeacher(ParseResult r)
+    public ChatClientTeacher CreateTeacher(ParseResult r)
     {
         Uri? endpoint = null;
         if (r.GetValue(Endpoint) is { } e && !Uri.TryCreate(e, UriKind.Absolute, out endpoint))
             throw new RaftException($"--endpoint '{e}' is not an absolute URL: expected e.g. http://localhost:11434/v1");
-        var timeout = TimeSpan.FromSeconds(r.GetValue(Timeout));
-        var inner = new OpenAITeacher(new OpenAITeacherOptions
+        return OpenAITeacher.Create(new OpenAITeacherOptions
         {
             Endpoint = endpoint,
             ApiKey = r.GetValue(ApiKey),
             Model = r.GetValue(Model)!,
             Stream = r.GetValue(Stream),
-            NetworkTimeout = timeout + TimeSpan.FromSeconds(5),
-        });
-        return new ResilientTeacher(inner, new TeacherPolicyOptions
+        }, new ResilienceOptions
         {
             MaxConcurrency = r.GetValue(Concurrency),
             MaxAttempts = r.GetValue(MaxAttempts),
-            RequestTimeout = timeout,
+            RequestTimeout = TimeSpan.FromSeconds(r.GetValue(Timeout)),
             InitialBackoff = TimeSpan.FromSeconds(r.GetValue(Backoff)),
         });
     }

@@ -1,6 +1,8 @@
 // `ragtune raft generate`: run the teacher over the chunks into a resumable run directory, with a progress bar and a budget cap.
 using System.CommandLine;
 using System.Globalization;
+using Microsoft.Extensions.AI;
+using RagTune.Raft.Clients;
 using RagTune.Raft.Generation;
 using RagTune.Raft.Sources;
 using Spectre.Console;
@@ -33,7 +35,8 @@ internal static class RaftGenerateCommand
             table.AddRow("questions", string.Create(CultureInfo.InvariantCulture, $"{result.Questions} ({result.DuplicateQuestions} duplicates removed)"));
             table.AddRow("answers rejected by the quality gate", result.RejectedAnswers.ToString(CultureInfo.InvariantCulture));
             table.AddRow("questions dropped", result.Dropped.Count == 0 ? "0" : Markup.Escape(string.Join(", ", result.Dropped.Select(kv => $"{kv.Key}: {kv.Value}"))));
-            table.AddRow("teacher calls", string.Create(CultureInfo.InvariantCulture, $"{result.Calls} ({result.CallsThisSession} this session, {teacher.Retries} retries, {teacher.Timeouts} timeouts)"));
+            var resilience = teacher.Client.GetService<ResilientChatClient>();
+            table.AddRow("teacher calls", string.Create(CultureInfo.InvariantCulture, $"{result.Calls} ({result.CallsThisSession} this session, {resilience?.Retries ?? 0} retries, {resilience?.Timeouts ?? 0} timeouts)"));
             table.AddRow("tokens", string.Create(CultureInfo.InvariantCulture, $"{result.InputTokens:N0} in, {result.OutputTokens:N0} out"));
             table.AddRow("cost", Markup.Escape(RaftCliOptions.Usd(result.CostUsd)));
             AnsiConsole.Write(table);

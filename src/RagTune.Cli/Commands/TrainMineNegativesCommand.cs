@@ -5,7 +5,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using RagTune.Cli.Commands.Kb;
 using RagTune.Engine.IO;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
@@ -33,7 +32,7 @@ internal static class TrainMineNegativesCommand
             int n = p.GetValue(negatives), skip = p.GetValue(skipTop), end = p.GetValue(rangeEnd);
             if (n < 1 || skip < 0 || end <= skip)
                 throw new KnowledgeException($"mine-negatives: expected --negatives ≥ 1 and 0 ≤ --skip-top < --range-end, got {n}, {skip}, {end}");
-            await using var knowledge = await KbOpen.OpenAsync(p.GetValue(kb)!, cancellationToken);
+            await using var knowledge = await KnowledgeBase.OpenAsync(p.GetValue(kb)!, cancellationToken: cancellationToken);
             var (queries, short_) = await MineAsync(knowledge, p.GetValue(input)!, p.GetValue(output)!, n, skip, end, p.GetValue(seed), cancellationToken);
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{queries} queries mined, {short_} with fewer than {n} negatives in ranks {skip}–{end}"));

@@ -1,4 +1,5 @@
 // Aggregates per-item results into per-system means and counts, with a seeded percentile-bootstrap CI for EM/F1.
+// Failed items are not zeros: they are left out of every mean and counted beside it.
 using RagTune.Eval.Running;
 
 namespace RagTune.Eval.Metrics;
@@ -19,19 +20,36 @@ public static class Aggregator
         {
             var rs = groups[system];
             var metrics = new Dictionary<string, MetricSummary>(StringComparer.Ordinal);
-            foreach (var name in rs.SelectMany(r => r.Metrics.Keys).Distinct().OrderBy(n => SortKey(n)).ThenBy(n => n, StringComparer.Ordinal))
+            // A metric that failed on every item still gets a row: no mean, only its error count.
+            var names = rs.SelectMany(r => r.Metrics.Keys.Concat(r.Judge?.Keys ?? Enumerable.Empty<string>()).Concat(WarnedMetrics(r)));
+            foreach (var name in names.Distinct().OrderBy(n => SortKey(n)).ThenBy(n => n, StringComparer.Ordinal))
             {
-                var values = rs.Where(r => r.Metrics.ContainsKey(name)).Select(r => r.Metrics[name]).ToArray();
+                var values = rs.Where(r => r.Error is null && r.Metrics.ContainsKey(name)).Select(r => r.Metrics[name]).ToArray();
+                int errors = rs.Count(r => r.Error is not null || (!r.Metrics.ContainsKey(name) && MetricFailed(r, name)));
+                if (values.Length == 0)
+                {
+                    metrics[name] = new MetricSummary(name, 0, double.NaN, Errors: errors);
+                    continue;
+                }
                 double mean = values.Average();
                 double? lo = null, hi = null;
                 if (options.BootstrapSamples > 0 && options.BootstrapMetrics.Contains(name))
                     (lo, hi) = BootstrapCi(values, options.BootstrapSamples, options.Confidence, StableHash.Combine(options.Seed, system + "\n" + name));
-                metrics[name] = new MetricSummary(name, values.Length, mean, lo, hi);
+                metrics[name] = new MetricSummary(name, values.Length, mean, lo, hi, errors);
             }
             summaries.Add(new SystemSummary(system, rs.Count, rs.Count(r => r.Error is not null), rs.Average(r => r.LatencyMs), metrics));
         }
         return summaries;
     }
+
+    // Warnings are "metric: reason" (see EvaluationRunner); only known metric names count.
+    private static IEnumerable<string> WarnedMetrics(ItemResult r) =>
+        (r.Warnings ?? []).Select(w => w.Split(':', 2)[0]).Where(n => MetricNames.Order.Contains(n));
+
+    // A judge verdict with an error, or a warning from the metric's model (e.g. the embedding service failed).
+    private static bool MetricFailed(ItemResult r, string name) =>
+        (r.Judge is { } judge && judge.TryGetValue(name, out var verdict) && verdict.Error is not null)
+        || (r.Warnings?.Any(w => w.StartsWith(name + ":", StringComparison.Ordinal)) ?? false);
 
     internal static int SortKey(string name)
     {

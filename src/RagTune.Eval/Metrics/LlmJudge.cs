@@ -1,5 +1,6 @@
 // LLM-as-judge over any IChatClient: faithfulness to the context and relevance to the question, scored 1–5 from a
-// required JSON reply, reasoning kept; calls are bounded by a semaphore and a failure becomes a verdict with an error.
+// required JSON reply, reasoning kept; a failed call becomes a verdict with an error (retries, concurrency and timeouts
+// belong to the client's resilience step).
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -11,20 +12,17 @@ namespace RagTune.Eval.Metrics;
 /// <summary>A judge's verdict: the score (null on failure), its reasoning, the error if any, and the raw reply.</summary>
 public sealed record JudgeVerdict(int? Score, string? Reasoning, string? Error = null, string? Raw = null);
 
-public sealed partial class LlmJudge : IDisposable
+public sealed partial class LlmJudge
 {
     private readonly IChatClient _client;
     private readonly LlmJudgeOptions _options;
-    private readonly SemaphoreSlim _gate;
 
     public LlmJudge(IChatClient client, LlmJudgeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         _options = options ?? new LlmJudgeOptions();
-        if (_options.MaxConcurrency < 1) throw new EvalException($"judge MaxConcurrency: found {_options.MaxConcurrency}; expected at least 1");
         if (_options.MaxAttempts < 1) throw new EvalException($"judge MaxAttempts: found {_options.MaxAttempts}; expected at least 1");
         _client = client;
-        _gate = new SemaphoreSlim(_options.MaxConcurrency);
     }
 
     public Task<JudgeVerdict> JudgeFaithfulnessAsync(string question, string answer, IReadOnlyList<string> context,
@@ -54,9 +52,8 @@ public sealed partial class LlmJudge : IDisposable
             new(ChatRole.User, prompt),
         };
         JudgeVerdict verdict = new(null, null, "not attempted");
-        for (int attempt = 0; attempt < _options.MaxAttempts; attempt++)
+        for (int attempt = 0; attempt < _options.MaxAttempts && verdict.Score is null; attempt++)
         {
-            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 var response = await _client.GetResponseAsync(messages, _options.ChatOptions?.Clone(), cancellationToken).ConfigureAwait(false);
@@ -64,13 +61,8 @@ public sealed partial class LlmJudge : IDisposable
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                verdict = new JudgeVerdict(null, null, $"judge call failed: {ex.GetType().Name}: {ex.Message}");
+                return new JudgeVerdict(null, null, $"judge call failed: {ex.GetType().Name}: {ex.Message}");
             }
-            finally
-            {
-                _gate.Release();
-            }
-            if (verdict.Score is not null) return verdict;
         }
         return verdict;
     }
@@ -157,6 +149,4 @@ public sealed partial class LlmJudge : IDisposable
 
     [GeneratedRegex("[\"']?(?:reasoning|reason|理由)[\"']?\\s*[:：]\\s*\"(.*?)\"\\s*[,}]", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex ReasoningPattern();
-
-    public void Dispose() => _gate.Dispose();
 }

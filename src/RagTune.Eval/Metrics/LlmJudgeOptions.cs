@@ -1,4 +1,5 @@
-// Options for LlmJudge: prompt language, concurrency bound, attempts, context size and the judge's sampling settings.
+// Options for LlmJudge: prompt language, re-asks on an unreadable verdict, context size and the judge's sampling settings.
+// Concurrency, retries and timeouts of the calls are the judge client's resilience step (ChatClientBuilder.UseResilience).
 using Microsoft.Extensions.AI;
 
 namespace RagTune.Eval.Metrics;
@@ -7,10 +8,8 @@ public sealed class LlmJudgeOptions
 {
     public JudgeLanguage Language { get; init; } = JudgeLanguage.Auto;
 
-    /// <summary>At most this many judge calls in flight, across all callers of this judge.</summary>
-    public int MaxConcurrency { get; init; } = 2;
-
-    /// <summary>Attempts per verdict when the reply cannot be parsed or the call fails.</summary>
+    /// <summary>Questions per verdict when the reply has no valid score (a failed call is not asked again here: its
+    /// client's resilience step has already retried it).</summary>
     public int MaxAttempts { get; init; } = 2;
 
     /// <summary>The context shown to the judge is cut to this many characters.</summary>

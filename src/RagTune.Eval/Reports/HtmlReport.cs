@@ -15,7 +15,7 @@ public static class HtmlReport
         "body{font-family:" + Markup.FontStack + ";" +
         "margin:2em auto;max-width:1200px;padding:0 1em;color:#222;line-height:1.5}" +
         "table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;vertical-align:top}" +
-        "th:first-child,td:first-child{text-align:left}.ci{color:#777;font-size:.85em}" +
+        "th:first-child,td:first-child{text-align:left}.ci{color:#777;font-size:.85em}.errors{display:block;color:#b00;font-size:.85em}" +
         ".charts{display:flex;flex-wrap:wrap;gap:12px}.charts figure{margin:0;border:1px solid #eee;padding:6px}" +
         "details.q{border:1px solid #ddd;border-radius:4px;margin:6px 0;padding:4px 10px}details.q>summary{cursor:pointer;font-weight:600}" +
         ".doc{white-space:pre-wrap;font-size:.9em;background:#fafafa;border-left:3px solid #ccc;padding:4px 8px;margin:4px 0}" +
@@ -86,18 +86,19 @@ public static class HtmlReport
             foreach (var m in metrics)
             {
                 if (!s.Metrics.TryGetValue(m, out var ms)) { sb.Append("<td>–</td>"); continue; }
-                sb.Append($"<td title=\"n = {ms.Count}\">{Markup.Fmt(ms.Mean)}");
+                sb.Append($"<td title=\"n = {ms.Count}\">{(ms.Count == 0 ? "–" : Markup.Fmt(ms.Mean))}");
                 if (ms.CiLow is double lo && ms.CiHigh is double hi) sb.Append($"<span class=\"ci\">[{Markup.Fmt(lo)}, {Markup.Fmt(hi)}]</span>");
+                if (ms.Errors > 0) sb.Append($"<span class=\"errors\">{Markup.Escape(Markup.ErrorNote(ms.Errors).Trim())}</span>");
                 sb.Append("</td>");
             }
             sb.Append($"<td>{Markup.Fmt(s.MeanLatencyMs, "0")}</td></tr>\n");
         }
-        sb.Append("</tbody>\n</table></div>\n<p class=\"muted\">Brackets: 95 % bootstrap confidence interval. Definitions: docs/metrics.md.</p>\n");
+        sb.Append("</tbody>\n</table></div>\n<p class=\"muted\">Brackets: 95 % bootstrap confidence interval. Items whose call failed (after its retries) are left out of the means and counted beside them; a rerun asks them again. Definitions: docs/metrics.md.</p>\n");
     }
 
     private static void AppendMetricChart(StringBuilder sb, EvalRun run, string metric)
     {
-        var bars = run.Summaries.Where(s => s.Metrics.ContainsKey(metric))
+        var bars = run.Summaries.Where(s => s.Metrics.TryGetValue(metric, out var m) && m.Count > 0)
             .Select(s =>
             {
                 // A system keeps its colour across charts.

@@ -40,6 +40,14 @@ public static class Markup
 
     public static string Fmt(double v, string format = "0.000") => v.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>What goes beside a metric's figure when failed items were left out of it: " (3 errors)", else "".</summary>
+    public static string ErrorNote(int errors) => errors switch
+    {
+        0 => "",
+        1 => " (1 error)",
+        _ => $" ({errors.ToString(CultureInfo.InvariantCulture)} errors)",
+    };
+
     /// <summary>Fonts that cover CJK on Windows, macOS and Linux before the generic fallback.</summary>
     public const string FontStack =
         "system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', 'Noto Sans CJK SC', 'Source Han Sans SC', 'WenQuanYi Micro Hei', sans-serif";

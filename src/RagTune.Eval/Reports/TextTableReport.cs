@@ -25,9 +25,9 @@ public static class TextTableReport
             foreach (var m in metrics)
             {
                 if (!s.Metrics.TryGetValue(m, out var ms)) { row.Add("-"); continue; }
-                var cell = Markup.Fmt(ms.Mean);
+                var cell = ms.Count == 0 ? "-" : Markup.Fmt(ms.Mean);
                 if (ms.CiLow is double lo && ms.CiHigh is double hi) cell += $" [{Markup.Fmt(lo)},{Markup.Fmt(hi)}]";
-                row.Add(cell);
+                row.Add(cell + Markup.ErrorNote(ms.Errors));
             }
             row.Add(Markup.Fmt(s.MeanLatencyMs, "0"));
             rows.Add(row);

@@ -136,7 +136,6 @@ public sealed class EvaluationRunner
     {
         var watch = Stopwatch.StartNew();
         SystemAnswer answer;
-        string? error = null;
         try
         {
             answer = await system.AnswerAsync(item, cancellationToken).ConfigureAwait(false);
@@ -144,19 +143,14 @@ public sealed class EvaluationRunner
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Recorded, scored as an empty answer so a failing system is not flattered, and retried by the next run.
-            error = $"{ex.GetType().Name}: {ex.Message}";
-            answer = new SystemAnswer("", null, watch.Elapsed);
+            // Recorded without metrics — a failed call says nothing about the answers, so it is left out of the means and
+            // counted beside them — and retried by the next run.
+            return new ItemResult { System = system.Name, ItemId = item.Id, LatencyMs = watch.Elapsed.TotalMilliseconds, Error = $"{ex.GetType().Name}: {ex.Message}" };
         }
         var latency = answer.Latency > TimeSpan.Zero ? answer.Latency : watch.Elapsed;
         var (metrics, citations) = AnswerScorer.Score(item, answer, _options.Format);
         var final = _options.Format.FinalAnswer(answer.Text);
-        Dictionary<string, JudgeVerdict>? judge = null;
-        if (error is null)
-        {
-            if (_options.Judge is not null)
-                judge = await JudgeAsync(item, answer, final, metrics, cancellationToken).ConfigureAwait(false);
-        }
+        var judge = _options.Judge is null ? null : await JudgeAsync(item, answer, final, metrics, cancellationToken).ConfigureAwait(false);
         return new ItemResult
         {
             System = system.Name,
@@ -165,7 +159,6 @@ public sealed class EvaluationRunner
             FinalAnswer = final,
             Documents = answer.Documents,
             LatencyMs = latency.TotalMilliseconds,
-            Error = error,
             Metrics = metrics,
             Citations = citations,
             Judge = judge,

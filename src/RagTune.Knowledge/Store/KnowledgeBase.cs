@@ -26,7 +26,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private readonly DocumentReader _reader = new();
     private readonly Lazy<HierarchicalChunker> _chunker;
-    private readonly IEmbeddingGenerator<string, Embedding<float>>? _generator;
+    // Null for a BM25-only base. A Local model recorded in kb.json loads on first use (search on the dense route, ingestion),
+    // so opening for stats, export or removal never pays for it.
+    private readonly Lazy<IEmbeddingGenerator<string, Embedding<float>>>? _generator;
     private readonly bool _ownsGenerator;
     private readonly EmbeddingPrompts _prompts;
 
@@ -37,17 +39,23 @@ public sealed class KnowledgeBase : IAsyncDisposable
         var embedding = store.Options.Embedding;
         if (embedding.Kind == EmbeddingKind.None && _open.EmbeddingGenerator is not null)
             throw new KnowledgeException("knowledge base: an embedding generator was given but kb.json's embedding kind is none; expected a knowledge base created with embedding settings (vectors cannot be added to one built without them)");
-        _generator = _open.EmbeddingGenerator;
-        if (_generator is null && embedding.Kind == EmbeddingKind.OpenAI)
+        if (_open.EmbeddingGenerator is { } given)
+            _generator = new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(given);
+        else if (embedding.Kind == EmbeddingKind.OpenAI)
         {
-            _generator = new OpenAIEmbeddingGenerator(new OpenAIEmbeddingGeneratorOptions
+            _generator = new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(new OpenAIEmbeddingGenerator(new OpenAIEmbeddingGeneratorOptions
             {
                 Model = embedding.Model!,
                 Endpoint = embedding.Endpoint is null ? null : new Uri(embedding.Endpoint),
                 Dimensions = embedding.Dimensions,
                 ApiKeyEnvironmentVariable = embedding.ApiKeyEnvironmentVariable,
                 BatchSize = embedding.BatchSize,
-            });
+            }));
+            _ownsGenerator = true;
+        }
+        else if (embedding.Kind == EmbeddingKind.Local)
+        {
+            _generator = new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(() => LoadLocal(embedding), LazyThreadSafetyMode.ExecutionAndPublication);
             _ownsGenerator = true;
         }
         var resolved = embedding.Kind == EmbeddingKind.None ? EmbeddingPrompts.None : EmbeddingPrompts.Resolve(embedding.ModelDirectory ?? embedding.Model ?? "");
@@ -87,6 +95,21 @@ public sealed class KnowledgeBase : IAsyncDisposable
         var store = await Task.Run(() => FileSystemKnowledgeStore.Open(directory), cancellationToken).ConfigureAwait(false);
         store.Recover();
         return store;
+    }
+
+    // The engine's BERT-family encoder from the model folder kb.json records (relative paths from the working directory,
+    // as `kb create --embedding-model` wrote them).
+    private static Engine.AI.LocalEmbeddingGenerator LoadLocal(EmbeddingSettings settings)
+    {
+        var folder = settings.ModelDirectory ?? settings.Model!;
+        try
+        {
+            return Engine.AI.LocalEmbeddingGenerator.Load(folder, settings.Model);
+        }
+        catch (Exception e) when (e is EngineException or IOException or UnauthorizedAccessException)
+        {
+            throw new KnowledgeException($"knowledge base: kb.json embedding.model_directory '{folder}' could not be loaded: {e.Message}; expected the local embedding model folder the base was created with (or KnowledgeBaseOpenOptions.EmbeddingGenerator)", e);
+        }
     }
 
     private static ITokenCounter LoadTokenCounter(string? tokenizerPath)
@@ -265,10 +288,8 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 case "dense":
                     if (!embeds)
                         throw new KnowledgeException("knowledge base search: route 'dense' asked for, but kb.json's embedding kind is none; expected route bm25 (or a knowledge base created with an embedding model)");
-                    if (_generator is null)
-                        throw new KnowledgeException($"knowledge base search: route 'dense' needs the embedding model '{Options.Embedding.ModelDirectory ?? Options.Embedding.Model}' (kb.json kind {Options.Embedding.Kind}); expected KnowledgeBaseOpenOptions.EmbeddingGenerator, or search with route bm25");
                     // Nothing embedded yet (empty knowledge base) is an empty route, not an error.
-                    if (_store.CreateDenseRoute(PrefixedEmbeddingGenerator.ForQueries(_generator, _prompts)) is { } dense) routes.Add(dense);
+                    if (_store.CreateDenseRoute(PrefixedEmbeddingGenerator.ForQueries(_generator!.Value, _prompts)) is { } dense) routes.Add(dense);
                     break;
                 default:
                     throw new KnowledgeException($"knowledge base search: unknown route '{name}'; expected bm25 or dense");
@@ -377,7 +398,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _store.DisposeAsync().ConfigureAwait(false);
-        if (_ownsGenerator) _generator?.Dispose();
+        if (_ownsGenerator && _generator is { IsValueCreated: true }) _generator.Value.Dispose();
         _writeGate.Dispose();
     }
 
@@ -515,8 +536,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
         {
             var vectors = new Dictionary<string, float[]>(StringComparer.Ordinal);
             if (kb.Options.Embedding.Kind == EmbeddingKind.None) return vectors;
-            var generator = kb._generator ?? throw new KnowledgeException(
-                $"knowledge base: kb.json's embedding kind is {kb.Options.Embedding.Kind} ('{kb.Options.Embedding.ModelDirectory ?? kb.Options.Embedding.Model}') but no embedding generator was given; expected KnowledgeBaseOpenOptions.EmbeddingGenerator");
+            var generator = kb._generator!.Value;
             var passages = PrefixedEmbeddingGenerator.ForPassages(generator, kb._prompts);
             var indexed = kb.Options.ResolvedIndexedLevels.ToHashSet();
             foreach (var batch in chunks.Where(c => indexed.Contains(c.Level)).Chunk(kb.Options.Embedding.BatchSize))

@@ -7,8 +7,9 @@ namespace RagTune.Knowledge.Store;
 
 public sealed record KnowledgeBaseOpenOptions
 {
-    /// <summary>The embedding model (e.g. the engine's local BERT encoder). Required when kb.json's embedding kind is Local;
-    /// overrides the OpenAI client otherwise. Query/passage prefixes from kb.json (or the model's known ones) are added on top.</summary>
+    /// <summary>The embedding model, overriding the one kb.json records. Null: kb.json's model — a Local model folder is
+    /// loaded on first use (dense search, ingestion), an OpenAI-compatible endpoint gets its client. Query/passage prefixes
+    /// from kb.json (or the model's known ones) are added on top.</summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator { get; init; }
 
     /// <summary>Token counter for chunking instead of the one kb.json names (must count the same way, or chunks change).</summary>

@@ -1,37 +1,26 @@
-// Teacher over any OpenAI-compatible endpoint: the shared OpenAIChatClient with the SDK's retries off, behind ChatClientTeacher.
-using System.ClientModel;
-using System.ClientModel.Primitives;
+// The teacher over an OpenAI-compatible endpoint: the Microsoft.Extensions.AI pipeline (SDK client → streamed replies when
+// asked → resilience) behind ChatClientTeacher.
+using Microsoft.Extensions.AI;
 using OpenAI;
+using RagTune.Raft.Clients;
 
 namespace RagTune.Raft.Teachers;
 
-/// <summary>
-/// Calls /chat/completions through <see cref="OpenAIChatClient"/>. The SDK's own retry policy is switched off
-/// (<c>ClientRetryPolicy(0)</c>) so that <see cref="ResilientTeacher"/>'s policy — which honours Retry-After and counts
-/// attempts — is the only one in force. Errors surface as <see cref="ClientResultException"/> for the policy to classify.
-/// </summary>
-public sealed class OpenAITeacher : ITeacher
+public static class OpenAITeacher
 {
-    private readonly ChatClientTeacher _teacher;
-
-    public OpenAITeacher(OpenAITeacherOptions options)
+    /// <summary>Builds the teacher. The per-attempt network timeout of the SDK is the resilience timeout plus a margin,
+    /// so the resilience policy, which counts and retries timeouts, is the one that fires.</summary>
+    public static ChatClientTeacher Create(OpenAITeacherOptions options, ResilienceOptions? resilience = null, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Model))
             throw new RaftException("teacher model name is empty: expected e.g. --model qwen2.5:7b");
-        var clientOptions = new OpenAIClientOptions
-        {
-            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = options.NetworkTimeout,
-        };
-        var client = new OpenAIChatClient(options.Model, options.Endpoint, options.ResolveApiKey(), clientOptions);
-        _teacher = new ChatClientTeacher(client, options.Model, options.Stream);
+        resilience ??= new ResilienceOptions();
+        var sdk = OpenAICompatibleChatClient.Create(options.Model, options.Endpoint, options.ResolveApiKey(),
+            new OpenAIClientOptions { NetworkTimeout = resilience.RequestTimeout + TimeSpan.FromSeconds(5) });
+        var builder = sdk.AsBuilder();
+        if (options.Stream)
+            builder.UseStreamedReplies();
+        return new ChatClientTeacher(builder.UseResilience(resilience, timeProvider).Build(), options.Model);
     }
-
-    public string ModelName => _teacher.ModelName;
-
-    public Uri? Endpoint => _teacher.Endpoint;
-
-    public Task<TeacherReply> CompleteAsync(TeacherRequest request, CancellationToken cancellationToken = default) =>
-        _teacher.CompleteAsync(request, cancellationToken);
 }

@@ -17,9 +17,6 @@ public sealed class OpenAITeacherOptions
     /// <summary>Use server-sent-event streaming (with stream_options.include_usage, which the SDK sets).</summary>
     public bool Stream { get; set; }
 
-    /// <summary>The HTTP pipeline's own per-try timeout; <see cref="ResilientTeacher"/> also enforces its request timeout.</summary>
-    public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(300);
-
     /// <summary>Resolves the key: option, then the environment, then a placeholder for non-OpenAI endpoints.</summary>
     public string ResolveApiKey()
     {

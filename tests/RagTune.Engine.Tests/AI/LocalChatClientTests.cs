@@ -248,9 +248,9 @@ public class LocalChatClientTests
     [Fact]
     public async Task Registered_through_dependency_injection()
     {
-        var services = new ServiceCollection()
-            .AddLocalChatClient(Fixtures.Dir("qwen2-tiny"), new LocalChatClientOptions { DefaultMaxOutputTokens = 4 })
-            .AddKeyedLocalChatClient("llama", Fixtures.Dir("llama-tiny"));
+        var services = new ServiceCollection();
+        services.AddLocalChatClient(Fixtures.Dir("qwen2-tiny"), new LocalChatClientOptions { DefaultMaxOutputTokens = 4 });
+        services.AddKeyedLocalChatClient("llama", Fixtures.Dir("llama-tiny"));
         using var provider = services.BuildServiceProvider();
         var chat = provider.GetRequiredService<IChatClient>();
         Assert.Same(chat, provider.GetRequiredService<LocalChatClient>());
@@ -258,5 +258,24 @@ public class LocalChatClientTests
         Assert.Equal(4, response.Usage!.OutputTokenCount);
         var llama = provider.GetRequiredKeyedService<IChatClient>("llama");
         Assert.Equal("llama-tiny", llama.GetService<ChatClientMetadata>()!.DefaultModelId);
+    }
+
+    // Issue 13: AddLocalChatClient returns a ChatClientBuilder, so the registered IChatClient is a pipeline over the model.
+    [Fact]
+    public async Task Dependency_injection_returns_a_builder_whose_steps_run()
+    {
+        var services = new ServiceCollection();
+        services.AddLocalChatClient(Fixtures.Dir("qwen2-tiny"), new LocalChatClientOptions { DefaultMaxOutputTokens = 6 })
+            .ConfigureOptions(o => o.MaxOutputTokens ??= 2);
+        services.AddKeyedLocalChatClient("llama", Fixtures.Dir("llama-tiny")).ConfigureOptions(o => o.MaxOutputTokens ??= 3);
+        using var provider = services.BuildServiceProvider();
+        var chat = provider.GetRequiredService<IChatClient>();
+        Assert.IsNotType<LocalChatClient>(chat);
+        Assert.Same(provider.GetRequiredService<LocalChatClient>(), chat.GetService<LocalChatClient>());
+        var response = await chat.GetResponseAsync([new ChatMessage(ChatRole.User, Question)], cancellationToken: Ct);
+        Assert.Equal(2, response.Usage!.OutputTokenCount);
+        var llama = provider.GetRequiredKeyedService<IChatClient>("llama");
+        Assert.Equal(3, (await llama.GetResponseAsync([new ChatMessage(ChatRole.User, Question)], cancellationToken: Ct)).Usage!.OutputTokenCount);
+        Assert.Equal("llama-tiny", llama.GetService<LocalChatClient>()!.ModelId);
     }
 }

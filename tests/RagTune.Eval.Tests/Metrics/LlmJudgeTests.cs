@@ -1,7 +1,9 @@
 // The LLM judge: robust parsing of the required JSON reply, prompts in the question's language, retries, recorded
 // failures and bounded concurrency — all against a scripted IChatClient.
 using Microsoft.Extensions.AI;
+using System.Net;
 using RagTune.Eval.Metrics;
+using RagTune.Raft.Clients;
 
 namespace RagTune.Eval.Tests.Metrics;
 
@@ -39,7 +41,7 @@ public sealed class LlmJudgeTests
     {
         var ct = TestContext.Current.CancellationToken;
         var client = new FakeChatClient((_, _) => """{"reasoning": "有依据", "score": 4}""");
-        using var judge = new LlmJudge(client);
+        var judge = new LlmJudge(client);
         var v = await judge.JudgeFaithfulnessAsync("长江有多长？", "6300公里 {question}", ["长江全长6300公里。"], ct);
         Assert.Equal(4, v.Score);
         Assert.Equal("有依据", v.Reasoning);
@@ -61,16 +63,19 @@ public sealed class LlmJudgeTests
         var ct = TestContext.Current.CancellationToken;
         int n = 0;
         var flaky = new FakeChatClient((_, _) => ++n == 1 ? "no json" : """{"reasoning": "ok", "score": 2}""");
-        using var judge = new LlmJudge(flaky, new LlmJudgeOptions { MaxAttempts = 2 });
+        var judge = new LlmJudge(flaky, new LlmJudgeOptions { MaxAttempts = 2 });
         var v = await judge.JudgeRelevanceAsync("q", "a", ct);
         Assert.Equal(2, v.Score);
         Assert.Equal(2, flaky.Calls);
 
-        var broken = new FakeChatClient((_, _) => throw new HttpRequestException("503 Service Unavailable"));
-        using var judge2 = new LlmJudge(broken, new LlmJudgeOptions { MaxAttempts = 3 });
+        // A failing call is retried by the client's resilience step, not asked again by the judge.
+        var broken = new FakeChatClient((_, _) => throw new HttpRequestException("503 Service Unavailable", null, HttpStatusCode.ServiceUnavailable));
+        using var resilient = broken.AsBuilder().UseResilience(new ResilienceOptions { MaxAttempts = 3, InitialBackoff = TimeSpan.Zero, MaxBackoff = TimeSpan.Zero }).Build();
+        var judge2 = new LlmJudge(resilient, new LlmJudgeOptions { MaxAttempts = 3 });
         var failed = await judge2.JudgeRelevanceAsync("q", "a", ct);
         Assert.Null(failed.Score);
-        Assert.Contains("503", failed.Error);
+        Assert.Contains("HTTP 503", failed.Error);
+        Assert.Contains("3 attempt(s)", failed.Error);
         Assert.Equal(3, broken.Calls);
     }
 
@@ -79,7 +84,8 @@ public sealed class LlmJudgeTests
     {
         var ct = TestContext.Current.CancellationToken;
         var client = new FakeChatClient((_, _) => """{"reasoning": "r", "score": 3}""", delayMs: 20);
-        using var judge = new LlmJudge(client, new LlmJudgeOptions { MaxConcurrency = 2 });
+        using var resilient = client.AsBuilder().UseResilience(new ResilienceOptions { MaxConcurrency = 2 }).Build();
+        var judge = new LlmJudge(resilient);
         var verdicts = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => judge.JudgeRelevanceAsync($"q{i}", "a", ct)));
         Assert.All(verdicts, v => Assert.Equal(3, v.Score));
         Assert.Equal(10, client.Calls);

@@ -90,8 +90,10 @@ public sealed class EvaluationRunnerTests : IDisposable
         Assert.Equal(0, third.Calls);
     }
 
+    // Issue 16 item 5: an errored item counted as 0 in the means (470 of 10,570 in one run). Now it carries no metrics,
+    // is left out of every mean, is counted beside each figure, and a rerun asks only it again.
     [Fact]
-    public async Task FailuresAreRecordedScoredAsEmptyAndRetried()
+    public async Task FailuresAreLeftOutOfTheMeansCountedBesideThemAndRetried()
     {
         var ct = TestContext.Current.CancellationToken;
         var path = Path.Combine(_dir, "results.jsonl");
@@ -100,15 +102,37 @@ public sealed class EvaluationRunnerTests : IDisposable
         var run = await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path }).RunAsync(items, [flaky], ct);
         var failed = run.Results.Single(r => r.ItemId == "q2");
         Assert.Contains("backend down for q2", failed.Error);
-        Assert.Equal(0.0, failed.Metrics[MetricNames.ExactMatch]);
+        Assert.Empty(failed.Metrics);
         Assert.Equal(1, run.Summaries[0].Errors);
-        Assert.Equal(0.75, run.Summaries[0].Metrics[MetricNames.ExactMatch].Mean, 12);
+        var em = run.Summaries[0].Metrics[MetricNames.ExactMatch];
+        Assert.Equal((1.0, 3, 1), (em.Mean, em.Count, em.Errors));
+        Assert.Contains("1.000 [1.000,1.000] (1 error)", RagTune.Eval.Reports.TextTableReport.Render(run));
+        Assert.Contains("<span class=\"errors\">(1 error)</span>", RagTune.Eval.Reports.HtmlReport.Render(run));
+        Assert.Contains("\"errors\": 1", RagTune.Eval.Reports.JsonReport.Render(run));
 
         var healed = new ScriptedSystem("flaky", it => it.Answers[0]);
         var rerun = await new EvaluationRunner(new EvaluationRunnerOptions { ResultsPath = path }).RunAsync(items, [healed], ct);
         Assert.Equal(["q2"], healed.Answered);
         Assert.Equal(0, rerun.Summaries[0].Errors);
-        Assert.Equal(1.0, rerun.Summaries[0].Metrics[MetricNames.ExactMatch].Mean);
+        Assert.Equal((1.0, 4, 0), (rerun.Summaries[0].Metrics[MetricNames.ExactMatch].Mean, rerun.Summaries[0].Metrics[MetricNames.ExactMatch].Count,
+            rerun.Summaries[0].Metrics[MetricNames.ExactMatch].Errors));
+    }
+
+    [Fact]
+    public async Task FailedJudgeVerdictsAreCountedBesideTheJudgeFigures()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int n = 0;
+        var judge = new LlmJudge(new FakeChatClient((_, _) => Interlocked.Increment(ref n) % 2 == 0 ? "no score here" : """{"reasoning": "ok", "score": 4}"""),
+            new LlmJudgeOptions { MaxAttempts = 1 });
+        var run = await new EvaluationRunner(new EvaluationRunnerOptions { Judge = judge, MaxConcurrency = 1 })
+            .RunAsync(Items(4), [new ScriptedSystem("s", it => it.Answers[0])], ct);
+        var relevance = run.Summaries[0].Metrics[MetricNames.JudgeRelevance];
+        var faithfulness = run.Summaries[0].Metrics[MetricNames.JudgeFaithfulness];
+        Assert.Equal(8, relevance.Count + relevance.Errors + faithfulness.Count + faithfulness.Errors);
+        Assert.Equal(4, relevance.Errors + faithfulness.Errors);
+        Assert.Equal(4.0, relevance.Count > 0 ? relevance.Mean : faithfulness.Mean);
+        Assert.Equal(0, run.Summaries[0].Metrics[MetricNames.ExactMatch].Errors);
     }
 
     [Fact]

@@ -33,7 +33,7 @@ internal static class KbAdd
             foreach (var path in targets)
                 if (!File.Exists(path) && !Directory.Exists(path))
                     throw new Knowledge.KnowledgeException($"cannot add '{path}': no such file or folder; expected documents or folders of them");
-            await using var kb = await KbOpen.OpenAsync(parse.GetValue(dir)!, cancellationToken);
+            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
             var summaries = new List<IngestSummary>();
             try
             {

@@ -26,7 +26,7 @@ internal static class KbSearch
         var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, json };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var kb = await KbOpen.OpenAsync(parse.GetValue(dir)!, cancellationToken);
+            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
             var routeNames = parse.GetValue(routes)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var options = new KnowledgeSearchOptions
             {

@@ -1,10 +1,11 @@
 // A teacher answering HTTP 200 with a body that is not a chat completion — garbage, a JSON error, truncated JSON,
 // "choices": [] — streamed or not: retried like a 5xx, named (endpoint, model, chunk) when retries are spent, and never
 // journaled as a finished chunk, so the rerun against a healthy teacher generates every chunk.
+using RagTune.Raft.Clients;
 using RagTune.Raft.Teachers;
 using RagTune.Raft.Tests.Infrastructure;
 
-namespace RagTune.Raft.Tests.Teachers;
+namespace RagTune.Raft.Tests.Clients;
 
 public sealed class MalformedReplyTests
 {
@@ -20,9 +21,9 @@ public sealed class MalformedReplyTests
         { false, "<html><body>502 Bad Gateway</body></html>", "text/html" },
     };
 
-    private static ResilientTeacher Teacher(ScriptedOpenAIServer server, bool stream, int attempts) =>
-        new(new OpenAITeacher(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "teacher-x", Stream = stream }),
-            new TeacherPolicyOptions { MaxAttempts = attempts, InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(20) });
+    private static ChatClientTeacher Teacher(ScriptedOpenAIServer server, bool stream, int attempts) =>
+        OpenAITeacher.Create(new OpenAITeacherOptions { Endpoint = server.BaseUrl, ApiKey = "k", Model = "teacher-x", Stream = stream },
+            new ResilienceOptions { MaxAttempts = attempts, InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(20) });
 
     [Theory]
     [MemberData(nameof(Malformed))]
@@ -34,7 +35,7 @@ public sealed class MalformedReplyTests
         var teacher = Teacher(server, stream, attempts: 3);
         var reply = await teacher.CompleteAsync(Hello, TestContext.Current.CancellationToken);
         Assert.Equal("fine now", reply.Content);
-        Assert.Equal(1, teacher.Retries);
+        Assert.Equal(1, teacher.Client.GetService<ResilientChatClient>()!.Retries);
         Assert.Equal(2, server.Requests.Count);
     }
 
@@ -45,7 +46,7 @@ public sealed class MalformedReplyTests
         await using var server = await ScriptedOpenAIServer.StartAsync(_ => ScriptedReply.Raw(body, contentType));
         var teacher = Teacher(server, stream, attempts: 2);
         var error = await Assert.ThrowsAsync<RaftException>(() => teacher.CompleteAsync(Hello, TestContext.Current.CancellationToken));
-        Assert.Contains("teacher 'teacher-x'", error.Message);
+        Assert.Contains("model 'teacher-x'", error.Message);
         Assert.Contains(server.BaseUrl.ToString(), error.Message);
         Assert.Contains("in 2 attempt(s), last: malformed reply", error.Message);
         Assert.Equal(2, server.Requests.Count);
@@ -72,7 +73,7 @@ public sealed class MalformedReplyTests
             var (code, output, error) = await RagtuneCli.RunAsync(Args(broken));
             Assert.True(code != 0, output);
             Assert.Contains("chunk '", error);
-            Assert.Contains("teacher 'teacher-x' at " + broken.BaseUrl, error);
+            Assert.Contains("model 'teacher-x' at " + broken.BaseUrl, error);
             Assert.Contains("malformed reply", error);
             var journal = Path.Combine(dir["run"], "journal.jsonl");
             Assert.True(!File.Exists(journal) || !File.ReadAllText(journal).Contains("no_questions"), "a malformed reply was journaled as a finished chunk");

@@ -1,5 +1,6 @@
-// OpenAIChatClient (the one IChatClient over the OpenAI SDK) against a scripted handler and the scripted HTTP server:
-// the /chat/completions request it sends, the response, reasoning and usage it reads, streamed or not, and its errors.
+// OpenAICompatibleChatClient (Microsoft.Extensions.AI.OpenAI over the SDK + CompatibleReplyChatClient) against a scripted
+// handler and the scripted HTTP server: the /chat/completions request it sends, the response, reasoning and usage it reads,
+// streamed or not, its errors, and malformed replies turned into MalformedReplyException.
 using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Net;
@@ -7,21 +8,21 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using OpenAI;
-using RagTune.Raft.Teachers;
+using RagTune.Raft.Clients;
 using RagTune.Raft.Tests.Infrastructure;
 
-namespace RagTune.Raft.Tests.Teachers;
+namespace RagTune.Raft.Tests.Clients;
 
-public sealed class OpenAIChatClientTests
+public sealed class OpenAICompatibleChatClientTests
 {
-    private sealed class Handler(string body, HttpStatusCode status = HttpStatusCode.OK) : HttpMessageHandler
+    private sealed class Handler(string body, HttpStatusCode status = HttpStatusCode.OK, string mediaType = "application/json") : HttpMessageHandler
     {
         public readonly List<(Uri Uri, string Body, string? Auth)> Requests = [];
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             Requests.Add((request.RequestUri!, await request.Content!.ReadAsStringAsync(cancellationToken), request.Headers.Authorization?.ToString()));
-            return new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            return new HttpResponseMessage(status) { Content = new StringContent(body, Encoding.UTF8, mediaType) };
         }
     }
 
@@ -41,7 +42,7 @@ public sealed class OpenAIChatClientTests
              "choices": [{"index": 0, "message": {"role": "assistant", "content": "巴黎 <ANSWER>: Paris"}, "finish_reason": "stop"}],
              "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}}
             """);
-        var client = new OpenAIChatClient("qwen2.5:7b", new Uri("http://localhost:11434/v1"), "k-123", Over(handler));
+        var client = OpenAICompatibleChatClient.Create("qwen2.5:7b", new Uri("http://localhost:11434/v1"), "k-123", Over(handler));
         var response = await client.GetResponseAsync(Question, new ChatOptions { Temperature = 0, MaxOutputTokens = 64, Seed = 7 },
             TestContext.Current.CancellationToken);
 
@@ -73,7 +74,7 @@ public sealed class OpenAIChatClientTests
             {"id": "c2", "object": "chat.completion", "created": 1, "model": "r1",
              "choices": [{"index": 0, "message": {"role": "assistant", "content": "<ANSWER>: 7", "{{field}}": "3 + 4 = 7"}, "finish_reason": "stop"}]}
             """);
-        var response = await new OpenAIChatClient("r1", new Uri("http://localhost:8000/v1"), "k", Over(handler))
+        var response = await OpenAICompatibleChatClient.Create("r1", new Uri("http://localhost:8000/v1"), "k", Over(handler))
             .GetResponseAsync(Question, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal("<ANSWER>: 7", response.Text);
         Assert.Equal("3 + 4 = 7", Assert.Single(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>()).Text);
@@ -84,7 +85,7 @@ public sealed class OpenAIChatClientTests
     {
         var ct = TestContext.Current.CancellationToken;
         await using var server = await ScriptedOpenAIServer.StartAsync(_ => ScriptedReply.Text("The pump runs at 107 rpm.", 40, 9));
-        var client = new OpenAIChatClient("teacher-x", server.BaseUrl, "k");
+        var client = OpenAICompatibleChatClient.Create("teacher-x", server.BaseUrl, "k");
         var updates = new List<ChatResponseUpdate>();
         await foreach (var u in client.GetStreamingResponseAsync(Question, cancellationToken: ct))
             updates.Add(u);
@@ -101,20 +102,53 @@ public sealed class OpenAIChatClientTests
     public async Task Http_errors_keep_their_status_and_an_empty_model_is_refused()
     {
         var handler = new Handler("""{"error": {"message": "model not found"}}""", HttpStatusCode.NotFound);
-        var client = new OpenAIChatClient("nope", new Uri("http://localhost:1/v1"), "k", Over(handler));
+        var client = OpenAICompatibleChatClient.Create("nope", new Uri("http://localhost:1/v1"), "k", Over(handler));
         var e = await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync(Question, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Equal(404, e.Status);
         Assert.Contains("model not found", e.Message);
-        Assert.Contains("model name is empty", Assert.Throws<RaftException>(() => new OpenAIChatClient(" ")).Message);
+        Assert.Contains("model name is empty", Assert.Throws<RaftException>(() => OpenAICompatibleChatClient.Create(" ")).Message);
     }
 
     [Fact]
     public void Metadata_names_the_endpoint_and_model()
     {
-        using var client = new OpenAIChatClient("qwen2.5:7b", new Uri("http://localhost:11434/v1"), "k");
+        using var client = OpenAICompatibleChatClient.Create("qwen2.5:7b", new Uri("http://localhost:11434/v1"), "k");
         var meta = client.GetService<ChatClientMetadata>()!;
-        Assert.Equal(("openai-compatible", "qwen2.5:7b"), (meta.ProviderName, meta.DefaultModelId));
+        Assert.Equal(("openai", "qwen2.5:7b"), (meta.ProviderName, meta.DefaultModelId));
         Assert.Equal(new Uri("http://localhost:11434/v1"), meta.ProviderUri);
         Assert.Same(client, client.GetService<IChatClient>());
+        Assert.NotNull(client.GetService<OpenAI.Chat.ChatClient>());
+    }
+
+    // Issue 16 items 2 and 4: a 200 that is not a chat completion is a malformed reply (retried), never an empty answer.
+    [Theory]
+    [InlineData("garbage, not JSON", false)]
+    [InlineData("""{"id": "x", "choices": []}""", false)]
+    [InlineData("""{"id": "x", "choices": [{"index": 0, "message": {"role": "assistant", "content": "cut""", false)]
+    [InlineData("garbage, not an event stream", true)]
+    [InlineData("""{"error": {"message": "overloaded"}}""", true)]
+    public async Task A_reply_that_is_not_a_chat_completion_is_malformed(string body, bool stream)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var handler = new Handler(body, mediaType: stream ? "text/event-stream" : "application/json");
+        var client = OpenAICompatibleChatClient.Create("m", new Uri("http://localhost:8000/v1"), "k", Over(handler));
+        var e = await Assert.ThrowsAsync<MalformedReplyException>(() => stream
+            ? client.GetStreamingResponseAsync(Question, cancellationToken: ct).ToChatResponseAsync(ct)
+            : client.GetResponseAsync(Question, cancellationToken: ct));
+        Assert.Contains("expected", e.Message);
+    }
+
+    [Fact]
+    public async Task Ollamas_streamed_reasoning_field_becomes_reasoning_content()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var handler = new Handler(
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning\":\"3 + 4\"}}]}\n\n" +
+            "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"<ANSWER>: 7\"},\"finish_reason\":\"stop\"}]}\n\n" +
+            "data: [DONE]\n\n", mediaType: "text/event-stream");
+        var client = OpenAICompatibleChatClient.Create("m", new Uri("http://localhost:8000/v1"), "k", Over(handler));
+        var response = await client.GetStreamingResponseAsync(Question, cancellationToken: ct).ToChatResponseAsync(ct);
+        Assert.Equal("<ANSWER>: 7", response.Text);
+        Assert.Equal("3 + 4", string.Concat(response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Select(r => r.Text)));
     }
 }
