@@ -18,9 +18,11 @@ public static class OpenAITeacher
         resilience ??= new ResilienceOptions();
         var sdk = OpenAICompatibleChatClient.Create(options.Model, options.Endpoint, options.ResolveApiKey(),
             new OpenAIClientOptions { NetworkTimeout = resilience.RequestTimeout + TimeSpan.FromSeconds(5) });
-        var builder = sdk.AsBuilder();
+        // The first step added is the outermost: resilience wraps the streamed-reply step, so a whole streamed reply —
+        // including one cut off after some chunks — is retried, not just a stream that failed before its first chunk.
+        var builder = sdk.AsBuilder().UseResilience(resilience, timeProvider);
         if (options.Stream)
             builder.UseStreamedReplies();
-        return new ChatClientTeacher(builder.UseResilience(resilience, timeProvider).Build(), options.Model);
+        return new ChatClientTeacher(builder.Build(), options.Model);
     }
 }

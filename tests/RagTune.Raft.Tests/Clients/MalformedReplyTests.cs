@@ -1,6 +1,7 @@
 // A teacher answering HTTP 200 with a body that is not a chat completion — garbage, a JSON error, truncated JSON,
 // "choices": [] — streamed or not: retried like a 5xx, named (endpoint, model, chunk) when retries are spent, and never
 // journaled as a finished chunk, so the rerun against a healthy teacher generates every chunk.
+using Microsoft.Extensions.AI;
 using RagTune.Raft.Clients;
 using RagTune.Raft.Teachers;
 using RagTune.Raft.Tests.Infrastructure;
