@@ -16,9 +16,6 @@ public static class CliRunner
         error ??= Console.Error;
         // The store kinds a knowledge-base directory may link to (store.json), beside the embedded default.
         PostgresStoreLink.Register();
-        // Commands that write through Spectre's static console get the same terminal/file/NO_COLOR handling, on the
-        // stdout of this run.
-        AnsiConsole.Console = CliConsole.Out();
         try
         {
             var parse = root.Parse(args);
