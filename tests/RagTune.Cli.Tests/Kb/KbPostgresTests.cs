@@ -30,13 +30,13 @@ public sealed class KbPostgresTests(DebianPostgresServer server) : IDisposable
         return schema;
     }
 
-    private void WriteDocs(int count)
+    private void WriteDocs(int count, int wordsPerFile = 150)
     {
         Directory.CreateDirectory(Docs);
         string[] words = ["tea", "harvest", "spring", "知识", "检索", "graph", "oven", "yeast", "layer", "recall"];
         for (int n = 0; n < count; n++)
             File.WriteAllText(Path.Combine(Docs, $"note{n:D4}.txt"),
-                string.Join(" ", Enumerable.Range(0, 150).Select(i => words[(i * (n % 7 + 1) + n) % words.Length] + (i % 11 == 0 ? "." : ""))));
+                string.Join(" ", Enumerable.Range(0, wordsPerFile).Select(i => words[(i * (n % 7 + 1) + n) % words.Length] + (i % 11 == 0 ? "." : ""))));
     }
 
     private async Task<long> CountAsync(string schema, string table) => (long)(await server.ScalarAsync($"SELECT count(*) FROM \"{schema}\".{table}"))!;
@@ -66,8 +66,10 @@ public sealed class KbPostgresTests(DebianPostgresServer server) : IDisposable
     [Fact]
     public async Task Kb_add_killed_mid_ingest_leaves_a_consistent_knowledge_base_and_a_rerun_completes_without_duplicates()
     {
-        const int files = 1500;
-        WriteDocs(files);
+        // Enough work that ingest spans several 1-second commit intervals on an idle machine too (1,500 short files fit
+        // in one interval, so the first commit was the last).
+        const int files = 4000;
+        WriteDocs(files, wordsPerFile: 600);
         string schema = await CreateAsync();
 
         // SIGKILL right after the first commit: no finally block, no flush, the connection dies with the process.
