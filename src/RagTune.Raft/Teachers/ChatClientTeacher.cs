@@ -15,8 +15,6 @@ public sealed class ChatClientTeacher(IChatClient client, string modelName) : IT
     /// <summary>The chat pipeline asked (e.g. for its <see cref="Clients.ResilientChatClient"/> through GetService).</summary>
     public IChatClient Client => _client;
 
-    public Uri? Endpoint => _client.GetService<ChatClientMetadata>()?.ProviderUri;
-
     public async Task<TeacherReply> CompleteAsync(TeacherRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -7,8 +7,5 @@ public interface ITeacher
     /// <summary>The model name, used for prices and recorded in run settings.</summary>
     string ModelName { get; }
 
-    /// <summary>Where the teacher is served, for error messages; null when unknown or in-process.</summary>
-    Uri? Endpoint => null;
-
     Task<TeacherReply> CompleteAsync(TeacherRequest request, CancellationToken cancellationToken = default);
 }
