@@ -41,8 +41,6 @@ public sealed class NamespaceCycleTests
     /// </summary>
     private static readonly Dictionary<string, string> KnownCycles = new(StringComparer.Ordinal)
     {
-        ["RagTune.Engine: Kernels ↔ Models"] =
-            "Kernels.MatVecOperand holds a Models.WeightMatrix / WeightFormat: both belong in Kernels (the weights in the layout the kernels read)",
         ["RagTune.Knowledge: Dense ↔ Search"] =
             "Search.DenseRoute wraps a Dense.IVectorIndex while the indexes filter with Search.MetadataFilter: DenseRoute belongs in Dense",
         ["RagTune.Eval: Data ↔ Metrics ↔ Running ↔ Systems"] =
