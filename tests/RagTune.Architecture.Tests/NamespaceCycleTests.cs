@@ -41,12 +41,6 @@ public sealed class NamespaceCycleTests
     /// </summary>
     private static readonly Dictionary<string, string> KnownCycles = new(StringComparer.Ordinal)
     {
-        ["RagTune.Engine: Kernels ↔ Models"] =
-            "Kernels.MatVecOperand holds a Models.WeightMatrix / WeightFormat: both belong in Kernels (the weights in the layout the kernels read)",
-        ["RagTune.Eval: Data ↔ Metrics ↔ Running ↔ Systems"] =
-            "Metrics.Aggregator summarises Running.ItemResult, Data.EvalSetReader parses with Metrics.RaftAnswer/CitationCheck, Systems uses Running.StableHash",
-        ["RagTune.Raft: Costs ↔ Export ↔ Generation ↔ Runs"] =
-            "Costs.RaftEstimator reads Generation.RaftOptions/prompts, Generation.RaftGenerator loads an Export.RaftDataset (the prompt contract work reshapes these)",
     };
 
     [Fact]
