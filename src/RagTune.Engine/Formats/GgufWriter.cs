@@ -135,23 +135,29 @@ public sealed class GgufWriter
         _ => throw new ArgumentException($"a {value.GetType().Name} has no GGUF value type"),
     };
 
-    private static GgufValueType ElementTypeOf(Array array) => array switch
+    // By element type, not by array pattern: the runtime lets an int[] pass as uint[] (and byte[] as sbyte[]), so
+    // `array is uint[]` would be true for an int[].
+    private static GgufValueType ElementTypeOf(Array array)
     {
-        byte[] => GgufValueType.UInt8,
-        sbyte[] => GgufValueType.Int8,
-        ushort[] => GgufValueType.UInt16,
-        short[] => GgufValueType.Int16,
-        uint[] => GgufValueType.UInt32,
-        int[] => GgufValueType.Int32,
-        float[] => GgufValueType.Float32,
-        bool[] => GgufValueType.Bool,
-        string[] => GgufValueType.String,
-        ulong[] => GgufValueType.UInt64,
-        long[] => GgufValueType.Int64,
-        double[] => GgufValueType.Float64,
-        object[] => GgufValueType.Array,
-        _ => throw new ArgumentException($"a {array.GetType().Name} is not a GGUF array (expected a one-dimensional array of a GGUF value type)"),
-    };
+        var element = array.GetType().GetElementType()!;
+        if (element == typeof(object)) return GgufValueType.Array;
+        if (element == typeof(string)) return GgufValueType.String;
+        return Type.GetTypeCode(element) switch
+        {
+            TypeCode.Byte => GgufValueType.UInt8,
+            TypeCode.SByte => GgufValueType.Int8,
+            TypeCode.UInt16 => GgufValueType.UInt16,
+            TypeCode.Int16 => GgufValueType.Int16,
+            TypeCode.UInt32 => GgufValueType.UInt32,
+            TypeCode.Int32 => GgufValueType.Int32,
+            TypeCode.Single => GgufValueType.Float32,
+            TypeCode.Boolean => GgufValueType.Bool,
+            TypeCode.UInt64 => GgufValueType.UInt64,
+            TypeCode.Int64 => GgufValueType.Int64,
+            TypeCode.Double => GgufValueType.Float64,
+            _ => throw new ArgumentException($"a {array.GetType().Name} is not a GGUF array (expected a one-dimensional array of a GGUF value type)"),
+        };
+    }
 
     private static void CheckValue(string key, object value)
     {
@@ -160,21 +166,17 @@ public sealed class GgufWriter
             if (TypeOf(value) != GgufValueType.Array) return;
             var array = (Array)value;
             if (array.Rank != 1) throw new ArgumentException("arrays must be one-dimensional");
-            switch (array)
+            switch (ElementTypeOf(array))
             {
-                case string[] strings:
-                    // Before object[]: a string[] is also an object[] (array covariance).
-                    if (strings.Any(s => s is null)) throw new ArgumentException("a string array holds null");
+                case GgufValueType.String:
+                    if (((string[])array).Any(s => s is null)) throw new ArgumentException("a string array holds null");
                     break;
-                case object[] nested:
-                    foreach (var item in nested)
+                case GgufValueType.Array:
+                    foreach (var item in (object[])array)
                     {
                         if (item is not Array) throw new ArgumentException("an object[] must hold only arrays (GGUF arrays of arrays)");
                         CheckValue(key, item);
                     }
-                    break;
-                default:
-                    ElementTypeOf(array);
                     break;
             }
         }
@@ -208,36 +210,21 @@ public sealed class GgufWriter
     {
         w.Write((uint)ElementTypeOf(array));
         w.Write((ulong)array.Length);
-        switch (array)
+        switch (ElementTypeOf(array))
         {
-            case string[] strings:
-                foreach (var s in strings) WriteString(w, s);
+            case GgufValueType.String:
+                foreach (var s in (string[])array) WriteString(w, s);
                 break;
-            case bool[] bools:
-                foreach (var b in bools) w.Write((byte)(b ? 1 : 0));
+            case GgufValueType.Bool:
+                foreach (var b in (bool[])array) w.Write((byte)(b ? 1 : 0));
                 break;
-            case object[] nested:
-                foreach (var item in nested) WriteArray(w, (Array)item);
+            case GgufValueType.Array:
+                foreach (var item in (object[])array) WriteArray(w, (Array)item);
                 break;
             default:
-                // GGUF is little-endian, like every platform .NET runs this engine on.
-                w.Write(RawBytes(array));
+                // GGUF is little-endian, like every platform .NET runs this engine on; the elements are written as they lie.
+                w.Write(MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(array), Buffer.ByteLength(array)));
                 break;
         }
     }
-
-    private static ReadOnlySpan<byte> RawBytes(Array array) => array switch
-    {
-        byte[] a => a,
-        sbyte[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        ushort[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        short[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        uint[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        int[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        float[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        ulong[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        long[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        double[] a => MemoryMarshal.AsBytes(a.AsSpan()),
-        _ => throw new ArgumentException($"a {array.GetType().Name} has no raw GGUF encoding"),
-    };
 }
