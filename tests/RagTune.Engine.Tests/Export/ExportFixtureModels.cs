@@ -7,12 +7,15 @@ using RagTune.Engine.Formats;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Tests.Formats;
+using Xunit;
 
 namespace RagTune.Engine.Tests.Export;
 
 internal static class ExportFixtureModels
 {
     public static readonly string[] Names = ["llama", "qwen2", "qwen3"];
+
+    public static TheoryData<string> NamesData => new(Names);
 
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "generation_config.json"];
 

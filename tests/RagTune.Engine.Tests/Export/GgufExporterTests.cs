@@ -15,7 +15,7 @@ public class GgufExporterTests
 {
     private const string Prompt = "Hello, world! RagTune loads Qwen2 checkpoints.";
 
-    public static TheoryData<string> Models => new(ExportFixtureModels.Names);
+    public static TheoryData<string> Models => ExportFixtureModels.NamesData;
 
     private static Task<GgufExportResult> Export(string model, GgufExportType type, string output, string? adapter = null) =>
         GgufExporter.ExportAsync(new GgufExportOptions { ModelDirectory = model, Type = type, OutputPath = output, AdapterDirectory = adapter },
