@@ -17,6 +17,16 @@ internal static class ExportFixtureModels
 
     public static TheoryData<string> NamesData => new(Names);
 
+    /// <summary>Every fixture with every export type the golden data covers.</summary>
+    public static TheoryData<string, string> NamesAndTypes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var name in Names)
+            foreach (var type in new[] { "f16", "q8_0", "q4_k_m" })
+                data.Add(name, type);
+        return data;
+    }
+
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "generation_config.json"];
 
     public static string FixtureDir(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "gguf-export", name);
