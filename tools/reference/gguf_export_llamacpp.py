@@ -1,14 +1,16 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # Golden data for `ragtune export gguf`, from llama.cpp itself (built from node-llama-cpp@3.22.1's source, as
-# bench/run-engine.sh does; default location /tmp/llama). For each tiny random checkpoint in
-# tests/RagTune.Engine.Tests/TestData/gguf-export/<name>/ (config.json committed; weights generated here and, identically,
-# by the C# tests from a SplitMix64 stream seeded by the tensor name, so nothing large is committed):
+# bench/run-engine.sh does; default location /tmp/llama: libllama.so, its headers and gguf-py). For each tiny random
+# checkpoint in tests/RagTune.Engine.Tests/TestData/gguf-export/<name>/ (config.json committed; weights generated here and,
+# identically, by the C# tests from a SplitMix64 stream seeded by the tensor name, so nothing large is committed):
 #   1. export it with RagTune's CLI as f32, f16, q8_0 and q4_k_m;
-#   2. llama-debug loads each f16/q8_0/q4_k_m file and saves the prompt's token ids and the last token's logits;
-#   3. llama-quantize turns the f32 export into Q4_K_M, Q8_0 and F16; the SHA-256 of every tensor's data (and its type)
-#      is recorded, so the C# test proves RagTune's quantisers give llama-quantize's bytes.
-# Writes golden.json beside each config.json. CI never runs this; it needs python3 + numpy, dotnet and llama.cpp.
-# usage: tools/reference/gguf_export_llamacpp.py [--llama /tmp/llama]
+#   2. llama.cpp loads each f16/q8_0/q4_k_m file, tokenises the prompt and decodes it; the token ids and the last
+#      token's logits are recorded (llama_cpp_golden.c: libllama's public API, float32 KV cache, one thread);
+#   3. llama.cpp's quantiser (llama_model_quantize, what llama-quantize calls) turns the f32 export into Q4_K_M, Q8_0 and
+#      F16; the ggml type and SHA-256 of every tensor's data are recorded (read with llama.cpp's own gguf-py), so the C#
+#      test proves RagTune's quantisers give llama-quantize's bytes.
+# Writes golden.json beside each config.json. CI never runs this; it needs /usr/bin/python3 + numpy, gcc, dotnet and
+# llama.cpp. usage: tools/reference/gguf_export_llamacpp.py [--llama /tmp/llama]
 import argparse, hashlib, json, os, shutil, struct, subprocess, sys, tempfile
 
 import numpy as np
@@ -19,7 +21,7 @@ TOKENIZER_FROM = os.path.join(ROOT, "tests", "RagTune.Engine.Tests", "TestData",
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "generation_config.json"]
 PROMPT = "Hello, world! RagTune loads Qwen2 checkpoints."
 EXPORT_TYPES = ["f16", "q8_0", "q4_k_m"]
-QUANTIZE_TYPES = {"q4_k_m": "Q4_K_M", "q8_0": "Q8_0", "f16": "F16"}
+QUANTIZE_FTYPES = {"q4_k_m": 15, "q8_0": 7, "f16": 1}  # llama_ftype
 
 MASK = (1 << 64) - 1
 
@@ -118,6 +120,10 @@ def main():
     sys.path.insert(0, os.path.join(args.llama, "src", "gguf-py"))
     import gguf  # llama.cpp's own GGUF reader
     bin_dir = os.path.join(args.llama, "build", "bin")
+    tool = os.path.join(tempfile.mkdtemp(prefix="llama-cpp-golden-"), "llama_cpp_golden")
+    run(["gcc", "-O1", "-o", tool, os.path.join(ROOT, "tools", "reference", "llama_cpp_golden.c"),
+         "-I" + os.path.join(args.llama, "src", "include"), "-I" + os.path.join(args.llama, "src", "ggml", "include"),
+         "-L" + bin_dir, "-lllama", "-lggml", "-lggml-base", "-Wl,-rpath," + bin_dir])
     run(["dotnet", "build", os.path.join(ROOT, "src", "RagTune.Cli"), "-c", "Release", "-v", "q"])
     cli = os.path.join(ROOT, "src", "RagTune.Cli", "bin", "Release", "net10.0", "ragtune.dll")
     for name in sorted(os.listdir(FIXTURES)):
@@ -132,19 +138,17 @@ def main():
         f32 = os.path.join(work, "f32.gguf")
         run(["dotnet", cli, "export", "gguf", "--model", ckpt, "--type", "f32", "--out", f32, "--no-modelfile"])
         golden["input_f32"] = tensor_hashes(f32, gguf)
-        for ours, theirs in QUANTIZE_TYPES.items():
+        for ours, ftype in QUANTIZE_FTYPES.items():
             q = os.path.join(work, "llama-quantize-%s.gguf" % ours)
-            run([os.path.join(bin_dir, "llama-quantize"), f32, q, theirs], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run([tool, "quantize", f32, q, str(ftype)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             golden["llama_quantize"][ours] = tensor_hashes(q, gguf)
         for t in EXPORT_TYPES:
             path = os.path.join(work, "%s.gguf" % t)
             run(["dotnet", cli, "export", "gguf", "--model", ckpt, "--type", t, "--out", path, "--no-modelfile"])
-            out_dir = os.path.join(work, "logits-" + t)
-            run([os.path.join(bin_dir, "llama-debug"), "-m", path, "-p", PROMPT, "--save-logits", "--logits-output-dir", out_dir,
-                 "-t", "1", "-c", "256", "-ctk", "f32", "-ctv", "f32", "--no-warmup"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            files = os.listdir(out_dir)
-            logits = np.fromfile(os.path.join(out_dir, next(f for f in files if f.endswith(".bin") and "tokens" not in f)), dtype="<f4")
-            tokens = np.fromfile(os.path.join(out_dir, next(f for f in files if f.endswith("-tokens.bin"))), dtype="<i4")
+            logits_file, tokens_file = path + ".logits", path + ".tokens"
+            run([tool, "logits", path, PROMPT, logits_file, tokens_file], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            logits = np.fromfile(logits_file, dtype="<f4")
+            tokens = np.fromfile(tokens_file, dtype="<i4")
             golden["llama_cpp"][t] = {"token_ids": [int(x) for x in tokens], "last_logits": [float(x) for x in logits]}
         with open(os.path.join(fixture, "golden.json"), "w") as f:
             json.dump(golden, f, indent=1)
