@@ -1,0 +1,19 @@
+// How a model holds its projection and embedding matrices in memory; chosen at load (the CLI's --dtype / --quantize).
+namespace RagTune.Engine.Kernels;
+
+public enum WeightFormat
+{
+    /// <summary>As stored: F32 stays float32, BF16 stays bfloat16 (converted inside the kernels); F16 is widened to
+    /// float32 at load (there is no F16C conversion in .NET's intrinsics, so f16 in the kernels would cost more than it saves).</summary>
+    Checkpoint,
+
+    /// <summary>float32: 4 bytes per weight, the reference for accuracy.</summary>
+    F32,
+
+    /// <summary>bfloat16 (F32/F16 checkpoints rounded to nearest even): 2 bytes per weight.</summary>
+    BF16,
+
+    /// <summary>Q8_0-style int8, blocks of 32 with a float32 scale (quantised at load): 1.125 bytes per weight.
+    /// Matrices whose row length is not a multiple of 32 stay in float32.</summary>
+    Q8,
+}
