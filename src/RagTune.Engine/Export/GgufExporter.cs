@@ -5,6 +5,7 @@
 // Written to a temporary file and renamed, so a failure leaves no half-written .gguf.
 using RagTune.Engine.Formats;
 using RagTune.Engine.IO;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 

@@ -3,6 +3,7 @@
 // renaming and LLaMA's q/k permutation are lossless), the Q4_K_M mixture, a merged adapter, the Modelfile, and bad input.
 using RagTune.Engine.Export;
 using RagTune.Engine.Formats;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tests.Tensors;
 using RagTune.Engine.Tokenizers;
