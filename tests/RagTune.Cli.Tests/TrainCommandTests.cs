@@ -178,6 +178,34 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(3, data.RootElement.GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("qwen2-tiny", "qwen", null)]            // float32 checkpoint: LLaMA-Factory's default fp32, no bf16/fp16 line
+    [InlineData("qwen3-tiny", "qwen3", null)]
+    [InlineData("qwen3-tiny-bf16", "qwen3", "bf16: true")]
+    [InlineData("llama-tiny", "chatml", null)]          // a LLaMA with a ChatML template is not llama3
+    public async Task Export_llamafactory_picks_template_and_precision_from_the_model(string model, string template, string? precision)
+    {
+        var r = await CliHarness.RunAsync("train", "export-llamafactory", "--model", ModelFixtures.Dir(model), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "lf-" + model));
+        Assert.Equal(0, r.ExitCode);
+        string yaml = File.ReadAllText(r.Stdout.Trim());
+        Assert.Contains($"template: {template}\n", yaml);
+        foreach (var p in new[] { "bf16: true", "fp16: true" })
+            Assert.Equal(p == precision, yaml.Contains(p + "\n", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Export_llamafactory_template_and_precision_flags_win()
+    {
+        var r = await CliHarness.RunAsync("train", "export-llamafactory", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "lf-flags"), "--template", "llama3", "--precision", "fp16");
+        Assert.Equal(0, r.ExitCode);
+        string yaml = File.ReadAllText(r.Stdout.Trim());
+        Assert.Contains("template: llama3\n", yaml);
+        Assert.Contains("fp16: true\n", yaml);
+        Assert.DoesNotContain("bf16", yaml);
+    }
+
     [Fact]
     public async Task Embed_trains_lora_and_writes_a_feature_extraction_adapter()
     {

@@ -91,7 +91,7 @@ public abstract class ChatTemplate
         }
     }
 
-    private static (string? Text, string? Source) ReadTemplateText(string directory)
+    internal static (string? Text, string? Source) ReadTemplateText(string directory)
     {
         string config = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(config))
