@@ -150,7 +150,7 @@ public static unsafe class GemmQ8
                         bias = biasTile;
                     }
                     // Rows of int8 weights, read 4 bytes at a time, transpose like floats: panel[step·16 + column].
-                    Gemm.PackB((float*)(W + (long)j0 * K + k0), 1, K / 4, kc / 4, nr, (float*)panel);
+                    Gemm.PackB((float*)(W + (long)j0 * K + k0), 1, K / 4, kc / 4, nr, NR, (float*)panel);
                     for (int b = 0; b < blocks; b++)
                         for (int j = 0; j < NR; j++)
                             panelScales[b * NR + j] = j < nr ? WScales[(j0 + j) * blocksPerRow + k0 / Q8.BlockSize + b] : 0f;
