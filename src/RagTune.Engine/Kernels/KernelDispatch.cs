@@ -81,7 +81,7 @@ public static class KernelDispatch
     {
         string setting = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } s ? $"{EnvironmentVariable}={s}" : $"{EnvironmentVariable} unset";
         string path = Width == VectorWidth.Bits512 ? "512-bit (AVX-512)" : Avx2.IsSupported && Fma.IsSupported ? "256-bit (AVX2/FMA)" : "scalar/Vector<T> fallback";
-        return $"kernels: {path}; CPU: avx2 {YesNo(Avx2.IsSupported)}, avx512f/bw/vl {YesNo(Supports512)}, " +
+        return $"{path}; CPU: avx2 {YesNo(Avx2.IsSupported)}, avx512f/bw/vl {YesNo(Supports512)}, " +
             $"avx-vnni {YesNo(AvxVnni.IsSupported)}, Vector512 accelerated {YesNo(Vector512.IsHardwareAccelerated)}; {setting}";
     }
 
