@@ -44,6 +44,8 @@ public class EmbedInspectCommandTests
         Assert.Contains("ByteLevelBpe, 509 ids, 3 added tokens", r.Stdout);
         // 512·32 (embed) + 512·32 (lm_head) + 32 (norm) + 2 layers × (2·32 norms + 32·32 q + 2·8·32 k,v + 32·32 o + 3·64·32 mlp)
         Assert.Contains("parameters:        50,336", r.Stdout);
+        // The vector path this machine runs the kernels on, and the CPU flags behind the choice.
+        Assert.Matches(@"kernels:\s+(512-bit \(AVX-512\)|256-bit \(AVX2/FMA\)|scalar/Vector<T> fallback); CPU: avx2 (yes|no)", r.Stdout);
     }
 
     [Fact]

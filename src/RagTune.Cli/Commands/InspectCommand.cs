@@ -3,6 +3,7 @@
 // shape or dtype contradicts config.json is the loader's own error.
 using System.CommandLine;
 using System.Globalization;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Tokenizers;
@@ -72,6 +73,9 @@ public static class InspectCommand
                 $"{tokenizer.Kind}, {tokenizer.VocabSize} ids, {tokenizer.AddedTokens.Count} added tokens")));
             lines.Add(("special ids", string.Join(", ", new[] { ("bos", tokenizer.BosId), ("eos", tokenizer.EosId), ("pad", tokenizer.PadId), ("unk", tokenizer.UnkId) }
                 .Where(p => p.Item2 is not null).Select(p => $"{p.Item1} {p.Item2} {tokenizer.IdToToken(p.Item2!.Value)}"))));
+
+            // How this machine would run it (the path can differ from one machine to the next: run-time dispatch).
+            lines.Add(("kernels", KernelDispatch.Describe()));
 
             int width = lines.Max(l => l.Item1.Length);
             foreach (var (key, value) in lines)
