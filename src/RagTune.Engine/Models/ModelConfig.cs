@@ -10,11 +10,15 @@ public abstract class ModelConfig
     /// <summary>architectures[0] → the config class that reads it; model_type names for configs without architectures.</summary>
     private static readonly Dictionary<string, Func<JsonFields, ModelConfig>> Architectures = new(StringComparer.Ordinal)
     {
-        ["Qwen2ForCausalLM"] = f => new Qwen2Config(f),
-        ["Qwen3ForCausalLM"] = f => new Qwen3Config(f),
-        ["LlamaForCausalLM"] = f => new LlamaConfig(f),
+        ["Qwen2ForCausalLM"] = f => new Qwen2Config(f, "Qwen2ForCausalLM"),
+        ["Qwen3ForCausalLM"] = f => new Qwen3Config(f, "Qwen3ForCausalLM"),
+        ["LlamaForCausalLM"] = f => new LlamaConfig(f, "LlamaForCausalLM"),
         ["BertModel"] = f => new BertConfig(f, "BertModel"),
         ["XLMRobertaModel"] = f => new BertConfig(f, "XLMRobertaModel"),
+        // The bare decoders without a language-model head, as decoder embedders (gte-Qwen2, Qwen3-Embedding) are saved.
+        ["Qwen2Model"] = f => new Qwen2Config(f, "Qwen2Model"),
+        ["Qwen3Model"] = f => new Qwen3Config(f, "Qwen3Model"),
+        ["LlamaModel"] = f => new LlamaConfig(f, "LlamaModel"),
     };
 
     private static readonly Dictionary<string, string> ModelTypes = new(StringComparer.Ordinal)
