@@ -5,6 +5,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Models;
+using RagTune.Engine.Training;
 
 namespace RagTune.Cli.Commands;
 
@@ -24,7 +25,7 @@ public static class EmbedCommand
         command.SetAction((parse, cancellationToken) =>
         {
             string folder = parse.GetValue(model)!;
-            using var embedder = TextEmbedder.Load(folder, new TextEmbedderOptions
+            using var embedder = EmbeddingModels.LoadEmbedder(folder, new TextEmbedderOptions
             {
                 MaxLength = parse.GetValue(maxLength), AdapterDirectory = parse.GetValue(adapter),
             });

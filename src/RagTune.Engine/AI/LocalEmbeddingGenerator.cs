@@ -4,6 +4,7 @@
 // truncation).
 using Microsoft.Extensions.AI;
 using RagTune.Engine.Models;
+using RagTune.Engine.Training;
 
 namespace RagTune.Engine.AI;
 
@@ -21,12 +22,12 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             defaultModelDimensions: embedder.Dimensions);
     }
 
-    /// <summary>Loads the embedding model in <paramref name="modelDirectory"/> (see <see cref="TextEmbedder.Load"/>); the
+    /// <summary>Loads the embedding model in <paramref name="modelDirectory"/> (see <see cref="EmbeddingModels.LoadEmbedder"/>: an encoder, a decoder embedder, or a LoRA adapter folder); the
     /// model id defaults to the Hub repository id of a `ragtune pull` folder, else the folder's name.</summary>
     public static LocalEmbeddingGenerator Load(string modelDirectory, string? modelId = null, TextEmbedderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
-        return new LocalEmbeddingGenerator(TextEmbedder.Load(modelDirectory, options),
+        return new LocalEmbeddingGenerator(EmbeddingModels.LoadEmbedder(modelDirectory, options),
             modelId ?? ModelIds.FromDirectory(modelDirectory));
     }
 

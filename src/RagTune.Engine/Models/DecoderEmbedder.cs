@@ -5,7 +5,7 @@
 // final <|endoftext|> these models pool on. Texts run one at a time, unpadded: for the real tokens that is what a left- or
 // right-padded batch computes (padded keys are masked; RoPE is relative, so left padding's shifted positions change nothing).
 using System.Numerics.Tensors;
-using RagTune.Engine.Training;
+using RagTune.Engine.Kernels;
 
 namespace RagTune.Engine.Models;
 
@@ -46,7 +46,8 @@ public sealed class DecoderEmbedder : IEmbeddingModel
     public ModelConfig Config => Model.Config;
     public int Dimensions => Model.Config.HiddenSize;
     public int MaxTokens => Model.Config.MaxPositionEmbeddings;
-    public IEnumerable<Linear> Projections => ParameterSet.DecoderLinears(Model);
+    public IEnumerable<Linear> Projections =>
+        Model.Layers.SelectMany(l => (Linear[])[l.QProj, l.KProj, l.VProj, l.OProj, l.GateProj, l.UpProj, l.DownProj]);
 
     /// <summary>last_hidden_state [T, C] of one text's ids (its appended end-of-text token already in place).</summary>
     public float[] Forward(ReadOnlySpan<int> ids)

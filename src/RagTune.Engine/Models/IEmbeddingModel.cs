@@ -1,5 +1,7 @@
 // What a text-embedding model is to the code that uses it: token ids in, one pooled embedding out. BERT-family encoders
 // (BertEncoder) and decoder embedders (DecoderEmbedder: gte-Qwen2, Qwen3-Embedding) both are one.
+using RagTune.Engine.Kernels;
+
 namespace RagTune.Engine.Models;
 
 public interface IEmbeddingModel : IDisposable

@@ -3,7 +3,6 @@
 // pooling. Read-only after loading, so one instance serves concurrent callers.
 using System.Text.Json;
 using RagTune.Engine.Tokenizers;
-using RagTune.Engine.Training;
 
 namespace RagTune.Engine.Models;
 
@@ -27,31 +26,18 @@ public sealed class TextEmbedder : IDisposable
         MaxLength = max;
     }
 
-    /// <summary>Loads the embedding model in <paramref name="directory"/>: a BertModel/XLMRobertaModel encoder, a
-    /// Qwen2/Qwen3/LLaMA decoder embedder (…ForCausalLM or bare …Model), or a PEFT adapter folder from `train embed --lora`
-    /// (its base_model_name_or_path is loaded and the adapter merged).</summary>
-    public static TextEmbedder Load(string directory, TextEmbedderOptions? options = null)
+    /// <summary>Loads the embedding model in <paramref name="directory"/> (see <see cref="IEmbeddingModel.Load"/>) with its
+    /// tokenizer; <paramref name="maxLength"/> null: <see cref="DefaultMaxLength"/>. A LoRA adapter to merge, or an adapter
+    /// folder as the model: Training.EmbeddingModels.LoadEmbedder.</summary>
+    public static TextEmbedder Load(string directory, int? maxLength = null) => Create(IEmbeddingModel.Load(directory), directory, maxLength);
+
+    /// <summary>An embedder over <paramref name="model"/> (loaded from <paramref name="directory"/>, which holds its
+    /// tokenizer); disposes the model if the tokenizer or the length is refused.</summary>
+    public static TextEmbedder Create(IEmbeddingModel model, string directory, int? maxLength = null)
     {
-        ArgumentNullException.ThrowIfNull(directory);
-        options ??= new TextEmbedderOptions();
-        if (!File.Exists(Path.Combine(directory, ModelConfig.FileName)) && File.Exists(Path.Combine(directory, PeftAdapter.ConfigFileName)))
-        {
-            if (options.AdapterDirectory is not null)
-                throw new EngineException($"{directory} is itself a LoRA adapter folder; give its base model with the adapter, not two adapters");
-            return Load(PeftAdapter.ReadBaseModel(directory), options with { AdapterDirectory = directory });
-        }
-        // An adapter merges into float32 weights, so BF16/F16 decoder checkpoints are widened at load when one is given.
-        var model = IEmbeddingModel.Load(directory, options.AdapterDirectory is null ? WeightFormat.Checkpoint : WeightFormat.F32);
         try
         {
-            if (options.AdapterDirectory is { } adapter)
-            {
-                var projections = model.Projections.ToList();
-                PeftAdapter.Load(adapter, projections);
-                PeftAdapter.Merge(projections);
-            }
-            var tokenizer = Tokenizers.Tokenizer.Load(directory);
-            return new TextEmbedder(model, tokenizer, options.MaxLength ?? DefaultMaxLength(model, directory));
+            return new TextEmbedder(model, Tokenizers.Tokenizer.Load(directory), maxLength ?? DefaultMaxLength(model, directory));
         }
         catch
         {

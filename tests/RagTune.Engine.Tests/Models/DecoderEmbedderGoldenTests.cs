@@ -119,12 +119,12 @@ public class DecoderEmbedderGoldenTests
     [Fact]
     public void Over_long_text_is_cut_to_max_length_keeping_the_end_of_text_token()
     {
-        using var embedder = TextEmbedder.Load(Fixtures.Dir(Name), new TextEmbedderOptions { MaxLength = 16 });
+        using var embedder = TextEmbedder.Load(Fixtures.Dir(Name), maxLength: 16);
         int[] full = embedder.Tokenizer.Encode(Texts[0], addSpecialTokens: true);
         int[] cut = embedder.Tokenize(Texts[0], out bool truncated);
         Assert.True(truncated);
         Assert.Equal([.. full[..15], full[^1]], cut);
         Assert.Equal(128, TextEmbedder.Load(Fixtures.Dir(Name)).MaxLength);  // max_position_embeddings < model_max_length
-        Assert.Throws<EngineException>(() => TextEmbedder.Load(Fixtures.Dir(Name), new TextEmbedderOptions { MaxLength = 129 }));
+        Assert.Throws<EngineException>(() => TextEmbedder.Load(Fixtures.Dir(Name), maxLength: 129));
     }
 }

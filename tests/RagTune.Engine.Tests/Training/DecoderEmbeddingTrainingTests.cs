@@ -86,11 +86,11 @@ public sealed class DecoderEmbeddingTrainingTests : IDisposable
         var trained = trainer.Embed(text);
         using var baseModel = TextEmbedder.Load(model);
         Assert.True(trained.Zip(baseModel.Embed(text), (x, y) => Math.Abs(x - y)).Max() > 1e-3, "training must have moved the embedding");
-        using var merged = TextEmbedder.Load(model, new TextEmbedderOptions { AdapterDirectory = result.OutputPath });
+        using var merged = EmbeddingModels.LoadEmbedder(model, new TextEmbedderOptions { AdapterDirectory = result.OutputPath });
         Assert.All(merged.Model.Projections, p => Assert.Null(p.Adapter));   // folded into the weights, not attached
         Kernels.KernelAgreementTests.AssertClose(trained, merged.Embed(text), 1e-5f);
         // The adapter folder alone names its base (base_model_name_or_path) and loads as a model.
-        using var byFolder = TextEmbedder.Load(result.OutputPath);
+        using var byFolder = EmbeddingModels.LoadEmbedder(result.OutputPath);
         Kernels.KernelAgreementTests.AssertClose(trained, byFolder.Embed(text), 1e-5f);
     }
 
@@ -137,7 +137,7 @@ public sealed class DecoderEmbeddingTrainingTests : IDisposable
         Assert.Equal(8, result.Steps);
         Assert.True(result.Losses.TakeLast(2).Average() < result.Losses.Take(2).Average(), string.Join(", ", result.Losses));
         Assert.Equal(Path.Combine(_dir, "lsr", "query_adapter"), result.OutputPath);
-        using var merged = TextEmbedder.Load(Fixtures.Dir(Embedder), new TextEmbedderOptions { AdapterDirectory = result.OutputPath });
+        using var merged = EmbeddingModels.LoadEmbedder(Fixtures.Dir(Embedder), new TextEmbedderOptions { AdapterDirectory = result.OutputPath });
         Assert.Equal(48, merged.Embed("search a").Length);
     }
 }

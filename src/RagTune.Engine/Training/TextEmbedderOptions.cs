@@ -1,5 +1,5 @@
-// How TextEmbedder.Load builds an embedder: truncation length and a LoRA adapter to merge into the base weights.
-namespace RagTune.Engine.Models;
+// How EmbeddingModels.LoadEmbedder builds a TextEmbedder: truncation length and a LoRA adapter to merge into the base weights.
+namespace RagTune.Engine.Training;
 
 public sealed record TextEmbedderOptions
 {
