@@ -225,6 +225,35 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Embed_trains_lora_on_a_decoder_embedder_and_embed_merges_the_adapter()
+    {
+        string data = Path.Combine(_dir, "decoder-embed.jsonl");
+        File.WriteAllLines(data, new[] { "a", "b", "c", "d" }.Select(s => JsonSerializer.Serialize(new
+        {
+            query = "search " + s, pos = new[] { "document " + s + " is the model" }, neg = new[] { "the lazy dog" },
+        })));
+        string model = ModelFixtures.Dir("qwen3-embed-tiny");
+        var r = await CliHarness.RunAsync("train", "embed", "--model", model, "--data", data, "--output", Path.Combine(_dir, "dec"),
+            "--lora", "--lora-rank", "2", "--batch-size", "2", "--group-size", "2", "--max-steps", "3", "--lr", "0.01");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string adapter = r.Stdout.Trim();
+        var inspect = await CliHarness.RunAsync("adapter", "inspect", adapter);
+        Assert.Contains("modules:        14", inspect.Stdout);   // 2 layers × q, k, v, o, gate, up, down
+
+        double[] Embedding(CliResult result)
+        {
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var doc = JsonDocument.Parse(result.Stdout);
+            return doc.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        }
+        var merged = Embedding(await CliHarness.RunAsync("embed", "--model", model, "--adapter", adapter, "search b"));
+        var byFolder = Embedding(await CliHarness.RunAsync("embed", "--model", adapter, "search b"));
+        var plain = Embedding(await CliHarness.RunAsync("embed", "--model", model, "search b"));
+        Assert.Equal(merged, byFolder);
+        Assert.True(merged.Zip(plain, (x, y) => Math.Abs(x - y)).Max() > 1e-4, "the adapter must change the embedding");
+    }
+
+    [Fact]
     public async Task Full_from_random_init_learns_the_answers_and_saves_a_loadable_checkpoint()
     {
         (string Q, string A)[] facts = [("Where is the red door?", "north"), ("Who keeps the keys?", "Mara"), ("What opens the gate?", "the lever")];

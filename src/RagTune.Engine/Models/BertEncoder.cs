@@ -8,7 +8,7 @@ using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;
 
-public sealed class BertEncoder : IDisposable
+public sealed class BertEncoder : IEmbeddingModel
 {
     public BertConfig Config { get; }
     public Pooling Pooling { get; }
@@ -88,6 +88,15 @@ public sealed class BertEncoder : IDisposable
     public void Dispose() => _checkpoint.Dispose();
 
     public int Dimensions => Config.HiddenSize;
+
+    ModelConfig IEmbeddingModel.Config => Config;
+    int IEmbeddingModel.MaxTokens => Config.MaxTokens;
+
+    /// <summary>Every projection of every layer (query, key, value, attention output, intermediate, output).</summary>
+    public IEnumerable<Linear> Projections => Layers.SelectMany(LayerProjections);
+
+    /// <summary>One layer's projections, in checkpoint order.</summary>
+    public static IEnumerable<Linear> LayerProjections(BertLayer l) => [l.Query, l.Key, l.Value, l.AttentionOutput, l.Intermediate, l.Output];
 
     /// <summary>"", "bert." or "roberta.": whichever makes the checkpoint's word embeddings resolve.</summary>
     public static string CheckpointPrefix(Checkpoint checkpoint) =>

@@ -55,11 +55,52 @@ public sealed class DecoderModel : IDisposable
     /// model's lifetime (F32/BF16 matrices are read from it in place).</summary>
     public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
-        var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);
+        if (!config.HasLmHead)
+            throw new EngineException($"{config.Path}: architecture '{config.Architecture}' has no language-model head (lm_head), "
+                + "so it cannot generate; it loads as an embedding model (ragtune embed, kb create)");
+        return Load(config, checkpoint, format, BackbonePrefix, withHead: true);
+    }
+
+    /// <summary>The decoder without needing its head, for embedding models: the checkpoint may be a …ForCausalLM save or a
+    /// bare Qwen2Model/Qwen3Model/LlamaModel save (weights named without "model.", no lm_head — as Qwen3-Embedding and
+    /// gte-Qwen2 ship). A head the checkpoint lacks is stood in for by the tied embedding matrix: embedders read hidden
+    /// states (<see cref="DecoderSession.ForwardHidden"/>) and never the logits.</summary>
+    public static DecoderModel LoadBackbone(string directory, WeightFormat format = WeightFormat.Checkpoint)
+    {
+        var config = ModelConfig.Load(directory) as DecoderConfig
+            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
+        var checkpoint = Checkpoint.Open(directory);
+        try
+        {
+            string prefix = !checkpoint.Contains(BackbonePrefix + "embed_tokens.weight") && checkpoint.Contains("embed_tokens.weight") ? "" : BackbonePrefix;
+            bool head = !config.TieWordEmbeddings && checkpoint.Contains("lm_head.weight");
+            var model = Load(config, checkpoint, format, prefix, head);
+            model._ownedCheckpoint = checkpoint;
+            return model;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>"model.": where a …ForCausalLM checkpoint keeps the decoder's weights.</summary>
+    private const string BackbonePrefix = "model.";
+
+    /// <summary>Loads the backbone's weights named <paramref name="prefix"/> + embed_tokens/layers/norm, and lm_head when
+    /// <paramref name="withHead"/> (else the head is the tied embedding matrix).</summary>
+    private static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format, string prefix, bool withHead)
+    {
+        var specs = config.ExpectedTensors()
+            .Where(s => withHead || s.Name != "lm_head.weight")
+            .Select(s => s.Name.StartsWith(BackbonePrefix, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[BackbonePrefix.Length..] } : s)
+            .ToList();
+        var w = Weights.Validate(checkpoint, specs, format: format);
         var layers = new DecoderLayer[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
         {
-            string p = $"model.layers.{l}.";
+            string p = $"{prefix}layers.{l}.";
             layers[l] = new DecoderLayer
             {
                 InputLayerNorm = w.Read(p + "input_layernorm.weight"),
@@ -75,11 +116,11 @@ public sealed class DecoderModel : IDisposable
                 DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
             };
         }
-        var embed = w.Matrix("model.embed_tokens.weight");
-        var lmHead = config.TieWordEmbeddings
+        var embed = w.Matrix(prefix + "embed_tokens.weight");
+        var lmHead = config.TieWordEmbeddings || !withHead
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
             : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead) { _checkpoint = checkpoint };
+        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead) { _checkpoint = checkpoint };
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
@@ -115,6 +156,28 @@ public sealed class DecoderModel : IDisposable
             DecodeToken(s, ids[0], logits);
             return;
         }
+        RunLayers(s, ids);
+        // logits = lm_head(norm(x)), for every row or only the last
+        int T = ids.Length, C = Config.HiddenSize, V = Config.VocabSize;
+        int first = allRows ? 0 : T - 1, rows = T - first;
+        var h = s.H.AsSpan(0, T * C);
+        RmsNorm.Forward(s.X.AsSpan(first * C, rows * C), Norm, (float)Config.RmsNormEps, h[..(rows * C)]);
+        LmHead.Forward(h, logits[..(rows * V)], rows);
+    }
+
+    /// <summary>Runs T ≤ chunk new tokens like <see cref="Forward"/> and writes the final-normed hidden states
+    /// (last_hidden_state of the bare decoder) of every row: <paramref name="hidden"/> [T, C].</summary>
+    internal void ForwardHidden(DecoderSession s, ReadOnlySpan<int> ids, Span<float> hidden)
+    {
+        RunLayers(s, ids);
+        int rows = ids.Length * Config.HiddenSize;
+        RmsNorm.Forward(s.X.AsSpan(0, rows), Norm, (float)Config.RmsNormEps, hidden[..rows]);
+    }
+
+    /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
+    /// s.X [T, C] and appends the tokens to the cache.</summary>
+    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
+    {
         var cfg = Config;
         int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
         int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
@@ -166,11 +229,6 @@ public sealed class DecoderModel : IDisposable
             TensorPrimitives.Add(x, h, x);
         }
         s.Cache.Length = start + T;
-
-        // logits = lm_head(norm(x)), for every row or only the last
-        int first = allRows ? 0 : T - 1, rows = T - first;
-        RmsNorm.Forward(x.Slice(first * C), Norm, eps, h[..(rows * C)]);
-        LmHead.Forward(h, logits[..(rows * V)], rows);
     }
 
     private bool CanFuse()

@@ -40,17 +40,19 @@ public static class HfCheckpointWriter
         CopySideFiles(sourceDirectory, directory);
     }
 
-    /// <summary>Saves a trained encoder as the run's result: a PEFT adapter in <paramref name="adapterDirectory"/> when it was
-    /// trained with LoRA, else a full checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
-    public static string SaveTrainedEncoder(BertEncoder model, LoraOptions? lora, string sourceDirectory, string adapterDirectory,
+    /// <summary>Saves a trained embedding model as the run's result: a PEFT adapter (task FEATURE_EXTRACTION) in
+    /// <paramref name="adapterDirectory"/> when it was trained with LoRA, else a full encoder checkpoint in
+    /// <paramref name="modelDirectory"/>. Returns the folder written.</summary>
+    public static string SaveTrainedEmbedder(IEmbeddingModel model, LoraOptions? lora, string sourceDirectory, string adapterDirectory,
         string modelDirectory)
     {
         if (lora is null)
         {
-            SaveEncoder(modelDirectory, model, sourceDirectory);
+            SaveEncoder(modelDirectory, model as BertEncoder
+                ?? throw new EngineException($"{sourceDirectory}: only encoders are saved whole; a decoder embedder trains LoRA adapters"), sourceDirectory);
             return modelDirectory;
         }
-        PeftAdapter.Save(adapterDirectory, EncoderTrainingGraph.EncoderLinears(model), lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
+        PeftAdapter.Save(adapterDirectory, model.Projections, lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
         return adapterDirectory;
     }
 

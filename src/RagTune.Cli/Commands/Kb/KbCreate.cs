@@ -1,5 +1,6 @@
 // `ragtune kb create DIR`: writes kb.json with the chunking, tokenizer, analyzer, embedding, index and reranker settings.
 using System.CommandLine;
+using RagTune.Engine.Training;
 using System.Globalization;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Analysis;
@@ -25,7 +26,7 @@ internal static class KbCreate
         var stopWords = new Option<bool>("--stop-words") { Description = "Drop the built-in Chinese and English stop words" };
         var endpoint = new Option<string?>("--embedding-endpoint") { Description = "OpenAI-compatible embeddings server, e.g. http://localhost:11434/v1 (key from $OPENAI_API_KEY)" };
         var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
-        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local BERT-family embedding model folder (config.json, weights, tokenizer), run by the engine's encoder" };
+        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local embedding model folder run by the engine: a BERT-family encoder, a decoder embedder (Qwen3-Embedding, gte-Qwen2) or a `train embed --lora` adapter folder" };
         var index = new Option<string>("--index") { Description = "Vector index: exact or hnsw", DefaultValueFactory = _ => "exact" };
         var include = new Option<string[]>("--include") { Description = "Only files matching this glob (repeatable; ** spans folders)" };
         var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
@@ -132,8 +133,9 @@ internal static class KbCreate
 
     private static EmbeddingSettings Local(string folder, string? name)
     {
-        if (!File.Exists(Path.Combine(folder, "config.json")))
-            throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face BERT-family checkpoint folder (config.json, model.safetensors, tokenizer)");
+        if (!File.Exists(Path.Combine(folder, "config.json")) && !File.Exists(Path.Combine(folder, PeftAdapter.ConfigFileName)))
+            throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face embedding checkpoint folder "
+                + "(a BERT-family encoder or a Qwen2/Qwen3/LLaMA decoder embedder: config.json, model.safetensors, tokenizer) or a `train embed --lora` adapter folder (adapter_config.json)");
         return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = folder, Model = name };
     }
 
