@@ -19,22 +19,32 @@ public sealed class DecoderModel : IDisposable
 
     // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
     private Checkpoint? _ownedCheckpoint;
-    private Checkpoint _checkpoint = null!;
 
-    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
+    // The error for NaN/infinite results: names the weight file and the tensor holding such values.
+    private Func<string, EngineException> _nonFinite = null!;
+
+    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[]? inverseFrequencies = null)
     {
         Config = config;
         EmbedTokens = embed;
         Layers = layers;
         Norm = norm;
         LmHead = lmHead;
-        InverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+        InverseFrequencies = inverseFrequencies ?? RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
     }
 
-    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/>, holding the weight
-    /// matrices in <paramref name="format"/> (as stored by default).</summary>
+    /// <summary>A model from weights read elsewhere (a GGUF file): <paramref name="inverseFrequencies"/> [D/2] as RoPE uses
+    /// them, <paramref name="nonFinite"/> the error for NaN results.</summary>
+    internal static DecoderModel FromParts(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[] inverseFrequencies, Func<string, EngineException> nonFinite)
+        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite };
+
+    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/> — or a GGUF file
+    /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>
     public static DecoderModel Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
+        if (GgufDecoder.IsGgufFile(directory)) return GgufDecoder.Load(directory, format);
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
         var checkpoint = Checkpoint.Open(directory);
@@ -79,12 +89,15 @@ public sealed class DecoderModel : IDisposable
         var lmHead = config.TieWordEmbeddings
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
             : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead) { _checkpoint = checkpoint };
+        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead)
+        {
+            _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
+        };
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
     /// and the tensor that holds non-finite values, or says the activations overflowed when none does.</summary>
-    public EngineException NonFiniteError(string what) => NonFiniteValues.Error(_checkpoint, what);
+    public EngineException NonFiniteError(string what) => _nonFinite(what);
 
     /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
     public void Dispose() => _ownedCheckpoint?.Dispose();
