@@ -11,7 +11,7 @@
 # 1 layer) carry the float types. Weights are scaled so logits spread over several units (greedy margins well above
 # llama.cpp's q8 activation rounding).
 # usage: /usr/bin/python3 gguf_fixtures.py LLAMA_CPP_DIR OUT_DIR      (LLAMA_CPP_DIR has src/ and build/bin/)
-import json, os, re, subprocess, sys
+import json, os, re, subprocess, sys, tempfile
 import numpy as np
 
 llama_dir, out_dir = sys.argv[1:3]
@@ -21,8 +21,7 @@ from gguf import quants  # noqa: E402
 
 bin_dir = os.path.join(llama_dir, "build", "bin")
 os.makedirs(out_dir, exist_ok=True)
-work = os.path.join(out_dir, "..", "gguf-work")
-os.makedirs(work, exist_ok=True)
+work = tempfile.mkdtemp(prefix="gguf-fixtures-")
 
 CORPUS = ("The quick brown fox jumps over the lazy dog. A lazy dog sleeps in the sun, and the quick fox runs home. "
           "Documents about devices: the router has a battery, the sensor reads the temperature, the manual says "

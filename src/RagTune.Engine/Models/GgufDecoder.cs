@@ -164,17 +164,7 @@ public static class GgufDecoder
     {
         var gguf = GgufFile.Read(path);
         var config = ReadConfig(gguf);
-        foreach (var tensor in gguf.Tensors) gguf.TensorByteCount(tensor);   // every type known, every extent inside the file
-        foreach (var spec in config.ExpectedTensors())
-        {
-            string name = TensorName(spec.Name);
-            var info = gguf.FindTensor(name)
-                ?? throw new EngineException($"{path}: tensor '{name}' is missing (expected shape [{string.Join(", ", spec.Shape)}] for {config.Architecture})");
-            if (!info.Shape.AsSpan().SequenceEqual(spec.Shape))
-                throw new EngineException($"{path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", spec.Shape)}] "
-                    + $"from the {config.ModelType}.* metadata (embedding_length {config.HiddenSize}, head_count {config.NumAttentionHeads}, "
-                    + $"head_count_kv {config.NumKeyValueHeads}, head size {config.HeadDim}, feed_forward_length {config.IntermediateSize})");
-        }
+        CheckTensors(gguf, config);
         var reader = new Reader(gguf, config, format);
         var layers = new DecoderLayer[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
@@ -201,6 +191,26 @@ public static class GgufDecoder
             : reader.Linear("lm_head", bias: false);
         return DecoderModel.FromParts(config, embed, layers, reader.Vector("model.norm.weight"), lmHead,
             InverseFrequencies(gguf, config), what => NonFiniteValues.Error(gguf, what));
+    }
+
+    /// <summary>Checks every tensor before any is read: each type one RagTune reads, each extent inside the file, each
+    /// tensor the architecture needs present with the shape the metadata implies. The first problem is an
+    /// <see cref="EngineException"/> naming the file, the tensor and the metadata it contradicts.</summary>
+    public static void CheckTensors(GgufFile gguf, DecoderConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(gguf);
+        ArgumentNullException.ThrowIfNull(config);
+        foreach (var tensor in gguf.Tensors) gguf.TensorByteCount(tensor);
+        foreach (var spec in config.ExpectedTensors())
+        {
+            string name = TensorName(spec.Name);
+            var info = gguf.FindTensor(name)
+                ?? throw new EngineException($"{gguf.Path}: tensor '{name}' is missing (expected shape [{string.Join(", ", spec.Shape)}] for {config.Architecture})");
+            if (!info.Shape.AsSpan().SequenceEqual(spec.Shape))
+                throw new EngineException($"{gguf.Path}: tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", spec.Shape)}] "
+                    + $"from the {config.ModelType}.* metadata (embedding_length {config.HiddenSize}, head_count {config.NumAttentionHeads}, "
+                    + $"head_count_kv {config.NumKeyValueHeads}, head size {config.HeadDim}, feed_forward_length {config.IntermediateSize})");
+        }
     }
 
     // LLaMA-3.1-style scaling is stored as rope_freqs.weight [D/2]: llama.cpp divides each frequency by its factor.
