@@ -2,9 +2,12 @@
 # tiny random decoders of each architecture llama.cpp and RagTune share (llama with a SentencePiece-style vocabulary,
 # qwen2 and qwen3 with byte-level BPE), written as F32 GGUF with gguf-py exactly as convert_hf_to_gguf lays them out
 # (LLaMA's q/k rows permuted for llama.cpp's interleaved RoPE), then
-#   - converted by llama-quantize to Q8_0, Q4_0, Q4_K_M (Q4_K + Q6_K), Q5_K_M (Q5_K + Q6_K), F16 and BF16,
+#   - converted to Q8_0, Q4_0, Q4_K_M (Q4_K + Q6_K), Q5_K_M (Q5_K + Q6_K), F16 and BF16 by libllama's
+#     llama_model_quantize with llama-quantize's default parameters (the function that tool calls; gguf_logits quantize),
 #   - run by gguf_logits (a small C++ program against libllama, built here) for a fixed prompt: prompt ids, logits at
 #     every prompt position, 8 greedy steps and their logits  -> <name>.expected.json,
+#   - dequantised back to F32 by llama.cpp and run again: prompt logits of the exact weights, and the largest gap between
+#     llama.cpp's quantised and exact runs (its activations are rounded to 8 bits)  -> <name>.dequantized.json,
 #   - dequantised by gguf-py (gguf.quants.dequantize, llama.cpp's Python twin of ggml-quants.c): the first row and the
 #     sum of every tensor -> <name>.tensors.json.
 # "small" models (hidden 256, 2 layers, ffn 512) fit the K-quants' 256-weight super-blocks; "micro" ones (hidden 64,
@@ -126,7 +129,8 @@ def write_f32(path, arch, seed, hidden, layers, ffn, heads, kv_heads, head_dim, 
         w.add_tokenizer_model("gpt2"); w.add_tokenizer_pre("qwen2"); w.add_token_merges(merges)
         w.add_bos_token_id(V - 3); w.add_eos_token_id(V - 1); w.add_pad_token_id(V - 3); w.add_add_bos_token(False)
         w.add_chat_template(QWEN3_TEMPLATE if arch == "qwen3" else QWEN_TEMPLATE)
-    w.add_tensor("token_embd.weight", (rng.standard_normal((V, hidden))).astype(np.float32))
+    # Embeddings small against the layers' residual contributions: a tied lm_head would otherwise mostly echo the last input.
+    w.add_tensor("token_embd.weight", (0.3 * rng.standard_normal((V, hidden))).astype(np.float32))
     w.add_tensor("output_norm.weight", vec(hidden, 1.0))
     if not tied:
         w.add_tensor("output.weight", mat(V, hidden, 4.0))
@@ -140,14 +144,14 @@ def write_f32(path, arch, seed, hidden, layers, ffn, heads, kv_heads, head_dim, 
             wq, wk = permute(wq, heads), permute(wk, kv_heads)
         w.add_tensor(p + "attn_norm.weight", vec(hidden, 1.0))
         w.add_tensor(p + "attn_q.weight", wq); w.add_tensor(p + "attn_k.weight", wk)
-        w.add_tensor(p + "attn_v.weight", mat(kv, hidden)); w.add_tensor(p + "attn_output.weight", mat(hidden, q))
+        w.add_tensor(p + "attn_v.weight", mat(kv, hidden)); w.add_tensor(p + "attn_output.weight", mat(hidden, q, 3.0))
         if arch == "qwen2":
             w.add_tensor(p + "attn_q.bias", vec(q)); w.add_tensor(p + "attn_k.bias", vec(kv)); w.add_tensor(p + "attn_v.bias", vec(kv))
         if arch == "qwen3":
             w.add_tensor(p + "attn_q_norm.weight", vec(head_dim, 1.0)); w.add_tensor(p + "attn_k_norm.weight", vec(head_dim, 1.0))
         w.add_tensor(p + "ffn_norm.weight", vec(hidden, 1.0))
         w.add_tensor(p + "ffn_gate.weight", mat(ffn, hidden)); w.add_tensor(p + "ffn_up.weight", mat(ffn, hidden))
-        w.add_tensor(p + "ffn_down.weight", mat(hidden, ffn))
+        w.add_tensor(p + "ffn_down.weight", mat(hidden, ffn, 3.0))
     w.write_header_to_file(); w.write_kv_data_to_file(); w.write_tensors_to_file(); w.close()
 
 # ---- llama.cpp runs ---------------------------------------------------------------------------------------------
@@ -182,7 +186,7 @@ FILES = [
     ("qwen3", "micro", 13, (64, 1, 128, 4, 2, 32, False), ["BF16"]),
     ("llama", "small", 21, (256, 2, 512, 4, 2, 64, False), ["Q4_K_M", "Q8_0"]),
     ("qwen2", "small", 22, (256, 2, 512, 4, 2, 64, True), ["Q4_K_M", "Q4_0"]),
-    ("qwen3", "small", 23, (256, 2, 512, 4, 2, 128, True), ["Q4_K_M", "Q5_K_M"]),
+    ("qwen3", "small", 23, (256, 2, 512, 4, 2, 128, False), ["Q4_K_M", "Q5_K_M"]),
 ]
 
 dumper = build_dumper()
@@ -195,8 +199,22 @@ for arch, size, seed, shape, types in FILES:
         if qt == "F32":
             subprocess.run(["cp", f32, target], check=True)
         else:
-            subprocess.run([os.path.join(bin_dir, "llama-quantize"), f32, target, qt], check=True, capture_output=True)
+            subprocess.run([dumper, "quantize", f32, target, qt], check=True, capture_output=True)
         with open(os.path.join(out_dir, name + ".expected.json"), "w") as out:
             subprocess.run([dumper, target, str(N_PREDICT), PROMPTS[arch]], check=True, stdout=out, stderr=subprocess.DEVNULL)
+        if qt != "F32":
+            # The same weights dequantised to F32 by llama.cpp (exact) and run again: the reference for an exact forward,
+            # and llama.cpp's own gap between its quantised arithmetic and exact weights, which bounds how close any
+            # other implementation can be to its quantised run.
+            exact = os.path.join(work, name + "-dequantized.gguf")
+            subprocess.run([dumper, "quantize", target, exact, "F32"], check=True, capture_output=True)
+            run = json.loads(subprocess.run([dumper, exact, str(N_PREDICT), PROMPTS[arch]], check=True, capture_output=True, text=True).stdout)
+            quantised = json.load(open(os.path.join(out_dir, name + ".expected.json")))
+            assert run["prompt_ids"] == quantised["prompt_ids"]
+            a, b = np.array(run["prompt_logits"]), np.array(quantised["prompt_logits"])
+            gap = float((np.abs(a - b).max(axis=1) / np.abs(a).max(axis=1)).max())
+            json.dump({"prompt_ids": run["prompt_ids"], "prompt_logits": [[float(f"{v:.7g}") for v in row] for row in run["prompt_logits"]],
+                       "quantised_run_gap": gap}, open(os.path.join(out_dir, name + ".dequantized.json"), "w"), separators=(",", ":"))
+            print(f"{name}: llama.cpp quantised vs dequantised prompt logits differ by up to {gap:.4f} of the row's max |logit|")
         dump_tensors(target, os.path.join(out_dir, name + ".tensors.json"))
         print(f"wrote {name}: {os.path.getsize(target)} bytes")

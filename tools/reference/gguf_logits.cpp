@@ -4,6 +4,8 @@
 // only differences from an exact forward are llama.cpp's own (activations rounded to q8 for quantised matmuls).
 // build: g++ -O2 -std=c++17 gguf_logits.cpp -I$LLAMA/src/include -I$LLAMA/src/ggml/include -L$LLAMA/build/bin -lllama -lggml -lggml-base
 // usage: gguf_logits MODEL.gguf N_PREDICT "PROMPT" > out.json
+//        gguf_logits quantize IN.gguf OUT.gguf TYPE   (TYPE Q8_0, Q4_0, Q4_K_M, Q5_K_M, F16, BF16: llama_model_quantize with
+//        llama-quantize's defaults, the function that tool calls)
 #include "llama.h"
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +19,22 @@ static void print_floats(const float * x, int n) {
     printf("]");
 }
 
+static int quantize(const char * in, const char * out, const std::string & type) {
+    llama_model_quantize_params params = llama_model_quantize_default_params();
+    params.nthread = 2;
+    if (type == "Q8_0") params.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
+    else if (type == "Q4_0") params.ftype = LLAMA_FTYPE_MOSTLY_Q4_0;
+    else if (type == "Q4_K_M") params.ftype = LLAMA_FTYPE_MOSTLY_Q4_K_M;
+    else if (type == "Q5_K_M") params.ftype = LLAMA_FTYPE_MOSTLY_Q5_K_M;
+    else if (type == "F16") params.ftype = LLAMA_FTYPE_MOSTLY_F16;
+    else if (type == "BF16") params.ftype = LLAMA_FTYPE_MOSTLY_BF16;
+    else if (type == "F32") { params.ftype = LLAMA_FTYPE_ALL_F32; params.allow_requantize = true; }   // dequantise
+    else { fprintf(stderr, "unknown type %s\n", type.c_str()); return 2; }
+    return llama_model_quantize(in, out, &params) == 0 ? 0 : 1;
+}
+
 int main(int argc, char ** argv) {
+    if (argc == 5 && strcmp(argv[1], "quantize") == 0) return quantize(argv[2], argv[3], argv[4]);
     if (argc != 4) { fprintf(stderr, "usage: %s MODEL.gguf N_PREDICT PROMPT\n", argv[0]); return 2; }
     const std::string prompt = argv[3];
     const int n_predict = atoi(argv[2]);
@@ -49,7 +66,11 @@ int main(int argc, char ** argv) {
 
     const char * base = strrchr(argv[1], '/');
     printf("{\"model\":\"%s\",\"prompt\":\"", base ? base + 1 : argv[1]);
-    for (char c : prompt) { if (c == '"' || c == '\\') putchar('\\'); putchar(c); }
+    for (char c : prompt) {
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if ((unsigned char) c < 0x20) printf("\\u%04x", c);
+        else putchar(c);
+    }
     printf("\",\"vocab_size\":%d,\"prompt_ids\":[", n_vocab);
     for (int i = 0; i < n_prompt; i++) printf(i ? ",%d" : "%d", ids[i]);
     printf("],\"prompt_logits\":[");
