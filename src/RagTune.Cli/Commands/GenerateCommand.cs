@@ -5,7 +5,7 @@ using System.Globalization;
 using RagTune.Engine;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
-using RagTune.Engine.Models;
+using RagTune.Engine.Kernels;
 
 namespace RagTune.Cli.Commands;
 

@@ -2,7 +2,6 @@
 // unfused path needs several for: q/k/v as one row range over the three matrices, gate+up with SiLU(gate)·up in the
 // epilogue, o_proj/down_proj adding straight into the residual stream. The unfused kernels stay the oracle.
 using System.Numerics.Tensors;
-using RagTune.Engine.Models;
 using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;

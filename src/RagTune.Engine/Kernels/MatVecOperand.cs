@@ -1,7 +1,6 @@
 // One weight matrix W [Rows, Cols] as the fused decode dispatches read it, in whatever format it is held (float32, bf16
 // bits, Q8 values + scales or GGUF quantised blocks; in a private array or mapped from the checkpoint), plus an optional bias [Rows]. The data is
 // looked up at each product, not cached: a matrix that is later copied for writing (adapter merging) is read where it is.
-using RagTune.Engine.Models;
 
 namespace RagTune.Engine.Kernels;
 

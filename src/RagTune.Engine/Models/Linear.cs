@@ -1,6 +1,8 @@
 // The one choke point every projection goes through (y = x·Wᵀ + b); adapters (LoRA) attach here, so model code never
 // mentions them. Name is the module path in the checkpoint (e.g. model.layers.0.self_attn.q_proj), which is what
 // PEFT adapter keys are built from.
+using RagTune.Engine.Kernels;
+
 namespace RagTune.Engine.Models;
 
 public sealed class Linear

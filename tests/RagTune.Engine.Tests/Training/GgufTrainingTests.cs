@@ -1,5 +1,6 @@
 // A GGUF file as the student: LoRA on a frozen Q4_K_M base (its blocks stay as stored; the training GEMM widens them a
 // block of rows at a time, the backward reads the same widened rows), and a full fine-tune from GGUF refused up front.
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tests.Models;
 using RagTune.Engine.Tokenizers;

@@ -1,6 +1,6 @@
 // How a model holds its projection and embedding matrices in memory; chosen at load (the CLI's --dtype / --quantize);
 // GGUF files add their quantised block formats, read in place by the decode kernels.
-namespace RagTune.Engine.Models;
+namespace RagTune.Engine.Kernels;
 
 public enum WeightFormat
 {

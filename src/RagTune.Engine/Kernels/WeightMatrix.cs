@@ -4,10 +4,9 @@
 // the memory-mapped checkpoint (read-only, no copy); training that updates the weight asks for a private copy explicitly.
 using System.Runtime.InteropServices;
 using RagTune.Engine.Formats;
-using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
 
-namespace RagTune.Engine.Models;
+namespace RagTune.Engine.Kernels;
 
 public sealed unsafe class WeightMatrix
 {
@@ -82,7 +81,7 @@ public sealed unsafe class WeightMatrix
     /// <summary>True for the formats that hold GGUF blocks.</summary>
     public static bool IsGgml(WeightFormat format) => format is WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K;
 
-    /// <summary>Q8_0 data as <see cref="Kernels.Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
+    /// <summary>Q8_0 data as <see cref="Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
     public static WeightMatrix FromQ8(sbyte[] values, float[] scales, int rows, int cols)
     {
         CheckLength(values.LongLength, rows, cols);
