@@ -20,7 +20,7 @@ public static class InspectCommand
         command.SetAction((parse, _) =>
         {
             string dir = parse.GetValue(directory)!;
-            var gguf = GgufDecoder.IsGgufFile(dir) ? GgufFile.Read(dir) : null;
+            var gguf = GgufFile.IsGgufFile(dir) ? GgufFile.Read(dir) : null;
             ModelConfig config = gguf is not null ? GgufDecoder.ReadConfig(gguf) : ModelConfig.Load(dir);
             var lines = new List<(string, string)>
             {

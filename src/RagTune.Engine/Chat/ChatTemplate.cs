@@ -51,7 +51,7 @@ public abstract class ChatTemplate
     public static ChatTemplate Load(string directory, ITokenizer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        if (Models.GgufDecoder.IsGgufFile(directory))
+        if (Formats.GgufFile.IsGgufFile(directory))
         {
             var gguf = Formats.GgufFile.Read(directory);
             return Select(gguf.GetStringOrNull("tokenizer.chat_template"), Models.GgufDecoder.HuggingFaceArchitecture(gguf.GetStringOrNull("general.architecture")),

@@ -106,6 +106,15 @@ public sealed class GgufFile
         return data;
     }
 
+    /// <summary>True when <paramref name="path"/> is a file that starts with GGUF's magic (a model given as one file).</summary>
+    public static bool IsGgufFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        Span<byte> magic = stackalloc byte[4];
+        using var stream = File.OpenRead(path);
+        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("GGUF"u8);
+    }
+
     public static GgufFile Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

@@ -44,7 +44,7 @@ public sealed class DecoderModel : IDisposable
     /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>
     public static DecoderModel Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
-        if (GgufDecoder.IsGgufFile(directory)) return GgufDecoder.Load(directory, format);
+        if (Formats.GgufFile.IsGgufFile(directory)) return GgufDecoder.Load(directory, format);
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
         var checkpoint = Checkpoint.Open(directory);

@@ -43,15 +43,6 @@ public static class GgufDecoder
     public static string? HuggingFaceArchitecture(string? ggufArchitecture) =>
         ggufArchitecture is not null && Architectures.TryGetValue(ggufArchitecture, out var hf) ? hf : null;
 
-    /// <summary>True when <paramref name="path"/> is a file that starts with GGUF's magic (a model given as one file).</summary>
-    public static bool IsGgufFile(string path)
-    {
-        if (!File.Exists(path)) return false;
-        Span<byte> magic = stackalloc byte[4];
-        using var stream = File.OpenRead(path);
-        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("GGUF"u8);
-    }
-
     /// <summary>The llama.cpp tensor name of a Hugging Face decoder tensor (model.layers.3.mlp.up_proj.weight →
     /// blk.3.ffn_up.weight).</summary>
     public static string TensorName(string huggingFaceName)

@@ -9,7 +9,7 @@ public static class Tokenizer
     public static TokenizerBase Load(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
-        if (Models.GgufDecoder.IsGgufFile(directory)) return FromGguf(directory);
+        if (Formats.GgufFile.IsGgufFile(directory)) return FromGguf(directory);
         if (!Directory.Exists(directory))
             throw new EngineException($"{directory}: tokenizer folder not found.");
         string tokenizerJson = Path.Combine(directory, "tokenizer.json");
