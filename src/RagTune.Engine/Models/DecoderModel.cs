@@ -66,25 +66,7 @@ public sealed class DecoderModel : IDisposable
     public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
         var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);
-        var layers = new DecoderLayer[config.NumHiddenLayers];
-        for (int l = 0; l < layers.Length; l++)
-        {
-            string p = $"model.layers.{l}.";
-            layers[l] = new DecoderLayer
-            {
-                InputLayerNorm = w.Read(p + "input_layernorm.weight"),
-                QProj = w.Linear(p + "self_attn.q_proj", config.QkvBias),
-                KProj = w.Linear(p + "self_attn.k_proj", config.QkvBias),
-                VProj = w.Linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = w.Linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? w.Read(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? w.Read(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = w.Read(p + "post_attention_layernorm.weight"),
-                GateProj = w.Linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = w.Linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
-            };
-        }
+        var layers = ReadLayers(config, w.Read, w.Linear);
         var embed = w.Matrix("model.embed_tokens.weight");
         var lmHead = config.TieWordEmbeddings
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
@@ -93,6 +75,32 @@ public sealed class DecoderModel : IDisposable
         {
             _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
         };
+    }
+
+    /// <summary>Every decoder layer's weights, under their Hugging Face names, from a tensor source: <paramref name="vector"/>
+    /// reads a norm weight, <paramref name="linear"/> a projection (module name, with bias).</summary>
+    internal static DecoderLayer[] ReadLayers(DecoderConfig config, Func<string, float[]> vector, Func<string, bool, Linear> linear)
+    {
+        var layers = new DecoderLayer[config.NumHiddenLayers];
+        for (int l = 0; l < layers.Length; l++)
+        {
+            string p = $"model.layers.{l}.";
+            layers[l] = new DecoderLayer
+            {
+                InputLayerNorm = vector(p + "input_layernorm.weight"),
+                QProj = linear(p + "self_attn.q_proj", config.QkvBias),
+                KProj = linear(p + "self_attn.k_proj", config.QkvBias),
+                VProj = linear(p + "self_attn.v_proj", config.QkvBias),
+                OProj = linear(p + "self_attn.o_proj", config.OutputBias),
+                QNorm = config.QkNorm ? vector(p + "self_attn.q_norm.weight") : null,
+                KNorm = config.QkNorm ? vector(p + "self_attn.k_norm.weight") : null,
+                PostAttentionLayerNorm = vector(p + "post_attention_layernorm.weight"),
+                GateProj = linear(p + "mlp.gate_proj", config.MlpBias),
+                UpProj = linear(p + "mlp.up_proj", config.MlpBias),
+                DownProj = linear(p + "mlp.down_proj", config.MlpBias),
+            };
+        }
+        return layers;
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder

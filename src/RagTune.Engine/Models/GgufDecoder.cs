@@ -157,25 +157,7 @@ public static class GgufDecoder
         var config = ReadConfig(gguf);
         CheckTensors(gguf, config);
         var reader = new Reader(gguf, config, format);
-        var layers = new DecoderLayer[config.NumHiddenLayers];
-        for (int l = 0; l < layers.Length; l++)
-        {
-            string p = $"model.layers.{l}.";
-            layers[l] = new DecoderLayer
-            {
-                InputLayerNorm = reader.Vector(p + "input_layernorm.weight"),
-                QProj = reader.Linear(p + "self_attn.q_proj", config.QkvBias, config.NumAttentionHeads),
-                KProj = reader.Linear(p + "self_attn.k_proj", config.QkvBias, config.NumKeyValueHeads),
-                VProj = reader.Linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = reader.Linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? reader.Vector(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? reader.Vector(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = reader.Vector(p + "post_attention_layernorm.weight"),
-                GateProj = reader.Linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = reader.Linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = reader.Linear(p + "mlp.down_proj", config.MlpBias),
-            };
-        }
+        var layers = DecoderModel.ReadLayers(config, reader.Vector, reader.Linear);
         var embed = reader.Matrix("model.embed_tokens.weight");
         var lmHead = config.TieWordEmbeddings
             ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
@@ -229,10 +211,12 @@ public static class GgufDecoder
             return heads > 0 ? UnpermuteRows(values, heads, 4) : values;
         }
 
-        public Linear Linear(string module, bool bias, int permutedHeads = 0)
+        public Linear Linear(string module, bool bias)
         {
             // Only LLaMA's q/k rows are permuted in the file.
-            int heads = config.ModelType == "llama" ? permutedHeads : 0;
+            int heads = config.ModelType != "llama" ? 0
+                : module.EndsWith("self_attn.q_proj", StringComparison.Ordinal) ? config.NumAttentionHeads
+                : module.EndsWith("self_attn.k_proj", StringComparison.Ordinal) ? config.NumKeyValueHeads : 0;
             var w = Matrix(module + ".weight", heads);
             return new Linear(module, w.Cols, w.Rows, w, bias ? Vector(module + ".bias", heads) : null);
         }
