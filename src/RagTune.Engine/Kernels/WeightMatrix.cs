@@ -78,9 +78,6 @@ public sealed unsafe class WeightMatrix
         _ => null,
     };
 
-    /// <summary>True for the formats that hold GGUF blocks.</summary>
-    public static bool IsGgml(WeightFormat format) => format is WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K;
-
     /// <summary>Q8_0 data as <see cref="Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
     public static WeightMatrix FromQ8(sbyte[] values, float[] scales, int rows, int cols)
     {
