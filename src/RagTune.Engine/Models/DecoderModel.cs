@@ -19,22 +19,32 @@ public sealed class DecoderModel : IDisposable
 
     // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
     private Checkpoint? _ownedCheckpoint;
-    private Checkpoint _checkpoint = null!;
 
-    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
+    // The error for NaN/infinite results: names the weight file and the tensor holding such values.
+    private Func<string, EngineException> _nonFinite = null!;
+
+    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[]? inverseFrequencies = null)
     {
         Config = config;
         EmbedTokens = embed;
         Layers = layers;
         Norm = norm;
         LmHead = lmHead;
-        InverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+        InverseFrequencies = inverseFrequencies ?? RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
     }
 
-    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/>, holding the weight
-    /// matrices in <paramref name="format"/> (as stored by default).</summary>
+    /// <summary>A model from weights read elsewhere (a GGUF file): <paramref name="inverseFrequencies"/> [D/2] as RoPE uses
+    /// them, <paramref name="nonFinite"/> the error for NaN results.</summary>
+    internal static DecoderModel FromParts(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[] inverseFrequencies, Func<string, EngineException> nonFinite)
+        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite };
+
+    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/> — or a GGUF file
+    /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>
     public static DecoderModel Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
+        if (Formats.GgufFile.IsGgufFile(directory)) return GgufDecoder.Load(directory, format);
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
         var checkpoint = Checkpoint.Open(directory);
@@ -97,35 +107,47 @@ public sealed class DecoderModel : IDisposable
             .Select(s => s.Name.StartsWith(BackbonePrefix, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[BackbonePrefix.Length..] } : s)
             .ToList();
         var w = Weights.Validate(checkpoint, specs, format: format);
+        var layers = ReadLayers(config, w.Read, w.Linear, prefix);
+        var embed = w.Matrix(prefix + "embed_tokens.weight");
+        var lmHead = config.TieWordEmbeddings || !withHead
+            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
+            : w.Linear("lm_head", bias: false);
+        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead)
+        {
+            _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
+        };
+    }
+
+    /// <summary>Every decoder layer's weights, under their Hugging Face names (<paramref name="prefix"/> + layers.N.…), from a
+    /// tensor source: <paramref name="vector"/> reads a norm weight, <paramref name="linear"/> a projection (module name, with bias).</summary>
+    internal static DecoderLayer[] ReadLayers(DecoderConfig config, Func<string, float[]> vector, Func<string, bool, Linear> linear,
+        string prefix = BackbonePrefix)
+    {
         var layers = new DecoderLayer[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
         {
             string p = $"{prefix}layers.{l}.";
             layers[l] = new DecoderLayer
             {
-                InputLayerNorm = w.Read(p + "input_layernorm.weight"),
-                QProj = w.Linear(p + "self_attn.q_proj", config.QkvBias),
-                KProj = w.Linear(p + "self_attn.k_proj", config.QkvBias),
-                VProj = w.Linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = w.Linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? w.Read(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? w.Read(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = w.Read(p + "post_attention_layernorm.weight"),
-                GateProj = w.Linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = w.Linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
+                InputLayerNorm = vector(p + "input_layernorm.weight"),
+                QProj = linear(p + "self_attn.q_proj", config.QkvBias),
+                KProj = linear(p + "self_attn.k_proj", config.QkvBias),
+                VProj = linear(p + "self_attn.v_proj", config.QkvBias),
+                OProj = linear(p + "self_attn.o_proj", config.OutputBias),
+                QNorm = config.QkNorm ? vector(p + "self_attn.q_norm.weight") : null,
+                KNorm = config.QkNorm ? vector(p + "self_attn.k_norm.weight") : null,
+                PostAttentionLayerNorm = vector(p + "post_attention_layernorm.weight"),
+                GateProj = linear(p + "mlp.gate_proj", config.MlpBias),
+                UpProj = linear(p + "mlp.up_proj", config.MlpBias),
+                DownProj = linear(p + "mlp.down_proj", config.MlpBias),
             };
         }
-        var embed = w.Matrix(prefix + "embed_tokens.weight");
-        var lmHead = config.TieWordEmbeddings || !withHead
-            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-            : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead) { _checkpoint = checkpoint };
+        return layers;
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
     /// and the tensor that holds non-finite values, or says the activations overflowed when none does.</summary>
-    public EngineException NonFiniteError(string what) => NonFiniteValues.Error(_checkpoint, what);
+    public EngineException NonFiniteError(string what) => _nonFinite(what);
 
     /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
     public void Dispose() => _ownedCheckpoint?.Dispose();
