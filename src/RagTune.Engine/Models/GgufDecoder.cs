@@ -130,9 +130,9 @@ public static class GgufDecoder
         var fields = new JsonFields(doc.RootElement, gguf.Path);
         return arch switch
         {
-            "llama" => new LlamaConfig(fields),
-            "qwen2" => new Qwen2Config(fields),
-            _ => new Qwen3Config(fields),
+            "llama" => new LlamaConfig(fields, "LlamaForCausalLM"),
+            "qwen2" => new Qwen2Config(fields, "Qwen2ForCausalLM"),
+            _ => new Qwen3Config(fields, "Qwen3ForCausalLM"),
         };
     }
 
