@@ -36,6 +36,15 @@ public sealed class LoraAdapter
         B = b;
     }
 
+    private LoraAdapter(LoraAdapter source, float scale)
+    {
+        (Rank, InFeatures, OutFeatures, Dropout, A, B) = (source.Rank, source.InFeatures, source.OutFeatures, source.Dropout, source.A, source.B);
+        Scale = scale;
+    }
+
+    /// <summary>This adapter with its scale multiplied by <paramref name="factor"/>; A and B are shared.</summary>
+    public LoraAdapter Scaled(float factor) => new(this, Scale * factor);
+
     /// <summary>A fresh adapter as PEFT initialises it: A ~ U(−1/√In, 1/√In) (kaiming_uniform_ with a = √5), B = 0.</summary>
     public static LoraAdapter CreateInitialized(int inFeatures, int outFeatures, int rank, float alpha, bool useRsLora, float dropout,
         Random random)
@@ -55,6 +64,21 @@ public sealed class LoraAdapter
         MatMul.Forward(x, A, default, u, rows, InFeatures, Rank);
         MatMul.Forward(u, B, default, delta, rows, Rank, OutFeatures);
         TensorPrimitives.MultiplyAdd(delta, Scale, y[..delta.Length], y[..delta.Length]);
+    }
+
+    /// <summary>u [Rank] = scale · A·x for one row x [In]: the first half of the update on the fused decode path, done once
+    /// before the dispatch (Rank dot products).</summary>
+    internal void Down(ReadOnlySpan<float> x, Span<float> u)
+    {
+        for (int j = 0; j < Rank; j++)
+            u[j] = Scale * TensorPrimitives.Dot(A.AsSpan(j * InFeatures, InFeatures), x[..InFeatures]);
+    }
+
+    /// <summary>dst[o − o0] += B[o]·u for o in [o0, o1): the second half, on each worker's share of the output rows.</summary>
+    internal unsafe void AddUp(ReadOnlySpan<float> u, int o0, int o1, float* dst)
+    {
+        for (int o = o0; o < o1; o++)
+            dst[o - o0] += TensorPrimitives.Dot(B.AsSpan(o * Rank, Rank), u[..Rank]);
     }
 
     /// <summary>W [Out, In] += scale · B · A: folds the adapter into a base weight (merge).</summary>

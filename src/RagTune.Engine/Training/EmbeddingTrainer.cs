@@ -21,6 +21,9 @@ public sealed class EmbeddingTrainer
 
     public BertEncoder Model { get; }
     public ParameterSet Parameters { get; }
+
+    /// <summary>The LoRA adapters being trained (with options.Lora), else null.</summary>
+    public AdapterSet? Adapters { get; }
     public EncoderTrainingGraph Graph { get; }
 
     public EmbeddingTrainer(EmbeddingTrainingOptions options)
@@ -34,12 +37,12 @@ public sealed class EmbeddingTrainer
         _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
         if (options.Lora is { } lora)
         {
-            PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(Model), lora, new Random(unchecked((int)options.Seed)));
-            Parameters = EncoderTrainingGraph.AdapterParameters(Model);
+            Adapters = PeftAdapter.CreateNew(EncoderTrainingGraph.EncoderLinears(Model), lora, new Random(unchecked((int)options.Seed)));
+            Parameters = ParameterSet.ForAdapters(Adapters);
         }
         else
             Parameters = EncoderTrainingGraph.AllParameters(Model);
-        Graph = new EncoderTrainingGraph(Model, Parameters);
+        Graph = new EncoderTrainingGraph(Model, Parameters, Adapters);
     }
 
     /// <summary>Reads {"query", "pos", "neg", "prompt"?} lines; the prompt (an instruction) is prefixed to the query.</summary>
@@ -160,7 +163,7 @@ public sealed class EmbeddingTrainer
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
         var losses = state.Losses;
-        string output = HfCheckpointWriter.SaveTrainedEncoder(Model, o.Lora, o.ModelPath,
+        string output = HfCheckpointWriter.SaveTrainedEncoder(Model, Adapters, o.Lora, o.ModelPath,
             Path.Combine(o.OutputDirectory, "adapter"), Path.Combine(o.OutputDirectory, "model"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
         return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);

@@ -42,15 +42,15 @@ public static class HfCheckpointWriter
 
     /// <summary>Saves a trained encoder as the run's result: a PEFT adapter in <paramref name="adapterDirectory"/> when it was
     /// trained with LoRA, else a full checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
-    public static string SaveTrainedEncoder(BertEncoder model, LoraOptions? lora, string sourceDirectory, string adapterDirectory,
-        string modelDirectory)
+    public static string SaveTrainedEncoder(BertEncoder model, AdapterSet? adapters, LoraOptions? lora, string sourceDirectory,
+        string adapterDirectory, string modelDirectory)
     {
-        if (lora is null)
+        if (lora is null || adapters is null)
         {
             SaveEncoder(modelDirectory, model, sourceDirectory);
             return modelDirectory;
         }
-        PeftAdapter.Save(adapterDirectory, EncoderTrainingGraph.EncoderLinears(model), lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
+        PeftAdapter.Save(adapterDirectory, adapters, lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
         return adapterDirectory;
     }
 

@@ -24,6 +24,9 @@ public sealed class LsrTrainer
     public BertEncoder QueryEncoder { get; }
     public ParameterSet Parameters { get; }
 
+    /// <summary>The LoRA adapters being trained (a LoRA run), else null.</summary>
+    public AdapterSet? Adapters { get; }
+
     /// <summary>Examples the generator scored in the last run (the rest came from the score journal).</summary>
     public int GeneratorScorings { get; private set; }
 
@@ -62,8 +65,8 @@ public sealed class LsrTrainer
         QueryEncoder = BertEncoder.Load(options.RetrieverPath);
         if (options.Lora is { } lora)
         {
-            PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, new Random(unchecked((int)options.Seed)));
-            Parameters = EncoderTrainingGraph.AdapterParameters(QueryEncoder);
+            Adapters = PeftAdapter.CreateNew(EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, new Random(unchecked((int)options.Seed)));
+            Parameters = ParameterSet.ForAdapters(Adapters);
         }
         else
             Parameters = EncoderTrainingGraph.AllParameters(QueryEncoder);
@@ -120,7 +123,7 @@ public sealed class LsrTrainer
         GeneratorScorings = 0;
         var retTok = Tokenizer.Load(o.RetrieverPath);
         var passageGraph = new EncoderTrainingGraph(BertEncoder.Load(o.RetrieverPath), new ParameterSet());
-        var queryGraph = new EncoderTrainingGraph(QueryEncoder, Parameters);
+        var queryGraph = new EncoderTrainingGraph(QueryEncoder, Parameters, Adapters);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int firstStep = state.Step, epoch = -1;
         List<int> order = [];
@@ -156,7 +159,7 @@ public sealed class LsrTrainer
             progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        string output = HfCheckpointWriter.SaveTrainedEncoder(QueryEncoder, o.Lora, o.RetrieverPath,
+        string output = HfCheckpointWriter.SaveTrainedEncoder(QueryEncoder, Adapters, o.Lora, o.RetrieverPath,
             Path.Combine(o.OutputDirectory, "query_adapter"), Path.Combine(o.OutputDirectory, "query_encoder"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
         return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);
