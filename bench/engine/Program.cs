@@ -9,6 +9,8 @@
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
 //   matvec [ROWS COLS]                         decode matrix-vector GB/s of weights read, f32 / bf16 (unpack and the
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
+//   lora [RANK]                                the LoRA decode update alone on one thread (u = scale·A·x, then B·u per output
+//                                              row) for every projection of the Qwen2.5-0.5B shape: ms per token
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -41,6 +43,9 @@ switch (mode)
     case "matvec":
         if (args.Length > 2) MatVecBench.Run(int.Parse(args[1]), int.Parse(args[2]));
         else { MatVecBench.Run(4864, 896); MatVecBench.Run(151936, 896); }
+        break;
+    case "lora":
+        RunLora(args.Length > 1 ? int.Parse(args[1]) : 8);
         break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
@@ -97,7 +102,7 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         session.Reset();
     }
     var results = variants.Select(_ => (Prefill: new List<double>(), PrefillCpu: new List<double>(), Decode: new List<double>(),
-        PrefillOthers: new List<double>(), DecodeOthers: new List<double>())).ToList();
+        DecodeCpu: new List<double>(), PrefillOthers: new List<double>(), DecodeOthers: new List<double>())).ToList();
     double perToken = 0;
     for (int t = 0; t < trials; t++)
         for (int v = 0; v < variants.Count; v++)  // interleaved, so a neighbour's load falls on base and adapter alike
@@ -115,9 +120,11 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
             int next = ArgMax(logits);
             a = CpuShare.Sample();
             long dispatches = WorkerPool.Shared.Dispatches;
+            cpu0 = CpuShare.ThreadCpuSeconds();
             sw.Restart();
             for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
             r.Decode.Add(gen / sw.Elapsed.TotalSeconds);
+            r.DecodeCpu.Add(gen / (CpuShare.ThreadCpuSeconds() - cpu0));
             perToken = (WorkerPool.Shared.Dispatches - dispatches) / (double)gen;
             r.DecodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
         }
@@ -128,14 +135,45 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
         // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
         if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", r.PrefillCpu, r.PrefillOthers, "tok/s");
         Report($"{name}decode {gen} tokens (ctx {prompt}->{prompt + gen})", r.Decode, r.DecodeOthers, "tok/s");
+        if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", r.DecodeCpu, r.DecodeOthers, "tok/s");
     }
     if (variants.Count > 1)
     {
         double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
-        Console.WriteLine($"adapter / base decode: {Median(results[1].Decode) / Median(results[0].Decode):F3} (medians)");
+        Console.WriteLine($"adapter / base decode: {Median(results[1].Decode) / Median(results[0].Decode):F3} (medians, wall clock)");
+        if (WorkerPool.Shared.Workers == 1)
+            Console.WriteLine($"adapter / base decode: {Median(results[1].DecodeCpu) / Median(results[0].DecodeCpu):F3} (medians, per CPU second)");
     }
     Console.WriteLine($"worker-pool dispatches per decoded token: {perToken:F1} ({model.Layers.Count} layers)");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+}
+
+// The adapter's share of a decoded token, without the base: what the fused path adds per token, on this thread's CPU time.
+static void RunLora(int rank)
+{
+    (int In, int Out)[] shapes = [(896, 896), (896, 128), (896, 128), (896, 896), (896, 4864), (896, 4864), (4864, 896)];
+    var random = new Random(1);
+    float[] Fill(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = random.NextSingle() - 0.5f; return a; }
+    var adapters = Enumerable.Range(0, 24).SelectMany(_ => shapes)
+        .Select(s => new LoraAdapter(s.In, s.Out, rank, 2 * rank, false, 0, Fill(rank * s.In), Fill(s.Out * rank))).ToArray();
+    var x = Fill(4864);
+    var y = new float[4864];
+    void Token()
+    {
+        foreach (var a in adapters) a.AddTo(x.AsSpan(0, a.InFeatures), y.AsSpan(0, a.OutFeatures), 1);  // Down, then AddUp
+    }
+    Token();
+    var perToken = new List<double>();
+    for (int t = 0; t < 9; t++)
+    {
+        double cpu0 = CpuShare.ThreadCpuSeconds();
+        for (int i = 0; i < 10; i++) Token();
+        perToken.Add((CpuShare.ThreadCpuSeconds() - cpu0) / 10 * 1e3);
+    }
+    perToken.Sort();
+    long bytes = adapters.Sum(a => a.ParameterCount) * 4;
+    Console.WriteLine($"LoRA r={rank}, 168 projections ({bytes / 1e6:F1} MB of A and B): {perToken[4]:F2} ms per token of this thread's CPU time " +
+        $"(best {perToken[0]:F2}, worst {perToken[^1]:F2}), {bytes / (perToken[0] * 1e-3) / 1e9:F1} GB/s at best");
 }
 
 // A LoRA adapter on every projection with random A and B (B is not left at zero: the bench must not measure a no-op).

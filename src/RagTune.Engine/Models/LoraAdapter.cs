@@ -56,14 +56,18 @@ public sealed class LoraAdapter
         return new LoraAdapter(inFeatures, outFeatures, rank, alpha, useRsLora, dropout, a, new float[outFeatures * rank]);
     }
 
-    /// <summary>y [rows, Out] += scale · (x [rows, In] · Aᵀ) · Bᵀ — the unmerged inference path.</summary>
-    public void AddTo(ReadOnlySpan<float> x, Span<float> y, int rows)
+    /// <summary>y [rows, Out] += scale · (x [rows, In] · Aᵀ) · Bᵀ — the unmerged inference path, a row at a time through
+    /// <see cref="Down"/> and <see cref="AddUp"/>: the same arithmetic as the fused decode path, so both give the same bits.</summary>
+    public unsafe void AddTo(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        var u = new float[rows * Rank];
-        var delta = new float[rows * OutFeatures];
-        MatMul.Forward(x, A, default, u, rows, InFeatures, Rank);
-        MatMul.Forward(u, B, default, delta, rows, Rank, OutFeatures);
-        TensorPrimitives.MultiplyAdd(delta, Scale, y[..delta.Length], y[..delta.Length]);
+        if (x.Length < (long)rows * InFeatures || y.Length < (long)rows * OutFeatures)
+            throw new ArgumentException($"LoRA update: x {x.Length} and y {y.Length} floats for {rows} rows of {InFeatures} → {OutFeatures}");
+        Span<float> u = Rank <= 256 ? stackalloc float[Rank] : new float[Rank];
+        for (int t = 0; t < rows; t++)
+        {
+            Down(x.Slice(t * InFeatures, InFeatures), u);
+            fixed (float* row = y.Slice(t * OutFeatures, OutFeatures)) AddUp(u, 0, OutFeatures, row);
+        }
     }
 
     /// <summary>u [Rank] = scale · A·x for one row x [In]: the first half of the update on the fused decode path, done once
@@ -77,8 +81,7 @@ public sealed class LoraAdapter
     /// <summary>dst[o − o0] += B[o]·u for o in [o0, o1): the second half, on each worker's share of the output rows.</summary>
     internal unsafe void AddUp(ReadOnlySpan<float> u, int o0, int o1, float* dst)
     {
-        for (int o = o0; o < o1; o++)
-            dst[o - o0] += TensorPrimitives.Dot(B.AsSpan(o * Rank, Rank), u[..Rank]);
+        fixed (float* b = B, pu = u) LowRank.AddRows(b, pu, Rank, o0, o1, dst);
     }
 
     /// <summary>W [Out, In] += scale · B · A: folds the adapter into a base weight (merge).</summary>
