@@ -5,6 +5,7 @@
 //        --quantize q8 quantises the f32 checkpoint at load; --recompute turns on activation recomputation.
 using System.Diagnostics;
 using RagTune.Bench.Engine;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Training;

@@ -346,10 +346,11 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
             int dimensions = Volatile.Read(ref _dimensions);
             string vectors = dimensions == 0 ? "0" : $"""(SELECT count(*) FROM "{_s}".vectors)""";
             await using var command = new NpgsqlCommand($"""
-                SELECT (SELECT count(*) FROM "{_s}".files), (SELECT count(*) FROM "{_s}".documents),
+                SELECT (SELECT count(*) FILTER (WHERE cardinality(document_ids) > 0) FROM "{_s}".files), (SELECT count(*) FROM "{_s}".documents),
                        m.lexical_docs, (SELECT count(DISTINCT term) FROM "{_s}".postings), {vectors}, m.vector_dimensions, m.generation,
                        (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                         WHERE n.nspname = @schema AND c.relkind = 'r')
+                         WHERE n.nspname = @schema AND c.relkind = 'r'),
+                       (SELECT count(*) FILTER (WHERE cardinality(document_ids) = 0) FROM "{_s}".files)
                 FROM "{_s}".kb_meta m
                 """, connection);
             command.Parameters.AddWithValue("schema", _s);
@@ -365,6 +366,7 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                 VectorDimensions = reader.GetInt32(5),
                 Generation = reader.GetInt64(6),
                 DiskBytes = reader.GetInt64(7),
+                FilesWithoutDocuments = (int)reader.GetInt64(8),
             };
             await reader.DisposeAsync().ConfigureAwait(false);
             return stats with { ChunksPerLevel = await ChunksPerLevelAsync(connection, cancellationToken).ConfigureAwait(false) };

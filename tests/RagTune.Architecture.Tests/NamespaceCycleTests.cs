@@ -41,14 +41,8 @@ public sealed class NamespaceCycleTests
     /// </summary>
     private static readonly Dictionary<string, string> KnownCycles = new(StringComparer.Ordinal)
     {
-        ["RagTune.Engine: Kernels ↔ Models"] =
-            "Kernels.MatVecOperand holds a Models.WeightMatrix / WeightFormat: both belong in Kernels (the weights in the layout the kernels read)",
         ["RagTune.Knowledge: Dense ↔ Search"] =
             "Search.DenseRoute wraps a Dense.IVectorIndex while the indexes filter with Search.MetadataFilter: DenseRoute belongs in Dense",
-        ["RagTune.Eval: Data ↔ Metrics ↔ Running ↔ Systems"] =
-            "Metrics.Aggregator summarises Running.ItemResult, Data.EvalSetReader parses with Metrics.RaftAnswer/CitationCheck, Systems uses Running.StableHash",
-        ["RagTune.Raft: Costs ↔ Export ↔ Generation ↔ Runs"] =
-            "Costs.RaftEstimator reads Generation.RaftOptions/prompts, Generation.RaftGenerator loads an Export.RaftDataset (the prompt contract work reshapes these)",
         ["RagTune.Server: Api ↔ Models ↔ Rag ↔ Routing"] =
             "Models/Rag throw Api.ApiException, Models.PipelineEvent carries Rag.Citation, Models.ServerServices holds Routing.IIntentRouter (RagChatClient work reshapes these)",
     };

@@ -78,8 +78,8 @@ public sealed class PostgresParityTests(PgliteServer server)
     {
         await using var pair = await BuildAsync();
         var stats = (await pair.Embedded.GetStatsAsync(Ct), await pair.Postgres.GetStatsAsync(Ct));
-        Assert.Equal((stats.Item1.LexicalDocuments, stats.Item1.LexicalTerms, stats.Item1.Vectors, stats.Item1.Documents, stats.Item1.Files),
-            (stats.Item2.LexicalDocuments, stats.Item2.LexicalTerms, stats.Item2.Vectors, stats.Item2.Documents, stats.Item2.Files));
+        Assert.Equal((stats.Item1.LexicalDocuments, stats.Item1.LexicalTerms, stats.Item1.Vectors, stats.Item1.Documents, stats.Item1.Files, stats.Item1.FilesWithoutDocuments),
+            (stats.Item2.LexicalDocuments, stats.Item2.LexicalTerms, stats.Item2.Vectors, stats.Item2.Documents, stats.Item2.Files, stats.Item2.FilesWithoutDocuments));
         Assert.True(stats.Item1.LexicalDocuments > 20);
         await AssertSameAsync(pair);
         // Hybrid search through KnowledgeBase (fusion, parents, snippets) sees the same results.
@@ -89,6 +89,24 @@ public sealed class PostgresParityTests(PgliteServer server)
             var p = await pair.Postgres.SearchAsync(query, new KnowledgeSearchOptions { K = 5, ReturnParent = true }, Ct);
             Assert.Equal(e.Select(r => (r.ChunkId, string.Join('|', r.MatchedTerms))), p.Select(r => (r.ChunkId, string.Join('|', r.MatchedTerms))));
         }
+    }
+
+    [Fact]
+    public async Task Files_without_documents_are_counted_apart_on_both_stores()
+    {
+        using var corpus = new TempFolder();
+        WriteCorpus(corpus.Path);
+        File.WriteAllText(Path.Combine(corpus.Path, "empty.json"), "[]");
+        using var directory = new TempFolder();
+        var options = StoreTestKit.Options(embed: false);
+        await using var embedded = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "kb"), options, cancellationToken: Ct);
+        await using var postgres = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "pg"), server.NewStore(), options, cancellationToken: Ct);
+        await embedded.AddFolderAsync(corpus.Path, cancellationToken: Ct);
+        await postgres.AddFolderAsync(corpus.Path, cancellationToken: Ct);
+        var (e, p) = (await embedded.GetStatsAsync(Ct), await postgres.GetStatsAsync(Ct));
+        Assert.Equal(1, e.FilesWithoutDocuments);
+        Assert.Equal(Directory.GetFiles(corpus.Path, "*", SearchOption.AllDirectories).Length - 1, e.Files);
+        Assert.Equal((e.Files, e.FilesWithoutDocuments), (p.Files, p.FilesWithoutDocuments));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using System.Globalization;
 using RagTune.Engine;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
-using RagTune.Engine.Models;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Training;
 
 namespace RagTune.Cli.Commands;

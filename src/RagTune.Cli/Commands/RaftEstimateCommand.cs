@@ -2,6 +2,7 @@
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Raft.Costs;
+using RagTune.Raft.Generation;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands;

@@ -83,7 +83,7 @@ public static class TrainCommand
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
                 Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
-                BaseWeights = full ? RagTune.Engine.Models.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
+                BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
             };
         }
 

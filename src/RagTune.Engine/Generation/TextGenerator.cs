@@ -3,6 +3,7 @@
 // sampler, so concurrent calls are safe.
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tokenizers;
 

@@ -4,7 +4,6 @@
 // u = scale·A·x (Rank values) is made once before the dispatch, and each worker adds B·u to its rows before the epilogue
 // (so SwiGLU sees the adapted gate and up). The unfused kernels stay the oracle.
 using System.Numerics.Tensors;
-using RagTune.Engine.Models;
 using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;
@@ -92,7 +91,7 @@ internal sealed unsafe class FusedMatVec : IParallelWork
             if (_w[i].Adapter is { } adapter)
             {
                 if (_u[i].Length < adapter.Rank) _u[i] = new float[adapter.Rank];
-                adapter.Down(x, _u[i]);
+                LowRank.Down(adapter, x, _u[i]);
             }
         (_count, _rows, _mode) = (count, rows, mode);
         try

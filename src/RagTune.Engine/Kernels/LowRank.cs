@@ -1,7 +1,9 @@
-// The second half of a LoRA adapter's update on one decoded token (y += B·u with u = scale·A·x already made, Rank values):
-// each output row adds B[o]·u, a dot product of Rank floats. For a rank that is a multiple of 8: one Vector256 FMA per 8 of
+// A LoRA adapter's update of one token's projection, y += Scale·B·(A·x), in two halves: Down makes u = Scale·A·x (Rank dot
+// products over In, done once per token), AddRows adds B[o]·u to a range of output rows (each worker its own share): each
+// output row adds B[o]·u, a dot product of Rank floats. For a rank that is a multiple of 8: one Vector256 FMA per 8 of
 // Rank per row, four rows reduced together (per-row calls into TensorPrimitives cost more than the arithmetic at r = 8).
 // B is [Out, Rank] row-major, as PEFT's lora_B.weight. AddRowsNaive is the oracle.
+using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -9,6 +11,21 @@ namespace RagTune.Engine.Kernels;
 
 internal static class LowRank
 {
+    /// <summary>u [Rank] = Scale · A·x for one row x [In].</summary>
+    public static void Down(LowRankTerm t, ReadOnlySpan<float> x, Span<float> u)
+    {
+        for (int j = 0; j < t.Rank; j++)
+            u[j] = t.Scale * TensorPrimitives.Dot(t.A.AsSpan(j * t.In, t.In), x[..t.In]);
+    }
+
+    /// <summary>dst[o − o0] += B[o]·u for o in [o0, o1).</summary>
+    public static unsafe void AddRows(LowRankTerm t, ReadOnlySpan<float> u, int o0, int o1, float* dst)
+    {
+        if ((uint)o0 > (uint)o1 || o1 > t.Out || u.Length < t.Rank)
+            throw new ArgumentException($"LoRA rows [{o0}, {o1}) of {t.Out}, u {u.Length} for rank {t.Rank}");
+        fixed (float* b = t.B, pu = u) AddRows(b, pu, t.Rank, o0, o1, dst);
+    }
+
     /// <summary>dst[o − o0] += Σ_j B[o, j]·u[j] for o in [o0, o1).</summary>
     public static unsafe void AddRows(float* b, float* u, int rank, int o0, int o1, float* dst)
     {

@@ -2,11 +2,10 @@
 // bits or Q8 values + scales; in a private array or mapped from the checkpoint), plus an optional bias [Rows] and the
 // session's LoRA adapter for this projection, if any. The data is looked up at each product, not cached: a matrix that is
 // later copied for writing (adapter merging) is read where it is.
-using RagTune.Engine.Models;
 
 namespace RagTune.Engine.Kernels;
 
-internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias, LoraAdapter? Adapter = null)
+internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias, LowRankTerm? Adapter = null)
 {
     public int Rows => Weight.Rows;
     public int Cols => Weight.Cols;
@@ -32,6 +31,6 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                     break;
             }
         }
-        Adapter?.AddUp(u, o0, o1, dst);
+        if (Adapter is { } adapter) LowRank.AddRows(adapter, u, o0, o1, dst);
     }
 }

@@ -1,6 +1,8 @@
 // The one choke point every projection goes through (y = x·Wᵀ + b + the caller's LoRA adapter for this module), so model
 // code never mentions LoRA. The adapters come with each call (a session's AdapterSet), never from the shared Linear. Name is
 // the module path in the checkpoint (e.g. model.layers.0.self_attn.q_proj), which is what PEFT adapter keys are built from.
+using RagTune.Engine.Kernels;
+
 namespace RagTune.Engine.Models;
 
 public sealed class Linear

@@ -5,5 +5,5 @@ namespace RagTune.Engine.Models;
 
 internal static class LinearOperands
 {
-    public static MatVecOperand Of(Linear linear, AdapterSet? adapters = null) => new(linear.Weight, linear.Bias, adapters?.For(linear));
+    public static MatVecOperand Of(Linear linear, AdapterSet? adapters = null) => new(linear.Weight, linear.Bias, adapters?.For(linear)?.Term);
 }

@@ -34,13 +34,18 @@ public sealed class LoraAdapter
         Dropout = dropout;
         A = a;
         B = b;
+        Term = new LowRankTerm(A, B, Rank, InFeatures, OutFeatures, Scale);
     }
 
     private LoraAdapter(LoraAdapter source, float scale)
     {
         (Rank, InFeatures, OutFeatures, Dropout, A, B) = (source.Rank, source.InFeatures, source.OutFeatures, source.Dropout, source.A, source.B);
         Scale = scale;
+        Term = new LowRankTerm(A, B, Rank, InFeatures, OutFeatures, Scale);
     }
+
+    /// <summary>The matrices and scale as the decode kernels read them (the same A and B arrays).</summary>
+    internal LowRankTerm Term { get; }
 
     /// <summary>This adapter with its scale multiplied by <paramref name="factor"/>; A and B are shared.</summary>
     public LoraAdapter Scaled(float factor) => new(this, Scale * factor);
@@ -57,7 +62,7 @@ public sealed class LoraAdapter
     }
 
     /// <summary>y [rows, Out] += scale · (x [rows, In] · Aᵀ) · Bᵀ — the unmerged inference path, a row at a time through
-    /// <see cref="Down"/> and <see cref="AddUp"/>: the same arithmetic as the fused decode path, so both give the same bits.</summary>
+    /// the same kernels (LowRank.Down, LowRank.AddRows) as the fused decode path, so both give the same bits.</summary>
     public unsafe void AddTo(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
         if (x.Length < (long)rows * InFeatures || y.Length < (long)rows * OutFeatures)
@@ -65,23 +70,9 @@ public sealed class LoraAdapter
         Span<float> u = Rank <= 256 ? stackalloc float[Rank] : new float[Rank];
         for (int t = 0; t < rows; t++)
         {
-            Down(x.Slice(t * InFeatures, InFeatures), u);
-            fixed (float* row = y.Slice(t * OutFeatures, OutFeatures)) AddUp(u, 0, OutFeatures, row);
+            LowRank.Down(Term, x.Slice(t * InFeatures, InFeatures), u);
+            fixed (float* row = y.Slice(t * OutFeatures, OutFeatures)) LowRank.AddRows(Term, u, 0, OutFeatures, row);
         }
-    }
-
-    /// <summary>u [Rank] = scale · A·x for one row x [In]: the first half of the update on the fused decode path, done once
-    /// before the dispatch (Rank dot products).</summary>
-    internal void Down(ReadOnlySpan<float> x, Span<float> u)
-    {
-        for (int j = 0; j < Rank; j++)
-            u[j] = Scale * TensorPrimitives.Dot(A.AsSpan(j * InFeatures, InFeatures), x[..InFeatures]);
-    }
-
-    /// <summary>dst[o − o0] += B[o]·u for o in [o0, o1): the second half, on each worker's share of the output rows.</summary>
-    internal unsafe void AddUp(ReadOnlySpan<float> u, int o0, int o1, float* dst)
-    {
-        fixed (float* b = B, pu = u) LowRank.AddRows(b, pu, Rank, o0, o1, dst);
     }
 
     /// <summary>W [Out, In] += scale · B · A: folds the adapter into a base weight (merge).</summary>

@@ -2,6 +2,7 @@
 // as float32, matrices in the WeightFormat asked for — F32 and BF16 data already in that format is used in place in the
 // memory-mapped file (no copy), other conversions (to BF16 or Q8, from F16) read the mapped data once.
 using System.Runtime.InteropServices;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;

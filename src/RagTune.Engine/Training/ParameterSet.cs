@@ -1,5 +1,6 @@
 // The trainable tensors of a run, each with its gradient buffer, looked up by reference: a tensor that is not in the set
 // is frozen (its Grad is empty, and the backward skips its weight product). Tied tensors (embed_tokens = lm_head) are one entry.
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 
 namespace RagTune.Engine.Training;

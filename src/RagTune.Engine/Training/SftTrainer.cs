@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using RagTune.Engine.Chat;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tokenizers;
 

@@ -1,5 +1,5 @@
 // Settings of a supervised fine-tuning run (LoRA or full), named after their transformers/PEFT/LLaMA-Factory counterparts.
-using RagTune.Engine.Models;
+using RagTune.Engine.Kernels;
 
 namespace RagTune.Engine.Training;
 

@@ -4,7 +4,6 @@ using RagTune.Knowledge.Rag;
 using System.Diagnostics;
 using Microsoft.Extensions.AI;
 using RagTune.Eval.Data;
-using RagTune.Eval.Running;
 
 namespace RagTune.Eval.Systems;
 

@@ -209,7 +209,8 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
         foreach (var chunk in _chunks.Values) perLevel[chunk.Level]++;
         return Task.FromResult(new StoreStats
         {
-            Files = _files.Count,
+            Files = _files.Values.Count(f => f.DocumentIds.Count > 0),
+            FilesWithoutDocuments = _files.Values.Count(f => f.DocumentIds.Count == 0),
             Documents = _documents.Count,
             ChunksPerLevel = perLevel,
             LexicalDocuments = _bm25.Count,

@@ -506,15 +506,20 @@ public sealed class KnowledgeBase : IAsyncDisposable
             foreach (var failure in results.Where(r => !r.Succeeded)) _failed.Add(new FileIssue(failure.RelativePath, failure.Error!));
             var documents = new List<Document>();
             string self = Path.Combine(root, relativePath);
+            int refused = 0;
             foreach (var document in results.Select(r => r.Document).OfType<Document>())
             {
                 if (owners.TryGetValue(document.Id, out var owner) && owner != self)
+                {
                     _failed.Add(new FileIssue(relativePath, $"document id '{document.Id}' is already taken by '{owner}' (added from another folder); expected unique relative paths across the folders of one knowledge base"));
+                    refused++;
+                }
                 else
                     documents.Add(document);
             }
-            // A file that was indexed and now fails entirely keeps its previous version; the failure is reported.
-            if (documents.Count == 0 && results.Any(r => !r.Succeeded)) return;
+            // A file that was indexed and now fails entirely keeps its previous version; the failure is reported. It is
+            // not recorded either, so the next run reads it again and reports it again (nor is it counted as a file).
+            if (documents.Count == 0 && (refused > 0 || results.Any(r => !r.Succeeded))) return;
 
             foreach (var document in documents)
             {

@@ -69,7 +69,13 @@ public sealed record StoreBatch
 /// <summary>Sizes of a store.</summary>
 public sealed record StoreStats
 {
+    /// <summary>Files that gave at least one document.</summary>
     public int Files { get; init; }
+
+    /// <summary>Files recorded with no document (an empty file, a JSON array with no records): kept so an unchanged
+    /// file is not read again, but not counted in <see cref="Files"/>. Files that failed to load are not recorded at all.</summary>
+    public int FilesWithoutDocuments { get; init; }
+
     public int Documents { get; init; }
 
     /// <summary>Chunks per level (index = level).</summary>

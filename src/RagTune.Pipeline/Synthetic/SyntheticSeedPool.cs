@@ -3,6 +3,7 @@
 using System.Globalization;
 using System.Text;
 using RagTune.Eval;
+using RagTune.Eval.Data;
 using RagTune.Eval.Metrics;
 using RagTune.Eval.Running;
 

@@ -76,7 +76,7 @@ public sealed class RaftGenerator
             ChunksDone = records.Count,
             ChunksResumed = finished.Count,
             Examples = records.Sum(r => r.Examples.Count),
-            CrossChunkDuplicates = records.Sum(r => r.Examples.Count) - Export.RaftDataset.Deduplicate(records).Count,
+            CrossChunkDuplicates = records.Sum(r => r.Examples.Count) - RaftDataset.Deduplicate(records).Count,
             Questions = records.Sum(r => r.Questions),
             DuplicateQuestions = records.Sum(r => r.DuplicateQuestions),
             RejectedAnswers = records.Sum(r => r.RejectedAnswers),

@@ -70,6 +70,28 @@ public sealed class KbAddHardeningTests : IDisposable
         Assert.Contains("deep.docx", search.Stdout);
         var stats = await Run("kb", "stats", KbDir);
         Assert.Matches(@"documents\s+│\s+3", stats.Stdout);
+        Assert.Matches(@"files\s+│\s+3\s", stats.Stdout);
+    }
+
+    [Fact]
+    public async Task Stats_count_only_files_that_gave_documents_and_show_empty_ones_apart()
+    {
+        // Regression (issue 16): a file whose only document was refused (its id taken by another folder's file) was
+        // recorded and counted as a file, and never reported again.
+        Write("a/notes.md", "# Tea\n\nOolong is partly oxidised tea.");
+        Write("b/notes.md", "# Coffee\n\nEspresso is brewed under pressure.");
+        Write("b/empty.json", "[]");
+        await CreateAsync();
+        Assert.Equal(0, (await Run("kb", "add", KbDir, Path.Combine(Docs, "a"))).ExitCode);
+        for (var run = 0; run < 2; run++)
+        {
+            var add = await Run("kb", "add", KbDir, Path.Combine(Docs, "b"));
+            Assert.Matches(@"notes\.md\s+│\s+document id 'notes\.md' is already taken", add.Stdout);
+        }
+        var stats = await Run("kb", "stats", KbDir);
+        Assert.Matches(@"files\s+│\s+1\s", stats.Stdout);
+        Assert.Matches(@"files without documents\s+│\s+1\s", stats.Stdout);
+        Assert.Matches(@"documents\s+│\s+1\s", stats.Stdout);
     }
 
     [Fact]

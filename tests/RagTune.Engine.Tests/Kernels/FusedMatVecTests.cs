@@ -1,7 +1,6 @@
 // The fused decode dispatches (q/k/v in one range, SwiGLU epilogue, residual add) against the naive kernels composed
 // step by step, for each weight format; sizes large enough to go through the worker pool, row counts not multiples of 4.
 using RagTune.Engine.Kernels;
-using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Threading;
 using Xunit;

@@ -2,6 +2,7 @@
 // none), stepped in turn or run concurrently, each get exactly what they get alone; an adapter session equals the model
 // with the adapter merged into its weights; a set shaped for another model is refused naming the module.
 using RagTune.Engine.Generation;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using Xunit;

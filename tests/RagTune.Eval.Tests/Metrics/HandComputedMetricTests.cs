@@ -1,4 +1,5 @@
 // Metric values worked out by hand from the definitions in docs/metrics.md.
+using RagTune.Eval.Running;
 using RagTune.Knowledge.Rag;
 using RagTune.Eval.Metrics;
 

@@ -2,6 +2,7 @@
 // flag, repeats of one oracle counted once, repeats of a non-oracle id still taking their ranks.
 using RagTune.Eval.Data;
 using RagTune.Eval.Metrics;
+using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
 
 namespace RagTune.Eval.Tests.Metrics;

@@ -72,4 +72,43 @@ public sealed class IncrementalIngestTests
         var hits = await kb.SearchAsync("oolong", new KnowledgeSearchOptions { Routes = ["bm25"] }, Ct);
         Assert.Equal("data.json#1", hits[0].DocumentId);
     }
+
+    [Fact]
+    public async Task A_file_whose_documents_are_all_refused_is_not_recorded_and_is_reported_again_on_rerun()
+    {
+        // Regression (issue 16): such a file was recorded with no documents, counted by `kb stats` as a file, and on the
+        // next run seen as unchanged, so its failure was never reported again.
+        using var first = new TempFolder();
+        using var second = new TempFolder();
+        first.Write("notes.md", "# Tea\n\nOolong is partly oxidised tea.");
+        second.Write("notes.md", "# Coffee\n\nEspresso is brewed under pressure.");
+        using var dir = new TempFolder();
+        await using var kb = await StoreTestKit.CreateAsync(dir.Path, new CountingEmbedder());
+        await kb.AddFolderAsync(first.Path, cancellationToken: Ct);
+
+        for (int run = 0; run < 2; run++)
+        {
+            var summary = await kb.AddFolderAsync(second.Path, cancellationToken: Ct);
+            Assert.Contains("already taken", Assert.Single(summary.Failed).Reason, StringComparison.Ordinal);
+            Assert.Empty(summary.Added);
+            var stats = await kb.GetStatsAsync(Ct);
+            Assert.Equal((1, 0, 1), (stats.Files, stats.FilesWithoutDocuments, stats.Documents));
+        }
+    }
+
+    [Fact]
+    public async Task A_file_with_no_records_is_counted_apart_from_the_files_that_gave_documents()
+    {
+        using var corpus = new TempFolder();
+        StoreTestKit.WriteCorpus(corpus);
+        corpus.Write("empty.json", "[]");
+        using var dir = new TempFolder();
+        await using var kb = await StoreTestKit.CreateAsync(dir.Path, new CountingEmbedder());
+        var summary = await kb.AddFolderAsync(corpus.Path, cancellationToken: Ct);
+        Assert.Empty(summary.Failed);
+        var stats = await kb.GetStatsAsync(Ct);
+        Assert.Equal((4, 1), (stats.Files, stats.FilesWithoutDocuments));
+        // Recorded all the same, so an unchanged empty file is not read again.
+        Assert.Equal(5, (await kb.AddFolderAsync(corpus.Path, cancellationToken: Ct)).Unchanged);
+    }
 }

@@ -3,6 +3,7 @@
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Wordprocessing;
 using RagTune.Raft.Export;
+using RagTune.Raft.Generation;
 using RagTune.Raft.Knowledge;
 using RagTune.Raft.Sources;
 using RagTune.Raft.Tests.Infrastructure;

@@ -19,6 +19,7 @@ internal static class KbStats
             var o = kb.Options;
             var table = new Table().Title(Markup.Escape(Path.GetFullPath(path))).AddColumn("").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("files", stats.Files.ToString());
+            if (stats.FilesWithoutDocuments > 0) table.AddRow("files without documents", stats.FilesWithoutDocuments.ToString());
             table.AddRow("documents", stats.Documents.ToString());
             var indexed = o.ResolvedIndexedLevels.ToHashSet();
             for (int level = 0; level < stats.ChunksPerLevel.Count; level++)

@@ -1,10 +1,10 @@
 // Computes the dry-run estimate from the chunks, the prompts the run would send and assumed reply lengths.
 using RagTune.Knowledge.Rag;
 using System.Globalization;
-using RagTune.Raft.Generation;
+using RagTune.Raft.Costs;
 using RagTune.Raft.Sources;
 
-namespace RagTune.Raft.Costs;
+namespace RagTune.Raft.Generation;
 
 /// <summary>
 /// Per chunk: one question call (system + filled question prompt in, N × <see cref="QuestionTokens"/> out) and N answer

@@ -1,10 +1,11 @@
 // Computes the per-item lexical metrics (EM/F1 both ways, ROUGE-L, containment, citations, retrieval recall/MRR/nDCG/MAP).
 using RagTune.Knowledge.Rag;
 using RagTune.Eval.Data;
+using RagTune.Eval.Metrics;
 using RagTune.Eval.Systems;
 using RagTune.Knowledge.Metrics;
 
-namespace RagTune.Eval.Metrics;
+namespace RagTune.Eval.Running;
 
 public static class AnswerScorer
 {

@@ -2,10 +2,9 @@
 using System.Text.Json.Nodes;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Rag;
-using RagTune.Raft.Generation;
 using RagTune.Raft.Runs;
 
-namespace RagTune.Raft.Export;
+namespace RagTune.Raft.Generation;
 
 /// <summary>
 /// Examples ordered by chunk (source order) then question; a question whose normalised form (NFKC, lower case, letters

@@ -1,5 +1,5 @@
 // A dry-run estimate of a RAFT generation: calls, tokens and cost before a single request is paid for.
-namespace RagTune.Raft.Costs;
+namespace RagTune.Raft.Generation;
 
 /// <summary>
 /// <see cref="CostUsd"/> is null when the model has no price in the table (e.g. a local model). Assumes every answer passes

@@ -1,8 +1,9 @@
 // Aggregates per-item results into per-system means and counts, with a seeded percentile-bootstrap CI for EM/F1.
 // Failed items are not zeros: they are left out of every mean and counted beside it.
-using RagTune.Eval.Running;
+using RagTune.Eval.Data;
+using RagTune.Eval.Metrics;
 
-namespace RagTune.Eval.Metrics;
+namespace RagTune.Eval.Running;
 
 public static class Aggregator
 {

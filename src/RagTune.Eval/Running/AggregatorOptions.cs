@@ -1,5 +1,7 @@
 // Options for Aggregator: which metrics get a bootstrap confidence interval, how many resamples, the seed.
-namespace RagTune.Eval.Metrics;
+using RagTune.Eval.Metrics;
+
+namespace RagTune.Eval.Running;
 
 public sealed class AggregatorOptions
 {

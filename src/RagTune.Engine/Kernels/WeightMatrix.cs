@@ -2,10 +2,9 @@
 // read directly: float32, bfloat16 bits, or Q8_0 int8 blocks with per-block scales. F32/BF16 data may point straight into
 // the memory-mapped checkpoint (read-only, no copy); training that updates the weight asks for a private copy explicitly.
 using System.Runtime.InteropServices;
-using RagTune.Engine.Kernels;
 using RagTune.Engine.Tensors;
 
-namespace RagTune.Engine.Models;
+namespace RagTune.Engine.Kernels;
 
 public sealed unsafe class WeightMatrix
 {
@@ -54,7 +53,7 @@ public sealed unsafe class WeightMatrix
         return new WeightMatrix(rows, cols, WeightFormat.BF16, null, bits, null, null);
     }
 
-    /// <summary>Q8_0 data as <see cref="Kernels.Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
+    /// <summary>Q8_0 data as <see cref="Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
     public static WeightMatrix FromQ8(sbyte[] values, float[] scales, int rows, int cols)
     {
         CheckLength(values.LongLength, rows, cols);

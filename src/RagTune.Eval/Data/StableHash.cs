@@ -1,5 +1,5 @@
 // A process-independent string hash (FNV-1a) for deriving per-item and per-metric random seeds.
-namespace RagTune.Eval.Running;
+namespace RagTune.Eval.Data;
 
 public static class StableHash
 {

@@ -1,5 +1,5 @@
 // How a model holds its projection and embedding matrices in memory; chosen at load (the CLI's --dtype / --quantize).
-namespace RagTune.Engine.Models;
+namespace RagTune.Engine.Kernels;
 
 public enum WeightFormat
 {
