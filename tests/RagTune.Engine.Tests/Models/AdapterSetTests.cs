@@ -6,6 +6,7 @@ using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using Xunit;
+using static RagTune.Engine.Tests.Models.FusedDecodeTests;
 
 namespace RagTune.Engine.Tests.Models;
 
@@ -122,12 +123,5 @@ public class AdapterSetTests
         var ex = Assert.Throws<EngineException>(() => llama.CreateSession(16, adapters: RandomAdapters(qwen, 5)));
         Assert.Contains("model.layers.0.self_attn.q_proj", ex.Message);
         Assert.Contains("llama-tiny", ex.Message);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> v)
-    {
-        int best = 0;
-        for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 }

@@ -111,7 +111,7 @@ public class FusedDecodeTests
                 $"logit {i}: unfused {expected[i]}, fused {actual[i]}");
     }
 
-    private static int ArgMax(ReadOnlySpan<float> v)
+    internal static int ArgMax(ReadOnlySpan<float> v)
     {
         int best = 0;
         for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;
