@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Api;
 
 namespace RagTune.Server;
 

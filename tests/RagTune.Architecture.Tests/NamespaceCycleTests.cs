@@ -41,10 +41,6 @@ public sealed class NamespaceCycleTests
     /// </summary>
     private static readonly Dictionary<string, string> KnownCycles = new(StringComparer.Ordinal)
     {
-        ["RagTune.Knowledge: Dense ↔ Search"] =
-            "Search.DenseRoute wraps a Dense.IVectorIndex while the indexes filter with Search.MetadataFilter: DenseRoute belongs in Dense",
-        ["RagTune.Server: Api ↔ Models ↔ Rag ↔ Routing"] =
-            "Models/Rag throw Api.ApiException, Models.PipelineEvent carries Rag.Citation, Models.ServerServices holds Routing.IIntentRouter (RagChatClient work reshapes these)",
     };
 
     [Fact]

@@ -9,7 +9,6 @@ using OpenAI;
 using OpenAI.Chat;
 using RagTune.Server.Configuration;
 using RagTune.Server.Models;
-using RagTune.Server.Routing;
 using Xunit;
 
 namespace RagTune.Server.Tests;
@@ -125,14 +124,15 @@ public sealed class RagTests(SharedServer shared)
     public async Task Classifier_router_follows_the_classifiers_label()
     {
         var classifier = new ScriptedChatClient(m => m[^1].Text.Contains("refund", StringComparison.Ordinal) ? "docs" : "Math, clearly.");
-        var router = new ChatClientIntentRouter(classifier, new Dictionary<string, string> { ["math"] = "tiny", ["docs"] = "rag:docs" }, "tiny");
-        Assert.Equal("rag:docs", await router.RouteAsync("when is my refund paid?", Ct));
-        Assert.Equal("tiny", await router.RouteAsync("2+2", Ct));
+        var entry = new RouterEntry { Name = "llm-router", Default = "tiny", Classifier = new ClassifierEntry { Model = "classifier", Labels = { ["math"] = "tiny", ["docs"] = "rag:docs" } } };
+        var router = ConfiguredRouter.Create(entry, classifier);
+        Assert.Equal("rag:docs", await router.RouteAsync("when is my refund paid?", [], Ct));
+        Assert.Equal("tiny", await router.RouteAsync("2+2", [], Ct));
         Assert.Contains("math, docs", classifier.Prompts[0][0].Text);
 
         string kb = await TestServer.BuildKnowledgeBaseAsync();
         var options = TestServer.DefaultOptions(kb);
-        options.Routers = [new RouterEntry { Name = "llm-router", Default = "tiny", Classifier = new ClassifierEntry { Model = "classifier", Labels = { ["math"] = "tiny", ["docs"] = "rag:docs" } } }];
+        options.Routers = [entry];
         options.Models.Add(new ModelEntry { Name = "classifier", Kind = "chat" });
         var services = new ServerServices();
         services.ChatClients["classifier"] = classifier;
@@ -142,19 +142,51 @@ public sealed class RagTests(SharedServer shared)
     }
 
     [Fact]
+    public async Task Router_streams_the_route_and_the_chosen_rag_models_passages_in_the_first_chunk()
+    {
+        using var http = shared.Server.Http();
+        var body = new { model = "assistant", stream = true, max_tokens = 4, messages = new[] { new { role = "user", content = "Is shipping free for big orders?" } } };
+        var response = await http.PostAsync("/v1/chat/completions", new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"), Ct);
+        string text = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, text);
+        var chunks = text.Split("\n\n").Where(e => e.StartsWith("data: {", StringComparison.Ordinal))
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement).ToList();
+        Assert.Equal("rag:docs", chunks[0].GetProperty("route").GetString());
+        Assert.Equal("shipping.md", chunks[0].GetProperty("passages")[0].GetProperty("source").GetString());
+        Assert.Equal("shipping.md", chunks.Single(c => c.TryGetProperty("citations", out _)).GetProperty("citations")[0].GetProperty("document").GetString());
+        Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_router_with_a_classifier_and_rules_asks_the_classifier_first_then_the_rules_then_takes_the_default()
+    {
+        var classifier = new ScriptedChatClient(m => m[^1].Text.Contains("refund", StringComparison.Ordinal) ? "docs" : "no idea");
+        var router = ConfiguredRouter.Create(new RouterEntry
+        {
+            Name = "assistant",
+            Default = "tiny",
+            Rules = [new RouteRule { Keywords = ["refund", "shipping"], Target = "calc" }],
+            Classifier = new ClassifierEntry { Model = "classifier", Labels = { ["docs"] = "rag:docs" } },
+        }, classifier);
+        Assert.Equal("rag:docs", await router.RouteAsync("refund?", [], Ct)); // a rule matches too, but the classifier decided
+        Assert.Equal("calc", await router.RouteAsync("shipping?", [], Ct));   // the classifier names no label: the rules decide
+        Assert.Null(await router.RouteAsync("hello", [], Ct));                // neither decides: the router's default answers
+    }
+
+    [Fact]
     public void Rule_router_matches_regex_then_keywords_then_default()
     {
-        var router = new RuleIntentRouter(
+        var router = ConfiguredRouter.Rules("assistant",
         [
             new RouteRule { Pattern = @"\d+\s*[-+*/]\s*\d+", Target = "calc" },
             new RouteRule { Keywords = ["退货", "refund"], Target = "rag:docs" },
-        ], "chat");
+        ]);
         Assert.Equal("calc", router.Route("what is 3 + 4"));
         Assert.Equal("rag:docs", router.Route("怎么退货？"));
         Assert.Equal("rag:docs", router.Route("REFUND please"));
-        Assert.Equal("chat", router.Route("hello"));
-        Assert.Throws<ServerException>(() => new RuleIntentRouter([new RouteRule { Pattern = "(", Target = "x" }], "chat"));
-        Assert.Throws<ServerException>(() => new RuleIntentRouter([new RouteRule { Target = "x" }], "chat"));
+        Assert.Null(router.Route("hello")); // no rule decides: the router's default answers
+        Assert.Throws<ServerException>(() => ConfiguredRouter.Rules("assistant", [new RouteRule { Pattern = "(", Target = "x" }]));
+        Assert.Throws<ServerException>(() => ConfiguredRouter.Rules("assistant", [new RouteRule { Target = "x" }]));
     }
 
     [Fact]

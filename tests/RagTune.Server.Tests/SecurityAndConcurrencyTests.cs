@@ -109,6 +109,27 @@ public sealed class SecurityAndConcurrencyTests
     }
 
     [Fact]
+    public async Task A_routed_request_waits_in_its_targets_queue()
+    {
+        var client = new ScriptedChatClient(_ => "done");
+        await using var server = await TestServer.StartAsync(ScriptedOnly(o =>
+        {
+            o.MaxConcurrentPerModel = 1;
+            o.MaxQueuePerModel = 0;
+            o.Routers = [new RouterEntry { Name = "r", Default = "m" }];
+        }), With(client));
+        using var http = server.Http();
+        var request = new { model = "r", messages = new[] { new { role = "user", content = "hi" } } };
+        var gateOfM = ((ModelPipeline)((ModelRegistry)server.App.Services.GetService(typeof(ModelRegistry))!).GetChat("m")).Gate;
+        using (await gateOfM.EnterAsync(Ct))
+            Assert.Equal((HttpStatusCode)429, (await http.PostAsync("/v1/chat/completions", Body(request), Ct)).StatusCode);
+        var answered = await http.PostAsync("/v1/chat/completions", Body(request), Ct);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        Assert.Equal("m", JsonDocument.Parse(await answered.Content.ReadAsStringAsync(Ct)).RootElement.GetProperty("route").GetString());
+        Assert.Equal(0, gateOfM.Admitted);
+    }
+
+    [Fact]
     public async Task Client_disconnect_cancels_the_generation_and_frees_the_slot()
     {
         var client = new ScriptedChatClient(_ => "") { Endless = true, PieceDelay = TimeSpan.FromMilliseconds(20) };

@@ -20,4 +20,9 @@ public sealed record RetrievedPassage
     /// <summary>The chunk's character span in its document.</summary>
     [JsonPropertyName("start_char")] public int StartChar { get; init; }
     [JsonPropertyName("end_char")] public int EndChar { get; init; }
+
+    /// <summary>The knowledge base it came from, by route name, when a routed retriever chose between several; else null.</summary>
+    [JsonPropertyName("knowledge_base")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? KnowledgeBase { get; init; }
 }

@@ -7,10 +7,14 @@ public interface IChatPipeline
 {
     string Name { get; }
 
-    /// <summary>"chat", "rag" or "router" (listed by /v1/models and the UI).</summary>
+    /// <summary>"chat", "adapter", "rag" or "router" (listed by /v1/models and the UI).</summary>
     string Kind { get; }
 
-    /// <summary>Runs one request. Admission (the model's queue) happens before the first event, so a 429 surfaces on the
-    /// first MoveNextAsync, before any response byte is written.</summary>
+    /// <summary>What a request to this name runs, as an IChatClient: admission (the model's bounded queue), then the model,
+    /// RAG over it, or a IntentRoutingChatClient over other served clients. Owned by the registry; never dispose it.</summary>
+    IChatClient ServedClient { get; }
+
+    /// <summary>Runs one request through <see cref="ServedClient"/>. Admission happens before the first event, so a 429
+    /// surfaces on the first MoveNextAsync, before any response byte is written.</summary>
     IAsyncEnumerable<PipelineEvent> RunAsync(IReadOnlyList<ChatMessage> messages, ChatRequestOptions options, CancellationToken cancellationToken);
 }

@@ -1,5 +1,4 @@
 // A bounded queue in front of one model: at most N generations run, at most Q wait; the next one is refused with 429.
-using RagTune.Server.Api;
 
 namespace RagTune.Server.Models;
 

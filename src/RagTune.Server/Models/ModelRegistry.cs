@@ -11,9 +11,6 @@ using RagTune.Engine.Training;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Store;
 using RagTune.Server.Configuration;
-using RagTune.Server.Api;
-using RagTune.Server.Rag;
-using RagTune.Server.Routing;
 
 namespace RagTune.Server.Models;
 
@@ -119,20 +116,25 @@ public sealed class ModelRegistry : IAsyncDisposable
         foreach (var r in options.Routers)
         {
             CheckName(r.Name, "routers[].name");
+            var targets = new Dictionary<string, IChatPipeline>(StringComparer.Ordinal);
+            foreach (string t in r.Rules.Select(x => x.Target).Append(r.Default).Concat(r.Classifier?.Labels.Values.AsEnumerable() ?? []))
+            {
+                if (!_chat.TryGetValue(t, out var target) || target is RouterPipeline)
+                    throw new ServerException($"router '{r.Name}': target '{t}' is not a served chat model or rag:<kb>");
+                targets.TryAdd(t, target);
+            }
             if (!services.Routers.TryGetValue(r.Name, out var router))
             {
+                IChatClient? classifier = null;
                 if (r.Classifier is { } c)
                 {
-                    if (!_chat.TryGetValue(c.Model, out var classifier) || classifier is not ModelPipeline cm)
+                    if (!_chat.TryGetValue(c.Model, out var found) || found is not ModelPipeline cm)
                         throw new ServerException($"router '{r.Name}': classifier model '{c.Model}' is not a served chat model");
-                    router = new ChatClientIntentRouter(cm.Client, c.Labels, r.Default);
+                    classifier = cm.Client;
                 }
-                else router = new RuleIntentRouter(r.Rules, r.Default);
+                router = ConfiguredRouter.Create(r, classifier);
             }
-            var targets = r.Rules.Select(x => x.Target).Append(r.Default).Concat(r.Classifier?.Labels.Values.AsEnumerable() ?? []);
-            foreach (string t in targets)
-                if (!_chat.ContainsKey(t)) throw new ServerException($"router '{r.Name}': target '{t}' is not a served chat model or rag:<kb>");
-            _chat.Add(r.Name, new RouterPipeline(r.Name, router, n => _chat.GetValueOrDefault(n)));
+            _chat.Add(r.Name, new RouterPipeline(r.Name, router, r.Default, targets));
         }
     }
 

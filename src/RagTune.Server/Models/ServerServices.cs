@@ -1,7 +1,7 @@
 // Live objects a host (or a test) hands to the server instead of loading them from the configured paths.
-using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
-using RagTune.Server.Routing;
+using RagTune.Knowledge.Rag;
+using RagTune.Knowledge.Routing;
 
 namespace RagTune.Server.Models;
 
@@ -15,6 +15,7 @@ public sealed class ServerServices
     /// <summary>Retrievers by knowledge base name, used instead of opening the knowledge base directory.</summary>
     public Dictionary<string, IRagRetriever> Retrievers { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Intent routers by router name, used instead of the configured rules/classifier.</summary>
+    /// <summary>Intent routers by router name, used instead of the configured rules/classifier (the router's default and
+    /// targets still come from the config).</summary>
     public Dictionary<string, IIntentRouter> Routers { get; } = new(StringComparer.Ordinal);
 }

@@ -1,7 +1,6 @@
 // Reads RAFT JSONL records for the viewer: question, the documents with the oracle marked, the CoT answer and its quotes.
 using RagTune.Knowledge.Rag;
 using System.Text.Json;
-using RagTune.Server.Api;
 
 namespace RagTune.Server.Ui;
 

@@ -1,8 +1,8 @@
 // The dense retrieval route: embed the query, search a vector index, attach stored metadata (and text, if stored).
 using Microsoft.Extensions.AI;
-using RagTune.Knowledge.Dense;
+using RagTune.Knowledge.Search;
 
-namespace RagTune.Knowledge.Search;
+namespace RagTune.Knowledge.Dense;
 
 /// <summary>
 /// <paramref name="queryEmbedder"/> must embed queries the way the model expects — wrap it with

@@ -1,5 +1,5 @@
 // An error answered to an HTTP client in OpenAI's shape {"error": {"message", "type", "param", "code"}} with a status code.
-namespace RagTune.Server.Api;
+namespace RagTune.Server;
 
 public sealed class ApiException : Exception
 {
