@@ -8,13 +8,7 @@ results=TestResults
 rm -rf "$results"
 dotnet test RagTune.slnx -c Release --logger "trx" --results-directory "$results" "$@"
 rc=$?
-passed=0; failed=0; total=0
-for f in "$results"/*.trx; do
-  [ -f "$f" ] || continue
-  line=$(grep -o '<Counters [^>]*' "$f" | head -1)
-  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$line"); fl=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$line")
-  passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0}))
-done
+read -r passed failed < <(scripts/trx-counts.sh "$results"/*.trx)
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "dotnet test exited with $rc (build or runner failure)"; fi
 echo "$passed passed, $failed failed"
 [ "$rc" -eq 0 ]

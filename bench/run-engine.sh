@@ -7,7 +7,10 @@
 # PyTorch peer (tools/reference/bench_qwen_torch.py) on the same weights; llama.cpp's llama-bench on the same weights
 # as F32 / F16 / Q8_0 GGUF. Finally bench/summarize.py prints medians over rounds and the ratios.
 # llama.cpp is built once outside the repository in $LLAMA_DIR (default /tmp/llama) from the source that npm's
-# node-llama-cpp@3.22.1 ships (~5 min on 2 idle cores). Peers use OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2.
+# node-llama-cpp@3.22.1 ships (~5 min on 2 idle cores). Each peer runs at its own defaults: the PyTorch and numpy peers
+# get OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=2 (their OpenMP threads would otherwise spin against ours), llama.cpp
+# gets neither (PASSIVE cost it 12-24 % of its decode speed, bench/RESULTS.md). RAGTUNE_VECTOR_WIDTH=256 in the
+# environment runs our side on the AVX2 path (each of our runs prints the path and the CPU's flags first).
 # Needs: dotnet, /usr/bin/python3 with torch + numpy (+ yaml for gguf-py), libopenblas0-pthread, npm, cmake, ninja, g++.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,10 +26,13 @@ done
 OUT=${BENCH_OUT:-bench/out}
 LLAMA_DIR=${LLAMA_DIR:-/tmp/llama}
 THREADS=${BENCH_THREADS:-2}
-export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=$THREADS
+# Only for the Python peers (see run_py); llama.cpp and our engine run without it.
+PY_PEER_ENV=(env OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$THREADS")
 mkdir -p "$OUT"
 LOG="$OUT/run-$(date -u +%Y%m%dT%H%M%SZ).log"
 echo "# bench/run-engine.sh $(date -u +%Y-%m-%dT%H:%M:%SZ) rounds=$ROUNDS $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" | tee "$LOG"
+echo "# CPU flags: $(grep -m1 '^flags' /proc/cpuinfo | grep -o -w 'avx2\|fma\|avx512[a-z_0-9]*\|avx_vnni' | tr '\n' ' ')" | tee -a "$LOG"
+echo "# load: $(uptime)" | tee -a "$LOG"
 
 dotnet build bench/engine -c Release -v q -nologo | tail -n 2
 BENCH=(dotnet bench/engine/bin/Release/net10.0/RagTune.Bench.Engine.dll)
@@ -58,13 +64,13 @@ fi
 for r in $(seq 1 "$ROUNDS"); do
   echo "## round $r" | tee -a "$LOG"
   run ours-gemm "${BENCH[@]}" gemm
-  run numpy-gemm /usr/bin/python3 tools/reference/bench_sgemm.py
+  run numpy-gemm "${PY_PEER_ENV[@]}" /usr/bin/python3 tools/reference/bench_sgemm.py
   run ours-f32 "${BENCH[@]}" model "$OUT/qwen-f32" --format f32
   run ours-bf16 "${BENCH[@]}" model "$OUT/qwen-bf16" --format bf16
   run ours-q8 "${BENCH[@]}" model "$OUT/qwen-f32" --format q8
   if [ "$TORCH" = 1 ]; then
-    run torch-prefill /usr/bin/python3 tools/reference/bench_qwen_torch.py "$OUT/qwen-f32" prefill --threads "$THREADS"
-    run torch-decode /usr/bin/python3 tools/reference/bench_qwen_torch.py "$OUT/qwen-f32" decode --threads "$THREADS"
+    run torch-prefill "${PY_PEER_ENV[@]}" /usr/bin/python3 tools/reference/bench_qwen_torch.py "$OUT/qwen-f32" prefill --threads "$THREADS"
+    run torch-decode "${PY_PEER_ENV[@]}" /usr/bin/python3 tools/reference/bench_qwen_torch.py "$OUT/qwen-f32" decode --threads "$THREADS"
   fi
   if [ "$LLAMA" = 1 ]; then
     for q in f32 F16 Q8_0; do

@@ -21,6 +21,8 @@ using RagTune.Engine.Threading;
 using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
+// The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
+if (mode is "model" or "gemm" or "matvec") Console.WriteLine("kernels: " + KernelDispatch.Describe());
 switch (mode)
 {
     case "checkpoint":

@@ -19,6 +19,7 @@ internal static class CommandCatalog
         yield return Commands.DemoCommand.Create(new RagTune.Pipeline.Synthetic.SftStudentTrainer());
         yield return Commands.TrainCommand.Create();
         yield return Commands.AdapterCommand.Create();
+        yield return Commands.ExportCommand.Create();
         yield return Commands.RunCommand.Create();
     }
 }

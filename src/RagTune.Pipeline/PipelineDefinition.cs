@@ -28,6 +28,10 @@ public sealed class KnowledgeBaseStage
 
     /// <summary>Tokenizer folder used to count chunk tokens; null = the built-in estimate.</summary>
     public string? Tokenizer { get; set; }
+
+    /// <summary>A local reranker folder (cross-encoder or Qwen3-Reranker-style decoder) recorded in the knowledge base; the
+    /// evaluation then scores every *_rag system twice, without and with reranking.</summary>
+    public string? Reranker { get; set; }
 }
 
 public sealed class TeacherSettings

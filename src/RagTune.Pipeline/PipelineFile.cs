@@ -91,6 +91,11 @@ public static partial class PipelineFile
         if (kb.ChunkLevels.Count == 0 || kb.ChunkLevels.Any(l => l < 8)) Fail("knowledge_base.chunk_levels", $"[{string.Join(", ", kb.ChunkLevels)}]", "a list of chunk sizes of at least 8 tokens, largest first");
         if (kb.OverlapTokens < 0 || kb.OverlapTokens >= kb.ChunkLevels.Min()) Fail("knowledge_base.overlap_tokens", kb.OverlapTokens.ToString(CultureInfo.InvariantCulture), "0 or more and below the smallest chunk level");
         if (kb.Tokenizer is not null) kb.Tokenizer = Path.GetFullPath(kb.Tokenizer, root);
+        if (kb.Reranker is not null)
+        {
+            kb.Reranker = Path.GetFullPath(kb.Reranker, root);
+            if (!File.Exists(Path.Combine(kb.Reranker, "config.json"))) Fail("knowledge_base.reranker", kb.Reranker, "a reranker model folder with a config.json");
+        }
 
         var r = p.Raft;
         if (r.QuestionsPerChunk < 1) Fail("raft.questions_per_chunk", r.QuestionsPerChunk.ToString(CultureInfo.InvariantCulture), "1 or more");

@@ -77,6 +77,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         {
             Chunking = new HierarchicalChunkingOptions { Levels = s.ChunkLevels, OverlapTokens = s.OverlapTokens },
             TokenizerPath = s.Tokenizer,
+            Reranker = s.Reranker is null ? null : new RerankerSettings { ModelDirectory = s.Reranker },
         };
         await using (var kb = Directory.Exists(KnowledgeBaseDirectory)
             ? await KnowledgeBase.OpenAsync(KnowledgeBaseDirectory, cancellationToken: ct).ConfigureAwait(false)
@@ -216,6 +217,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             await new KnowledgeBaseChunkSource(kb).LoadChunksAsync(ct).ConfigureAwait(false));
         var format = EvalSetReader.ReadFormat(evalSet);
         var retriever = new KnowledgeBaseRetriever(kb);
+        // With a reranker, retrieval is scored without and with it: each *_rag system gets a reranked twin.
+        var reranked = kb.HasReranker ? new KnowledgeBaseRetriever(kb, rerank: true) : null;
         var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = s.MaxTokens };
         var clients = new List<IChatClient>();
         var systems = new List<IEvalSystem>();
@@ -230,16 +233,9 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
                     .AsBuilder().UseResilience().Build()),
             };
             bool rag = name.EndsWith("_rag", StringComparison.Ordinal);
-            systems.Add(new ChatClientSystem(client, new ChatClientSystemOptions
-            {
-                Name = SystemLabel(name),
-                Context = rag ? ContextSource.Retriever : ContextSource.None,
-                Retriever = rag ? retriever : null,
-                TopK = s.TopK,
-                Format = format,
-                Seed = s.Seed,
-                ChatOptions = chatOptions,
-            }));
+            systems.Add(new ChatClientSystem(client, SystemOptions(SystemLabel(name), rag ? retriever : null)));
+            if (rag && reranked is not null)
+                systems.Add(new ChatClientSystem(client, SystemOptions(SystemLabel(name) + " + rerank", reranked)));
         }
         LocalEmbeddingGenerator? embedder = null;
         try
@@ -267,6 +263,17 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             foreach (var c in clients) c.Dispose();
             embedder?.Dispose();
         }
+
+        ChatClientSystemOptions SystemOptions(string label, KnowledgeBaseRetriever? from) => new()
+        {
+            Name = label,
+            Context = from is null ? ContextSource.None : ContextSource.Retriever,
+            Retriever = from,
+            TopK = s.TopK,
+            Format = format,
+            Seed = s.Seed,
+            ChatOptions = chatOptions,
+        };
 
         IChatClient Track(IChatClient c)
         {

@@ -178,6 +178,34 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(3, data.RootElement.GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("qwen2-tiny", "qwen", null)]            // float32 checkpoint: LLaMA-Factory's default fp32, no bf16/fp16 line
+    [InlineData("qwen3-tiny", "qwen3", null)]
+    [InlineData("qwen3-tiny-bf16", "qwen3", "bf16: true")]
+    [InlineData("llama-tiny", "chatml", null)]          // a LLaMA with a ChatML template is not llama3
+    public async Task Export_llamafactory_picks_template_and_precision_from_the_model(string model, string template, string? precision)
+    {
+        var r = await CliHarness.RunAsync("train", "export-llamafactory", "--model", ModelFixtures.Dir(model), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "lf-" + model));
+        Assert.Equal(0, r.ExitCode);
+        string yaml = File.ReadAllText(r.Stdout.Trim());
+        Assert.Contains($"template: {template}\n", yaml);
+        foreach (var p in new[] { "bf16: true", "fp16: true" })
+            Assert.Equal(p == precision, yaml.Contains(p + "\n", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Export_llamafactory_template_and_precision_flags_win()
+    {
+        var r = await CliHarness.RunAsync("train", "export-llamafactory", "--model", ModelFixtures.Dir("qwen2-tiny"), "--data", WriteData(),
+            "--output", Path.Combine(_dir, "lf-flags"), "--template", "llama3", "--precision", "fp16");
+        Assert.Equal(0, r.ExitCode);
+        string yaml = File.ReadAllText(r.Stdout.Trim());
+        Assert.Contains("template: llama3\n", yaml);
+        Assert.Contains("fp16: true\n", yaml);
+        Assert.DoesNotContain("bf16", yaml);
+    }
+
     [Fact]
     public async Task Embed_trains_lora_and_writes_a_feature_extraction_adapter()
     {
@@ -194,6 +222,35 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal("FEATURE_EXTRACTION", config.RootElement.GetProperty("task_type").GetString());
         var inspect = await CliHarness.RunAsync("adapter", "inspect", r.Stdout.Trim());
         Assert.Contains("modules:        12", inspect.Stdout);
+    }
+
+    [Fact]
+    public async Task Embed_trains_lora_on_a_decoder_embedder_and_embed_merges_the_adapter()
+    {
+        string data = Path.Combine(_dir, "decoder-embed.jsonl");
+        File.WriteAllLines(data, new[] { "a", "b", "c", "d" }.Select(s => JsonSerializer.Serialize(new
+        {
+            query = "search " + s, pos = new[] { "document " + s + " is the model" }, neg = new[] { "the lazy dog" },
+        })));
+        string model = ModelFixtures.Dir("qwen3-embed-tiny");
+        var r = await CliHarness.RunAsync("train", "embed", "--model", model, "--data", data, "--output", Path.Combine(_dir, "dec"),
+            "--lora", "--lora-rank", "2", "--batch-size", "2", "--group-size", "2", "--max-steps", "3", "--lr", "0.01");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string adapter = r.Stdout.Trim();
+        var inspect = await CliHarness.RunAsync("adapter", "inspect", adapter);
+        Assert.Contains("modules:        14", inspect.Stdout);   // 2 layers × q, k, v, o, gate, up, down
+
+        double[] Embedding(CliResult result)
+        {
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using var doc = JsonDocument.Parse(result.Stdout);
+            return doc.RootElement.GetProperty("data")[0].GetProperty("embedding").EnumerateArray().Select(x => x.GetDouble()).ToArray();
+        }
+        var merged = Embedding(await CliHarness.RunAsync("embed", "--model", model, "--adapter", adapter, "search b"));
+        var byFolder = Embedding(await CliHarness.RunAsync("embed", "--model", adapter, "search b"));
+        var plain = Embedding(await CliHarness.RunAsync("embed", "--model", model, "search b"));
+        Assert.Equal(merged, byFolder);
+        Assert.True(merged.Zip(plain, (x, y) => Math.Abs(x - y)).Max() > 1e-4, "the adapter must change the embedding");
     }
 
     [Fact]

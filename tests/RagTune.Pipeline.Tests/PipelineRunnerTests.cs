@@ -77,6 +77,23 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task With_a_reranker_every_rag_system_is_scored_without_and_with_reranking()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string reranker = Path.Combine(AppContext.BaseDirectory, "TestData", "models", "bert-tiny-reranker");
+        string yaml = new TinyPipeline { Student = Student, Steps = 2, CheckpointEvery = 2, Systems = "base, base_rag", Reranker = reranker }.Write(_root);
+        var result = await RunAsync(yaml, ScriptedTeacher.Create(), ct: ct);
+
+        var kbJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(_root, "work", "kb", "kb.json")))!;
+        Assert.Equal(reranker, kbJson["reranker"]!["model_directory"]!.GetValue<string>());
+        var run = await JsonReport.ReadAsync(result.JsonPath, ct);
+        Assert.Equal(["base model, closed-book", "base model + RAG", "base model + RAG + rerank"], run.Summaries.Select(s => s.System));
+        foreach (var system in run.Summaries.Skip(1))
+            Assert.True(MetricNames.Retrieval.All(system.Metrics.ContainsKey), $"{system.System}: {string.Join(", ", system.Metrics.Keys)}");
+        Assert.Contains("+ rerank", result.Table);
+    }
+
+    [Fact]
     public async Task A_training_stage_cancelled_midway_resumes_from_its_checkpoint()
     {
         var ct = TestContext.Current.CancellationToken;

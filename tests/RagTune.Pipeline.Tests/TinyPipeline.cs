@@ -26,6 +26,9 @@ internal sealed record TinyPipeline
     /// <summary>evaluate.embed_model (semantic_sim); null leaves it out.</summary>
     public string? EmbedModel { get; init; }
 
+    /// <summary>knowledge_base.reranker; null leaves it out.</summary>
+    public string? Reranker { get; init; }
+
     /// <summary>Writes docs/device0.txt … device5.txt under <paramref name="root"/> (created if missing).</summary>
     public static void WriteDocuments(string root)
     {
@@ -55,7 +58,7 @@ internal sealed record TinyPipeline
             knowledge_base:
               chunk_levels: [64, 32]
               overlap_tokens: 4
-            raft:
+            {(Reranker is null ? "" : "  reranker: " + Reranker + "\n")}raft:
             {teacher}  questions_per_chunk: 2
               distractors: 1
               oracle_probability: 0.8

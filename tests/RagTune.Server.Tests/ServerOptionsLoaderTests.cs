@@ -25,7 +25,7 @@ public sealed class ServerOptionsLoaderTests : IDisposable
             {
               // comments are allowed
               "models": [{ "name": "qwen", "path": "models/qwen", "kind": "chat", "adapters": [{ "name": "qwen-hr", "path": "adapters/hr" }] }],
-              "knowledge_bases": [{ "name": "hr", "path": "kb/hr", "generator": "qwen", "top_k": 3, "sources_footer": false }],
+              "knowledge_bases": [{ "name": "hr", "path": "kb/hr", "generator": "qwen", "top_k": 3, "sources_footer": false, "rerank": true, "reranker": "models/rr" }],
               "routers": [{ "name": "auto", "default": "rag:hr", "rules": [{ "pattern": "\\d+\\s*[+]", "target": "qwen" }, { "keywords": ["翻译"], "target": "qwen" }] }],
               "api_keys": ["k1"], "max_queue_per_model": 3, "runs_folder": "runs",
             }
@@ -38,7 +38,7 @@ public sealed class ServerOptionsLoaderTests : IDisposable
                 adapters:
                   - { name: qwen-hr, path: adapters/hr }
             knowledge_bases:
-              - { name: hr, path: kb/hr, generator: qwen, top_k: 3, sources_footer: false }
+              - { name: hr, path: kb/hr, generator: qwen, top_k: 3, sources_footer: false, rerank: true, reranker: models/rr }
             routers:
               - name: auto
                 default: rag:hr
@@ -56,6 +56,7 @@ public sealed class ServerOptionsLoaderTests : IDisposable
             Assert.Equal(Path.Combine(_dir, "adapters", "hr"), Assert.Single(model.Adapters).Path);
             var kb = Assert.Single(options.KnowledgeBases);
             Assert.Equal((3, false, "qwen"), (kb.TopK, kb.SourcesFooter, kb.Generator));
+            Assert.Equal((true, Path.Combine(_dir, "models", "rr")), (kb.Rerank, kb.Reranker));
             var router = Assert.Single(options.Routers);
             Assert.Equal(@"\d+\s*[+]", router.Rules[0].Pattern);
             Assert.Equal(["翻译"], router.Rules[1].Keywords);

@@ -36,7 +36,9 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>Builds the test knowledge base (BM25 over small chunks, CJK bigrams) in a fresh folder.</summary>
     /// <param name="dense">Also embed the chunks with the tiny BERT (hybrid BM25 + dense search).</param>
-    public static async Task<string> BuildKnowledgeBaseAsync(bool dense = false)
+    public static string RerankerPath => Data("models/bert-tiny-reranker");
+
+    public static async Task<string> BuildKnowledgeBaseAsync(bool dense = false, RerankerSettings? reranker = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "ragtune-server-kb-" + Guid.NewGuid().ToString("N"));
         using var embedder = dense ? RagTune.Engine.AI.LocalEmbeddingGenerator.Load(EmbeddingModelPath, "embed") : null;
@@ -45,6 +47,7 @@ public sealed class TestServer : IAsyncDisposable
             Chunking = new HierarchicalChunkingOptions { Levels = [256, 48], OverlapTokens = 0 },
             Lexical = new Bm25Options { Analyzer = new AnalyzerOptions { ChineseMode = ChineseMode.Bigram } },
             Embedding = dense ? new EmbeddingSettings { Kind = EmbeddingKind.Local, Model = "embed", ModelDirectory = EmbeddingModelPath } : new EmbeddingSettings(),
+            Reranker = reranker,
         }, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder });
         await kb.AddFolderAsync(Data("docs"));
         return dir;

@@ -488,8 +488,8 @@ def layer_norm(x, w, b, eps):
     return torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
 
 
-def encoder_forward(cfg, w, ids, mask):
-    """ids, mask: [B,T] (mask 1 for real tokens). Returns last_hidden_state [B,T,C]."""
+def encoder_forward(cfg, w, ids, mask, token_type_ids=None):
+    """ids, mask: [B,T] (mask 1 for real tokens); token_type_ids [B,T] or None (zeros). Returns last_hidden_state [B,T,C]."""
     B, T = ids.shape
     C, H = cfg["hidden_size"], cfg["num_attention_heads"]
     D = C // H
@@ -500,7 +500,7 @@ def encoder_forward(cfg, w, ids, mask):
         pos = torch.cumsum(m, dim=1) * m + pad
     else:
         pos = torch.arange(T).expand(B, T)
-    tt = torch.zeros_like(ids)
+    tt = torch.zeros_like(ids) if token_type_ids is None else token_type_ids
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos] \
         + w["embeddings.token_type_embeddings.weight"][tt]
     x = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
@@ -532,28 +532,15 @@ def pool(hidden, mask, mode, normalize):
     return torch.nn.functional.normalize(e, p=2, dim=1) if normalize else e
 
 
-def make_encoder(name, arch, model_type, mode, normalize, seed, prefix=""):
-    out = os.path.join(ROOT, name)
-    os.makedirs(out, exist_ok=True)
-    for root, _, files in os.walk(out):
-        for f in files:
-            os.remove(os.path.join(root, f))
-    vocab = {t: i for i, t in enumerate(BERT_VOCAB)}
-    V = 128
-    assert len(vocab) <= V
-    pad = 0  # XLM-R's real padding_idx is 1; 0 here keeps the WordPiece vocab, positions still start at padding_idx + 1
-    cfg = {"architectures": [arch], "model_type": model_type, "hidden_size": 32, "num_hidden_layers": 2,
-           "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-           "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64, "type_vocab_size": 2 if model_type == "bert" else 1,
-           "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": pad, "position_embedding_type": "absolute",
-           "vocab_size": V, "torch_dtype": "float32", "transformers_version": "4.51.0"}
-    g = torch.Generator().manual_seed(seed)
-    C, I, L = cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
+def encoder_weights(cfg, g):
+    """Random BERT-family encoder weights (embeddings, pooler, layers) without a name prefix."""
+    V, C, I, L = cfg["vocab_size"], cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"]
 
     def rnd(*shape, std=0.3):
         return torch.randn(*shape, generator=g) * std
 
-    w = {"embeddings.word_embeddings.weight": rnd(V, C, std=1.0), "embeddings.position_embeddings.weight": rnd(64, C, std=0.5),
+    w = {"embeddings.word_embeddings.weight": rnd(V, C, std=1.0),
+         "embeddings.position_embeddings.weight": rnd(cfg["max_position_embeddings"], C, std=0.5),
          "embeddings.token_type_embeddings.weight": rnd(cfg["type_vocab_size"], C, std=0.5),
          "embeddings.LayerNorm.weight": 1 + rnd(C, std=0.1), "embeddings.LayerNorm.bias": rnd(C, std=0.1),
          "pooler.dense.weight": rnd(C, C), "pooler.dense.bias": rnd(C, std=0.1)}
@@ -566,8 +553,12 @@ def make_encoder(name, arch, model_type, mode, normalize, seed, prefix=""):
         for n in ("attention.output.LayerNorm", "output.LayerNorm"):
             w[p + n + ".weight"] = 1 + rnd(C, std=0.1)
             w[p + n + ".bias"] = rnd(C, std=0.1)
-    save_checkpoint(out, {prefix + k: v for k, v in w.items()}, torch.float32)
-    write_json(os.path.join(out, "config.json"), cfg)
+    return w
+
+
+def write_wordpiece_tokenizer(out, vocab):
+    """vocab.txt, tokenizer.json (BertNormalizer, BertPreTokenizer, WordPiece, [CLS] A [SEP] / [CLS] A [SEP] B [SEP]) and
+    tokenizer_config.json for the BERT_VOCAB."""
     with open(os.path.join(out, "vocab.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(BERT_VOCAB) + "\n")
     write_json(os.path.join(out, "tokenizer.json"), {
@@ -589,6 +580,28 @@ def make_encoder(name, arch, model_type, mode, normalize, seed, prefix=""):
     write_json(os.path.join(out, "tokenizer_config.json"), {"do_lower_case": True, "tokenizer_class": "BertTokenizer",
                                                             "cls_token": "[CLS]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                                                             "unk_token": "[UNK]", "mask_token": "[MASK]", "model_max_length": 64})
+
+
+def make_encoder(name, arch, model_type, mode, normalize, seed, prefix=""):
+    out = os.path.join(ROOT, name)
+    os.makedirs(out, exist_ok=True)
+    for root, _, files in os.walk(out):
+        for f in files:
+            os.remove(os.path.join(root, f))
+    vocab = {t: i for i, t in enumerate(BERT_VOCAB)}
+    V = 128
+    assert len(vocab) <= V
+    pad = 0  # XLM-R's real padding_idx is 1; 0 here keeps the WordPiece vocab, positions still start at padding_idx + 1
+    cfg = {"architectures": [arch], "model_type": model_type, "hidden_size": 32, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "intermediate_size": 64, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+           "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 64, "type_vocab_size": 2 if model_type == "bert" else 1,
+           "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": pad, "position_embedding_type": "absolute",
+           "vocab_size": V, "torch_dtype": "float32", "transformers_version": "4.51.0"}
+    w = encoder_weights(cfg, torch.Generator().manual_seed(seed))
+    C = cfg["hidden_size"]
+    save_checkpoint(out, {prefix + k: v for k, v in w.items()}, torch.float32)
+    write_json(os.path.join(out, "config.json"), cfg)
+    write_wordpiece_tokenizer(out, vocab)
     modules = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
     if normalize:

@@ -14,7 +14,7 @@ public static class ServeCommand
         var config = new Option<string?>("--config", "-c") { Description = "Server config file (.json or .yaml): models, adapters, knowledge_bases, routers, limits (see docs/server.md)" };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on (0 = any free port)", DefaultValueFactory = _ => 8000 };
-        var models = new Option<string[]>("--model", "-m") { Description = "Chat model NAME=DIR (repeatable)" };
+        var models = new Option<string[]>("--model", "-m") { Description = "Chat model NAME=DIR, or NAME=FILE.gguf (repeatable)" };
         var embeddings = new Option<string[]>("--embedding") { Description = "Embedding model NAME=DIR (repeatable)" };
         var lora = new Option<string[]>("--lora-modules") { Description = "LoRA adapter NAME=DIR of the first --model, served as model NAME (repeatable, as vLLM)" };
         var kbs = new Option<string[]>("--kb") { Description = "Knowledge base NAME=DIR served as model rag:NAME, answered by the first --model; without a chat model, for search only (repeatable)" };

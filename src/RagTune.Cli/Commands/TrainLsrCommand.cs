@@ -17,7 +17,7 @@ internal static class TrainLsrCommand
         var output = new Option<string>("--output", "-o") { Description = "Run folder", Required = true };
         var tau = new Option<float>("--target-temperature") { Description = "τ of the target: softmax(log p(answer | chunk, query) / τ) over the chunks", DefaultValueFactory = _ => 0.1f };
         var tauR = new Option<float>("--retriever-temperature") { Description = "τ of the retriever: softmax(q·d / τ) over the chunks", DefaultValueFactory = _ => 0.1f };
-        var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on the query encoder's query/key/value/dense instead of every weight" };
+        var lora = new Option<bool>("--lora") { Description = "Train LoRA adapters on the query side (encoders: query/key/value/dense; decoder embedders: every projection) instead of every weight" };
         var rank = new Option<int>("--lora-rank") { Description = "LoRA rank r (with --lora)", DefaultValueFactory = _ => 8 };
         var alpha = new Option<float>("--lora-alpha") { Description = "LoRA alpha: adapters are scaled by alpha/r (with --lora)", DefaultValueFactory = _ => 16 };
         var epochs = new Option<int>("--epochs") { Description = "Passes over the training data", DefaultValueFactory = _ => 1 };
@@ -44,7 +44,7 @@ internal static class TrainLsrCommand
                 UserTurn = (chunk, query) => format.BuildInstruction([chunk], query), SystemPrompt = format.SystemPrompt,
                 OutputDirectory = p.GetValue(output)!, TargetTemperature = p.GetValue(tau), RetrieverTemperature = p.GetValue(tauR),
                 Lora = p.GetValue(lora)
-                    ? new LoraOptions { Rank = p.GetValue(rank), Alpha = p.GetValue(alpha), TargetModules = ["query", "key", "value", "dense"] }
+                    ? new LoraOptions { Rank = p.GetValue(rank), Alpha = p.GetValue(alpha), TargetModules = EmbeddingModels.DefaultLoraTargets(p.GetValue(retriever)!) }
                     : null,
                 Epochs = p.GetValue(epochs), MaxSteps = p.GetValue(maxSteps), LearningRate = p.GetValue(lr), WarmupSteps = p.GetValue(warmup),
                 Decay = p.GetValue(decay), WeightDecay = p.GetValue(weightDecay), Seed = p.GetValue(seed),

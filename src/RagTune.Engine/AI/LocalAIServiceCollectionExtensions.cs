@@ -32,7 +32,7 @@ public static class LocalAIServiceCollectionExtensions
     }
 
     /// <summary>Registers <see cref="IEmbeddingGenerator{String, Embedding}"/> (and <see cref="LocalEmbeddingGenerator"/>)
-    /// over the encoder checkpoint in <paramref name="modelDirectory"/>.</summary>
+    /// over the embedding model in <paramref name="modelDirectory"/> (an encoder, a decoder embedder or a LoRA adapter folder).</summary>
     public static IServiceCollection AddLocalEmbeddingGenerator(this IServiceCollection services, string modelDirectory, string? modelId = null)
     {
         ArgumentNullException.ThrowIfNull(services);

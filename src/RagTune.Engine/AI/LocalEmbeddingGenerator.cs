@@ -1,8 +1,10 @@
-// Microsoft.Extensions.AI IEmbeddingGenerator over a local BERT-family encoder (TextEmbedder: the checkpoint's tokenizer,
-// encoder and pooling). Thread-safe: the encoder is read-only and allocates its buffers per text, so concurrent calls
-// run in parallel. Usage reports the tokens the encoder saw ([CLS]/[SEP] included, after truncation).
+// Microsoft.Extensions.AI IEmbeddingGenerator over a local embedding model (TextEmbedder: the checkpoint's tokenizer,
+// BERT-family encoder or decoder embedder, and pooling). Thread-safe: the model is read-only and allocates its buffers per
+// text, so concurrent calls run in parallel. Usage reports the tokens the model saw (special tokens included, after
+// truncation).
 using Microsoft.Extensions.AI;
 using RagTune.Engine.Models;
+using RagTune.Engine.Training;
 
 namespace RagTune.Engine.AI;
 
@@ -20,12 +22,12 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             defaultModelDimensions: embedder.Dimensions);
     }
 
-    /// <summary>Loads the encoder checkpoint in <paramref name="modelDirectory"/>; the model id defaults to the Hub
-    /// repository id of a `ragtune pull` folder, else the folder's name.</summary>
-    public static LocalEmbeddingGenerator Load(string modelDirectory, string? modelId = null)
+    /// <summary>Loads the embedding model in <paramref name="modelDirectory"/> (see <see cref="EmbeddingModels.LoadEmbedder"/>: an encoder, a decoder embedder, or a LoRA adapter folder); the
+    /// model id defaults to the Hub repository id of a `ragtune pull` folder, else the folder's name.</summary>
+    public static LocalEmbeddingGenerator Load(string modelDirectory, string? modelId = null, TextEmbedderOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
-        return new LocalEmbeddingGenerator(TextEmbedder.Load(modelDirectory),
+        return new LocalEmbeddingGenerator(EmbeddingModels.LoadEmbedder(modelDirectory, options),
             modelId ?? ModelIds.FromDirectory(modelDirectory));
     }
 
@@ -34,7 +36,7 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     public EmbeddingGeneratorMetadata Metadata { get; }
 
     /// <summary>One embedding per value, in order. EmbeddingGenerationOptions.Dimensions must be null or the model's
-    /// width (the encoders here are not trained for truncated embeddings); ModelId must be null or this model's.</summary>
+    /// width (the models here are not trained for truncated embeddings); ModelId must be null or this model's.</summary>
     public async Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values,
         EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -58,7 +60,7 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             cancellationToken.ThrowIfCancellationRequested();
             int[] ids = Embedder.Tokenize(text);
             tokens += ids.Length;
-            result.Add(new Embedding<float>(Embedder.Encoder.Embed(ids)) { ModelId = ModelId, CreatedAt = createdAt });
+            result.Add(new Embedding<float>(Embedder.Model.Embed(ids)) { ModelId = ModelId, CreatedAt = createdAt });
         }
         result.Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens };
         return result;

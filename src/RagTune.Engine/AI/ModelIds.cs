@@ -7,6 +7,8 @@ internal static class ModelIds
     public static string FromDirectory(string directory)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        if (File.Exists(full) && full.EndsWith(".gguf", StringComparison.OrdinalIgnoreCase))
+            return Path.GetFileNameWithoutExtension(full);   // a GGUF file: its name
         string name = Path.GetFileName(full);
         string? parent = Path.GetFileName(Path.GetDirectoryName(full));
         if (parent is null) return name;

@@ -46,10 +46,17 @@ public abstract class ChatTemplate
         new($"message {index}: role \"{role}\" is not rendered by the {Name} chat template (expected {expected})");
 
     /// <summary>Reads a checkpoint folder's template (tokenizer_config.json chat_template, or chat_template.jinja /
-    /// chat_template.json beside it) and config.json's architecture, and picks the family.</summary>
+    /// chat_template.json beside it) and config.json's architecture, and picks the family. A GGUF file's template is its
+    /// tokenizer.chat_template metadata, its architecture general.architecture.</summary>
     public static ChatTemplate Load(string directory, ITokenizer? tokenizer = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        if (Formats.GgufFile.IsGgufFile(directory))
+        {
+            var gguf = Formats.GgufFile.Read(directory);
+            return Select(gguf.GetStringOrNull("tokenizer.chat_template"), Models.GgufDecoder.HuggingFaceArchitecture(gguf.GetStringOrNull("general.architecture")),
+                tokenizer, $"{directory} (tokenizer.chat_template)");
+        }
         if (!Directory.Exists(directory)) throw new EngineException($"{directory}: model folder not found.");
         var (text, source) = ReadTemplateText(directory);
         string? architecture = ReadArchitecture(directory);
@@ -91,7 +98,7 @@ public abstract class ChatTemplate
         }
     }
 
-    private static (string? Text, string? Source) ReadTemplateText(string directory)
+    internal static (string? Text, string? Source) ReadTemplateText(string directory)
     {
         string config = Path.Combine(directory, "tokenizer_config.json");
         if (File.Exists(config))

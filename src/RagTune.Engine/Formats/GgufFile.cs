@@ -1,12 +1,21 @@
 // Reads the header, metadata key/value pairs and tensor descriptions of a GGUF v2/v3 file (llama.cpp's format);
-// tensor data is not loaded — RagTune uses GGUF for its tokenizer metadata.
+// tensor data is read on request (ReadTensorData), after its type and extent are checked against the file.
 using System.Text;
 
 namespace RagTune.Engine.Formats;
 
 /// <summary>One tensor description from a GGUF file: name, dimensions (innermost first, as GGUF stores them),
 /// ggml type number and offset relative to the start of the data section.</summary>
-public sealed record GgufTensorInfo(string Name, ulong[] Dimensions, uint GgmlType, ulong Offset);
+public sealed record GgufTensorInfo(string Name, ulong[] Dimensions, uint GgmlType, ulong Offset)
+{
+    /// <summary>The number of weights (the product of the dimensions).</summary>
+    public ulong ElementCount => Dimensions.Aggregate(1UL, (a, d) => a * d);
+
+    /// <summary>The dimensions outermost first, as PyTorch / safetensors list them ([rows, cols] for a matrix).</summary>
+    public long[] Shape => Dimensions.Reverse().Select(d => (long)d).ToArray();
+
+    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}] {(Formats.GgmlType)GgmlType}";
+}
 
 public sealed class GgufFile
 {
@@ -17,8 +26,9 @@ public sealed class GgufFile
     private readonly Dictionary<string, object> _metadata;
 
     private GgufFile(string path, uint version, Dictionary<string, object> metadata,
-        Dictionary<string, GgufValueType> types, IReadOnlyList<GgufTensorInfo> tensors, long dataOffset)
+        Dictionary<string, GgufValueType> types, IReadOnlyList<GgufTensorInfo> tensors, long dataOffset, long length)
     {
+        Length = length;
         Path = path;
         Version = version;
         _metadata = metadata;
@@ -43,6 +53,67 @@ public sealed class GgufFile
 
     /// <summary>Absolute file offset of the (aligned) tensor data section.</summary>
     public long DataOffset { get; }
+
+    /// <summary>The file's size in bytes when it was read.</summary>
+    public long Length { get; }
+
+    /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
+    public GgufTensorInfo? FindTensor(string name)
+    {
+        _byName ??= Tensors.GroupBy(t => t.Name, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        return _byName.GetValueOrDefault(name);
+    }
+
+    private Dictionary<string, GgufTensorInfo>? _byName;
+
+    /// <summary>The bytes <paramref name="tensor"/>'s data takes, after checking that its type is one RagTune reads,
+    /// that it holds whole blocks and that the data lies inside the file: otherwise an <see cref="EngineException"/>
+    /// naming the file, the tensor and what was expected.</summary>
+    public long TensorByteCount(GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        var type = (GgmlType)tensor.GgmlType;
+        if (!GgmlTypes.TryGetLayout(type, out int weights, out _) || !Enum.IsDefined(type))
+            throw new EngineException($"{Path}: tensor '{tensor.Name}' has ggml type {tensor.GgmlType}{(Enum.IsDefined(type) ? $" ({type})" : "")}, which RagTune cannot read "
+                + "(expected F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K)");
+        ulong count = tensor.ElementCount;
+        if (tensor.Dimensions.Length == 0 || tensor.Dimensions[0] % (ulong)weights != 0)
+            throw new EngineException($"{Path}: tensor '{tensor.Name}' has rows of {(tensor.Dimensions.Length == 0 ? 0 : tensor.Dimensions[0])} weights, "
+                + $"expected a multiple of {type}'s {weights}-weight blocks");
+        long bytes = GgmlTypes.ByteCount(type, (long)count);
+        if (tensor.Offset > (ulong)Length || DataOffset + (long)tensor.Offset + bytes > Length)
+            throw new EngineException($"{Path}: tensor '{tensor.Name}' ({bytes} bytes at data offset {tensor.Offset}) runs past the end of the file "
+                + $"({Length} bytes, data section at {DataOffset}): the file is truncated");
+        return bytes;
+    }
+
+    /// <summary>The raw data of <paramref name="tensor"/> (ggml blocks as stored), checked as <see cref="TensorByteCount"/> does.</summary>
+    public byte[] ReadTensorData(GgufTensorInfo tensor)
+    {
+        long bytes = TensorByteCount(tensor);
+        if (bytes > Array.MaxLength)
+            throw new EngineException($"{Path}: tensor '{tensor.Name}' has {bytes} bytes, more than one array can hold");
+        var data = GC.AllocateUninitializedArray<byte>((int)bytes);
+        using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        long at = DataOffset + (long)tensor.Offset;
+        for (int done = 0; done < data.Length;)
+        {
+            int n = RandomAccess.Read(handle, data.AsSpan(done), at + done);
+            if (n == 0)
+                throw new EngineException($"{Path}: tensor '{tensor.Name}' ends past the end of the file: the file is truncated (or was cut while being read)");
+            done += n;
+        }
+        return data;
+    }
+
+    /// <summary>True when <paramref name="path"/> is a file that starts with GGUF's magic (a model given as one file).</summary>
+    public static bool IsGgufFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        Span<byte> magic = stackalloc byte[4];
+        using var stream = File.OpenRead(path);
+        return stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) == 4 && magic.SequenceEqual("GGUF"u8);
+    }
 
     public static GgufFile Read(string path)
     {
@@ -108,7 +179,7 @@ public sealed class GgufFile
             alignment = ua;
         }
         long dataOffset = (stream.Position + alignment - 1) / alignment * alignment;
-        return new GgufFile(path, version, metadata, types, tensors, dataOffset);
+        return new GgufFile(path, version, metadata, types, tensors, dataOffset, stream.Length);
     }
 
     private static string ReadString(string path, BinaryReader reader)
@@ -218,6 +289,18 @@ public sealed class GgufFile
             byte b => b, sbyte sb => sb, ushort us => us, short s => s, uint ui => ui, int i => i,
             long l => l, ulong ul when ul <= long.MaxValue => (long)ul,
             _ => throw TypeError(key, "an integer"),
+        };
+    }
+
+    /// <summary>A float32 or float64 value, or null when absent.</summary>
+    public double? GetFloatOrNull(string key)
+    {
+        if (!_metadata.TryGetValue(key, out var v)) return null;
+        return v switch
+        {
+            float f => f,
+            double d => d,
+            _ => throw TypeError(key, "a float"),
         };
     }
 

@@ -24,7 +24,7 @@ public sealed class TextGenerator
         EosTokenIds = eosTokenIds.Distinct().ToArray();
     }
 
-    /// <summary>Loads model, tokenizer and EOS ids from <paramref name="directory"/>; weight matrices in <paramref name="format"/>.</summary>
+    /// <summary>Loads model, tokenizer and EOS ids from <paramref name="directory"/> (or a GGUF file); weight matrices in <paramref name="format"/>.</summary>
     public static TextGenerator Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
         var model = DecoderModel.Load(directory, format);
@@ -37,6 +37,7 @@ public sealed class TextGenerator
 
     private static int[] ReadGenerationConfigEos(string directory)
     {
+        if (!Directory.Exists(directory)) return [];   // a GGUF file: its end-of-generation ids are in the model's config
         string path = Path.Combine(directory, "generation_config.json");
         if (!File.Exists(path)) return [];
         using var doc = Models.JsonFields.ParseFile(path);

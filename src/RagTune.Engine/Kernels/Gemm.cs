@@ -1,4 +1,4 @@
-// Cache-blocked SGEMM on AVX2/FMA: C[M,N] (+)= op(A)·op(B), for prefill (x·Wᵀ) and for training's backward products.
+// Cache-blocked SGEMM on AVX-512 or AVX2/FMA: C[M,N] (+)= op(A)·op(B), for prefill (x·Wᵀ) and for training's backward products.
 // Entry points over float spans with leading dimensions (row-major, element (r, c) of X at X[r·ldx + c]):
 //   MultiplyTransB: C = A·Bᵀ   A [M, K], B [N, K]  — forward of a Linear (B = weight [Out, In]); dX = dY·W uses Multiply
 //   Multiply:       C = A·B    A [M, K], B [K, N]  — e.g. dX [T, In] = dY [T, Out] · W [Out, In]
@@ -8,6 +8,9 @@
 // L2-resident stream. K is cut into blocks of equal depth ≤ KC; per block each worker packs 16 columns of op(B) at a
 // time into a kc×16 panel (≤ 16 KB, stays in L1) and runs the 6×16 micro-kernel (12 ymm accumulators, 2 panel loads
 // and 6 memory-operand broadcasts per 12 FMAs; JIT output checked: no spills) down all the pass's rows.
+// Where the 512-bit path is active (KernelDispatch) panels are 32 columns wide and the 6×32 micro-kernel runs the same
+// schedule on 12 zmm accumulators: twice the FLOPs per instruction (Zen 5 issues two 512-bit FMAs a cycle), the same
+// packed A, the same oracle.
 // Weights are packed per call, block by block, so they are stored once, row-major as in the checkpoint (the layout
 // decode, LoRA merging and the backward products read). While one panel is used the next one's source is prefetched:
 // measured at 256×896×4864 (one thread, per second of its CPU time) packing then costs ~2 % (88 vs 90 GFLOP/s with the
@@ -26,6 +29,9 @@ namespace RagTune.Engine.Kernels;
 public static unsafe class Gemm
 {
     internal const int MR = 6, NR = 16, KC = 256, MC = 384;
+
+    /// <summary>The panel width of the 512-bit path (two zmm registers of floats).</summary>
+    internal const int NRWide = 32;
 
     /// <summary>C[i, j] (+)= Σ_k A[i, k]·B[j, k] (+ bias[j]). A [M, K] (lda), B [N, K] (ldb), C [M, N] (ldc).
     /// Without <paramref name="accumulate"/> C is overwritten; <paramref name="bias"/> (length N) may be empty.</summary>
@@ -108,6 +114,7 @@ public static unsafe class Gemm
             job.B = pb; job.RsB = rsB; job.CsB = csB;
             job.C = pc; job.Ldc = ldc; job.N = n; job.K = k;
             job.Kc = GemmPasses.BlockSize(k, KC, 8);
+            job.Nr = KernelDispatch.Width == VectorWidth.Bits512 ? NRWide : NR;
             job.Accumulate = accumulate;
             job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
             job.EnsurePacked((long)mc * Math.Max(k, 1));
@@ -140,6 +147,7 @@ public static unsafe class Gemm
         public float* PassA, PassC;  // this pass's first rows of A and C
         public long RsA, CsA, RsB, CsB;
         public int Ldc, M, N, K, Kc;
+        public int Nr;  // panel width: NR (256-bit path) or NRWide (512-bit path)
         public bool Accumulate;
         public Source From;
 
@@ -177,31 +185,37 @@ public static unsafe class Gemm
 
         private Lines PanelSource(int p, int k0, int kc)
         {
-            int j0 = p * NR, nr = Math.Min(NR, N - j0);
+            int j0 = p * Nr, nr = Math.Min(Nr, N - j0);
             if (kc <= 0 || nr <= 0) return default;
             if (From.BF16 != null) return new(ToBytes(From.BF16 + j0 * CsB + k0), CsB * 2, nr, (kc * 2 + 63) / 64);
-            // Rows of a row-major weight (A·Bᵀ), or kc rows of 16 floats (A·B, Aᵀ·B).
+            // Rows of a row-major weight (A·Bᵀ), or kc rows of Nr floats (A·B, Aᵀ·B).
             return RsB == 1 ? new(ToBytes(B + j0 * CsB + k0), CsB * 4, nr, (kc * 4 + 63) / 64)
                 : new(ToBytes(B + k0 * RsB + j0 * CsB), RsB * 4, kc, (nr * (int)CsB * 4 + 63) / 64);
+        }
+
+        private void Kernel(float* a, float* panel, int kc, float* c, long ldc, bool load, float* bias)
+        {
+            if (Nr == NRWide) Kernel6x32(a, panel, kc, c, ldc, load, bias);
+            else Kernel6x16(a, panel, kc, c, ldc, load, bias);
         }
 
         private static byte* ToBytes(void* p) => (byte*)p;
 
         protected override void Multiply(int part, int parts)
         {
-            var (p0, p1) = WorkerPool.Share((N + NR - 1) / NR, part, parts);
+            var (p0, p1) = WorkerPool.Share((N + Nr - 1) / Nr, part, parts);
             if (p0 >= p1) return;
-            _panel ??= GC.AllocateArray<float>(KC * NR, pinned: true);
+            _panel ??= GC.AllocateArray<float>(KC * NRWide, pinned: true);
             float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);
-            float* tile = stackalloc float[MR * NR];
-            float* biasTile = stackalloc float[NR];
+            float* tile = stackalloc float[MR * NRWide];
+            float* biasTile = stackalloc float[NRWide];
             int micro = (M + MR - 1) / MR;
             // Panels in groups whose C tiles (M × 16 floats each, ~128 KB a group) stay in L2 from one K block to the
             // next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays
             // while A stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups
             // (A 0.9 MB); 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups there.
             long packedBytes = (long)micro * MR * K * sizeof(float);
-            int group = packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * NR * sizeof(float))) : p1 - p0;
+            int group = packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * Nr * sizeof(float))) : p1 - p0;
             for (int g0 = p0; g0 < p1; g0 += group)
             {
                 int g1 = Math.Min(p1, g0 + group);
@@ -211,13 +225,13 @@ public static unsafe class Gemm
                     bool load = Accumulate || k0 > 0;
                     for (int p = g0; p < g1; p++)
                     {
-                        int j0 = p * NR, nr = Math.Min(NR, N - j0);
-                        if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, panel);
-                        else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, panel);
+                        int j0 = p * Nr, nr = Math.Min(Nr, N - j0);
+                        if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, Nr, panel);
+                        else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, Nr, panel);
                         float* bias = null;
                         if (k0 == 0 && Bias != null)
                         {
-                            for (int j = 0; j < NR; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
+                            for (int j = 0; j < Nr; j++) biasTile[j] = j < nr ? Bias[j0 + j] : 0f;
                             bias = biasTile;
                         }
                         // While this panel is in use, prefetch what the next one packs (the next panel of this K block, or
@@ -240,21 +254,21 @@ public static unsafe class Gemm
                                 {
                                     // The next tile's C rows, which its kernel loads first thing (they are far away in L3).
                                     Sse.Prefetch0(c + (MR + r) * Ldc);
-                                    Sse.Prefetch0(c + (MR + r) * Ldc + NR - 1);
+                                    Sse.Prefetch0(c + (MR + r) * Ldc + Nr - 1);
                                 }
-                            if (mr == MR && nr == NR)
+                            if (mr == MR && nr == Nr)
                             {
-                                Kernel6x16(a, panel, kc, c, Ldc, load, bias);
+                                Kernel(a, panel, kc, c, Ldc, load, bias);
                                 continue;
                             }
-                            // Edge tile: run the full kernel into a 6×16 scratch tile (packed A is zero beyond M), keep mr×nr.
+                            // Edge tile: run the full kernel into a 6×Nr scratch tile (packed A is zero beyond M), keep mr×nr.
                             for (int r = 0; r < MR; r++)
-                                for (int j = 0; j < NR; j++)
-                                    tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
-                            Kernel6x16(a, panel, kc, tile, NR, true, bias);
+                                for (int j = 0; j < Nr; j++)
+                                    tile[r * Nr + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
+                            Kernel(a, panel, kc, tile, Nr, true, bias);
                             for (int r = 0; r < mr; r++)
                                 for (int j = 0; j < nr; j++)
-                                    c[(long)r * Ldc + j] = tile[r * NR + j];
+                                    c[(long)r * Ldc + j] = tile[r * Nr + j];
                         }
                     }
                 }
@@ -305,34 +319,31 @@ public static unsafe class Gemm
                 dst[kk * MR + r] = r < mr ? a[r * rsA + kk * csA] : 0f;
     }
 
-    /// <summary>Packs op(B)[k0.., j0..] (kc × nr, B(k, j) = b[k·rsB + j·csB]) into panel[kk·16 + jj], zero beyond nr.</summary>
-    internal static void PackB(float* b, long rsB, long csB, int kc, int nr, float* panel)
+    /// <summary>Packs op(B)[k0.., j0..] (kc × nr, B(k, j) = b[k·rsB + j·csB]) into panel[kk·width + jj], zero beyond
+    /// nr; width is the panel width, a multiple of 8 (<see cref="NR"/> or <see cref="NRWide"/>).</summary>
+    internal static void PackB(float* b, long rsB, long csB, int kc, int nr, int width, float* panel)
     {
-        if (rsB == 1 && nr == NR && Avx.IsSupported)
+        if (rsB == 1 && nr == width && Avx.IsSupported)
         {
-            // Sixteen rows of a row-major weight: transpose 8×8 blocks in registers.
+            // Rows of a row-major weight: transpose 8×8 blocks in registers.
             int kk = 0;
             for (; kk + 8 <= kc; kk += 8)
-            {
-                Transpose8x8(b + kk, csB, panel + kk * NR, NR);
-                Transpose8x8(b + 8 * csB + kk, csB, panel + kk * NR + 8, NR);
-            }
+                for (int j = 0; j < width; j += 8)
+                    Transpose8x8(b + j * csB + kk, csB, panel + kk * width + j, width);
             for (; kk < kc; kk++)
-                for (int j = 0; j < NR; j++) panel[kk * NR + j] = b[j * csB + kk];
+                for (int j = 0; j < width; j++) panel[kk * width + j] = b[j * csB + kk];
             return;
         }
-        if (csB == 1 && nr == NR)
+        if (csB == 1 && nr == width)
         {
             for (int kk = 0; kk < kc; kk++)
-            {
-                Vector256.Store(Vector256.Load(b + kk * rsB), panel + kk * NR);
-                Vector256.Store(Vector256.Load(b + kk * rsB + 8), panel + kk * NR + 8);
-            }
+                for (int j = 0; j < width; j += 8)
+                    Vector256.Store(Vector256.Load(b + kk * rsB + j), panel + kk * width + j);
             return;
         }
         for (int kk = 0; kk < kc; kk++)
-            for (int j = 0; j < NR; j++)
-                panel[kk * NR + j] = j < nr ? b[kk * rsB + j * csB] : 0f;
+            for (int j = 0; j < width; j++)
+                panel[kk * width + j] = j < nr ? b[kk * rsB + j * csB] : 0f;
     }
 
     /// <summary>dst[c·ldd + r] = src[r·lds + c] for an 8×8 block.</summary>
@@ -365,21 +376,21 @@ public static unsafe class Gemm
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    /// <summary>Packs 16 bf16 weight rows (row stride ld) × kc into a float panel, zero rows beyond nr.</summary>
-    private static void PackBF16(ushort* b, long ld, int kc, int nr, float* panel)
+    /// <summary>Packs width (16 or 32) bf16 weight rows (row stride ld) × kc into a float panel, zero rows beyond nr.</summary>
+    private static void PackBF16(ushort* b, long ld, int kc, int nr, int width, float* panel)
     {
         int kk = 0;
-        if (nr == NR && Avx2.IsSupported)
+        if (nr == width && Avx2.IsSupported)
             for (; kk + 8 <= kc; kk += 8)
-                for (int half = 0; half < 2; half++)
+                for (int j = 0; j < width; j += 8)
                 {
-                    ushort* r = b + half * 8 * ld + kk;
+                    ushort* r = b + j * ld + kk;
                     Transpose8x8(Widen(r), Widen(r + ld), Widen(r + 2 * ld), Widen(r + 3 * ld),
-                        Widen(r + 4 * ld), Widen(r + 5 * ld), Widen(r + 6 * ld), Widen(r + 7 * ld), panel + kk * NR + half * 8, NR);
+                        Widen(r + 4 * ld), Widen(r + 5 * ld), Widen(r + 6 * ld), Widen(r + 7 * ld), panel + kk * width + j, width);
                 }
         for (; kk < kc; kk++)
-            for (int j = 0; j < NR; j++)
-                panel[kk * NR + j] = j < nr ? BitConverter.Int32BitsToSingle(b[j * ld + kk] << 16) : 0f;
+            for (int j = 0; j < width; j++)
+                panel[kk * width + j] = j < nr ? BitConverter.Int32BitsToSingle(b[j * ld + kk] << 16) : 0f;
     }
 
     /// <summary>Eight bf16 values → float32 (a bf16 is the top half of a float32).</summary>
@@ -436,5 +447,57 @@ public static unsafe class Gemm
         c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 8);
         c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 8);
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 8);
+    }
+
+    /// <summary>The 6×32 micro-kernel of the 512-bit path: <see cref="Kernel6x16"/> with panels 32 columns wide, 12 zmm
+    /// accumulators, 2 panel loads and 6 broadcasts per 12 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel6x32(float* a, float* panel, int kc, float* c, long ldc, bool load, float* bias)
+    {
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (load)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + 16);
+            c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + 16);
+            c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + 16);
+            c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + 16);
+            c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + 16);
+            c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + 16);
+        }
+        else
+        {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        }
+        if (bias != null)
+        {
+            var b0 = Vector512.Load(bias);
+            var b1 = Vector512.Load(bias + 16);
+            c00 += b0; c10 += b0; c20 += b0; c30 += b0; c40 += b0; c50 += b0;
+            c01 += b1; c11 += b1; c21 += b1; c31 += b1; c41 += b1; c51 += b1;
+        }
+        float* end = a + (long)kc * MR;
+        for (; a < end; a += MR, panel += NRWide)
+        {
+            var b0 = Vector512.Load(panel);
+            var b1 = Vector512.Load(panel + 16);
+            var x = Vector512.Create(a[0]);
+            c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51);
+        }
+        c00.Store(c); c01.Store(c + 16);
+        c10.Store(c + ldc); c11.Store(c + ldc + 16);
+        c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + 16);
+        c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + 16);
+        c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
+        c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
     }
 }

@@ -6,6 +6,11 @@
 // sign(w, a)) then vpmaddwd(·, 1) gives the 8 columns' 4-term sums in int32 lanes: 4 vector ops per 32 products where
 // float32 needs 4 FMAs, and no horizontal sums. |a| and a are both packed so the kernel broadcasts them, not computes.
 // Micro-kernel 4 rows × 16 columns: 8 int32 accumulators per 32-value block; the float tile lives in C (L1).
+// On the wide path (KernelDispatch: AVX-512 machines, which all have VNNI) with AVX-VNNI, one vpdpbusd(acc, |a|,
+// sign(w, a)) replaces vpmaddubsw + vpmaddwd + vpaddd: 2 ops per 32 products instead of 4, and the same exact int32 sums
+// (vpmaddubsw's int16 pairs cannot saturate here: 2·127·128 < 32768). .NET 10 exposes vpdpbusd only on xmm/ymm
+// (AvxVnni); the zmm form of AVX512_VNNI has no API (AvxVnniInt8.V512 is AVX10.2's signed×signed vpdpbssd, which Zen 5
+// lacks), so the int8 kernel stays 256 bits wide.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -45,6 +50,7 @@ public static unsafe class GemmQ8
             job.Kc = GemmPasses.BlockSize(k, KC, Q8.BlockSize);  // a Q8 block never straddles two K blocks
             job.Accumulate = accumulate;
             job.Bias = bias.IsEmpty ? null : pbias;
+            job.Vnni = KernelDispatch.Width == VectorWidth.Bits512 && AvxVnni.IsSupported;
             job.Ensure(mc, k);
             job.Run(m, mc, parallel, pool);
             job.A = job.C = job.PassA = job.PassC = job.Bias = job.WScales = null;
@@ -69,6 +75,7 @@ public static unsafe class GemmQ8
         public long Lda;
         public int Ldc, M, N, K, Kc;
         public bool Accumulate;
+        public bool Vnni;  // dot products with vpdpbusd (AvxVnni) rather than vpmaddubsw + vpmaddwd
 
         // The pass's rows of A quantised and packed per micro-panel of 4 rows: [K/4 steps][a r0..r3, |a| r0..r3] as
         // int32 groups of 4 bytes, and the scales [K/32 blocks][4]; rows beyond M are zero.
@@ -150,7 +157,7 @@ public static unsafe class GemmQ8
                         bias = biasTile;
                     }
                     // Rows of int8 weights, read 4 bytes at a time, transpose like floats: panel[step·16 + column].
-                    Gemm.PackB((float*)(W + (long)j0 * K + k0), 1, K / 4, kc / 4, nr, (float*)panel);
+                    Gemm.PackB((float*)(W + (long)j0 * K + k0), 1, K / 4, kc / 4, nr, NR, (float*)panel);
                     for (int b = 0; b < blocks; b++)
                         for (int j = 0; j < NR; j++)
                             panelScales[b * NR + j] = j < nr ? WScales[(j0 + j) * blocksPerRow + k0 / Q8.BlockSize + b] : 0f;
@@ -172,13 +179,13 @@ public static unsafe class GemmQ8
                             }
                         if (mr == MR && nr == NR)
                         {
-                            Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, c, Ldc, load, bias);
+                            Kernel(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, c, Ldc, load, bias);
                             continue;
                         }
                         for (int r = 0; r < MR; r++)
                             for (int j = 0; j < NR; j++)
                                 tile[r * NR + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
-                        Kernel4x16(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, tile, NR, true, bias);
+                        Kernel(PackedA(ip, k0), PackedScales(ip, k0), panel, panelScales, blocks, tile, NR, true, bias);
                         for (int r = 0; r < mr; r++)
                             for (int j = 0; j < nr; j++)
                                 c[(long)r * Ldc + j] = tile[r * NR + j];
@@ -186,6 +193,35 @@ public static unsafe class GemmQ8
                 }
             }
         }
+
+        private void Kernel(int* a, float* aScales, int* panel, float* panelScales, int blocks, float* c, long ldc, bool load, float* bias)
+        {
+            if (Vnni) Kernel4x16<VnniDot>(a, aScales, panel, panelScales, blocks, c, ldc, load, bias);
+            else Kernel4x16<Avx2Dot>(a, aScales, panel, panelScales, blocks, c, ldc, load, bias);
+        }
+    }
+
+    /// <summary>acc + the 4-term sums |a|·sign(w, a) per int32 lane: the one step the two int8 kernels differ in (a
+    /// struct type argument, so the JIT compiles each kernel with its sequence inlined).</summary>
+    private interface IDot
+    {
+        static abstract Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW);
+    }
+
+    /// <summary>AVX2: vpmaddubsw to int16 pairs, vpmaddwd with ones to int32, vpaddd.</summary>
+    private readonly struct Avx2Dot : IDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW)
+            => acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absA, signedW), Vector256.Create((short)1));
+    }
+
+    /// <summary>AVX-VNNI: one vpdpbusd.</summary>
+    private readonly struct VnniDot : IDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW)
+            => AvxVnni.MultiplyWideningAndAdd(acc, absA, signedW);
     }
 
     /// <summary>Quantises one block of 32 values in each of rows 0..rows (row stride lda; missing rows are zero) as
@@ -226,10 +262,9 @@ public static unsafe class GemmQ8
     /// <paramref name="blocks"/> blocks of 32, from the packed A ([step][8] int32 groups, scales [block][4]) and the packed
     /// panel ([step][16] int32 groups, scales [block][16]).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel4x16(int* a, float* aScales, int* panel, float* panelScales, int blocks, float* c, long ldc,
-        bool load, float* bias)
+    private static void Kernel4x16<TDot>(int* a, float* aScales, int* panel, float* panelScales, int blocks, float* c, long ldc,
+        bool load, float* bias) where TDot : struct, IDot
     {
-        var ones = Vector256.Create((short)1);
         for (int b = 0; b < blocks; b++, aScales += MR, panelScales += NR)
         {
             Vector256<int> i00 = Vector256<int>.Zero, i01 = i00, i10 = i00, i11 = i00, i20 = i00, i21 = i00, i30 = i00, i31 = i00;
@@ -239,20 +274,20 @@ public static unsafe class GemmQ8
                 var w1 = Vector256.Load(panel + 8).AsSByte();
                 var x = Broadcast(a + 0).AsSByte();
                 var ax = Broadcast(a + 4).AsByte();
-                i00 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w0, x)), ones);
-                i01 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w1, x)), ones);
+                i00 = TDot.Add(i00, ax, Avx2.Sign(w0, x));
+                i01 = TDot.Add(i01, ax, Avx2.Sign(w1, x));
                 x = Broadcast(a + 1).AsSByte();
                 ax = Broadcast(a + 5).AsByte();
-                i10 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w0, x)), ones);
-                i11 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w1, x)), ones);
+                i10 = TDot.Add(i10, ax, Avx2.Sign(w0, x));
+                i11 = TDot.Add(i11, ax, Avx2.Sign(w1, x));
                 x = Broadcast(a + 2).AsSByte();
                 ax = Broadcast(a + 6).AsByte();
-                i20 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w0, x)), ones);
-                i21 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w1, x)), ones);
+                i20 = TDot.Add(i20, ax, Avx2.Sign(w0, x));
+                i21 = TDot.Add(i21, ax, Avx2.Sign(w1, x));
                 x = Broadcast(a + 3).AsSByte();
                 ax = Broadcast(a + 7).AsByte();
-                i30 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w0, x)), ones);
-                i31 += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(w1, x)), ones);
+                i30 = TDot.Add(i30, ax, Avx2.Sign(w0, x));
+                i31 = TDot.Add(i31, ax, Avx2.Sign(w1, x));
             }
             var s0 = Vector256.Load(panelScales);
             var s1 = Vector256.Load(panelScales + 8);

@@ -1,10 +1,10 @@
 // The activation row of a fused decode dispatch, prepared once on the dispatching thread in every form the operands
-// need: float32, float32 permuted for the bf16 unpack kernel, Q8-quantised. Pinned buffers, grown on first use only.
+// need: float32, float32 permuted for the bf16 unpack kernel, Q8-quantised (with per-block sums). Pinned buffers, grown on first use only.
 namespace RagTune.Engine.Kernels;
 
 internal sealed unsafe class MatVecInput
 {
-    private float[] _x = [], _permuted = [], _q8Scales = [];
+    private float[] _x = [], _permuted = [], _q8Scales = [], _q8Sums = [];
     private sbyte[] _q8Values = [];
 
     public int Length { get; private set; }
@@ -12,6 +12,9 @@ internal sealed unsafe class MatVecInput
     public float* Permuted { get; private set; }
     public sbyte* Q8Values { get; private set; }
     public float* Q8Scales { get; private set; }
+
+    /// <summary>Σx of each 32-block of the quantised row (the GGUF K-quant kernels' min terms).</summary>
+    public float* Q8Sums { get; private set; }
 
     public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8)
     {
@@ -21,15 +24,21 @@ internal sealed unsafe class MatVecInput
             _permuted = GC.AllocateArray<float>(x.Length, pinned: true);
             _q8Values = GC.AllocateArray<sbyte>(x.Length, pinned: true);
             _q8Scales = GC.AllocateArray<float>((x.Length + Q8.BlockSize - 1) / Q8.BlockSize, pinned: true);
+            _q8Sums = GC.AllocateArray<float>(_q8Scales.Length, pinned: true);
             // Pinned arrays never move: their addresses stay valid for the life of this object.
             fixed (float* p = _x) Float32 = p;
             fixed (float* p = _permuted) Permuted = p;
             fixed (sbyte* p = _q8Values) Q8Values = p;
             fixed (float* p = _q8Scales) Q8Scales = p;
+            fixed (float* p = _q8Sums) Q8Sums = p;
         }
         Length = x.Length;
         x.CopyTo(_x);
         if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
-        if (q8) Q8.QuantizeRow(x, _q8Values, _q8Scales);
+        if (q8)
+        {
+            Q8.QuantizeRow(x, _q8Values, _q8Scales);
+            GgmlMatVec.BlockSums(Q8Values, Q8Scales, x.Length, Q8Sums);
+        }
     }
 }

@@ -1,7 +1,7 @@
 // One weight matrix W [Rows, Cols] as the fused decode dispatches read it, in whatever format it is held (float32, bf16
-// bits or Q8 values + scales; in a private array or mapped from the checkpoint), plus an optional bias [Rows] and the
-// session's LoRA adapter for this projection, if any. The data is looked up at each product, not cached: a matrix that is
-// later copied for writing (adapter merging) is read where it is.
+// bits, Q8 values + scales or GGUF quantised blocks; in a private array or mapped from the checkpoint), plus an optional
+// bias [Rows] and the session's LoRA adapter for this projection, if any. The data is looked up at each product, not
+// cached: a matrix that is later copied for writing (adapter merging) is read where it is.
 
 namespace RagTune.Engine.Kernels;
 
@@ -25,6 +25,10 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                 case WeightFormat.Q8:
                     fixed (sbyte* w = Weight.Q8Values)
                     fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Scales, w, s, b, Cols, o0, o1, dst);
+                    break;
+                case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K:
+                    fixed (byte* w = Weight.GgmlBlocks)
+                        GgmlMatVec.Rows(Weight.GgmlType, x.Q8Values, x.Q8Scales, x.Q8Sums, w, b, Cols, o0, o1, dst);
                     break;
                 default:
                     fixed (float* w = Weight.Float32) MatMul.Rows(x.Float32, w, b, Cols, o0, o1, dst);

@@ -1,4 +1,5 @@
-// How a model holds its projection and embedding matrices in memory; chosen at load (the CLI's --dtype / --quantize).
+// How a model holds its projection and embedding matrices in memory; chosen at load (the CLI's --dtype / --quantize);
+// GGUF files add their quantised block formats, read in place by the decode kernels.
 namespace RagTune.Engine.Kernels;
 
 public enum WeightFormat
@@ -16,4 +17,16 @@ public enum WeightFormat
     /// <summary>Q8_0-style int8, blocks of 32 with a float32 scale (quantised at load): 1.125 bytes per weight.
     /// Matrices whose row length is not a multiple of 32 stay in float32.</summary>
     Q8,
+
+    /// <summary>GGUF's Q4_0 blocks as stored in the file (32 weights, a half scale, offset 8): 4.5 bits per weight.</summary>
+    Q4_0,
+
+    /// <summary>GGUF's Q4_K super-blocks as stored (256 weights, 6-bit scales and mins per 32): 4.5 bits per weight.</summary>
+    Q4_K,
+
+    /// <summary>GGUF's Q5_K super-blocks as stored: 5.5 bits per weight.</summary>
+    Q5_K,
+
+    /// <summary>GGUF's Q6_K super-blocks as stored (8-bit scales per 16 weights): 6.5625 bits per weight.</summary>
+    Q6_K,
 }

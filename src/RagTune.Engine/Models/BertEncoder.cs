@@ -1,4 +1,4 @@
-// BERT-family encoder (BertModel, XLMRobertaModel) with the checkpoint's pooling: token ids → one embedding per text.
+// BERT-family encoder (BERT, RoBERTa, XLM-R under any head class) with the checkpoint's pooling: token ids → one embedding per text.
 // Written after transformers' modeling_bert.py. Texts are encoded one at a time, so there is no padding and no mask:
 // exactly what the padded batch computes for the real tokens (padded keys get zero attention weight there).
 // Letters: T tokens, C hidden_size, H heads, D head_dim, I intermediate_size.
@@ -8,7 +8,7 @@ using RagTune.Engine.Tensors;
 
 namespace RagTune.Engine.Models;
 
-public sealed class BertEncoder : IDisposable
+public sealed class BertEncoder : IEmbeddingModel
 {
     public BertConfig Config { get; }
     public Pooling Pooling { get; }
@@ -60,8 +60,14 @@ public sealed class BertEncoder : IDisposable
     public static BertEncoder Load(string directory)
     {
         var config = ModelConfig.Load(directory) as BertConfig
-            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is not an encoder, expected BertModel or XLMRobertaModel");
-        var pooling = Pooling.Load(directory);
+            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is not an encoder, expected a BERT, RoBERTa or XLM-R checkpoint (BertModel, XLMRobertaForSequenceClassification, …)");
+        return Load(directory, config, Pooling.Load(directory));
+    }
+
+    /// <summary>Opens the checkpoint in <paramref name="directory"/> and reads the encoder from it, under whichever prefix
+    /// the checkpoint uses; tensors of heads (classifier, lm_head, cls, pooler) stay unread.</summary>
+    internal static BertEncoder Load(string directory, BertConfig config, Pooling pooling)
+    {
         var checkpoint = Checkpoint.Open(directory);
         try
         {
@@ -75,22 +81,44 @@ public sealed class BertEncoder : IDisposable
         }
     }
 
+    /// <summary>The mapped checkpoint, for heads that read their own tensors from it (see BertCrossEncoder).</summary>
+    internal Checkpoint Checkpoint => _checkpoint;
+
     /// <summary>Closes the checkpoint; the in-place weight matrices cannot be used afterwards.</summary>
     public void Dispose() => _checkpoint.Dispose();
 
     public int Dimensions => Config.HiddenSize;
 
+    ModelConfig IEmbeddingModel.Config => Config;
+    int IEmbeddingModel.MaxTokens => Config.MaxTokens;
+
+    /// <summary>Every projection of every layer (query, key, value, attention output, intermediate, output).</summary>
+    public IEnumerable<Linear> Projections => Layers.SelectMany(LayerProjections);
+
+    /// <summary>One layer's projections, in checkpoint order.</summary>
+    public static IEnumerable<Linear> LayerProjections(BertLayer l) => [l.Query, l.Key, l.Value, l.AttentionOutput, l.Intermediate, l.Output];
+
     /// <summary>"", "bert." or "roberta.": whichever makes the checkpoint's word embeddings resolve.</summary>
     public static string CheckpointPrefix(Checkpoint checkpoint) =>
         new[] { "", "bert.", "roberta." }.FirstOrDefault(p => checkpoint.Contains(p + "embeddings.word_embeddings.weight")) ?? "";
 
-    /// <summary>last_hidden_state [T, C] for one text's ids (with its [CLS]/[SEP] already in place), with
-    /// <paramref name="adapters"/> (LoRA, unmerged) on its projections when given.</summary>
-    public float[] Forward(ReadOnlySpan<int> ids, AdapterSet? adapters = null)
+    /// <summary>last_hidden_state [T, C] for one text's ids (with its [CLS]/[SEP] already in place), token type 0 throughout.</summary>
+    public float[] Forward(ReadOnlySpan<int> ids) => Forward(ids, [], null);
+
+    /// <summary>last_hidden_state [T, C] for one text's ids, token type 0 throughout, with <paramref name="adapters"/>
+    /// (LoRA, unmerged) on its projections when given.</summary>
+    public float[] Forward(ReadOnlySpan<int> ids, AdapterSet? adapters) => Forward(ids, [], adapters);
+
+    /// <summary>last_hidden_state [T, C] for ids with their token_type_ids [T] (a sentence pair: 0 for the first segment,
+    /// 1 for the second); an empty <paramref name="tokenTypeIds"/> means type 0 throughout. <paramref name="adapters"/>
+    /// (LoRA, unmerged) apply to its projections when given.</summary>
+    public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> tokenTypeIds, AdapterSet? adapters = null)
     {
         var cfg = Config;
         int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
         if (T == 0) throw new ArgumentException("no tokens to encode");
+        if (!tokenTypeIds.IsEmpty && tokenTypeIds.Length != T)
+            throw new ArgumentException($"{tokenTypeIds.Length} token type ids for {T} tokens", nameof(tokenTypeIds));
         if (T > cfg.MaxTokens)
             throw new EngineException($"{T} tokens exceed the {cfg.MaxTokens} positions of {cfg.Path}");
         float eps = (float)cfg.LayerNormEps;
@@ -105,14 +133,17 @@ public sealed class BertEncoder : IDisposable
         var inter = new float[T * I];    // [T, I]
         var scores = new float[T];       // [T]
 
-        // embeddings = LayerNorm(word + position + token_type(0))
+        // embeddings = LayerNorm(word + position + token_type)
         for (int t = 0; t < T; t++)
         {
             if ((uint)ids[t] >= (uint)cfg.VocabSize)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
+            int type = tokenTypeIds.IsEmpty ? 0 : tokenTypeIds[t];
+            if ((uint)type >= (uint)cfg.TypeVocabSize)
+                throw new EngineException($"token type id {type} is outside the type_vocab_size of {cfg.TypeVocabSize} ({cfg.Path})");
             var row = x.AsSpan(t * C, C);
             TensorPrimitives.Add(WordEmbeddings.AsSpan(ids[t] * C, C), PositionEmbeddings.AsSpan((cfg.PositionOffset + t) * C, C), row);
-            TensorPrimitives.Add(row, TokenTypeEmbeddings.AsSpan(0, C), row);
+            TensorPrimitives.Add(row, TokenTypeEmbeddings.AsSpan(type * C, C), row);
         }
         LayerNorm.Forward(x, EmbeddingsLayerNormWeight, EmbeddingsLayerNormBias, eps, x);
 
@@ -141,7 +172,11 @@ public sealed class BertEncoder : IDisposable
 
     /// <summary>The pooled (and, if declared, normalised) embedding [C] of one text's ids; an EngineException naming the
     /// checkpoint when it is NaN or infinite (a damaged weight file), never a vector of NaN.</summary>
-    public float[] Embed(ReadOnlySpan<int> ids, AdapterSet? adapters = null)
+    public float[] Embed(ReadOnlySpan<int> ids) => Embed(ids, null);
+
+    /// <summary>The pooled embedding like <see cref="Embed(ReadOnlySpan{int})"/>, with <paramref name="adapters"/> (LoRA,
+    /// unmerged) on the encoder's projections when given.</summary>
+    public float[] Embed(ReadOnlySpan<int> ids, AdapterSet? adapters)
     {
         var hidden = Forward(ids, adapters);
         var embedding = new float[Config.HiddenSize];

@@ -23,6 +23,10 @@ public abstract class DecoderConfig : ModelConfig
     /// <summary>gate_proj, up_proj and down_proj carry a bias.</summary>
     public virtual bool MlpBias => false;
 
+    /// <summary>The architecture has a language-model head (…ForCausalLM); the bare decoders (Qwen2Model, Qwen3Model,
+    /// LlamaModel — how decoder embedders are saved) have none, and load only as embedding models.</summary>
+    public bool HasLmHead => Architecture.EndsWith("ForCausalLM", StringComparison.Ordinal);
+
     /// <summary>RMSNorm over head_dim on every query and key head before RoPE (Qwen3).</summary>
     public virtual bool QkNorm => false;
 
@@ -71,7 +75,7 @@ public abstract class DecoderConfig : ModelConfig
             AddLinear(list, p + "mlp.down_proj", c, i, MlpBias);
         }
         list.Add(new("model.norm.weight", [c]));
-        if (!TieWordEmbeddings)
+        if (!TieWordEmbeddings && HasLmHead)
             list.Add(new("lm_head.weight", [VocabSize, c]));
         return list;
     }

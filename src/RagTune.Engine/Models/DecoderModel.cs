@@ -19,22 +19,32 @@ public sealed class DecoderModel : IDisposable
 
     // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
     private Checkpoint? _ownedCheckpoint;
-    private Checkpoint _checkpoint = null!;
 
-    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead)
+    // The error for NaN/infinite results: names the weight file and the tensor holding such values.
+    private Func<string, EngineException> _nonFinite = null!;
+
+    private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[]? inverseFrequencies = null)
     {
         Config = config;
         EmbedTokens = embed;
         Layers = layers;
         Norm = norm;
         LmHead = lmHead;
-        InverseFrequencies = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
+        InverseFrequencies = inverseFrequencies ?? RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
     }
 
-    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/>, holding the weight
-    /// matrices in <paramref name="format"/> (as stored by default).</summary>
+    /// <summary>A model from weights read elsewhere (a GGUF file): <paramref name="inverseFrequencies"/> [D/2] as RoPE uses
+    /// them, <paramref name="nonFinite"/> the error for NaN results.</summary>
+    internal static DecoderModel FromParts(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
+        float[] inverseFrequencies, Func<string, EngineException> nonFinite)
+        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite };
+
+    /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/> — or a GGUF file
+    /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>
     public static DecoderModel Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
     {
+        if (Formats.GgufFile.IsGgufFile(directory)) return GgufDecoder.Load(directory, format);
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
         var checkpoint = Checkpoint.Open(directory);
@@ -55,36 +65,89 @@ public sealed class DecoderModel : IDisposable
     /// model's lifetime (F32/BF16 matrices are read from it in place).</summary>
     public static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format = WeightFormat.Checkpoint)
     {
-        var w = Weights.Validate(checkpoint, config.ExpectedTensors(), format: format);
+        if (!config.HasLmHead)
+            throw new EngineException($"{config.Path}: architecture '{config.Architecture}' has no language-model head (lm_head), "
+                + "so it cannot generate; it loads as an embedding model (ragtune embed, kb create)");
+        return Load(config, checkpoint, format, BackbonePrefix, withHead: true);
+    }
+
+    /// <summary>The decoder without needing its head, for embedding models: the checkpoint may be a …ForCausalLM save or a
+    /// bare Qwen2Model/Qwen3Model/LlamaModel save (weights named without "model.", no lm_head — as Qwen3-Embedding and
+    /// gte-Qwen2 ship). A head the checkpoint lacks is stood in for by the tied embedding matrix: embedders read hidden
+    /// states (<see cref="DecoderSession.ForwardHidden"/>) and never the logits.</summary>
+    public static DecoderModel LoadBackbone(string directory, WeightFormat format = WeightFormat.Checkpoint)
+    {
+        var config = ModelConfig.Load(directory) as DecoderConfig
+            ?? throw new EngineException($"{directory}: {ModelConfig.Load(directory).Architecture} is an encoder, expected a causal decoder");
+        var checkpoint = Checkpoint.Open(directory);
+        try
+        {
+            string prefix = !checkpoint.Contains(BackbonePrefix + "embed_tokens.weight") && checkpoint.Contains("embed_tokens.weight") ? "" : BackbonePrefix;
+            bool head = !config.TieWordEmbeddings && checkpoint.Contains("lm_head.weight");
+            var model = Load(config, checkpoint, format, prefix, head);
+            model._ownedCheckpoint = checkpoint;
+            return model;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>"model.": where a …ForCausalLM checkpoint keeps the decoder's weights.</summary>
+    private const string BackbonePrefix = "model.";
+
+    /// <summary>Loads the backbone's weights named <paramref name="prefix"/> + embed_tokens/layers/norm, and lm_head when
+    /// <paramref name="withHead"/> (else the head is the tied embedding matrix).</summary>
+    private static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format, string prefix, bool withHead)
+    {
+        var specs = config.ExpectedTensors()
+            .Where(s => withHead || s.Name != "lm_head.weight")
+            .Select(s => s.Name.StartsWith(BackbonePrefix, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[BackbonePrefix.Length..] } : s)
+            .ToList();
+        var w = Weights.Validate(checkpoint, specs, format: format);
+        var layers = ReadLayers(config, w.Read, w.Linear, prefix);
+        var embed = w.Matrix(prefix + "embed_tokens.weight");
+        var lmHead = config.TieWordEmbeddings || !withHead
+            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
+            : w.Linear("lm_head", bias: false);
+        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead)
+        {
+            _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
+        };
+    }
+
+    /// <summary>Every decoder layer's weights, under their Hugging Face names (<paramref name="prefix"/> + layers.N.…), from a
+    /// tensor source: <paramref name="vector"/> reads a norm weight, <paramref name="linear"/> a projection (module name, with bias).</summary>
+    internal static DecoderLayer[] ReadLayers(DecoderConfig config, Func<string, float[]> vector, Func<string, bool, Linear> linear,
+        string prefix = BackbonePrefix)
+    {
         var layers = new DecoderLayer[config.NumHiddenLayers];
         for (int l = 0; l < layers.Length; l++)
         {
-            string p = $"model.layers.{l}.";
+            string p = $"{prefix}layers.{l}.";
             layers[l] = new DecoderLayer
             {
-                InputLayerNorm = w.Read(p + "input_layernorm.weight"),
-                QProj = w.Linear(p + "self_attn.q_proj", config.QkvBias),
-                KProj = w.Linear(p + "self_attn.k_proj", config.QkvBias),
-                VProj = w.Linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = w.Linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? w.Read(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? w.Read(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = w.Read(p + "post_attention_layernorm.weight"),
-                GateProj = w.Linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = w.Linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = w.Linear(p + "mlp.down_proj", config.MlpBias),
+                InputLayerNorm = vector(p + "input_layernorm.weight"),
+                QProj = linear(p + "self_attn.q_proj", config.QkvBias),
+                KProj = linear(p + "self_attn.k_proj", config.QkvBias),
+                VProj = linear(p + "self_attn.v_proj", config.QkvBias),
+                OProj = linear(p + "self_attn.o_proj", config.OutputBias),
+                QNorm = config.QkNorm ? vector(p + "self_attn.q_norm.weight") : null,
+                KNorm = config.QkNorm ? vector(p + "self_attn.k_norm.weight") : null,
+                PostAttentionLayerNorm = vector(p + "post_attention_layernorm.weight"),
+                GateProj = linear(p + "mlp.gate_proj", config.MlpBias),
+                UpProj = linear(p + "mlp.up_proj", config.MlpBias),
+                DownProj = linear(p + "mlp.down_proj", config.MlpBias),
             };
         }
-        var embed = w.Matrix("model.embed_tokens.weight");
-        var lmHead = config.TieWordEmbeddings
-            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-            : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read("model.norm.weight"), lmHead) { _checkpoint = checkpoint };
+        return layers;
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
     /// and the tensor that holds non-finite values, or says the activations overflowed when none does.</summary>
-    public EngineException NonFiniteError(string what) => NonFiniteValues.Error(_checkpoint, what);
+    public EngineException NonFiniteError(string what) => _nonFinite(what);
 
     /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
     public void Dispose() => _ownedCheckpoint?.Dispose();
@@ -127,6 +190,28 @@ public sealed class DecoderModel : IDisposable
             DecodeToken(s, ids[0], logits);
             return;
         }
+        RunLayers(s, ids);
+        // logits = lm_head(norm(x)), for every row or only the last
+        int T = ids.Length, C = Config.HiddenSize, V = Config.VocabSize;
+        int first = allRows ? 0 : T - 1, rows = T - first;
+        var h = s.H.AsSpan(0, T * C);
+        RmsNorm.Forward(s.X.AsSpan(first * C, rows * C), Norm, (float)Config.RmsNormEps, h[..(rows * C)]);
+        LmHead.Forward(h, logits[..(rows * V)], rows, s.Adapters);
+    }
+
+    /// <summary>Runs T ≤ chunk new tokens like <see cref="Forward"/> and writes the final-normed hidden states
+    /// (last_hidden_state of the bare decoder) of every row: <paramref name="hidden"/> [T, C].</summary>
+    internal void ForwardHidden(DecoderSession s, ReadOnlySpan<int> ids, Span<float> hidden)
+    {
+        RunLayers(s, ids);
+        int rows = ids.Length * Config.HiddenSize;
+        RmsNorm.Forward(s.X.AsSpan(0, rows), Norm, (float)Config.RmsNormEps, hidden[..rows]);
+    }
+
+    /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
+    /// s.X [T, C] and appends the tokens to the cache.</summary>
+    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
+    {
         var cfg = Config;
         int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
         int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
@@ -179,11 +264,6 @@ public sealed class DecoderModel : IDisposable
             TensorPrimitives.Add(x, h, x);
         }
         s.Cache.Length = start + T;
-
-        // logits = lm_head(norm(x)), for every row or only the last
-        int first = allRows ? 0 : T - 1, rows = T - first;
-        RmsNorm.Forward(x.Slice(first * C), Norm, eps, h[..(rows * C)]);
-        LmHead.Forward(h, logits[..(rows * V)], rows, a);
     }
 
     /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1 (the session's

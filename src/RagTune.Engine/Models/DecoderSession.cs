@@ -74,6 +74,21 @@ public sealed class DecoderSession
         }
     }
 
+    /// <summary>Appends tokens and writes the final-normed hidden state of every one of them (the bare decoder's
+    /// last_hidden_state, what decoder embedders pool): <paramref name="hidden"/> [T, C].</summary>
+    public void ForwardHidden(ReadOnlySpan<int> ids, Span<float> hidden)
+    {
+        int c = Model.Config.HiddenSize;
+        if (hidden.Length < (long)ids.Length * c)
+            throw new ArgumentException($"hidden holds {hidden.Length} floats, need {ids.Length}x{c}");
+        CheckRoom(ids.Length);
+        for (int i = 0; i < ids.Length; i += Chunk)
+        {
+            int n = Math.Min(Chunk, ids.Length - i);
+            Model.ForwardHidden(this, ids.Slice(i, n), hidden.Slice(i * c, n * c));
+        }
+    }
+
     /// <summary>Forgets the sequence; buffers are kept for the next one.</summary>
     public void Reset() => Cache.Clear();
 

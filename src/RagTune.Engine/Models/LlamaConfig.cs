@@ -1,4 +1,4 @@
-// LlamaForCausalLM (modeling_llama.py): attention_bias covers q/k/v/o, mlp_bias covers gate/up/down; rope_scaling
+// LlamaForCausalLM / LlamaModel (modeling_llama.py): attention_bias covers q/k/v/o, mlp_bias covers gate/up/down; rope_scaling
 // "llama3" and "linear" are read by the base class.
 namespace RagTune.Engine.Models;
 
@@ -7,7 +7,7 @@ public sealed class LlamaConfig : DecoderConfig
     public bool AttentionBias { get; }
     public bool MlpBiasFlag { get; }
 
-    internal LlamaConfig(JsonFields f) : base(f, "LlamaForCausalLM", tieByDefault: false)
+    internal LlamaConfig(JsonFields f, string architecture) : base(f, architecture, tieByDefault: false)
     {
         AttentionBias = f.Bool("attention_bias", false);
         MlpBiasFlag = f.Bool("mlp_bias", false);

@@ -8,14 +8,17 @@ public abstract class ModelConfig
     public const string FileName = "config.json";
 
     /// <summary>architectures[0] → the config class that reads it; model_type names for configs without architectures.</summary>
-    private static readonly Dictionary<string, Func<JsonFields, ModelConfig>> Architectures = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<JsonFields, ModelConfig>> Architectures = new Dictionary<string, Func<JsonFields, ModelConfig>>(StringComparer.Ordinal)
     {
-        ["Qwen2ForCausalLM"] = f => new Qwen2Config(f),
-        ["Qwen3ForCausalLM"] = f => new Qwen3Config(f),
-        ["LlamaForCausalLM"] = f => new LlamaConfig(f),
-        ["BertModel"] = f => new BertConfig(f, "BertModel"),
-        ["XLMRobertaModel"] = f => new BertConfig(f, "XLMRobertaModel"),
-    };
+        ["Qwen2ForCausalLM"] = f => new Qwen2Config(f, "Qwen2ForCausalLM"),
+        ["Qwen3ForCausalLM"] = f => new Qwen3Config(f, "Qwen3ForCausalLM"),
+        ["LlamaForCausalLM"] = f => new LlamaConfig(f, "LlamaForCausalLM"),
+        // The bare decoders without a language-model head, as decoder embedders (gte-Qwen2, Qwen3-Embedding) are saved.
+        ["Qwen2Model"] = f => new Qwen2Config(f, "Qwen2Model"),
+        ["Qwen3Model"] = f => new Qwen3Config(f, "Qwen3Model"),
+        ["LlamaModel"] = f => new LlamaConfig(f, "LlamaModel"),
+    }.Concat(BertConfig.ArchitectureNames.Select(name =>
+        KeyValuePair.Create<string, Func<JsonFields, ModelConfig>>(name, f => new BertConfig(f, name)))).ToDictionary(StringComparer.Ordinal);
 
     private static readonly Dictionary<string, string> ModelTypes = new(StringComparer.Ordinal)
     {
@@ -24,6 +27,7 @@ public abstract class ModelConfig
         ["llama"] = "LlamaForCausalLM",
         ["bert"] = "BertModel",
         ["xlm-roberta"] = "XLMRobertaModel",
+        ["roberta"] = "RobertaModel",
     };
 
     public static IReadOnlyCollection<string> SupportedArchitectures => Architectures.Keys;

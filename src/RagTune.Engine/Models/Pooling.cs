@@ -1,7 +1,7 @@
 // How an encoder's token states become one embedding, as the checkpoint declares it: sentence-transformers'
 // modules.json → Pooling module's config.json (CLS, mean, max or last token) and an optional Normalize module (L2).
-// Rule when modules.json is absent: mean pooling without normalisation — what sentence-transformers itself builds
-// for a plain Hugging Face checkpoint.
+// Rule when modules.json is absent: mean pooling without normalisation for encoders — what sentence-transformers itself
+// builds for a plain Hugging Face checkpoint — and DecoderDefault for decoder embedders.
 using System.Numerics.Tensors;
 using System.Text.Json;
 
@@ -17,12 +17,23 @@ public enum PoolingMode
 
 public sealed record Pooling(PoolingMode Mode, bool Normalize)
 {
+    public const string ModulesFileName = "modules.json";
+
     public static readonly Pooling Default = new(PoolingMode.Mean, false);
 
-    public static Pooling Load(string directory)
+    /// <summary>The rule for a decoder embedder that declares no pooling: the last token (the appended end-of-text, the
+    /// only position that has seen the whole text under causal attention), L2-normalised — what gte-Qwen2 and
+    /// Qwen3-Embedding declare.</summary>
+    public static readonly Pooling DecoderDefault = new(PoolingMode.LastToken, true);
+
+    public static Pooling Load(string directory) => Load(directory, Default);
+
+    /// <summary>The pooling the folder's modules.json declares; <paramref name="fallback"/> when there is no modules.json
+    /// (and its mode when modules.json lists no Pooling module).</summary>
+    public static Pooling Load(string directory, Pooling fallback)
     {
-        string modulesPath = Path.Combine(directory, "modules.json");
-        if (!File.Exists(modulesPath)) return Default;
+        string modulesPath = Path.Combine(directory, ModulesFileName);
+        if (!File.Exists(modulesPath)) return fallback;
         using var doc = JsonFields.ParseFile(modulesPath);
         if (doc.RootElement.ValueKind != JsonValueKind.Array)
             throw new EngineException($"{modulesPath}: expected a list of modules, found {doc.RootElement.ValueKind}");
@@ -47,7 +58,7 @@ public sealed record Pooling(PoolingMode Mode, bool Normalize)
                     throw new EngineException($"{modulesPath}: module type '{type}' is not supported (supported: Transformer, Pooling, Normalize)");
             }
         }
-        return new Pooling(mode ?? PoolingMode.Mean, normalize);
+        return new Pooling(mode ?? fallback.Mode, normalize);
     }
 
     private static PoolingMode ReadPoolingMode(string path)

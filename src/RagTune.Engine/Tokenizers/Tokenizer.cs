@@ -5,10 +5,11 @@ public static class Tokenizer
 {
     /// <summary>Loads the tokenizer of a Hugging Face checkpoint folder: tokenizer.json if present, else
     /// vocab.json + merges.txt (byte-level BPE), else vocab.txt (BERT WordPiece); tokenizer_config.json supplies
-    /// added tokens and special ids where the files themselves do not.</summary>
+    /// added tokens and special ids where the files themselves do not. A GGUF file gives its metadata's tokenizer.</summary>
     public static TokenizerBase Load(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        if (Formats.GgufFile.IsGgufFile(directory)) return FromGguf(directory);
         if (!Directory.Exists(directory))
             throw new EngineException($"{directory}: tokenizer folder not found.");
         string tokenizerJson = Path.Combine(directory, "tokenizer.json");

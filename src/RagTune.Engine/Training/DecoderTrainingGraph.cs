@@ -68,13 +68,43 @@ public sealed class DecoderTrainingGraph
     /// <paramref name="gradScale"/> (1 / the number of targets in the batch for a token-mean loss).</summary>
     public double Step(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, float gradScale, bool backward)
     {
+        int T = ids.Length, C = _model.Config.HiddenSize;
+        if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
+        var hf = ForwardToFinalNorm(ids);
+        var dhf = _grads.Dh.AsSpan(0, T * C);      // [T, C] gradient of hf
+        if (backward) dhf.Clear();
+        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
+        if (backward) BackwardFromFinalNorm(ids, dhf);
+        return loss;
+    }
+
+    /// <summary>The final-normed hidden states [T, C] of one sequence — the bare decoder's last_hidden_state, what decoder
+    /// embedders pool — saving what <see cref="BackwardHidden"/> needs. Valid until the next forward.</summary>
+    public ReadOnlySpan<float> ForwardHidden(ReadOnlySpan<int> ids)
+    {
+        _hiddenIds = ids.ToArray();
+        return ForwardToFinalNorm(ids);
+    }
+
+    /// <summary>Accumulates parameter gradients given dLoss/dhidden [T, C] for the sequence of the last
+    /// <see cref="ForwardHidden"/>.</summary>
+    public void BackwardHidden(ReadOnlySpan<float> dHidden)
+    {
+        var ids = _hiddenIds ?? throw new InvalidOperationException("BackwardHidden needs a ForwardHidden first");
+        int n = ids.Length * _model.Config.HiddenSize;
+        if (dHidden.Length != n) throw new ArgumentException($"dHidden holds {dHidden.Length} floats, expected {ids.Length}x{_model.Config.HiddenSize}");
+        BackwardFromFinalNorm(ids, dHidden);
+    }
+
+    private int[]? _hiddenIds;
+
+    /// <summary>Embedding, every layer and the final RMSNorm, saving activations; returns hf [T, C].</summary>
+    private Span<float> ForwardToFinalNorm(ReadOnlySpan<int> ids)
+    {
         var cfg = _model.Config;
         int T = ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
-        if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
         float eps = (float)cfg.RmsNormEps;
         Ensure(T);
-
-        // ---------------- forward ----------------
         var x = _x[0].AsSpan(0, T * C);
         for (int t = 0; t < T; t++)
         {
@@ -87,19 +117,19 @@ public sealed class DecoderTrainingGraph
             _dropoutStates[l] = DropoutRandom.State;
             LayerForward(l, T);
         }
-        var xf = _x[L].AsSpan(0, T * C);
         var hf = _hFinal.AsSpan(0, T * C);
-        DecoderPasses.RmsNormForward(xf, _model.Norm, eps, hf, _rstdFinal);
-        var grads = _grads;
-        var dhf = grads.Dh.AsSpan(0, T * C);       // [T, C] gradient of hf
-        if (backward) dhf.Clear();
-        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
-        if (!backward) return loss;
+        DecoderPasses.RmsNormForward(_x[L].AsSpan(0, T * C), _model.Norm, eps, hf, _rstdFinal);
+        return hf;
+    }
 
-        // ---------------- backward: the same calls in reverse ----------------
+    /// <summary>The backward of <see cref="ForwardToFinalNorm"/> given dLoss/dhf [T, C]: the same calls in reverse.</summary>
+    private void BackwardFromFinalNorm(ReadOnlySpan<int> ids, ReadOnlySpan<float> dhf)
+    {
+        int T = ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
+        var grads = _grads;
         var dx = _dx;                              // [T, C] gradient of the residual stream
         Array.Clear(dx, 0, T * C);
-        DecoderPasses.RmsNormBackward(dhf, xf, _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
+        DecoderPasses.RmsNormBackward(dhf, _x[L].AsSpan(0, T * C), _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
         for (int l = L - 1; l >= 0; l--)
         {
             if (RecomputeActivations)
@@ -119,7 +149,6 @@ public sealed class DecoderTrainingGraph
                 var row = dEmbed.Slice(ids[t] * C, C);
                 TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
             }
-        return loss;
     }
 
     /// <summary>logits = lm_head(hf) and the cross-entropy, <see cref="LossChunkTokens"/> rows at a time so [T, V] never

@@ -1,7 +1,8 @@
-// Contrastive fine-tuning of a BERT-family embedding model on FlagEmbedding JSONL: InfoNCE with in-batch and hard negatives
+// Contrastive fine-tuning of an embedding model (a BERT-family encoder, or a decoder embedder with LoRA) on FlagEmbedding JSONL: InfoNCE with in-batch and hard negatives
 // at temperature τ over the checkpoint's pooling. Each step embeds every text of the batch, takes the loss's gradient with
 // respect to the embeddings, then re-runs each text's forward and backward with that gradient (GradCache): exact, and memory
-// holds one text's activations at a time. Saves the checkpoint in its own layout, or a PEFT adapter for LoRA; checkpoints
+// holds one text's activations at a time. Texts longer than the max length are cut as TextEmbedder cuts them (the count is
+// in TruncatedTexts). Saves the checkpoint in its own layout, or a PEFT adapter for LoRA; checkpoints
 // (weights or adapter + AdamW state + step + sampling RNG) resume bit-for-bit, only with the settings the run was started
 // with; a cancelled run checkpoints its last completed step before it stops.
 using System.Globalization;
@@ -15,34 +16,38 @@ namespace RagTune.Engine.Training;
 public sealed class EmbeddingTrainer
 {
     private readonly EmbeddingTrainingOptions _options;
-    private readonly ITokenizer _tokenizer;
+    private readonly TextEmbedder _texts;
     private readonly List<(string Query, string[] Pos, string[] Neg)> _data;
     private readonly string _dataSha256;
 
-    public BertEncoder Model { get; }
+    public IEmbeddingModel Model { get; }
     public ParameterSet Parameters { get; }
 
     /// <summary>The LoRA adapters being trained (with options.Lora), else null.</summary>
     public AdapterSet? Adapters { get; }
-    public EncoderTrainingGraph Graph { get; }
+    public IEmbeddingGraph Graph { get; }
+
+    /// <summary>The most tokens a text keeps: EmbeddingTrainingOptions.MaxLength, else the model's positions (or the
+    /// tokenizer's model_max_length when smaller).</summary>
+    public int MaxLength => _texts.MaxLength;
+
+    /// <summary>Distinct texts of the training data (queries with their prompt, passages) longer than <see cref="MaxLength"/>.</summary>
+    public int TruncatedTexts { get; }
 
     public EmbeddingTrainer(EmbeddingTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.GroupSize < 1 || options.BatchSize < 1) throw new EngineException("embedding training: group size and batch size must be ≥ 1");
         _options = options;
-        Model = BertEncoder.Load(options.ModelPath);
-        _tokenizer = Tokenizer.Load(options.ModelPath);
         _data = ReadFlagEmbedding(options.DataPath);
         _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
-        if (options.Lora is { } lora)
-        {
-            Adapters = PeftAdapter.CreateNew(EncoderTrainingGraph.EncoderLinears(Model), lora, new Random(unchecked((int)options.Seed)));
-            Parameters = ParameterSet.ForAdapters(Adapters);
-        }
-        else
-            Parameters = EncoderTrainingGraph.AllParameters(Model);
-        Graph = new EncoderTrainingGraph(Model, Parameters, Adapters);
+        Model = EmbeddingModels.LoadTrainable(options.ModelPath, options.Lora, options.Seed, out var parameters, out var adapters);
+        Adapters = adapters;
+        Parameters = parameters;
+        _texts = new TextEmbedder(Model, Tokenizer.Load(options.ModelPath), options.MaxLength ?? TextEmbedder.DefaultMaxLength(Model, options.ModelPath));
+        Graph = EmbeddingModels.Graph(Model, Parameters, Adapters);
+        TruncatedTexts = _data.SelectMany(d => d.Pos.Concat(d.Neg).Prepend(d.Query)).Distinct(StringComparer.Ordinal)
+            .Count(t => { _texts.Tokenize(t, out bool cut); return cut; });
     }
 
     /// <summary>Reads {"query", "pos", "neg", "prompt"?} lines; the prompt (an instruction) is prefixed to the query.</summary>
@@ -98,7 +103,7 @@ public sealed class EmbeddingTrainer
     {
         var o = _options;
         var settings = RunSettingsGuard.CommonSettings(o.ModelPath, _dataSha256, o.Lora, o.BatchSize, TotalSteps,
-            o.LearningRate, o.WarmupSteps, o.WeightDecay, o.MaxLength, o.Seed);
+            o.LearningRate, o.WarmupSteps, o.WeightDecay, MaxLength, o.Seed);
         settings["group_size"] = o.GroupSize.ToString(CultureInfo.InvariantCulture);
         settings["temperature"] = RunSettingsGuard.Format(o.Temperature);
         return settings;
@@ -109,11 +114,7 @@ public sealed class EmbeddingTrainer
 
     public float[] Embed(string text) => Graph.Forward(Encode(text));
 
-    private int[] Encode(string text)
-    {
-        var ids = _tokenizer.Encode(text, addSpecialTokens: true);
-        return ids.Length <= _options.MaxLength ? ids : [.. ids[..(_options.MaxLength - 1)], ids[^1]];
-    }
+    private int[] Encode(string text) => _texts.Tokenize(text);
 
     private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken ct)
     {
@@ -163,7 +164,7 @@ public sealed class EmbeddingTrainer
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
         var losses = state.Losses;
-        string output = HfCheckpointWriter.SaveTrainedEncoder(Model, Adapters, o.Lora, o.ModelPath,
+        string output = HfCheckpointWriter.SaveTrainedEmbedder(Model, Adapters, o.Lora, o.ModelPath,
             Path.Combine(o.OutputDirectory, "adapter"), Path.Combine(o.OutputDirectory, "model"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
         return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);

@@ -10,7 +10,8 @@ public sealed record EmbeddingTrainingOptions
 
     public required string OutputDirectory { get; init; }
 
-    /// <summary>LoRA on query/key/value/dense when set; full fine-tuning when null.</summary>
+    /// <summary>LoRA on the target projections when set (EmbeddingModels.DefaultLoraTargets: query/key/value/dense for an
+    /// encoder, every projection of a decoder embedder); full fine-tuning (encoders only) when null.</summary>
     public LoraOptions? Lora { get; init; }
 
     /// <summary>Passages per query: 1 positive + GroupSize − 1 hard negatives (train_group_size).</summary>
@@ -23,7 +24,9 @@ public sealed record EmbeddingTrainingOptions
     public float LearningRate { get; init; } = 1e-5f;
     public int WarmupSteps { get; init; }
     public float WeightDecay { get; init; } = 0.01f;
-    public int MaxLength { get; init; } = 512;
+    /// <summary>The most tokens per text (longer texts are cut keeping their final special token); null: the model's
+    /// positions, or the tokenizer's model_max_length when smaller.</summary>
+    public int? MaxLength { get; init; }
     public ulong Seed { get; init; } = 42;
 
     /// <summary>Checkpoint every N steps (0 = only at the end).</summary>

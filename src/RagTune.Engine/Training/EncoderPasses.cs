@@ -1,4 +1,4 @@
-// Forward/backward pairs of the BERT encoder's own layers (LayerNorm with bias, erf GELU, CLS/mean pooling, L2
+// Forward/backward pairs of the BERT encoder's own layers (LayerNorm with bias, erf GELU, CLS/mean/last-token pooling, L2
 // normalisation) over flat spans. Backwards accumulate into their gradient outputs. Letters: N rows, C channels.
 using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
@@ -67,13 +67,13 @@ public static class EncoderPasses
         }
     }
 
-    /// <summary>pooled [C] from hidden [T, C]: the first row (CLS) or the mean of all rows.</summary>
+    /// <summary>pooled [C] from hidden [T, C]: the first row (CLS), the last row (last token) or the mean of all rows.</summary>
     public static void PoolForward(ReadOnlySpan<float> hidden, int tokens, PoolingMode mode, Span<float> pooled)
     {
         int c = pooled.Length;
-        if (mode == PoolingMode.Cls)
+        if (mode is PoolingMode.Cls or PoolingMode.LastToken)
         {
-            hidden[..c].CopyTo(pooled);
+            hidden.Slice(mode == PoolingMode.Cls ? 0 : (tokens - 1) * c, c).CopyTo(pooled);
             return;
         }
         pooled.Clear();
@@ -85,9 +85,10 @@ public static class EncoderPasses
     public static void PoolBackward(ReadOnlySpan<float> dPooled, int tokens, PoolingMode mode, Span<float> dHidden)
     {
         int c = dPooled.Length;
-        if (mode == PoolingMode.Cls)
+        if (mode is PoolingMode.Cls or PoolingMode.LastToken)
         {
-            TensorPrimitives.Add(dHidden[..c], dPooled, dHidden[..c]);
+            var row = dHidden.Slice(mode == PoolingMode.Cls ? 0 : (tokens - 1) * c, c);
+            TensorPrimitives.Add(row, dPooled, row);
             return;
         }
         for (int t = 0; t < tokens; t++)

@@ -8,7 +8,7 @@ using RagTune.Engine.Models;
 
 namespace RagTune.Engine.Training;
 
-public sealed class EncoderTrainingGraph
+public sealed class EncoderTrainingGraph : IEmbeddingGraph
 {
     private readonly BertEncoder _model;
     private readonly ParameterSet _parameters;
@@ -44,7 +44,7 @@ public sealed class EncoderTrainingGraph
         {
             var layer = model.Layers[l];
             string p = $"encoder.layer.{l}.";
-            foreach (var lin in LayerLinears(layer))
+            foreach (var lin in BertEncoder.LayerProjections(layer))
             {
                 set.Add(lin.Name + ".weight", lin.Weight.WritableFloat32());
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
@@ -57,9 +57,7 @@ public sealed class EncoderTrainingGraph
         return set;
     }
 
-    public static IEnumerable<Linear> EncoderLinears(BertEncoder model) => model.Layers.SelectMany(LayerLinears);
-
-    private static IEnumerable<Linear> LayerLinears(BertLayer l) => [l.Query, l.Key, l.Value, l.AttentionOutput, l.Intermediate, l.Output];
+    public static IEnumerable<Linear> EncoderLinears(BertEncoder model) => model.Projections;
 
     /// <summary>The pooled, normalised (if the checkpoint says so) embedding [C]; saves what <see cref="Backward"/> needs.</summary>
     public float[] Forward(ReadOnlySpan<int> ids)

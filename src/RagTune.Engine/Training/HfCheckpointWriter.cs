@@ -40,14 +40,16 @@ public static class HfCheckpointWriter
         CopySideFiles(sourceDirectory, directory);
     }
 
-    /// <summary>Saves a trained encoder as the run's result: a PEFT adapter in <paramref name="adapterDirectory"/> when it was
-    /// trained with LoRA, else a full checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
-    public static string SaveTrainedEncoder(BertEncoder model, AdapterSet? adapters, LoraOptions? lora, string sourceDirectory,
+    /// <summary>Saves a trained embedding model as the run's result: its LoRA <paramref name="adapters"/> as a PEFT adapter
+    /// (task FEATURE_EXTRACTION) in <paramref name="adapterDirectory"/> when it was trained with LoRA, else a full encoder
+    /// checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
+    public static string SaveTrainedEmbedder(IEmbeddingModel model, AdapterSet? adapters, LoraOptions? lora, string sourceDirectory,
         string adapterDirectory, string modelDirectory)
     {
         if (lora is null || adapters is null)
         {
-            SaveEncoder(modelDirectory, model, sourceDirectory);
+            SaveEncoder(modelDirectory, model as BertEncoder
+                ?? throw new EngineException($"{sourceDirectory}: only encoders are saved whole; a decoder embedder trains LoRA adapters"), sourceDirectory);
             return modelDirectory;
         }
         PeftAdapter.Save(adapterDirectory, adapters, lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");

@@ -1,7 +1,8 @@
 // LM-supervised retriever training (REPLUG LSR / RA-DIT): for each (query, gold answer, retrieved chunks) the frozen
 // generator scores log p(answer | chunk, query) with the chat template; the target is softmax(logp/τ); the retriever's
-// distribution is softmax(q·d/τ_r) with d from a frozen copy of the encoder (the passage index stays valid); the loss
-// KL(target ‖ retriever) is back-propagated into the query encoder only (every weight, or LoRA adapters).
+// distribution is softmax(q·d/τ_r) with d from a frozen copy of the retriever (the passage index stays valid); the loss
+// KL(target ‖ retriever) is back-propagated into the query side only (every weight of an encoder, or LoRA adapters on an
+// encoder or a decoder embedder). Texts longer than the retriever's positions are cut as TextEmbedder cuts them.
 // The generator's scores are computed once per example and journaled in the run folder; checkpoints (weights or adapter
 // + AdamW state + step; the data order is a pure function of seed and epoch) resume bit-for-bit, and only with the
 // settings the run was started with; a cancelled run checkpoints its last completed step before it stops.
@@ -21,7 +22,7 @@ public sealed class LsrTrainer
     private readonly List<(string Query, string Answer, string[] Chunks)> _data = [];
     private readonly string _dataSha256;
 
-    public BertEncoder QueryEncoder { get; }
+    public IEmbeddingModel QueryEncoder { get; }
     public ParameterSet Parameters { get; }
 
     /// <summary>The LoRA adapters being trained (a LoRA run), else null.</summary>
@@ -62,14 +63,9 @@ public sealed class LsrTrainer
         }
         if (_data.Count == 0) throw new EngineException($"{options.DataPath}: no training examples");
         _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
-        QueryEncoder = BertEncoder.Load(options.RetrieverPath);
-        if (options.Lora is { } lora)
-        {
-            Adapters = PeftAdapter.CreateNew(EncoderTrainingGraph.EncoderLinears(QueryEncoder), lora, new Random(unchecked((int)options.Seed)));
-            Parameters = ParameterSet.ForAdapters(Adapters);
-        }
-        else
-            Parameters = EncoderTrainingGraph.AllParameters(QueryEncoder);
+        QueryEncoder = EmbeddingModels.LoadTrainable(options.RetrieverPath, options.Lora, options.Seed, out var parameters, out var adapters);
+        Adapters = adapters;
+        Parameters = parameters;
     }
 
     /// <summary>What the checkpoints of this run depend on (not the output folder, the checkpoint interval or --resume).</summary>
@@ -121,9 +117,10 @@ public sealed class LsrTrainer
         using var journal = new LsrScoreJournal(o.OutputDirectory, settings["generator"], _dataSha256);
         var scorer = new Lazy<GeneratorScorer>(() => new GeneratorScorer(o.GeneratorPath, o.UserTurn, o.SystemPrompt));
         GeneratorScorings = 0;
-        var retTok = Tokenizer.Load(o.RetrieverPath);
-        var passageGraph = new EncoderTrainingGraph(BertEncoder.Load(o.RetrieverPath), new ParameterSet());
-        var queryGraph = new EncoderTrainingGraph(QueryEncoder, Parameters, Adapters);
+        using var passageModel = IEmbeddingModel.Load(o.RetrieverPath);
+        var texts = new TextEmbedder(passageModel, Tokenizer.Load(o.RetrieverPath), TextEmbedder.DefaultMaxLength(passageModel, o.RetrieverPath));
+        var passageGraph = EmbeddingModels.Graph(passageModel, new ParameterSet());
+        var queryGraph = EmbeddingModels.Graph(QueryEncoder, Parameters, Adapters);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int firstStep = state.Step, epoch = -1;
         List<int> order = [];
@@ -139,8 +136,8 @@ public sealed class LsrTrainer
                 journal.Add(index, logp);
                 GeneratorScorings++;
             }
-            var docs = chunks.Select(c => passageGraph.Forward(retTok.Encode(c, addSpecialTokens: true))).ToList();
-            var q = queryGraph.Forward(retTok.Encode(query, addSpecialTokens: true));
+            var docs = chunks.Select(c => passageGraph.Forward(texts.Tokenize(c))).ToList();
+            var q = queryGraph.Forward(texts.Tokenize(query));
             var dq = new float[q.Length];
             double loss = ContrastiveLosses.LsrKl(q, docs, logp, o.TargetTemperature, o.RetrieverTemperature, dq);
             Parameters.ZeroGrad();
@@ -159,7 +156,7 @@ public sealed class LsrTrainer
             progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        string output = HfCheckpointWriter.SaveTrainedEncoder(QueryEncoder, Adapters, o.Lora, o.RetrieverPath,
+        string output = HfCheckpointWriter.SaveTrainedEmbedder(QueryEncoder, Adapters, o.Lora, o.RetrieverPath,
             Path.Combine(o.OutputDirectory, "query_adapter"), Path.Combine(o.OutputDirectory, "query_encoder"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
         return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);

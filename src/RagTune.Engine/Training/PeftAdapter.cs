@@ -84,6 +84,21 @@ public static class PeftAdapter
         };
     }
 
+    /// <summary>adapter_config.json's base_model_name_or_path as a local folder (what `train embed --lora` records), for
+    /// loading an adapter folder as a model; an error naming the field when it is absent or not a folder here.</summary>
+    public static string ReadBaseModel(string directory)
+    {
+        string path = Path.Combine(directory, ConfigFileName);
+        using var doc = JsonFields.ParseFile(path);
+        var f = new JsonFields(doc.RootElement, path);
+        string? baseModel = f.String("base_model_name_or_path");
+        if (string.IsNullOrWhiteSpace(baseModel))
+            throw f.Invalid("base_model_name_or_path", "missing", "the base model's folder");
+        return Directory.Exists(baseModel)
+            ? baseModel
+            : throw f.Invalid("base_model_name_or_path", $"\"{baseModel}\"", "a local model folder (no such folder here; pass the base with --model and the adapter with --adapter)");
+    }
+
     /// <summary>Loads a PEFT adapter folder for the model whose projections are <paramref name="linears"/>: every tensor in
     /// the file must find its Linear with matching shapes. The set lists the modules in the order of the Linears.</summary>
     public static AdapterSet Load(string directory, IEnumerable<Linear> linears)

@@ -40,7 +40,7 @@ public static class RunSettingsGuard
         var files = Directory.Exists(directory)
             ? Directory.EnumerateFiles(directory).Where(f => f.EndsWith(".safetensors", StringComparison.Ordinal) || f.EndsWith("config.json", StringComparison.Ordinal))
                 .Order(StringComparer.Ordinal).Select(f => $"{Path.GetFileName(f)}:{new FileInfo(f).Length}")
-            : [];
+            : File.Exists(directory) ? [$"{Path.GetFileName(directory)}:{new FileInfo(directory).Length}"] : [];   // a GGUF file
         return Path.GetFullPath(directory) + " [" + string.Join(' ', files) + "]";
     }
 

@@ -39,6 +39,10 @@ public sealed class SftTrainer
         if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8)
             throw new EngineException($"training options: full fine-tuning updates float32 weights; base weights {options.BaseWeights} are for LoRA only");
         _options = options;
+        if (options.FullFineTune && Formats.GgufFile.IsGgufFile(options.ModelPath))
+            throw new EngineException($"{options.ModelPath}: a full fine-tune is saved as a Hugging Face checkpoint, which needs the config and "
+                + "tokenizer files of a checkpoint folder, and this is a GGUF file; train a LoRA adapter on it (the frozen GGUF weights are widened to float32 "
+                + "as the GEMM reads them) or start from the Hugging Face checkpoint");
         Model = DecoderModel.Load(options.ModelPath, options.FullFineTune ? WeightFormat.F32 : options.BaseWeights);
         var tokenizer = Tokenizer.Load(options.ModelPath);
         _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(options.ModelPath, tokenizer), options.MaxLength, options.TruncateDocuments);

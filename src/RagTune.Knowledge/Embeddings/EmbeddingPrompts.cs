@@ -1,5 +1,6 @@
 // The instruction prefixes an embedding model expects before queries and passages (bge, e5, sentence-transformers "prompts").
 using System.Text.Json;
+using RagTune.Engine.Training;
 
 namespace RagTune.Knowledge.Embeddings;
 
@@ -35,7 +36,8 @@ public sealed record EmbeddingPrompts(string Query, string Passage)
 
     /// <summary>
     /// Reads <c>config_sentence_transformers.json</c> from a model folder: its "prompts" object maps a name to a prefix.
-    /// "query" is the query prompt; "passage", "document", "doc" or "corpus" the passage prompt. Returns null when the
+    /// "query" is the query prompt; "passage", "document", "doc" or "corpus" the passage prompt; a side without one gets the
+    /// prompt "default_prompt_name" names (Qwen3-Embedding: query "Instruct: …\nQuery:", document ""). Returns null when the
     /// file or the object is absent; a malformed file is a <see cref="KnowledgeException"/>.
     /// </summary>
     public static EmbeddingPrompts? FromModelFolder(string folder)
@@ -60,16 +62,28 @@ public sealed record EmbeddingPrompts(string Query, string Passage)
                     throw new KnowledgeException($"{path}: field 'prompts.{p.Name}' is a {p.Value.ValueKind}, expected a string.");
                 map[p.Name] = p.Value.GetString()!;
             }
-            string query = map.GetValueOrDefault("query", "");
-            string passage = new[] { "passage", "document", "doc", "corpus" }.Select(n => map.GetValueOrDefault(n)).FirstOrDefault(v => v is not null) ?? "";
+            // default_prompt_name: the prompt sentence-transformers applies to any text encoded without a named prompt, so
+            // to whichever side has no prompt of its own.
+            string? fallback = null;
+            if (doc.RootElement.TryGetProperty("default_prompt_name", out var name) && name.ValueKind != JsonValueKind.Null)
+            {
+                if (name.ValueKind != JsonValueKind.String || !map.TryGetValue(name.GetString()!, out fallback))
+                    throw new KnowledgeException($"{path}: field 'default_prompt_name' is {name.GetRawText()}, expected null or one of the names in 'prompts' ({string.Join(", ", map.Keys)}).");
+            }
+            string query = map.GetValueOrDefault("query") ?? fallback ?? "";
+            string passage = new[] { "passage", "document", "doc", "corpus" }.Select(n => map.GetValueOrDefault(n)).FirstOrDefault(v => v is not null) ?? fallback ?? "";
             return new EmbeddingPrompts(query, passage);
         }
     }
 
-    /// <summary>The folder's own prompts when it has them, else the known-model table by folder name, else none.</summary>
+    /// <summary>The folder's own prompts when it has them, else the known-model table by folder name, else none. A LoRA
+    /// adapter folder (adapter_config.json, no config.json) resolves as its base model (base_model_name_or_path).</summary>
     public static EmbeddingPrompts Resolve(string modelNameOrFolder)
     {
         ArgumentNullException.ThrowIfNull(modelNameOrFolder);
+        if (Directory.Exists(modelNameOrFolder) && !File.Exists(Path.Combine(modelNameOrFolder, "config.json"))
+            && File.Exists(Path.Combine(modelNameOrFolder, PeftAdapter.ConfigFileName)))
+            modelNameOrFolder = PeftAdapter.ReadBaseModel(modelNameOrFolder);
         if (Directory.Exists(modelNameOrFolder) && FromModelFolder(modelNameOrFolder) is { } fromFolder) return fromFolder;
         string name = Directory.Exists(modelNameOrFolder)
             ? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelNameOrFolder)))

@@ -68,7 +68,7 @@ public sealed partial class LlmJudgeReranker : IReranker
     {
         string? passage = _options.PassageText is { } resolve
             ? await resolve(hit, cancellationToken).ConfigureAwait(false)
-            : hit.Text ?? (hit.Metadata is not null && hit.Metadata.TryGetValue("text", out var t) ? t : null);
+            : hit.PassageText;
         if (passage is null)
             throw new KnowledgeException($"reranker: hit '{hit.Id}' has no passage text (SearchHit.Text or metadata 'text'), expected the text to judge.");
         if (passage.Length > _options.MaxPassageCharacters) passage = passage[.._options.MaxPassageCharacters];

@@ -8,4 +8,8 @@ namespace RagTune.Knowledge.Search;
 /// <param name="Text">The chunk's text when the route has it (the LLM-judge reranker needs it).</param>
 /// <param name="Collection">The collection it came from when several are searched; ids are only unique within one.</param>
 public sealed record SearchHit(string Id, double Score, string Route,
-    IReadOnlyDictionary<string, string>? Metadata = null, string? Text = null, string? Collection = null);
+    IReadOnlyDictionary<string, string>? Metadata = null, string? Text = null, string? Collection = null)
+{
+    /// <summary>The passage a reranker reads: <see cref="Text"/>, else metadata "text", else null.</summary>
+    internal string? PassageText => Text ?? (Metadata is not null && Metadata.TryGetValue("text", out var t) ? t : null);
+}

@@ -31,6 +31,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
     private readonly Lazy<IEmbeddingGenerator<string, Embedding<float>>>? _generator;
     private readonly bool _ownsGenerator;
     private readonly EmbeddingPrompts _prompts;
+    // KnowledgeBaseOpenOptions.Reranker, else the local model kb.json records (loaded by the first search that reranks), else null.
+    private readonly Lazy<IReranker>? _reranker;
+    private readonly bool _ownsReranker;
 
     public KnowledgeBase(IKnowledgeStore store, KnowledgeBaseOpenOptions? openOptions = null)
     {
@@ -60,12 +63,22 @@ public sealed class KnowledgeBase : IAsyncDisposable
         }
         var resolved = embedding.Kind == EmbeddingKind.None ? EmbeddingPrompts.None : EmbeddingPrompts.Resolve(embedding.ModelDirectory ?? embedding.Model ?? "");
         _prompts = new EmbeddingPrompts(embedding.QueryPrompt ?? resolved.Query, embedding.PassagePrompt ?? resolved.Passage);
+        if (_open.Reranker is { } reranker)
+            _reranker = new Lazy<IReranker>(reranker);
+        else if (store.Options.Reranker is { } recorded)
+        {
+            _reranker = new Lazy<IReranker>(() => LocalReranker.Load(recorded.ModelDirectory, recorded.Instruction), LazyThreadSafetyMode.ExecutionAndPublication);
+            _ownsReranker = true;
+        }
         _chunker = new Lazy<HierarchicalChunker>(() => new HierarchicalChunker(_open.TokenCounter ?? LoadTokenCounter(store.Options.TokenizerPath)));
     }
 
     public KnowledgeBaseOptions Options => _store.Options;
 
     public IKnowledgeStore Store => _store;
+
+    /// <summary>Whether searches can rerank: a reranker was given when opening, or kb.json records one.</summary>
+    public bool HasReranker => _reranker is not null;
 
     /// <summary>Creates a knowledge base directory with these options (kb.json) and opens it.</summary>
     public static Task<KnowledgeBase> CreateAsync(string directory, KnowledgeBaseOptions? options = null,
@@ -217,7 +230,9 @@ public sealed class KnowledgeBase : IAsyncDisposable
         if (options.K == 0 || string.IsNullOrWhiteSpace(query)) return [];
         var routes = Routes(options.Routes);
         if (routes.Count == 0) return [];  // only the dense route asked for, and nothing embedded yet
-        var searcher = new HybridSearcher(routes, Fusion(options.Fusion), _open.Reranker);
+        if (options.Rerank && _reranker is null)
+            throw new KnowledgeException("knowledge base search: reranking was asked for but none is configured; expected a knowledge base created with a reranker (kb create --reranker DIR, kb.json \"reranker\") or KnowledgeBaseOpenOptions.Reranker");
+        var searcher = new HybridSearcher(routes, Fusion(options.Fusion), options.Rerank ? _reranker!.Value : null);
         // Parents dedupe many fine hits into few: ask for more candidates so that k distinct parents usually remain.
         int candidates = options.ReturnParent ? options.K * 4 : options.K;
         var hits = await searcher.SearchAsync(query, candidates, new HybridSearchOptions
@@ -226,6 +241,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
             Filter = options.Filter,
             CandidatesPerRoute = Math.Max(candidates, Options.Fusion.CandidatesPerRoute),
             Rerank = options.Rerank,
+            RerankDepth = Options.Reranker?.Depth,
         }, cancellationToken).ConfigureAwait(false);
 
         var chunks = (await _store.GetChunksAsync(hits.Select(h => h.Id).ToList(), cancellationToken).ConfigureAwait(false))
@@ -399,6 +415,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
     {
         await _store.DisposeAsync().ConfigureAwait(false);
         if (_ownsGenerator && _generator is { IsValueCreated: true }) _generator.Value.Dispose();
+        if (_ownsReranker && _reranker is { IsValueCreated: true, Value: IDisposable owned }) owned.Dispose();
         _writeGate.Dispose();
     }
 

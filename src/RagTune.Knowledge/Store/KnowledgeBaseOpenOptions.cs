@@ -15,7 +15,8 @@ public sealed record KnowledgeBaseOpenOptions
     /// <summary>Token counter for chunking instead of the one kb.json names (must count the same way, or chunks change).</summary>
     public ITokenCounter? TokenCounter { get; init; }
 
-    /// <summary>The reranking stage used when a search asks for it.</summary>
+    /// <summary>The reranking stage used when a search asks for it, overriding the one kb.json records (null: kb.json's
+    /// reranker, a local model loaded on the first search that reranks).</summary>
     public IReranker? Reranker { get; init; }
 }
 

@@ -33,6 +33,10 @@ public sealed record KnowledgeBaseOptions
 
     public FusionSettings Fusion { get; init; } = new();
 
+    /// <summary>The reranker searches use when they ask for reranking; null: none recorded (knowledge bases made before
+    /// rerankers were recorded read as null too).</summary>
+    public RerankerSettings? Reranker { get; init; }
+
     /// <summary>The levels indexed for search, resolved against <see cref="Chunking"/>.</summary>
     [JsonIgnore]
     public IReadOnlyList<int> ResolvedIndexedLevels => IndexedLevels ?? [Chunking.Levels.Count - 1];
@@ -53,6 +57,7 @@ public sealed record KnowledgeBaseOptions
         if (ResolvedIndexedLevels.Count == 0)
             throw new KnowledgeException($"{source}: indexed_levels is empty; expected at least one chunking level to index");
         Embedding.Validate(source);
+        Reranker?.Validate(source);
     }
 }
 

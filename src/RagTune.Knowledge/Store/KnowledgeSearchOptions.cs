@@ -21,6 +21,7 @@ public sealed record KnowledgeSearchOptions
     /// <summary>With <see cref="ReturnParent"/>: the level returned (0 = coarsest); null = one level above each match.</summary>
     public int? ParentLevel { get; init; }
 
-    /// <summary>Run the reranker given when opening (no effect without one).</summary>
+    /// <summary>Rerank the fused hits with the reranker given when opening, else the one kb.json records; a
+    /// KnowledgeException when there is neither.</summary>
     public bool Rerank { get; init; }
 }

@@ -79,7 +79,14 @@ public sealed class KnowledgeBaseEntry
     /// <summary>Passages put in the prompt.</summary>
     public int TopK { get; set; } = 4;
 
+    /// <summary>Rerank the retrieved passages before they go into the prompt (and in the search API): with
+    /// <see cref="Reranker"/> when set, else the reranker the knowledge base records (kb create --reranker). The server
+    /// refuses to start when this is true and neither exists.</summary>
     public bool Rerank { get; set; }
+
+    /// <summary>A local reranker folder (cross-encoder or Qwen3-Reranker-style decoder) used instead of the knowledge
+    /// base's own; null = the one kb.json records.</summary>
+    public string? Reranker { get; set; }
 
     /// <summary>Append a "Sources" footer to the answer text (citations are always in the structured field).</summary>
     public bool SourcesFooter { get; set; } = true;

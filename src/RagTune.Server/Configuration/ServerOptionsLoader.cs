@@ -47,6 +47,7 @@ public static class ServerOptionsLoader
         {
             kb.Path = Resolve(kb.Path);
             if (kb.PromptFormat is { } f) kb.PromptFormat = Resolve(f);
+            if (kb.Reranker is { } reranker) kb.Reranker = Resolve(reranker);
         }
         if (options.DatasetsFolder is { } d) options.DatasetsFolder = Resolve(d);
         if (options.ReportsFolder is { } r) options.ReportsFolder = Resolve(r);

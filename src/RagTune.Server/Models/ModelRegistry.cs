@@ -9,6 +9,7 @@ using RagTune.Engine;
 using RagTune.Engine.AI;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
+using RagTune.Knowledge.Search;
 using RagTune.Knowledge.Store;
 using RagTune.Server.Configuration;
 
@@ -101,7 +102,16 @@ public sealed class ModelRegistry : IAsyncDisposable
                 KnowledgeBase opened;
                 try
                 {
-                    opened = await KnowledgeBase.OpenAsync(kb.Path, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder }, cancellationToken).ConfigureAwait(false);
+                    var store = await KnowledgeBase.OpenStoreAsync(kb.Path, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        opened = new KnowledgeBase(store, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder, Reranker = LoadReranker(kb, store.Options) });
+                    }
+                    catch
+                    {
+                        await store.DisposeAsync().ConfigureAwait(false);
+                        throw;
+                    }
                 }
                 catch (KnowledgeException ex)
                 {
@@ -136,6 +146,19 @@ public sealed class ModelRegistry : IAsyncDisposable
             }
             _chat.Add(r.Name, new RouterPipeline(r.Name, router, r.Default, targets));
         }
+    }
+
+    /// <summary>With rerank: the configured reranker folder, else the one kb.json records — loaded now, so a wrong folder
+    /// stops the start instead of the first request; neither is one clear error. Without rerank: none (searches never
+    /// rerank). The registry owns what it loads.</summary>
+    private LocalReranker? LoadReranker(KnowledgeBaseEntry kb, KnowledgeBaseOptions options)
+    {
+        if (!kb.Rerank)
+            return kb.Reranker is null ? null
+                : throw new ServerException($"knowledge base '{kb.Name}': reranker '{kb.Reranker}' is set but rerank is false; expected rerank: true to use it (or no reranker)");
+        if (kb.Reranker is { } folder) return Own(LocalReranker.Load(folder));
+        if (options.Reranker is { } recorded) return Own(LocalReranker.Load(recorded.ModelDirectory, recorded.Instruction));
+        throw new ServerException($"knowledge base '{kb.Name}': rerank is true but no reranker is configured; expected knowledge_bases[].reranker (a reranker model folder) or a knowledge base created with `ragtune kb create --reranker DIR`");
     }
 
     /// <summary>The knowledge base's prompt_format file when set, else the format recorded in the generator's folder (a model or

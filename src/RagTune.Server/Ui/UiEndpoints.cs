@@ -48,7 +48,12 @@ public static class UiEndpoints
             string q = http.Request.Query["q"].ToString();
             if (q.Length > options.MaxPromptChars) throw ApiException.BadRequest($"q holds {q.Length} characters; expected at most {options.MaxPromptChars}", "q");
             int k = int.TryParse(http.Request.Query["k"], out int kk) ? Math.Clamp(kk, 1, 50) : 10;
-            var hits = await kb.SearchAsync(q, new KnowledgeSearchOptions { K = k }, http.RequestAborted).ConfigureAwait(false);
+            string rerankText = http.Request.Query["rerank"].ToString();
+            bool rerank = rerankText.Length > 0 && (bool.TryParse(rerankText, out bool r)
+                ? r : throw ApiException.BadRequest($"rerank is '{rerankText}'; expected true or false", "rerank"));
+            if (rerank && !kb.HasReranker)
+                throw ApiException.BadRequest($"knowledge base '{name}' has no reranker; expected knowledge_bases[].reranker with rerank: true, or a knowledge base created with `ragtune kb create --reranker DIR`", "rerank");
+            var hits = await kb.SearchAsync(q, new KnowledgeSearchOptions { K = k, Rerank = rerank }, http.RequestAborted).ConfigureAwait(false);
             await Json.WriteAsync(http, new
             {
                 query = q,

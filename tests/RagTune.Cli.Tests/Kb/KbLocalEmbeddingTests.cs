@@ -76,6 +76,38 @@ public sealed class KbLocalEmbeddingTests : IDisposable
     }
 
     [Fact]
+    public async Task ADecoderEmbedderIndexesDocumentsPlainAndQueriesWithItsInstruction()
+    {
+        // qwen3-embed-tiny declares prompts.query = "Instruct: …\nQuery:" and document "": the golden embeddings of
+        // tools/reference/make_decoder_embedder.py are of the instructed query and the plain documents, so each dense score
+        // must be the cosine of those golden vectors.
+        string model = ModelFixtures.Dir("qwen3-embed-tiny");
+        var golden = ModelFixtures.Golden("qwen3-embed-tiny");
+        var documents = golden.GetProperty("documents").EnumerateArray().Select(d => d.GetString()!).ToArray();
+        var expected = golden.GetProperty("embeddings").EnumerateArray().Select(e => e.EnumerateArray().Select(x => x.GetSingle()).ToArray()).ToArray();
+        string docs = _temp.File("decoder-docs");
+        Directory.CreateDirectory(docs);
+        for (int i = 0; i < documents.Length; i++) File.WriteAllText(Path.Combine(docs, $"d{i}.txt"), documents[i]);
+
+        var created = await Run("kb", "create", KbDir, "--levels", "64", "--overlap", "0", "--embedding-model", model);
+        Assert.True(created.ExitCode == 0, created.Stderr);
+        var added = await Run("kb", "add", KbDir, docs);
+        Assert.True(added.ExitCode == 0, added.Stderr);
+        string query = golden.GetProperty("queries")[0].GetString()!;
+        var dense = await Run("kb", "search", KbDir, query, "--routes", "dense", "-k", "10", "--json");
+        Assert.True(dense.ExitCode == 0, dense.Stderr);
+        var results = Lines(dense.Stdout);
+        Assert.Equal(documents.Length, results.Count);
+        foreach (var r in results)
+        {
+            int d = Array.IndexOf(documents, r.GetProperty("text").GetString()!.Trim());
+            Assert.True(d >= 0, r.GetProperty("text").GetString());
+            double cosine = Cosine(expected[0], expected[2 + d]);
+            Assert.True(Math.Abs(cosine - r.GetProperty("score").GetDouble()) < 1e-5, $"document {d}: score {r.GetProperty("score").GetDouble()}, golden cosine {cosine}");
+        }
+    }
+
+    [Fact]
     public async Task AFolderWithoutConfigIsRefusedAtCreate()
     {
         var empty = Directory.CreateDirectory(_temp.File("not-a-model")).FullName;

@@ -22,6 +22,9 @@ public class GemmQ8Tests
     public void Agrees_with_naive(int m, int n, int k)
     {
         Assert.True(GemmQ8.IsSupported, "this machine lacks AVX2");
+        // Every path this machine runs: with AVX-512 the wide one uses AVX-VNNI dot products, the 256-bit one AVX2's.
+        foreach (var width in KernelDispatch.Available)
+        using (KernelDispatch.Override(width))
         foreach (bool accumulate in new[] { false, true })
             foreach (bool withBias in new[] { false, true })
             {
@@ -43,6 +46,26 @@ public class GemmQ8Tests
                     for (int j = 0; j < n; j++)
                         expected[i * ldc + j] = (accumulate ? before[i * ldc + j] : 0f) + y[i * n + j];
                 AssertClose(expected, fast, 2e-5f * Math.Max(1, MathF.Sqrt(k)) * 3f);
+            }
+    }
+
+    [Fact]
+    public void Vnni_and_avx2_dot_products_give_the_same_result_bit_for_bit()
+    {
+        // Exact int32 block sums either way, then the same float steps: the two int8 paths must agree exactly, also at
+        // the extremes (-128 weights against ±127 activations).
+        int m = 9, n = 40, k = 256;
+        var a = Random(m * k, 3, 5f);
+        var (values, scales) = Quantized(Random(n * k, 4));
+        for (int i = 0; i < values.Length; i += 7) values[i] = -128;
+        var narrow = new float[m * n];
+        using (KernelDispatch.Override(VectorWidth.Bits256)) GemmQ8.MultiplyTransB(a, k, values, scales, narrow, n, m, n, k);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c = new float[m * n];
+                GemmQ8.MultiplyTransB(a, k, values, scales, c, n, m, n, k);
+                Assert.Equal(narrow, c);
             }
     }
 

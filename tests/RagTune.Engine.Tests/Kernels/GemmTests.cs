@@ -26,11 +26,36 @@ public class GemmTests
     [InlineData(Layout.TransB, 12, 33, 610)]   // three K blocks of equal depth (224 + 224 + 162)
     [InlineData(Layout.TransA, 391, 18, 37)]
     [InlineData(Layout.Plain, 6, 16, 513)]
+    [InlineData(Layout.TransB, 6, 32, 8)]      // one full 6×32 tile of the 512-bit path
+    [InlineData(Layout.TransB, 13, 97, 41)]    // three wide panels and an edge one, K not a multiple of 8
+    [InlineData(Layout.Plain, 8, 64, 30)]
+    [InlineData(Layout.TransA, 7, 65, 19)]
     public void Agrees_with_naive(Layout layout, int m, int n, int k)
     {
-        foreach (bool accumulate in new[] { false, true })
-            foreach (bool withBias in new[] { false, true })
-                Check(layout, m, n, k, accumulate, withBias, pad: 3);
+        // Every path this machine can run (the 512-bit one where AVX-512 is there, the 256-bit one always).
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+                foreach (bool accumulate in new[] { false, true })
+                    foreach (bool withBias in new[] { false, true })
+                        Check(layout, m, n, k, accumulate, withBias, pad: 3);
+    }
+
+    [Fact]
+    public void Both_paths_give_the_same_sums_bit_for_bit()
+    {
+        int m = 50, n = 300, k = 700;
+        var a = Random(m * k, 7);
+        var b = Random(n * k, 8);
+        var narrow = new float[m * n];
+        using (KernelDispatch.Override(VectorWidth.Bits256)) Gemm.MultiplyTransB(a, k, b, k, narrow, n, m, n, k, bias: b.AsSpan(0, n));
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c = new float[m * n];
+                Gemm.MultiplyTransB(a, k, b, k, c, n, m, n, k, bias: b.AsSpan(0, n));
+                // Same order of additions per element (bias, then one FMA chain over each K block): bit for bit equal.
+                Assert.Equal(narrow, c);
+            }
     }
 
     [Fact]
@@ -41,11 +66,15 @@ public class GemmTests
         int m = 37, n = 211, k = 300;
         var a = Random(m * k, 1);
         var b = Random(n * k, 2);
-        var c1 = new float[m * n];
-        var c3 = new float[m * n];
-        Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, pool: one);
-        Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, pool: three);
-        Assert.Equal(c1, c3);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c1 = new float[m * n];
+                var c3 = new float[m * n];
+                Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, pool: one);
+                Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, pool: three);
+                Assert.Equal(c1, c3);
+            }
     }
 
     [Fact]

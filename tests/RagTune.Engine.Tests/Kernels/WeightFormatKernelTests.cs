@@ -48,16 +48,21 @@ public class WeightFormatKernelTests
     [InlineData(7, 17, 9)]
     [InlineData(13, 50, 300)]
     [InlineData(40, 33, 520)]
+    [InlineData(12, 64, 40)]
     public void BF16_gemm_equals_float_gemm_on_widened_weights(int m, int n, int k)
     {
         var a = Random(m * k, 4);
         var wb = ToBF16(Random(n * k, 5));
         var bias = Random(n, 6);
-        var fast = new float[m * n];
         var slow = new float[m * n];
-        Gemm.MultiplyTransB(a, k, wb, k, fast, n, m, n, k, bias: bias);
         Gemm.Naive(a, k, 1, FromBF16(wb), 1, k, slow, n, m, n, k, bias: bias);
-        AssertClose(slow, fast, 2e-5f * MathF.Sqrt(k));
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var fast = new float[m * n];
+                Gemm.MultiplyTransB(a, k, wb, k, fast, n, m, n, k, bias: bias);
+                AssertClose(slow, fast, 2e-5f * MathF.Sqrt(k));
+            }
     }
 
     [Fact]

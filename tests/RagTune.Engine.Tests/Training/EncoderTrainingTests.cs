@@ -14,7 +14,7 @@ public sealed class EncoderTrainingTests
     private static readonly int[] Doc2 = [2, 30, 8, 14, 3];
 
     /// <summary>Central differences (in double from float outputs) on a spread of coordinates of every trainable tensor.</summary>
-    private static void CheckParameters(ParameterSet parameters, Func<double> objective, Action backward, int perTensor = 6)
+    internal static void CheckParameters(ParameterSet parameters, Func<double> objective, Action backward, int perTensor = 6)
     {
         parameters.ZeroGrad();
         backward();

@@ -42,6 +42,35 @@ public sealed class EmbeddingPromptsTests : IDisposable
     }
 
     [Fact]
+    public void ModelFolder_DefaultPromptName_AppliesToTheSideWithoutItsOwnPrompt()
+    {
+        string folder = Path.Combine(_dir, "instructed");
+        Directory.CreateDirectory(folder);
+        string config = Path.Combine(folder, "config_sentence_transformers.json");
+        File.WriteAllText(config, """{"prompts": {"query": "Instruct: retrieve\nQuery:", "classification": "Classify: "}, "default_prompt_name": "classification"}""");
+        Assert.Equal(new EmbeddingPrompts("Instruct: retrieve\nQuery:", "Classify: "), EmbeddingPrompts.FromModelFolder(folder));
+
+        File.WriteAllText(config, """{"prompts": {"query": "q: "}, "default_prompt_name": "nope"}""");
+        var e = Assert.Throws<KnowledgeException>(() => EmbeddingPrompts.FromModelFolder(folder));
+        Assert.Contains("default_prompt_name", e.Message);
+        Assert.Contains("config_sentence_transformers.json", e.Message);
+    }
+
+    [Fact]
+    public void AdapterFolder_ResolvesAsItsBaseModel()
+    {
+        string baseModel = Path.Combine(_dir, "qwen3-embedding");
+        Directory.CreateDirectory(baseModel);
+        File.WriteAllText(Path.Combine(baseModel, "config.json"), "{}");
+        File.WriteAllText(Path.Combine(baseModel, "config_sentence_transformers.json"), """{"prompts": {"query": "Instruct: x\nQuery:", "document": ""}}""");
+        string adapter = Path.Combine(_dir, "run", "adapter");
+        Directory.CreateDirectory(adapter);
+        File.WriteAllText(Path.Combine(adapter, "adapter_config.json"),
+            System.Text.Json.JsonSerializer.Serialize(new { peft_type = "LORA", base_model_name_or_path = baseModel }));
+        Assert.Equal(new EmbeddingPrompts("Instruct: x\nQuery:", ""), EmbeddingPrompts.Resolve(adapter));
+    }
+
+    [Fact]
     public void ModelFolder_MalformedConfig_NamesTheFile()
     {
         File.WriteAllText(Path.Combine(_dir, "config_sentence_transformers.json"), """{"prompts": ["query: "]}""");

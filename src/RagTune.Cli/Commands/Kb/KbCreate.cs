@@ -1,11 +1,13 @@
-// `ragtune kb create DIR`: writes kb.json with the chunking, tokenizer, analyzer, embedding and index settings.
+// `ragtune kb create DIR`: writes kb.json with the chunking, tokenizer, analyzer, embedding, index and reranker settings.
 using System.CommandLine;
+using RagTune.Engine.Training;
 using System.Globalization;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Analysis;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Loading;
 using RagTune.Knowledge.Postgres;
+using RagTune.Knowledge.Search;
 using RagTune.Knowledge.Store;
 
 namespace RagTune.Cli.Commands.Kb;
@@ -24,7 +26,7 @@ internal static class KbCreate
         var stopWords = new Option<bool>("--stop-words") { Description = "Drop the built-in Chinese and English stop words" };
         var endpoint = new Option<string?>("--embedding-endpoint") { Description = "OpenAI-compatible embeddings server, e.g. http://localhost:11434/v1 (key from $OPENAI_API_KEY)" };
         var model = new Option<string?>("--embedding-model") { Description = "Embedding model name on that server; enables the dense route" };
-        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local BERT-family embedding model folder (config.json, weights, tokenizer), run by the engine's encoder" };
+        var modelDir = new Option<string?>("--embedding-model-dir") { Description = "Local embedding model folder run by the engine: a BERT-family encoder, a decoder embedder (Qwen3-Embedding, gte-Qwen2) or a `train embed --lora` adapter folder" };
         var index = new Option<string>("--index") { Description = "Vector index: exact or hnsw", DefaultValueFactory = _ => "exact" };
         var include = new Option<string[]>("--include") { Description = "Only files matching this glob (repeatable; ** spans folders)" };
         var exclude = new Option<string[]>("--exclude") { Description = "Never files matching this glob (repeatable)" };
@@ -36,12 +38,14 @@ internal static class KbCreate
         var fusion = new Option<string>("--fusion") { Description = "Default fusion of BM25 and dense: rrf or weighted", DefaultValueFactory = _ => "rrf" };
         var store = new Option<string>("--store") { Description = "Where the knowledge base lives: embedded (the directory) or postgres (DIR links to it)", DefaultValueFactory = _ => "embedded" };
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Database=rag;Username=rag\" (password via PGPASSWORD)" };
+        var reranker = new Option<string?>("--reranker") { Description = "Local reranker folder recorded for `kb search --rerank` and the server's rerank: a cross-encoder (BertForSequenceClassification / XLMRobertaForSequenceClassification, e.g. bge-reranker) or a Qwen3-Reranker-style decoder" };
+        var rerankerInstruction = new Option<string?>("--reranker-instruction") { Description = "Decoder rerankers: the task after <Instruct>: (default: the model card's)" };
         var schema = new Option<string>("--schema") { Description = "PostgreSQL schema of this knowledge base", DefaultValueFactory = _ => "ragtune" };
 
         var command = new Command("create", "Create an empty knowledge base directory")
         {
             dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
-            textField, titleField, maxChars, maxInflated, fusion, store, connection, schema,
+            textField, titleField, maxChars, maxInflated, fusion, store, connection, schema, reranker, rerankerInstruction,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,6 +75,7 @@ internal static class KbCreate
                 Embedding = Embedding(parse.GetValue(endpoint), parse.GetValue(model), FullPathOrNull(parse.GetValue(modelDir))),
                 VectorIndex = new VectorIndexSettings { Kind = ParseEnum<VectorIndexKind>("--index", parse.GetValue(index)!) },
                 Fusion = new FusionSettings { Method = ParseEnum<FusionMethod>("--fusion", parse.GetValue(fusion)!) },
+                Reranker = Reranker(FullPathOrNull(parse.GetValue(reranker)), parse.GetValue(rerankerInstruction)),
             };
             string path = parse.GetValue(dir)!;
             bool postgres = ParseStore(parse.GetValue(store)!, parse.GetValue(connection));
@@ -84,6 +89,7 @@ internal static class KbCreate
             string dictionary = analyzer.ChineseMode != ChineseMode.Jieba ? "" : $" ({analyzer.DictionaryPath ?? "built-in dictionary"}{(analyzer.UserDictionaryPath is { } u ? $" + {u}" : "")})";
             Console.Out.WriteLine($"  chinese: {analyzer.ChineseMode.ToString().ToLowerInvariant()}{dictionary}");
             Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{((o.Embedding.ModelDirectory ?? o.Embedding.Model) is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
+            Console.Out.WriteLine($"  reranker: {o.Reranker?.ModelDirectory ?? "none"}");
             return 0;
         });
         return command;
@@ -106,6 +112,16 @@ internal static class KbCreate
         return new EmbeddingSettings();
     }
 
+    /// <summary>The reranker folder, loaded once here so that a folder holding no reranker fails at create, by name.</summary>
+    private static RerankerSettings? Reranker(string? folder, string? instruction)
+    {
+        if (folder is null)
+            return instruction is null ? null
+                : throw new KnowledgeException("--reranker-instruction was given without --reranker; expected the reranker folder it is for");
+        using (LocalReranker.Load(folder, instruction)) { }
+        return new RerankerSettings { ModelDirectory = folder, Instruction = instruction };
+    }
+
     private static bool ParseStore(string store, string? connection) => store.ToLowerInvariant() switch
     {
         "embedded" => connection is null ? false
@@ -117,8 +133,9 @@ internal static class KbCreate
 
     private static EmbeddingSettings Local(string folder, string? name)
     {
-        if (!File.Exists(Path.Combine(folder, "config.json")))
-            throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face BERT-family checkpoint folder (config.json, model.safetensors, tokenizer)");
+        if (!File.Exists(Path.Combine(folder, "config.json")) && !File.Exists(Path.Combine(folder, PeftAdapter.ConfigFileName)))
+            throw new KnowledgeException($"embedding model folder '{folder}' has no config.json; expected a Hugging Face embedding checkpoint folder "
+                + "(a BERT-family encoder or a Qwen2/Qwen3/LLaMA decoder embedder: config.json, model.safetensors, tokenizer) or a `train embed --lora` adapter folder (adapter_config.json)");
         return new EmbeddingSettings { Kind = EmbeddingKind.Local, ModelDirectory = folder, Model = name };
     }
 

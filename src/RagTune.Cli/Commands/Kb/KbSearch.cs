@@ -1,9 +1,11 @@
 // `ragtune kb search DIR QUERY`: hybrid retrieval shown as a table (rank, score, source, heading, snippet with the
-// matched terms emphasised), or JSON lines with --json.
+// matched terms emphasised), or JSON lines with --json. --rerank reorders the fused head with the knowledge base's
+// reranker, a reranker folder given on the spot, or an LLM judge (--rerank llm --judge-model NAME).
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using RagTune.Knowledge;
+using RagTune.Raft.Clients;
 using RagTune.Knowledge.Search;
 using RagTune.Knowledge.Store;
 using Spectre.Console;
@@ -23,10 +25,21 @@ internal static class KbSearch
         var parentLevel = new Option<int?>("--parent-level") { Description = "With --parent: the level to show (0 = coarsest; default one level up)" };
         var filters = new Option<string[]>("--filter") { Description = "key=value (or key^=prefix) on chunk metadata: source, title, heading, page, front-matter fields; repeatable (all must hold)" };
         var json = new Option<bool>("--json") { Description = "One JSON object per result instead of a table" };
-        var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, json };
+        var rerank = new Option<string?>("--rerank")
+        {
+            Description = "Rerank the fused hits (put it after the query): alone with the reranker recorded at kb create, or with a reranker folder, or 'llm' for an LLM judge (--judge-model)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var judgeModel = new Option<string?>("--judge-model") { Description = "--rerank llm: the chat model that grades each passage 0–10" };
+        var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "--rerank llm: OpenAI-compatible base URL incl. /v1 (default api.openai.com; key from $OPENAI_API_KEY)" };
+        var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, json, rerank, judgeModel, judgeEndpoint };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
+            bool reranks = parse.GetResult(rerank) is not null;
+            using var given = reranks ? GivenReranker(parse.GetValue(rerank), parse.GetValue(judgeModel), parse.GetValue(judgeEndpoint)) : null;
+            if (!reranks && (parse.GetValue(judgeModel) ?? parse.GetValue(judgeEndpoint)) is not null)
+                throw new KnowledgeException("--judge-model/--judge-endpoint were given without --rerank llm; expected --rerank llm to use the LLM judge");
+            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, new KnowledgeBaseOpenOptions { Reranker = given?.Reranker }, cancellationToken);
             var routeNames = parse.GetValue(routes)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var options = new KnowledgeSearchOptions
             {
@@ -36,6 +49,7 @@ internal static class KbSearch
                 ReturnParent = parse.GetValue(parent),
                 ParentLevel = parse.GetValue(parentLevel),
                 Filter = ParseFilter(parse.GetValue(filters) ?? []),
+                Rerank = reranks,
             };
             if (options.K < 1) throw new KnowledgeException($"-k is {options.K}; expected at least 1");
             var results = await kb.SearchAsync(parse.GetValue(query)!, options, cancellationToken);
@@ -44,6 +58,36 @@ internal static class KbSearch
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The reranker --rerank names: null (the knowledge base's own), "llm" (an LLM judge over --judge-model), or a
+    /// local reranker folder. Disposing releases what was loaded here.</summary>
+    private static GivenRerankerScope? GivenReranker(string? value, string? judgeModel, string? judgeEndpoint)
+    {
+        if (value is null)
+            return judgeModel is null ? null : throw new KnowledgeException("--judge-model was given with --rerank alone; expected --rerank llm");
+        if (value.Equals("llm", StringComparison.OrdinalIgnoreCase))
+        {
+            if (judgeModel is null)
+                throw new KnowledgeException("--rerank llm needs --judge-model NAME (the chat model that grades passages) and optionally --judge-endpoint URL");
+            Uri? endpoint = null;
+            if (judgeEndpoint is not null && !Uri.TryCreate(judgeEndpoint, UriKind.Absolute, out endpoint))
+                throw new KnowledgeException($"--judge-endpoint '{judgeEndpoint}' is not an absolute URL; expected e.g. http://localhost:11434/v1");
+            var client = OpenAICompatibleChatClient.Create(judgeModel, endpoint, apiKey: null);
+            return new GivenRerankerScope(new LlmJudgeReranker(client), client);
+        }
+        if (judgeModel is not null)
+            throw new KnowledgeException($"--judge-model was given with --rerank '{value}'; expected --rerank llm");
+        if (!Directory.Exists(value))
+            throw new KnowledgeException($"--rerank '{value}': no such folder; expected a reranker model folder, 'llm', or --rerank alone for the knowledge base's reranker");
+        var local = LocalReranker.Load(Path.GetFullPath(value));
+        return new GivenRerankerScope(local, local);
+    }
+
+    private sealed class GivenRerankerScope(IReranker reranker, IDisposable owned) : IDisposable
+    {
+        public IReranker Reranker => reranker;
+        public void Dispose() => owned.Dispose();
     }
 
     internal static MetadataFilter? ParseFilter(IReadOnlyList<string> expressions)

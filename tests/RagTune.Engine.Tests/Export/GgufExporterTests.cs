@@ -1,0 +1,227 @@
+// GgufExporter without llama.cpp: metadata and tensors read back through GgufFile, the GGUF's vocabulary tokenises as the
+// checkpoint's tokenizer.json does, an f32 export turned back into a checkpoint gives the original logits exactly (so the
+// renaming and LLaMA's q/k permutation are lossless), the Q4_K_M mixture, a merged adapter, the Modelfile, and bad input.
+using RagTune.Engine.Export;
+using RagTune.Engine.Formats;
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Models;
+using RagTune.Engine.Tests.Tensors;
+using RagTune.Engine.Tokenizers;
+using RagTune.Engine.Training;
+using Xunit;
+
+namespace RagTune.Engine.Tests.Export;
+
+public class GgufExporterTests
+{
+    private const string Prompt = "Hello, world! RagTune loads Qwen2 checkpoints.";
+
+    public static TheoryData<string> Models => ExportFixtureModels.NamesData;
+
+    private static Task<GgufExportResult> Export(string model, GgufExportType type, string output, string? adapter = null) =>
+        GgufExporter.ExportAsync(new GgufExportOptions { ModelDirectory = model, Type = type, OutputPath = output, AdapterDirectory = adapter },
+            TestContext.Current.CancellationToken);
+
+    private static float[] LastLogits(string directory, int[] ids)
+    {
+        using var model = DecoderModel.Load(directory);
+        return model.CreateSession(capacity: 64).Forward(ids).ToArray();
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task Metadata_and_vocabulary_read_back(string name)
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create(name, dir.File("model"));
+        var result = await Export(model, GgufExportType.F16, dir.File("m.gguf"));
+        var gguf = GgufFile.Read(result.GgufPath);
+        var config = (DecoderConfig)ModelConfig.Load(model);
+        string arch = gguf.GetString("general.architecture");
+
+        Assert.Equal(name, arch);
+        Assert.Equal(1L, gguf.GetIntegerOrNull("general.file_type"));
+        Assert.Equal(2L, gguf.GetIntegerOrNull("general.quantization_version"));
+        Assert.Equal(config.NumHiddenLayers, gguf.GetIntegerOrNull($"{arch}.block_count"));
+        Assert.Equal(config.MaxPositionEmbeddings, gguf.GetIntegerOrNull($"{arch}.context_length"));
+        Assert.Equal(config.HiddenSize, gguf.GetIntegerOrNull($"{arch}.embedding_length"));
+        Assert.Equal(config.IntermediateSize, gguf.GetIntegerOrNull($"{arch}.feed_forward_length"));
+        Assert.Equal(config.NumAttentionHeads, gguf.GetIntegerOrNull($"{arch}.attention.head_count"));
+        Assert.Equal(config.NumKeyValueHeads, gguf.GetIntegerOrNull($"{arch}.attention.head_count_kv"));
+        Assert.Equal(config.HeadDim, gguf.GetIntegerOrNull($"{arch}.attention.key_length"));
+        Assert.Equal((float)config.RopeTheta, gguf.Metadata[$"{arch}.rope.freq_base"]);
+        Assert.Equal((float)config.RmsNormEps, gguf.Metadata[$"{arch}.attention.layer_norm_rms_epsilon"]);
+        Assert.Equal("gpt2", gguf.GetString("tokenizer.ggml.model"));
+        Assert.Equal("qwen2", gguf.GetString("tokenizer.ggml.pre"));
+        Assert.Equal(config.VocabSize, gguf.GetStringArray("tokenizer.ggml.tokens").Length);
+        Assert.Equal(508L, gguf.GetIntegerOrNull("tokenizer.ggml.eos_token_id"));      // <|im_end|>, tokenizer_config's eos_token
+        Assert.Equal(506L, gguf.GetIntegerOrNull("tokenizer.ggml.padding_token_id"));  // <|endoftext|>
+        Assert.Equal(506L, gguf.GetIntegerOrNull("tokenizer.ggml.bos_token_id"));      // config.json's bos_token_id
+        Assert.False(gguf.GetBoolOrNull("tokenizer.ggml.add_bos_token"));
+        Assert.Contains("<|im_start|>", gguf.GetString("tokenizer.chat_template"));
+
+        var fromGguf = Tokenizer.FromGguf(result.GgufPath);
+        var fromJson = Tokenizer.Load(model);
+        Assert.Equal(fromJson.Encode(Prompt), fromGguf.Encode(Prompt));
+        string chat = "<|im_start|>user\nWhat is RagTune?<|im_end|>\n<|im_start|>assistant\n";
+        Assert.Equal(fromJson.Encode(chat, parseSpecial: true), fromGguf.Encode(chat, parseSpecial: true));
+
+        var names = gguf.Tensors.Select(t => t.Name).ToHashSet();
+        Assert.Contains("token_embd.weight", names);
+        Assert.Contains("blk.1.ffn_down.weight", names);
+        Assert.Equal(!config.TieWordEmbeddings, names.Contains("output.weight"));
+        Assert.Equal(name == "qwen2", names.Contains("blk.0.attn_q.bias"));
+        Assert.Equal(name == "qwen3", names.Contains("blk.0.attn_k_norm.weight"));
+        Assert.Equal(name == "llama", names.Contains("rope_freqs.weight"));
+        var embd = gguf.Tensors.Single(t => t.Name == "token_embd.weight");
+        Assert.Equal(new[] { (ulong)config.HiddenSize, (ulong)config.VocabSize }, embd.Dimensions);
+        Assert.Equal((uint)GgmlType.F16, embd.GgmlType);
+        Assert.Equal((uint)GgmlType.F32, gguf.Tensors.Single(t => t.Name == "blk.0.attn_norm.weight").GgmlType);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task An_f32_export_turned_back_into_a_checkpoint_gives_the_same_logits(string name)
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create(name, dir.File("model"));
+        var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"));
+        string back = ExportFixtureModels.ToCheckpoint(result.GgufPath, model, dir.File("back"));
+        int[] ids = Tokenizer.Load(model).Encode(Prompt);
+        Assert.Equal(LastLogits(model, ids), LastLogits(back, ids));
+    }
+
+    [Fact]
+    public void Llama_q_and_k_rows_are_interleaved_per_head_as_convert_hf_to_gguf_does()
+    {
+        // 2 heads of 4 rows (1 column): transformers' [a0 a1 | a2 a3] halves become llama.cpp's pairs [a0 a2 a1 a3].
+        float[] rows = [0, 1, 2, 3, 10, 11, 12, 13];
+        Assert.Equal(new float[] { 0, 2, 1, 3, 10, 12, 11, 13 }, GgufExporter.PermuteRows(rows, heads: 2, rowLength: 1));
+    }
+
+    [Fact]
+    public async Task Q4_K_M_picks_llama_quantize_s_types()
+    {
+        using var dir = new TempDirectory();
+        var types = new Dictionary<string, Dictionary<string, GgmlType>>();
+        foreach (var name in new[] { "llama", "qwen2" })
+        {
+            var result = await Export(ExportFixtureModels.Create(name, dir.File(name)), GgufExportType.Q4_K_M, dir.File(name + ".gguf"));
+            types[name] = GgufFile.Read(result.GgufPath).Tensors.ToDictionary(t => t.Name, t => (GgmlType)t.GgmlType);
+        }
+        // use_more_bits(layer, 2 layers) is true for layer 1 only: attn_v and ffn_down get Q6_K there.
+        Assert.Equal(GgmlType.Q4_K, types["llama"]["blk.0.attn_v.weight"]);
+        Assert.Equal(GgmlType.Q6_K, types["llama"]["blk.1.attn_v.weight"]);
+        Assert.Equal(GgmlType.Q4_K, types["llama"]["blk.0.ffn_down.weight"]);
+        Assert.Equal(GgmlType.Q6_K, types["llama"]["blk.1.ffn_down.weight"]);
+        Assert.Equal(GgmlType.Q4_K, types["llama"]["blk.0.attn_q.weight"]);
+        Assert.Equal(GgmlType.Q4_K, types["llama"]["token_embd.weight"]);
+        Assert.Equal(GgmlType.Q6_K, types["llama"]["output.weight"]);
+        Assert.Equal(GgmlType.F32, types["llama"]["rope_freqs.weight"]);
+        Assert.Equal(GgmlType.Q6_K, types["qwen2"]["token_embd.weight"]);  // tied: the embedding is the output matrix
+        Assert.Equal(GgmlType.F32, types["qwen2"]["blk.0.attn_q.bias"]);
+        Assert.Equal(GgmlType.F32, types["qwen2"]["output_norm.weight"]);
+    }
+
+    [Fact]
+    public async Task Q4_K_M_falls_back_for_rows_that_are_not_whole_super_blocks()
+    {
+        using var dir = new TempDirectory();
+        // qwen2-tiny: hidden 64 (Q4_K → Q5_0, Q6_K → Q8_0); qwen3-tiny: hidden 48 (not even a multiple of 32 → F16).
+        var qwen2 = GgufFile.Read((await Export(Models_("qwen2-tiny"), GgufExportType.Q4_K_M, dir.File("a.gguf"))).GgufPath)
+            .Tensors.ToDictionary(t => t.Name, t => (GgmlType)t.GgmlType);
+        var qwen3 = GgufFile.Read((await Export(Models_("qwen3-tiny"), GgufExportType.Q4_K_M, dir.File("b.gguf"))).GgufPath)
+            .Tensors.ToDictionary(t => t.Name, t => (GgmlType)t.GgmlType);
+        Assert.Equal(GgmlType.Q5_0, qwen2["blk.0.attn_q.weight"]);
+        Assert.Equal(GgmlType.Q8_0, qwen2["blk.1.attn_v.weight"]);
+        Assert.Equal(GgmlType.F16, qwen3["blk.0.attn_q.weight"]);
+        Assert.Equal(GgmlType.Q5_0, qwen3["blk.0.attn_output.weight"]);  // rows of 64 = 4 heads × 16 fit Q5_0
+    }
+
+    private static string Models_(string fixture) => Path.Combine(AppContext.BaseDirectory, "TestData", "models", fixture);
+
+    [Fact]
+    public async Task An_adapter_is_merged_into_the_exported_weights()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("qwen2", dir.File("model"));
+        string adapterDir = dir.File("adapter");
+        int[] ids = Tokenizer.Load(model).Encode(Prompt);
+        float[] expected;
+        using (var m = DecoderModel.Load(model, WeightFormat.F32))
+        {
+            var linears = ParameterSet.DecoderLinears(m).ToList();
+            var options = new LoraOptions { Rank = 4, Alpha = 8 };
+            var adapters = PeftAdapter.CreateNew(linears, options, new Random(3));
+            var rng = new Random(5);
+            foreach (var (_, ad) in adapters.Modules)
+                for (int i = 0; i < ad.B.Length; i++) ad.B[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+            PeftAdapter.Save(adapterDir, adapters, options, model);
+            expected = m.CreateSession(capacity: 64, adapters: adapters).Forward(ids).ToArray();   // the adapter applied unmerged
+        }
+        var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"), adapterDir);
+        Assert.Equal(7 * 2, result.MergedAdapterModules);
+        var actual = LastLogits(ExportFixtureModels.ToCheckpoint(result.GgufPath, model, dir.File("back")), ids);
+        Assert.Equal(expected.Length, actual.Length);
+        float maxDiff = expected.Zip(actual).Max(p => MathF.Abs(p.First - p.Second));
+        Assert.True(maxDiff < 1e-4f, $"merged vs unmerged adapter: max |Δlogit| = {maxDiff}");
+        float changed = expected.Zip(LastLogits(model, ids)).Max(p => MathF.Abs(p.First - p.Second));
+        Assert.True(changed > 1e-2f, "the adapter must change the logits for this test to mean anything");
+    }
+
+    [Fact]
+    public async Task The_modelfile_carries_the_template_stops_and_parameters()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("qwen2", dir.File("model"));
+        var result = await Export(model, GgufExportType.Q8_0, Path.Combine(dir.Path, "out", "tuned.gguf"));
+        Assert.Equal(Path.Combine(dir.Path, "out", "tuned.Modelfile"), result.ModelfilePath);
+        string text = File.ReadAllText(result.ModelfilePath!);
+        Assert.Contains("FROM ./tuned.gguf\n", text);
+        Assert.Contains("TEMPLATE \"\"\"{{- if .System }}<|im_start|>system\n{{ .System }}<|im_end|>\n", text);
+        Assert.Contains("{{- if ne .Role \"system\" }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n", text);
+        Assert.Contains("PARAMETER stop \"<|im_end|>\"\n", text);
+        Assert.Contains("PARAMETER stop \"<|endoftext|>\"\n", text);
+        Assert.Contains("PARAMETER temperature 0\n", text);   // generation_config.json: do_sample false
+        Assert.Contains("PARAMETER num_ctx 2048\n", text);
+        Assert.DoesNotContain("SYSTEM", text);                 // the fixture's ChatML template has no default system message
+
+        // A LLaMA-3 chat template gives the header format and <|eot_id|>.
+        string cfg = Path.Combine(model, "tokenizer_config.json");
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("<|im_start|>", "<|start_header_id|>"));
+        var llama3 = await Export(model, GgufExportType.Q8_0, Path.Combine(dir.Path, "l3", "m.gguf"));
+        string l3 = File.ReadAllText(llama3.ModelfilePath!);
+        Assert.Contains("<|start_header_id|>{{ .Role }}<|end_header_id|>\n\n{{ .Content }}<|eot_id|>", l3);
+        Assert.Contains("PARAMETER stop \"<|eot_id|>\"\n", l3);
+    }
+
+    [Fact]
+    public async Task Bad_input_is_one_clear_error_and_leaves_no_file()
+    {
+        using var dir = new TempDirectory();
+        var noConfig = await Assert.ThrowsAsync<EngineException>(() => Export(dir.Path, GgufExportType.F16, dir.File("a.gguf")));
+        Assert.Contains("config.json", noConfig.Message);
+
+        var encoder = await Assert.ThrowsAsync<EngineException>(() => Export(Models_("bert-tiny-cls"), GgufExportType.F16, dir.File("b.gguf")));
+        Assert.Contains("encoder", encoder.Message);
+
+        string unknown = ExportFixtureModels.Create("qwen2", dir.File("unknown"));
+        File.WriteAllText(Path.Combine(unknown, "config.json"), File.ReadAllText(Path.Combine(unknown, "config.json")).Replace("Qwen2ForCausalLM", "MysteryForCausalLM"));
+        var arch = await Assert.ThrowsAsync<EngineException>(() => Export(unknown, GgufExportType.F16, dir.File("c.gguf")));
+        Assert.Contains("MysteryForCausalLM", arch.Message);
+
+        string target = dir.File("d.gguf");
+        var rows = await Assert.ThrowsAsync<EngineException>(() => Export(Models_("qwen3-tiny"), GgufExportType.Q8_0, target));
+        Assert.Contains("token_embd.weight", rows.Message);
+        Assert.Contains("48", rows.Message);
+        Assert.False(File.Exists(target));
+        Assert.Empty(Directory.EnumerateFiles(dir.Path, "*.tmp"));
+
+        // A failure while the data is written (here: a tokenizer id past vocab_size is caught before) leaves an existing file as it was.
+        File.WriteAllText(target, "old");
+        string bigVocab = ExportFixtureModels.Create("qwen2", dir.File("small-vocab"));
+        File.WriteAllText(Path.Combine(bigVocab, "config.json"), File.ReadAllText(Path.Combine(bigVocab, "config.json")).Replace("\"vocab_size\": 512", "\"vocab_size\": 500"));
+        await Assert.ThrowsAnyAsync<Exception>(() => Export(bigVocab, GgufExportType.F16, target));
+        Assert.Equal("old", File.ReadAllText(target));
+    }
+}
