@@ -1,12 +1,16 @@
 // Engine benchmarks. Usage (bench/run-engine.sh drives these):
 //   checkpoint DIR f32|bf16 [LAYERS]          write (or reuse) a random Qwen2.5-0.5B-shaped checkpoint
 //   model DIR [--format auto|f32|bf16|q8] [--prompt 256] [--gen 64] [--trials 3]   prefill and decode tok/s, peak RSS
+//             [--adapter R]                    also a session with a random rank-R LoRA adapter on q/k/v/o/gate/up/down,
+//                                              trials interleaved with the base session on the same model: base vs adapter
 //   gemm [M N K] [--format f32|bf16|q8]        GEMM GFLOP/s (default 256 4864 896 = prompt × intermediate × hidden),
 //                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
 //              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
 //   matvec [ROWS COLS]                         decode matrix-vector GB/s of weights read, f32 / bf16 (unpack and the
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
+//   lora [RANK]                                the LoRA decode update alone on one thread (u = scale·A·x, then B·u per output
+//                                              row) for every projection of the Qwen2.5-0.5B shape: ms per token
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -14,6 +18,7 @@ using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Threading;
+using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
 // The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
@@ -24,7 +29,7 @@ switch (mode)
         QwenCheckpoint.Ensure(args[1], args[2] == "bf16" ? DType.BF16 : DType.F32, args.Length > 3 ? int.Parse(args[3]) : QwenCheckpoint.Layers);
         break;
     case "model":
-        RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3));
+        RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3), Option("--adapter", 0));
         break;
     case "gemm":
     {
@@ -41,11 +46,14 @@ switch (mode)
         if (args.Length > 2) MatVecBench.Run(int.Parse(args[1]), int.Parse(args[2]));
         else { MatVecBench.Run(4864, 896); MatVecBench.Run(151936, 896); }
         break;
+    case "lora":
+        RunLora(args.Length > 1 ? int.Parse(args[1]) : 8);
+        break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
         break;
     default:
-        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] | gemm [M N K] | dispatch | matvec [ROWS COLS]");
+        Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] [--adapter R] | gemm [M N K] | dispatch | matvec [ROWS COLS]");
         return 2;
 }
 return 0;
@@ -75,43 +83,109 @@ static void Report(string name, List<double> values, List<double> others, string
         $"(others' CPU: {string.Join(" ", others.Select(o => $"{100 * o:F0}%"))} of machine)");
 }
 
-static void RunModel(string dir, WeightFormat format, int prompt, int gen, int trials)
+static void RunModel(string dir, WeightFormat format, int prompt, int gen, int trials, int adapterRank)
 {
     var sw = Stopwatch.StartNew();
     var model = DecoderModel.Load(dir, format);
     Console.WriteLine($"loaded {dir} as {model.LmHead.Weight.Format} in {sw.Elapsed.TotalSeconds:F1} s, {model.ParameterCount / 1e6:F0}M parameters, " +
         $"{WorkerPool.Shared.Workers} workers");
-    var session = model.CreateSession(prompt + gen, chunk: prompt);
+    var variants = new List<(string Name, DecoderSession Session)> { ("", model.CreateSession(prompt + gen, chunk: prompt)) };
+    if (adapterRank > 0)
+    {
+        var adapters = RandomAdapter(model, adapterRank);
+        Console.WriteLine($"adapter: rank {adapterRank} on q/k/v/o/gate/up/down, {adapters.ParameterCount / 1e6:F2}M parameters");
+        variants[0] = ("base ", variants[0].Session);
+        variants.Add(($"adapter r={adapterRank} ", model.CreateSession(prompt + gen, chunk: prompt, adapters: adapters)));
+    }
     var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
-    session.Forward(ids);  // warm-up: JIT, page-in of the weights
-    session.Reset();
-    List<double> prefill = [], prefillCpu = [], decode = [], prefillOthers = [], decodeOthers = [];
+    foreach (var (_, session) in variants)
+    {
+        session.Forward(ids);  // warm-up: JIT, page-in of the weights
+        session.Reset();
+    }
+    var results = variants.Select(_ => (Prefill: new List<double>(), PrefillCpu: new List<double>(), Decode: new List<double>(),
+        DecodeCpu: new List<double>(), PrefillOthers: new List<double>(), DecodeOthers: new List<double>())).ToList();
     double perToken = 0;
     for (int t = 0; t < trials; t++)
+        for (int v = 0; v < variants.Count; v++)  // interleaved, so a neighbour's load falls on base and adapter alike
+        {
+            var session = variants[v].Session;
+            var r = results[v];
+            session.Reset();
+            var a = CpuShare.Sample();
+            double cpu0 = CpuShare.ThreadCpuSeconds();
+            sw.Restart();
+            var logits = session.Forward(ids);
+            r.Prefill.Add(prompt / sw.Elapsed.TotalSeconds);
+            r.PrefillCpu.Add(prompt / (CpuShare.ThreadCpuSeconds() - cpu0));
+            r.PrefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+            int next = ArgMax(logits);
+            a = CpuShare.Sample();
+            long dispatches = WorkerPool.Shared.Dispatches;
+            cpu0 = CpuShare.ThreadCpuSeconds();
+            sw.Restart();
+            for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
+            r.Decode.Add(gen / sw.Elapsed.TotalSeconds);
+            r.DecodeCpu.Add(gen / (CpuShare.ThreadCpuSeconds() - cpu0));
+            perToken = (WorkerPool.Shared.Dispatches - dispatches) / (double)gen;
+            r.DecodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+        }
+    for (int v = 0; v < variants.Count; v++)
     {
-        session.Reset();
-        var a = CpuShare.Sample();
-        double cpu0 = CpuShare.ThreadCpuSeconds();
-        sw.Restart();
-        var logits = session.Forward(ids);
-        prefill.Add(prompt / sw.Elapsed.TotalSeconds);
-        prefillCpu.Add(prompt / (CpuShare.ThreadCpuSeconds() - cpu0));
-        prefillOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
-        int next = ArgMax(logits);
-        a = CpuShare.Sample();
-        long dispatches = WorkerPool.Shared.Dispatches;
-        sw.Restart();
-        for (int g = 0; g < gen; g++) next = ArgMax(session.Forward([next]));
-        decode.Add(gen / sw.Elapsed.TotalSeconds);
-        perToken = (WorkerPool.Shared.Dispatches - dispatches) / (double)gen;
-        decodeOthers.Add(CpuShare.Others(a, CpuShare.Sample()));
+        var (name, r) = (variants[v].Name, results[v]);
+        Report($"{name}prefill {prompt} tokens (last-token logits)", r.Prefill, r.PrefillOthers, "tok/s");
+        // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
+        if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", r.PrefillCpu, r.PrefillOthers, "tok/s");
+        Report($"{name}decode {gen} tokens (ctx {prompt}->{prompt + gen})", r.Decode, r.DecodeOthers, "tok/s");
+        if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", r.DecodeCpu, r.DecodeOthers, "tok/s");
     }
-    Report($"prefill {prompt} tokens (last-token logits)", prefill, prefillOthers, "tok/s");
-    // One worker: all the work is on this thread, so tokens per second of its CPU time hold on a loaded machine.
-    if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", prefillCpu, prefillOthers, "tok/s");
-    Report($"decode {gen} tokens (ctx {prompt}->{prompt + gen})", decode, decodeOthers, "tok/s");
+    if (variants.Count > 1)
+    {
+        double Median(List<double> x) => x.Order().ElementAt(x.Count / 2);
+        Console.WriteLine($"adapter / base decode: {Median(results[1].Decode) / Median(results[0].Decode):F3} (medians, wall clock)");
+        if (WorkerPool.Shared.Workers == 1)
+            Console.WriteLine($"adapter / base decode: {Median(results[1].DecodeCpu) / Median(results[0].DecodeCpu):F3} (medians, per CPU second)");
+    }
     Console.WriteLine($"worker-pool dispatches per decoded token: {perToken:F1} ({model.Layers.Count} layers)");
     Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+}
+
+// The adapter's share of a decoded token, without the base: what the fused path adds per token, on this thread's CPU time.
+static void RunLora(int rank)
+{
+    (int In, int Out)[] shapes = [(896, 896), (896, 128), (896, 128), (896, 896), (896, 4864), (896, 4864), (4864, 896)];
+    var random = new Random(1);
+    float[] Fill(int n) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = random.NextSingle() - 0.5f; return a; }
+    var adapters = Enumerable.Range(0, 24).SelectMany(_ => shapes)
+        .Select(s => new LoraAdapter(s.In, s.Out, rank, 2 * rank, false, 0, Fill(rank * s.In), Fill(s.Out * rank))).ToArray();
+    var x = Fill(4864);
+    var y = new float[4864];
+    void Token()
+    {
+        foreach (var a in adapters) a.AddTo(x.AsSpan(0, a.InFeatures), y.AsSpan(0, a.OutFeatures), 1);  // Down, then AddUp
+    }
+    Token();
+    var perToken = new List<double>();
+    for (int t = 0; t < 9; t++)
+    {
+        double cpu0 = CpuShare.ThreadCpuSeconds();
+        for (int i = 0; i < 10; i++) Token();
+        perToken.Add((CpuShare.ThreadCpuSeconds() - cpu0) / 10 * 1e3);
+    }
+    perToken.Sort();
+    long bytes = adapters.Sum(a => a.ParameterCount) * 4;
+    Console.WriteLine($"LoRA r={rank}, 168 projections ({bytes / 1e6:F1} MB of A and B): {perToken[4]:F2} ms per token of this thread's CPU time " +
+        $"(best {perToken[0]:F2}, worst {perToken[^1]:F2}), {bytes / (perToken[0] * 1e-3) / 1e9:F1} GB/s at best");
+}
+
+// A LoRA adapter on every projection with random A and B (B is not left at zero: the bench must not measure a no-op).
+static AdapterSet RandomAdapter(DecoderModel model, int rank)
+{
+    var random = new Random(1);
+    var adapters = PeftAdapter.CreateNew(model.LayerLinears, new LoraOptions { Rank = rank, Alpha = 2 * rank }, random);
+    foreach (var (_, a) in adapters.Modules)
+        for (int i = 0; i < a.B.Length; i++) a.B[i] = (random.NextSingle() - 0.5f) * 0.01f;
+    return adapters;
 }
 
 static int ArgMax(ReadOnlySpan<float> v)

@@ -26,10 +26,10 @@ QwenCheckpoint.Ensure(dir, dtype == "bf16" ? DType.BF16 : DType.F32, layers);
 var model = DecoderModel.Load(dir, q8 ? WeightFormat.Q8 : WeightFormat.Checkpoint);
 Console.WriteLine($"base weights {model.Layers[0].QProj.Weight.Format}{(model.Layers[0].QProj.Weight.IsMapped ? " (read in place)" : "")}, " +
     $"recompute {(recompute ? "on" : "off")}; after load: {Memory()}");
-PeftAdapter.AttachNew(ParameterSet.DecoderLinears(model), new LoraOptions { Rank = 8, Alpha = 16 }, new Random(1));
-var parameters = ParameterSet.ForAdapters(model);
+var adapters = PeftAdapter.CreateNew(model.LayerLinears, new LoraOptions { Rank = 8, Alpha = 16 }, new Random(1));
+var parameters = ParameterSet.ForAdapters(adapters);
 Console.WriteLine($"LoRA r=8 trainable params {parameters.Count / 1e6:0.00}M");
-var graph = new DecoderTrainingGraph(model, parameters) { RecomputeActivations = recompute };
+var graph = new DecoderTrainingGraph(model, parameters, adapters) { RecomputeActivations = recompute };
 var optimizer = new AdamW(parameters, weightDecay: 0.01f);
 var rng = new Random(7);
 var ids = Enumerable.Range(0, T).Select(_ => rng.Next(QwenCheckpoint.Vocab)).ToArray();

@@ -184,9 +184,7 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             // The evaluation loads plain checkpoints, so the adapter is folded into a copy of the student.
             model = Path.Combine(TrainDirectory, "merged");
             var decoder = DecoderModel.Load(s.Student);
-            var linears = ParameterSet.DecoderLinears(decoder).ToList();
-            PeftAdapter.Load(result.OutputPath, linears);
-            PeftAdapter.Merge(linears);
+            PeftAdapter.Load(result.OutputPath, decoder.LayerLinears).MergeInto(decoder.LayerLinears);
             HfCheckpointWriter.Save(model, decoder, s.Student);
         }
         RagPromptFormat.CarryOver(RaftDataDirectory, model);

@@ -1,6 +1,7 @@
 // LoRA adapters served as their own model names: the official OpenAI SDK gets the engine's greedy answer with the PEFT
 // adapter applied unmerged (different from the base model's), /v1/models lists the adapter with its parent and root (folder names) as
-// vLLM does, an adapter has its own bounded queue, and bad adapter folders fail at start-up naming the adapter.
+// vLLM does, an adapter has its own bounded queue, and bad adapter folders fail at start-up naming the adapter. A base
+// is loaded once however many adapters it serves, and requests to the base and its adapters interleave on it correctly.
 using System.ClientModel;
 using System.Net;
 using System.Text;
@@ -9,6 +10,8 @@ using Microsoft.Extensions.AI;
 using OpenAI;
 using OpenAI.Chat;
 using RagTune.Engine.AI;
+using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using Microsoft.Extensions.DependencyInjection;
 using RagTune.Server.Configuration;
@@ -26,10 +29,14 @@ public sealed class AdapterTests(SharedServer shared)
     private ChatClient Chat(string model) =>
         new(model, new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = Server.ApiBase, NetworkTimeout = TimeSpan.FromSeconds(30) });
 
-    private static string EngineAnswer(bool withAdapter, string question, int maxTokens)
+    private static string EngineAnswer(bool withAdapter, string question, int maxTokens) =>
+        EngineAnswer(withAdapter ? TestAdapter.Path : null, question, maxTokens);
+
+    private static string EngineAnswer(string? adapterPath, string question, int maxTokens)
     {
-        using var client = LocalChatClient.Load(TestServer.ChatModelPath);
-        if (withAdapter) PeftAdapter.Load(TestAdapter.Path, ParameterSet.DecoderLinears(client.Generator.Model));
+        using var plain = LocalChatClient.Load(TestServer.ChatModelPath);
+        var adapters = adapterPath is null ? null : PeftAdapter.Load(adapterPath, plain.Generator.Model.LayerLinears);
+        using var client = new LocalChatClient(plain.Generator, plain.Template, plain.ModelId, new LocalChatClientOptions { Adapters = adapters });
         return client.GetResponseAsync([new Microsoft.Extensions.AI.ChatMessage(ChatRole.User, question)],
             new ChatOptions { MaxOutputTokens = maxTokens }, Ct).GetAwaiter().GetResult().Text;
     }
@@ -102,6 +109,58 @@ public sealed class AdapterTests(SharedServer shared)
             Assert.Equal(HttpStatusCode.OK, (await Ask("tiny")).StatusCode);
         }
         Assert.Equal(HttpStatusCode.OK, (await Ask("tiny-lora")).StatusCode);
+    }
+
+    private static ServerOptions TwoAdapters() => new()
+    {
+        Models =
+        [
+            new ModelEntry
+            {
+                Name = "tiny", Path = TestServer.ChatModelPath, DefaultMaxTokens = 10,
+                Adapters = [new AdapterEntry { Name = "tiny-lora", Path = TestAdapter.Path }, new AdapterEntry { Name = "tiny-lora-b", Path = TestAdapter.SecondPath }],
+            },
+        ],
+    };
+
+    [Fact]
+    public async Task Adapters_of_one_base_share_its_single_loaded_model()
+    {
+        await using var registry = await ModelRegistry.CreateAsync(TwoAdapters(), cancellationToken: Ct);
+        TextGenerator Generator(string name) =>
+            Assert.IsType<ModelPipeline>(registry.GetChat(name)).Client.GetService<TextGenerator>()
+            ?? throw new InvalidOperationException($"{name} has no local generator");
+        var baseModel = Generator("tiny").Model;
+        // One DecoderModel (so one set of weight arrays) serves the base and both adapters.
+        Assert.Same(baseModel, Generator("tiny-lora").Model);
+        Assert.Same(baseModel, Generator("tiny-lora-b").Model);
+        Assert.Same(baseModel.Layers[0].QProj.Weight, Generator("tiny-lora-b").Model.Layers[0].QProj.Weight);
+        // What an adapter adds is its own A and B (rank 4 here), a small fraction of the base; the base serves none.
+        AdapterSet? Adapters(string name) => Assert.IsType<ModelPipeline>(registry.GetChat(name)).Client.GetService<AdapterSet>();
+        Assert.Null(Adapters("tiny"));
+        Assert.NotSame(Adapters("tiny-lora"), Adapters("tiny-lora-b"));
+        Assert.InRange(Adapters("tiny-lora")!.ParameterCount, 1, baseModel.ParameterCount / 4);
+    }
+
+    [Fact]
+    public async Task Requests_to_the_base_and_two_adapters_interleave_correctly()
+    {
+        await using var server = await TestServer.StartAsync(TwoAdapters());
+        string[] models = ["tiny", "tiny-lora", "tiny-lora-b"];
+        string[] questions = ["What is the return policy?", "Tell me a story"];
+        var expected = new Dictionary<(string, string), string>();
+        foreach (var m in models)
+            foreach (var q in questions)
+                expected[(m, q)] = EngineAnswer(m switch { "tiny-lora" => TestAdapter.Path, "tiny-lora-b" => TestAdapter.SecondPath, _ => null }, q, 10);
+        Assert.Equal(models.Length, models.Select(m => expected[(m, questions[0])]).Distinct().Count());
+
+        var client = new OpenAIClient(new ApiKeyCredential("unused"), new OpenAIClientOptions { Endpoint = server.ApiBase, NetworkTimeout = TimeSpan.FromSeconds(60) });
+        var requests = (from round in Enumerable.Range(0, 2) from m in models from q in questions select (m, q)).ToList();
+        var answers = await Task.WhenAll(requests.Select(async r =>
+            (await client.GetChatClient(r.m).CompleteChatAsync([ChatMessage.CreateUserMessage(r.q)],
+                new ChatCompletionOptions { MaxOutputTokenCount = 10 }, Ct)).Value.Content[0].Text));
+        for (int i = 0; i < requests.Count; i++)
+            Assert.Equal(expected[requests[i]], answers[i]);
     }
 
     [Fact]

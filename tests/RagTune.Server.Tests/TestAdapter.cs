@@ -7,23 +7,26 @@ namespace RagTune.Server.Tests;
 
 public static class TestAdapter
 {
-    private static readonly Lazy<string> Written = new(Write);
+    private static readonly Lazy<string> Written = new(() => Write("tiny-lora", 7, 0.37f));
+    private static readonly Lazy<string> WrittenSecond = new(() => Write("tiny-lora-b", 8, 0.91f));
 
     /// <summary>The adapter folder (adapter_config.json + adapter_model.safetensors) under the test output directory.</summary>
     public static string Path => Written.Value;
 
-    private static string Write()
+    /// <summary>A second adapter for the same base, with other weights (so it answers differently from the first).</summary>
+    public static string SecondPath => WrittenSecond.Value;
+
+    private static string Write(string name, int seed, float frequency)
     {
-        string dir = TestServer.Data("generated/tiny-lora");
+        string dir = TestServer.Data("generated/" + name);
         var model = DecoderModel.Load(TestServer.ChatModelPath);
         var options = new LoraOptions { Rank = 4, Alpha = 16 };
-        PeftAdapter.AttachNew(ParameterSet.DecoderLinears(model), options, new Random(7));
+        var adapters = PeftAdapter.CreateNew(model.LayerLinears, options, new Random(seed));
         int k = 0;
-        foreach (var lin in ParameterSet.DecoderLinears(model))
-            if (lin.Adapter is { } a)
-                for (int i = 0; i < a.B.Length; i++)
-                    a.B[i] = 0.5f * MathF.Sin(0.37f * i + k++);
-        PeftAdapter.Save(dir, ParameterSet.DecoderLinears(model), options, "qwen2-tiny");
+        foreach (var (_, a) in adapters.Modules)
+            for (int i = 0; i < a.B.Length; i++)
+                a.B[i] = 0.5f * MathF.Sin(frequency * i + k++);
+        PeftAdapter.Save(dir, adapters, options, "qwen2-tiny");
         return dir;
     }
 }

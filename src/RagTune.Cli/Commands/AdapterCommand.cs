@@ -40,9 +40,7 @@ public static class AdapterCommand
         {
             string basePath = parse.GetValue(model)!;
             var decoder = DecoderModel.Load(basePath);
-            var linears = ParameterSet.DecoderLinears(decoder).ToList();
-            PeftAdapter.Load(parse.GetValue(adapter)!, linears);
-            int n = PeftAdapter.Merge(linears);
+            int n = PeftAdapter.Load(parse.GetValue(adapter)!, decoder.LayerLinears).MergeInto(decoder.LayerLinears);
             string outDir = parse.GetValue(output)!;
             HfCheckpointWriter.Save(outDir, decoder, basePath);
             RagPromptFormat.CarryOver(parse.GetValue(adapter)!, outDir);

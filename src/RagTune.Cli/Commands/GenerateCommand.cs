@@ -1,11 +1,13 @@
 // `ragtune generate --model DIR --prompt TEXT`: streams a local decoder's continuation to stdout and prints prefill and
-// decode speed on stderr. --chat wraps the prompt in the model's chat format; --prompt-ids feeds raw token ids.
+// decode speed on stderr. --chat wraps the prompt in the model's chat format; --prompt-ids feeds raw token ids; --adapter
+// runs with a PEFT LoRA adapter applied unmerged (the fused decode path includes it).
 using System.CommandLine;
 using System.Globalization;
 using RagTune.Engine;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Training;
 
 namespace RagTune.Cli.Commands;
 
@@ -35,11 +37,13 @@ public static class GenerateCommand
         dtype.AcceptOnlyFromAmong("auto", "f32", "bf16");
         var quantize = new Option<string?>("--quantize") { Description = "Quantise weights at load: q8 (int8 blocks of 32, Q8_0-style; fastest decode, small accuracy cost)" };
         quantize.AcceptOnlyFromAmong("q8");
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply, unmerged" };
+        var adapterScale = new Option<float>("--adapter-scale") { Description = "Multiply the adapter's alpha/r scale by this (as llama.cpp's --lora-scaled)", DefaultValueFactory = _ => 1f };
 
         var command = new Command("generate", "Generate text with a local Qwen2/Qwen3/LLaMA checkpoint")
         {
             model, prompt, promptIds, chat, system, noThink, printIds, maxTokens, temperature, topK, topP, repetitionPenalty, seed, stop,
-            dtype, quantize,
+            dtype, quantize, adapter, adapterScale,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -67,8 +71,12 @@ public static class GenerateCommand
             else
                 input = generator.EncodePrompt(text!);
 
+            var adapters = parse.GetValue(adapter) is { } adapterDir
+                ? PeftAdapter.Load(adapterDir, generator.Model.LayerLinears).Scaled(parse.GetValue(adapterScale))
+                : null;
             var options = new GenerationOptions
             {
+                Adapters = adapters,
                 MaxTokens = parse.GetValue(maxTokens),
                 StopTokenIds = stopIds,
                 StopStrings = parse.GetValue(stop) ?? [],

@@ -189,6 +189,7 @@ public sealed class LocalChatClient : IChatClient
             StopTokenIds = _stopTokenIds,
             StopStrings = options?.StopSequences is { } stops ? [.. stops] : [],
             Sampling = sampling,
+            Adapters = _options.Adapters,
         };
         if (generation.MaxTokens <= 0) throw new ArgumentException($"MaxOutputTokens must be positive, got {generation.MaxTokens}", nameof(options));
         return (ids, generation);
@@ -214,6 +215,7 @@ public sealed class LocalChatClient : IChatClient
         if (serviceType == typeof(ChatClientMetadata)) return Metadata;
         if (serviceType == typeof(ChatTemplate)) return Template;
         if (serviceType == typeof(TextGenerator)) return Generator;
+        if (serviceType == typeof(Models.AdapterSet)) return _options.Adapters;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 

@@ -1,5 +1,6 @@
 // Defaults of a LocalChatClient: what a request gets when its ChatOptions leave a knob unset.
 using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
 
 namespace RagTune.Engine.AI;
 
@@ -14,6 +15,10 @@ public sealed record LocalChatClientOptions
 
     /// <summary>Sampling when ChatOptions leaves Temperature/TopP/TopK/Seed unset; the default is greedy.</summary>
     public SamplingOptions DefaultSampling { get; init; } = new();
+
+    /// <summary>LoRA adapters every request of this client runs with (unmerged, on the shared model); null serves the base.
+    /// Clients over one TextGenerator with different adapters share its weights.</summary>
+    public AdapterSet? Adapters { get; init; }
 
     /// <summary>Qwen3's enable_thinking for requests without ChatOptions.Reasoning; null leaves the template's default.</summary>
     public bool? EnableThinking { get; init; }

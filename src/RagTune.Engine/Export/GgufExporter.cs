@@ -47,8 +47,7 @@ public static class GgufExporter
         if (options.AdapterDirectory is { } adapter)
         {
             var linears = ParameterSet.DecoderLinears(model).ToList();
-            PeftAdapter.Load(adapter, linears);
-            merged = PeftAdapter.Merge(linears);
+            merged = PeftAdapter.Load(adapter, linears).MergeInto(linears);
         }
 
         var writer = new GgufWriter();

@@ -1,4 +1,6 @@
-// One generation request: sampling, limits and stop conditions.
+// One generation request: sampling, limits, stop conditions and the LoRA adapters it runs with.
+using RagTune.Engine.Models;
+
 namespace RagTune.Engine.Generation;
 
 public sealed record GenerationOptions
@@ -14,6 +16,10 @@ public sealed record GenerationOptions
 
     /// <summary>Strings that end generation, matched on the decoded text; the stop string itself is not emitted.</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>LoRA adapters applied (unmerged) to this request's projections; null runs the base model. The shared model
+    /// is not changed, so requests with different adapters run on it at the same time.</summary>
+    public AdapterSet? Adapters { get; init; }
 
     /// <summary>Decode special tokens (e.g. &lt;|im_start|&gt;) into the text instead of dropping them.</summary>
     public bool IncludeSpecialTokens { get; init; }

@@ -65,7 +65,7 @@ public sealed class TextGenerator
         int maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
         var stopIds = new HashSet<int>(options.StopTokenIds ?? EosTokenIds);
         var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        var session = Model.CreateSession(promptIds.Count + maxTokens);
+        var session = Model.CreateSession(promptIds.Count + maxTokens, adapters: options.Adapters);
         var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: !options.IncludeSpecialTokens);
         var stops = new StopStringMatcher(options.StopStrings);
         int[] prompt = [.. promptIds];

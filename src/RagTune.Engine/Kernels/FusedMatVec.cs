@@ -1,6 +1,8 @@
 // Matrix-vector products for decoding one token, fused so that one worker-pool dispatch (one barrier) does what the
 // unfused path needs several for: q/k/v as one row range over the three matrices, gate+up with SiLU(gate)·up in the
-// epilogue, o_proj/down_proj adding straight into the residual stream. The unfused kernels stay the oracle.
+// epilogue, o_proj/down_proj adding straight into the residual stream. A session's LoRA adapter on an operand rides along:
+// u = scale·A·x (Rank values) is made once before the dispatch, and each worker adds B·u to its rows before the epilogue
+// (so SwiGLU sees the adapted gate and up). The unfused kernels stay the oracle.
 using System.Numerics.Tensors;
 using RagTune.Engine.Threading;
 
@@ -19,6 +21,7 @@ internal sealed unsafe class FusedMatVec : IParallelWork
     private readonly MatVecInput _x = new();
     private readonly MatVecOperand[] _w = new MatVecOperand[3];
     private readonly float*[] _y = new float*[3];   // pinned by the public method's fixed for the whole dispatch
+    private readonly float[][] _u = [[], [], []];   // [Rank] per operand with an adapter: scale·A·x
     private int _count, _rows;
     private Epilogue _mode;
 
@@ -84,6 +87,12 @@ internal sealed unsafe class FusedMatVec : IParallelWork
             work += (long)_w[i].Rows * _w[i].Cols;
         }
         _x.Prepare(x, bf16, q8);
+        for (int i = 0; i < count; i++)
+            if (_w[i].Adapter is { } adapter)
+            {
+                if (_u[i].Length < adapter.Rank) _u[i] = new float[adapter.Rank];
+                LowRank.Down(adapter, x, _u[i]);
+            }
         (_count, _rows, _mode) = (count, rows, mode);
         try
         {
@@ -109,7 +118,7 @@ internal sealed unsafe class FusedMatVec : IParallelWork
                 for (int i = 0; i < _count; first += _w[i].Rows, i++)
                 {
                     int o0 = Math.Max(r0 - first, 0), o1 = Math.Min(r1 - first, _w[i].Rows);
-                    if (o0 < o1) _w[i].Multiply(_x, o0, o1, _y[i] + o0);
+                    if (o0 < o1) _w[i].Multiply(_x, _u[i], o0, o1, _y[i] + o0);
                 }
                 break;
             case Epilogue.AddTo:
@@ -119,7 +128,7 @@ internal sealed unsafe class FusedMatVec : IParallelWork
                 for (int o = r0; o < r1; o += Chunk)
                 {
                     int n = Math.Min(Chunk, r1 - o);
-                    _w[0].Multiply(_x, o, o + n, part0);
+                    _w[0].Multiply(_x, _u[0], o, o + n, part0);
                     TensorPrimitives.Add(new ReadOnlySpan<float>(y + o, n), new ReadOnlySpan<float>(part0, n), new Span<float>(y + o, n));
                 }
                 break;
@@ -131,8 +140,8 @@ internal sealed unsafe class FusedMatVec : IParallelWork
                 for (int o = r0; o < r1; o += Chunk)
                 {
                     int n = Math.Min(Chunk, r1 - o);
-                    _w[0].Multiply(_x, o, o + n, g);
-                    _w[1].Multiply(_x, o, o + n, u);
+                    _w[0].Multiply(_x, _u[0], o, o + n, g);
+                    _w[1].Multiply(_x, _u[1], o, o + n, u);
                     var gs = new ReadOnlySpan<float>(g, n);
                     TensorPrimitives.Sigmoid(gs, new Span<float>(s, n));
                     TensorPrimitives.Multiply(gs, new ReadOnlySpan<float>(s, n), new Span<float>(s, n));

@@ -1,17 +1,19 @@
 // One weight matrix W [Rows, Cols] as the fused decode dispatches read it, in whatever format it is held (float32, bf16
-// bits, Q8 values + scales or GGUF quantised blocks; in a private array or mapped from the checkpoint), plus an optional bias [Rows]. The data is
-// looked up at each product, not cached: a matrix that is later copied for writing (adapter merging) is read where it is.
+// bits, Q8 values + scales or GGUF quantised blocks; in a private array or mapped from the checkpoint), plus an optional
+// bias [Rows] and the session's LoRA adapter for this projection, if any. The data is looked up at each product, not
+// cached: a matrix that is later copied for writing (adapter merging) is read where it is.
 
 namespace RagTune.Engine.Kernels;
 
-internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias)
+internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias, LowRankTerm? Adapter = null)
 {
     public int Rows => Weight.Rows;
     public int Cols => Weight.Cols;
     public WeightFormat Format => Weight.Format;
 
-    /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1), with x prepared for this operand's format.</summary>
-    public unsafe void Multiply(MatVecInput x, int o0, int o1, float* dst)
+    /// <summary>dst[o − o0] = W[o]·x + b[o] (+ B[o]·u, the adapter's half-done low-rank term u = scale·A·x) for o in
+    /// [o0, o1), with x prepared for this operand's format.</summary>
+    public unsafe void Multiply(MatVecInput x, ReadOnlySpan<float> u, int o0, int o1, float* dst)
     {
         fixed (float* b = Bias)
         {
@@ -33,5 +35,6 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                     break;
             }
         }
+        if (Adapter is { } adapter) LowRank.AddRows(adapter, u, o0, o1, dst);
     }
 }

@@ -103,11 +103,16 @@ public sealed class BertEncoder : IEmbeddingModel
         new[] { "", "bert.", "roberta." }.FirstOrDefault(p => checkpoint.Contains(p + "embeddings.word_embeddings.weight")) ?? "";
 
     /// <summary>last_hidden_state [T, C] for one text's ids (with its [CLS]/[SEP] already in place), token type 0 throughout.</summary>
-    public float[] Forward(ReadOnlySpan<int> ids) => Forward(ids, default);
+    public float[] Forward(ReadOnlySpan<int> ids) => Forward(ids, [], null);
+
+    /// <summary>last_hidden_state [T, C] for one text's ids, token type 0 throughout, with <paramref name="adapters"/>
+    /// (LoRA, unmerged) on its projections when given.</summary>
+    public float[] Forward(ReadOnlySpan<int> ids, AdapterSet? adapters) => Forward(ids, [], adapters);
 
     /// <summary>last_hidden_state [T, C] for ids with their token_type_ids [T] (a sentence pair: 0 for the first segment,
-    /// 1 for the second); an empty <paramref name="tokenTypeIds"/> means type 0 throughout.</summary>
-    public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> tokenTypeIds)
+    /// 1 for the second); an empty <paramref name="tokenTypeIds"/> means type 0 throughout. <paramref name="adapters"/>
+    /// (LoRA, unmerged) apply to its projections when given.</summary>
+    public float[] Forward(ReadOnlySpan<int> ids, ReadOnlySpan<int> tokenTypeIds, AdapterSet? adapters = null)
     {
         var cfg = Config;
         int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
@@ -145,20 +150,20 @@ public sealed class BertEncoder : IEmbeddingModel
         foreach (var layer in Layers)
         {
             // BertSelfAttention: softmax(q·kᵀ/√D)·v over all T tokens (no causal mask)
-            layer.Query.Forward(x, q, T);
-            layer.Key.Forward(x, k, T);
-            layer.Value.Forward(x, v, T);
+            layer.Query.Forward(x, q, T, adapters);
+            layer.Key.Forward(x, k, T, adapters);
+            layer.Value.Forward(x, v, T, adapters);
             ToHeadMajor(k, kh, T, H, D);
             ToHeadMajor(v, vh, T, H, D);
             Attention.Forward(q, kh, vh, att, scores, new AttentionShape(T, H, H, D, T, 0, T, Causal: false));
             // BertSelfOutput: x = LayerNorm(dense(att) + x)
-            layer.AttentionOutput.Forward(att, h, T);
+            layer.AttentionOutput.Forward(att, h, T, adapters);
             TensorPrimitives.Add(h, x, h);
             LayerNorm.Forward(h, layer.AttentionLayerNormWeight, layer.AttentionLayerNormBias, eps, x);
             // BertIntermediate + BertOutput: x = LayerNorm(dense(gelu(dense(x))) + x)
-            layer.Intermediate.Forward(x, inter, T);
+            layer.Intermediate.Forward(x, inter, T, adapters);
             Activations.Gelu(inter);
-            layer.Output.Forward(inter, h, T);
+            layer.Output.Forward(inter, h, T, adapters);
             TensorPrimitives.Add(h, x, h);
             LayerNorm.Forward(h, layer.OutputLayerNormWeight, layer.OutputLayerNormBias, eps, x);
         }
@@ -167,9 +172,13 @@ public sealed class BertEncoder : IEmbeddingModel
 
     /// <summary>The pooled (and, if declared, normalised) embedding [C] of one text's ids; an EngineException naming the
     /// checkpoint when it is NaN or infinite (a damaged weight file), never a vector of NaN.</summary>
-    public float[] Embed(ReadOnlySpan<int> ids)
+    public float[] Embed(ReadOnlySpan<int> ids) => Embed(ids, null);
+
+    /// <summary>The pooled embedding like <see cref="Embed(ReadOnlySpan{int})"/>, with <paramref name="adapters"/> (LoRA,
+    /// unmerged) on the encoder's projections when given.</summary>
+    public float[] Embed(ReadOnlySpan<int> ids, AdapterSet? adapters)
     {
-        var hidden = Forward(ids);
+        var hidden = Forward(ids, adapters);
         var embedding = new float[Config.HiddenSize];
         Pooling.Apply(hidden, ids.Length, embedding);
         if (!TensorPrimitives.IsFiniteAll<float>(embedding)) throw NonFiniteValues.Error(_checkpoint, "the embedding");

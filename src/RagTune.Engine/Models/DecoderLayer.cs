@@ -17,13 +17,14 @@ public sealed class DecoderLayer
     public required Linear UpProj { get; init; }                   // [I, C]
     public required Linear DownProj { get; init; }                 // [C, I]
 
+    /// <summary>q, k, v, o, gate, up, down: every projection of the layer, in this order.</summary>
+    public IReadOnlyList<Linear> Linears => [QProj, KProj, VProj, OProj, GateProj, UpProj, DownProj];
+
     private MatVecOperand[]? _operands;
 
-    /// <summary>q, k, v, o, gate, up, down as the fused decode kernels read them, built on first use.</summary>
-    internal MatVecOperand[] Operands => _operands ??=
-        [.. new[] { QProj, KProj, VProj, OProj, GateProj, UpProj, DownProj }.Select(LinearOperands.Of)];
+    /// <summary>q, k, v, o, gate, up, down as the fused decode kernels read them without adapters, built on first use.</summary>
+    internal MatVecOperand[] Operands => _operands ??= OperandsWith(null);
 
-    /// <summary>True when a LoRA adapter sits on any projection: then decoding takes the unfused path, which applies it.</summary>
-    internal bool HasAdapter => QProj.Adapter is not null || KProj.Adapter is not null || VProj.Adapter is not null
-        || OProj.Adapter is not null || GateProj.Adapter is not null || UpProj.Adapter is not null || DownProj.Adapter is not null;
+    /// <summary>The same with <paramref name="adapters"/>' adapter on each projection that has one (a session's own array).</summary>
+    internal MatVecOperand[] OperandsWith(AdapterSet? adapters) => [.. Linears.Select(l => LinearOperands.Of(l, adapters))];
 }

@@ -159,9 +159,14 @@ public sealed class DecoderModel : IDisposable
             + l.QProj.ParameterCount + l.KProj.ParameterCount + l.VProj.ParameterCount + l.OProj.ParameterCount
             + l.GateProj.ParameterCount + l.UpProj.ParameterCount + l.DownProj.ParameterCount);
 
+    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    public IEnumerable<Linear> LayerLinears => Layers.SelectMany(l => l.Linears);
+
     /// <summary>A sequence's state: its KV cache for up to <paramref name="capacity"/> positions and the scratch
-    /// buffers for prefill chunks of up to <paramref name="chunk"/> tokens. Not thread-safe; one per sequence.</summary>
-    public DecoderSession CreateSession(int capacity, int chunk = 64) => new(this, capacity, chunk);
+    /// buffers for prefill chunks of up to <paramref name="chunk"/> tokens, with <paramref name="adapters"/> (LoRA, unmerged)
+    /// applied to its projections: sessions with different adapters, or none, share this model. Not thread-safe; one per
+    /// sequence.</summary>
+    public DecoderSession CreateSession(int capacity, int chunk = 64, AdapterSet? adapters = null) => new(this, capacity, chunk, adapters);
 
     /// <summary>Whether a single token takes the fused decode path (<see cref="DecodeToken"/>); false forces the
     /// unfused per-projection path, which stays as the oracle the fused one is tested against.</summary>
@@ -169,11 +174,18 @@ public sealed class DecoderModel : IDisposable
 
     private MatVecOperand[]? _lmHeadOperand;
 
+    /// <summary>The fused kernels' operands of layer l for a session: the shared ones without adapters.</summary>
+    internal MatVecOperand[] LayerOperands(int l, AdapterSet? adapters) =>
+        adapters is null ? Layers[l].Operands : Layers[l].OperandsWith(adapters);
+
+    internal MatVecOperand LmHeadOperand(AdapterSet? adapters) =>
+        adapters is null ? (_lmHeadOperand ??= [LinearOperands.Of(LmHead)])[0] : LinearOperands.Of(LmHead, adapters);
+
     /// <summary>Runs T ≤ chunk new tokens at positions cache.Length.. and appends them to the cache;
     /// writes logits for every row (<paramref name="logits"/> [T, V]) or only the last ([V]).</summary>
     internal void Forward(DecoderSession s, ReadOnlySpan<int> ids, Span<float> logits, bool allRows)
     {
-        if (ids.Length == 1 && FusedDecode && CanFuse())
+        if (ids.Length == 1 && FusedDecode)
         {
             DecodeToken(s, ids[0], logits);
             return;
@@ -184,7 +196,7 @@ public sealed class DecoderModel : IDisposable
         int first = allRows ? 0 : T - 1, rows = T - first;
         var h = s.H.AsSpan(0, T * C);
         RmsNorm.Forward(s.X.AsSpan(first * C, rows * C), Norm, (float)Config.RmsNormEps, h[..(rows * C)]);
-        LmHead.Forward(h, logits[..(rows * V)], rows);
+        LmHead.Forward(h, logits[..(rows * V)], rows, s.Adapters);
     }
 
     /// <summary>Runs T ≤ chunk new tokens like <see cref="Forward"/> and writes the final-normed hidden states
@@ -221,14 +233,15 @@ public sealed class DecoderModel : IDisposable
             EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
         }
 
+        var a = s.Adapters;
         for (int l = 0; l < Layers.Count; l++)
         {
             var layer = Layers[l];
             // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
             RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            layer.QProj.Forward(h, q, T);
-            layer.KProj.Forward(h, k, T);
-            layer.VProj.Forward(h, v, T);
+            layer.QProj.Forward(h, q, T, a);
+            layer.KProj.Forward(h, k, T, a);
+            layer.VProj.Forward(h, v, T, a);
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
@@ -239,29 +252,22 @@ public sealed class DecoderModel : IDisposable
             s.Cache.Write(l, k, v, start, T);
             Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
                 new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
-            layer.OProj.Forward(att, h, T);
+            layer.OProj.Forward(att, h, T, a);
             TensorPrimitives.Add(x, h, x);
 
             // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
             RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            layer.GateProj.Forward(h, gate, T);
-            layer.UpProj.Forward(h, up, T);
+            layer.GateProj.Forward(h, gate, T, a);
+            layer.UpProj.Forward(h, up, T, a);
             Activations.SiluMul(gate, up);
-            layer.DownProj.Forward(gate, h, T);
+            layer.DownProj.Forward(gate, h, T, a);
             TensorPrimitives.Add(x, h, x);
         }
         s.Cache.Length = start + T;
     }
 
-    private bool CanFuse()
-    {
-        if (LmHead.Adapter is not null) return false;
-        for (int l = 0; l < Layers.Count; l++)  // not foreach: the IReadOnlyList enumerator would allocate per token
-            if (Layers[l].HasAdapter) return false;
-        return true;
-    }
-
-    /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1, in five
+    /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1 (the session's
+    /// adapters included), in five
     /// worker-pool dispatches per layer instead of eight (q/k/v together; attention; o_proj into the residual; gate+up
     /// with SwiGLU; down_proj into the residual) and one for lm_head. The small steps between them (RMSNorm, RoPE, the
     /// cache write) run on the calling thread: a few thousand floats each, cheaper than a barrier.</summary>
@@ -285,7 +291,7 @@ public sealed class DecoderModel : IDisposable
         for (int l = 0; l < Layers.Count; l++)
         {
             var layer = Layers[l];
-            var w = layer.Operands;
+            var w = s.Operands[l];
             RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
             fused.Store(h, w[0], q, w[1], k, w[2], v);
             if (layer.QNorm is not null)
@@ -306,7 +312,6 @@ public sealed class DecoderModel : IDisposable
         s.Cache.Length = start + 1;
 
         RmsNorm.Forward(x, Norm, eps, h);
-        _lmHeadOperand ??= [LinearOperands.Of(LmHead)];
-        fused.Store(h, _lmHeadOperand[0], logits[..V]);
+        fused.Store(h, s.LmHeadOperand, logits[..V]);
     }
 }

@@ -1,5 +1,6 @@
-// One sequence running through a DecoderModel: the KV cache, the RoPE tables for its positions, and every scratch
-// buffer, all allocated once here so prefill and decoding allocate nothing per token.
+// One sequence running through a DecoderModel: the KV cache, the RoPE tables for its positions, the LoRA adapters it
+// applies (its own: the model is shared and never changed), and every scratch buffer, all allocated once here so prefill
+// and decoding allocate nothing per token.
 namespace RagTune.Engine.Models;
 
 public sealed class DecoderSession
@@ -7,19 +8,28 @@ public sealed class DecoderSession
     public DecoderModel Model { get; }
     public KvCache Cache { get; }
 
+    /// <summary>The LoRA adapters every projection of this sequence applies, or null for the base model.</summary>
+    public AdapterSet? Adapters { get; }
+
     /// <summary>The most tokens one forward call processes at once; longer prompts run in chunks.</summary>
     public int Chunk { get; }
 
     internal float[] X, H, Q, K, V, Att, Gate, Up;  // scratch for up to Chunk rows (shapes in DecoderModel.Forward)
     internal float[] Scores;                        // [Capacity]
     internal float[] Cos, Sin;                      // [Capacity, D/2]
+    internal Kernels.MatVecOperand[][] Operands;    // [L][7] the fused decode's q, k, v, o, gate, up, down with Adapters
+    internal Kernels.MatVecOperand LmHeadOperand;
     private readonly float[] _lastLogits;           // [V]
 
-    internal DecoderSession(DecoderModel model, int capacity, int chunk)
+    internal DecoderSession(DecoderModel model, int capacity, int chunk, AdapterSet? adapters)
     {
         var c = model.Config;
         if (chunk <= 0) throw new ArgumentOutOfRangeException(nameof(chunk), chunk, "chunk must be positive");
+        adapters?.CheckFits(model.LayerLinears.Append(model.LmHead), $"the model of {c.Path}");
         Model = model;
+        Adapters = adapters;
+        Operands = [.. Enumerable.Range(0, c.NumHiddenLayers).Select(l => model.LayerOperands(l, adapters))];
+        LmHeadOperand = model.LmHeadOperand(adapters);
         Chunk = chunk;
         Cache = new KvCache(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim, capacity);
         X = new float[chunk * c.HiddenSize];

@@ -130,9 +130,9 @@ public static class GgufDecoder
         var fields = new JsonFields(doc.RootElement, gguf.Path);
         return arch switch
         {
-            "llama" => new LlamaConfig(fields, "LlamaForCausalLM"),
-            "qwen2" => new Qwen2Config(fields, "Qwen2ForCausalLM"),
-            _ => new Qwen3Config(fields, "Qwen3ForCausalLM"),
+            "llama" => new LlamaConfig(fields, hfArchitecture),
+            "qwen2" => new Qwen2Config(fields, hfArchitecture),
+            _ => new Qwen3Config(fields, hfArchitecture),
         };
     }
 

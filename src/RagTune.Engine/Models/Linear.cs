@@ -1,6 +1,6 @@
-// The one choke point every projection goes through (y = x·Wᵀ + b); adapters (LoRA) attach here, so model code never
-// mentions them. Name is the module path in the checkpoint (e.g. model.layers.0.self_attn.q_proj), which is what
-// PEFT adapter keys are built from.
+// The one choke point every projection goes through (y = x·Wᵀ + b + the caller's LoRA adapter for this module), so model
+// code never mentions LoRA. The adapters come with each call (a session's AdapterSet), never from the shared Linear. Name is
+// the module path in the checkpoint (e.g. model.layers.0.self_attn.q_proj), which is what PEFT adapter keys are built from.
 using RagTune.Engine.Kernels;
 
 namespace RagTune.Engine.Models;
@@ -35,15 +35,13 @@ public sealed class Linear
         Bias = bias;
     }
 
-    /// <summary>A LoRA adapter applied on top of the frozen weight without merging, or null.</summary>
-    public LoraAdapter? Adapter { get; set; }
-
     /// <summary>x [rows, In] → y [rows, Out], on the shared worker pool: a few rows (decoding) stream the weights through
-    /// a matrix-vector kernel, more rows (prefill) go through the cache-blocked GEMM; then the adapter's low-rank term.</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows)
+    /// a matrix-vector kernel, more rows (prefill) go through the cache-blocked GEMM; then the low-rank term of the adapter
+    /// that <paramref name="adapters"/> holds for this module, if any (applied unmerged: the weight is never changed).</summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int rows, AdapterSet? adapters = null)
     {
         Weight.Multiply(x, Bias, y, rows);
-        Adapter?.AddTo(x, y, rows);
+        adapters?.For(this)?.AddTo(x, y, rows);
     }
 
     private static WeightMatrix CheckedFloat32(string name, float[] weight, int inFeatures, int outFeatures)

@@ -34,7 +34,21 @@ public sealed class LoraAdapter
         Dropout = dropout;
         A = a;
         B = b;
+        Term = new LowRankTerm(A, B, Rank, InFeatures, OutFeatures, Scale);
     }
+
+    private LoraAdapter(LoraAdapter source, float scale)
+    {
+        (Rank, InFeatures, OutFeatures, Dropout, A, B) = (source.Rank, source.InFeatures, source.OutFeatures, source.Dropout, source.A, source.B);
+        Scale = scale;
+        Term = new LowRankTerm(A, B, Rank, InFeatures, OutFeatures, Scale);
+    }
+
+    /// <summary>The matrices and scale as the decode kernels read them (the same A and B arrays).</summary>
+    internal LowRankTerm Term { get; }
+
+    /// <summary>This adapter with its scale multiplied by <paramref name="factor"/>; A and B are shared.</summary>
+    public LoraAdapter Scaled(float factor) => new(this, Scale * factor);
 
     /// <summary>A fresh adapter as PEFT initialises it: A ~ U(−1/√In, 1/√In) (kaiming_uniform_ with a = √5), B = 0.</summary>
     public static LoraAdapter CreateInitialized(int inFeatures, int outFeatures, int rank, float alpha, bool useRsLora, float dropout,
@@ -47,14 +61,18 @@ public sealed class LoraAdapter
         return new LoraAdapter(inFeatures, outFeatures, rank, alpha, useRsLora, dropout, a, new float[outFeatures * rank]);
     }
 
-    /// <summary>y [rows, Out] += scale · (x [rows, In] · Aᵀ) · Bᵀ — the unmerged inference path.</summary>
-    public void AddTo(ReadOnlySpan<float> x, Span<float> y, int rows)
+    /// <summary>y [rows, Out] += scale · (x [rows, In] · Aᵀ) · Bᵀ — the unmerged inference path, a row at a time through
+    /// the same kernels (LowRank.Down, LowRank.AddRows) as the fused decode path, so both give the same bits.</summary>
+    public unsafe void AddTo(ReadOnlySpan<float> x, Span<float> y, int rows)
     {
-        var u = new float[rows * Rank];
-        var delta = new float[rows * OutFeatures];
-        MatMul.Forward(x, A, default, u, rows, InFeatures, Rank);
-        MatMul.Forward(u, B, default, delta, rows, Rank, OutFeatures);
-        TensorPrimitives.MultiplyAdd(delta, Scale, y[..delta.Length], y[..delta.Length]);
+        if (x.Length < (long)rows * InFeatures || y.Length < (long)rows * OutFeatures)
+            throw new ArgumentException($"LoRA update: x {x.Length} and y {y.Length} floats for {rows} rows of {InFeatures} → {OutFeatures}");
+        Span<float> u = Rank <= 256 ? stackalloc float[Rank] : new float[Rank];
+        for (int t = 0; t < rows; t++)
+        {
+            LowRank.Down(Term, x.Slice(t * InFeatures, InFeatures), u);
+            fixed (float* row = y.Slice(t * OutFeatures, OutFeatures)) LowRank.AddRows(Term, u, 0, OutFeatures, row);
+        }
     }
 
     /// <summary>W [Out, In] += scale · B · A: folds the adapter into a base weight (merge).</summary>

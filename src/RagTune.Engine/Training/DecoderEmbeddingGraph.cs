@@ -1,7 +1,7 @@
 // Forward with saved activations and the explicit backward of a decoder embedder (gte-Qwen2, Qwen3-Embedding): the decoder
 // training graph's final-normed hidden states, the checkpoint's pooling (last token, mean or CLS) and L2 normalisation.
 // One text at a time, no dropout (GradCache runs each text's forward twice and needs the same result); gradients reach the
-// LoRA adapters attached to the decoder's projections.
+// run's LoRA adapters (an AdapterSet) on the decoder's projections.
 // Letters: T tokens, C hidden.
 using System.Numerics.Tensors;
 using RagTune.Engine.Models;
@@ -15,13 +15,13 @@ public sealed class DecoderEmbeddingGraph : IEmbeddingGraph
     private float[] _pooled = [];   // [C] before normalisation
     private int _tokens;
 
-    public DecoderEmbeddingGraph(DecoderEmbedder model, ParameterSet parameters)
+    public DecoderEmbeddingGraph(DecoderEmbedder model, ParameterSet parameters, AdapterSet? adapters = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Pooling.Mode == PoolingMode.Max)
             throw new EngineException($"{model.Config.Path}: training supports last-token, mean or CLS pooling, the checkpoint declares max");
         _model = model;
-        _decoder = new DecoderTrainingGraph(model.Model, parameters) { Training = false };
+        _decoder = new DecoderTrainingGraph(model.Model, parameters, adapters) { Training = false };
     }
 
     public float[] Forward(ReadOnlySpan<int> ids)

@@ -1,6 +1,6 @@
 // Forward with saved activations and the explicit backward of a Llama-family decoder (LLaMA, Qwen2, Qwen3), one sequence
 // at a time: the same kernel calls as DecoderModel's forward, then their backward pairs in reverse (llm.c's layout).
-// Gradients flow through the frozen base into LoRA adapters attached to the Linears, or into every weight (full fine-tune).
+// Gradients flow through the frozen base into the run's LoRA adapters (an AdapterSet), or into every weight (full fine-tune).
 // Memory: logits are made and consumed a chunk of rows at a time; with RecomputeActivations only layer inputs are kept.
 // Letters: T tokens, C hidden, H query heads, KV key/value heads, D head_dim, I intermediate, V vocab, r LoRA rank.
 using System.Numerics.Tensors;
@@ -40,11 +40,15 @@ public sealed class DecoderTrainingGraph
     /// <summary>Source of the dropout masks; part of the resumable state.</summary>
     public TrainingRandom DropoutRandom { get => _linear.DropoutRandom; set => _linear.DropoutRandom = value; }
 
-    public DecoderTrainingGraph(DecoderModel model, ParameterSet parameters)
+    /// <summary>The LoRA adapters every projection applies (and that a LoRA run trains), or null.</summary>
+    public AdapterSet? Adapters => _linear.Adapters;
+
+    public DecoderTrainingGraph(DecoderModel model, ParameterSet parameters, AdapterSet? adapters = null)
     {
+        adapters?.CheckFits(model.LayerLinears.Append(model.LmHead), $"the model of {model.Config.Path}");
         _model = model;
         _parameters = parameters;
-        _linear = new LinearPass(parameters);
+        _linear = new LinearPass(parameters, adapters);
     }
 
     /// <summary>The token-mean loss of a micro-batch; when <paramref name="backward"/>, its gradients, divided further by

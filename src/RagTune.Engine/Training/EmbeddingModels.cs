@@ -32,8 +32,7 @@ public static class EmbeddingModels
         try
         {
             var projections = model.Projections.ToList();
-            PeftAdapter.Load(adapter, projections);
-            PeftAdapter.Merge(projections);
+            PeftAdapter.Load(adapter, projections).MergeInto(projections);
         }
         catch
         {
@@ -49,16 +48,19 @@ public static class EmbeddingModels
         ModelConfig.Load(directory) is BertConfig ? EncoderLoraTargets : LoraOptions.AllDecoderTargets;
 
     /// <summary>Loads the model in <paramref name="directory"/> for training: with <paramref name="lora"/>, fresh adapters
-    /// on its projections are the trainable parameters; without, every weight (encoders only).</summary>
-    public static IEmbeddingModel LoadTrainable(string directory, LoraOptions? lora, ulong seed, out ParameterSet parameters)
+    /// for its projections (<paramref name="adapters"/>, the run's own: the model stays the base) are the trainable
+    /// parameters; without, every weight (encoders only) and <paramref name="adapters"/> is null.</summary>
+    public static IEmbeddingModel LoadTrainable(string directory, LoraOptions? lora, ulong seed, out ParameterSet parameters,
+        out AdapterSet? adapters)
     {
         var model = IEmbeddingModel.Load(directory);
+        adapters = null;
         try
         {
             if (lora is not null)
             {
-                PeftAdapter.AttachNew(model.Projections, lora, new Random(unchecked((int)seed)));
-                parameters = ParameterSet.ForAdapters(model.Projections);
+                adapters = PeftAdapter.CreateNew(model.Projections, lora, new Random(unchecked((int)seed)));
+                parameters = ParameterSet.ForAdapters(adapters);
             }
             else
                 parameters = model is BertEncoder encoder
@@ -73,10 +75,12 @@ public static class EmbeddingModels
         }
     }
 
-    public static IEmbeddingGraph Graph(IEmbeddingModel model, ParameterSet parameters) => model switch
+    /// <summary>The training graph of <paramref name="model"/>, with <paramref name="adapters"/> (LoRA, unmerged) on its
+    /// projections when given.</summary>
+    public static IEmbeddingGraph Graph(IEmbeddingModel model, ParameterSet parameters, AdapterSet? adapters = null) => model switch
     {
-        BertEncoder encoder => new EncoderTrainingGraph(encoder, parameters),
-        DecoderEmbedder decoder => new DecoderEmbeddingGraph(decoder, parameters),
+        BertEncoder encoder => new EncoderTrainingGraph(encoder, parameters, adapters),
+        DecoderEmbedder decoder => new DecoderEmbeddingGraph(decoder, parameters, adapters),
         _ => throw new ArgumentException($"no training graph for {model.GetType().Name}", nameof(model)),
     };
 }

@@ -22,6 +22,9 @@ public sealed class EmbeddingTrainer
 
     public IEmbeddingModel Model { get; }
     public ParameterSet Parameters { get; }
+
+    /// <summary>The LoRA adapters being trained (with options.Lora), else null.</summary>
+    public AdapterSet? Adapters { get; }
     public IEmbeddingGraph Graph { get; }
 
     /// <summary>The most tokens a text keeps: EmbeddingTrainingOptions.MaxLength, else the model's positions (or the
@@ -38,10 +41,11 @@ public sealed class EmbeddingTrainer
         _options = options;
         _data = ReadFlagEmbedding(options.DataPath);
         _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
-        Model = EmbeddingModels.LoadTrainable(options.ModelPath, options.Lora, options.Seed, out var parameters);
+        Model = EmbeddingModels.LoadTrainable(options.ModelPath, options.Lora, options.Seed, out var parameters, out var adapters);
+        Adapters = adapters;
         Parameters = parameters;
         _texts = new TextEmbedder(Model, Tokenizer.Load(options.ModelPath), options.MaxLength ?? TextEmbedder.DefaultMaxLength(Model, options.ModelPath));
-        Graph = EmbeddingModels.Graph(Model, Parameters);
+        Graph = EmbeddingModels.Graph(Model, Parameters, Adapters);
         TruncatedTexts = _data.SelectMany(d => d.Pos.Concat(d.Neg).Prepend(d.Query)).Distinct(StringComparer.Ordinal)
             .Count(t => { _texts.Tokenize(t, out bool cut); return cut; });
     }
@@ -160,7 +164,7 @@ public sealed class EmbeddingTrainer
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
         var losses = state.Losses;
-        string output = HfCheckpointWriter.SaveTrainedEmbedder(Model, o.Lora, o.ModelPath,
+        string output = HfCheckpointWriter.SaveTrainedEmbedder(Model, Adapters, o.Lora, o.ModelPath,
             Path.Combine(o.OutputDirectory, "adapter"), Path.Combine(o.OutputDirectory, "model"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), losses, []);
         return new TrainingResult(TotalSteps, losses, [], _data.Count, 0, 0, output);

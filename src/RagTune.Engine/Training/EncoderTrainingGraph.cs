@@ -18,17 +18,18 @@ public sealed class EncoderTrainingGraph : IEmbeddingGraph
     public BertEncoder Model => _model;
     public ParameterSet Parameters => _parameters;
 
-    public EncoderTrainingGraph(BertEncoder model, ParameterSet parameters)
+    /// <summary>The LoRA adapters every projection applies (and that a LoRA run trains), or null.</summary>
+    public AdapterSet? Adapters => _linear.Adapters;
+
+    public EncoderTrainingGraph(BertEncoder model, ParameterSet parameters, AdapterSet? adapters = null)
     {
+        adapters?.CheckFits(EncoderLinears(model), $"the encoder of {model.Config.Path}");
         if (model.Pooling.Mode is not (PoolingMode.Cls or PoolingMode.Mean))
             throw new EngineException($"{model.Config.Path}: training supports CLS or mean pooling, the checkpoint declares {model.Pooling.Mode}");
         _model = model;
         _parameters = parameters;
-        _linear = new LinearPass(parameters) { Training = false };
+        _linear = new LinearPass(parameters, adapters) { Training = false };
     }
-
-    /// <summary>Every LoRA adapter attached to the encoder's Linears.</summary>
-    public static ParameterSet AdapterParameters(BertEncoder model) => ParameterSet.ForAdapters(EncoderLinears(model));
 
     /// <summary>Every weight of the encoder, named as in the checkpoint (without its bert./roberta. prefix).</summary>
     public static ParameterSet AllParameters(BertEncoder model)

@@ -40,19 +40,19 @@ public static class HfCheckpointWriter
         CopySideFiles(sourceDirectory, directory);
     }
 
-    /// <summary>Saves a trained embedding model as the run's result: a PEFT adapter (task FEATURE_EXTRACTION) in
-    /// <paramref name="adapterDirectory"/> when it was trained with LoRA, else a full encoder checkpoint in
-    /// <paramref name="modelDirectory"/>. Returns the folder written.</summary>
-    public static string SaveTrainedEmbedder(IEmbeddingModel model, LoraOptions? lora, string sourceDirectory, string adapterDirectory,
-        string modelDirectory)
+    /// <summary>Saves a trained embedding model as the run's result: its LoRA <paramref name="adapters"/> as a PEFT adapter
+    /// (task FEATURE_EXTRACTION) in <paramref name="adapterDirectory"/> when it was trained with LoRA, else a full encoder
+    /// checkpoint in <paramref name="modelDirectory"/>. Returns the folder written.</summary>
+    public static string SaveTrainedEmbedder(IEmbeddingModel model, AdapterSet? adapters, LoraOptions? lora, string sourceDirectory,
+        string adapterDirectory, string modelDirectory)
     {
-        if (lora is null)
+        if (lora is null || adapters is null)
         {
             SaveEncoder(modelDirectory, model as BertEncoder
                 ?? throw new EngineException($"{sourceDirectory}: only encoders are saved whole; a decoder embedder trains LoRA adapters"), sourceDirectory);
             return modelDirectory;
         }
-        PeftAdapter.Save(adapterDirectory, model.Projections, lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
+        PeftAdapter.Save(adapterDirectory, adapters, lora, Path.GetFullPath(sourceDirectory), "FEATURE_EXTRACTION");
         return adapterDirectory;
     }
 

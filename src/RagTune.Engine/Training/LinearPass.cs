@@ -1,12 +1,12 @@
-// A Linear's forward and backward during training, with its LoRA adapter if one is attached: y = x·Wᵀ + b +
-// scale·B·A·dropout(x). Saves what the adapter's backward needs (A·dropout(x) and a byte mask) per Linear; frozen base weights
+// A Linear's forward and backward during training, with the run's LoRA adapter for it if the AdapterSet has one:
+// y = x·Wᵀ + b + scale·B·A·dropout(x). Saves what the adapter's backward needs (A·dropout(x) and a byte mask) per Linear; frozen base weights
 // get no gradient and may be float32, bf16 or q8 (read in place). Shared by the decoder and encoder training graphs.
 using System.Numerics.Tensors;
 using RagTune.Engine.Models;
 
 namespace RagTune.Engine.Training;
 
-internal sealed class LinearPass(ParameterSet parameters)
+internal sealed class LinearPass(ParameterSet parameters, AdapterSet? adapters)
 {
     private readonly Dictionary<Linear, LoraSaved> _lora = new(ReferenceEqualityComparer.Instance);
 
@@ -15,15 +15,17 @@ internal sealed class LinearPass(ParameterSet parameters)
     private float[] _delta = [], _scaledDy = [], _du = [], _dxMasked = [], _dropped = [];
 
     public ParameterSet Parameters { get; } = parameters;
+    public AdapterSet? Adapters { get; } = adapters;
     public bool Training { get; set; } = true;
     public TrainingRandom DropoutRandom { get; set; } = new(0);
 
-    /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the Linear carries an adapter (saving what its backward needs).</summary>
+    /// <summary>y [T, Out] = x·Wᵀ + b, plus scale·B·A·dropout(x) when the run has an adapter on the Linear (saving what its
+    /// backward needs).</summary>
     public void Forward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
         lin.Weight.Multiply(x, lin.Bias, y, rows, alwaysGemm: true);
-        if (lin.Adapter is not { } ad) return;
-        var saved = Saved(lin, rows);
+        if (Adapters?.For(lin) is not { } ad) return;
+        var saved = Saved(lin, ad, rows);
         ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
         saved.Masked = Training && ad.Dropout > 0;
         if (saved.Masked)
@@ -47,7 +49,7 @@ internal sealed class LinearPass(ParameterSet parameters)
         var dW = Parameters.Grad(lin.Weight);
         if (!dW.IsEmpty)
             TrainingMath.BackwardWeight(dy, x, dW, lin.Bias is null ? default : Parameters.Grad(lin.Bias), rows, inDim, outDim);
-        if (lin.Adapter is { } ad)
+        if (Adapters?.For(lin) is { } ad)
         {
             var saved = _lora[lin];
             int r = ad.Rank, n = rows * inDim;
@@ -96,9 +98,8 @@ internal sealed class LinearPass(ParameterSet parameters)
         return buffer.AsSpan(0, length);
     }
 
-    private LoraSaved Saved(Linear lin, int rows)
+    private LoraSaved Saved(Linear lin, LoraAdapter ad, int rows)
     {
-        var ad = lin.Adapter!;
         // The dropout mask [T, In] is only kept when dropout is on, one byte per value.
         int masked = Training && ad.Dropout > 0 ? rows * lin.InFeatures : 0;
         if (!_lora.TryGetValue(lin, out var s) || s.U.Length < rows * ad.Rank || s.Mask.Length < masked)

@@ -25,6 +25,9 @@ public sealed class LsrTrainer
     public IEmbeddingModel QueryEncoder { get; }
     public ParameterSet Parameters { get; }
 
+    /// <summary>The LoRA adapters being trained (a LoRA run), else null.</summary>
+    public AdapterSet? Adapters { get; }
+
     /// <summary>Examples the generator scored in the last run (the rest came from the score journal).</summary>
     public int GeneratorScorings { get; private set; }
 
@@ -60,7 +63,8 @@ public sealed class LsrTrainer
         }
         if (_data.Count == 0) throw new EngineException($"{options.DataPath}: no training examples");
         _dataSha256 = RunSettingsGuard.HashFile(options.DataPath);
-        QueryEncoder = EmbeddingModels.LoadTrainable(options.RetrieverPath, options.Lora, options.Seed, out var parameters);
+        QueryEncoder = EmbeddingModels.LoadTrainable(options.RetrieverPath, options.Lora, options.Seed, out var parameters, out var adapters);
+        Adapters = adapters;
         Parameters = parameters;
     }
 
@@ -116,7 +120,7 @@ public sealed class LsrTrainer
         using var passageModel = IEmbeddingModel.Load(o.RetrieverPath);
         var texts = new TextEmbedder(passageModel, Tokenizer.Load(o.RetrieverPath), TextEmbedder.DefaultMaxLength(passageModel, o.RetrieverPath));
         var passageGraph = EmbeddingModels.Graph(passageModel, new ParameterSet());
-        var queryGraph = EmbeddingModels.Graph(QueryEncoder, Parameters);
+        var queryGraph = EmbeddingModels.Graph(QueryEncoder, Parameters, Adapters);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         int firstStep = state.Step, epoch = -1;
         List<int> order = [];
@@ -152,7 +156,7 @@ public sealed class LsrTrainer
             progress?.Report(new TrainingProgress(step + 1, TotalSteps, loss, lr, 0, clock.Elapsed,
                 TimeSpan.FromSeconds(seconds / (step + 1 - firstStep) * (TotalSteps - step - 1)), null));
         }
-        string output = HfCheckpointWriter.SaveTrainedEmbedder(QueryEncoder, o.Lora, o.RetrieverPath,
+        string output = HfCheckpointWriter.SaveTrainedEmbedder(QueryEncoder, Adapters, o.Lora, o.RetrieverPath,
             Path.Combine(o.OutputDirectory, "query_adapter"), Path.Combine(o.OutputDirectory, "query_encoder"));
         LossChart.Write(Path.Combine(o.OutputDirectory, "loss.svg"), state.Losses, []);
         return new TrainingResult(state.Step, state.Losses, [], _data.Count, 0, 0, output);

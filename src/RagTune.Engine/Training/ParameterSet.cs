@@ -33,19 +33,15 @@ public sealed class ParameterSet
         foreach (var t in _tensors) Array.Clear(t.Grad);
     }
 
-    /// <summary>Every LoRA adapter attached to the model's Linears (A then B per module, in layer order).</summary>
-    public static ParameterSet ForAdapters(DecoderModel model) => ForAdapters(DecoderLinears(model));
-
-    /// <summary>The adapters attached to any of <paramref name="linears"/> (A then B per module).</summary>
-    public static ParameterSet ForAdapters(IEnumerable<Linear> linears)
+    /// <summary>The A and B of every adapter in <paramref name="adapters"/>, in its order (A then B per module).</summary>
+    public static ParameterSet ForAdapters(AdapterSet adapters)
     {
         var set = new ParameterSet();
-        foreach (var lin in linears)
-            if (lin.Adapter is { } ad)
-            {
-                set.Add(lin.Name + ".lora_A.weight", ad.A);
-                set.Add(lin.Name + ".lora_B.weight", ad.B);
-            }
+        foreach (var (module, ad) in adapters.Modules)
+        {
+            set.Add(module + ".lora_A.weight", ad.A);
+            set.Add(module + ".lora_B.weight", ad.B);
+        }
         return set;
     }
 
@@ -62,7 +58,7 @@ public sealed class ParameterSet
             set.Add(p + "post_attention_layernorm.weight", layer.PostAttentionLayerNorm);
             if (layer.QNorm is not null) set.Add(p + "self_attn.q_norm.weight", layer.QNorm);
             if (layer.KNorm is not null) set.Add(p + "self_attn.k_norm.weight", layer.KNorm);
-            foreach (var lin in LayerLinears(layer))
+            foreach (var lin in layer.Linears)
             {
                 set.Add(lin.Name + ".weight", lin.Weight.WritableFloat32());
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
@@ -73,11 +69,8 @@ public sealed class ParameterSet
         return set;
     }
 
-    internal static IEnumerable<Linear> LayerLinears(DecoderLayer layer) =>
-        [layer.QProj, layer.KProj, layer.VProj, layer.OProj, layer.GateProj, layer.UpProj, layer.DownProj];
-
     /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
-    public static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.Layers.SelectMany(LayerLinears);
+    public static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.LayerLinears;
 }
 
 /// <summary>One trainable tensor: its checkpoint name, values and gradient (same length).</summary>

@@ -1,6 +1,7 @@
 // PEFT LoRA adapters on disk: adapter_config.json (sorted keys, indent 2) + adapter_model.safetensors with keys
 // base_model.model.<module>.lora_A.weight [r, in] / .lora_B.weight [out, r] and metadata {"format": "pt"} — the layout
-// PEFT's save_pretrained writes and PEFT, vLLM and llama.cpp's converter read. Adapters attach to Linears by module path.
+// PEFT's save_pretrained writes and PEFT, vLLM and llama.cpp's converter read. A folder loads as an AdapterSet (by module
+// path) that sessions and training graphs apply; the model itself is never changed, except by an explicit merge.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagTune.Engine.Models;
@@ -15,32 +16,29 @@ public static class PeftAdapter
     public const string WeightsFileName = "adapter_model.safetensors";
     private const string KeyPrefix = "base_model.model.";
 
-    /// <summary>Attaches fresh adapters (A Kaiming-uniform, B zero) to every Linear whose last name part is a target.</summary>
-    public static int AttachNew(IEnumerable<Linear> linears, LoraOptions options, Random random)
+    /// <summary>Fresh adapters (A Kaiming-uniform, B zero) for every Linear whose last name part is a target, in the
+    /// order of <paramref name="linears"/>.</summary>
+    public static AdapterSet CreateNew(IEnumerable<Linear> linears, LoraOptions options, Random random)
     {
-        int count = 0;
+        var modules = new List<KeyValuePair<string, LoraAdapter>>();
         foreach (var lin in linears)
             if (options.TargetModules.Contains(LastPart(lin.Name)))
-            {
-                lin.Adapter = LoraAdapter.CreateInitialized(lin.InFeatures, lin.OutFeatures, options.Rank, options.Alpha,
-                    options.UseRsLora, options.Dropout, random);
-                count++;
-            }
-        if (count == 0)
+                modules.Add(KeyValuePair.Create(lin.Name, LoraAdapter.CreateInitialized(lin.InFeatures, lin.OutFeatures, options.Rank,
+                    options.Alpha, options.UseRsLora, options.Dropout, random)));
+        if (modules.Count == 0)
             throw new EngineException($"LoRA target_modules [{string.Join(", ", options.TargetModules)}] match no projection of the model");
-        return count;
+        return new AdapterSet(modules, "fresh");
     }
 
-    public static void Save(string directory, IEnumerable<Linear> linears, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
+    public static void Save(string directory, AdapterSet adapters, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
     {
         Directory.CreateDirectory(directory);
         var entries = new List<SafeTensorEntry>();
-        foreach (var lin in linears)
-            if (lin.Adapter is { } ad)
-            {
-                entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + lin.Name + ".lora_A.weight", ad.A, ad.Rank, ad.InFeatures));
-                entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + lin.Name + ".lora_B.weight", ad.B, ad.OutFeatures, ad.Rank));
-            }
+        foreach (var (module, ad) in adapters.Modules)
+        {
+            entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + module + ".lora_A.weight", ad.A, ad.Rank, ad.InFeatures));
+            entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + module + ".lora_B.weight", ad.B, ad.OutFeatures, ad.Rank));
+        }
         SafeTensorWriter.Write(Path.Combine(directory, WeightsFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
         var config = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -101,15 +99,16 @@ public static class PeftAdapter
             : throw f.Invalid("base_model_name_or_path", $"\"{baseModel}\"", "a local model folder (no such folder here; pass the base with --model and the adapter with --adapter)");
     }
 
-    /// <summary>Loads a PEFT adapter folder and attaches it to the matching Linears (unmerged); every tensor in the file must
-    /// find its Linear with matching shapes. Returns the options read.</summary>
-    public static LoraOptions Load(string directory, IEnumerable<Linear> linears)
+    /// <summary>Loads a PEFT adapter folder for the model whose projections are <paramref name="linears"/>: every tensor in
+    /// the file must find its Linear with matching shapes. The set lists the modules in the order of the Linears.</summary>
+    public static AdapterSet Load(string directory, IEnumerable<Linear> linears)
     {
         var options = ReadConfig(directory);
+        var list = linears.ToList();
         string path = Path.Combine(directory, WeightsFileName);
         if (!File.Exists(path)) throw new EngineException($"{directory}: {WeightsFileName} is missing");
         using var file = SafeTensorFile.Open(path);
-        var byName = linears.ToDictionary(l => l.Name, StringComparer.Ordinal);
+        var byName = list.ToDictionary(l => l.Name, StringComparer.Ordinal);
         var found = new Dictionary<string, (float[]? A, float[]? B, int Rank)>(StringComparer.Ordinal);
         foreach (var info in file.Tensors)
         {
@@ -127,29 +126,17 @@ public static class PeftAdapter
             var cur = found.GetValueOrDefault(module);
             found[module] = isA ? (values, cur.B, options.Rank) : (cur.A, values, options.Rank);
         }
-        foreach (var (module, (a, b, rank)) in found)
-        {
+        foreach (var (module, (a, b, _)) in found)
             if (a is null || b is null)
                 throw new EngineException($"{path}: module '{module}' has only lora_{(a is null ? "B" : "A")}, expected both lora_A and lora_B");
-            var lin = byName[module];
-            lin.Adapter = new LoraAdapter(lin.InFeatures, lin.OutFeatures, rank, options.Alpha, options.UseRsLora, options.Dropout, a, b);
-        }
         if (found.Count == 0) throw new EngineException($"{path}: no LoRA tensors found");
-        return options;
-    }
-
-    /// <summary>Folds every attached adapter into its base weight (W ← W + scale·B·A) and detaches it.</summary>
-    public static int Merge(IEnumerable<Linear> linears)
-    {
-        int n = 0;
-        foreach (var lin in linears)
-            if (lin.Adapter is { } ad)
-            {
-                ad.MergeInto(lin.Weight.WritableFloat32());
-                lin.Adapter = null;
-                n++;
-            }
-        return n;
+        var modules = list.Where(l => found.ContainsKey(l.Name)).Select(lin =>
+        {
+            var (a, b, rank) = found[lin.Name];
+            return KeyValuePair.Create(lin.Name,
+                new LoraAdapter(lin.InFeatures, lin.OutFeatures, rank, options.Alpha, options.UseRsLora, options.Dropout, a!, b!));
+        });
+        return new AdapterSet(modules, directory);
     }
 
     internal static string LastPart(string module) => module[(module.LastIndexOf('.') + 1)..];

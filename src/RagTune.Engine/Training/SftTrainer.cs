@@ -23,6 +23,9 @@ public sealed class SftTrainer
 
     public DecoderModel Model { get; }
     public ParameterSet Parameters { get; }
+
+    /// <summary>The LoRA adapters being trained (a LoRA run), else null.</summary>
+    public AdapterSet? Adapters { get; }
     public DecoderTrainingGraph Graph { get; }
     public AdamW Optimizer { get; }
     public int BatchesPerEpoch => (_train.Count + _options.BatchSize - 1) / _options.BatchSize;
@@ -58,10 +61,10 @@ public sealed class SftTrainer
             Parameters = ParameterSet.ForAllWeights(Model);
         else
         {
-            PeftAdapter.AttachNew(ParameterSet.DecoderLinears(Model), options.Lora, new Random(unchecked((int)options.Seed)));
-            Parameters = ParameterSet.ForAdapters(Model);
+            Adapters = PeftAdapter.CreateNew(Model.LayerLinears, options.Lora, new Random(unchecked((int)options.Seed)));
+            Parameters = ParameterSet.ForAdapters(Adapters);
         }
-        Graph = new DecoderTrainingGraph(Model, Parameters)
+        Graph = new DecoderTrainingGraph(Model, Parameters, Adapters)
         {
             DropoutRandom = new TrainingRandom(options.Seed ^ 0xD1B54A32D192ED03UL),
             RecomputeActivations = options.RecomputeActivations,
@@ -204,7 +207,7 @@ public sealed class SftTrainer
             return dir;
         }
         string adapter = Path.Combine(_options.OutputDirectory, "adapter");
-        PeftAdapter.Save(adapter, ParameterSet.DecoderLinears(Model), _options.Lora, Path.GetFullPath(_options.ModelPath));
+        PeftAdapter.Save(adapter, Adapters!, _options.Lora, Path.GetFullPath(_options.ModelPath));
         return adapter;
     }
 }

@@ -1,8 +1,8 @@
 // Everything served, by model name: chat models (each behind its queue), adapters, embedding models, `rag:<kb>` pipelines
 // and routers; knowledge bases for the search page. Built once at start-up from ServerOptions.
-// A LoRA adapter is served as its own chat model: a private copy of its base checkpoint with the PEFT adapter attached
-// unmerged to the targeted Linears. The engine attaches adapters to the model object (Linear.Adapter), not per request,
-// so sharing the base weights between adapters is not possible: each adapter costs one more copy of the base weights.
+// A LoRA adapter is served as its own chat model: a LocalChatClient over its base model's TextGenerator (the same weights,
+// loaded once however many adapters it serves) whose requests run with the PEFT adapter's AdapterSet, applied unmerged per
+// session. Requests to the base and to each adapter interleave on the shared model; an adapter costs only its A and B.
 using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
@@ -53,11 +53,12 @@ public sealed class ModelRegistry : IAsyncDisposable
         foreach (var m in options.Models)
         {
             CheckName(m.Name, "models[].name");
+            IChatClient? chatClient = null;
             switch (m.Kind.ToLowerInvariant())
             {
                 case "chat":
-                    var client = services.ChatClients.GetValueOrDefault(m.Name) ?? Own(LoadChat(m));
-                    _chat.Add(m.Name, new ModelPipeline(m.Name, client, Gate(m.Name)));
+                    chatClient = services.ChatClients.GetValueOrDefault(m.Name) ?? Own(LoadChat(m));
+                    _chat.Add(m.Name, new ModelPipeline(m.Name, chatClient, Gate(m.Name)));
                     break;
                 case "embedding":
                     var generator = services.EmbeddingGenerators.GetValueOrDefault(m.Name) ?? Own(LoadEmbedding(m));
@@ -67,12 +68,16 @@ public sealed class ModelRegistry : IAsyncDisposable
                     throw new ServerException($"model '{m.Name}': kind '{m.Kind}' is unknown; expected chat or embedding");
             }
             _roots.Add(m.Name, m.Path);
+            // The base every adapter of this model runs on: the served client itself, or (when the host supplied a client
+            // that is not a local decoder) the checkpoint loaded once for all of them.
+            LocalChatClient? baseClient = null;
             foreach (var a in m.Adapters)
             {
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
-                if (!_chat.ContainsKey(m.Name))
+                if (chatClient is null)
                     throw new ServerException($"model '{m.Name}': adapter '{a.Name}' needs a chat base model; kind is '{m.Kind}'");
-                var adapted = Own(LoadAdapter(m, a));
+                baseClient ??= chatClient as LocalChatClient ?? Own(LoadChat(m));
+                var adapted = Own(LoadAdapter(m, a, baseClient));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
                 _roots.Add(a.Name, a.Path);
@@ -198,19 +203,19 @@ public sealed class ModelRegistry : IAsyncDisposable
         }
     }
 
-    /// <summary>Loads a fresh copy of the base checkpoint and attaches the PEFT adapter to it without merging.</summary>
-    private static LocalChatClient LoadAdapter(ModelEntry m, AdapterEntry a)
+    /// <summary>A client over <paramref name="baseClient"/>'s model (shared, not copied) whose requests apply the PEFT
+    /// adapter in <paramref name="a"/>'s folder.</summary>
+    private static LocalChatClient LoadAdapter(ModelEntry m, AdapterEntry a, LocalChatClient baseClient)
     {
-        LocalChatClient? client = null;
         try
         {
-            client = LocalChatClient.Load(m.Path, new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens });
-            PeftAdapter.Load(a.Path, ParameterSet.DecoderLinears(client.Generator.Model));
-            return client;
+            var generator = baseClient.Generator;
+            var adapters = PeftAdapter.Load(a.Path, generator.Model.LayerLinears);
+            return new LocalChatClient(generator, baseClient.Template, a.Name,
+                new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens, Adapters = adapters });
         }
         catch (EngineException e)
         {
-            client?.Dispose();
             throw new ServerException($"adapter '{a.Name}' at '{a.Path}' (base model '{m.Name}' at '{m.Path}'): {e.Message}", e);
         }
     }

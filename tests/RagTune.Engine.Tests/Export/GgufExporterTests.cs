@@ -152,12 +152,12 @@ public class GgufExporterTests
         {
             var linears = ParameterSet.DecoderLinears(m).ToList();
             var options = new LoraOptions { Rank = 4, Alpha = 8 };
-            PeftAdapter.AttachNew(linears, options, new Random(3));
+            var adapters = PeftAdapter.CreateNew(linears, options, new Random(3));
             var rng = new Random(5);
-            foreach (var lin in linears)
-                for (int i = 0; i < lin.Adapter!.B.Length; i++) lin.Adapter.B[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
-            PeftAdapter.Save(adapterDir, linears, options, model);
-            expected = m.CreateSession(capacity: 64).Forward(ids).ToArray();   // the adapter applied unmerged
+            foreach (var (_, ad) in adapters.Modules)
+                for (int i = 0; i < ad.B.Length; i++) ad.B[i] = (float)(rng.NextDouble() - 0.5) * 0.2f;
+            PeftAdapter.Save(adapterDir, adapters, options, model);
+            expected = m.CreateSession(capacity: 64, adapters: adapters).Forward(ids).ToArray();   // the adapter applied unmerged
         }
         var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"), adapterDir);
         Assert.Equal(7 * 2, result.MergedAdapterModules);

@@ -36,13 +36,17 @@ public class KernelDispatchTests
     }
 
     [Fact]
-    public async Task Override_holds_on_this_thread_until_disposed()
+    public void Override_holds_on_this_thread_until_disposed()
     {
         var before = KernelDispatch.Width;
         var scope = KernelDispatch.Override(VectorWidth.Bits256);
         Assert.Equal(VectorWidth.Bits256, KernelDispatch.Width);
-        var other = await Task.Factory.StartNew(() => KernelDispatch.Width, CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);  // a thread of its own, not this one
+        // A thread of its own, joined rather than awaited: an await may resume this test on another pool thread, which
+        // would not see this thread's override.
+        VectorWidth other = default;
+        var thread = new Thread(() => other = KernelDispatch.Width);
+        thread.Start();
+        thread.Join();
         Assert.Equal(KernelDispatch.Choose(Environment.GetEnvironmentVariable(KernelDispatch.EnvironmentVariable)), other);
         Assert.Equal(VectorWidth.Bits256, KernelDispatch.Width);
         scope.Dispose();

@@ -1,5 +1,6 @@
 // The fused single-token decode path against the unfused per-projection path (its oracle) on every decoder fixture
-// and weight format: the same logits, token after token, up to summation order; and the bf16/Q8 storage is read.
+// and weight format, without and with a session's LoRA adapter: the same logits, token after token, up to summation
+// order; and the bf16/Q8 storage is read.
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using Xunit;
@@ -17,14 +18,24 @@ public class FusedDecodeTests
         return data;
     }
 
+    public static TheoryData<string> Decoders => new(Fixtures.Decoders);
+
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Fused_decode_matches_the_unfused_path(string name, WeightFormat format)
+    public void Fused_decode_matches_the_unfused_path(string name, WeightFormat format) => AssertFusedMatchesUnfused(name, format, adapter: false);
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Fused_decode_with_an_adapter_matches_the_unfused_path(string name, WeightFormat format) =>
+        AssertFusedMatchesUnfused(name, format, adapter: true);
+
+    private static void AssertFusedMatchesUnfused(string name, WeightFormat format, bool adapter)
     {
         var model = DecoderModel.Load(Fixtures.Dir(name), format);
         int[] prompt = Fixtures.Golden(name).GetProperty("prompt_ids").Ints();
-        var fused = model.CreateSession(capacity: 64);
-        var plain = model.CreateSession(capacity: 64);
+        var adapters = adapter ? AdapterSetTests.RandomAdapters(model, 11) : null;
+        var fused = model.CreateSession(capacity: 64, adapters: adapters);
+        var plain = model.CreateSession(capacity: 64, adapters: adapters);
         fused.Forward(prompt);
         var logits = plain.Forward(prompt).ToArray();
         int next = ArgMax(logits);
@@ -37,7 +48,7 @@ public class FusedDecodeTests
             // Same arithmetic in a different order (and Q8 quantises the same activations): agreement to ~1e-5.
             for (int i = 0; i < expected.Length; i++)
                 Assert.True(Math.Abs(expected[i] - actual[i]) <= 2e-4f * Math.Max(1f, Math.Abs(expected[i])),
-                    $"{name} {format} step {step} logit {i}: unfused {expected[i]}, fused {actual[i]}");
+                    $"{name} {format} adapter {adapter} step {step} logit {i}: unfused {expected[i]}, fused {actual[i]}");
             next = ArgMax(expected);
         }
     }
@@ -100,7 +111,7 @@ public class FusedDecodeTests
                 $"logit {i}: unfused {expected[i]}, fused {actual[i]}");
     }
 
-    private static int ArgMax(ReadOnlySpan<float> v)
+    internal static int ArgMax(ReadOnlySpan<float> v)
     {
         int best = 0;
         for (int i = 1; i < v.Length; i++) if (v[i] > v[best]) best = i;

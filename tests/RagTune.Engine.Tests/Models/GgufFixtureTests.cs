@@ -147,6 +147,42 @@ public class GgufFixtureTests
         }
     }
 
+    /// <summary>A session's LoRA adapter on a GGUF quantised base: the fused decode (the Q4_0/Q4_K/Q5_K/Q6_K matvec plus
+    /// the LowRank term) gives the unfused path's logits (exact products on the dequantised weights plus the adapter)
+    /// within the decode's own rounding, and the adapter moves the logits well beyond that.</summary>
+    [Theory]
+    [InlineData("qwen2-small-q4_0")]
+    [InlineData("llama-small-q4_k_m")]
+    [InlineData("qwen3-small-q5_k_m")]
+    public void Fused_decode_with_an_adapter_on_quantised_weights_matches_the_unfused_path(string name)
+    {
+        using var model = DecoderModel.Load(PathOf(name));
+        var adapters = AdapterSetTests.RandomAdapters(model, 7);
+        int[] prompt = Expected(name).GetProperty("prompt_ids").Ints();
+        var fused = model.CreateSession(capacity: 128, adapters: adapters);
+        var plain = model.CreateSession(capacity: 128, adapters: adapters);
+        var bare = model.CreateSession(capacity: 128);
+        fused.Forward(prompt);
+        bare.Forward(prompt);
+        int next = DecoderGoldenTests.ArgMax(plain.Forward(prompt).ToArray());
+        double tolerance = Math.Max(ExactTolerance, 2 * QuantisedRunGap(name)), moved = 0;
+        try
+        {
+            for (int step = 0; step < 6; step++)
+            {
+                model.FusedDecode = false;
+                var expected = plain.Forward([next]).ToArray();
+                model.FusedDecode = true;
+                AssertRowClose(name, $"adapter, decode step {step}", expected, fused.Forward([next]), tolerance);
+                var without = bare.Forward([next]).ToArray();
+                moved = Math.Max(moved, expected.Zip(without, (a, b) => Math.Abs((double)a - b)).Max() / expected.Max(x => Math.Abs((double)x)));
+                next = DecoderGoldenTests.ArgMax(expected);
+            }
+        }
+        finally { model.FusedDecode = true; }
+        Assert.True(moved > 10 * tolerance, $"{name}: the adapter moved the logits by only {moved:G4} of max |logit| (tolerance {tolerance:G4})");
+    }
+
     private static void AssertRowClose(string name, string where, float[] expected, ReadOnlySpan<float> actual, double tolerance)
     {
         double scale = expected.Max(x => Math.Abs((double)x)), worst = 0;

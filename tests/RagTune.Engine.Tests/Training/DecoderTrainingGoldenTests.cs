@@ -33,12 +33,11 @@ public sealed class DecoderTrainingGoldenTests
     public void LoraLossAndGradientsMatchPyTorch()
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
-        var linears = ParameterSet.DecoderLinears(model).ToList();
-        var options = PeftAdapter.Load(Data("qwen2-tiny-lora"), linears);
-        Assert.Equal(4, options.Rank);
-        Assert.Equal(14, linears.Count(l => l.Adapter is not null));
-        var parameters = ParameterSet.ForAdapters(model);
-        var graph = new DecoderTrainingGraph(model, parameters);
+        var adapters = PeftAdapter.Load(Data("qwen2-tiny-lora"), model.LayerLinears);
+        Assert.Equal(4, PeftAdapter.ReadConfig(Data("qwen2-tiny-lora")).Rank);
+        Assert.Equal(14, adapters.Modules.Count);
+        var parameters = ParameterSet.ForAdapters(adapters);
+        var graph = new DecoderTrainingGraph(model, parameters, adapters);
         var lora = Golden.GetProperty("lora");
 
         double loss = graph.Batch(Batch(lora), backward: true);
@@ -71,9 +70,9 @@ public sealed class DecoderTrainingGoldenTests
     public void FirstTenAdamWLossesMatchTorchOptim()
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
-        PeftAdapter.Load(Data("qwen2-tiny-lora"), ParameterSet.DecoderLinears(model));
-        var parameters = ParameterSet.ForAdapters(model);
-        var graph = new DecoderTrainingGraph(model, parameters);
+        var adapters = PeftAdapter.Load(Data("qwen2-tiny-lora"), model.LayerLinears);
+        var parameters = ParameterSet.ForAdapters(adapters);
+        var graph = new DecoderTrainingGraph(model, parameters, adapters);
         var lora = Golden.GetProperty("lora");
         var batch = Batch(lora);
         var optimizer = new AdamW(parameters, 0.9f, 0.999f, 1e-8f, weightDecay: 0.1f);

@@ -54,14 +54,13 @@ public sealed class EncoderTrainingTests
     public void LoraOnQueryKeyValueDenseMatchesFiniteDifferences()
     {
         var model = BertEncoder.Load(Fixtures.Dir("bert-tiny-cls"));
-        PeftAdapter.AttachNew(EncoderTrainingGraph.EncoderLinears(model),
+        var adapters = PeftAdapter.CreateNew(EncoderTrainingGraph.EncoderLinears(model),
             new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["query", "key", "value", "dense"] }, new Random(5));
-        foreach (var lin in EncoderTrainingGraph.EncoderLinears(model))
-            if (lin.Adapter is { } ad)
-                for (int i = 0; i < ad.B.Length; i++) ad.B[i] = 0.1f * MathF.Sin(i + 1);   // non-zero B so A gets a gradient
-        var parameters = EncoderTrainingGraph.AdapterParameters(model);
+        foreach (var (_, ad) in adapters.Modules)
+            for (int i = 0; i < ad.B.Length; i++) ad.B[i] = 0.1f * MathF.Sin(i + 1);   // non-zero B so A gets a gradient
+        var parameters = ParameterSet.ForAdapters(adapters);
         Assert.Equal(2 * 2 * 6, parameters.Tensors.Count);   // 2 layers × q,k,v + attention.output.dense, intermediate.dense, output.dense
-        var graph = new EncoderTrainingGraph(model, parameters);
+        var graph = new EncoderTrainingGraph(model, parameters, adapters);
         var r = DecoderPassesGradientTests.Random(model.Dimensions, 4);
         double Objective() => graph.Forward(Text).Zip(r, (a, b) => (double)a * b).Sum();
         CheckParameters(parameters, Objective, () => { graph.Forward(Text); graph.Backward(r); });

@@ -31,12 +31,12 @@ public sealed class HfRoundTripTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static void AssertLogits(DecoderModel model, JsonElement expectedRows, string what)
+    private static void AssertLogits(DecoderModel model, JsonElement expectedRows, string what, AdapterSet? adapters = null)
     {
         int[] ids = Golden.Value.GetProperty("ids").Ints();
         int v = model.Config.VocabSize;
         var logits = new float[ids.Length * v];
-        model.CreateSession(capacity: 32).ForwardAll(ids, logits);
+        model.CreateSession(capacity: 32, adapters: adapters).ForwardAll(ids, logits);
         var rows = expectedRows.EnumerateArray().ToArray();
         Assert.Equal(ids.Length, rows.Length);
         double maxDiff = 0;
@@ -71,9 +71,10 @@ public sealed class HfRoundTripTests : IDisposable
         Assert.Equal(2.0, lora.GetProperty("checks").GetProperty("scaling").GetDouble());   // lora_alpha 8 / r 4
 
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
-        var options = PeftAdapter.Load(Path.Combine(Root, "qwen2-lora"), ParameterSet.DecoderLinears(model));
+        var options = PeftAdapter.ReadConfig(Path.Combine(Root, "qwen2-lora"));
+        var adapters = PeftAdapter.Load(Path.Combine(Root, "qwen2-lora"), model.LayerLinears);
         Assert.Equal((4, 8f), (options.Rank, options.Alpha));
-        AssertLogits(model, lora.GetProperty("unmerged_logits"), "adapter applied unmerged");
+        AssertLogits(model, lora.GetProperty("unmerged_logits"), "adapter applied unmerged", adapters);
 
         AssertLogits(DecoderModel.Load(Path.Combine(Root, "qwen2-lora-merged")), lora.GetProperty("merged_logits"), "our merged checkpoint");
     }
@@ -88,17 +89,17 @@ public sealed class HfRoundTripTests : IDisposable
         var lora = Golden.Value.GetProperty("bert-lsr-lora");
         Assert.Equal("FEATURE_EXTRACTION", lora.GetProperty("checks").GetProperty("task_type").GetString());
         var encoder = BertEncoder.Load(Fixtures.Dir("bert-tiny-cls"));
-        PeftAdapter.Load(Path.Combine(Root, "bert-lsr-lora"), EncoderTrainingGraph.EncoderLinears(encoder));
-        AssertEmbeddings(encoder, lora.GetProperty("input_ids"), lora.GetProperty("unmerged_embeddings"));
+        var adapters = PeftAdapter.Load(Path.Combine(Root, "bert-lsr-lora"), EncoderTrainingGraph.EncoderLinears(encoder));
+        AssertEmbeddings(encoder, lora.GetProperty("input_ids"), lora.GetProperty("unmerged_embeddings"), adapters);
     }
 
-    private static void AssertEmbeddings(BertEncoder encoder, JsonElement ids, JsonElement expected)
+    private static void AssertEmbeddings(BertEncoder encoder, JsonElement ids, JsonElement expected, AdapterSet? adapters = null)
     {
         var texts = ids.EnumerateArray().Select(e => e.Ints()).ToArray();
         var rows = expected.EnumerateArray().Select(e => e.Floats()).ToArray();
         Assert.Equal(texts.Length, rows.Length);
         for (int b = 0; b < texts.Length; b++)
-            Kernels.KernelAgreementTests.AssertClose(rows[b], encoder.Embed(texts[b]), 1e-5f);
+            Kernels.KernelAgreementTests.AssertClose(rows[b], encoder.Embed(texts[b], adapters), 1e-5f);
     }
 
     /// <summary>hf_roundtrip.sh's CLI flags as options: --batch-size 2 --grad-accum 1 --max-steps 8 --lr 0.01 --warmup-steps 0

@@ -17,10 +17,10 @@ public sealed class PeftAdapterTests : IDisposable
 
     private static readonly int[] Prompt = [3, 17, 250, 44, 91, 7, 300, 12];
 
-    private static float[] Logits(DecoderModel model)
+    private static float[] Logits(DecoderModel model, AdapterSet? adapters = null)
     {
         var logits = new float[Prompt.Length * model.Config.VocabSize];
-        model.CreateSession(32).ForwardAll(Prompt, logits);
+        model.CreateSession(32, adapters: adapters).ForwardAll(Prompt, logits);
         return logits;
     }
 
@@ -29,8 +29,8 @@ public sealed class PeftAdapterTests : IDisposable
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
         var options = new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.05f, TargetModules = ["q_proj", "v_proj"] };
-        PeftAdapter.AttachNew(ParameterSet.DecoderLinears(model), options, new Random(1));
-        PeftAdapter.Save(_dir, ParameterSet.DecoderLinears(model), options, "Qwen/Qwen2.5-0.5B-Instruct");
+        var adapters = PeftAdapter.CreateNew(model.LayerLinears, options, new Random(1));
+        PeftAdapter.Save(_dir, adapters, options, "Qwen/Qwen2.5-0.5B-Instruct");
 
         string json = File.ReadAllText(Path.Combine(_dir, PeftAdapter.ConfigFileName));
         using var doc = JsonDocument.Parse(json);
@@ -49,10 +49,11 @@ public sealed class PeftAdapterTests : IDisposable
         Assert.All(st.ReadFloat32("base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"), b => Assert.Equal(0f, b));
 
         var again = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
-        var read = PeftAdapter.Load(_dir, ParameterSet.DecoderLinears(again));
-        Assert.Equal(options.TargetModules.Order(), read.TargetModules);
-        Assert.Equal(model.Layers[1].VProj.Adapter!.A, again.Layers[1].VProj.Adapter!.A);
-        Assert.Null(again.Layers[0].KProj.Adapter);
+        var read = PeftAdapter.Load(_dir, again.LayerLinears);
+        Assert.Equal(options.TargetModules.Order(), PeftAdapter.ReadConfig(_dir).TargetModules);
+        Assert.Equal(adapters.For(model.Layers[1].VProj)!.A, read.For(again.Layers[1].VProj)!.A);
+        Assert.Null(read.For(again.Layers[0].KProj));
+        Assert.Equal(adapters.Modules.Select(m => m.Key), read.Modules.Select(m => m.Key));
     }
 
     [Fact]
@@ -60,12 +61,12 @@ public sealed class PeftAdapterTests : IDisposable
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
         var baseLogits = Logits(model);
-        PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), ParameterSet.DecoderLinears(model));
-        var unmerged = Logits(model);
+        var adapters = PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), model.LayerLinears);
+        var unmerged = Logits(model, adapters);
         Assert.True(unmerged.Zip(baseLogits).Max(p => Math.Abs(p.First - p.Second)) > 1e-2, "the adapter changes nothing");
+        Assert.Equal(baseLogits, Logits(model));   // loading an adapter leaves the shared model as it was
 
-        // the training graph's forward (inference-side adapter path vs training-side LoRA): same loss on the prompt
-        PeftAdapter.Merge(ParameterSet.DecoderLinears(model));
+        Assert.Equal(14, adapters.MergeInto(model.LayerLinears));
         string merged = Path.Combine(_dir, "merged");
         HfCheckpointWriter.Save(merged, model, Fixtures.Dir("qwen2-tiny"));
         Assert.True(File.Exists(Path.Combine(merged, "tokenizer.json")));
@@ -81,11 +82,11 @@ public sealed class PeftAdapterTests : IDisposable
     public void BadAdapterFilesFailWithClearErrors()
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
-        var ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(_dir, ParameterSet.DecoderLinears(model)));
+        var ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(_dir, model.LayerLinears));
         Assert.Contains("adapter_config.json is missing", ex.Message);
 
         var llama = DecoderModel.Load(Fixtures.Dir("llama-tiny"));
-        ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), ParameterSet.DecoderLinears(llama)));
+        ex = Assert.Throws<EngineException>(() => PeftAdapter.Load(DecoderTrainingGoldenTests.Data("qwen2-tiny-lora"), llama.LayerLinears));
         Assert.Contains("has shape [", ex.Message);
         Assert.Contains("], expected [", ex.Message);
     }

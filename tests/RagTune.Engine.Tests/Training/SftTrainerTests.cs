@@ -37,11 +37,11 @@ public sealed class SftTrainerTests : IDisposable
         return path;
     }
 
-    internal static string Greedy(DecoderModel model, ITokenizer tok, string question)
+    internal static string Greedy(DecoderModel model, ITokenizer tok, string question, AdapterSet? adapters = null)
     {
         var ids = tok.Encode(ChatMl.Render([new ChatTurn("user", question)]), parseSpecial: true).ToList();
         int eot = tok.TokenToId("<|im_end|>")!.Value;
-        var session = model.CreateSession(128);
+        var session = model.CreateSession(128, adapters: adapters);
         var logits = session.Forward(ids.ToArray()).ToArray();
         var answer = new List<int>();
         for (int i = 0; i < 12; i++)
@@ -119,10 +119,10 @@ public sealed class SftTrainerTests : IDisposable
 
         Assert.True(result.Losses[^1] < 0.1, $"final loss {result.Losses[^1]}");
         var model = DecoderModel.Load(options.ModelPath);
-        PeftAdapter.Load(result.OutputPath, ParameterSet.DecoderLinears(model));
+        var adapters = PeftAdapter.Load(result.OutputPath, model.LayerLinears);
         var tok = Tokenizer.Load(options.ModelPath);
         foreach (var (q, a) in Facts)
-            Assert.Equal(a, Greedy(model, tok, q));
+            Assert.Equal(a, Greedy(model, tok, q, adapters));
     }
 
     internal sealed class Recorder(Action<TrainingProgress> report) : IProgress<TrainingProgress>

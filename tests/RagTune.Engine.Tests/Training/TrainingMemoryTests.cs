@@ -23,15 +23,11 @@ public sealed class TrainingMemoryTests
     private static (double Loss, ParameterSet Parameters) LoraGradients(DecoderModel model, bool recompute = false, int chunk = 64,
         float dropout = 0)
     {
-        var linears = ParameterSet.DecoderLinears(model).ToList();
-        PeftAdapter.Load(Data("qwen2-tiny-lora"), linears);
-        foreach (var lin in linears)
-        {
-            var ad = lin.Adapter!;
-            lin.Adapter = new LoraAdapter(ad.InFeatures, ad.OutFeatures, ad.Rank, ad.Scale * ad.Rank, false, dropout, ad.A, ad.B);
-        }
-        var parameters = ParameterSet.ForAdapters(model);
-        var graph = new DecoderTrainingGraph(model, parameters) { RecomputeActivations = recompute, LossChunkTokens = chunk };
+        var loaded = PeftAdapter.Load(Data("qwen2-tiny-lora"), model.LayerLinears);
+        var adapters = new AdapterSet(loaded.Modules.Select(m => KeyValuePair.Create(m.Key,
+            new LoraAdapter(m.Value.InFeatures, m.Value.OutFeatures, m.Value.Rank, m.Value.Scale * m.Value.Rank, false, dropout, m.Value.A, m.Value.B))), "golden");
+        var parameters = ParameterSet.ForAdapters(adapters);
+        var graph = new DecoderTrainingGraph(model, parameters, adapters) { RecomputeActivations = recompute, LossChunkTokens = chunk };
         return (graph.Batch(GoldenBatch, backward: true), parameters);
     }
 
@@ -224,10 +220,10 @@ public sealed class TrainingMemoryTests
 
             Assert.True(result.Losses[^1] < 0.1, $"final loss {result.Losses[^1]}");
             using var model = DecoderModel.Load(options.ModelPath, WeightFormat.BF16);
-            PeftAdapter.Load(result.OutputPath, ParameterSet.DecoderLinears(model));
+            var adapters = PeftAdapter.Load(result.OutputPath, model.LayerLinears);
             var tok = RagTune.Engine.Tokenizers.Tokenizer.Load(options.ModelPath);
             foreach (var (q, a) in SftTrainerTests.Facts)
-                Assert.Equal(a, SftTrainerTests.Greedy(model, tok, q));
+                Assert.Equal(a, SftTrainerTests.Greedy(model, tok, q, adapters));
         }
         finally
         {
