@@ -1,0 +1,205 @@
+// Several sessions' new tokens through the decoder in one pass (continuous batching). The rows of every session are
+// stacked into one activation [N, C], so each projection is one product over N rows — from 4 rows the cache-blocked GEMM
+// (any weight format that has one: f32, bf16, Q8_0, GGUF blocks widened), which streams the weights once per step
+// instead of once per stream — and each session's own LoRA adapter is added on its own rows (the base product is shared,
+// the low-rank terms are per row). RoPE, the cache write and attention run per session over its own KV cache: the
+// one-token rows of decoding streams together in one worker-pool dispatch, a prefill chunk on the whole pool.
+// Letters as in DecoderModel; N rows in this pass, E sessions (entries).
+using System.Numerics.Tensors;
+using RagTune.Engine.Kernels;
+using RagTune.Engine.Threading;
+
+namespace RagTune.Engine.Models;
+
+/// <summary>One session's part of a batched pass: <paramref name="Ids"/> are its next tokens (a prompt chunk, or the one
+/// token it sampled last), appended at positions Session.Length...</summary>
+internal readonly record struct BatchEntry(DecoderSession Session, ReadOnlyMemory<int> Ids);
+
+internal sealed class DecoderBatch
+{
+    private readonly DecoderModel _model;
+    private readonly float[] _x, _h, _q, _k, _v, _att, _gate, _up;   // scratch for up to MaxRows rows
+    private readonly float[] _last;                                    // [E, C] each entry's last row, normed
+    private readonly int[] _first;                                     // [E] first row of each entry
+    private readonly DecodeAttention _decodeAttention = new();
+
+    public DecoderBatch(DecoderModel model, int maxRows, int maxEntries)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
+        var c = model.Config;
+        _model = model;
+        MaxRows = maxRows;
+        MaxEntries = maxEntries;
+        _x = new float[maxRows * c.HiddenSize];
+        _h = new float[maxRows * c.HiddenSize];
+        _q = new float[maxRows * c.NumAttentionHeads * c.HeadDim];
+        _att = new float[maxRows * c.NumAttentionHeads * c.HeadDim];
+        _k = new float[maxRows * c.NumKeyValueHeads * c.HeadDim];
+        _v = new float[maxRows * c.NumKeyValueHeads * c.HeadDim];
+        _gate = new float[maxRows * c.IntermediateSize];
+        _up = new float[maxRows * c.IntermediateSize];
+        _last = new float[maxEntries * c.HiddenSize];
+        _first = new int[maxEntries];
+    }
+
+    /// <summary>Rows (tokens over all entries) one pass takes at most.</summary>
+    public int MaxRows { get; }
+
+    /// <summary>Sessions one pass takes at most.</summary>
+    public int MaxEntries { get; }
+
+    /// <summary>Runs every entry's tokens, appends them to its session's cache and writes the logits after each entry's
+    /// last token: <paramref name="logits"/> [E, V], row e for entries[e].</summary>
+    public void Forward(IReadOnlyList<BatchEntry> entries, Span<float> logits)
+    {
+        var cfg = _model.Config;
+        int E = entries.Count, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
+        int I = cfg.IntermediateSize, V = cfg.VocabSize;
+        float eps = (float)cfg.RmsNormEps;
+        if (E == 0 || E > MaxEntries) throw new ArgumentException($"a batched pass takes 1..{MaxEntries} sessions, got {E}");
+        if (logits.Length < (long)E * V) throw new ArgumentException($"logits holds {logits.Length} floats, need {E}x{V}");
+        int N = 0;
+        for (int e = 0; e < E; e++)
+        {
+            var (s, ids) = entries[e];
+            if (s.Model != _model) throw new ArgumentException($"entry {e}: the session belongs to another model");
+            if (ids.IsEmpty) throw new ArgumentException($"entry {e}: no tokens to run");
+            if (s.Cache.Length + ids.Length > s.Cache.Capacity)
+                throw new EngineException($"sequence of {s.Cache.Length + ids.Length} tokens exceeds this session's capacity of {s.Cache.Capacity} positions");
+            _first[e] = N;
+            N += ids.Length;
+        }
+        if (N > MaxRows) throw new ArgumentException($"a batched pass takes at most {MaxRows} tokens, got {N}");
+
+        var x = _x.AsSpan(0, N * C);              // [N, C] residual stream
+        var h = _h.AsSpan(0, N * C);              // [N, C] normed input / sublayer output
+        var q = _q.AsSpan(0, N * H * D);          // [N, H·D]
+        var k = _k.AsSpan(0, N * KV * D);         // [N, KV·D]
+        var v = _v.AsSpan(0, N * KV * D);         // [N, KV·D]
+        var att = _att.AsSpan(0, N * H * D);      // [N, H·D]
+        var gate = _gate.AsSpan(0, N * I);        // [N, I]
+        var up = _up.AsSpan(0, N * I);            // [N, I]
+
+        // inputs_embeds = embed_tokens(input_ids), entry after entry
+        for (int e = 0; e < E; e++)
+        {
+            var ids = entries[e].Ids.Span;
+            for (int t = 0; t < ids.Length; t++)
+            {
+                if ((uint)ids[t] >= (uint)V)
+                    throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
+                _model.EmbedTokens.ReadRow(ids[t], x.Slice((_first[e] + t) * C, C));
+            }
+        }
+
+        for (int l = 0; l < _model.Layers.Count; l++)
+        {
+            var layer = _model.Layers[l];
+            // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
+            RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
+            Project(layer.QProj, h, q, N, entries);
+            Project(layer.KProj, h, k, N, entries);
+            Project(layer.VProj, h, v, N, entries);
+            if (layer.QNorm is not null)
+            {
+                RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
+                RmsNorm.Forward(k, layer.KNorm, eps, k);
+            }
+            for (int e = 0; e < E; e++)
+            {
+                var s = entries[e].Session;
+                int r0 = _first[e], T = entries[e].Ids.Length, start = s.Cache.Length;
+                Rope.Apply(q.Slice(r0 * H * D, T * H * D), T, H, D, start, s.Cos, s.Sin);
+                Rope.Apply(k.Slice(r0 * KV * D, T * KV * D), T, KV, D, start, s.Cos, s.Sin);
+                s.Cache.Write(l, k.Slice(r0 * KV * D, T * KV * D), v.Slice(r0 * KV * D, T * KV * D), start, T);
+            }
+            Attend(l, entries);
+            Project(layer.OProj, att, h, N, entries);
+            TensorPrimitives.Add(x, h, x);
+
+            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
+            RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
+            Project(layer.GateProj, h, gate, N, entries);
+            Project(layer.UpProj, h, up, N, entries);
+            Activations.SiluMul(gate, up);
+            Project(layer.DownProj, gate, h, N, entries);
+            TensorPrimitives.Add(x, h, x);
+        }
+        for (int e = 0; e < E; e++) entries[e].Session.Cache.Length += entries[e].Ids.Length;
+
+        // logits = lm_head(norm(x)) of each entry's last row, one row per entry
+        var last = _last.AsSpan(0, E * C);
+        for (int e = 0; e < E; e++)
+            x.Slice((_first[e] + entries[e].Ids.Length - 1) * C, C).CopyTo(last.Slice(e * C, C));
+        RmsNorm.Forward(last, _model.Norm, eps, last);
+        _model.LmHead.Weight.Multiply(last, _model.LmHead.Bias, logits[..(E * V)], E);
+        for (int e = 0; e < E; e++)
+            entries[e].Session.Adapters?.For(_model.LmHead)?.AddTo(last.Slice(e * C, C), logits.Slice(e * V, V), 1);
+    }
+
+    /// <summary>y [N, Out] = x [N, In] · Wᵀ + b for all rows at once, then each entry's adapter for this projection on
+    /// its own rows (what <see cref="Linear.Forward"/> does for one session).</summary>
+    private void Project(Linear linear, ReadOnlySpan<float> x, Span<float> y, int rows, IReadOnlyList<BatchEntry> entries)
+    {
+        linear.Weight.Multiply(x, linear.Bias, y, rows);
+        int inF = linear.InFeatures, outF = linear.OutFeatures;
+        for (int e = 0; e < entries.Count; e++)
+            if (entries[e].Session.Adapters?.For(linear) is { } adapter)
+            {
+                int r0 = _first[e], T = entries[e].Ids.Length;
+                adapter.AddTo(x.Slice(r0 * inF, T * inF), y.Slice(r0 * outF, T * outF), T);
+            }
+    }
+
+    /// <summary>Attention of every entry over its own cache at layer <paramref name="l"/>: the one-row entries (decoding)
+    /// together in one dispatch, split by entry; each longer entry (a prompt chunk) on the whole pool.</summary>
+    private void Attend(int l, IReadOnlyList<BatchEntry> entries)
+    {
+        var cfg = _model.Config;
+        int H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, rowWidth = H * D;
+        _decodeAttention.Clear();
+        for (int e = 0; e < entries.Count; e++)
+        {
+            var s = entries[e].Session;
+            int T = entries[e].Ids.Length, start = s.Cache.Length, r0 = _first[e];
+            var shape = new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true);
+            if (T == 1) _decodeAttention.Add(s, l, r0, shape);
+            else Attention.Forward(_q.AsSpan(r0 * rowWidth, T * rowWidth), s.Cache.Keys(l), s.Cache.Values(l),
+                _att.AsSpan(r0 * rowWidth, T * rowWidth), s.Scores, shape);
+        }
+        if (_decodeAttention.Count == 0) return;
+        _decodeAttention.Q = _q;
+        _decodeAttention.Output = _att;
+        _decodeAttention.RowWidth = rowWidth;
+        if (_decodeAttention.Count == 1) _decodeAttention.Execute(0, 1);
+        else WorkerPool.Shared.Run(_decodeAttention);
+    }
+
+    /// <summary>The one-token entries of a pass, each attending over its own cache; a part takes a share of the entries
+    /// and runs each one's heads on its own thread (Attention.Forward, nested in a dispatch, runs inline with the
+    /// session's score scratch).</summary>
+    private sealed class DecodeAttention : IParallelWork
+    {
+        private readonly List<(DecoderSession Session, int Layer, int Row, AttentionShape Shape)> _items = [];
+        public float[] Q = [], Output = [];
+        public int RowWidth;
+
+        public int Count => _items.Count;
+
+        public void Clear() => _items.Clear();
+
+        public void Add(DecoderSession s, int layer, int row, AttentionShape shape) => _items.Add((s, layer, row, shape));
+
+        public void Execute(int part, int parts)
+        {
+            var (first, end) = WorkerPool.Share(_items.Count, part, parts);
+            for (int i = first; i < end; i++)
+            {
+                var (s, l, row, shape) = _items[i];
+                Attention.Forward(Q.AsSpan(row * RowWidth, RowWidth), s.Cache.Keys(l), s.Cache.Values(l),
+                    Output.AsSpan(row * RowWidth, RowWidth), s.Scores, shape);
+            }
+        }
+    }
+}
