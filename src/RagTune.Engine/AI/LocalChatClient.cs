@@ -1,6 +1,7 @@
 // Microsoft.Extensions.AI IChatClient over a local decoder: messages → the checkpoint's chat template → TextGenerator.
 // Thread-safe without locks: the model's weights and the tokenizer are shared read-only, and every call gets its own
-// DecoderSession (KV cache, scratch buffers) and sampler, so concurrent calls run in parallel and cannot interfere.
+// DecoderSession (KV cache, scratch buffers) and sampler, so concurrent calls cannot interfere; they decode together,
+// one batched pass per token for all of them (the TextGenerator's continuous batching).
 // ChatOptions mapping: Temperature, TopP, TopK, Seed → sampling; MaxOutputTokens → max tokens; StopSequences → stop
 // strings; Reasoning.Effort None → Qwen3 enable_thinking=false; Instructions → a system message; ModelId must name this
 // model; AdditionalProperties["repetition_penalty"] → HF repetition penalty. FrequencyPenalty and PresencePenalty (OpenAI's
@@ -44,7 +45,7 @@ public sealed class LocalChatClient : IChatClient
     public static LocalChatClient Load(string modelDirectory, LocalChatClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
-        var generator = TextGenerator.Load(modelDirectory);
+        var generator = TextGenerator.Load(modelDirectory, batching: options?.Batching);
         var template = ChatTemplate.Load(modelDirectory, generator.Tokenizer);
         return new LocalChatClient(generator, template, ModelIds.FromDirectory(modelDirectory), options);
     }

@@ -43,6 +43,12 @@ internal sealed class DecodeBatcher
         get { lock (_lock) return _active.Count; }
     }
 
+    /// <summary>Streams queued behind the active ones (or behind a <see cref="Hold"/>).</summary>
+    public int Waiting
+    {
+        get { lock (_lock) return _waiting.Count; }
+    }
+
     /// <summary>Steps run so far, and how many of them ran more than one stream: what tests and benchmarks read.</summary>
     public long Steps => Interlocked.Read(ref _steps);
 
