@@ -18,33 +18,30 @@ internal readonly record struct BatchEntry(DecoderSession Session, ReadOnlyMemor
 internal sealed class DecoderBatch
 {
     private readonly DecoderModel _model;
-    private readonly float[] _x, _h, _q, _k, _v, _att, _gate, _up;   // scratch for up to MaxRows rows
+    private readonly ActivationBuffers _buffers;                       // scratch for up to MaxRows rows
     private readonly float[] _last;                                    // [E, C] each entry's last row, normed
     private readonly int[] _first;                                     // [E] first row of each entry
     private readonly DecodeAttention _decodeAttention = new();
 
     public DecoderBatch(DecoderModel model, int maxRows, int maxEntries)
+        : this(model, new ActivationBuffers(model.Config, Math.Max(1, maxRows)), maxEntries)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRows, 1);
+    }
+
+    /// <summary>A pass in <paramref name="buffers"/>: a session's own (its prefill chunks run as a pass of one entry).</summary>
+    internal DecoderBatch(DecoderModel model, ActivationBuffers buffers, int maxEntries)
+    {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEntries, 1);
-        var c = model.Config;
         _model = model;
-        MaxRows = maxRows;
         MaxEntries = maxEntries;
-        _x = new float[maxRows * c.HiddenSize];
-        _h = new float[maxRows * c.HiddenSize];
-        _q = new float[maxRows * c.NumAttentionHeads * c.HeadDim];
-        _att = new float[maxRows * c.NumAttentionHeads * c.HeadDim];
-        _k = new float[maxRows * c.NumKeyValueHeads * c.HeadDim];
-        _v = new float[maxRows * c.NumKeyValueHeads * c.HeadDim];
-        _gate = new float[maxRows * c.IntermediateSize];
-        _up = new float[maxRows * c.IntermediateSize];
-        _last = new float[maxEntries * c.HiddenSize];
+        _buffers = buffers;
+        _last = new float[maxEntries * model.Config.HiddenSize];
         _first = new int[maxEntries];
     }
 
     /// <summary>Rows (tokens over all entries) one pass takes at most.</summary>
-    public int MaxRows { get; }
+    public int MaxRows => _buffers.Rows;
 
     /// <summary>Sessions one pass takes at most.</summary>
     public int MaxEntries { get; }
@@ -53,12 +50,43 @@ internal sealed class DecoderBatch
     /// last token: <paramref name="logits"/> [E, V], row e for entries[e].</summary>
     public void Forward(IReadOnlyList<BatchEntry> entries, Span<float> logits)
     {
+        int E = entries.Count, C = _model.Config.HiddenSize, V = _model.Config.VocabSize;
+        if (logits.Length < (long)E * V) throw new ArgumentException($"logits holds {logits.Length} floats, need {E}x{V}");
+        RunLayers(entries);
+        var x = _buffers.X.AsSpan();
+
+        // logits = lm_head(norm(x)) of each entry's last row, one row per entry
+        var last = _last.AsSpan(0, E * C);
+        for (int e = 0; e < E; e++)
+            x.Slice((_first[e] + entries[e].Ids.Length - 1) * C, C).CopyTo(last.Slice(e * C, C));
+        RmsNorm.Forward(last, _model.Norm, (float)_model.Config.RmsNormEps, last);
+        Multiply(_model.LmHead.Weight, _model.LmHead.Bias, last, logits[..(E * V)], E, E);
+        for (int e = 0; e < E; e++)
+            entries[e].Session.Adapters?.For(_model.LmHead)?.AddTo(last.Slice(e * C, C), logits.Slice(e * V, V), 1);
+    }
+
+    private readonly BatchEntry[] _one = new BatchEntry[1];
+    private int[] _ids = [];
+
+    /// <summary>The layer stack on one session's T ≤ MaxRows new tokens at positions cache.Length..: leaves the residual
+    /// stream in the buffers' X [T, C] and appends the tokens to the cache (DecoderModel's prefill path).</summary>
+    public void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
+    {
+        if (_ids.Length < ids.Length) _ids = new int[MaxRows];
+        ids.CopyTo(_ids);
+        _one[0] = new BatchEntry(s, _ids.AsMemory(0, ids.Length));
+        RunLayers(_one);
+    }
+
+    /// <summary>The layer stack on the stacked rows of every entry: leaves the residual stream in the buffers' X [N, C]
+    /// (entry e's rows from _first[e]) and appends each entry's tokens to its session's cache.</summary>
+    private void RunLayers(IReadOnlyList<BatchEntry> entries)
+    {
         var cfg = _model.Config;
         int E = entries.Count, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
         int I = cfg.IntermediateSize, V = cfg.VocabSize;
         float eps = (float)cfg.RmsNormEps;
         if (E == 0 || E > MaxEntries) throw new ArgumentException($"a batched pass takes 1..{MaxEntries} sessions, got {E}");
-        if (logits.Length < (long)E * V) throw new ArgumentException($"logits holds {logits.Length} floats, need {E}x{V}");
         int N = 0;
         for (int e = 0; e < E; e++)
         {
@@ -72,14 +100,14 @@ internal sealed class DecoderBatch
         }
         if (N > MaxRows) throw new ArgumentException($"a batched pass takes at most {MaxRows} tokens, got {N}");
 
-        var x = _x.AsSpan(0, N * C);              // [N, C] residual stream
-        var h = _h.AsSpan(0, N * C);              // [N, C] normed input / sublayer output
-        var q = _q.AsSpan(0, N * H * D);          // [N, H·D]
-        var k = _k.AsSpan(0, N * KV * D);         // [N, KV·D]
-        var v = _v.AsSpan(0, N * KV * D);         // [N, KV·D]
-        var att = _att.AsSpan(0, N * H * D);      // [N, H·D]
-        var gate = _gate.AsSpan(0, N * I);        // [N, I]
-        var up = _up.AsSpan(0, N * I);            // [N, I]
+        var x = _buffers.X.AsSpan(0, N * C);              // [N, C] residual stream
+        var h = _buffers.H.AsSpan(0, N * C);              // [N, C] normed input / sublayer output
+        var q = _buffers.Q.AsSpan(0, N * H * D);          // [N, H·D]
+        var k = _buffers.K.AsSpan(0, N * KV * D);         // [N, KV·D]
+        var v = _buffers.V.AsSpan(0, N * KV * D);         // [N, KV·D]
+        var att = _buffers.Att.AsSpan(0, N * H * D);      // [N, H·D]
+        var gate = _buffers.Gate.AsSpan(0, N * I);        // [N, I]
+        var up = _buffers.Up.AsSpan(0, N * I);            // [N, I]
 
         // inputs_embeds = embed_tokens(input_ids), entry after entry
         for (int e = 0; e < E; e++)
@@ -127,22 +155,13 @@ internal sealed class DecoderBatch
             TensorPrimitives.Add(x, h, x);
         }
         for (int e = 0; e < E; e++) entries[e].Session.Cache.Length += entries[e].Ids.Length;
-
-        // logits = lm_head(norm(x)) of each entry's last row, one row per entry
-        var last = _last.AsSpan(0, E * C);
-        for (int e = 0; e < E; e++)
-            x.Slice((_first[e] + entries[e].Ids.Length - 1) * C, C).CopyTo(last.Slice(e * C, C));
-        RmsNorm.Forward(last, _model.Norm, eps, last);
-        _model.LmHead.Weight.Multiply(last, _model.LmHead.Bias, logits[..(E * V)], E);
-        for (int e = 0; e < E; e++)
-            entries[e].Session.Adapters?.For(_model.LmHead)?.AddTo(last.Slice(e * C, C), logits.Slice(e * V, V), 1);
     }
 
     /// <summary>y [N, Out] = x [N, In] · Wᵀ + b for all rows at once, then each entry's adapter for this projection on
     /// its own rows (what <see cref="Linear.Forward"/> does for one session).</summary>
     private void Project(Linear linear, ReadOnlySpan<float> x, Span<float> y, int rows, IReadOnlyList<BatchEntry> entries)
     {
-        linear.Weight.Multiply(x, linear.Bias, y, rows);
+        Multiply(linear.Weight, linear.Bias, x, y, rows, entries.Count);
         int inF = linear.InFeatures, outF = linear.OutFeatures;
         for (int e = 0; e < entries.Count; e++)
             if (entries[e].Session.Adapters?.For(linear) is { } adapter)
@@ -150,6 +169,21 @@ internal sealed class DecoderBatch
                 int r0 = _first[e], T = entries[e].Ids.Length;
                 adapter.AddTo(x.Slice(r0 * inF, T * inF), y.Slice(r0 * outF, T * outF), T);
             }
+    }
+
+    /// <summary>y [rows, Out] = x · Wᵀ + b. The rows of several sessions' decode steps (2–8 rows) go through the
+    /// few-rows kernel where W is float32 or bf16 (each weight row read once for all of them; the GEMM packs W first, which
+    /// costs more at this size, see <see cref="MatVecBatch"/>); anything else, and a session's own pass, as
+    /// <see cref="WeightMatrix.Multiply"/> does it (so a session alone computes what it always did).</summary>
+    private static void Multiply(WeightMatrix w, float[]? bias, ReadOnlySpan<float> x, Span<float> y, int rows, int entries)
+    {
+        if (entries > 1 && rows is >= 2 and <= MatVecBatch.MaxRows && w.Format is WeightFormat.F32 or WeightFormat.BF16)
+        {
+            if (w.Format == WeightFormat.F32) MatVecBatch.Forward(x, w.Float32, bias, y, rows, w.Cols, w.Rows);
+            else MatVecBatch.Forward(x, w.BF16Bits, bias, y, rows, w.Cols, w.Rows);
+            return;
+        }
+        w.Multiply(x, bias, y, rows);
     }
 
     /// <summary>Attention of every entry over its own cache at layer <paramref name="l"/>: the one-row entries (decoding)
@@ -165,12 +199,12 @@ internal sealed class DecoderBatch
             int T = entries[e].Ids.Length, start = s.Cache.Length, r0 = _first[e];
             var shape = new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true);
             if (T == 1) _decodeAttention.Add(s, l, r0, shape);
-            else Attention.Forward(_q.AsSpan(r0 * rowWidth, T * rowWidth), s.Cache.Keys(l), s.Cache.Values(l),
-                _att.AsSpan(r0 * rowWidth, T * rowWidth), s.Scores, shape);
+            else Attention.Forward(_buffers.Q.AsSpan(r0 * rowWidth, T * rowWidth), s.Cache.Keys(l), s.Cache.Values(l),
+                _buffers.Att.AsSpan(r0 * rowWidth, T * rowWidth), s.Scores, shape);
         }
         if (_decodeAttention.Count == 0) return;
-        _decodeAttention.Q = _q;
-        _decodeAttention.Output = _att;
+        _decodeAttention.Q = _buffers.Q;
+        _decodeAttention.Output = _buffers.Att;
         _decodeAttention.RowWidth = rowWidth;
         if (_decodeAttention.Count == 1) _decodeAttention.Execute(0, 1);
         else WorkerPool.Shared.Run(_decodeAttention);

@@ -209,62 +209,8 @@ public sealed class DecoderModel : IDisposable
     }
 
     /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
-    /// s.X [T, C] and appends the tokens to the cache.</summary>
-    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
-    {
-        var cfg = Config;
-        int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
-        int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
-        float eps = (float)cfg.RmsNormEps;
-        var x = s.X.AsSpan(0, T * C);              // [T, C] residual stream
-        var h = s.H.AsSpan(0, T * C);              // [T, C] normed input / sublayer output
-        var q = s.Q.AsSpan(0, T * H * D);          // [T, H·D]
-        var k = s.K.AsSpan(0, T * KV * D);         // [T, KV·D]
-        var v = s.V.AsSpan(0, T * KV * D);         // [T, KV·D]
-        var att = s.Att.AsSpan(0, T * H * D);      // [T, H·D]
-        var gate = s.Gate.AsSpan(0, T * I);        // [T, I]
-        var up = s.Up.AsSpan(0, T * I);            // [T, I]
-
-        // inputs_embeds = embed_tokens(input_ids)
-        for (int t = 0; t < T; t++)
-        {
-            if ((uint)ids[t] >= (uint)V)
-                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-            EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
-        }
-
-        var a = s.Adapters;
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            var layer = Layers[l];
-            // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
-            RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            layer.QProj.Forward(h, q, T, a);
-            layer.KProj.Forward(h, k, T, a);
-            layer.VProj.Forward(h, v, T, a);
-            if (layer.QNorm is not null)
-            {
-                RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
-                RmsNorm.Forward(k, layer.KNorm, eps, k);
-            }
-            Rope.Apply(q, T, H, D, start, s.Cos, s.Sin);
-            Rope.Apply(k, T, KV, D, start, s.Cos, s.Sin);
-            s.Cache.Write(l, k, v, start, T);
-            Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
-                new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
-            layer.OProj.Forward(att, h, T, a);
-            TensorPrimitives.Add(x, h, x);
-
-            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
-            RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            layer.GateProj.Forward(h, gate, T, a);
-            layer.UpProj.Forward(h, up, T, a);
-            Activations.SiluMul(gate, up);
-            layer.DownProj.Forward(gate, h, T, a);
-            TensorPrimitives.Add(x, h, x);
-        }
-        s.Cache.Length = start + T;
-    }
+    /// s.X [T, C] and appends the tokens to the cache — a batched pass (<see cref="DecoderBatch"/>) of this one session.</summary>
+    private static void RunLayers(DecoderSession s, ReadOnlySpan<int> ids) => s.Pass.RunLayers(s, ids);
 
     /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1 (the session's
     /// adapters included), in five

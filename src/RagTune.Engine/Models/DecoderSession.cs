@@ -14,7 +14,16 @@ public sealed class DecoderSession
     /// <summary>The most tokens one forward call processes at once; longer prompts run in chunks.</summary>
     public int Chunk { get; }
 
-    internal float[] X, H, Q, K, V, Att, Gate, Up;  // scratch for up to Chunk rows (shapes in DecoderModel.Forward)
+    private readonly ActivationBuffers _buffers;    // scratch for up to Chunk rows
+    internal float[] X => _buffers.X;
+    internal float[] H => _buffers.H;
+    internal float[] Q => _buffers.Q;
+    internal float[] K => _buffers.K;
+    internal float[] V => _buffers.V;
+    internal float[] Att => _buffers.Att;
+    internal float[] Gate => _buffers.Gate;
+    internal float[] Up => _buffers.Up;
+    internal DecoderBatch Pass { get; }              // the layer stack over this session's chunks, in its buffers
     internal float[] Scores;                        // [Capacity]
     internal float[] Cos, Sin;                      // [Capacity, D/2]
     internal Kernels.MatVecOperand[][] Operands;    // [L][7] the fused decode's q, k, v, o, gate, up, down with Adapters
@@ -32,14 +41,8 @@ public sealed class DecoderSession
         LmHeadOperand = model.LmHeadOperand(adapters);
         Chunk = chunk;
         Cache = new KvCache(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim, capacity);
-        X = new float[chunk * c.HiddenSize];
-        H = new float[chunk * c.HiddenSize];
-        Q = new float[chunk * c.NumAttentionHeads * c.HeadDim];
-        Att = new float[chunk * c.NumAttentionHeads * c.HeadDim];
-        K = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
-        V = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
-        Gate = new float[chunk * c.IntermediateSize];
-        Up = new float[chunk * c.IntermediateSize];
+        _buffers = new ActivationBuffers(c, chunk);
+        Pass = new DecoderBatch(model, _buffers, maxEntries: 1);
         Scores = new float[capacity];
         Cos = new float[capacity * c.HeadDim / 2];
         Sin = new float[capacity * c.HeadDim / 2];
