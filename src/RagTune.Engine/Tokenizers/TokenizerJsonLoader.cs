@@ -288,38 +288,61 @@ internal static class TokenizerJsonLoader
                 return (prefix.ToArray(), suffix.ToArray());
             }
             case "BertProcessing" or "RobertaProcessing":
-                return ([PairId(json, e, "cls", path)], [PairId(json, e, "sep", path)]);
+            {
+                int cls = PairId(json, e, "cls", path), sep = PairId(json, e, "sep", path);
+                parts.Pair = type == "BertProcessing" ? PairTemplate.Bert(cls, sep) : PairTemplate.Roberta(cls, sep);
+                return ([cls], [sep]);
+            }
             case "TemplateProcessing":
             {
                 var specials = json.Object(e, "special_tokens", path + ".special_tokens");
                 var prefix = new List<int>();
                 var suffix = new List<int>();
                 bool seenSequence = false;
-                int i = 0;
-                foreach (var item in json.Array(e, "single", path + ".single").EnumerateArray())
+                foreach (var item in ReadTemplate(json, e, "single", path, specials))
                 {
-                    string itemPath = $"{path}.single[{i++}]";
-                    if (JsonFields.Optional(item, "Sequence") is not null)
-                    {
-                        seenSequence = true;
-                        continue;
-                    }
-                    var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
-                    string name = json.String(special, "id", itemPath + ".SpecialToken.id");
-                    var entry = json.Object(specials, name, $"{path}.special_tokens[\"{name}\"]");
-                    string idsPath = $"{path}.special_tokens[\"{name}\"].ids";
-                    foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
-                    {
-                        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
-                            throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
-                        (seenSequence ? suffix : prefix).Add(value);
-                    }
+                    if (item.Sequence >= 0) seenSequence = true;
+                    else (seenSequence ? suffix : prefix).AddRange(item.Ids);
                 }
+                if (JsonFields.Optional(e, "pair") is not null)
+                    parts.Pair = new PairTemplate(ReadTemplate(json, e, "pair", path, specials));
                 return (prefix.ToArray(), suffix.ToArray());
             }
             default:
                 throw json.Error(path + ".type", $"\"{type}\"", "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel or Sequence");
         }
+    }
+
+    /// <summary>A TemplateProcessing template: {"SpecialToken": {"id", "type_id"}} items resolved through special_tokens,
+    /// {"Sequence": {"id": "A"|"B", "type_id"}} items naming the first or second text.</summary>
+    private static List<PairTemplate.Item> ReadTemplate(JsonFields json, JsonElement e, string name, string path, JsonElement specials)
+    {
+        var items = new List<PairTemplate.Item>();
+        int i = 0;
+        foreach (var item in json.Array(e, name, $"{path}.{name}").EnumerateArray())
+        {
+            string itemPath = $"{path}.{name}[{i++}]";
+            if (JsonFields.Optional(item, "Sequence") is { } sequence)
+            {
+                string which = json.String(sequence, "id", itemPath + ".Sequence.id");
+                if (which is not ("A" or "B")) throw json.Error(itemPath + ".Sequence.id", $"\"{which}\"", "\"A\" or \"B\"");
+                items.Add(new([], which == "A" ? 0 : 1, json.OptionalInt(sequence, "type_id", itemPath + ".Sequence.type_id") ?? 0));
+                continue;
+            }
+            var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
+            string token = json.String(special, "id", itemPath + ".SpecialToken.id");
+            var entry = json.Object(specials, token, $"{path}.special_tokens[\"{token}\"]");
+            string idsPath = $"{path}.special_tokens[\"{token}\"].ids";
+            var ids = new List<int>();
+            foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
+            {
+                if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
+                    throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
+                ids.Add(value);
+            }
+            items.Add(new(ids.ToArray(), -1, json.OptionalInt(special, "type_id", itemPath + ".SpecialToken.type_id") ?? 0));
+        }
+        return items;
     }
 
     private static int PairId(JsonFields json, JsonElement e, string name, string path)

@@ -69,6 +69,25 @@ public sealed class UnigramTests
         Assert.True(compared >= 55, $"only {compared} texts compared with SentencePiece");
     }
 
+    [Theory]
+    [InlineData("unigram-nfkc")]  // <s> A </s></s> B </s>, all type 0
+    [InlineData("unigram-bytes")] // <s> A </s> B </s>, B and its </s> type 1
+    public void Pairs_follow_the_template_of_the_post_processor(string name)
+    {
+        var golden = Golden(name);
+        var tokenizer = Load(name);
+        var pairs = golden.GetProperty("pairs").EnumerateArray().Select(p => (p[0].GetString()!, p[1].GetString()!)).ToArray();
+        var ids = golden.GetProperty("pair_ids").EnumerateArray().Select(Ints).ToArray();
+        var types = golden.GetProperty("pair_type_ids").EnumerateArray().Select(Ints).ToArray();
+        Assert.NotNull(tokenizer.Pair);
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            var (gotIds, gotTypes) = tokenizer.Pair!.Apply(tokenizer.Encode(pairs[i].Item1), tokenizer.Encode(pairs[i].Item2));
+            Assert.Equal(ids[i], gotIds);
+            Assert.Equal(types[i], gotTypes);
+        }
+    }
+
     [Fact]
     public void The_nfkc_charsmap_folds_full_width_and_half_width_forms()
     {
