@@ -93,6 +93,29 @@ internal sealed class PrecompiledNormalizer : Normalizer
         return null;
     }
 
+    /// <summary>SentencePiece's own lookup (normalizer.cc, llama.cpp's UGM): the longest prefix of <paramref name="input"/>
+    /// (UTF-8, up to a NUL) that the trie holds; its length in bytes (0: none) and its replacement.</summary>
+    public int LongestPrefix(ReadOnlySpan<byte> input, out string? replacement)
+    {
+        replacement = null;
+        int length = 0;
+        uint node = Offset(_units[0]);
+        for (int i = 0; i < input.Length && input[i] != 0; i++)
+        {
+            node ^= input[i];
+            if (node >= _units.Length) break;
+            uint unit = _units[node];
+            if (Label(unit) != input[i]) break;
+            node ^= Offset(unit);
+            if (HasLeaf(unit) && node < _units.Length)
+            {
+                length = i + 1;
+                replacement = _replacements[(int)(_units[node] & 0x7FFFFFFF)];
+            }
+        }
+        return length;
+    }
+
     public override string Normalize(string text)
     {
         var sb = new StringBuilder(text.Length);

@@ -12,6 +12,8 @@ internal sealed class UnigramModel
     private const double UnknownPenalty = 10.0;
 
     private readonly Dictionary<string, int> _ids;
+    private readonly Dictionary<string, int> _match;  // the tokens segmentation may use (all of _ids but in GGUF mode)
+    private readonly bool _relookUnknown;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly double[] _scores;
     private readonly int _maxTokenLength;  // chars
@@ -20,21 +22,31 @@ internal sealed class UnigramModel
     private readonly string _source;
 
     /// <param name="pieces">(token, score) in id order; a token listed twice answers to its last id, as in Hugging Face.</param>
-    public UnigramModel(IReadOnlyList<(string Token, double Score)> pieces, int? unkId, bool byteFallback, string source)
+    /// <param name="tokenTypes">GGUF vocabularies (llama.cpp's UGM): llama_token_type per id. Then only normal,
+    /// user-defined and unused tokens are matched, user-defined ones score 0, the unknown penalty starts from the lowest
+    /// normal score and a fused unknown run stays unknown. Null: Hugging Face's rules (every token matched).</param>
+    public UnigramModel(IReadOnlyList<(string Token, double Score)> pieces, int? unkId, bool byteFallback, string source,
+        int[]? tokenTypes = null)
     {
+        const int Normal = 1, UserDefined = 4, Unused = 5;
         _source = source;
         _ids = new Dictionary<string, int>(pieces.Count, StringComparer.Ordinal);
+        _match = tokenTypes is null ? _ids : new Dictionary<string, int>(pieces.Count, StringComparer.Ordinal);
+        _relookUnknown = tokenTypes is null;
         _scores = new double[pieces.Count];
         double min = double.PositiveInfinity;
         for (int id = 0; id < pieces.Count; id++)
         {
             var (token, score) = pieces[id];
+            int type = tokenTypes?[id] ?? Normal;
             _ids[token] = id;
-            _scores[id] = score;
-            min = Math.Min(min, score);
+            _scores[id] = type == UserDefined ? 0 : score;
+            if (tokenTypes is null || type == Normal) min = Math.Min(min, score);
+            if (tokenTypes is not null && type is not (Normal or UserDefined or Unused)) continue;
+            _match[token] = id;
             _maxTokenLength = Math.Max(_maxTokenLength, token.Length);
         }
-        _lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        _lookup = _match.GetAlternateLookup<ReadOnlySpan<char>>();
         _unknownScore = min - UnknownPenalty;
         UnkId = unkId;
         if (byteFallback)
@@ -99,9 +111,10 @@ internal sealed class UnigramModel
                 Add(id, start, end);
                 continue;
             }
-            // Hugging Face looks the fused run up again, then tries byte fallback, then gives the unknown id.
+            // Hugging Face looks the fused run up again, then tries byte fallback, then gives the unknown id; llama.cpp
+            // keeps it unknown.
             var text = piece.AsSpan(start, end - start);
-            if (_lookup.TryGetValue(text, out int known)) Add(known, start, end);
+            if (_relookUnknown && _lookup.TryGetValue(text, out int known)) Add(known, start, end);
             else if (!TryAddBytes(text, start, end)) Add(id, start, end);
         }
 

@@ -259,4 +259,43 @@ public sealed class UnigramTests
             Assert.Contains("no unk_id", e.Message);
         }
     }
+
+    [Fact]
+    public void A_gguf_t5_vocabulary_gives_llama_cpps_ids()
+    {
+        // llama.cpp's UGM: SentencePiece's longest-rule normalization and whitespace handling, byte tokens never
+        // matched (unknown runs stay one <unk>), EOS added after the text.
+        string path = TokenizerTestData.PathOf("unigram-bytes", "ugm-vocab.gguf");
+        var tokenizer = Tokenizer.FromGguf(path);
+        Assert.Equal(TokenizerKind.Unigram, tokenizer.Kind);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(TokenizerTestData.PathOf("unigram-bytes", "ugm-golden.json")));
+        var texts = doc.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToArray();
+        var ids = doc.RootElement.GetProperty("ids").EnumerateArray().Select(Ints).ToArray();
+        Assert.True(texts.Length >= 50);
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.True(ids[i].SequenceEqual(tokenizer.Encode(texts[i])),
+                $"\"{texts[i]}\": expected [{string.Join(", ", ids[i])}], got [{string.Join(", ", tokenizer.Encode(texts[i]))}]");
+            Assert.Equal([.. ids[i], tokenizer.EosId!.Value], tokenizer.Encode(texts[i], addSpecialTokens: true));
+        }
+        Assert.Equal("合同自双方签字之日起生效", tokenizer.Decode(tokenizer.Encode("合同自双方签字之日起生效")));
+    }
+
+    [Fact]
+    public void A_gguf_t5_vocabulary_with_a_malformed_charsmap_is_named()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "bad.gguf");
+        File.WriteAllBytes(path, new GgufTestWriter()
+            .String("general.architecture", "t5encoder")
+            .String("tokenizer.ggml.model", "t5")
+            .Strings("tokenizer.ggml.tokens", ["<pad>", "</s>", "<unk>", "\u2581a"])
+            .Float32s("tokenizer.ggml.scores", [0f, 0f, 0f, -1f])
+            .Add("tokenizer.ggml.precompiled_charsmap", RagTune.Engine.Formats.GgufValueType.Array,
+                (RagTune.Engine.Formats.GgufValueType.UInt8, new object[] { (byte)64, (byte)0, (byte)0, (byte)0, (byte)1 }))
+            .ToBytes());
+        var e = Assert.Throws<EngineException>(() => Tokenizer.FromGguf(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("tokenizer.ggml.precompiled_charsmap is a trie of 64 bytes in a charsmap of 5 bytes", e.Message);
+    }
 }
