@@ -173,55 +173,42 @@ public sealed class UnigramTests
         return dir.Write("tokenizer.json", json.ToJsonString());
     }
 
+    /// <summary>Loading the edited tokenizer.json fails with one message naming the file and each fragment.</summary>
+    private static void LoadFailsNaming(string name, Action<JsonObject> edit, params string[] fragments)
+    {
+        string path = WithEdit(name, edit, out var dir);
+        using (dir)
+        {
+            var e = Assert.Throws<EngineException>(() => Tokenizer.FromTokenizerJson(path));
+            Assert.Contains(path, e.Message);
+            foreach (string fragment in fragments) Assert.Contains(fragment, e.Message);
+        }
+    }
+
     [Theory]
-    [InlineData("""["a"]""", "model.vocab[5]", "[the string \"a\"]")]
-    [InlineData("""["a", "x"]""", "model.vocab[5]", "[the string \"a\", the string \"x\"]")]
-    [InlineData("""{"a": 1}""", "model.vocab[5]", "an object")]
-    public void A_malformed_vocab_entry_is_named(string entry, string field, string found)
-    {
-        string path = WithEdit("unigram-bytes", j => j["model"]!["vocab"]!.AsArray()[5] = JsonNode.Parse(entry), out var dir);
-        using (dir)
-        {
-            var e = Assert.Throws<EngineException>(() => Tokenizer.FromTokenizerJson(path));
-            Assert.Contains(path, e.Message);
-            Assert.Contains($"'{field}' is {found}", e.Message);
-            Assert.Contains("[token, score] pair", e.Message);
-        }
-    }
+    [InlineData("""["a"]""", "[the string \"a\"]")]
+    [InlineData("""["a", "x"]""", "[the string \"a\", the string \"x\"]")]
+    [InlineData("""{"a": 1}""", "an object")]
+    public void A_malformed_vocab_entry_is_named(string entry, string found) =>
+        LoadFailsNaming("unigram-bytes", j => j["model"]!["vocab"]!.AsArray()[5] = JsonNode.Parse(entry),
+            $"'model.vocab[5]' is {found}", "[token, score] pair");
 
     [Fact]
-    public void An_unk_id_outside_the_vocab_is_named()
-    {
-        string path = WithEdit("unigram-bytes", j => j["model"]!["unk_id"] = 100000, out var dir);
-        using (dir)
-        {
-            var e = Assert.Throws<EngineException>(() => Tokenizer.FromTokenizerJson(path));
-            Assert.Contains(path, e.Message);
-            Assert.Contains("'model.unk_id' is the number 100000", e.Message);
-        }
-    }
+    public void An_unk_id_outside_the_vocab_is_named() =>
+        LoadFailsNaming("unigram-bytes", j => j["model"]!["unk_id"] = 100000, "'model.unk_id' is the number 100000");
 
     [Fact]
-    public void A_charsmap_that_is_not_base64_is_named()
-    {
-        string path = WithEdit("unigram-bytes", j => j["normalizer"]!["normalizers"]![0]!["precompiled_charsmap"] = "not base64!", out var dir);
-        using (dir)
-        {
-            var e = Assert.Throws<EngineException>(() => Tokenizer.FromTokenizerJson(path));
-            Assert.Contains(path, e.Message);
-            Assert.Contains("'normalizer.normalizers[0].precompiled_charsmap'", e.Message);
-            Assert.Contains("not base64", e.Message);
-        }
-    }
+    public void A_charsmap_that_is_not_base64_is_named() =>
+        LoadFailsNaming("unigram-bytes", j => j["normalizer"]!["normalizers"]![0]!["precompiled_charsmap"] = "not base64!",
+            "'normalizer.normalizers[0].precompiled_charsmap'", "not base64");
 
     [Theory]
     [InlineData("truncate")]
     [InlineData("trie-size")]
     [InlineData("bad-utf8")]
     [InlineData("leaf-past-blob")]
-    public void A_malformed_charsmap_is_named(string damage)
-    {
-        string path = WithEdit("unigram-bytes", j =>
+    public void A_malformed_charsmap_is_named(string damage) =>
+        LoadFailsNaming("unigram-bytes", j =>
         {
             var node = j["normalizer"]!["normalizers"]![0]!;
             byte[] map = Convert.FromBase64String(node["precompiled_charsmap"]!.GetValue<string>());
@@ -235,15 +222,7 @@ public sealed class UnigramTests
                 case "leaf-past-blob": map = map[..(4 + trie)]; break;
             }
             node["precompiled_charsmap"] = Convert.ToBase64String(map);
-        }, out var dir);
-        using (dir)
-        {
-            var e = Assert.Throws<EngineException>(() => Tokenizer.FromTokenizerJson(path));
-            Assert.Contains(path, e.Message);
-            Assert.Contains("'normalizer.normalizers[0].precompiled_charsmap'", e.Message);
-            Assert.Contains("precompiled charsmap", e.Message);
-        }
-    }
+        }, "'normalizer.normalizers[0].precompiled_charsmap'", "precompiled charsmap");
 
     [Fact]
     public void Without_an_unk_id_an_unknown_character_is_an_error_naming_it()
