@@ -16,7 +16,8 @@ internal sealed class UnigramModel
     private readonly bool _relookUnknown;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     private readonly double[] _scores;
-    private readonly int _maxTokenLength;  // chars
+    private readonly Dictionary<(int Node, char C), int> _trie;  // node, next char → child node
+    private readonly int?[] _tokenAt;                            // node → the token id that ends there
     private readonly double _unknownScore;
     private readonly int[]? _byteIds;      // <0x00>…<0xFF> with byte fallback
     private readonly string _source;
@@ -44,8 +45,27 @@ internal sealed class UnigramModel
             if (tokenTypes is null || type == Normal) min = Math.Min(min, score);
             if (tokenTypes is not null && type is not (Normal or UserDefined or Unused)) continue;
             _match[token] = id;
-            _maxTokenLength = Math.Max(_maxTokenLength, token.Length);
         }
+        // The prefix trie over the tokens segmentation may use (chars, not UTF-8 bytes: same matches, since tokens are
+        // whole characters). Node 0 is the root.
+        _trie = new Dictionary<(int, char), int>();
+        var tokenAt = new List<int?> { null };
+        foreach (var (token, id) in _match)
+        {
+            int node = 0;
+            foreach (char c in token)
+            {
+                if (!_trie.TryGetValue((node, c), out int child))
+                {
+                    child = tokenAt.Count;
+                    tokenAt.Add(null);
+                    _trie[(node, c)] = child;
+                }
+                node = child;
+            }
+            if (token.Length > 0) tokenAt[node] = id;
+        }
+        _tokenAt = tokenAt.ToArray();
         _lookup = _match.GetAlternateLookup<ReadOnlySpan<char>>();
         _unknownScore = min - UnknownPenalty;
         UnkId = unkId;
@@ -77,12 +97,17 @@ internal sealed class UnigramModel
             double here = best[start].Score;
             int single = Next(piece, start);
             bool hasSingle = false;
-            int limit = Math.Min(n, start + _maxTokenLength);
-            for (int end = single; end <= limit; end = end < n ? Next(piece, end) : n + 1)
+            // Every token that starts here, shortest first, found by walking the prefix trie; a match must end on a
+            // code point boundary.
+            for (int node = 0, end = start; end < n;)
             {
-                if (!_lookup.TryGetValue(piece.AsSpan(start, end - start), out int id)) continue;
-                Relax(end, here + _scores[id], start, id);
-                if (end == single) hasSingle = true;
+                if (!_trie.TryGetValue((node, piece[end]), out node)) break;
+                end++;
+                if (_tokenAt[node] is int id && (end == n || !char.IsLowSurrogate(piece[end]) || !char.IsHighSurrogate(piece[end - 1])))
+                {
+                    Relax(end, here + _scores[id], start, id);
+                    if (end == single) hasSingle = true;
+                }
             }
             if (!hasSingle)
             {
