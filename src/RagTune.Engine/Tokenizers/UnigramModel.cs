@@ -2,7 +2,8 @@
 // sum of the pieces' log-probability scores (Viterbi over every vocabulary match at every code point), as Hugging Face
 // tokenizers' models/unigram/model.rs does it (encode_optimized): a code point that starts no single-character token
 // gets the unknown token at min(score) - 10, ties keep the first path found, runs of unknown characters fuse into one
-// token, and with byte fallback an unknown run becomes the <0xNN> tokens of its UTF-8 bytes.
+// token, and with byte fallback an unknown run becomes the <0xNN> tokens of its UTF-8 bytes. GGUF "t5" vocabularies
+// follow llama.cpp's UGM variant of the same search (see the constructor's tokenTypes).
 using System.Text;
 
 namespace RagTune.Engine.Tokenizers;
