@@ -74,7 +74,8 @@ public abstract class ChatTemplate
             {
                 if (templateText.Contains("enable_thinking", StringComparison.Ordinal) || architecture == "Qwen3ForCausalLM")
                     return new Qwen3ChatTemplate();
-                return ChatMlTemplate.FromTemplateText(templateText);
+                return ChatMlTemplate.FromTemplateText(templateText,
+                    tokenizer is Tokenizers.ITokenizerInfo { BosId: int bos } ? tokenizer.IdToToken(bos) : null, source);
             }
             if (templateText.Contains("<|start_header_id|>", StringComparison.Ordinal))
                 return new Llama3ChatTemplate(templateText.Contains("Cutting Knowledge Date", StringComparison.Ordinal));

@@ -30,6 +30,17 @@ public abstract class DecoderConfig : ModelConfig
     /// <summary>RMSNorm over head_dim on every query and key head before RoPE (Qwen3).</summary>
     public virtual bool QkNorm => false;
 
+    /// <summary>The most positions a sequence may hold: max_position_embeddings, times the factor with dynamic NTK RoPE
+    /// (which exists to stretch the trained length; transformers sets no limit, this keeps the factor's intent).</summary>
+    public int ContextLength => RopeScaling is { Type: "dynamic" } s ? (int)Math.Min(int.MaxValue, MaxPositionEmbeddings * s.Factor) : MaxPositionEmbeddings;
+
+    /// <summary>Where the checkpoint keeps each tensor (LLaMA's names unless the architecture has its own).</summary>
+    public virtual DecoderTensorNames Names => DecoderTensorNames.Llama;
+
+    /// <summary>The column layout of the packed q/k/v projection (<see cref="DecoderTensorNames.Qkv"/>), or null when q, k
+    /// and v are separate projections.</summary>
+    public virtual PackedQkv? QkvLayout => null;
+
     private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault) : base(f, architecture)
     {
         NumKeyValueHeads = Positive(f, "num_key_value_heads", NumAttentionHeads);
@@ -55,28 +66,34 @@ public abstract class DecoderConfig : ModelConfig
     public override IReadOnlyList<TensorSpec> ExpectedTensors()
     {
         long c = HiddenSize, q = NumAttentionHeads * HeadDim, kv = NumKeyValueHeads * HeadDim, i = IntermediateSize;
-        var list = new List<TensorSpec> { new("model.embed_tokens.weight", [VocabSize, c]) };
+        var n = Names;
+        var list = new List<TensorSpec> { new("model." + n.EmbedTokens + ".weight", [VocabSize, c]) };
         for (int l = 0; l < NumHiddenLayers; l++)
         {
             string p = $"model.layers.{l}.";
-            list.Add(new(p + "input_layernorm.weight", [c]));
-            AddLinear(list, p + "self_attn.q_proj", q, c, QkvBias);
-            AddLinear(list, p + "self_attn.k_proj", kv, c, QkvBias);
-            AddLinear(list, p + "self_attn.v_proj", kv, c, QkvBias);
-            AddLinear(list, p + "self_attn.o_proj", c, q, OutputBias);
+            list.Add(new(p + n.InputNorm + ".weight", [c]));
+            if (n.Qkv is not null)
+                AddLinear(list, p + n.Qkv, q + 2 * kv, c, QkvBias);
+            else
+            {
+                AddLinear(list, p + n.QProj, q, c, QkvBias);
+                AddLinear(list, p + n.KProj, kv, c, QkvBias);
+                AddLinear(list, p + n.VProj, kv, c, QkvBias);
+            }
+            AddLinear(list, p + n.OProj, c, q, OutputBias);
             if (QkNorm)
             {
-                list.Add(new(p + "self_attn.q_norm.weight", [HeadDim]));
-                list.Add(new(p + "self_attn.k_norm.weight", [HeadDim]));
+                list.Add(new(p + n.QNorm + ".weight", [HeadDim]));
+                list.Add(new(p + n.KNorm + ".weight", [HeadDim]));
             }
-            list.Add(new(p + "post_attention_layernorm.weight", [c]));
-            AddLinear(list, p + "mlp.gate_proj", i, c, MlpBias);
-            AddLinear(list, p + "mlp.up_proj", i, c, MlpBias);
-            AddLinear(list, p + "mlp.down_proj", c, i, MlpBias);
+            list.Add(new(p + n.PostNorm + ".weight", [c]));
+            AddLinear(list, p + n.GateProj, i, c, MlpBias);
+            AddLinear(list, p + n.UpProj, i, c, MlpBias);
+            AddLinear(list, p + n.DownProj, c, i, MlpBias);
         }
-        list.Add(new("model.norm.weight", [c]));
+        list.Add(new("model." + n.FinalNorm + ".weight", [c]));
         if (!TieWordEmbeddings && HasLmHead)
-            list.Add(new("lm_head.weight", [VocabSize, c]));
+            list.Add(new(n.LmHead + ".weight", [VocabSize, c]));
         return list;
     }
 

@@ -1,5 +1,6 @@
-// Llama-family causal decoder — LLaMA, Qwen2 and Qwen3 share this forward; what differs between them (q/k/v/o and MLP
-// biases, Qwen3's q/k RMSNorm, RoPE scaling, tied lm_head) comes from their config classes and the tensors loaded.
+// Llama-family causal decoder — LLaMA, Qwen2, Qwen3 and InternLM2 share this forward; what differs between them (tensor
+// names, a packed q/k/v projection, q/k/v/o and MLP biases, Qwen3's q/k RMSNorm, RoPE scaling, tied lm_head) comes from
+// their config classes and the tensors loaded.
 // Letters: T tokens in this call, C hidden_size, H query heads, KV key/value heads, D head_dim, I intermediate_size,
 // V vocab_size, S positions attended to.
 using System.Numerics.Tensors;
@@ -82,8 +83,9 @@ public sealed class DecoderModel : IDisposable
         var checkpoint = Checkpoint.Open(directory);
         try
         {
-            string prefix = !checkpoint.Contains(BackbonePrefix + "embed_tokens.weight") && checkpoint.Contains("embed_tokens.weight") ? "" : BackbonePrefix;
-            bool head = !config.TieWordEmbeddings && checkpoint.Contains("lm_head.weight");
+            string embed = config.Names.EmbedTokens + ".weight";
+            string prefix = !checkpoint.Contains(BackbonePrefix + embed) && checkpoint.Contains(embed) ? "" : BackbonePrefix;
+            bool head = !config.TieWordEmbeddings && checkpoint.Contains(config.Names.LmHead + ".weight");
             var model = Load(config, checkpoint, format, prefix, head);
             model._ownedCheckpoint = checkpoint;
             return model;
@@ -102,17 +104,18 @@ public sealed class DecoderModel : IDisposable
     /// <paramref name="withHead"/> (else the head is the tied embedding matrix).</summary>
     private static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format, string prefix, bool withHead)
     {
+        var n = config.Names;
         var specs = config.ExpectedTensors()
-            .Where(s => withHead || s.Name != "lm_head.weight")
+            .Where(s => withHead || s.Name != n.LmHead + ".weight")
             .Select(s => s.Name.StartsWith(BackbonePrefix, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[BackbonePrefix.Length..] } : s)
             .ToList();
         var w = Weights.Validate(checkpoint, specs, format: format);
         var layers = ReadLayers(config, w.Read, w.Linear, prefix);
-        var embed = w.Matrix(prefix + "embed_tokens.weight");
+        var embed = w.Matrix(prefix + n.EmbedTokens + ".weight");
         var lmHead = config.TieWordEmbeddings || !withHead
-            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-            : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead)
+            ? new Linear(n.LmHead, config.HiddenSize, config.VocabSize, embed, null)
+            : w.Linear(n.LmHead, bias: false);
+        return new DecoderModel(config, embed, layers, w.Read(prefix + n.FinalNorm + ".weight"), lmHead)
         {
             _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
         };
@@ -124,25 +127,38 @@ public sealed class DecoderModel : IDisposable
         string prefix = BackbonePrefix)
     {
         var layers = new DecoderLayer[config.NumHiddenLayers];
+        var n = config.Names;
         for (int l = 0; l < layers.Length; l++)
         {
             string p = $"{prefix}layers.{l}.";
+            bool packed = n.Qkv is not null;
             layers[l] = new DecoderLayer
             {
-                InputLayerNorm = vector(p + "input_layernorm.weight"),
-                QProj = linear(p + "self_attn.q_proj", config.QkvBias),
-                KProj = linear(p + "self_attn.k_proj", config.QkvBias),
-                VProj = linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? vector(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? vector(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = vector(p + "post_attention_layernorm.weight"),
-                GateProj = linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = linear(p + "mlp.down_proj", config.MlpBias),
+                InputLayerNorm = vector(p + n.InputNorm + ".weight"),
+                QkvProj = packed ? linear(p + n.Qkv, config.QkvBias) : null,
+                QProj = packed ? null : linear(p + n.QProj, config.QkvBias),
+                KProj = packed ? null : linear(p + n.KProj, config.QkvBias),
+                VProj = packed ? null : linear(p + n.VProj, config.QkvBias),
+                OProj = linear(p + n.OProj, config.OutputBias),
+                QNorm = config.QkNorm ? vector(p + n.QNorm + ".weight") : null,
+                KNorm = config.QkNorm ? vector(p + n.KNorm + ".weight") : null,
+                PostAttentionLayerNorm = vector(p + n.PostNorm + ".weight"),
+                GateProj = linear(p + n.GateProj, config.MlpBias),
+                UpProj = linear(p + n.UpProj, config.MlpBias),
+                DownProj = linear(p + n.DownProj, config.MlpBias),
             };
         }
         return layers;
+    }
+
+    /// <summary>Dynamic NTK RoPE (<see cref="RopeScaling.DynamicInverseFrequencies"/>): rewrites the cos/sin rows of
+    /// positions <paramref name="start"/>.. for a forward call of <paramref name="count"/> tokens with the frequencies of the
+    /// length that call reaches. Without dynamic scaling the tables built once hold for every call, and nothing is done.</summary>
+    internal void PrepareRope(int start, int count, Span<float> cos, Span<float> sin)
+    {
+        if (Config.RopeScaling is not { Type: "dynamic" }) return;
+        var inv = RopeScaling.DynamicInverseFrequencies(Config.HeadDim, Config.RopeTheta, Config.RopeScaling, start + count) ?? InverseFrequencies;
+        Rope.BuildTables(inv, start, count, cos, sin);
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
@@ -156,10 +172,9 @@ public sealed class DecoderModel : IDisposable
         EmbedTokens.ElementCount + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
         + Layers.Sum(l => l.InputLayerNorm.LongLength + l.PostAttentionLayerNorm.LongLength
             + (l.QNorm?.LongLength ?? 0) + (l.KNorm?.LongLength ?? 0)
-            + l.QProj.ParameterCount + l.KProj.ParameterCount + l.VProj.ParameterCount + l.OProj.ParameterCount
-            + l.GateProj.ParameterCount + l.UpProj.ParameterCount + l.DownProj.ParameterCount);
+            + l.Linears.Sum(p => p.ParameterCount));
 
-    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    /// <summary>Every projection of every layer (q, k, v or the packed qkv, o, gate, up, down), where LoRA adapters attach.</summary>
     public IEnumerable<Linear> LayerLinears => Layers.SelectMany(l => l.Linears);
 
     /// <summary>A sequence's state: its KV cache for up to <paramref name="capacity"/> positions and the scratch
@@ -239,9 +254,18 @@ public sealed class DecoderModel : IDisposable
             var layer = Layers[l];
             // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
             RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            layer.QProj.Forward(h, q, T, a);
-            layer.KProj.Forward(h, k, T, a);
-            layer.VProj.Forward(h, v, T, a);
+            if (layer.QkvProj is { } qkv)
+            {
+                var packed = s.Qkv.AsSpan(0, T * qkv.OutFeatures);  // [T, (H + 2·KV)·D]
+                qkv.Forward(h, packed, T, a);
+                cfg.QkvLayout!.Unpack(packed, q, k, v, T);
+            }
+            else
+            {
+                layer.QProj!.Forward(h, q, T, a);
+                layer.KProj!.Forward(h, k, T, a);
+                layer.VProj!.Forward(h, v, T, a);
+            }
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
@@ -293,7 +317,16 @@ public sealed class DecoderModel : IDisposable
             var layer = Layers[l];
             var w = s.Operands[l];
             RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            fused.Store(h, w[0], q, w[1], k, w[2], v);
+            int o = 3;   // w: q, k, v, o, gate, up, down — or qkv, o, gate, up, down
+            if (layer.QkvProj is { } qkv)
+            {
+                var packed = s.Qkv.AsSpan(0, qkv.OutFeatures);
+                fused.Store(h, w[0], packed);
+                cfg.QkvLayout!.Unpack(packed, q, k, v, 1);
+                o = 1;
+            }
+            else
+                fused.Store(h, w[0], q, w[1], k, w[2], v);
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);
@@ -304,10 +337,10 @@ public sealed class DecoderModel : IDisposable
             s.Cache.Write(l, k, v, start, 1);
             Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
                 new AttentionShape(1, H, KV, D, s.Cache.Capacity, start, start + 1, Causal: true));
-            fused.AddTo(att, w[3], x);
+            fused.AddTo(att, w[o], x);
             RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            fused.SwiGlu(h, w[4], w[5], act);
-            fused.AddTo(act, w[6], x);
+            fused.SwiGlu(h, w[o + 1], w[o + 2], act);
+            fused.AddTo(act, w[o + 3], x);
         }
         s.Cache.Length = start + 1;
 

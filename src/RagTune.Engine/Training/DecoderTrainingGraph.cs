@@ -1,4 +1,4 @@
-// Forward with saved activations and the explicit backward of a Llama-family decoder (LLaMA, Qwen2, Qwen3), one sequence
+// Forward with saved activations and the explicit backward of a Llama-family decoder (LLaMA, Qwen2, Qwen3, InternLM2), one sequence
 // at a time: the same kernel calls as DecoderModel's forward, then their backward pairs in reverse (llm.c's layout).
 // Gradients flow through the frozen base into the run's LoRA adapters (an AdapterSet), or into every weight (full fine-tune).
 // Memory: logits are made and consumed a chunk of rows at a time; with RecomputeActivations only layer inputs are kept.
@@ -23,6 +23,7 @@ public sealed class DecoderTrainingGraph
     private LayerGradients _grads = null!;     // backward scratch
     private float[] _dx = [];                  // [T, C] gradient of the residual stream
     private float[] _act = [];                 // [T, I] silu(gate)·up of the layer at hand
+    private float[] _qkv = [];                 // [T, (H + 2·KV)·D] a packed q/k/v projection's output, then its gradient
 
     public DecoderModel Model => _model;
 
@@ -105,6 +106,7 @@ public sealed class DecoderTrainingGraph
         int T = ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
         float eps = (float)cfg.RmsNormEps;
         Ensure(T);
+        _model.PrepareRope(0, T, _cos, _sin);
         var x = _x[0].AsSpan(0, T * C);
         for (int t = 0; t < T; t++)
         {
@@ -184,9 +186,18 @@ public sealed class DecoderTrainingGraph
         var xIn = _x[l].AsSpan(0, T * C);
         var h1 = a.H1.AsSpan(0, T * C);
         DecoderPasses.RmsNormForward(xIn, layer.InputLayerNorm, eps, h1, a.Rstd1);
-        _linear.Forward(layer.QProj, h1, a.Q, T);
-        _linear.Forward(layer.KProj, h1, a.K, T);
-        _linear.Forward(layer.VProj, h1, a.V, T);
+        if (layer.QkvProj is { } qkv)
+        {
+            var packed = _qkv.AsSpan(0, T * qkv.OutFeatures);   // [T, (H + 2·KV)·D]
+            _linear.Forward(qkv, h1, packed, T);
+            cfg.QkvLayout!.Unpack(packed, a.Q, a.K, a.V, T);
+        }
+        else
+        {
+            _linear.Forward(layer.QProj!, h1, a.Q, T);
+            _linear.Forward(layer.KProj!, h1, a.K, T);
+            _linear.Forward(layer.VProj!, h1, a.V, T);
+        }
         if (layer.QNorm is not null)
         {
             a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
@@ -259,9 +270,18 @@ public sealed class DecoderTrainingGraph
         }
         var dh1 = g.Dh.AsSpan(0, T * C);
         dh1.Clear();
-        _linear.Backward(layer.QProj, a.H1.AsSpan(0, T * C), g.Dq, dh1, T);
-        _linear.Backward(layer.KProj, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
-        _linear.Backward(layer.VProj, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
+        if (layer.QkvProj is { } qkv)
+        {
+            var dPacked = _qkv.AsSpan(0, T * qkv.OutFeatures);
+            cfg.QkvLayout!.Pack(g.Dq, g.Dk, g.Dv, dPacked, T);
+            _linear.Backward(qkv, a.H1.AsSpan(0, T * C), dPacked, dh1, T);
+        }
+        else
+        {
+            _linear.Backward(layer.QProj!, a.H1.AsSpan(0, T * C), g.Dq, dh1, T);
+            _linear.Backward(layer.KProj!, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
+            _linear.Backward(layer.VProj!, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
+        }
         DecoderPasses.RmsNormBackward(dh1, _x[l].AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
             _parameters.Grad(layer.InputLayerNorm));
     }
@@ -285,6 +305,7 @@ public sealed class DecoderTrainingGraph
         _grads = new LayerGradients(T, H * D, KV * D, I, new float[T * Math.Max(C, Math.Max(H * D, I))], _model.Layers[0].QNorm is not null);
         _dx = new float[T * C];
         _act = new float[T * I];
+        _qkv = cfg.QkvLayout is { } layout ? new float[T * layout.Width] : [];
         _rstdFinal = new float[T];
         _hFinal = new float[T * C];
         _logits = new float[(long)Math.Min(T, LossChunkTokens) * cfg.VocabSize];

@@ -12,4 +12,10 @@ public sealed record LoraOptions
 
     /// <summary>Module name suffixes (the last path component: q_proj, …, or query/key/value/dense for BERT).</summary>
     public IReadOnlyList<string> TargetModules { get; init; } = AllDecoderTargets;
+
+    /// <summary>These options for a decoder named like <paramref name="names"/>: target_modules "all" (<see cref="AllDecoderTargets"/>,
+    /// what `--lora-targets all` gives) becomes every projection under that architecture's own names (InternLM2: wqkv, wo,
+    /// w1, w3, w2), as PEFT's target_modules lists them; any other list is kept.</summary>
+    public LoraOptions ForArchitecture(Models.DecoderTensorNames names) =>
+        TargetModules.SequenceEqual(AllDecoderTargets) ? this with { TargetModules = names.ProjectionModules } : this;
 }
