@@ -132,7 +132,7 @@ public static class GgufExporter
             if (layer.QNorm is { } qn) list.Add(Vector(p + "attn_q_norm.weight", qn));
             if (layer.KNorm is { } kn) list.Add(Vector(p + "attn_k_norm.weight", kn));
             list.Add(Vector(p + "ffn_norm.weight", layer.PostAttentionLayerNorm));
-            AddLinear(list, p + "ffn_gate", layer.GateProj, GgufTensorRole.Other, l, 0);
+            AddLinear(list, p + "ffn_gate", layer.GateProj!, GgufTensorRole.Other, l, 0);
             AddLinear(list, p + "ffn_up", layer.UpProj, GgufTensorRole.Other, l, 0);
             AddLinear(list, p + "ffn_down", layer.DownProj, GgufTensorRole.FfnDown, l, 0);
         }

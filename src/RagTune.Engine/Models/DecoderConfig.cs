@@ -25,7 +25,7 @@ public abstract class DecoderConfig : ModelConfig
 
     /// <summary>The architecture has a language-model head (…ForCausalLM); the bare decoders (Qwen2Model, Qwen3Model,
     /// LlamaModel — how decoder embedders are saved) have none, and load only as embedding models.</summary>
-    public bool HasLmHead => Architecture.EndsWith("ForCausalLM", StringComparison.Ordinal);
+    public bool HasLmHead => Architecture.EndsWith("ForCausalLM", StringComparison.Ordinal) || Architecture.EndsWith("LMHeadModel", StringComparison.Ordinal);
 
     /// <summary>RMSNorm over head_dim on every query and key head before RoPE (Qwen3).</summary>
     public virtual bool QkNorm => false;
@@ -41,7 +41,19 @@ public abstract class DecoderConfig : ModelConfig
     /// and v are separate projections.</summary>
     public virtual PackedQkv? QkvLayout => null;
 
-    private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault) : base(f, architecture)
+    /// <summary>LayerNorm with a bias (GPT-2) instead of RMSNorm, for every norm; RmsNormEps is then its epsilon.</summary>
+    public virtual bool LayerNormWithBias => false;
+
+    /// <summary>Learned absolute position embeddings (<see cref="DecoderTensorNames.PositionEmbeddings"/>) instead of RoPE.</summary>
+    public bool LearnedPositions => Names.PositionEmbeddings is not null;
+
+    /// <summary>Projection weights are stored [in, out] (GPT-2's Conv1D): transposed at load and at save.</summary>
+    public virtual bool Conv1DWeights => false;
+
+    /// <param name="activations">The hidden_act values the MLP implements (silu for SwiGLU).</param>
+    /// <param name="intermediateFallback">intermediate_size when the config leaves it out or null (GPT-2's n_inner: 4·C).</param>
+    private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault, string[]? activations = null,
+        int? intermediateFallback = null) : base(f, architecture)
     {
         NumKeyValueHeads = Positive(f, "num_key_value_heads", NumAttentionHeads);
         if (NumAttentionHeads % NumKeyValueHeads != 0)
@@ -50,15 +62,17 @@ public abstract class DecoderConfig : ModelConfig
             throw f.Invalid("hidden_size", HiddenSize, $"a multiple of num_attention_heads ({NumAttentionHeads}) when head_dim is absent");
         HeadDim = Positive(f, "head_dim", HiddenSize / NumAttentionHeads);
         if (HeadDim % 2 != 0) throw f.Invalid("head_dim", HeadDim, "an even number (RoPE rotates pairs)");
-        IntermediateSize = Positive(f, "intermediate_size");
+        IntermediateSize = intermediateFallback is int fallback ? Positive(f, "intermediate_size", fallback) : Positive(f, "intermediate_size");
         RopeTheta = f.Double("rope_theta", 10000.0);
         RmsNormEps = f.Double("rms_norm_eps", 1e-6);
         TieWordEmbeddings = f.Bool("tie_word_embeddings", tieByDefault);
         RopeScaling = RopeScaling.Read(f);
         BosTokenId = f.Has("bos_token_id") ? f.Int("bos_token_id") : null;
         EosTokenIds = f.IntList("eos_token_id");
-        if (HiddenAct != "silu")
-            throw f.Invalid("hidden_act", $"\"{HiddenAct}\"", "\"silu\" (the SwiGLU MLP of this family)");
+        activations ??= ["silu"];
+        if (!activations.Contains(HiddenAct))
+            throw f.Invalid("hidden_act", $"\"{HiddenAct}\"", string.Join(" or ", activations.Select(a => $"\"{a}\""))
+                + (activations[0] == "silu" ? " (the SwiGLU MLP of this family)" : ""));
         if (f.Bool("use_sliding_window", false))
             throw f.Invalid("use_sliding_window", true, "false (sliding-window attention is not supported)");
     }

@@ -7,6 +7,7 @@ namespace RagTune.Engine.Models;
 public sealed class DecoderLayer
 {
     public required float[] InputLayerNorm { get; init; }          // [C]
+    public float[]? InputNormBias { get; init; }                   // [C], LayerNorm's bias (GPT-2), or null for RMSNorm
     public Linear? QProj { get; init; }                            // [H·D, C], null when QkvProj packs it
     public Linear? KProj { get; init; }                            // [KV·D, C]
     public Linear? VProj { get; init; }                            // [KV·D, C]
@@ -15,14 +16,13 @@ public sealed class DecoderLayer
     public float[]? QNorm { get; init; }                           // [D], Qwen3 only
     public float[]? KNorm { get; init; }                           // [D], Qwen3 only
     public required float[] PostAttentionLayerNorm { get; init; }  // [C]
-    public required Linear GateProj { get; init; }                 // [I, C]
+    public float[]? PostNormBias { get; init; }                    // [C], or null
+    public Linear? GateProj { get; init; }                         // [I, C], null for an ungated MLP (GPT-2)
     public required Linear UpProj { get; init; }                   // [I, C]
     public required Linear DownProj { get; init; }                 // [C, I]
 
-    /// <summary>q, k, v (or the packed qkv), o, gate, up, down: every projection of the layer, in this order.</summary>
-    public IReadOnlyList<Linear> Linears => QkvProj is null
-        ? [QProj!, KProj!, VProj!, OProj, GateProj, UpProj, DownProj]
-        : [QkvProj, OProj, GateProj, UpProj, DownProj];
+    /// <summary>q, k, v (or the packed qkv), o, gate (when gated), up, down: every projection of the layer, in this order.</summary>
+    public IReadOnlyList<Linear> Linears => [.. new[] { QProj, KProj, VProj, QkvProj, OProj, GateProj, UpProj, DownProj }.OfType<Linear>()];
 
     private MatVecOperand[]? _operands;
 

@@ -5,6 +5,15 @@ namespace RagTune.Engine.Models;
 
 public sealed record DecoderTensorNames
 {
+    /// <summary>Where the …ForCausalLM keeps its decoder ("model."; GPT-2's "transformer.").</summary>
+    public string Backbone { get; init; } = "model.";
+
+    /// <summary>The layer list under the backbone ("layers"; GPT-2's "h").</summary>
+    public string Layers { get; init; } = "layers";
+
+    /// <summary>Learned absolute position embeddings under the backbone (GPT-2's "wpe"), or null (RoPE).</summary>
+    public string? PositionEmbeddings { get; init; }
+
     /// <summary>The token embedding, under the backbone prefix (embed_tokens).</summary>
     public required string EmbedTokens { get; init; }
 
@@ -24,7 +33,8 @@ public sealed record DecoderTensorNames
     /// <summary>The norm before the MLP (post_attention_layernorm).</summary>
     public required string PostNorm { get; init; }
 
-    public required string GateProj { get; init; }
+    /// <summary>The MLP gate (SwiGLU), or null for an ungated MLP (GPT-2's c_fc → gelu → c_proj).</summary>
+    public string? GateProj { get; init; }
     public required string UpProj { get; init; }
     public required string DownProj { get; init; }
 
@@ -43,9 +53,9 @@ public sealed record DecoderTensorNames
         FinalNorm = "norm", LmHead = "lm_head",
     };
 
-    /// <summary>The last name part of every projection of a layer, in layer order: what PEFT's target_modules lists to
-    /// adapt them all (q_proj … down_proj; wqkv, wo, w1, w3, w2).</summary>
+    /// <summary>The last name part of every projection of a layer, in layer order and once each: what PEFT's target_modules
+    /// lists to adapt them all (q_proj … down_proj; wqkv, wo, w1, w3, w2; c_attn, c_proj, c_fc).</summary>
     public IReadOnlyList<string> ProjectionModules =>
-        [.. (Qkv is null ? new[] { QProj!, KProj!, VProj! } : [Qkv]).Concat([OProj, GateProj, UpProj, DownProj])
-            .Select(n => n[(n.LastIndexOf('.') + 1)..])];
+        [.. new[] { QProj, KProj, VProj, Qkv, OProj, GateProj, UpProj, DownProj }.OfType<string>()
+            .Select(n => n[(n.LastIndexOf('.') + 1)..]).Distinct()];
 }

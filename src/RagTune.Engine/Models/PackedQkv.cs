@@ -1,7 +1,8 @@
 // How a packed q/k/v projection's output columns hold the heads, and the copies that split it into q [T, H·D],
 // k and v [T, KV·D] (forward) or gather their gradients back (backward). InternLM2's wqkv groups the columns per
 // key/value head, [KV][G + 2][D] with G = H/KV: the group's G query heads, then its key head and its value head
-// (modeling_internlm2.py: rearrange "b q (h gs d) -> b q h gs d", q = [..., :G, :], k = [..., -2, :], v = [..., -1, :]).
+// (modeling_internlm2.py: rearrange "b q (h gs d) -> b q h gs d", q = [..., :G, :], k = [..., -2, :], v = [..., -1, :]);
+// GPT-2's c_attn is [q | k | v].
 namespace RagTune.Engine.Models;
 
 public sealed class PackedQkv
@@ -33,6 +34,19 @@ public sealed class PackedQkv
             for (int i = 0; i < g; i++) runs.Add((block + i * headDim, 0, (j * g + i) * headDim));
             runs.Add((block + g * headDim, 1, j * headDim));
             runs.Add((block + (g + 1) * headDim, 2, j * headDim));
+        }
+        return new PackedQkv(heads, kvHeads, headDim, [.. runs]);
+    }
+
+    /// <summary>GPT-2's c_attn: [q | k | v], each H·D (KV·D) wide (modeling_gpt2.py: c_attn(x).split(embed_dim, dim=2)).</summary>
+    public static PackedQkv Contiguous(int heads, int kvHeads, int headDim)
+    {
+        var runs = new List<(int, int, int)>();
+        for (int h = 0; h < heads; h++) runs.Add((h * headDim, 0, h * headDim));
+        for (int j = 0; j < kvHeads; j++)
+        {
+            runs.Add(((heads + j) * headDim, 1, j * headDim));
+            runs.Add(((heads + kvHeads + j) * headDim, 2, j * headDim));
         }
         return new PackedQkv(heads, kvHeads, headDim, [.. runs]);
     }

@@ -50,13 +50,16 @@ public sealed class ParameterSet
     {
         var set = new ParameterSet();
         var n = model.Config.Names;
-        set.Add("model." + n.EmbedTokens + ".weight", model.EmbedTokens.WritableFloat32());
+        set.Add(n.Backbone + n.EmbedTokens + ".weight", model.EmbedTokens.WritableFloat32());
+        if (model.PositionEmbeddings is { } wpe) set.Add(n.Backbone + n.PositionEmbeddings + ".weight", wpe.WritableFloat32());
         for (int l = 0; l < model.Layers.Count; l++)
         {
             var layer = model.Layers[l];
-            string p = $"model.layers.{l}.";
+            string p = $"{n.Backbone}{n.Layers}.{l}.";
             set.Add(p + n.InputNorm + ".weight", layer.InputLayerNorm);
+            if (layer.InputNormBias is { } b1) set.Add(p + n.InputNorm + ".bias", b1);
             set.Add(p + n.PostNorm + ".weight", layer.PostAttentionLayerNorm);
+            if (layer.PostNormBias is { } b2) set.Add(p + n.PostNorm + ".bias", b2);
             if (layer.QNorm is not null) set.Add(p + n.QNorm + ".weight", layer.QNorm);
             if (layer.KNorm is not null) set.Add(p + n.KNorm + ".weight", layer.KNorm);
             foreach (var lin in layer.Linears)
@@ -65,7 +68,8 @@ public sealed class ParameterSet
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
             }
         }
-        set.Add("model." + n.FinalNorm + ".weight", model.Norm);
+        set.Add(n.Backbone + n.FinalNorm + ".weight", model.Norm);
+        if (model.NormBias is { } bf) set.Add(n.Backbone + n.FinalNorm + ".bias", bf);
         set.Add(n.LmHead + ".weight", model.LmHead.Weight.WritableFloat32());
         return set;
     }

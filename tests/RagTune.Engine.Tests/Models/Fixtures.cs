@@ -5,7 +5,7 @@ namespace RagTune.Engine.Tests.Models;
 
 internal static class Fixtures
 {
-    public static readonly string[] Decoders = ["qwen2-tiny", "qwen3-tiny", "qwen3-tiny-bf16", "llama-tiny", "llama-linear-tiny", "internlm2-tiny"];
+    public static readonly string[] Decoders = ["qwen2-tiny", "qwen3-tiny", "qwen3-tiny-bf16", "llama-tiny", "llama-linear-tiny", "internlm2-tiny", "gpt2-tiny"];
     public static readonly string[] Encoders = ["bert-tiny-cls", "bert-tiny-mean", "xlmr-tiny-mean"];
 
     public static string Dir(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "models", name);

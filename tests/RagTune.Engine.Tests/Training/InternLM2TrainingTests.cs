@@ -58,7 +58,7 @@ public sealed class InternLM2TrainingTests
     public void All_targets_become_the_internlm2_module_names_and_save_as_peft_reads_them()
     {
         var model = DecoderModel.Load(Fixtures.Dir(Name));
-        var options = new LoraOptions { Rank = 2, Alpha = 4 }.ForArchitecture(model.Config.Names);
+        var options = new LoraOptions { Rank = 2, Alpha = 4 }.ForArchitecture(model.Config);
         Assert.Equal(["wqkv", "wo", "w1", "w3", "w2"], options.TargetModules);
         var adapters = PeftAdapter.CreateNew(model.LayerLinears, options, new Random(3));
         Assert.Equal(10, adapters.Modules.Count);
