@@ -20,6 +20,17 @@ internal static class Fixtures
 
     public static float[] Floats(this JsonElement e) => e.EnumerateArray().Select(x => x.GetSingle()).ToArray();
 
+    /// <summary>A copy of a fixture in a fresh temporary directory whose config.json <paramref name="edit"/> has changed.</summary>
+    public static string CopyToTempWithConfig(string name, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        string dir = CopyToTemp(name);
+        string path = Path.Combine(dir, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return dir;
+    }
+
     /// <summary>A copy of a fixture in a fresh temporary directory, for tests that corrupt files.</summary>
     public static string CopyToTemp(string name)
     {

@@ -1,7 +1,6 @@
 // GPT-2 beyond the shared decoder golden tests: config.json read through GPT-2's attribute_map, a checkpoint saved without
 // "transformer." (as openai-community/gpt2 ships, with its attn.bias buffers) loading under PEFT's module names, the
 // n_positions limit, the plain-text prompt layout, and configs that disagree with the tensors.
-using System.Text.Json.Nodes;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
@@ -76,7 +75,7 @@ public sealed class Gpt2Tests
     [InlineData("n_positions", 128, "tensor 'transformer.wpe.weight' has shape [64, 32], expected [128, 32]")]
     public void Config_sizes_that_disagree_with_the_tensors_name_the_file_and_tensor(string field, int value, string message)
     {
-        string dir = EditedCopy(c => c[field] = value);
+        string dir = Fixtures.CopyToTempWithConfig(Name, c => c[field] = value);
         try
         {
             var ex = Assert.Throws<EngineException>(() => DecoderModel.Load(dir));
@@ -88,29 +87,19 @@ public sealed class Gpt2Tests
     [Fact]
     public void Config_errors_name_the_gpt2_field()
     {
-        string dir = EditedCopy(c => c["activation_function"] = "gelu");
+        string dir = Fixtures.CopyToTempWithConfig(Name, c => c["activation_function"] = "gelu");
         try
         {
             var ex = Assert.Throws<EngineException>(() => ModelConfig.Load(dir));
             Assert.Contains("field \"activation_function\" is \"gelu\", expected \"gelu_new\" or \"gelu_pytorch_tanh\"", ex.Message);
         }
         finally { Directory.Delete(dir, recursive: true); }
-        dir = EditedCopy(c => c.Remove("n_head"));
+        dir = Fixtures.CopyToTempWithConfig(Name, c => c.Remove("n_head"));
         try
         {
             var ex = Assert.Throws<EngineException>(() => ModelConfig.Load(dir));
             Assert.Contains("field \"n_head\" is missing", ex.Message);
         }
         finally { Directory.Delete(dir, recursive: true); }
-    }
-
-    private static string EditedCopy(Action<JsonObject> edit)
-    {
-        string dir = Fixtures.CopyToTemp(Name);
-        string path = Path.Combine(dir, "config.json");
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-        return dir;
     }
 }

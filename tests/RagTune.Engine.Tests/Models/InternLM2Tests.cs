@@ -1,7 +1,6 @@
 // InternLM2 beyond the shared decoder golden tests: dynamic NTK RoPE past max_position_embeddings (one call and in
 // chunks), the packed wqkv split and its transpose, the internlm2-chat template, and checkpoints whose config and
 // tensors disagree. Golden data: tools/reference/make_tiny_internlm2.py.
-using System.Text.Json.Nodes;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tokenizers;
@@ -90,7 +89,7 @@ public sealed class InternLM2Tests
     public void Wqkv_of_another_size_than_the_config_implies_names_the_file_and_tensor()
     {
         // num_key_value_heads 2 → 1: wqkv should be (4 + 2·1)·8 = 48 rows; the checkpoint's has 64.
-        string dir = EditedCopy(c => c["num_key_value_heads"] = 1);
+        string dir = Fixtures.CopyToTempWithConfig(Name, c => c["num_key_value_heads"] = 1);
         try
         {
             var ex = Assert.Throws<EngineException>(() => DecoderModel.Load(dir));
@@ -102,7 +101,7 @@ public sealed class InternLM2Tests
     [Fact]
     public void Hidden_size_that_disagrees_with_the_tensors_names_the_file_and_tensor()
     {
-        string dir = EditedCopy(c => c["hidden_size"] = 48);
+        string dir = Fixtures.CopyToTempWithConfig(Name, c => c["hidden_size"] = 48);
         try
         {
             var ex = Assert.Throws<EngineException>(() => DecoderModel.Load(dir));
@@ -124,15 +123,5 @@ public sealed class InternLM2Tests
             Assert.Contains("tokenizer.json", ex.Message);
         }
         finally { Directory.Delete(dir, recursive: true); }
-    }
-
-    private static string EditedCopy(Action<JsonObject> edit)
-    {
-        string dir = Fixtures.CopyToTemp(Name);
-        string path = Path.Combine(dir, "config.json");
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-        return dir;
     }
 }
