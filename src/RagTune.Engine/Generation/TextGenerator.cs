@@ -59,7 +59,7 @@ public sealed class TextGenerator
         ArgumentNullException.ThrowIfNull(promptIds);
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
         if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
-        int maxPositions = Model.Config.MaxPositionEmbeddings;
+        int maxPositions = Model.Config.ContextLength;
         if (promptIds.Count >= maxPositions)
             throw new EngineException($"the prompt has {promptIds.Count} tokens; the model's context is {maxPositions} positions");
         int maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
