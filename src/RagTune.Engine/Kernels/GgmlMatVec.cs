@@ -1,9 +1,10 @@
-// Decode matrix-vector products straight from GGUF's quantised blocks (Q4_0, Q4_K, Q5_K, Q6_K): the activation row is
+// Decode matrix-vector products straight from GGUF's quantised blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K): the activation row is
 // quantised to int8 in blocks of 32 (as for our Q8 path, Q8.QuantizeRow), each 32-weight slice of a row is unpacked to
 // bytes in registers and multiplied with vpmaddubsw / vpmaddwd, then scaled by the weight's and x's block scales. Only the
 // packed blocks stream from memory (4.5–6.6 bits a weight), which is what bounds decoding.
 // Q4_K/Q5_K store weights as d·sc·q − dmin·m with unsigned q, so their dot is d·sc·Σq·x − dmin·m·Σx: the Σx of every
-// 32-block of x comes precomputed (xsum). Q4_0 and Q6_K have signed weights (q − 8, q − 32) and use Q8's sign trick.
+// 32-block of x comes precomputed (xsum); Q4_1/Q5_1 (d·q + m) likewise add m·Σx. Q4_0, Q5_0 and Q6_K have signed weights
+// (q − 8, q − 16, q − 32) and use Q8's sign trick.
 // ForwardNaive (dequantise the row, then a double-precision dot with the same int8 x) is the oracle.
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
@@ -18,7 +19,8 @@ namespace RagTune.Engine.Kernels;
 public static unsafe class GgmlMatVec
 {
     /// <summary>The quantised types these kernels read in place.</summary>
-    public static bool Supports(GgmlType type) => type is GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+    public static bool Supports(GgmlType type) =>
+        type is GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>Σx per 32-block of x as the kernels want it: xs[b]·Σ xq[b·32 .. b·32+31].</summary>
     internal static void BlockSums(sbyte* xq, float* xs, int n, float* xsum)
@@ -121,6 +123,9 @@ public static unsafe class GgmlMatVec
                     GgmlType.Q5_K => DotQ5K(row, xv, xs, xsum, n),
                     GgmlType.Q6_K => DotQ6K(row, xv, xs, n),
                     GgmlType.Q4_0 => DotQ40(row, xv, xs, n),
+                    GgmlType.Q4_1 => DotQ41(row, xv, xs, xsum, n),
+                    GgmlType.Q5_0 => DotQ50(row, xv, xs, n),
+                    GgmlType.Q5_1 => DotQ51(row, xv, xs, xsum, n),
                     _ => throw new ArgumentException($"ggml type {type} has no matrix-vector kernel"),
                 }
                 : DotScalar(type, row, xv, xs, n);
@@ -281,9 +286,68 @@ public static unsafe class GgmlMatVec
     // Low nibbles are weights 0..15 and high nibbles 16..31 of the block; both − 8.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Q40Block(byte* block, sbyte* x, Vector128<byte> low, Vector256<byte> eight, Vector256<short> ones)
+        => SignedDot(Avx2.Subtract(Nibbles(block + 2, low), eight).AsSByte(), Avx.LoadVector256(x), ones);
+
+    private static float DotQ41(byte* w, sbyte* xv, float* xs, float* xsum, int n)
     {
-        var qs = Sse2.LoadVector128(block + 2);
-        var q = Vector256.Create(Sse2.And(qs, low), Sse2.And(Sse2.ShiftRightLogical(qs.AsUInt16(), 4).AsByte(), low));
-        return SignedDot(Avx2.Subtract(q, eight).AsSByte(), Avx.LoadVector256(x), ones);
+        var ones = Vector256.Create((short)1);
+        var low = Vector128.Create((byte)0x0F);
+        Vector256<float> acc = Vector256<float>.Zero;
+        float mins = 0;
+        for (int b = 0; b < n / 32; b++, w += 20)
+        {
+            acc = MatMul.MulAdd(UnsignedDot(Nibbles(w + 4, low), Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+            mins += Half(w + 2) * xsum[b];
+        }
+        return Vector256.Sum(acc) + mins;
+    }
+
+    private static float DotQ50(byte* w, sbyte* xv, float* xs, int n)
+    {
+        var ones = Vector256.Create((short)1);
+        var low = Vector128.Create((byte)0x0F);
+        var sixteen = Vector256.Create((byte)16);
+        Vector256<float> acc = Vector256<float>.Zero;
+        for (int b = 0; b < n / 32; b++, w += 22)
+        {
+            var q = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
+            acc = MatMul.MulAdd(SignedDot(Avx2.Subtract(q, sixteen).AsSByte(), Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+        }
+        return Vector256.Sum(acc);
+    }
+
+    private static float DotQ51(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    {
+        var ones = Vector256.Create((short)1);
+        var low = Vector128.Create((byte)0x0F);
+        Vector256<float> acc = Vector256<float>.Zero;
+        float mins = 0;
+        for (int b = 0; b < n / 32; b++, w += 24)
+        {
+            var q = Avx2.Or(Nibbles(w + 8, low), FifthBits(w + 4));
+            acc = MatMul.MulAdd(UnsignedDot(q, Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+            mins += Half(w + 2) * xsum[b];
+        }
+        return Vector256.Sum(acc) + mins;
+    }
+
+    /// <summary>The 32 four-bit quants of a 32-block's qs[16], one a byte in weight order: the low nibbles are weights
+    /// 0..15, the high nibbles 16..31.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(byte* qs, Vector128<byte> low)
+    {
+        var q = Sse2.LoadVector128(qs);
+        return Vector256.Create(Sse2.And(q, low), Sse2.And(Sse2.ShiftRightLogical(q.AsUInt16(), 4).AsByte(), low));
+    }
+
+    /// <summary>Q5_0/Q5_1's fifth bits (a little-endian u32 whose bit j belongs to weight j) as 0x10 in byte j, else 0
+    /// (ggml's bytes_from_bits_32: each byte gets its quarter of the word, then tests its own bit).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> FifthBits(byte* qh)
+    {
+        var spread = Avx2.Shuffle(Vector256.Create(Unsafe.ReadUnaligned<uint>(qh)).AsByte(),
+            Vector256.Create(0x0000000000000000UL, 0x0101010101010101UL, 0x0202020202020202UL, 0x0303030303030303UL).AsByte());
+        var set = Avx2.CompareEqual(Avx2.Or(spread, Vector256.Create(0x7FBFDFEFF7FBFDFEUL).AsByte()), Vector256<byte>.AllBitsSet);
+        return Avx2.And(set, Vector256.Create((byte)0x10));
     }
 }

@@ -229,7 +229,7 @@ public static class GgufDecoder
             byte[] data = gguf.ReadTensorData(info);
             if (heads > 0) data = UnpermuteRows(data, heads, (int)GgmlTypes.ByteCount(type, cols));
             bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0);
-            if (asStored && WeightMatrix.FormatOf(type) is not null) return WeightMatrix.FromGgml(type, data, rows, cols);
+            if (asStored && WeightFormats.FormatOf(type) is not null) return WeightMatrix.FromGgml(type, data, rows, cols);
             if (asStored && type == GgmlType.Q8_0) return Q8FromQ8_0(data, rows, cols);
             if (format == WeightFormat.Checkpoint && type == GgmlType.BF16)
                 return WeightMatrix.FromBF16(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(data).ToArray(), rows, cols);

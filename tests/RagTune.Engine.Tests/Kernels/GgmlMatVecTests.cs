@@ -1,4 +1,4 @@
-// The GGUF block kernels against their oracles: the vectorised decode products (Q4_0, Q4_K, Q5_K, Q6_K read in place)
+// The GGUF block kernels against their oracles: the vectorised decode products (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K read in place)
 // against dequantise-then-dot with the same int8 activations, alone, through the fused dispatch and through WeightMatrix
 // (whose prefill path widens the blocks for the GEMM). Blocks are random bytes with finite half scales, so every bit
 // pattern of the packed quants, scales and mins is exercised.
@@ -13,7 +13,8 @@ namespace RagTune.Engine.Tests.Kernels;
 
 public class GgmlMatVecTests
 {
-    public static TheoryData<GgmlType> Types => new(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+    public static TheoryData<GgmlType> Types => new(
+        GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
     /// <summary>Random blocks for a [rows, cols] matrix: random bytes, then each half scale set to a small finite value.</summary>
     internal static byte[] RandomBlocks(GgmlType type, int rows, int cols, int seed)
@@ -24,7 +25,7 @@ public class GgmlMatVecTests
         rng.NextBytes(data);
         int[] halves = type switch
         {
-            GgmlType.Q4_0 => [0],
+            GgmlType.Q4_0 or GgmlType.Q5_0 => [0],
             GgmlType.Q6_K => [208],
             _ => [0, 2],
         };
