@@ -1,7 +1,8 @@
 // A weight matrix W [Rows, Cols] (row-major, as nn.Linear / nn.Embedding store it) in one of the formats the kernels
 // read directly: float32, bfloat16 bits, Q8_0 int8 blocks with per-block scales, or GGUF's quantised blocks (Q4_0, Q4_1,
 // Q5_0, Q5_1, Q4_K, Q5_K, Q6_K: matrix-vector products read them in place, the GEMM widens them a block of rows at a time). F32/BF16 data may point straight into
-// the memory-mapped checkpoint (read-only, no copy); training that updates the weight asks for a private copy explicitly.
+// the memory-mapped checkpoint, GGUF blocks into the mapped GGUF file (read-only, no copy); training that updates the
+// weight asks for a private copy explicitly.
 using System.Runtime.InteropServices;
 using RagTune.Engine.Formats;
 using RagTune.Engine.Tensors;
@@ -25,9 +26,9 @@ public sealed unsafe class WeightMatrix
     private readonly float[]? _q8Scales;
     private readonly byte[]? _blocks;
 
-    // Mapped data: a pointer into a checkpoint file that this matrix does not own (the model keeps the file open).
+    // Mapped data: a pointer into a checkpoint or GGUF file that this matrix does not own (the model keeps the file open).
     private readonly void* _mapped;
-    private readonly SafeTensorFile? _mappedFile;
+    private readonly IMappedFile? _mappedFile;
     private readonly Lock _copyLock = new();
 
     public int Rows { get; }
@@ -37,7 +38,7 @@ public sealed unsafe class WeightMatrix
     public WeightFormat Format { get; }
 
     private WeightMatrix(int rows, int cols, WeightFormat format, float[]? f32, ushort[]? bf16, sbyte[]? values, float[]? scales,
-        void* mapped = null, SafeTensorFile? mappedFile = null, byte[]? blocks = null)
+        void* mapped = null, IMappedFile? mappedFile = null, byte[]? blocks = null)
     {
         (Rows, Cols, Format, _f32, _bf16, _q8Values, _q8Scales, _blocks) = (rows, cols, format, f32, bf16, values, scales, blocks);
         _mapped = mapped;
@@ -66,6 +67,24 @@ public sealed unsafe class WeightMatrix
         if (cols % weights != 0 || blocks.LongLength != GgmlTypes.ByteCount(type, (long)rows * cols))
             throw new ArgumentException($"{type} weight {rows}x{cols}: needs cols divisible by {weights} and {(cols % weights == 0 ? GgmlTypes.ByteCount(type, (long)rows * cols) : 0)} bytes, got {blocks.LongLength}");
         return new WeightMatrix(rows, cols, format, null, null, null, null, blocks: blocks);
+    }
+
+    /// <summary>A view of a GGUF tensor's quantised blocks (a type <see cref="WeightFormats.FormatOf"/> maps) inside the
+    /// mapped file: nothing is copied. The mapping must stay open while the matrix is used; a use after it is disposed
+    /// throws <see cref="ObjectDisposedException"/>.</summary>
+    public static WeightMatrix FromMapped(GgufMapping mapping, GgufTensorInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(info);
+        var type = (GgmlType)info.GgmlType;
+        if (info.Shape is not [var rows, var cols] || rows > int.MaxValue || cols > int.MaxValue)
+            throw new EngineException($"{mapping.Path}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}], expected a 2-D matrix");
+        var format = WeightFormats.FormatOf(type)
+            ?? throw new EngineException($"{mapping.Path}: tensor '{info.Name}' is {type}, which is not read in place (supported: Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+        byte* data = mapping.Pointer(info, out long bytes);
+        if (bytes > int.MaxValue)
+            throw new EngineException($"{mapping.Path}: tensor '{info.Name}' has {bytes} bytes, more than one matrix can hold");
+        return new WeightMatrix((int)rows, (int)cols, format, null, null, null, null, data, mapping);
     }
 
     /// <summary>Q8_0 data as <see cref="Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
@@ -147,7 +166,16 @@ public sealed unsafe class WeightMatrix
     internal ReadOnlySpan<float> Q8Scales => _q8Scales ?? throw WrongFormat(WeightFormat.Q8);
 
     /// <summary>The GGUF blocks, row after row (GGUF block formats only).</summary>
-    internal ReadOnlySpan<byte> GgmlBlocks => _blocks ?? throw new EngineException($"this {Rows}x{Cols} weight is held as {Format}, not as GGUF blocks");
+    internal ReadOnlySpan<byte> GgmlBlocks
+    {
+        get
+        {
+            if (_blocks is { } owned) return owned;
+            var type = GgmlType;
+            ThrowIfUnmapped();
+            return new ReadOnlySpan<byte>(_mapped, (int)GgmlTypes.ByteCount(type, ElementCount));
+        }
+    }
 
     /// <summary>The ggml type of <see cref="GgmlBlocks"/>.</summary>
     internal GgmlType GgmlType => WeightFormats.GgmlTypeOf(Format)
@@ -161,7 +189,7 @@ public sealed unsafe class WeightMatrix
     {
         WeightFormat.BF16 => ElementCount * 2,
         WeightFormat.Q8 => ElementCount + ElementCount / Q8.BlockSize * 4,
-        _ when _blocks is not null => _blocks.LongLength,
+        _ when WeightFormats.GgmlTypeOf(Format) is { } type => GgmlTypes.ByteCount(type, ElementCount),
         _ => ElementCount * 4,
     };
 
@@ -211,7 +239,7 @@ public sealed unsafe class WeightMatrix
                 MultiplyWidened(x, bias, y, tokens);
                 break;
             case var f when WeightFormats.IsGgmlBlocks(f):
-                GgmlMatVec.Forward(GgmlType, x, _blocks, bias, y, tokens, Cols, Rows);
+                GgmlMatVec.Forward(GgmlType, x, GgmlBlocks, bias, y, tokens, Cols, Rows);
                 break;
             case WeightFormat.Q8 when alwaysGemm:
                 // Training: W widened exactly and x kept float32 (the prefill GEMM rounds x to int8), so the backward,
@@ -287,7 +315,7 @@ public sealed unsafe class WeightMatrix
                 break;
             case var f when WeightFormats.IsGgmlBlocks(f):
                 long rowBytes = GgmlTypes.ByteCount(GgmlType, Cols);
-                GgmlQuants.Dequantize(GgmlType, _blocks.AsSpan((int)(row * rowBytes), (int)rowBytes), destination[..Cols]);
+                GgmlQuants.Dequantize(GgmlType, GgmlBlocks.Slice((int)(row * rowBytes), (int)rowBytes), destination[..Cols]);
                 break;
             default:
                 F32Span.Slice(start, Cols).CopyTo(destination);

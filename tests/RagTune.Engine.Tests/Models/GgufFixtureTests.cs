@@ -195,6 +195,28 @@ public class GgufFixtureTests
         Assert.True(moved > 10 * tolerance, $"{name}: the adapter moved the logits by only {moved:G4} of max |logit| (tolerance {tolerance:G4})");
     }
 
+    /// <summary>Quantised matrices point into the memory-mapped file (nothing copied) and refuse use once the model,
+    /// which owns the mapping, is disposed; LLaMA's permuted q/k rows and widened formats are private copies.</summary>
+    [Fact]
+    public void Quantised_matrices_are_read_in_place_from_the_mapped_file_until_the_model_is_disposed()
+    {
+        var model = DecoderModel.Load(PathOf("qwen2-odd-q4_k_m"));
+        var q = model.Layers[0].QProj.Weight;
+        Assert.Equal(WeightFormat.Q5_0, q.Format);
+        Assert.True(q.IsMapped);
+        var row = new float[q.Cols];
+        q.ReadRow(3, row);
+        Assert.Contains(row, v => v != 0);
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => q.ReadRow(3, row));
+
+        using var llama = DecoderModel.Load(PathOf("llama-small-q4_k_m"));
+        Assert.False(llama.Layers[0].QProj.Weight.IsMapped);   // rows un-permuted into a private copy
+        Assert.True(llama.Layers[0].UpProj.Weight.IsMapped);
+        using var widened = DecoderModel.Load(PathOf("qwen2-odd-q4_k_m"), WeightFormat.F32);
+        Assert.False(widened.Layers[0].QProj.Weight.IsMapped);
+    }
+
     private static void AssertRowClose(string name, string where, float[] expected, ReadOnlySpan<float> actual, double tolerance)
     {
         double scale = expected.Max(x => Math.Abs((double)x)), worst = 0;
