@@ -6,8 +6,12 @@
 // 32-block of x comes precomputed (xsum); Q4_1/Q5_1 (d·q + m) likewise add m·Σx. Q4_0, Q5_0 and Q6_K have signed weights
 // (q − 8, q − 16, q − 32) and use Q8's sign trick.
 // ForwardNaive (dequantise the row, then a double-precision dot with the same int8 x) is the oracle.
+// Two int8 dot sequences: AVX2's vpmaddubsw + vpmaddwd, and where the 512-bit paths are chosen (KernelDispatch; the
+// CPU has AVX-VNNI) one vpdpbusd (GemmQ8's IDot). Q4_0/Q5_0 take their quants unsigned and subtract offset·Σx per
+// block, so they need no sign trick; half scales are read through a 65536-entry table (no F16C in .NET's intrinsics).
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using RagTune.Engine.Formats;
@@ -49,7 +53,8 @@ public static unsafe class GgmlMatVec
         fixed (float* pxs = xs, pxsum = xsum, pb = bias, py = y)
         {
             for (int t = 0; t < rows; t++) BlockSums(pxv + t * inDim, pxs + t * nb, inDim, pxsum + t * nb);
-            var job = new Job { Type = type, W = pw, RowBytes = rowBytes, XV = pxv, XS = pxs, XSum = pxsum, B = pb, Y = py, Rows = rows, In = inDim, Out = outDim };
+            var job = new Job { Type = type, W = pw, RowBytes = rowBytes, XV = pxv, XS = pxs, XSum = pxsum, B = pb, Y = py, Rows = rows, In = inDim, Out = outDim,
+                Width = KernelDispatch.Width };
             if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
             else (pool ?? WorkerPool.Shared).Run(job);
         }
@@ -98,37 +103,49 @@ public static unsafe class GgmlMatVec
         public sbyte* XV;
         public float* XS, XSum, B, Y;
         public int Rows, In, Out;
+        public VectorWidth Width;
 
         public void Execute(int part, int parts)
         {
             var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 4);
             int nb = In / Q8.BlockSize;
             for (int t = 0; t < Rows; t++)
-                GgmlMatVec.Rows(Type, XV + (long)t * In, XS + (long)t * nb, XSum + (long)t * nb, W, B, In, o0, o1, Y + (long)t * Out + o0);
+                GgmlMatVec.Rows(Type, XV + (long)t * In, XS + (long)t * nb, XSum + (long)t * nb, W, B, In, o0, o1, Y + (long)t * Out + o0, Width);
         }
     }
 
     /// <summary>dst[o − o0] = W[o]·x + b[o] for o in [o0, o1), x already quantised (int8 values, a scale and a Σx per
-    /// 32-block).</summary>
-    internal static void Rows(GgmlType type, sbyte* xv, float* xs, float* xsum, byte* w, float* bias, int n, int o0, int o1, float* dst)
+    /// 32-block); <paramref name="width"/> as the dispatching thread chose it (512: vpdpbusd where AVX-VNNI exists).</summary>
+    internal static void Rows(GgmlType type, sbyte* xv, float* xs, float* xsum, byte* w, float* bias, int n, int o0, int o1, float* dst,
+        VectorWidth width)
+    {
+        if (!Avx2.IsSupported)
+        {
+            long rowBytes = GgmlTypes.ByteCount(type, n);
+            for (int o = o0; o < o1; o++) dst[o - o0] = DotScalar(type, w + o * rowBytes, xv, xs, n) + (bias != null ? bias[o] : 0f);
+        }
+        else if (width == VectorWidth.Bits512 && AvxVnni.IsSupported) Rows<GemmQ8.VnniDot>(type, xv, xs, xsum, w, bias, n, o0, o1, dst);
+        else Rows<GemmQ8.Avx2Dot>(type, xv, xs, xsum, w, bias, n, o0, o1, dst);
+    }
+
+    private static void Rows<TDot>(GgmlType type, sbyte* xv, float* xs, float* xsum, byte* w, float* bias, int n, int o0, int o1, float* dst)
+        where TDot : struct, GemmQ8.IDot
     {
         long rowBytes = GgmlTypes.ByteCount(type, n);
         for (int o = o0; o < o1; o++)
         {
             byte* row = w + o * rowBytes;
-            float dot = Avx2.IsSupported
-                ? type switch
-                {
-                    GgmlType.Q4_K => DotQ4K(row, xv, xs, xsum, n),
-                    GgmlType.Q5_K => DotQ5K(row, xv, xs, xsum, n),
-                    GgmlType.Q6_K => DotQ6K(row, xv, xs, n),
-                    GgmlType.Q4_0 => DotQ40(row, xv, xs, n),
-                    GgmlType.Q4_1 => DotQ41(row, xv, xs, xsum, n),
-                    GgmlType.Q5_0 => DotQ50(row, xv, xs, n),
-                    GgmlType.Q5_1 => DotQ51(row, xv, xs, xsum, n),
-                    _ => throw new ArgumentException($"ggml type {type} has no matrix-vector kernel"),
-                }
-                : DotScalar(type, row, xv, xs, n);
+            float dot = type switch
+            {
+                GgmlType.Q4_K => DotQ4K<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q5_K => DotQ5K<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q6_K => DotQ6K<TDot>(row, xv, xs, n),
+                GgmlType.Q4_0 => DotQ40<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q4_1 => DotQ41<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q5_0 => DotQ50<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q5_1 => DotQ51<TDot>(row, xv, xs, xsum, n),
+                _ => throw new ArgumentException($"ggml type {type} has no matrix-vector kernel"),
+            };
             dst[o - o0] = dot + (bias != null ? bias[o] : 0f);
         }
     }
@@ -155,22 +172,34 @@ public static unsafe class GgmlMatVec
         return s;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(byte* p) => ReducedPrecision.HalfToFloat(BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p, 2)));
+    // Every half as float32 (256 KiB, stays in L2): one load per block scale instead of a software conversion.
+    private static readonly float[] HalfTable = BuildHalfTable();
 
-    /// <summary>Eight int32 partial sums (as float) of Σ u·x over 32 bytes: u unsigned ≤ 63, x signed int8.</summary>
+    private static float[] BuildHalfTable()
+    {
+        var table = new float[65536];
+        for (int i = 0; i < table.Length; i++) table[i] = ReducedPrecision.HalfToFloat((ushort)i);
+        return table;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> UnsignedDot(Vector256<byte> u, Vector256<sbyte> x, Vector256<short> ones)
-        => Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(u, x), ones));
+    private static float Half(byte* p)
+        => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(HalfTable), BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(p, 2)));
+
+    /// <summary>Eight int32 partial sums (as float) of Σ u·x over 32 bytes: u unsigned ≤ 63 (vpmaddubsw cannot saturate),
+    /// x signed int8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> UnsignedDot<TDot>(Vector256<byte> u, Vector256<sbyte> x) where TDot : struct, GemmQ8.IDot
+        => Avx.ConvertToVector256Single(TDot.Add(Vector256<int>.Zero, u, x));
 
     /// <summary>As <see cref="UnsignedDot"/> for signed weights |w| ≤ 32: |x| goes in unsigned, x's sign moves onto w.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> SignedDot(Vector256<sbyte> w, Vector256<sbyte> x, Vector256<short> ones)
-        => Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(x), Avx2.Sign(w, x)), ones));
+    private static Vector256<float> SignedDot<TDot>(Vector256<sbyte> w, Vector256<sbyte> x) where TDot : struct, GemmQ8.IDot
+        => Avx.ConvertToVector256Single(TDot.Add(Vector256<int>.Zero, Avx2.Abs(x).AsByte(), Avx2.Sign(w, x)));
 
-    private static float DotQ4K(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    private static float DotQ4K<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector256.Create((byte)0x0F);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
         float mins = 0;
@@ -187,17 +216,17 @@ public static unsafe class GgmlMatVec
                 var qb = Avx.LoadVector256(q);
                 var lo = Avx2.And(qb, low);
                 var hi = Avx2.And(Avx2.ShiftRightLogical(qb.AsUInt16(), 4).AsByte(), low);
-                acc0 = MatMul.MulAdd(UnsignedDot(lo, Avx.LoadVector256(xv + xb * 32), ones), Vector256.Create(d * sc1 * xs[xb]), acc0);
-                acc1 = MatMul.MulAdd(UnsignedDot(hi, Avx.LoadVector256(xv + (xb + 1) * 32), ones), Vector256.Create(d * sc2 * xs[xb + 1]), acc1);
+                acc0 = MatMul.MulAdd(UnsignedDot<TDot>(lo, Avx.LoadVector256(xv + xb * 32)), Vector256.Create(d * sc1 * xs[xb]), acc0);
+                acc1 = MatMul.MulAdd(UnsignedDot<TDot>(hi, Avx.LoadVector256(xv + (xb + 1) * 32)), Vector256.Create(d * sc2 * xs[xb + 1]), acc1);
                 mins += dmin * (m1 * xsum[xb] + m2 * xsum[xb + 1]);
             }
         }
         return Vector256.Sum(acc0 + acc1) - mins;
     }
 
-    private static float DotQ5K(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    private static float DotQ5K<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector256.Create((byte)0x0F);
         var bit = Vector256.Create((byte)0x01);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
@@ -219,17 +248,17 @@ public static unsafe class GgmlMatVec
                 var h2 = Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogical(qh, (byte)(2 * p + 1)).AsByte(), bit).AsUInt16(), 4).AsByte();
                 var lo = Avx2.Or(Avx2.And(qb, low), h1);
                 var hi = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(qb.AsUInt16(), 4).AsByte(), low), h2);
-                acc0 = MatMul.MulAdd(UnsignedDot(lo, Avx.LoadVector256(xv + xb * 32), ones), Vector256.Create(d * sc1 * xs[xb]), acc0);
-                acc1 = MatMul.MulAdd(UnsignedDot(hi, Avx.LoadVector256(xv + (xb + 1) * 32), ones), Vector256.Create(d * sc2 * xs[xb + 1]), acc1);
+                acc0 = MatMul.MulAdd(UnsignedDot<TDot>(lo, Avx.LoadVector256(xv + xb * 32)), Vector256.Create(d * sc1 * xs[xb]), acc0);
+                acc1 = MatMul.MulAdd(UnsignedDot<TDot>(hi, Avx.LoadVector256(xv + (xb + 1) * 32)), Vector256.Create(d * sc2 * xs[xb + 1]), acc1);
                 mins += dmin * (m1 * xsum[xb] + m2 * xsum[xb + 1]);
             }
         }
         return Vector256.Sum(acc0 + acc1) - mins;
     }
 
-    private static float DotQ6K(byte* w, sbyte* xv, float* xs, int n)
+    private static float DotQ6K<TDot>(byte* w, sbyte* xv, float* xs, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector256.Create((byte)0x0F);
         var two = Vector256.Create((byte)0x03);
         var offset = Vector256.Create((byte)32);
@@ -252,10 +281,10 @@ public static unsafe class GgmlMatVec
                 var q4 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b.AsUInt16(), 4).AsByte(), low),
                     Avx2.ShiftLeftLogical(Avx2.And(Avx2.ShiftRightLogical(h, 6).AsByte(), two).AsUInt16(), 4).AsByte());
                 int xb = sb * 8 + half * 4;
-                acc0 = MatMul.MulAdd(SignedDot(Avx2.Subtract(q1, offset).AsSByte(), Avx.LoadVector256(xv + xb * 32), ones), Scales(d * xs[xb], sc[0], sc[1]), acc0);
-                acc1 = MatMul.MulAdd(SignedDot(Avx2.Subtract(q2, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 1) * 32), ones), Scales(d * xs[xb + 1], sc[2], sc[3]), acc1);
-                acc0 = MatMul.MulAdd(SignedDot(Avx2.Subtract(q3, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 2) * 32), ones), Scales(d * xs[xb + 2], sc[4], sc[5]), acc0);
-                acc1 = MatMul.MulAdd(SignedDot(Avx2.Subtract(q4, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 3) * 32), ones), Scales(d * xs[xb + 3], sc[6], sc[7]), acc1);
+                acc0 = MatMul.MulAdd(SignedDot<TDot>(Avx2.Subtract(q1, offset).AsSByte(), Avx.LoadVector256(xv + xb * 32)), Scales(d * xs[xb], sc[0], sc[1]), acc0);
+                acc1 = MatMul.MulAdd(SignedDot<TDot>(Avx2.Subtract(q2, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 1) * 32)), Scales(d * xs[xb + 1], sc[2], sc[3]), acc1);
+                acc0 = MatMul.MulAdd(SignedDot<TDot>(Avx2.Subtract(q3, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 2) * 32)), Scales(d * xs[xb + 2], sc[4], sc[5]), acc0);
+                acc1 = MatMul.MulAdd(SignedDot<TDot>(Avx2.Subtract(q4, offset).AsSByte(), Avx.LoadVector256(xv + (xb + 3) * 32)), Scales(d * xs[xb + 3], sc[6], sc[7]), acc1);
             }
         }
         return Vector256.Sum(acc0 + acc1);
@@ -266,66 +295,81 @@ public static unsafe class GgmlMatVec
     private static Vector256<float> Scales(float common, sbyte first, sbyte second)
         => Vector256.Create(Vector128.Create(common * first), Vector128.Create(common * second));
 
-    private static float DotQ40(byte* w, sbyte* xv, float* xs, int n)
+    // Q4_0: d·(q − 8) with q the unsigned nibble, so the dot is d·xs·Σq·x − 8·d·Σx (Σx per block precomputed).
+    private static float DotQ40<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector128.Create((byte)0x0F);
-        var eight = Vector256.Create((byte)8);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+        float offsets = 0;
         int blocks = n / 32, b = 0;
         for (; b + 2 <= blocks; b += 2, w += 36)
         {
-            acc0 = MatMul.MulAdd(Q40Block(w, xv + b * 32, low, eight, ones), Vector256.Create(Half(w) * xs[b]), acc0);
-            acc1 = MatMul.MulAdd(Q40Block(w + 18, xv + (b + 1) * 32, low, eight, ones), Vector256.Create(Half(w + 18) * xs[b + 1]), acc1);
+            float d0 = Half(w), d1 = Half(w + 18);
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 2, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d0 * xs[b]), acc0);
+            acc1 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 20, low), Avx.LoadVector256(xv + (b + 1) * 32)), Vector256.Create(d1 * xs[b + 1]), acc1);
+            offsets += d0 * xsum[b] + d1 * xsum[b + 1];
         }
         for (; b < blocks; b++, w += 18)
-            acc0 = MatMul.MulAdd(Q40Block(w, xv + b * 32, low, eight, ones), Vector256.Create(Half(w) * xs[b]), acc0);
-        return Vector256.Sum(acc0 + acc1);
+        {
+            float d = Half(w);
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 2, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d * xs[b]), acc0);
+            offsets += d * xsum[b];
+        }
+        return Vector256.Sum(acc0 + acc1) - 8 * offsets;
     }
 
-    // Low nibbles are weights 0..15 and high nibbles 16..31 of the block; both − 8.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Q40Block(byte* block, sbyte* x, Vector128<byte> low, Vector256<byte> eight, Vector256<short> ones)
-        => SignedDot(Avx2.Subtract(Nibbles(block + 2, low), eight).AsSByte(), Avx.LoadVector256(x), ones);
-
-    private static float DotQ41(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    private static float DotQ41<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector128.Create((byte)0x0F);
         Vector256<float> acc = Vector256<float>.Zero;
         float mins = 0;
         for (int b = 0; b < n / 32; b++, w += 20)
         {
-            acc = MatMul.MulAdd(UnsignedDot(Nibbles(w + 4, low), Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+            acc = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 4, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(Half(w) * xs[b]), acc);
             mins += Half(w + 2) * xsum[b];
         }
         return Vector256.Sum(acc) + mins;
     }
 
-    private static float DotQ50(byte* w, sbyte* xv, float* xs, int n)
+    // Q5_0: d·(q − 16) with q five unsigned bits, so the dot is d·xs·Σq·x − 16·d·Σx; two blocks a step.
+    private static float DotQ50<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector128.Create((byte)0x0F);
-        var sixteen = Vector256.Create((byte)16);
-        Vector256<float> acc = Vector256<float>.Zero;
-        for (int b = 0; b < n / 32; b++, w += 22)
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+        float offsets = 0;
+        int blocks = n / 32, b = 0;
+        for (; b + 2 <= blocks; b += 2, w += 44)
         {
-            var q = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
-            acc = MatMul.MulAdd(SignedDot(Avx2.Subtract(q, sixteen).AsSByte(), Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+            float d0 = Half(w), d1 = Half(w + 22);
+            var q0 = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
+            var q1 = Avx2.Or(Nibbles(w + 28, low), FifthBits(w + 24));
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(q0, Avx.LoadVector256(xv + b * 32)), Vector256.Create(d0 * xs[b]), acc0);
+            acc1 = MatMul.MulAdd(UnsignedDot<TDot>(q1, Avx.LoadVector256(xv + (b + 1) * 32)), Vector256.Create(d1 * xs[b + 1]), acc1);
+            offsets += d0 * xsum[b] + d1 * xsum[b + 1];
         }
-        return Vector256.Sum(acc);
+        for (; b < blocks; b++, w += 22)
+        {
+            float d = Half(w);
+            var q = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(q, Avx.LoadVector256(xv + b * 32)), Vector256.Create(d * xs[b]), acc0);
+            offsets += d * xsum[b];
+        }
+        return Vector256.Sum(acc0 + acc1) - 16 * offsets;
     }
 
-    private static float DotQ51(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    private static float DotQ51<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+        where TDot : struct, GemmQ8.IDot
     {
-        var ones = Vector256.Create((short)1);
         var low = Vector128.Create((byte)0x0F);
         Vector256<float> acc = Vector256<float>.Zero;
         float mins = 0;
         for (int b = 0; b < n / 32; b++, w += 24)
         {
             var q = Avx2.Or(Nibbles(w + 8, low), FifthBits(w + 4));
-            acc = MatMul.MulAdd(UnsignedDot(q, Avx.LoadVector256(xv + b * 32), ones), Vector256.Create(Half(w) * xs[b]), acc);
+            acc = MatMul.MulAdd(UnsignedDot<TDot>(q, Avx.LoadVector256(xv + b * 32)), Vector256.Create(Half(w) * xs[b]), acc);
             mins += Half(w + 2) * xsum[b];
         }
         return Vector256.Sum(acc) + mins;

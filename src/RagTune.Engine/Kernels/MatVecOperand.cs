@@ -28,7 +28,7 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                     break;
                 case var f when WeightFormats.IsGgmlBlocks(f):
                     fixed (byte* w = Weight.GgmlBlocks)
-                        GgmlMatVec.Rows(Weight.GgmlType, x.Q8Values, x.Q8Scales, x.Q8Sums, w, b, Cols, o0, o1, dst);
+                        GgmlMatVec.Rows(Weight.GgmlType, x.Q8Values, x.Q8Scales, x.Q8Sums, w, b, Cols, o0, o1, dst, x.Width);
                     break;
                 default:
                     fixed (float* w = Weight.Float32) MatMul.Rows(x.Float32, w, b, Cols, o0, o1, dst);

@@ -43,13 +43,18 @@ public class GgmlMatVecTests
         var blocks = RandomBlocks(type, rows, cols, 7);
         var x = Random(2 * cols, 3);
         var bias = Random(rows, 5);
-        var fast = new float[2 * rows];
         var slow = new float[2 * rows];
-        GgmlMatVec.Forward(type, x, blocks, bias, fast, 2, cols, rows);
         GgmlMatVec.ForwardNaive(type, x, blocks, bias, slow, 2, cols, rows);
         float scale = slow.Max(MathF.Abs);
         Assert.True(scale > 0.1f, $"degenerate test data: |y| ≤ {scale}");
-        AssertClose(slow, fast, 2e-5f * scale);
+        // Both int8 dot sequences: AVX2's vpmaddubsw + vpmaddwd, and vpdpbusd on the 512-bit path (where AVX-VNNI exists).
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var fast = new float[2 * rows];
+                GgmlMatVec.Forward(type, x, blocks, bias, fast, 2, cols, rows);
+                AssertClose(slow, fast, 2e-5f * scale);
+            }
     }
 
     [Theory]
@@ -84,10 +89,14 @@ public class GgmlMatVecTests
         // Decode: the fused single-operand dispatch reads the blocks in place.
         var expected = new float[rows];
         GgmlMatVec.ForwardNaive(type, x.AsSpan(0, cols), blocks, bias, expected, 1, cols, rows);
-        var fused = new float[rows];
-        FusedMatVec.ForThisThread.Store(x.AsSpan(0, cols), new MatVecOperand(weight, bias), fused);
         float scale = expected.Max(MathF.Abs);
-        AssertClose(expected, fused, 2e-5f * scale);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var fused = new float[rows];
+                FusedMatVec.ForThisThread.Store(x.AsSpan(0, cols), new MatVecOperand(weight, bias), fused);
+                AssertClose(expected, fused, 2e-5f * scale);
+            }
 
         // Prefill (tokens ≥ 4): the blocks are widened exactly, x stays float32 — compare with a float32 product.
         var dense = new float[rows * cols];
