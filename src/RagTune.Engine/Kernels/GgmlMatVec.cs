@@ -1,14 +1,13 @@
-// Decode matrix-vector products straight from GGUF's quantised blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K): the activation row is
-// quantised to int8 in blocks of 32 (as for our Q8 path, Q8.QuantizeRow), each 32-weight slice of a row is unpacked to
-// bytes in registers and multiplied with vpmaddubsw / vpmaddwd, then scaled by the weight's and x's block scales. Only the
+// Decode matrix-vector products straight from GGUF's quantised blocks (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K): the
+// activation row is quantised to int8 in blocks of 32 (as for our Q8 path, Q8.QuantizeRow), each 32-weight slice of a row
+// is unpacked to bytes in registers and multiplied as int8, then scaled by the weight's and x's block scales. Only the
 // packed blocks stream from memory (4.5–6.6 bits a weight), which is what bounds decoding.
-// Q4_K/Q5_K store weights as d·sc·q − dmin·m with unsigned q, so their dot is d·sc·Σq·x − dmin·m·Σx: the Σx of every
-// 32-block of x comes precomputed (xsum); Q4_1/Q5_1 (d·q + m) likewise add m·Σx. Q4_0, Q5_0 and Q6_K have signed weights
-// (q − 8, q − 16, q − 32) and use Q8's sign trick.
+// Weights of the form d·q + m with unsigned q give d·Σq·x + m·Σx: the Σx of every 32-block of x comes precomputed
+// (xsum). That covers Q4_K/Q5_K (m = −dmin·min), Q4_1/Q5_1 (a stored m) and Q4_0/Q5_0 (m = −8d / −16d, so no sign
+// trick); Q6_K's per-16 scales do not line up with the 32-blocks of Σx, so it uses Q8's sign trick (|x| · sign(w, x)).
+// Two int8 dot sequences: AVX2's vpmaddubsw + vpmaddwd, and where the 512-bit paths are chosen (KernelDispatch; the CPU
+// has AVX-VNNI) one vpdpbusd (GemmQ8's IDot). Half scales are read through a 65536-entry table (no F16C in .NET).
 // ForwardNaive (dequantise the row, then a double-precision dot with the same int8 x) is the oracle.
-// Two int8 dot sequences: AVX2's vpmaddubsw + vpmaddwd, and where the 512-bit paths are chosen (KernelDispatch; the
-// CPU has AVX-VNNI) one vpdpbusd (GemmQ8's IDot). Q4_0/Q5_0 take their quants unsigned and subtract offset·Σx per
-// block, so they need no sign trick; half scales are read through a 65536-entry table (no F16C in .NET's intrinsics).
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -140,10 +139,10 @@ public static unsafe class GgmlMatVec
                 GgmlType.Q4_K => DotQ4K<TDot>(row, xv, xs, xsum, n),
                 GgmlType.Q5_K => DotQ5K<TDot>(row, xv, xs, xsum, n),
                 GgmlType.Q6_K => DotQ6K<TDot>(row, xv, xs, n),
-                GgmlType.Q4_0 => DotQ40<TDot>(row, xv, xs, xsum, n),
-                GgmlType.Q4_1 => DotQ41<TDot>(row, xv, xs, xsum, n),
-                GgmlType.Q5_0 => DotQ50<TDot>(row, xv, xs, xsum, n),
-                GgmlType.Q5_1 => DotQ51<TDot>(row, xv, xs, xsum, n),
+                GgmlType.Q4_0 => DotBlocks32<TDot, BlockQ40>(row, xv, xs, xsum, n),
+                GgmlType.Q4_1 => DotBlocks32<TDot, BlockQ41>(row, xv, xs, xsum, n),
+                GgmlType.Q5_0 => DotBlocks32<TDot, BlockQ50>(row, xv, xs, xsum, n),
+                GgmlType.Q5_1 => DotBlocks32<TDot, BlockQ51>(row, xv, xs, xsum, n),
                 _ => throw new ArgumentException($"ggml type {type} has no matrix-vector kernel"),
             };
             dst[o - o0] = dot + (bias != null ? bias[o] : 0f);
@@ -295,84 +294,70 @@ public static unsafe class GgmlMatVec
     private static Vector256<float> Scales(float common, sbyte first, sbyte second)
         => Vector256.Create(Vector128.Create(common * first), Vector128.Create(common * second));
 
-    // Q4_0: d·(q − 8) with q the unsigned nibble, so the dot is d·xs·Σq·x − 8·d·Σx (Σx per block precomputed).
-    private static float DotQ40<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
+    /// <summary>The 32-weight block types (Q4_0, Q4_1, Q5_0, Q5_1): each weight is d·q + m with q unsigned, m = −8d / −16d
+    /// for Q4_0 / Q5_0 and a stored half for Q4_1 / Q5_1, so a block's dot is d·xs·Σq·x + m·Σx. A struct type argument
+    /// per layout, so the JIT compiles <see cref="DotBlocks32"/> once per type with the unpacking inlined.</summary>
+    private interface IBlock32
+    {
+        static abstract int Bytes { get; }
+
+        static abstract Vector256<byte> Quants(byte* block, Vector128<byte> low);
+
+        static abstract float Min(byte* block, float d);
+    }
+
+    private readonly struct BlockQ40 : IBlock32
+    {
+        public static int Bytes => 18;   // d, qs[16]
+        public static Vector256<byte> Quants(byte* block, Vector128<byte> low) => Nibbles(block + 2, low);
+        public static float Min(byte* block, float d) => -8 * d;
+    }
+
+    private readonly struct BlockQ41 : IBlock32
+    {
+        public static int Bytes => 20;   // d, m, qs[16]
+        public static Vector256<byte> Quants(byte* block, Vector128<byte> low) => Nibbles(block + 4, low);
+        public static float Min(byte* block, float d) => Half(block + 2);
+    }
+
+    private readonly struct BlockQ50 : IBlock32
+    {
+        public static int Bytes => 22;   // d, qh (u32), qs[16]
+        public static Vector256<byte> Quants(byte* block, Vector128<byte> low) => Avx2.Or(Nibbles(block + 6, low), FifthBits(block + 2));
+        public static float Min(byte* block, float d) => -16 * d;
+    }
+
+    private readonly struct BlockQ51 : IBlock32
+    {
+        public static int Bytes => 24;   // d, m, qh (u32), qs[16]
+        public static Vector256<byte> Quants(byte* block, Vector128<byte> low) => Avx2.Or(Nibbles(block + 8, low), FifthBits(block + 4));
+        public static float Min(byte* block, float d) => Half(block + 2);
+    }
+
+    // Two blocks a step into two accumulators; the min terms summed as scalars.
+    private static float DotBlocks32<TDot, TBlock>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
         where TDot : struct, GemmQ8.IDot
+        where TBlock : struct, IBlock32
     {
         var low = Vector128.Create((byte)0x0F);
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
-        float offsets = 0;
+        float mins = 0;
         int blocks = n / 32, b = 0;
-        for (; b + 2 <= blocks; b += 2, w += 36)
+        for (; b + 2 <= blocks; b += 2, w += 2 * TBlock.Bytes)
         {
-            float d0 = Half(w), d1 = Half(w + 18);
-            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 2, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d0 * xs[b]), acc0);
-            acc1 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 20, low), Avx.LoadVector256(xv + (b + 1) * 32)), Vector256.Create(d1 * xs[b + 1]), acc1);
-            offsets += d0 * xsum[b] + d1 * xsum[b + 1];
+            byte* w1 = w + TBlock.Bytes;
+            float d0 = Half(w), d1 = Half(w1);
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(TBlock.Quants(w, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d0 * xs[b]), acc0);
+            acc1 = MatMul.MulAdd(UnsignedDot<TDot>(TBlock.Quants(w1, low), Avx.LoadVector256(xv + (b + 1) * 32)), Vector256.Create(d1 * xs[b + 1]), acc1);
+            mins += TBlock.Min(w, d0) * xsum[b] + TBlock.Min(w1, d1) * xsum[b + 1];
         }
-        for (; b < blocks; b++, w += 18)
+        for (; b < blocks; b++, w += TBlock.Bytes)
         {
             float d = Half(w);
-            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 2, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d * xs[b]), acc0);
-            offsets += d * xsum[b];
+            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(TBlock.Quants(w, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(d * xs[b]), acc0);
+            mins += TBlock.Min(w, d) * xsum[b];
         }
-        return Vector256.Sum(acc0 + acc1) - 8 * offsets;
-    }
-
-    private static float DotQ41<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
-        where TDot : struct, GemmQ8.IDot
-    {
-        var low = Vector128.Create((byte)0x0F);
-        Vector256<float> acc = Vector256<float>.Zero;
-        float mins = 0;
-        for (int b = 0; b < n / 32; b++, w += 20)
-        {
-            acc = MatMul.MulAdd(UnsignedDot<TDot>(Nibbles(w + 4, low), Avx.LoadVector256(xv + b * 32)), Vector256.Create(Half(w) * xs[b]), acc);
-            mins += Half(w + 2) * xsum[b];
-        }
-        return Vector256.Sum(acc) + mins;
-    }
-
-    // Q5_0: d·(q − 16) with q five unsigned bits, so the dot is d·xs·Σq·x − 16·d·Σx; two blocks a step.
-    private static float DotQ50<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
-        where TDot : struct, GemmQ8.IDot
-    {
-        var low = Vector128.Create((byte)0x0F);
-        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
-        float offsets = 0;
-        int blocks = n / 32, b = 0;
-        for (; b + 2 <= blocks; b += 2, w += 44)
-        {
-            float d0 = Half(w), d1 = Half(w + 22);
-            var q0 = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
-            var q1 = Avx2.Or(Nibbles(w + 28, low), FifthBits(w + 24));
-            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(q0, Avx.LoadVector256(xv + b * 32)), Vector256.Create(d0 * xs[b]), acc0);
-            acc1 = MatMul.MulAdd(UnsignedDot<TDot>(q1, Avx.LoadVector256(xv + (b + 1) * 32)), Vector256.Create(d1 * xs[b + 1]), acc1);
-            offsets += d0 * xsum[b] + d1 * xsum[b + 1];
-        }
-        for (; b < blocks; b++, w += 22)
-        {
-            float d = Half(w);
-            var q = Avx2.Or(Nibbles(w + 6, low), FifthBits(w + 2));
-            acc0 = MatMul.MulAdd(UnsignedDot<TDot>(q, Avx.LoadVector256(xv + b * 32)), Vector256.Create(d * xs[b]), acc0);
-            offsets += d * xsum[b];
-        }
-        return Vector256.Sum(acc0 + acc1) - 16 * offsets;
-    }
-
-    private static float DotQ51<TDot>(byte* w, sbyte* xv, float* xs, float* xsum, int n)
-        where TDot : struct, GemmQ8.IDot
-    {
-        var low = Vector128.Create((byte)0x0F);
-        Vector256<float> acc = Vector256<float>.Zero;
-        float mins = 0;
-        for (int b = 0; b < n / 32; b++, w += 24)
-        {
-            var q = Avx2.Or(Nibbles(w + 8, low), FifthBits(w + 4));
-            acc = MatMul.MulAdd(UnsignedDot<TDot>(q, Avx.LoadVector256(xv + b * 32)), Vector256.Create(Half(w) * xs[b]), acc);
-            mins += Half(w + 2) * xsum[b];
-        }
-        return Vector256.Sum(acc) + mins;
+        return Vector256.Sum(acc0 + acc1) + mins;
     }
 
     /// <summary>The 32 four-bit quants of a 32-block's qs[16], one a byte in weight order: the low nibbles are weights
