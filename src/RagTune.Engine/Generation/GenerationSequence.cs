@@ -27,13 +27,15 @@ internal sealed class GenerationSequence
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
         if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
         _model = generator.Model;
-        int maxPositions = _model.Config.MaxPositionEmbeddings;
+        int maxPositions = _model.Config.ContextLength;
         if (promptIds.Count >= maxPositions)
             throw new EngineException($"the prompt has {promptIds.Count} tokens; the model's context is {maxPositions} positions");
         _maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
         _stopIds = new HashSet<int>(options.StopTokenIds ?? generator.EosTokenIds);
         _sampler = new Sampler(_model.Config.VocabSize, options.Sampling);
         Session = _model.CreateSession(promptIds.Count + _maxTokens, adapters: options.Adapters);
+        // The prompt is one forward however the scheduler splits it (dynamic NTK RoPE rotates it for its whole length).
+        Session.ReserveCall(promptIds.Count);
         _decoder = generator.Tokenizer.CreateStreamingDecoder(skipSpecialTokens: !options.IncludeSpecialTokens);
         _stops = new StopStringMatcher(options.StopStrings);
         Prompt = [.. promptIds];

@@ -8,6 +8,7 @@ internal sealed class ActivationBuffers
     public readonly float[] Q, Att;      // [Rows, H·D]
     public readonly float[] K, V;        // [Rows, KV·D]
     public readonly float[] Gate, Up;    // [Rows, I]
+    public readonly float[] Qkv;         // [Rows, (H + 2·KV)·D] the packed projection's output, or empty
 
     public ActivationBuffers(DecoderConfig c, int rows)
     {
@@ -20,6 +21,7 @@ internal sealed class ActivationBuffers
         V = new float[rows * c.NumKeyValueHeads * c.HeadDim];
         Gate = new float[rows * c.IntermediateSize];
         Up = new float[rows * c.IntermediateSize];
+        Qkv = c.QkvLayout is { } layout ? new float[rows * layout.Width] : [];
     }
 
     public int Rows { get; }

@@ -2,8 +2,11 @@
 // stacked into one activation [N, C], so each projection is one product over N rows — from 4 rows the cache-blocked GEMM
 // (any weight format that has one: f32, bf16, Q8_0, GGUF blocks widened), which streams the weights once per step
 // instead of once per stream — and each session's own LoRA adapter is added on its own rows (the base product is shared,
-// the low-rank terms are per row). RoPE, the cache write and attention run per session over its own KV cache: the
-// one-token rows of decoding streams together in one worker-pool dispatch, a prefill chunk on the whole pool.
+// the low-rank terms are per row). Everything position-dependent runs per session: GPT-2's learned position rows, RoPE
+// (with dynamic NTK, each session's tables for the length its call reaches), the cache write and attention over its own
+// KV cache — the one-token rows of decoding streams together in one worker-pool dispatch, a prefill chunk on the whole pool.
+// The layer itself is DecoderModel's for every architecture: packed or separate q/k/v, RMSNorm or biased LayerNorm,
+// SwiGLU or GPT-2's gelu MLP.
 // Letters as in DecoderModel; N rows in this pass, E sessions (entries).
 using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
@@ -47,11 +50,13 @@ internal sealed class DecoderBatch
     public int MaxEntries { get; }
 
     /// <summary>Runs every entry's tokens, appends them to its session's cache and writes the logits after each entry's
-    /// last token: <paramref name="logits"/> [E, V], row e for entries[e].</summary>
+    /// last token: <paramref name="logits"/> [E, V], row e for entries[e]. Each entry is one call of its session (its
+    /// RoPE rows readied for it), or the next part of a call readied before (<see cref="DecoderSession.ReserveCall"/>).</summary>
     public void Forward(IReadOnlyList<BatchEntry> entries, Span<float> logits)
     {
         int E = entries.Count, C = _model.Config.HiddenSize, V = _model.Config.VocabSize;
         if (logits.Length < (long)E * V) throw new ArgumentException($"logits holds {logits.Length} floats, need {E}x{V}");
+        foreach (var (s, ids) in entries) s.Reserve(ids.Length);
         RunLayers(entries);
         var x = _buffers.X.AsSpan();
 
@@ -59,7 +64,7 @@ internal sealed class DecoderBatch
         var last = _last.AsSpan(0, E * C);
         for (int e = 0; e < E; e++)
             x.Slice((_first[e] + entries[e].Ids.Length - 1) * C, C).CopyTo(last.Slice(e * C, C));
-        RmsNorm.Forward(last, _model.Norm, (float)_model.Config.RmsNormEps, last);
+        _model.ApplyNorm(last, _model.Norm, _model.NormBias, last);
         Multiply(_model.LmHead.Weight, _model.LmHead.Bias, last, logits[..(E * V)], E, E);
         for (int e = 0; e < E; e++)
             entries[e].Session.Adapters?.For(_model.LmHead)?.AddTo(last.Slice(e * C, C), logits.Slice(e * V, V), 1);
@@ -69,7 +74,8 @@ internal sealed class DecoderBatch
     private int[] _ids = [];
 
     /// <summary>The layer stack on one session's T ≤ MaxRows new tokens at positions cache.Length..: leaves the residual
-    /// stream in the buffers' X [T, C] and appends the tokens to the cache (DecoderModel's prefill path).</summary>
+    /// stream in the buffers' X [T, C] and appends the tokens to the cache (DecoderModel's prefill path; the session
+    /// has readied the call).</summary>
     public void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
     {
         if (_ids.Length < ids.Length) _ids = new int[MaxRows];
@@ -93,8 +99,9 @@ internal sealed class DecoderBatch
             var (s, ids) = entries[e];
             if (s.Model != _model) throw new ArgumentException($"entry {e}: the session belongs to another model");
             if (ids.IsEmpty) throw new ArgumentException($"entry {e}: no tokens to run");
-            if (s.Cache.Length + ids.Length > s.Cache.Capacity)
-                throw new EngineException($"sequence of {s.Cache.Length + ids.Length} tokens exceeds this session's capacity of {s.Cache.Capacity} positions");
+            if (_model.PositionEmbeddings is not null && s.Cache.Length + ids.Length > cfg.MaxPositionEmbeddings)
+                throw new EngineException($"position {s.Cache.Length + ids.Length - 1} is beyond the {cfg.MaxPositionEmbeddings} learned positions of {cfg.Path} "
+                    + "(n_positions): the sequence is too long for this model");
             _first[e] = N;
             N += ids.Length;
         }
@@ -109,15 +116,23 @@ internal sealed class DecoderBatch
         var gate = _buffers.Gate.AsSpan(0, N * I);        // [N, I]
         var up = _buffers.Up.AsSpan(0, N * I);            // [N, I]
 
-        // inputs_embeds = embed_tokens(input_ids), entry after entry
+        // inputs_embeds = embed_tokens(input_ids) (+ wpe(position) for GPT-2, at each session's own positions), entry after entry
         for (int e = 0; e < E; e++)
         {
             var ids = entries[e].Ids.Span;
+            int start = entries[e].Session.Cache.Length;
             for (int t = 0; t < ids.Length; t++)
             {
                 if ((uint)ids[t] >= (uint)V)
                     throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-                _model.EmbedTokens.ReadRow(ids[t], x.Slice((_first[e] + t) * C, C));
+                var row = x.Slice((_first[e] + t) * C, C);
+                _model.EmbedTokens.ReadRow(ids[t], row);
+                if (_model.PositionEmbeddings is { } wpe)
+                {
+                    var position = h.Slice((_first[e] + t) * C, C);
+                    wpe.ReadRow(start + t, position);
+                    TensorPrimitives.Add(row, position, row);
+                }
             }
         }
 
@@ -125,10 +140,19 @@ internal sealed class DecoderBatch
         {
             var layer = _model.Layers[l];
             // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
-            RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            Project(layer.QProj, h, q, N, entries);
-            Project(layer.KProj, h, k, N, entries);
-            Project(layer.VProj, h, v, N, entries);
+            _model.ApplyNorm(x, layer.InputLayerNorm, layer.InputNormBias, h);
+            if (layer.QkvProj is { } qkv)
+            {
+                var packed = _buffers.Qkv.AsSpan(0, N * qkv.OutFeatures);  // [N, (H + 2·KV)·D]
+                Project(qkv, h, packed, N, entries);
+                cfg.QkvLayout!.Unpack(packed, q, k, v, N);
+            }
+            else
+            {
+                Project(layer.QProj!, h, q, N, entries);
+                Project(layer.KProj!, h, k, N, entries);
+                Project(layer.VProj!, h, v, N, entries);
+            }
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
@@ -138,20 +162,33 @@ internal sealed class DecoderBatch
             {
                 var s = entries[e].Session;
                 int r0 = _first[e], T = entries[e].Ids.Length, start = s.Cache.Length;
-                Rope.Apply(q.Slice(r0 * H * D, T * H * D), T, H, D, start, s.Cos, s.Sin);
-                Rope.Apply(k.Slice(r0 * KV * D, T * KV * D), T, KV, D, start, s.Cos, s.Sin);
+                if (_model.PositionEmbeddings is null)
+                {
+                    Rope.Apply(q.Slice(r0 * H * D, T * H * D), T, H, D, start, s.Cos, s.Sin);
+                    Rope.Apply(k.Slice(r0 * KV * D, T * KV * D), T, KV, D, start, s.Cos, s.Sin);
+                }
                 s.Cache.Write(l, k.Slice(r0 * KV * D, T * KV * D), v.Slice(r0 * KV * D, T * KV * D), start, T);
             }
             Attend(l, entries);
             Project(layer.OProj, att, h, N, entries);
             TensorPrimitives.Add(x, h, x);
 
-            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
-            RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            Project(layer.GateProj, h, gate, N, entries);
-            Project(layer.UpProj, h, up, N, entries);
-            Activations.SiluMul(gate, up);
-            Project(layer.DownProj, gate, h, N, entries);
+            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x);
+            //     GPT-2: x = x + c_proj(gelu_new(c_fc(h)))
+            _model.ApplyNorm(x, layer.PostAttentionLayerNorm, layer.PostNormBias, h);
+            if (layer.GateProj is { } gateProj)
+            {
+                Project(gateProj, h, gate, N, entries);
+                Project(layer.UpProj, h, up, N, entries);
+                Activations.SiluMul(gate, up);
+                Project(layer.DownProj, gate, h, N, entries);
+            }
+            else
+            {
+                Project(layer.UpProj, h, up, N, entries);
+                Activations.GeluTanh(up);
+                Project(layer.DownProj, up, h, N, entries);
+            }
             TensorPrimitives.Add(x, h, x);
         }
         for (int e = 0; e < E; e++) entries[e].Session.Cache.Length += entries[e].Ids.Length;

@@ -23,6 +23,7 @@ public sealed class DecoderSession
     internal float[] Att => _buffers.Att;
     internal float[] Gate => _buffers.Gate;
     internal float[] Up => _buffers.Up;
+    internal float[] Qkv => _buffers.Qkv;
     internal DecoderBatch Pass { get; }              // the layer stack over this session's chunks, in its buffers
     internal float[] Scores;                        // [Capacity]
     internal float[] Cos, Sin;                      // [Capacity, D/2]
@@ -57,7 +58,7 @@ public sealed class DecoderSession
     /// The span is valid until the next call.</summary>
     public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> ids)
     {
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
             Model.Forward(this, ids.Slice(i, Math.Min(Chunk, ids.Length - i)), _lastLogits, allRows: false);
         return _lastLogits;
@@ -69,7 +70,7 @@ public sealed class DecoderSession
         int v = Model.Config.VocabSize;
         if (logits.Length < (long)ids.Length * v)
             throw new ArgumentException($"logits holds {logits.Length} floats, need {ids.Length}x{v}");
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
         {
             int n = Math.Min(Chunk, ids.Length - i);
@@ -84,7 +85,7 @@ public sealed class DecoderSession
         int c = Model.Config.HiddenSize;
         if (hidden.Length < (long)ids.Length * c)
             throw new ArgumentException($"hidden holds {hidden.Length} floats, need {ids.Length}x{c}");
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
         {
             int n = Math.Min(Chunk, ids.Length - i);
@@ -93,7 +94,39 @@ public sealed class DecoderSession
     }
 
     /// <summary>Forgets the sequence; buffers are kept for the next one.</summary>
-    public void Reset() => Cache.Clear();
+    public void Reset()
+    {
+        Cache.Clear();
+        _callNext = -1;
+    }
+
+    // A call readied ahead by ReserveCall and run in parts: the position its next part starts at (-1: none) and its end.
+    private int _callNext = -1, _callEnd;
+
+    /// <summary>Checks that <paramref name="count"/> more tokens fit, and readies the RoPE rows of the call (which, with dynamic
+    /// NTK scaling, depend on the length the whole call reaches — as one transformers forward over them, whatever the chunk).
+    /// Tokens that are the next part of a call readied by <see cref="ReserveCall"/> keep that call's rows.</summary>
+    internal void Reserve(int count)
+    {
+        CheckRoom(count);
+        if (Cache.Length == _callNext && Cache.Length + count <= _callEnd)
+        {
+            _callNext += count;
+            return;
+        }
+        _callNext = -1;
+        Model.PrepareRope(Cache.Length, count, Cos, Sin);
+    }
+
+    /// <summary>Readies one call of <paramref name="count"/> tokens that will run in parts, each its own forward (a prompt
+    /// prefilled chunk by chunk between other sessions' decode steps): the parts compute what the call at once would.</summary>
+    internal void ReserveCall(int count)
+    {
+        CheckRoom(count);
+        Model.PrepareRope(Cache.Length, count, Cos, Sin);
+        _callNext = Cache.Length;
+        _callEnd = Cache.Length + count;
+    }
 
     private void CheckRoom(int count)
     {

@@ -117,6 +117,58 @@ public class DecodeBatcherTests
     }
 
     [Fact]
+    public void A_long_prompt_fed_in_parts_between_decode_steps_is_rotated_for_its_whole_length()
+    {
+        // InternLM2's dynamic NTK RoPE: the 37-token prompt (past max_position_embeddings = 32) is one call, so every
+        // position rotates with the base of length 37 as in PyTorch — also when it runs five tokens a pass beside a
+        // decoding session. Readied part by part, positions 0..29 would rotate unscaled and the last logits miss.
+        var golden = Fixtures.Golden("internlm2-tiny");
+        var model = DecoderModel.Load(Fixtures.Dir("internlm2-tiny"));
+        int[] prompt = golden.GetProperty("long_ids").Ints();
+        int[] other = golden.GetProperty("prompt_ids").Ints();
+        var decoding = model.CreateSession(64);
+        int next = Sampler.ArgMax(decoding.Forward(other));
+        var prefilling = model.CreateSession(64);
+        prefilling.ReserveCall(prompt.Length);
+        var batch = new DecoderBatch(model, maxRows: 8, maxEntries: 2);
+        int v = model.Config.VocabSize;
+        var logits = new float[2 * v];
+        for (int fed = 0; fed < prompt.Length; fed += 5)
+        {
+            batch.Forward([new BatchEntry(decoding, new[] { next }), new BatchEntry(prefilling, prompt.AsMemory(fed, Math.Min(5, prompt.Length - fed)))], logits);
+            next = Sampler.ArgMax(logits.AsSpan(0, v));
+        }
+        var expected = golden.GetProperty("long_logits_rows").EnumerateArray().Last().Floats();
+        AssertClose(expected, logits.AsSpan(v, v), "internlm2 long prompt in parts");
+    }
+
+    [Fact]
+    public void A_generation_prefilled_over_several_steps_runs_its_prompt_as_one_call()
+    {
+        // What the scheduler does with a 37-token InternLM2 prompt at five prompt tokens a step beside a decoding stream:
+        // the sequence readies its prompt as one call, so its first logits are PyTorch's for the whole prompt.
+        var golden = Fixtures.Golden("internlm2-tiny");
+        var model = DecoderModel.Load(Fixtures.Dir("internlm2-tiny"));
+        var generator = Generator("internlm2-tiny", model);
+        var sequence = new GenerationSequence(generator, golden.GetProperty("long_ids").Ints(), Greedy(4));
+        var decoding = model.CreateSession(64);
+        int next = Sampler.ArgMax(decoding.Forward(golden.GetProperty("prompt_ids").Ints()));
+        var batch = new DecoderBatch(model, maxRows: 8, maxEntries: 2);
+        int v = model.Config.VocabSize;
+        var logits = new float[2 * v];
+        bool done;
+        do
+        {
+            var ids = sequence.NextIds(5);
+            batch.Forward([new BatchEntry(decoding, new[] { next }), new BatchEntry(sequence.Session, ids)], logits);
+            next = Sampler.ArgMax(logits.AsSpan(0, v));
+            done = sequence.Ran(ids);
+        } while (!done);
+        var expected = golden.GetProperty("long_logits_rows").EnumerateArray().Last().Floats();
+        AssertClose(expected, logits.AsSpan(v, v), "internlm2 generation prompt in steps");
+    }
+
+    [Fact]
     public async Task A_cancelled_stream_leaves_the_batch_and_the_others_are_unchanged()
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
