@@ -90,6 +90,36 @@ public abstract class VectorIndexBase : IVectorIndex
         finally { ArrayPool<float>.Shared.Return(q); }
     }
 
+    public IReadOnlyList<VectorHit> SearchAmong(ReadOnlySpan<float> query, int k, IEnumerable<string> ids, MetadataFilter? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        float[] q = ArrayPool<float>.Shared.Rent(Dimensions);
+        try
+        {
+            var qs = q.AsSpan(0, Dimensions);
+            VectorMath.Prepare(Metric, Dimensions, query, qs, "query vector");
+            Lock.EnterReadLock();
+            try
+            {
+                if (k == 0) return [];
+                var top = new TopK(k);
+                foreach (string id in ids)
+                {
+                    if (!Slots.TryGetValue(id, out int slot) || (filter is not null && !filter.Matches(MetadataOf(slot)))) continue;
+                    float score = VectorMath.Score(Metric, qs, RowOf(slot));
+                    if (score >= top.Threshold) top.Offer(id, score);
+                }
+                return top.ToSortedList();
+            }
+            finally { Lock.ExitReadLock(); }
+        }
+        finally { ArrayPool<float>.Shared.Return(q); }
+    }
+
+    /// <summary>The stored (prepared) vector of a live slot, under the read lock.</summary>
+    private protected abstract ReadOnlySpan<float> RowOf(int slot);
+
     /// <summary>The top k under the read lock; the query is prepared (normalised for cosine), k ≥ 1, the index non-empty.</summary>
     private protected abstract IReadOnlyList<VectorHit> SearchLocked(ReadOnlySpan<float> query, int k, MetadataFilter? filter, int? efSearch);
 

@@ -53,6 +53,50 @@ public sealed partial class Bm25Index
         }
     }
 
+    /// <summary>The top <paramref name="topK"/> among <paramref name="ids"/> only (hierarchical search's second stage): each
+    /// is scored exactly as <see cref="Search(string, int, Func{string, bool}?)"/> scores it (the corpus statistics stay
+    /// those of the whole index), finding its term frequencies by binary search in the query terms' postings; ids that
+    /// are not in the index or fail <paramref name="filter"/> are skipped.</summary>
+    public IReadOnlyList<Bm25Hit> SearchAmong(string query, int topK, IEnumerable<string> ids, Func<string, bool>? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var t in Analyzer.Analyze(query))
+        {
+            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
+            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
+        }
+        _lock.EnterReadLock();
+        try
+        {
+            if (Count == 0) return [];
+            var terms = QueryTerms(order, counts);
+            if (terms.Count == 0) return [];
+            double avgdl = (double)_totalLength / Count;
+            var heap = new TopK(topK);
+            foreach (string id in ids)
+            {
+                if (!_docById.TryGetValue(id, out int doc) || (filter is not null && !filter(id))) continue;
+                double score = 0;
+                foreach (var term in terms)
+                {
+                    var p = term.Postings;
+                    int at = Array.BinarySearch(p.Docs, 0, p.Count, doc);
+                    if (at >= 0) score += TermScore(term.Weight, p.Tfs[at], doc, avgdl);
+                }
+                if (score > 0) heap.Offer(new Bm25Hit(id, score));
+            }
+            return heap.Drain();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     // Known query terms in query order, each with weight = qtf · idf · (k1 + 1) and a score upper bound.
     private List<QueryTerm> QueryTerms(List<string> order, Dictionary<string, int> counts)
     {
