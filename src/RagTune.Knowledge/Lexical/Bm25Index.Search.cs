@@ -32,13 +32,7 @@ public sealed partial class Bm25Index
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var t in Analyzer.Analyze(query))
-        {
-            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
-            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
-        }
+        var (order, counts) = AnalyzeQuery(query);
         _lock.EnterReadLock();
         try
         {
@@ -62,13 +56,7 @@ public sealed partial class Bm25Index
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var t in Analyzer.Analyze(query))
-        {
-            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
-            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
-        }
+        var (order, counts) = AnalyzeQuery(query);
         _lock.EnterReadLock();
         try
         {
@@ -95,6 +83,19 @@ public sealed partial class Bm25Index
         {
             _lock.ExitReadLock();
         }
+    }
+
+    // The query's distinct terms in order of first appearance, and how often each occurs.
+    private (List<string> Order, Dictionary<string, int> Counts) AnalyzeQuery(string query)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var t in Analyzer.Analyze(query))
+        {
+            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
+            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
+        }
+        return (order, counts);
     }
 
     // Known query terms in query order, each with weight = qtf · idf · (k1 + 1) and a score upper bound.
