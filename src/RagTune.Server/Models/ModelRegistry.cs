@@ -105,6 +105,8 @@ public sealed class ModelRegistry : IAsyncDisposable
                     var store = await KnowledgeBase.OpenStoreAsync(kb.Path, cancellationToken).ConfigureAwait(false);
                     try
                     {
+                        if (kb.Hierarchical && store.Options.DocumentRoute is null)
+                            throw new ServerException($"knowledge base '{kb.Name}': hierarchical is true but '{Path.Combine(kb.Path, "kb.json")}' has no 'document_route' field; expected a knowledge base created with `ragtune kb create --doc-route first-chunk|summary|mean` (or hierarchical: false)");
                         opened = new KnowledgeBase(store, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder, Reranker = LoadReranker(kb, store.Options) });
                     }
                     catch
@@ -118,7 +120,8 @@ public sealed class ModelRegistry : IAsyncDisposable
                     throw new ServerException($"knowledge base '{kb.Name}' at '{kb.Path}': {ex.Message}", ex);
                 }
                 _knowledgeBases.Add(kb.Name, opened);
-                retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
+                retriever = new KnowledgeBaseRetriever(opened, kb.Rerank,
+                    new KnowledgeSearchOptions { Hierarchical = kb.Hierarchical, Documents = kb.HierarchicalDocuments });
             }
             if (model is not null) _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
         }
