@@ -8,6 +8,10 @@ internal sealed unsafe class MatVecInput
     private sbyte[] _q8Values = [];
 
     public int Length { get; private set; }
+
+    /// <summary>Whether the row was prepared for the 512-bit kernels (KernelDispatch on the dispatching thread): the
+    /// bf16 permutation differs, and the workers must use the same width.</summary>
+    public bool Wide { get; private set; }
     public float* Float32 { get; private set; }
     public float* Permuted { get; private set; }
     public sbyte* Q8Values { get; private set; }
@@ -33,8 +37,9 @@ internal sealed unsafe class MatVecInput
             fixed (float* p = _q8Sums) Q8Sums = p;
         }
         Length = x.Length;
+        Wide = KernelDispatch.Width == VectorWidth.Bits512;
         x.CopyTo(_x);
-        if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
+        if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted, Wide);
         if (q8)
         {
             Q8.QuantizeRow(x, _q8Values, _q8Scales);

@@ -20,11 +20,11 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
             switch (Weight.Format)
             {
                 case WeightFormat.BF16:
-                    fixed (ushort* w = Weight.BF16Bits) MatVecBF16.Rows(x.Float32, x.Permuted, w, b, Cols, o0, o1, dst);
+                    fixed (ushort* w = Weight.BF16Bits) MatVecBF16.Rows(x.Float32, x.Permuted, w, b, Cols, o0, o1, dst, x.Wide);
                     break;
                 case WeightFormat.Q8:
                     fixed (sbyte* w = Weight.Q8Values)
-                    fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Scales, w, s, b, Cols, o0, o1, dst);
+                    fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Scales, w, s, b, Cols, o0, o1, dst, x.Wide);
                     break;
                 case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K:
                     fixed (byte* w = Weight.GgmlBlocks)
