@@ -8,7 +8,8 @@
 # llama-bench's pp256/pp2048 and tg64 at depth 256/2048 (the same contexts: decode is timed from the same context on
 # both sides); the PyTorch peer (tools/reference/bench_qwen_torch.py). Ours and llama.cpp alternate which goes first
 # from round to round. --avx2 adds our 256-token runs with RAGTUNE_VECTOR_WIDTH=256 (the forced AVX2 path) each round;
-# --adapter adds base vs LoRA r=8 decode (q8, 2 threads). BENCH_CONTEXTS (default "256 2048") sets the contexts.
+# --adapter adds base vs LoRA r=8 decode (q8, 2 threads). BENCH_CONTEXTS (default "256 2048"), BENCH_FORMATS
+# (default "f32 bf16 q8"), BENCH_TRIALS (2), BENCH_GEN (64 decoded tokens) and BENCH_THREADS (2) shorten a run.
 # Finally bench/summarize.py prints medians over rounds and the ratios.
 # llama.cpp is built once outside the repository in $LLAMA_DIR (default /tmp/llama) from the source that npm's
 # node-llama-cpp@3.22.1 ships (~5 min on 2 idle cores). Each peer runs at its own defaults: the PyTorch and numpy peers
@@ -30,10 +31,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 CONTEXTS=${BENCH_CONTEXTS:-256 2048}
-TRIALS=${BENCH_TRIALS:-2}
+TRIALS=${BENCH_TRIALS:-2}   # timed trials per run (each side also runs its warm-up)
+GEN=${BENCH_GEN:-64}        # tokens decoded per trial
+FORMATS=${BENCH_FORMATS:-f32 bf16 q8}
 OUT=${BENCH_OUT:-bench/out}
 LLAMA_DIR=${LLAMA_DIR:-/tmp/llama}
 THREADS=${BENCH_THREADS:-2}
+export RAGTUNE_THREADS=$THREADS   # our side on as many threads as the peers
 # Only for the Python peers (see run_py); llama.cpp and our engine run without it.
 PY_PEER_ENV=(env OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="$THREADS")
 mkdir -p "$OUT"
@@ -72,24 +76,24 @@ fi
 CSV=$(echo $CONTEXTS | tr ' ' ',')
 ours() {  # ours FORMAT DIR: prefill + decode from each context
   for ctx in $CONTEXTS; do
-    run "ours-$1" "${BENCH[@]}" model "$2" --format "$1" --prompt "$ctx" --gen 64 --trials "$TRIALS"
+    run "ours-$1" "${BENCH[@]}" model "$2" --format "$1" --prompt "$ctx" --gen "$GEN" --trials "$TRIALS"
   done
 }
 llama() {  # llama QUANT: ppN from an empty cache, tg64 at depth N (after an untimed N-token prefill)
   run "llama-$1" "$LLAMA_DIR/build/bin/llama-bench" -m "$OUT/gguf/$1.gguf" -t "$THREADS" -p "$CSV" -n 0 -r "$TRIALS" -o md
-  run "llama-$1" "$LLAMA_DIR/build/bin/llama-bench" -m "$OUT/gguf/$1.gguf" -t "$THREADS" -p 0 -n 64 -d "$CSV" -r "$TRIALS" -o md
+  run "llama-$1" "$LLAMA_DIR/build/bin/llama-bench" -m "$OUT/gguf/$1.gguf" -t "$THREADS" -p 0 -n "$GEN" -d "$CSV" -r "$TRIALS" -o md
 }
 for r in $(seq 1 "$ROUNDS"); do
   echo "## round $r  load: $(cat /proc/loadavg)" | tee -a "$LOG"
   run ours-gemm "${BENCH[@]}" gemm
   if [ "$TORCH" = 1 ]; then run numpy-gemm "${PY_PEER_ENV[@]}" /usr/bin/python3 tools/reference/bench_sgemm.py; fi
-  for pair in "f32 qwen-f32 f32" "bf16 qwen-bf16 F16" "q8 qwen-f32 Q8_0"; do
-    set -- $pair
+  for f in $FORMATS; do
+    case $f in f32) set -- f32 qwen-f32 f32 ;; bf16) set -- bf16 qwen-bf16 F16 ;; q8) set -- q8 qwen-f32 Q8_0 ;; esac
     if [ "$LLAMA" = 1 ] && [ $((r % 2)) = 0 ]; then llama "$3"; fi
     ours "$1" "$OUT/$2"
     if [ "$LLAMA" = 1 ] && [ $((r % 2)) = 1 ]; then llama "$3"; fi
     if [ "$AVX2" = 1 ]; then
-      run "ours256-$1" env RAGTUNE_VECTOR_WIDTH=256 "${BENCH[@]}" model "$OUT/$2" --format "$1" --prompt 256 --gen 64 --trials "$TRIALS"
+      run "ours256-$1" env RAGTUNE_VECTOR_WIDTH=256 "${BENCH[@]}" model "$OUT/$2" --format "$1" --prompt 256 --gen "$GEN" --trials "$TRIALS"
     fi
   done
   if [ "$ADAPTER" = 1 ]; then

@@ -51,7 +51,7 @@ for fig in ("prefill", "decode"):
             t = targets[(fig, fmt_name)]
             met = "—" if r is None else ("met" if r >= t else "not met")
             avx2 = med(("ours256-" + fmt_name, fig, ctx))
-            label = f"{fig} tok/s, {fmt_name} vs {quant}, " + (f"{ctx}-token prompt" if fig == "prefill" else f"64 tokens from ctx {ctx}")
+            label = f"{fig} tok/s, {fmt_name} vs {quant}, " + (f"{ctx}-token prompt" if fig == "prefill" else f"from ctx {ctx}")
             print(f"| {label} | {fmt(med(o))} ({rounds(o)}) | {fmt(med(l))} ({rounds(l)}) | "
                   f"{'—' if r is None else f'{r:.2f}×'} | ≥ {t}× — {met} | {fmt(avx2)} |")
 g, n = ("ours-gemm", "sgemm", 0), ("numpy-gemm", "sgemm", 0)
