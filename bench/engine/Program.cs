@@ -11,7 +11,8 @@
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
 //   lora [RANK]                                the LoRA decode update alone on one thread (u = scale·A·x, then B·u per output
 //                                              row) for every projection of the Qwen2.5-0.5B shape: ms per token
-//   wide                                       256-bit vs 512-bit paths of each kernel that has both (WideBench.cs)
+//   wide [FILTER] [--trials 9]                 256-bit vs 512-bit paths of each kernel that has both (WideBench.cs),
+//                                              the cases whose name contains FILTER
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -51,7 +52,7 @@ switch (mode)
         RunLora(args.Length > 1 ? int.Parse(args[1]) : 8);
         break;
     case "wide":
-        WideBench.Run();
+        WideBench.Run(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "", Option("--trials", 9));
         break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);

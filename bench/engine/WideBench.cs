@@ -15,7 +15,9 @@ internal static class WideBench
 {
     private sealed record Case(string Name, VectorWidth Width, Action Step);
 
-    public static void Run()
+    /// <summary>Runs the cases whose name contains <paramref name="filter"/> (all when empty), <paramref name="trials"/>
+    /// interleaved trials each.</summary>
+    public static void Run(string filter, int trials)
     {
         var rng = new Random(0);
         float[] Fill(long n) { var a = new float[n]; for (long i = 0; i < n; i++) a[i] = rng.NextSingle() - 0.5f; return a; }
@@ -24,6 +26,7 @@ internal static class WideBench
         {
             foreach (var width in KernelDispatch.Available) cases.Add(new Case(name, width, step));
         }
+        void Trim() => cases.RemoveAll(c => !c.Name.Contains(filter, StringComparison.Ordinal));
 
         // Decode attention over the KV cache, Qwen2.5-0.5B shape (14 heads, 2 KV heads, D 64), one query row.
         foreach (int ctx in new[] { 64, 256, 2048 })
@@ -49,9 +52,12 @@ internal static class WideBench
             Both("attention prefill 256 rows at 1792..2047, blocked", () => AttentionBlocked.Forward(q, k, v, o, shape));
         }
 
-        // Decode matvecs, the MLP's gate/up shape.
+        // Decode matvecs: the MLP's gate/up shape (4.4 MB of bf16, within L3) and the lm_head's (272 MB, from DRAM).
+        foreach (int rows in new[] { 4864, 151936 })
         {
-            const int rows = 4864, cols = 896;
+            const int cols = 896;
+            if (!$"matvec {rows}x{cols} bf16".Contains(filter, StringComparison.Ordinal)
+                && !$"matvec {rows}x{cols} q8".Contains(filter, StringComparison.Ordinal)) continue;  // spare the 680 MB
             var w = Fill((long)rows * cols);
             var x = Fill(cols);
             var y = new float[rows];
@@ -60,8 +66,8 @@ internal static class WideBench
             var values = new sbyte[w.Length];
             var scales = new float[w.Length / Q8.BlockSize];
             Q8.Quantize(w, values, scales);
-            Both($"matvec bf16 {rows}x{cols}", () => MatVecBF16.Forward(x, bits, [], y, 1, cols, rows));
-            Both($"matvec q8 {rows}x{cols}", () => Q8.Forward(x, values, scales, [], y, 1, cols, rows));
+            cases.Add(new Case($"matvec {rows}x{cols} bf16 (256-bit only)", VectorWidth.Bits256, () => MatVecBF16.Forward(x, bits, [], y, 1, cols, rows));
+            Both($"matvec {rows}x{cols} q8", () => Q8.Forward(x, values, scales, [], y, 1, cols, rows));
         }
 
         // RoPE of a 256-row chunk's queries and a decode row's queries.
@@ -87,6 +93,7 @@ internal static class WideBench
             cases.Add(new Case("softmax 2048 (TensorPrimitives)", KernelDispatch.Width, () => { x.AsSpan(0, 2048).CopyTo(s); Softmax.Forward(s); }));
         }
 
+        Trim();
         var micros = cases.Select(_ => new List<double>()).ToArray();
         var cpuMicros = cases.Select(_ => new List<double>()).ToArray();
         var reps = new int[cases.Count];
@@ -98,7 +105,7 @@ internal static class WideBench
                 while (sw.Elapsed.TotalSeconds < 0.05 || n < 3) { cases[c].Step(); n++; }
                 reps[c] = Math.Max(3, (int)(n * 0.1 / sw.Elapsed.TotalSeconds));  // ~0.1 s per measurement
             }
-        for (int trial = 0; trial < 9; trial++)
+        for (int trial = 0; trial < trials; trial++)
             for (int c = 0; c < cases.Count; c++)
                 using (KernelDispatch.Override(cases[c].Width))
                 {

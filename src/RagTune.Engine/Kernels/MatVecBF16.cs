@@ -1,9 +1,10 @@
 // y = x·Wᵀ (+ b) for decoding with W [Out, In] kept as bfloat16: half the bytes of float32 to stream, widened to
 // float32 in registers. Widening is one vpunpck{l,h}wd against zero per 8 weights (a bf16 is the top half of a float32);
 // the unpack works within 128-bit halves, so x is permuted once per call to the same order instead of the weights.
-// The 512-bit path (KernelDispatch) unpacks 32 weights per load, within four 128-bit lanes, so x is permuted per 32
-// values to that order; which order the row was permuted to travels with it. (AVX512_BF16's vdpbf16ps would multiply
-// bf16 pairs directly, but .NET 10 exposes no AVX512_BF16 intrinsics, and it would also need x rounded to bf16.)
+// No 512-bit path: one that unpacked 32 weights per zmm (x permuted per 32) was measured side by side against this one
+// (bench/engine `wide matvec`, one worker, CPU time) and was slower in two runs of three: 0.88× at 4864×896 (L3) and
+// 0.57× at 151936×896 (DRAM), 1.25× in the third; decode streams from DRAM, so it was dropped (bench/RESULTS.md).
+// (AVX512_BF16's vdpbf16ps would multiply bf16 pairs directly, but .NET 10 exposes no AVX512_BF16 intrinsics.)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -15,9 +16,6 @@ public static unsafe class MatVecBF16
 {
     /// <summary>Elements per step of the unpack kernel (one 32-byte load of bf16 per row).</summary>
     internal const int Step = 16;
-
-    /// <summary>Elements per step of the 512-bit unpack kernel (one 64-byte load of bf16 per row).</summary>
-    internal const int WideStep = 32;
 
     /// <summary>y[t, o] = Σ_i x[t, i]·W[o, i] + b[o] for t &lt; rows; W [Out, In] as bf16 bits. Output rows split
     /// across the pool. Allocates only on a thread's first call with a new largest In (scratch for permuted x).</summary>
@@ -40,9 +38,7 @@ public static unsafe class MatVecBF16
         fixed (float* px = x, pb = bias, py = y, pp = job.Permuted)
         fixed (ushort* pw = w)
         {
-            bool wide = KernelDispatch.Width == VectorWidth.Bits512;
-            for (int t = 0; t < rows; t++) PermuteInput(px + (long)t * inDim, inDim, pp + (long)t * inDim, wide);
-            job.Wide = wide;
+            for (int t = 0; t < rows; t++) PermuteInput(px + (long)t * inDim, inDim, pp + (long)t * inDim);
             job.X = px; job.XP = pp; job.W = pw; job.B = pb; job.Y = py;
             (job.Rows, job.In, job.Out, job.ShiftWiden) = (rows, inDim, outDim, shiftWiden);
             if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
@@ -77,19 +73,10 @@ public static unsafe class MatVecBF16
     }
 
     /// <summary>xp = x in the order the unpack kernel meets the weights: per 16 values, [0..3, 8..11, 4..7, 12..15]
-    /// (unpack-low yields weights 0–3 and 8–11, unpack-high 4–7 and 12–15). A tail shorter than 16 is copied as is.
-    /// <paramref name="wide"/>: first per 32 values [0..3, 8..11, 16..19, 24..27, 4..7, 12..15, 20..23, 28..31] (the
-    /// 512-bit unpack's order), then as above for what is left.</summary>
-    internal static void PermuteInput(float* x, int n, float* xp, bool wide)
+    /// (unpack-low yields weights 0–3 and 8–11, unpack-high 4–7 and 12–15). A tail shorter than 16 is copied as is.</summary>
+    internal static void PermuteInput(float* x, int n, float* xp)
     {
         int i = 0;
-        if (wide)
-            for (; i + WideStep <= n; i += WideStep)
-                for (int lane = 0; lane < 4; lane++)
-                {
-                    Vector128.Load(x + i + 8 * lane).Store(xp + i + 4 * lane);
-                    Vector128.Load(x + i + 8 * lane + 4).Store(xp + i + 16 + 4 * lane);
-                }
         for (; i + Step <= n; i += Step)
         {
             Vector128.Load(x + i).Store(xp + i);
@@ -104,14 +91,10 @@ public static unsafe class MatVecBF16
     /// One row after another: a single sequential stream is what the hardware prefetcher serves best from DRAM
     /// (measured: 2× the GB/s of four interleaved rows, whose 1.8 KB streams end before the prefetcher has ramped up;
     /// x is re-read from L1 for every row, which costs nothing next to the weights).</summary>
-    internal static void Rows(float* x, float* xp, ushort* w, float* bias, int n, int o0, int o1, float* dst, bool wide)
+    internal static void Rows(float* x, float* xp, ushort* w, float* bias, int n, int o0, int o1, float* dst)
     {
-        if (wide)
-            for (int o = o0; o < o1; o++)
-                dst[o - o0] = Dot1Wide(x, xp, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
-        else
-            for (int o = o0; o < o1; o++)
-                dst[o - o0] = Dot1(x, xp, w + (long)o * n, n, 0, 0f) + (bias != null ? bias[o] : 0f);
+        for (int o = o0; o < o1; o++)
+            dst[o - o0] = Dot1(x, xp, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
     }
 
     private sealed class Job : IParallelWork
@@ -122,7 +105,7 @@ public static unsafe class MatVecBF16
         public float* X, XP, B, Y;
         public ushort* W;
         public int Rows, In, Out;
-        public bool ShiftWiden, Wide;
+        public bool ShiftWiden;
 
         public void Execute(int part, int parts)
         {
@@ -132,7 +115,7 @@ public static unsafe class MatVecBF16
                 float* x = X + (long)t * In, y = Y + (long)t * Out;
                 if (!ShiftWiden)
                 {
-                    Rows(x, XP + (long)t * In, W, B, In, o0, o1, y + o0, Wide);
+                    Rows(x, XP + (long)t * In, W, B, In, o0, o1, y + o0);
                     continue;
                 }
                 int o = o0;
@@ -147,37 +130,11 @@ public static unsafe class MatVecBF16
     }
 
     /// <summary>One row: 32 values per step into four accumulators (two FMA chains would cap a core below the bandwidth).</summary>
-    /// <summary>The 512-bit form of <see cref="Dot1"/>: 64 values per step into four zmm accumulators, x permuted per 32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot1Wide(float* x, float* xp, ushort* w, int n)
+    private static float Dot1(float* x, float* xp, ushort* w, int n)
     {
-        var zero = Vector512<ushort>.Zero;
-        Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
         int i = 0;
-        for (; i + 2 * WideStep <= n; i += 2 * WideStep)
-        {
-            var r = Vector512.Load(w + i);
-            a0 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackLow(zero, r).AsSingle(), Vector512.Load(xp + i), a0);
-            a1 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackHigh(zero, r).AsSingle(), Vector512.Load(xp + i + 16), a1);
-            r = Vector512.Load(w + i + WideStep);
-            a2 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackLow(zero, r).AsSingle(), Vector512.Load(xp + i + WideStep), a2);
-            a3 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackHigh(zero, r).AsSingle(), Vector512.Load(xp + i + WideStep + 16), a3);
-        }
-        for (; i + WideStep <= n; i += WideStep)
-        {
-            var r = Vector512.Load(w + i);
-            a0 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackLow(zero, r).AsSingle(), Vector512.Load(xp + i), a0);
-            a1 = Avx512F.FusedMultiplyAdd(Avx512BW.UnpackHigh(zero, r).AsSingle(), Vector512.Load(xp + i + 16), a1);
-        }
-        return Dot1(x, xp, w, n, i, Vector512.Sum((a0 + a1) + (a2 + a3)));
-    }
-
-    /// <summary>Σ over [<paramref name="from"/>, n) added to <paramref name="partial"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Dot1(float* x, float* xp, ushort* w, int n, int from, float partial)
-    {
-        int i = from;
-        float s = partial;
+        float s = 0;
         if (Avx2.IsSupported)
         {
             var zero = Vector256<ushort>.Zero;
@@ -197,7 +154,7 @@ public static unsafe class MatVecBF16
                 a0 = MatMul.MulAdd(Avx2.UnpackLow(zero, r).AsSingle(), Vector256.Load(xp + i), a0);
                 a1 = MatMul.MulAdd(Avx2.UnpackHigh(zero, r).AsSingle(), Vector256.Load(xp + i + 8), a1);
             }
-            s += Vector256.Sum((a0 + a1) + (a2 + a3));
+            s = Vector256.Sum((a0 + a1) + (a2 + a3));
         }
         return s + ScalarDot(x, w, i, n);
     }

@@ -9,8 +9,8 @@ internal sealed unsafe class MatVecInput
 
     public int Length { get; private set; }
 
-    /// <summary>Whether the row was prepared for the 512-bit kernels (KernelDispatch on the dispatching thread): the
-    /// bf16 permutation differs, and the workers must use the same width.</summary>
+    /// <summary>Whether the products of this row take the 512-bit paths (KernelDispatch on the dispatching thread; the
+    /// pool's workers follow it).</summary>
     public bool Wide { get; private set; }
     public float* Float32 { get; private set; }
     public float* Permuted { get; private set; }
@@ -39,7 +39,7 @@ internal sealed unsafe class MatVecInput
         Length = x.Length;
         Wide = KernelDispatch.Width == VectorWidth.Bits512;
         x.CopyTo(_x);
-        if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted, Wide);
+        if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
         if (q8)
         {
             Q8.QuantizeRow(x, _q8Values, _q8Scales);

@@ -20,7 +20,7 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
             switch (Weight.Format)
             {
                 case WeightFormat.BF16:
-                    fixed (ushort* w = Weight.BF16Bits) MatVecBF16.Rows(x.Float32, x.Permuted, w, b, Cols, o0, o1, dst, x.Wide);
+                    fixed (ushort* w = Weight.BF16Bits) MatVecBF16.Rows(x.Float32, x.Permuted, w, b, Cols, o0, o1, dst);
                     break;
                 case WeightFormat.Q8:
                     fixed (sbyte* w = Weight.Q8Values)
