@@ -43,12 +43,7 @@ public static unsafe class AttentionBlocked
     public static void ForwardGrouped(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         in AttentionShape shape, WorkerPool? pool = null)
     {
-        int maxKeys = shape.Causal ? shape.Start + shape.Rows : shape.Keys;
-        long qn = (long)shape.Rows * shape.Heads * shape.HeadDim, kn = (long)shape.KvHeads * shape.Capacity * shape.HeadDim;
-        if (shape.KvHeads <= 0 || shape.Heads % shape.KvHeads != 0 || q.Length < qn || output.Length < qn
-            || k.Length < kn || v.Length < kn || maxKeys > shape.Capacity || (shape.Rows > 0 && maxKeys < 1))
-            throw new EngineException($"attention shapes: q {q.Length}, out {output.Length} (need {qn}), k {k.Length}, v {v.Length} " +
-                $"(need {kn}), {maxKeys} keys (need 1 to the capacity {shape.Capacity}), for {shape}");
+        CheckInference(q, k, v, output, shape);
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             var job = GroupedJob.ForThisThread;
@@ -65,12 +60,7 @@ public static unsafe class AttentionBlocked
     public static void Forward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
         in AttentionShape shape, WorkerPool? pool = null)
     {
-        int maxKeys = shape.Causal ? shape.Start + shape.Rows : shape.Keys;
-        long qn = (long)shape.Rows * shape.Heads * shape.HeadDim, kn = (long)shape.KvHeads * shape.Capacity * shape.HeadDim;
-        if (shape.KvHeads <= 0 || shape.Heads % shape.KvHeads != 0 || q.Length < qn || output.Length < qn
-            || k.Length < kn || v.Length < kn || maxKeys > shape.Capacity || (shape.Rows > 0 && maxKeys < 1))
-            throw new EngineException($"attention shapes: q {q.Length}, out {output.Length} (need {qn}), k {k.Length}, v {v.Length} " +
-                $"(need {kn}), {maxKeys} keys (need 1 to the capacity {shape.Capacity}), for {shape}");
+        CheckInference(q, k, v, output, shape);
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             var job = ForwardJob.ForThisThread;
@@ -139,6 +129,18 @@ public static unsafe class AttentionBlocked
                 TensorPrimitives.Add(dvRow, slabs.Slice((heads + h) * slab + t * headDim, headDim), dvRow);
             }
         }
+    }
+
+    /// <summary>The shape check of the inference layout (<see cref="Forward"/>, <see cref="ForwardGrouped"/>).</summary>
+    private static void CheckInference(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
+        in AttentionShape shape)
+    {
+        int maxKeys = shape.Causal ? shape.Start + shape.Rows : shape.Keys;
+        long qn = (long)shape.Rows * shape.Heads * shape.HeadDim, kn = (long)shape.KvHeads * shape.Capacity * shape.HeadDim;
+        if (shape.KvHeads <= 0 || shape.Heads % shape.KvHeads != 0 || q.Length < qn || output.Length < qn
+            || k.Length < kn || v.Length < kn || maxKeys > shape.Capacity || (shape.Rows > 0 && maxKeys < 1))
+            throw new EngineException($"attention shapes: q {q.Length}, out {output.Length} (need {qn}), k {k.Length}, v {v.Length} " +
+                $"(need {kn}), {maxKeys} keys (need 1 to the capacity {shape.Capacity}), for {shape}");
     }
 
     private static int Blocks(int rows) => (rows + RowBlock - 1) / RowBlock;
