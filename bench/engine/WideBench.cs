@@ -66,7 +66,7 @@ internal static class WideBench
             var values = new sbyte[w.Length];
             var scales = new float[w.Length / Q8.BlockSize];
             Q8.Quantize(w, values, scales);
-            cases.Add(new Case($"matvec {rows}x{cols} bf16 (256-bit only)", VectorWidth.Bits256, () => MatVecBF16.Forward(x, bits, [], y, 1, cols, rows));
+            cases.Add(new Case($"matvec {rows}x{cols} bf16 (256-bit only)", VectorWidth.Bits256, () => MatVecBF16.Forward(x, bits, [], y, 1, cols, rows)));
             Both($"matvec {rows}x{cols} q8", () => Q8.Forward(x, values, scales, [], y, 1, cols, rows));
         }
 
