@@ -11,6 +11,8 @@
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
 //   lora [RANK]                                the LoRA decode update alone on one thread (u = scale·A·x, then B·u per output
 //                                              row) for every projection of the Qwen2.5-0.5B shape: ms per token
+//   wide [FILTER] [--trials 9]                 256-bit vs 512-bit paths of each kernel that has both (WideBench.cs),
+//                                              the cases whose name contains FILTER
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -22,7 +24,7 @@ using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
 // The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
-if (mode is "model" or "gemm" or "matvec") Console.WriteLine("kernels: " + KernelDispatch.Describe());
+if (mode is "model" or "gemm" or "matvec" or "wide") Console.WriteLine("kernels: " + KernelDispatch.Describe());
 switch (mode)
 {
     case "checkpoint":
@@ -48,6 +50,9 @@ switch (mode)
         break;
     case "lora":
         RunLora(args.Length > 1 ? int.Parse(args[1]) : 8);
+        break;
+    case "wide":
+        WideBench.Run(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "", Option("--trials", 9));
         break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
