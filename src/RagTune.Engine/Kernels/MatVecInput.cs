@@ -8,10 +8,6 @@ internal sealed unsafe class MatVecInput
     private sbyte[] _q8Values = [];
 
     public int Length { get; private set; }
-
-    /// <summary>Whether the products of this row take the 512-bit paths (KernelDispatch on the dispatching thread; the
-    /// pool's workers follow it).</summary>
-    public bool Wide { get; private set; }
     public float* Float32 { get; private set; }
     public float* Permuted { get; private set; }
     public sbyte* Q8Values { get; private set; }
@@ -41,7 +37,6 @@ internal sealed unsafe class MatVecInput
             fixed (float* p = _q8Sums) Q8Sums = p;
         }
         Length = x.Length;
-        Wide = KernelDispatch.Width == VectorWidth.Bits512;
         x.CopyTo(_x);
         if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
         if (q8)
