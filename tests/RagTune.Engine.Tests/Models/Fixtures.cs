@@ -6,7 +6,8 @@ namespace RagTune.Engine.Tests.Models;
 internal static class Fixtures
 {
     public static readonly string[] Decoders = ["qwen2-tiny", "qwen3-tiny", "qwen3-tiny-bf16", "llama-tiny", "llama-linear-tiny"];
-    public static readonly string[] Encoders = ["bert-tiny-cls", "bert-tiny-mean", "xlmr-tiny-mean"];
+    /// <summary>xlmr-unigram-cls is bge-m3-shaped: a SentencePiece Unigram tokenizer (tools/reference/make_xlmr_unigram_models.py).</summary>
+    public static readonly string[] Encoders = ["bert-tiny-cls", "bert-tiny-mean", "xlmr-tiny-mean", "xlmr-unigram-cls"];
 
     public static string Dir(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "models", name);
 
