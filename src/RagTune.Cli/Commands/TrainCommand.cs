@@ -52,7 +52,8 @@ public static class TrainCommand
         public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Compute the eval loss every N steps (with --val-fraction; 0 = at the end only)" };
         public Option<int> SaveEvery { get; } = new("--save-every") { Description = "Checkpoint every N steps" };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the run folder's newest checkpoint" };
-        public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time)" };
+        public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time); on by default for sequences over 1,024 tokens" };
+        public Option<bool> Pack { get; } = new("--pack") { Description = "Sequence packing: put several short samples in one row of up to --max-length tokens, each attending only to itself (same loss, fewer rows)" };
         public Option<string> DType { get; } = CreateDType();
         public Option<string?> Quantize { get; } = CreateQuantize();
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
@@ -64,7 +65,7 @@ public static class TrainCommand
             Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize];
             Option[] scratchOnly = [InitConfig, TokenizerDir];
             foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
-                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, Quiet })
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, Pack, DType, Quantize, Quiet })
             {
                 if ((!lora && loraOnly.Contains(o)) || (!scratch && scratchOnly.Contains(o))) continue;
                 c.Options.Add(o);
@@ -82,7 +83,7 @@ public static class TrainCommand
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
-                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
+                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute) ? true : null, Pack = p.GetValue(Pack),
                 BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
             };
         }

@@ -56,7 +56,8 @@ public sealed class SftTrainer
         new TrainingRandom(options.Seed).Shuffle(order);
         int nVal = (int)Math.Round(examples.Count * Math.Clamp(options.ValidationFraction, 0, 0.9));
         _validation.AddRange(order.Take(nVal).Select(i => examples[i]));
-        _train.AddRange(order.Skip(nVal).Order().Select(i => examples[i]));
+        var train = order.Skip(nVal).Order().Select(i => examples[i]);
+        _train.AddRange(options.Pack ? TokenizedExample.Pack(train, options.MaxLength) : train);
 
         if (options.FullFineTune)
             Parameters = ParameterSet.ForAllWeights(Model);
@@ -95,6 +96,7 @@ public sealed class SftTrainer
         settings["max_grad_norm"] = RunSettingsGuard.Format(o.MaxGradNorm);
         settings["group_by_length"] = o.GroupByLength.ToString();
         settings["validation_fraction"] = RunSettingsGuard.Format(o.ValidationFraction);
+        settings["pack"] = o.Pack.ToString();
         return settings;
     }
 
