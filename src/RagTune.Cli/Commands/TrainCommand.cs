@@ -55,16 +55,17 @@ public static class TrainCommand
         public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time)" };
         public Option<string> DType { get; } = CreateDType();
         public Option<string?> Quantize { get; } = CreateQuantize();
+        public Option<string> BasePrecision { get; } = CreateBasePrecision();
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
 
         /// <summary>Adds the flags that apply: <paramref name="lora"/> the adapter and frozen-base flags, <paramref name="scratch"/>
         /// the random-initialisation flags of full fine-tuning (`train export-llamafactory` takes both: --full picks).</summary>
         public void AddTo(Command c, bool lora, bool scratch)
         {
-            Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize];
+            Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize, BasePrecision];
             Option[] scratchOnly = [InitConfig, TokenizerDir];
             foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
-                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, Quiet })
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, BasePrecision, Quiet })
             {
                 if ((!lora && loraOnly.Contains(o)) || (!scratch && scratchOnly.Contains(o))) continue;
                 c.Options.Add(o);
@@ -83,7 +84,7 @@ public static class TrainCommand
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
                 Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
-                BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
+                BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : BaseWeights(p),
             };
         }
 
@@ -95,6 +96,36 @@ public static class TrainCommand
                 Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
                 TargetModules = targets == "all" ? LoraOptions.AllDecoderTargets : targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             };
+        }
+
+        /// <summary>--base-precision, or the older --dtype / --quantize (one of them may choose).</summary>
+        private RagTune.Engine.Kernels.WeightFormat BaseWeights(ParseResult p)
+        {
+            string precision = p.GetValue(BasePrecision)!;
+            var older = GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize));
+            if (precision == "auto") return older;
+            if (older != RagTune.Engine.Kernels.WeightFormat.Checkpoint)
+                throw new ArgumentException($"--base-precision {precision} and --dtype/--quantize both choose the base weights: give one");
+            return precision switch
+            {
+                "f32" => RagTune.Engine.Kernels.WeightFormat.F32,
+                "bf16" => RagTune.Engine.Kernels.WeightFormat.BF16,
+                "q8" => RagTune.Engine.Kernels.WeightFormat.Q8,
+                _ => RagTune.Engine.Kernels.WeightFormat.Q4_K,
+            };
+        }
+
+        private static Option<string> CreateBasePrecision()
+        {
+            var option = new Option<string>("--base-precision")
+            {
+                Description = "Frozen base weights for LoRA: auto (as stored; a GGUF keeps its own quantised blocks), f32, bf16, q8 "
+                    + "(int8 blocks of 32) or q4_k (4-bit K-quants, Q4_0 for rows that are not whole 256-blocks: QLoRA). "
+                    + "The training GEMMs widen them a tile at a time; no float copy of the base is made",
+                DefaultValueFactory = _ => "auto",
+            };
+            option.AcceptOnlyFromAmong("auto", "f32", "bf16", "q8", "q4_k");
+            return option;
         }
 
         private static Option<string> CreateDType()

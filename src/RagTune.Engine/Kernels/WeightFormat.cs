@@ -21,7 +21,10 @@ public enum WeightFormat
     /// <summary>GGUF's Q4_0 blocks as stored in the file (32 weights, a half scale, offset 8): 4.5 bits per weight.</summary>
     Q4_0,
 
-    /// <summary>GGUF's Q4_K super-blocks as stored (256 weights, 6-bit scales and mins per 32): 4.5 bits per weight.</summary>
+    /// <summary>GGUF's Q4_K super-blocks as stored (256 weights, 6-bit scales and mins per 32): 4.5 bits per weight.
+    /// Asked for at load (a 4-bit base for QLoRA), F32/BF16 matrices are quantised with ggml's reference quantiser: Q4_K
+    /// where rows are whole 256-blocks, Q4_0 where they are whole 32-blocks, float32 otherwise; a GGUF keeps its own
+    /// 4/5/6-bit blocks.</summary>
     Q4_K,
 
     /// <summary>GGUF's Q5_K super-blocks as stored: 5.5 bits per weight.</summary>

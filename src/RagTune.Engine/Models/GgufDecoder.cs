@@ -228,7 +228,9 @@ public static class GgufDecoder
             int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
             byte[] data = gguf.ReadTensorData(info);
             if (heads > 0) data = UnpermuteRows(data, heads, (int)GgmlTypes.ByteCount(type, cols));
-            bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0);
+            // A 4-bit base asked for: the file's own 4/5/6-bit blocks are kept as they are (QLoRA over a GGUF).
+            bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0)
+                || (format == WeightFormat.Q4_K && WeightMatrix.FormatOf(type) is not null);
             if (asStored && WeightMatrix.FormatOf(type) is not null) return WeightMatrix.FromGgml(type, data, rows, cols);
             if (asStored && type == GgmlType.Q8_0) return Q8FromQ8_0(data, rows, cols);
             if (format == WeightFormat.Checkpoint && type == GgmlType.BF16)

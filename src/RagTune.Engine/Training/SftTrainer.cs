@@ -36,7 +36,7 @@ public sealed class SftTrainer
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1 || options.GradientAccumulationSteps < 1 || options.Epochs < 1 || options.MaxLength < 2)
             throw new EngineException("training options: batch size, gradient accumulation steps and epochs must be ≥ 1 and max length ≥ 2");
-        if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8)
+        if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8 or WeightFormat.Q4_K)
             throw new EngineException($"training options: full fine-tuning updates float32 weights; base weights {options.BaseWeights} are for LoRA only");
         _options = options;
         if (options.FullFineTune && Formats.GgufFile.IsGgufFile(options.ModelPath))
