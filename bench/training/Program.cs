@@ -1,8 +1,10 @@
 // One LoRA training step (rank 8 on q/k/v/o/gate/up/down, alpha 16, batch 1×256, loss on all tokens, fp32) on a random
 // Qwen2.5-0.5B-shaped checkpoint: forward + backward + AdamW, as tools/reference/qwen_torch.py `lora` does in PyTorch.
 // Usage: dotnet run -c Release --project bench/training -- [--steps 6] [--layers 24] [--dir DIR] [--dtype f32|bf16]
-//        [--quantize q8] [--recompute]. --dtype bf16 trains over a bf16 checkpoint (bench/out/qwen05b-bf16) read in place;
-//        --quantize q8 quantises the f32 checkpoint at load; --recompute turns on activation recomputation.
+//        [--quantize q8] [--base-precision f32|bf16|q8|q4_k] [--tokens 256] [--recompute]. --dtype bf16 trains over a bf16
+//        checkpoint (bench/out/qwen05b-bf16) read in place; --quantize q8 quantises the f32 checkpoint at load;
+//        --base-precision converts the f32 checkpoint's matrices at load (q4_k: Q4_K, Q4_0 for 896-wide rows = QLoRA);
+//        --recompute turns on activation recomputation. Every step trains on the same example, so the losses are a curve.
 using System.Diagnostics;
 using RagTune.Bench.Engine;
 using RagTune.Engine.Kernels;
@@ -13,18 +15,22 @@ using RagTune.Engine.Training;
 int steps = 6, layers = QwenCheckpoint.Layers, T = 256;
 string? dir = null, dtype = "f32";
 bool q8 = args.Contains("--quantize"), recompute = args.Contains("--recompute");
+var format = q8 ? WeightFormat.Q8 : WeightFormat.Checkpoint;
 for (int i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
     if (args[i] == "--layers") layers = int.Parse(args[i + 1]);
     if (args[i] == "--dir") dir = args[i + 1];
     if (args[i] == "--dtype") dtype = args[i + 1];
+    if (args[i] == "--tokens") T = int.Parse(args[i + 1]);
+    if (args[i] == "--base-precision")
+        format = args[i + 1] switch { "f32" => WeightFormat.F32, "bf16" => WeightFormat.BF16, "q8" => WeightFormat.Q8, "q4_k" => WeightFormat.Q4_K, var p => throw new ArgumentException(p) };
 }
 dir ??= Path.Combine("bench", "out", $"qwen05b-{dtype}");
 if (layers != QwenCheckpoint.Layers) dir += $"-{layers}l";
 QwenCheckpoint.Ensure(dir, dtype == "bf16" ? DType.BF16 : DType.F32, layers);
-var model = DecoderModel.Load(dir, q8 ? WeightFormat.Q8 : WeightFormat.Checkpoint);
-Console.WriteLine($"base weights {model.Layers[0].QProj.Weight.Format}{(model.Layers[0].QProj.Weight.IsMapped ? " (read in place)" : "")}, " +
+var model = DecoderModel.Load(dir, format);
+Console.WriteLine($"base weights {model.Layers[0].QProj.Weight.Format} (down_proj {model.Layers[0].DownProj.Weight.Format}){(model.Layers[0].QProj.Weight.IsMapped ? " (read in place)" : "")}, " +
     $"recompute {(recompute ? "on" : "off")}; after load: {Memory()}");
 var adapters = PeftAdapter.CreateNew(model.LayerLinears, new LoraOptions { Rank = 8, Alpha = 16 }, new Random(1));
 var parameters = ParameterSet.ForAdapters(adapters);
