@@ -56,6 +56,17 @@ public static class TrainCommand
         public Option<string> DType { get; } = CreateDType();
         public Option<string?> Quantize { get; } = CreateQuantize();
         public Option<string> BasePrecision { get; } = CreateBasePrecision();
+        public Option<string> Method { get; } = CreateMethod();
+        public Option<int> VirtualTokens { get; } = new("--virtual-tokens") { Description = "Prompt tuning: virtual tokens (trained embeddings) put before every example", DefaultValueFactory = _ => 20 };
+        public Option<string?> InitText { get; } = new("--init-text") { Description = "Prompt tuning: initialise the virtual tokens from this text's token embeddings (PEFT's prompt_tuning_init TEXT); default random" };
+
+        /// <summary>`train sft` only: the parameter-efficient method and prompt tuning's flags.</summary>
+        public void AddMethodTo(Command c)
+        {
+            c.Options.Add(Method);
+            c.Options.Add(VirtualTokens);
+            c.Options.Add(InitText);
+        }
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
 
         /// <summary>Adds the flags that apply: <paramref name="lora"/> the adapter and frozen-base flags, <paramref name="scratch"/>
@@ -78,6 +89,7 @@ public static class TrainCommand
             {
                 ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
                 Lora = full ? new LoraOptions() : MapLora(p),
+                PromptTuning = MapPromptTuning(p),
                 MaxLength = p.GetValue(MaxLength), TruncateDocuments = p.GetValue(Truncate), BatchSize = p.GetValue(Batch),
                 GradientAccumulationSteps = p.GetValue(Accumulation), Epochs = p.GetValue(Epochs), MaxSteps = p.GetValue(MaxSteps),
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
@@ -86,6 +98,28 @@ public static class TrainCommand
                 Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
                 BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : BaseWeights(p),
             };
+        }
+
+        private PromptTuningOptions? MapPromptTuning(ParseResult p)
+        {
+            if (!p.CommandResult.Command.Options.Contains(Method) || p.GetValue(Method) != "prompt-tuning")
+            {
+                if (p.CommandResult.Command.Options.Contains(InitText) && p.GetValue(InitText) is not null)
+                    throw new ArgumentException("--init-text is for --method prompt-tuning");
+                return null;
+            }
+            return new PromptTuningOptions { NumVirtualTokens = p.GetValue(VirtualTokens), InitText = p.GetValue(InitText) };
+        }
+
+        private static Option<string> CreateMethod()
+        {
+            var option = new Option<string>("--method")
+            {
+                Description = "lora (adapters on the projections) or prompt-tuning (only virtual-token embeddings are trained; PEFT PROMPT_TUNING)",
+                DefaultValueFactory = _ => "lora",
+            };
+            option.AcceptOnlyFromAmong("lora", "prompt-tuning");
+            return option;
         }
 
         private LoraOptions MapLora(ParseResult p)
@@ -180,6 +214,7 @@ public static class TrainCommand
         var flags = new SftFlags();
         var command = new Command(name, description);
         flags.AddTo(command, lora: !full, scratch: full);
+        if (!full) flags.AddMethodTo(command);
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var options = flags.Map(parse, full);
