@@ -1,10 +1,11 @@
 #!/bin/sh
 # QLoRA on the CPU: peak RSS and s/step of one LoRA step (r=8, 7 projections) over an f32, bf16, q8 and q4_k base on the
 # Qwen2.5-0.5B shape, in interleaved rounds (one process per run, so each peak RSS is its own); then the loss curve of a
-# q4_k-base run against an f32-base run on the same example. TOKENS=512 ROUNDS=2 STEPS=3 CURVE_STEPS=12 by default.
+# q4_k-base run against an f32-base run on the same example (4 layers, 128 tokens). TOKENS=512 ROUNDS=1 STEPS=3
+# CURVE_STEPS=10 by default (bench/RESULTS.md: the 2026-12-07 figures ran round 1 plus f32 again as round 2).
 set -e
 cd "$(dirname "$0")/../.."
-TOKENS=${TOKENS:-512}; ROUNDS=${ROUNDS:-2}; STEPS=${STEPS:-3}; CURVE_STEPS=${CURVE_STEPS:-12}
+TOKENS=${TOKENS:-512}; ROUNDS=${ROUNDS:-1}; STEPS=${STEPS:-3}; CURVE_STEPS=${CURVE_STEPS:-10}
 dotnet build -c Release bench/training >/dev/null
 BENCH="dotnet bench/training/bin/Release/net10.0/RagTune.Bench.Training.dll"
 grep -o -w 'avx512f\|avx512bw\|avx512vl\|avx512_bf16\|avx512_vnni' /proc/cpuinfo | sort -u | tr '\n' ' '; echo
@@ -15,6 +16,6 @@ for r in $(seq "$ROUNDS"); do
   done
 done
 for p in f32 q4_k; do
-  echo "== loss curve base $p tokens 256, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  $BENCH --steps "$CURVE_STEPS" --tokens 256 --base-precision "$p"
+  echo "== loss curve base $p layers 4 tokens 128, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  $BENCH --steps "$CURVE_STEPS" --layers 4 --tokens 128 --base-precision "$p"
 done

@@ -89,17 +89,7 @@ public static class GgmlQuantizer
         {
             var xb = x.Slice(i * QK, QK);
             var yb = y.Slice(i * blockBytes, blockBytes);
-            float amax = 0f, max = 0f;
-            for (int j = 0; j < QK; j++)
-            {
-                float v = xb[j];
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -8;
+            float d = LargestMagnitude(xb) / -8;
             float id = d != 0f ? 1.0f / d : 0.0f;
             PutHalf(yb, 0, d);
             for (int j = 0; j < QK / 2; j++)
@@ -112,6 +102,19 @@ public static class GgmlQuantizer
         }
     }
 
+    /// <summary>The value of largest magnitude in a block (the first of equals), whose sign the Q4_0/Q5_0 scale keeps.</summary>
+    private static float LargestMagnitude(ReadOnlySpan<float> xb)
+    {
+        float amax = 0f, max = 0f;
+        foreach (float v in xb)
+            if (amax < MathF.Abs(v))
+            {
+                amax = MathF.Abs(v);
+                max = v;
+            }
+        return max;
+    }
+
     /// <summary>quantize_row_q5_0_ref: per 32 weights an f16 scale d = max/-16 (max the value of largest magnitude), the
     /// low 4 bits of each 5-bit quant in qs and the fifth bits in qh. llama.cpp's Q4_K_M falls back to it for rows that
     /// are not a multiple of 256.</summary>
@@ -122,17 +125,7 @@ public static class GgmlQuantizer
         {
             var xb = x.Slice(i * QK, QK);
             var yb = y.Slice(i * blockBytes, blockBytes);
-            float amax = 0f, max = 0f;
-            for (int j = 0; j < QK; j++)
-            {
-                float v = xb[j];
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -16;
+            float d = LargestMagnitude(xb) / -16;
             float id = d != 0f ? 1.0f / d : 0.0f;
             PutHalf(yb, 0, d);
             uint qh = 0;

@@ -14,8 +14,8 @@ namespace RagTune.Engine.Models;
 public sealed class PromptTuning
 {
     public const string PeftType = "PROMPT_TUNING";
-    public const string ConfigFileName = "adapter_config.json";
-    public const string WeightsFileName = "adapter_model.safetensors";
+    public const string ConfigFileName = Training.PeftAdapter.ConfigFileName;
+    public const string WeightsFileName = Training.PeftAdapter.WeightsFileName;
     public const string TensorName = "prompt_embeddings";
 
     public int NumVirtualTokens { get; }
