@@ -26,4 +26,16 @@ internal static class ModelFixtures
         }
         return target;
     }
+
+    /// <summary>Writes three one-fact conversations (messages JSONL) to train.jsonl in <paramref name="directory"/>.</summary>
+    public static string WriteFacts(string directory)
+    {
+        string path = Path.Combine(directory, "train.jsonl");
+        (string, string)[] facts = [("Where is the red door?", "north"), ("Who keeps the keys?", "Mara"), ("What opens the gate?", "the lever")];
+        File.WriteAllLines(path, facts.Select(f => System.Text.Json.JsonSerializer.Serialize(new
+        {
+            messages = new[] { new { role = "user", content = f.Item1 }, new { role = "assistant", content = f.Item2 } },
+        })));
+        return path;
+    }
 }

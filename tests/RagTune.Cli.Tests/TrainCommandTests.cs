@@ -18,16 +18,7 @@ public sealed class TrainCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string WriteData()
-    {
-        string path = Path.Combine(_dir, "train.jsonl");
-        (string, string)[] facts = [("Where is the red door?", "north"), ("Who keeps the keys?", "Mara"), ("What opens the gate?", "the lever")];
-        File.WriteAllLines(path, facts.Select(f => JsonSerializer.Serialize(new
-        {
-            messages = new[] { new { role = "user", content = f.Item1 }, new { role = "assistant", content = f.Item2 } },
-        })));
-        return path;
-    }
+    private string WriteData() => ModelFixtures.WriteFacts(_dir);
 
     private string[] SftArgs(string run, int steps, int saveEvery = 1, int gradAccum = 1) =>
     [

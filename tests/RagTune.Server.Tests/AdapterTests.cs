@@ -134,7 +134,7 @@ public sealed class AdapterTests(SharedServer shared)
         // One DecoderModel (so one set of weight arrays) serves the base and both adapters.
         Assert.Same(baseModel, Generator("tiny-lora").Model);
         Assert.Same(baseModel, Generator("tiny-lora-b").Model);
-        Assert.Same(baseModel.Layers[0].QProj.Weight, Generator("tiny-lora-b").Model.Layers[0].QProj.Weight);
+        Assert.Same(baseModel.Layers[0].QProj!.Weight, Generator("tiny-lora-b").Model.Layers[0].QProj!.Weight);
         // What an adapter adds is its own A and B (rank 4 here), a small fraction of the base; the base serves none.
         AdapterSet? Adapters(string name) => Assert.IsType<ModelPipeline>(registry.GetChat(name)).Client.GetService<AdapterSet>();
         Assert.Null(Adapters("tiny"));

@@ -34,19 +34,22 @@ public sealed class RerankTests
     }
 
     /// <summary>What reranking must give, computed without the server: the fused head (rerank depth) scored by the model.</summary>
-    private static async Task<List<string>> ExpectedAsync(string kbDir)
+    private static async Task<List<string>> ExpectedAsync(string kbDir, string reranker)
     {
         await using var kb = await KnowledgeBase.OpenAsync(kbDir, cancellationToken: Ct);
         var head = await kb.SearchAsync(Question, new KnowledgeSearchOptions { K = HybridSearcher.DefaultRerankDepth }, Ct);
-        using var model = BertCrossEncoder.Load(TestServer.RerankerPath);
+        using var model = BertCrossEncoder.Load(reranker);
         return head.Select(h => (h.ChunkId, Score: model.Score(Question, h.Text))).OrderByDescending(x => x.Score).Take(3).Select(x => x.ChunkId).ToList();
     }
 
-    [Fact]
-    public async Task Rerank_true_reorders_the_passages_with_the_knowledge_bases_reranker()
+    [Theory]
+    [InlineData("bert-tiny-reranker")]
+    [InlineData("xlmr-unigram-reranker")] // bge-reranker-shaped: XLM-R with a SentencePiece Unigram tokenizer
+    public async Task Rerank_true_reorders_the_passages_with_the_knowledge_bases_reranker(string fixture)
     {
-        string kb = await TestServer.BuildKnowledgeBaseAsync(reranker: new RerankerSettings { ModelDirectory = TestServer.RerankerPath });
-        var expected = await ExpectedAsync(kb);
+        string reranker = TestServer.Data("models/" + fixture);
+        string kb = await TestServer.BuildKnowledgeBaseAsync(reranker: new RerankerSettings { ModelDirectory = reranker });
+        var expected = await ExpectedAsync(kb, reranker);
         await using var server = await TestServer.StartAsync(Options(kb,
             new KnowledgeBaseEntry { Name = "plain" }, new KnowledgeBaseEntry { Name = "reranked", Rerank = true }), kbDirectory: kb);
 
@@ -66,7 +69,7 @@ public sealed class RerankTests
     public async Task A_configured_reranker_serves_a_knowledge_base_created_without_one()
     {
         string kb = await TestServer.BuildKnowledgeBaseAsync();
-        var expected = await ExpectedAsync(kb);
+        var expected = await ExpectedAsync(kb, TestServer.RerankerPath);
         await using var server = await TestServer.StartAsync(Options(kb,
             new KnowledgeBaseEntry { Name = "docs", Rerank = true, Reranker = TestServer.RerankerPath }), kbDirectory: kb);
         Assert.Equal(expected, await PassagesAsync(server, "rag:docs"));

@@ -9,7 +9,7 @@ namespace RagTune.Engine.Chat;
 public abstract class ChatTemplate
 {
     /// <summary>Architectures with a built-in template when the checkpoint ships none.</summary>
-    public static IReadOnlyList<string> KnownArchitectures { get; } = ["Qwen2ForCausalLM", "Qwen3ForCausalLM", "LlamaForCausalLM"];
+    public static IReadOnlyList<string> KnownArchitectures { get; } = ["Qwen2ForCausalLM", "Qwen3ForCausalLM", "LlamaForCausalLM", "GPT2LMHeadModel"];
 
     /// <summary>Short name of the family, e.g. "qwen2.5", "qwen3", "llama3.1".</summary>
     public abstract string Name { get; }
@@ -74,7 +74,8 @@ public abstract class ChatTemplate
             {
                 if (templateText.Contains("enable_thinking", StringComparison.Ordinal) || architecture == "Qwen3ForCausalLM")
                     return new Qwen3ChatTemplate();
-                return ChatMlTemplate.FromTemplateText(templateText);
+                return ChatMlTemplate.FromTemplateText(templateText,
+                    tokenizer is Tokenizers.ITokenizerInfo { BosId: int bos } ? tokenizer.IdToToken(bos) : null, source);
             }
             if (templateText.Contains("<|start_header_id|>", StringComparison.Ordinal))
                 return new Llama3ChatTemplate(templateText.Contains("Cutting Knowledge Date", StringComparison.Ordinal));
@@ -89,6 +90,10 @@ public abstract class ChatTemplate
                 return new ChatMlTemplate("chatml", defaultSystem: null, groupToolResponses: false);
             case "LlamaForCausalLM" when tokenizer is null || tokenizer.TokenToId("<|start_header_id|>") is not null:
                 return new Llama3ChatTemplate(cuttingKnowledgeBlock: false);
+            case "GPT2LMHeadModel":
+                // GPT-2 has no chat format: plain text lines, each assistant turn ended by its end-of-text token.
+                string? eos = tokenizer is Tokenizers.ITokenizerInfo { EosId: int id } ? tokenizer.IdToToken(id) : null;
+                return new PlainTextTemplate(eos ?? "<|endoftext|>");
             case "LlamaForCausalLM":
                 throw new EngineException($"{source}: no chat_template, and the LlamaForCausalLM tokenizer has no <|start_header_id|> "
                     + "token, so it is not LLaMA-3 (LLaMA-2 style [INST] prompts are not supported)");

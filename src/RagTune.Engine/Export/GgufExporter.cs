@@ -37,6 +37,8 @@ public static class GgufExporter
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{Path.Combine(directory, ModelConfig.FileName)}: {ModelConfig.Load(directory).Architecture} is an encoder; GGUF export writes causal decoders (LLaMA, Qwen2, Qwen3)");
         string arch = ArchitectureName(config);
+        if (config.RopeScaling is { Type: "dynamic" })
+            throw new EngineException($"{config.Path}: field \"rope_scaling\" is dynamic NTK, which GGUF metadata cannot express (llama.cpp has no dynamic RoPE type); export a model without it");
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
         string output = Path.GetFullPath(options.OutputPath
             ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory))!, $"{name}-{options.Type.Name()}.gguf"));
@@ -123,14 +125,14 @@ public static class GgufExporter
             var layer = model.Layers[l];
             string p = $"blk.{l}.";
             list.Add(Vector(p + "attn_norm.weight", layer.InputLayerNorm));
-            AddLinear(list, p + "attn_q", layer.QProj, GgufTensorRole.Other, l, permute ? c.NumAttentionHeads : 0);
-            AddLinear(list, p + "attn_k", layer.KProj, GgufTensorRole.Other, l, permute ? c.NumKeyValueHeads : 0);
-            AddLinear(list, p + "attn_v", layer.VProj, GgufTensorRole.AttentionV, l, 0);
+            AddLinear(list, p + "attn_q", layer.QProj!, GgufTensorRole.Other, l, permute ? c.NumAttentionHeads : 0);
+            AddLinear(list, p + "attn_k", layer.KProj!, GgufTensorRole.Other, l, permute ? c.NumKeyValueHeads : 0);
+            AddLinear(list, p + "attn_v", layer.VProj!, GgufTensorRole.AttentionV, l, 0);
             AddLinear(list, p + "attn_output", layer.OProj, GgufTensorRole.Other, l, 0);
             if (layer.QNorm is { } qn) list.Add(Vector(p + "attn_q_norm.weight", qn));
             if (layer.KNorm is { } kn) list.Add(Vector(p + "attn_k_norm.weight", kn));
             list.Add(Vector(p + "ffn_norm.weight", layer.PostAttentionLayerNorm));
-            AddLinear(list, p + "ffn_gate", layer.GateProj, GgufTensorRole.Other, l, 0);
+            AddLinear(list, p + "ffn_gate", layer.GateProj!, GgufTensorRole.Other, l, 0);
             AddLinear(list, p + "ffn_up", layer.UpProj, GgufTensorRole.Other, l, 0);
             AddLinear(list, p + "ffn_down", layer.DownProj, GgufTensorRole.FfnDown, l, 0);
         }

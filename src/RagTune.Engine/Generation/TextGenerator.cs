@@ -61,9 +61,9 @@ public sealed class TextGenerator
         if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
         // Prompt tuning's virtual tokens take the first positions; the prompt follows them.
         int virtualTokens = options.PromptTuning?.NumVirtualTokens ?? 0;
-        int maxPositions = Model.Config.MaxPositionEmbeddings - virtualTokens;
+        int maxPositions = Model.Config.ContextLength - virtualTokens;
         if (promptIds.Count >= maxPositions)
-            throw new EngineException($"the prompt has {promptIds.Count} tokens{(virtualTokens > 0 ? $" after {virtualTokens} virtual tokens" : "")}; the model's context is {Model.Config.MaxPositionEmbeddings} positions");
+            throw new EngineException($"the prompt has {promptIds.Count} tokens{(virtualTokens > 0 ? $" after {virtualTokens} virtual tokens" : "")}; the model's context is {Model.Config.ContextLength} positions");
         int maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
         var stopIds = new HashSet<int>(options.StopTokenIds ?? EosTokenIds);
         var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);

@@ -39,6 +39,25 @@ public static class Activations
             x[i] = 0.5f * x[i] * (1f + Erf(x[i] * 0.70710678f));
     }
 
+    /// <summary>In place: x ← 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (HF "gelu_new", GPT-2's activation).</summary>
+    public static void GeluTanh(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i];
+            x[i] = 0.5f * v * (1f + MathF.Tanh(0.7978845608f * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    public static void GeluTanhNaive(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            double v = x[i];
+            x[i] = (float)(0.5 * v * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
+        }
+    }
+
     public static void GeluNaive(Span<float> x)
     {
         for (int i = 0; i < x.Length; i++)

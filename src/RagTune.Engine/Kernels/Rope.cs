@@ -7,11 +7,15 @@ public static class Rope
 {
     /// <summary>Fills cos/sin [positions, D/2] the way HF does: angle = float(pos)·inv_freq in fp32, then cos/sin.</summary>
     public static void BuildTables(ReadOnlySpan<float> invFreq, int positions, Span<float> cos, Span<float> sin)
+        => BuildTables(invFreq, 0, positions, cos, sin);
+
+    /// <summary>Fills the rows of positions <paramref name="first"/>..first+count−1 of the cos/sin tables.</summary>
+    public static void BuildTables(ReadOnlySpan<float> invFreq, int first, int count, Span<float> cos, Span<float> sin)
     {
-        int half = invFreq.Length;
+        int half = invFreq.Length, positions = first + count;
         if (cos.Length < positions * half || sin.Length < positions * half)
             throw new ArgumentException($"rope tables need {positions}x{half} floats");
-        for (int p = 0; p < positions; p++)
+        for (int p = first; p < positions; p++)
             for (int i = 0; i < half; i++)
             {
                 float angle = p * invFreq[i];

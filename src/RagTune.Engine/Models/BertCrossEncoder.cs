@@ -64,14 +64,16 @@ public sealed class BertCrossEncoder : IRerankerModel
     public BertConfig Config => Encoder.Config;
 
     /// <summary>The pair as the Hugging Face tokenizer encodes it with special tokens and truncation="longest_first" to the
-    /// model's positions: BERT [CLS] q [SEP] p [SEP] with token types 0…0 1…1; RoBERTa/XLM-R &lt;s&gt; q &lt;/s&gt;&lt;/s&gt; p &lt;/s&gt;,
-    /// all type 0.</summary>
+    /// model's positions, in the layout of the tokenizer's pair template (<see cref="TokenizerBase.Pair"/>); without one,
+    /// BERT [CLS] q [SEP] p [SEP] with token types 0…0 1…1 and RoBERTa/XLM-R &lt;s&gt; q &lt;/s&gt;&lt;/s&gt; p &lt;/s&gt;, all type 0.</summary>
     public (int[] Ids, int[] TokenTypeIds) Tokenize(string query, string passage)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(passage);
-        int added = Config.IsRoberta ? 4 : 3;
+        var template = Tokenizer.Pair;
+        int added = template?.SpecialCount ?? (Config.IsRoberta ? 4 : 3);
         var (a, b) = TruncateLongestFirst(Tokenizer.Encode(query), Tokenizer.Encode(passage), Config.MaxTokens - added);
+        if (template is not null) return template.Apply(a, b);
         int[] ids = Config.IsRoberta
             ? [_cls, .. a, _sep, _sep, .. b, _sep]
             : [_cls, .. a, _sep, .. b, _sep];

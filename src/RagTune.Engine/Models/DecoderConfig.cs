@@ -25,12 +25,35 @@ public abstract class DecoderConfig : ModelConfig
 
     /// <summary>The architecture has a language-model head (…ForCausalLM); the bare decoders (Qwen2Model, Qwen3Model,
     /// LlamaModel — how decoder embedders are saved) have none, and load only as embedding models.</summary>
-    public bool HasLmHead => Architecture.EndsWith("ForCausalLM", StringComparison.Ordinal);
+    public bool HasLmHead => Architecture.EndsWith("ForCausalLM", StringComparison.Ordinal) || Architecture.EndsWith("LMHeadModel", StringComparison.Ordinal);
 
     /// <summary>RMSNorm over head_dim on every query and key head before RoPE (Qwen3).</summary>
     public virtual bool QkNorm => false;
 
-    private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault) : base(f, architecture)
+    /// <summary>The most positions a sequence may hold: max_position_embeddings, times the factor with dynamic NTK RoPE
+    /// (which exists to stretch the trained length; transformers sets no limit, this keeps the factor's intent).</summary>
+    public int ContextLength => RopeScaling is { Type: "dynamic" } s ? (int)Math.Min(int.MaxValue, MaxPositionEmbeddings * s.Factor) : MaxPositionEmbeddings;
+
+    /// <summary>Where the checkpoint keeps each tensor (LLaMA's names unless the architecture has its own).</summary>
+    public virtual DecoderTensorNames Names => DecoderTensorNames.Llama;
+
+    /// <summary>The column layout of the packed q/k/v projection (<see cref="DecoderTensorNames.Qkv"/>), or null when q, k
+    /// and v are separate projections.</summary>
+    public virtual PackedQkv? QkvLayout => null;
+
+    /// <summary>LayerNorm with a bias (GPT-2) instead of RMSNorm, for every norm; RmsNormEps is then its epsilon.</summary>
+    public virtual bool LayerNormWithBias => false;
+
+    /// <summary>Learned absolute position embeddings (<see cref="DecoderTensorNames.PositionEmbeddings"/>) instead of RoPE.</summary>
+    public bool LearnedPositions => Names.PositionEmbeddings is not null;
+
+    /// <summary>Projection weights are stored [in, out] (GPT-2's Conv1D): transposed at load and at save.</summary>
+    public virtual bool Conv1DWeights => false;
+
+    /// <param name="activations">The hidden_act values the MLP implements (silu for SwiGLU).</param>
+    /// <param name="intermediateFallback">intermediate_size when the config leaves it out or null (GPT-2's n_inner: 4·C).</param>
+    private protected DecoderConfig(JsonFields f, string architecture, bool tieByDefault, string[]? activations = null,
+        int? intermediateFallback = null) : base(f, architecture)
     {
         NumKeyValueHeads = Positive(f, "num_key_value_heads", NumAttentionHeads);
         if (NumAttentionHeads % NumKeyValueHeads != 0)
@@ -39,15 +62,17 @@ public abstract class DecoderConfig : ModelConfig
             throw f.Invalid("hidden_size", HiddenSize, $"a multiple of num_attention_heads ({NumAttentionHeads}) when head_dim is absent");
         HeadDim = Positive(f, "head_dim", HiddenSize / NumAttentionHeads);
         if (HeadDim % 2 != 0) throw f.Invalid("head_dim", HeadDim, "an even number (RoPE rotates pairs)");
-        IntermediateSize = Positive(f, "intermediate_size");
+        IntermediateSize = intermediateFallback is int fallback ? Positive(f, "intermediate_size", fallback) : Positive(f, "intermediate_size");
         RopeTheta = f.Double("rope_theta", 10000.0);
         RmsNormEps = f.Double("rms_norm_eps", 1e-6);
         TieWordEmbeddings = f.Bool("tie_word_embeddings", tieByDefault);
         RopeScaling = RopeScaling.Read(f);
         BosTokenId = f.Has("bos_token_id") ? f.Int("bos_token_id") : null;
         EosTokenIds = f.IntList("eos_token_id");
-        if (HiddenAct != "silu")
-            throw f.Invalid("hidden_act", $"\"{HiddenAct}\"", "\"silu\" (the SwiGLU MLP of this family)");
+        activations ??= ["silu"];
+        if (!activations.Contains(HiddenAct))
+            throw f.Invalid("hidden_act", $"\"{HiddenAct}\"", string.Join(" or ", activations.Select(a => $"\"{a}\""))
+                + (activations[0] == "silu" ? " (the SwiGLU MLP of this family)" : ""));
         if (f.Bool("use_sliding_window", false))
             throw f.Invalid("use_sliding_window", true, "false (sliding-window attention is not supported)");
     }
@@ -55,28 +80,34 @@ public abstract class DecoderConfig : ModelConfig
     public override IReadOnlyList<TensorSpec> ExpectedTensors()
     {
         long c = HiddenSize, q = NumAttentionHeads * HeadDim, kv = NumKeyValueHeads * HeadDim, i = IntermediateSize;
-        var list = new List<TensorSpec> { new("model.embed_tokens.weight", [VocabSize, c]) };
+        var n = Names;
+        var list = new List<TensorSpec> { new("model." + n.EmbedTokens + ".weight", [VocabSize, c]) };
         for (int l = 0; l < NumHiddenLayers; l++)
         {
             string p = $"model.layers.{l}.";
-            list.Add(new(p + "input_layernorm.weight", [c]));
-            AddLinear(list, p + "self_attn.q_proj", q, c, QkvBias);
-            AddLinear(list, p + "self_attn.k_proj", kv, c, QkvBias);
-            AddLinear(list, p + "self_attn.v_proj", kv, c, QkvBias);
-            AddLinear(list, p + "self_attn.o_proj", c, q, OutputBias);
+            list.Add(new(p + n.InputNorm + ".weight", [c]));
+            if (n.Qkv is not null)
+                AddLinear(list, p + n.Qkv, q + 2 * kv, c, QkvBias);
+            else
+            {
+                AddLinear(list, p + n.QProj, q, c, QkvBias);
+                AddLinear(list, p + n.KProj, kv, c, QkvBias);
+                AddLinear(list, p + n.VProj, kv, c, QkvBias);
+            }
+            AddLinear(list, p + n.OProj, c, q, OutputBias);
             if (QkNorm)
             {
-                list.Add(new(p + "self_attn.q_norm.weight", [HeadDim]));
-                list.Add(new(p + "self_attn.k_norm.weight", [HeadDim]));
+                list.Add(new(p + n.QNorm + ".weight", [HeadDim]));
+                list.Add(new(p + n.KNorm + ".weight", [HeadDim]));
             }
-            list.Add(new(p + "post_attention_layernorm.weight", [c]));
-            AddLinear(list, p + "mlp.gate_proj", i, c, MlpBias);
-            AddLinear(list, p + "mlp.up_proj", i, c, MlpBias);
-            AddLinear(list, p + "mlp.down_proj", c, i, MlpBias);
+            list.Add(new(p + n.PostNorm + ".weight", [c]));
+            AddLinear(list, p + n.GateProj, i, c, MlpBias);
+            AddLinear(list, p + n.UpProj, i, c, MlpBias);
+            AddLinear(list, p + n.DownProj, c, i, MlpBias);
         }
-        list.Add(new("model.norm.weight", [c]));
+        list.Add(new("model." + n.FinalNorm + ".weight", [c]));
         if (!TieWordEmbeddings && HasLmHead)
-            list.Add(new("lm_head.weight", [VocabSize, c]));
+            list.Add(new(n.LmHead + ".weight", [VocabSize, c]));
         return list;
     }
 

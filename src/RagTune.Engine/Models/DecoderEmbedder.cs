@@ -47,7 +47,7 @@ public sealed class DecoderEmbedder : IEmbeddingModel
     public int Dimensions => Model.Config.HiddenSize;
     public int MaxTokens => Model.Config.MaxPositionEmbeddings;
     public IEnumerable<Linear> Projections =>
-        Model.Layers.SelectMany(l => (Linear[])[l.QProj, l.KProj, l.VProj, l.OProj, l.GateProj, l.UpProj, l.DownProj]);
+        Model.Layers.SelectMany(l => l.Linears);
 
     /// <summary>last_hidden_state [T, C] of one text's ids (its appended end-of-text token already in place).</summary>
     public float[] Forward(ReadOnlySpan<int> ids)

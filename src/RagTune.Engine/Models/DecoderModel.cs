@@ -1,5 +1,6 @@
-// Llama-family causal decoder — LLaMA, Qwen2 and Qwen3 share this forward; what differs between them (q/k/v/o and MLP
-// biases, Qwen3's q/k RMSNorm, RoPE scaling, tied lm_head) comes from their config classes and the tensors loaded.
+// Causal decoder — LLaMA, Qwen2, Qwen3, InternLM2 and GPT-2 share this forward; what differs between them (tensor names,
+// a packed q/k/v projection, q/k/v/o and MLP biases, Qwen3's q/k RMSNorm, RoPE and its scaling or GPT-2's learned positions,
+// RMSNorm or LayerNorm, SwiGLU or GPT-2's gelu MLP, tied lm_head) comes from their config classes and the tensors loaded.
 // Letters: T tokens in this call, C hidden_size, H query heads, KV key/value heads, D head_dim, I intermediate_size,
 // V vocab_size, S positions attended to.
 using System.Numerics.Tensors;
@@ -14,6 +15,8 @@ public sealed class DecoderModel : IDisposable
     public WeightMatrix EmbedTokens { get; }     // [V, C]
     public IReadOnlyList<DecoderLayer> Layers { get; }
     public float[] Norm { get; }                 // [C]
+    public float[]? NormBias { get; }            // [C], the final LayerNorm's bias (GPT-2), or null for RMSNorm
+    public WeightMatrix? PositionEmbeddings { get; }  // [P, C] learned positions (GPT-2's wpe), or null for RoPE
     public Linear LmHead { get; }                // [V, C]; shares EmbedTokens when tie_word_embeddings
     internal float[] InverseFrequencies { get; } // [D/2], RoPE after scaling
 
@@ -24,8 +27,10 @@ public sealed class DecoderModel : IDisposable
     private Func<string, EngineException> _nonFinite = null!;
 
     private DecoderModel(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
-        float[]? inverseFrequencies = null)
+        float[]? inverseFrequencies = null, float[]? normBias = null, WeightMatrix? positionEmbeddings = null)
     {
+        NormBias = normBias;
+        PositionEmbeddings = positionEmbeddings;
         Config = config;
         EmbedTokens = embed;
         Layers = layers;
@@ -68,7 +73,10 @@ public sealed class DecoderModel : IDisposable
         if (!config.HasLmHead)
             throw new EngineException($"{config.Path}: architecture '{config.Architecture}' has no language-model head (lm_head), "
                 + "so it cannot generate; it loads as an embedding model (ragtune embed, kb create)");
-        return Load(config, checkpoint, format, BackbonePrefix, withHead: true);
+        // GPT-2 as first published (and any GPT2Model save) keeps the decoder's tensors without "transformer.".
+        string backbone = config.Names.Backbone, embed = config.Names.EmbedTokens + ".weight";
+        string prefix = !checkpoint.Contains(backbone + embed) && checkpoint.Contains(embed) ? "" : backbone;
+        return Load(config, checkpoint, format, prefix, withHead: true);
     }
 
     /// <summary>The decoder without needing its head, for embedding models: the checkpoint may be a …ForCausalLM save or a
@@ -82,8 +90,9 @@ public sealed class DecoderModel : IDisposable
         var checkpoint = Checkpoint.Open(directory);
         try
         {
-            string prefix = !checkpoint.Contains(BackbonePrefix + "embed_tokens.weight") && checkpoint.Contains("embed_tokens.weight") ? "" : BackbonePrefix;
-            bool head = !config.TieWordEmbeddings && checkpoint.Contains("lm_head.weight");
+            string embed = config.Names.EmbedTokens + ".weight";
+            string prefix = !checkpoint.Contains(config.Names.Backbone + embed) && checkpoint.Contains(embed) ? "" : config.Names.Backbone;
+            bool head = !config.TieWordEmbeddings && checkpoint.Contains(config.Names.LmHead + ".weight");
             var model = Load(config, checkpoint, format, prefix, head);
             model._ownedCheckpoint = checkpoint;
             return model;
@@ -95,24 +104,35 @@ public sealed class DecoderModel : IDisposable
         }
     }
 
-    /// <summary>"model.": where a …ForCausalLM checkpoint keeps the decoder's weights.</summary>
-    private const string BackbonePrefix = "model.";
-
     /// <summary>Loads the backbone's weights named <paramref name="prefix"/> + embed_tokens/layers/norm, and lm_head when
     /// <paramref name="withHead"/> (else the head is the tied embedding matrix).</summary>
     private static DecoderModel Load(DecoderConfig config, Checkpoint checkpoint, WeightFormat format, string prefix, bool withHead)
     {
+        var n = config.Names;
         var specs = config.ExpectedTensors()
-            .Where(s => withHead || s.Name != "lm_head.weight")
-            .Select(s => s.Name.StartsWith(BackbonePrefix, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[BackbonePrefix.Length..] } : s)
+            .Where(s => withHead || s.Name != n.LmHead + ".weight")
+            .Select(s => s.Name.StartsWith(n.Backbone, StringComparison.Ordinal) ? s with { Name = prefix + s.Name[n.Backbone.Length..] } : s)
             .ToList();
         var w = Weights.Validate(checkpoint, specs, format: format);
-        var layers = ReadLayers(config, w.Read, w.Linear, prefix);
-        var embed = w.Matrix(prefix + "embed_tokens.weight");
+        Func<string, bool, Linear> linear = config.Conv1DWeights ? w.TransposedLinear : w.Linear;
+        if (withHead && prefix != n.Backbone)
+        {
+            // PEFT names modules by their path in the …ForCausalLM / …LMHeadModel, whatever prefix the file used.
+            var read = linear;
+            linear = (module, bias) =>
+            {
+                var l = read(module, bias);
+                return new Linear(n.Backbone + module[prefix.Length..], l.InFeatures, l.OutFeatures, l.Weight, l.Bias);
+            };
+        }
+        var layers = ReadLayers(config, w.Read, linear, prefix);
+        var embed = w.Matrix(prefix + n.EmbedTokens + ".weight");
         var lmHead = config.TieWordEmbeddings || !withHead
-            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-            : w.Linear("lm_head", bias: false);
-        return new DecoderModel(config, embed, layers, w.Read(prefix + "norm.weight"), lmHead)
+            ? new Linear(n.LmHead, config.HiddenSize, config.VocabSize, embed, null)
+            : w.Linear(n.LmHead, bias: false);
+        return new DecoderModel(config, embed, layers, w.Read(prefix + n.FinalNorm + ".weight"), lmHead,
+            normBias: config.LayerNormWithBias ? w.Read(prefix + n.FinalNorm + ".bias") : null,
+            positionEmbeddings: n.PositionEmbeddings is { } wpe ? w.Matrix(prefix + wpe + ".weight") : null)
         {
             _nonFinite = what => NonFiniteValues.Error(checkpoint, what),
         };
@@ -121,28 +141,43 @@ public sealed class DecoderModel : IDisposable
     /// <summary>Every decoder layer's weights, under their Hugging Face names (<paramref name="prefix"/> + layers.N.…), from a
     /// tensor source: <paramref name="vector"/> reads a norm weight, <paramref name="linear"/> a projection (module name, with bias).</summary>
     internal static DecoderLayer[] ReadLayers(DecoderConfig config, Func<string, float[]> vector, Func<string, bool, Linear> linear,
-        string prefix = BackbonePrefix)
+        string prefix = "model.")
     {
         var layers = new DecoderLayer[config.NumHiddenLayers];
+        var n = config.Names;
         for (int l = 0; l < layers.Length; l++)
         {
-            string p = $"{prefix}layers.{l}.";
+            string p = $"{prefix}{n.Layers}.{l}.";
+            bool packed = n.Qkv is not null, biasedNorms = config.LayerNormWithBias;
             layers[l] = new DecoderLayer
             {
-                InputLayerNorm = vector(p + "input_layernorm.weight"),
-                QProj = linear(p + "self_attn.q_proj", config.QkvBias),
-                KProj = linear(p + "self_attn.k_proj", config.QkvBias),
-                VProj = linear(p + "self_attn.v_proj", config.QkvBias),
-                OProj = linear(p + "self_attn.o_proj", config.OutputBias),
-                QNorm = config.QkNorm ? vector(p + "self_attn.q_norm.weight") : null,
-                KNorm = config.QkNorm ? vector(p + "self_attn.k_norm.weight") : null,
-                PostAttentionLayerNorm = vector(p + "post_attention_layernorm.weight"),
-                GateProj = linear(p + "mlp.gate_proj", config.MlpBias),
-                UpProj = linear(p + "mlp.up_proj", config.MlpBias),
-                DownProj = linear(p + "mlp.down_proj", config.MlpBias),
+                InputLayerNorm = vector(p + n.InputNorm + ".weight"),
+                InputNormBias = biasedNorms ? vector(p + n.InputNorm + ".bias") : null,
+                QkvProj = packed ? linear(p + n.Qkv, config.QkvBias) : null,
+                QProj = packed ? null : linear(p + n.QProj, config.QkvBias),
+                KProj = packed ? null : linear(p + n.KProj, config.QkvBias),
+                VProj = packed ? null : linear(p + n.VProj, config.QkvBias),
+                OProj = linear(p + n.OProj, config.OutputBias),
+                QNorm = config.QkNorm ? vector(p + n.QNorm + ".weight") : null,
+                KNorm = config.QkNorm ? vector(p + n.KNorm + ".weight") : null,
+                PostAttentionLayerNorm = vector(p + n.PostNorm + ".weight"),
+                PostNormBias = biasedNorms ? vector(p + n.PostNorm + ".bias") : null,
+                GateProj = n.GateProj is null ? null : linear(p + n.GateProj, config.MlpBias),
+                UpProj = linear(p + n.UpProj, config.MlpBias),
+                DownProj = linear(p + n.DownProj, config.MlpBias),
             };
         }
         return layers;
+    }
+
+    /// <summary>Dynamic NTK RoPE (<see cref="RopeScaling.DynamicInverseFrequencies"/>): rewrites the cos/sin rows of
+    /// positions <paramref name="start"/>.. for a forward call of <paramref name="count"/> tokens with the frequencies of the
+    /// length that call reaches. Without dynamic scaling the tables built once hold for every call, and nothing is done.</summary>
+    internal void PrepareRope(int start, int count, Span<float> cos, Span<float> sin)
+    {
+        if (Config.RopeScaling is not { Type: "dynamic" }) return;
+        var inv = RopeScaling.DynamicInverseFrequencies(Config.HeadDim, Config.RopeTheta, Config.RopeScaling, start + count) ?? InverseFrequencies;
+        Rope.BuildTables(inv, start, count, cos, sin);
     }
 
     /// <summary>The error for NaN or infinite <paramref name="what"/> (e.g. the logits of a step): names the checkpoint folder
@@ -153,13 +188,14 @@ public sealed class DecoderModel : IDisposable
     public void Dispose() => _ownedCheckpoint?.Dispose();
 
     public long ParameterCount =>
-        EmbedTokens.ElementCount + Norm.LongLength + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
+        EmbedTokens.ElementCount + Norm.LongLength + (NormBias?.LongLength ?? 0) + (PositionEmbeddings?.ElementCount ?? 0)
+        + (Config.TieWordEmbeddings ? 0 : LmHead.ParameterCount)
         + Layers.Sum(l => l.InputLayerNorm.LongLength + l.PostAttentionLayerNorm.LongLength
+            + (l.InputNormBias?.LongLength ?? 0) + (l.PostNormBias?.LongLength ?? 0)
             + (l.QNorm?.LongLength ?? 0) + (l.KNorm?.LongLength ?? 0)
-            + l.QProj.ParameterCount + l.KProj.ParameterCount + l.VProj.ParameterCount + l.OProj.ParameterCount
-            + l.GateProj.ParameterCount + l.UpProj.ParameterCount + l.DownProj.ParameterCount);
+            + l.Linears.Sum(p => p.ParameterCount));
 
-    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    /// <summary>Every projection of every layer (q, k, v or the packed qkv, o, gate, up, down), where LoRA adapters attach.</summary>
     public IEnumerable<Linear> LayerLinears => Layers.SelectMany(l => l.Linears);
 
     /// <summary>A sequence's state: its KV cache for up to <paramref name="capacity"/> positions and the scratch
@@ -185,7 +221,7 @@ public sealed class DecoderModel : IDisposable
     /// writes logits for every row (<paramref name="logits"/> [T, V]) or only the last ([V]).</summary>
     internal void Forward(DecoderSession s, ReadOnlySpan<int> ids, Span<float> logits, bool allRows)
     {
-        if (ids.Length == 1 && FusedDecode)
+        if (ids.Length == 1 && FusedDecode && Config.Names.GateProj is not null && !Config.LayerNormWithBias)
         {
             DecodeToken(s, ids[0], logits);
             return;
@@ -195,7 +231,7 @@ public sealed class DecoderModel : IDisposable
         int T = ids.Length, C = Config.HiddenSize, V = Config.VocabSize;
         int first = allRows ? 0 : T - 1, rows = T - first;
         var h = s.H.AsSpan(0, T * C);
-        RmsNorm.Forward(s.X.AsSpan(first * C, rows * C), Norm, (float)Config.RmsNormEps, h[..(rows * C)]);
+        ApplyNorm(s.X.AsSpan(first * C, rows * C), Norm, NormBias, h[..(rows * C)]);
         LmHead.Forward(h, logits[..(rows * V)], rows, s.Adapters);
     }
 
@@ -205,7 +241,14 @@ public sealed class DecoderModel : IDisposable
     {
         RunLayers(s, ids);
         int rows = ids.Length * Config.HiddenSize;
-        RmsNorm.Forward(s.X.AsSpan(0, rows), Norm, (float)Config.RmsNormEps, hidden[..rows]);
+        ApplyNorm(s.X.AsSpan(0, rows), Norm, NormBias, hidden[..rows]);
+    }
+
+    /// <summary>y [N, C] = RMSNorm(x)·w, or LayerNorm(x)·w + b when the norm has a bias (GPT-2).</summary>
+    private void ApplyNorm(ReadOnlySpan<float> x, float[] weight, float[]? bias, Span<float> y)
+    {
+        if (bias is null) RmsNorm.Forward(x, weight, (float)Config.RmsNormEps, y);
+        else LayerNorm.Forward(x, weight, bias, (float)Config.RmsNormEps, y);
     }
 
     /// <summary>Runs T ≤ chunk rows of input embeddings [T, C] (prompt tuning's virtual tokens) at positions
@@ -229,7 +272,10 @@ public sealed class DecoderModel : IDisposable
         var gate = s.Gate.AsSpan(0, T * I);        // [T, I]
         var up = s.Up.AsSpan(0, T * I);            // [T, I]
 
-        // inputs_embeds = embed_tokens(input_ids), or the rows given
+        // inputs_embeds = embed_tokens(input_ids), or the rows given (+ wpe(position) for GPT-2)
+        if (PositionEmbeddings is not null && start + T > cfg.MaxPositionEmbeddings)
+            throw new EngineException($"position {start + T - 1} is beyond the {cfg.MaxPositionEmbeddings} learned positions of {cfg.Path} "
+                + "(n_positions): the sequence is too long for this model");
         embeddings.CopyTo(x);
         for (int t = 0; t < ids.Length; t++)
         {
@@ -237,35 +283,64 @@ public sealed class DecoderModel : IDisposable
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
             EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
         }
+        if (PositionEmbeddings is { } wpe)
+            for (int t = 0; t < T; t++)
+            {
+                var row = h.Slice(0, C);
+                wpe.ReadRow(start + t, row);
+                TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
+            }
 
         var a = s.Adapters;
         for (int l = 0; l < Layers.Count; l++)
         {
             var layer = Layers[l];
             // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
-            RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            layer.QProj.Forward(h, q, T, a);
-            layer.KProj.Forward(h, k, T, a);
-            layer.VProj.Forward(h, v, T, a);
+            ApplyNorm(x, layer.InputLayerNorm, layer.InputNormBias, h);
+            if (layer.QkvProj is { } qkv)
+            {
+                var packed = s.Qkv.AsSpan(0, T * qkv.OutFeatures);  // [T, (H + 2·KV)·D]
+                qkv.Forward(h, packed, T, a);
+                cfg.QkvLayout!.Unpack(packed, q, k, v, T);
+            }
+            else
+            {
+                layer.QProj!.Forward(h, q, T, a);
+                layer.KProj!.Forward(h, k, T, a);
+                layer.VProj!.Forward(h, v, T, a);
+            }
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
                 RmsNorm.Forward(k, layer.KNorm, eps, k);
             }
-            Rope.Apply(q, T, H, D, start, s.Cos, s.Sin);
-            Rope.Apply(k, T, KV, D, start, s.Cos, s.Sin);
+            if (PositionEmbeddings is null)
+            {
+                Rope.Apply(q, T, H, D, start, s.Cos, s.Sin);
+                Rope.Apply(k, T, KV, D, start, s.Cos, s.Sin);
+            }
             s.Cache.Write(l, k, v, start, T);
             Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
                 new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
             layer.OProj.Forward(att, h, T, a);
             TensorPrimitives.Add(x, h, x);
 
-            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x)
-            RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            layer.GateProj.Forward(h, gate, T, a);
-            layer.UpProj.Forward(h, up, T, a);
-            Activations.SiluMul(gate, up);
-            layer.DownProj.Forward(gate, h, T, a);
+            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x);
+            //     GPT-2: x = x + c_proj(gelu_new(c_fc(h)))
+            ApplyNorm(x, layer.PostAttentionLayerNorm, layer.PostNormBias, h);
+            if (layer.GateProj is { } gateProj)
+            {
+                gateProj.Forward(h, gate, T, a);
+                layer.UpProj.Forward(h, up, T, a);
+                Activations.SiluMul(gate, up);
+                layer.DownProj.Forward(gate, h, T, a);
+            }
+            else
+            {
+                layer.UpProj.Forward(h, up, T, a);
+                Activations.GeluTanh(up);
+                layer.DownProj.Forward(up, h, T, a);
+            }
             TensorPrimitives.Add(x, h, x);
         }
         s.Cache.Length = start + T;
@@ -298,7 +373,16 @@ public sealed class DecoderModel : IDisposable
             var layer = Layers[l];
             var w = s.Operands[l];
             RmsNorm.Forward(x, layer.InputLayerNorm, eps, h);
-            fused.Store(h, w[0], q, w[1], k, w[2], v);
+            int o = 3;   // w: q, k, v, o, gate, up, down — or qkv, o, gate, up, down
+            if (layer.QkvProj is { } qkv)
+            {
+                var packed = s.Qkv.AsSpan(0, qkv.OutFeatures);
+                fused.Store(h, w[0], packed);
+                cfg.QkvLayout!.Unpack(packed, q, k, v, 1);
+                o = 1;
+            }
+            else
+                fused.Store(h, w[0], q, w[1], k, w[2], v);
             if (layer.QNorm is not null)
             {
                 RmsNorm.Forward(q, layer.QNorm, eps, q);
@@ -309,10 +393,10 @@ public sealed class DecoderModel : IDisposable
             s.Cache.Write(l, k, v, start, 1);
             Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
                 new AttentionShape(1, H, KV, D, s.Cache.Capacity, start, start + 1, Causal: true));
-            fused.AddTo(att, w[3], x);
+            fused.AddTo(att, w[o], x);
             RmsNorm.Forward(x, layer.PostAttentionLayerNorm, eps, h);
-            fused.SwiGlu(h, w[4], w[5], act);
-            fused.AddTo(act, w[6], x);
+            fused.SwiGlu(h, w[o + 1], w[o + 2], act);
+            fused.AddTo(act, w[o + 3], x);
         }
         s.Cache.Length = start + 1;
 

@@ -15,6 +15,7 @@ public sealed class DecoderSession
     public int Chunk { get; }
 
     internal float[] X, H, Q, K, V, Att, Gate, Up;  // scratch for up to Chunk rows (shapes in DecoderModel.Forward)
+    internal float[] Qkv;                           // [Chunk, (H + 2·KV)·D] the packed projection's output, or empty
     internal float[] Scores;                        // [Capacity]
     internal float[] Cos, Sin;                      // [Capacity, D/2]
     internal Kernels.MatVecOperand[][] Operands;    // [L][7] the fused decode's q, k, v, o, gate, up, down with Adapters
@@ -40,6 +41,7 @@ public sealed class DecoderSession
         V = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
         Gate = new float[chunk * c.IntermediateSize];
         Up = new float[chunk * c.IntermediateSize];
+        Qkv = c.QkvLayout is { } layout ? new float[chunk * layout.Width] : [];
         Scores = new float[capacity];
         Cos = new float[capacity * c.HeadDim / 2];
         Sin = new float[capacity * c.HeadDim / 2];
@@ -105,11 +107,14 @@ public sealed class DecoderSession
     /// <summary>Forgets the sequence; buffers are kept for the next one.</summary>
     public void Reset() => Cache.Clear();
 
+    /// <summary>Checks that <paramref name="count"/> more tokens fit, and readies the RoPE rows of the call (which, with dynamic
+    /// NTK scaling, depend on the length the whole call reaches — as one transformers forward over them, whatever the chunk).</summary>
     private void CheckRoom(int count)
     {
         if (count == 0) throw new ArgumentException("no tokens to run");
         if (Cache.Length + count > Cache.Capacity)
             throw new EngineException(
                 $"sequence of {Cache.Length + count} tokens exceeds this session's capacity of {Cache.Capacity} positions");
+        Model.PrepareRope(Cache.Length, count, Cos, Sin);
     }
 }

@@ -6,8 +6,18 @@ namespace RagTune.Engine.Models;
 internal sealed class JsonFields
 {
     private readonly JsonElement _root;
+    private readonly IReadOnlyDictionary<string, string>? _attributeMap;
 
     public string File { get; }
+
+    /// <summary>The same fields read through transformers' attribute_map: a read of a common name (hidden_size) reads the
+    /// architecture's own field (GPT-2's n_embd), and errors name the field as the file spells it.</summary>
+    public JsonFields WithAttributeMap(IReadOnlyDictionary<string, string> attributeMap) => new(_root, File, attributeMap);
+
+    private JsonFields(JsonElement root, string file, IReadOnlyDictionary<string, string> attributeMap) : this(root, file)
+        => _attributeMap = attributeMap;
+
+    private string Key(string name) => _attributeMap?.GetValueOrDefault(name) ?? name;
 
     public JsonFields(JsonElement root, string file)
     {
@@ -29,9 +39,9 @@ internal sealed class JsonFields
         }
     }
 
-    public bool Has(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+    public bool Has(string name) => _root.TryGetProperty(Key(name), out var v) && v.ValueKind != JsonValueKind.Null;
 
-    public JsonElement? Element(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+    public JsonElement? Element(string name) => _root.TryGetProperty(Key(name), out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 
     public int Int(string name) => Element(name) is { } v ? AsInt(v, name) : throw Missing(name, "an integer");
 
@@ -74,7 +84,7 @@ internal sealed class JsonFields
     }
 
     public EngineException Invalid(string name, object? found, string expected) =>
-        new($"{File}: field \"{name}\" is {found}, expected {expected}");
+        new($"{File}: field \"{Key(name)}\" is {found}, expected {expected}");
 
     private int AsInt(JsonElement v, string name) =>
         v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i : throw IllTyped(name, v, "an integer");
@@ -82,8 +92,8 @@ internal sealed class JsonFields
     private double AsDouble(JsonElement v, string name) =>
         v.ValueKind == JsonValueKind.Number ? v.GetDouble() : throw IllTyped(name, v, "a number");
 
-    private EngineException Missing(string name, string expected) => new($"{File}: field \"{name}\" is missing (expected {expected})");
+    private EngineException Missing(string name, string expected) => new($"{File}: field \"{Key(name)}\" is missing (expected {expected})");
 
     private EngineException IllTyped(string name, JsonElement v, string expected) =>
-        new($"{File}: field \"{name}\" is {v.GetRawText()} ({v.ValueKind}), expected {expected}");
+        new($"{File}: field \"{Key(name)}\" is {v.GetRawText()} ({v.ValueKind}), expected {expected}");
 }

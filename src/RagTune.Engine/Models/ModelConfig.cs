@@ -13,6 +13,8 @@ public abstract class ModelConfig
         ["Qwen2ForCausalLM"] = f => new Qwen2Config(f, "Qwen2ForCausalLM"),
         ["Qwen3ForCausalLM"] = f => new Qwen3Config(f, "Qwen3ForCausalLM"),
         ["LlamaForCausalLM"] = f => new LlamaConfig(f, "LlamaForCausalLM"),
+        ["InternLM2ForCausalLM"] = f => new InternLM2Config(f, "InternLM2ForCausalLM"),
+        ["GPT2LMHeadModel"] = f => new Gpt2Config(f.WithAttributeMap(Gpt2Config.AttributeMap), "GPT2LMHeadModel"),
         // The bare decoders without a language-model head, as decoder embedders (gte-Qwen2, Qwen3-Embedding) are saved.
         ["Qwen2Model"] = f => new Qwen2Config(f, "Qwen2Model"),
         ["Qwen3Model"] = f => new Qwen3Config(f, "Qwen3Model"),
@@ -25,6 +27,8 @@ public abstract class ModelConfig
         ["qwen2"] = "Qwen2ForCausalLM",
         ["qwen3"] = "Qwen3ForCausalLM",
         ["llama"] = "LlamaForCausalLM",
+        ["internlm2"] = "InternLM2ForCausalLM",
+        ["gpt2"] = "GPT2LMHeadModel",
         ["bert"] = "BertModel",
         ["xlm-roberta"] = "XLMRobertaModel",
         ["roberta"] = "RobertaModel",

@@ -63,6 +63,21 @@ internal sealed class Weights
         return matrix;
     }
 
+    /// <summary>A Conv1D projection (GPT-2), whose weight is stored [in, out] for y = x·W + b: transposed once into the
+    /// [out, in] of every other projection, then converted to the model's weight format.</summary>
+    public Linear TransposedLinear(string module, bool bias)
+    {
+        var info = _checkpoint.Info(_prefix + module + ".weight");
+        int inFeatures = (int)info.Shape[0], outFeatures = (int)info.Shape[1];
+        var stored = Read(module + ".weight");   // [in, out]
+        var weight = new float[stored.Length];   // [out, in]
+        for (int i = 0; i < inFeatures; i++)
+            for (int o = 0; o < outFeatures; o++)
+                weight[(long)o * inFeatures + i] = stored[(long)i * outFeatures + o];
+        var matrix = WeightMatrix.Convert(weight, outFeatures, inFeatures, _format);
+        return new Linear(module, inFeatures, outFeatures, matrix, bias ? Read(module + ".bias") : null);
+    }
+
     public Linear Linear(string module, bool bias)
     {
         var w = Matrix(module + ".weight");

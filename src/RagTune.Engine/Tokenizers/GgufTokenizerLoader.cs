@@ -1,5 +1,5 @@
 // Builds a tokenizer from GGUF metadata (tokenizer.ggml.*) as llama.cpp writes it: "gpt2" byte-level BPE,
-// "llama" SentencePiece (score-ranked merges, byte tokens), "bert" WordPiece.
+// "llama" SentencePiece (score-ranked merges, byte tokens), "bert" WordPiece, "t5" SentencePiece Unigram (llama.cpp's UGM).
 using RagTune.Engine.Formats;
 
 namespace RagTune.Engine.Tokenizers;
@@ -36,9 +36,16 @@ internal static class GgufTokenizerLoader
         parts.EosId = Id(gguf, "tokenizer.ggml.eos_token_id", tokens.Length);
         parts.UnkId = Id(gguf, "tokenizer.ggml.unknown_token_id", tokens.Length);
         parts.PadId = Id(gguf, "tokenizer.ggml.padding_token_id", tokens.Length);
+        if (model == "t5")
+        {
+            // llama.cpp's defaults for T5 vocabularies that do not name them.
+            parts.EosId ??= 1;
+            parts.UnkId ??= 2;
+            parts.PadId ??= 0;
+        }
         int? sepId = Id(gguf, "tokenizer.ggml.seperator_token_id", tokens.Length);
         bool addBos = gguf.GetBoolOrNull("tokenizer.ggml.add_bos_token") ?? model is "llama" or "bert";
-        bool addEos = gguf.GetBoolOrNull("tokenizer.ggml.add_eos_token") ?? model == "bert";
+        bool addEos = gguf.GetBoolOrNull("tokenizer.ggml.add_eos_token") ?? model is "bert" or "t5";
         // BERT GGUFs name [CLS] as BOS and [SEP] as EOS/separator.
         if (addBos && parts.BosId is int bos) parts.PrefixIds = [bos];
         if (addEos && (model == "bert" ? sepId ?? parts.EosId : parts.EosId) is int eos) parts.SuffixIds = [eos];
@@ -81,8 +88,26 @@ internal static class GgufTokenizerLoader
                 parts.PreTokenizer = new BertPreTokenizer(splitPunctuation: true);
                 return new WordPieceTokenizer(parts, unk, "##", 100, cleanUp: true);
             }
+            case "t5":
+            {
+                float[] scores = gguf.GetFloat32ArrayOrNull("tokenizer.ggml.scores")
+                    ?? throw new EngineException($"{path}: GGUF metadata key 'tokenizer.ggml.scores' is missing (a \"t5\" Unigram tokenizer needs one score per token).");
+                if (scores.Length != tokens.Length)
+                    throw new EngineException($"{path}: tokenizer.ggml.scores has {scores.Length} entries, expected {tokens.Length}.");
+                PrecompiledNormalizer? charsmap = null;
+                if (gguf.GetInt32ArrayOrNull("tokenizer.ggml.precompiled_charsmap") is { } values)
+                    charsmap = PrecompiledNormalizer.Parse(values.Select(v => (byte)v).ToArray(), what => new EngineException(
+                        $"{path}: tokenizer.ggml.precompiled_charsmap is {what}, expected SentencePiece's precompiled charsmap (u32 trie size, Darts double-array trie, NUL-terminated replacements)."));
+                bool addSpacePrefix = gguf.GetBoolOrNull("tokenizer.ggml.add_space_prefix") ?? false;
+                var userDefined = types is null ? [] : tokens.Where((_, i) => types[i] == TypeUserDefined).ToList();
+                parts.Normalizer = new SentencePieceNormalizer(charsmap, userDefined, addSpacePrefix,
+                    gguf.GetBoolOrNull("tokenizer.ggml.remove_extra_whitespaces") ?? false);
+                var unigram = new UnigramModel(tokens.Select((t, i) => (t, (double)scores[i])).ToList(), parts.UnkId,
+                    byteFallback: false, path, types ?? Enumerable.Repeat(1, tokens.Length).ToArray());
+                return new UnigramTokenizer(parts, unigram, stripLeadingSpace: addSpacePrefix);
+            }
             default:
-                throw new EngineException($"{path}: tokenizer.ggml.model is \"{model}\", expected \"gpt2\", \"llama\" or \"bert\".");
+                throw new EngineException($"{path}: tokenizer.ggml.model is \"{model}\", expected \"gpt2\", \"llama\", \"bert\" or \"t5\".");
         }
     }
 

@@ -147,6 +147,7 @@ internal sealed class MetaspacePreTokenizer(char replacement, string prependSche
 {
     public override void Split(string text, bool firstSegment, List<string> output)
     {
+        if (text.Length == 0) return; // as in Hugging Face, an empty split gets no "▁"
         text = text.Replace(' ', replacement);
         bool prepend = prependScheme == "always" || (prependScheme == "first" && firstSegment);
         if (prepend && !text.StartsWith(replacement)) text = replacement + text;

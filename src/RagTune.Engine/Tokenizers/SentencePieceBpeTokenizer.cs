@@ -29,7 +29,7 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
             if (cp >= codePoints.Count) return;
             string token = IdToToken(id) ?? "";
             var (start, length) = codePoints[cp];
-            if (_byteTokens && TryParseByteToken(token, out _))
+            if (_byteTokens && MetaspaceDecoding.TryParseByteToken(token, out _))
             {
                 // Byte-fallback tokens share the character whose UTF-8 bytes they are.
                 if (pendingBytes == 0) pendingBytes = Encoding.UTF8.GetByteCount(piece.AsSpan(start, length));
@@ -57,23 +57,6 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
         }
     }
 
-    private protected override void AppendModelToken(string token, bool first, List<byte> output)
-    {
-        if (_byteTokens && TryParseByteToken(token, out byte b))
-        {
-            output.Add(b);
-            return;
-        }
-        string text = token.Replace('\u2581', ' ');
-        // The decoder strips the one space that the normalizer prepended to the text.
-        if (first && _stripLeadingSpace && text.StartsWith(' ')) text = text[1..];
-        output.AddRange(Encoding.UTF8.GetBytes(text));
-    }
-
-    private static bool TryParseByteToken(string token, out byte value)
-    {
-        value = 0;
-        return token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
-            && byte.TryParse(token.AsSpan(3, 2), System.Globalization.NumberStyles.AllowHexSpecifier, null, out value);
-    }
+    private protected override void AppendModelToken(string token, bool first, List<byte> output) =>
+        MetaspaceDecoding.AppendToken(token, first, _stripLeadingSpace, _byteTokens, output);
 }

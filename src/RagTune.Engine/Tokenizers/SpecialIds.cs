@@ -24,7 +24,7 @@ internal static class SpecialIds
         }
         switch (kind)
         {
-            case TokenizerKind.SentencePieceBpe:
+            case TokenizerKind.SentencePieceBpe or TokenizerKind.Unigram:
                 parts.BosId ??= Find(parts, "<s>") ?? (parts.PrefixIds.Length > 0 ? parts.PrefixIds[0] : null);
                 parts.EosId ??= Find(parts, "</s>");
                 parts.UnkId ??= Find(parts, "<unk>");

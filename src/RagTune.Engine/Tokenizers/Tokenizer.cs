@@ -24,6 +24,10 @@ public static class Tokenizer
         }
         string vocabTxt = Path.Combine(directory, "vocab.txt");
         if (File.Exists(vocabTxt)) return VocabFilesLoader.LoadWordPiece(vocabTxt, Path.Combine(directory, "tokenizer_config.json"));
+        if (File.Exists(Path.Combine(directory, "tokenizer.model")))
+            throw new EngineException($"{Path.Combine(directory, "tokenizer.model")}: a SentencePiece model file is not read (only its tokenizer.json "
+                + "form is); save the tokenizer once as tokenizer.json (transformers: AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) "
+                + "or use a GGUF of the model, whose metadata holds the SentencePiece vocabulary.");
         throw new EngineException($"{directory}: no tokenizer found (expected tokenizer.json, vocab.json + merges.txt, or vocab.txt).");
     }
 

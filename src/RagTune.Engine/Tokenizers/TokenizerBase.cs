@@ -34,6 +34,7 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
         _preTokenizer = parts.PreTokenizer;
         _prefix = parts.PrefixIds;
         _suffix = parts.SuffixIds;
+        Pair = parts.Pair;
         BosId = parts.BosId;
         EosId = parts.EosId;
         PadId = parts.PadId;
@@ -52,6 +53,10 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
     public IReadOnlyList<AddedToken> AddedTokens { get; }
     public IReadOnlyList<int> PrefixIds => _prefix;
     public IReadOnlyList<int> SuffixIds => _suffix;
+
+    /// <summary>How the post-processor joins two texts (tokenizer.json's TemplateProcessing "pair", BertProcessing,
+    /// RobertaProcessing), or null where the tokenizer declares none.</summary>
+    public PairTemplate? Pair { get; }
 
     public int[] Encode(string text, bool addSpecialTokens = false, bool parseSpecial = false)
     {

@@ -1,4 +1,4 @@
-// Builds a tokenizer from a Hugging Face tokenizer.json: model (BPE or WordPiece), added tokens, normalizer,
+// Builds a tokenizer from a Hugging Face tokenizer.json: model (BPE, WordPiece or Unigram), added tokens, normalizer,
 // pre-tokenizer, post-processor and decoder; special ids from a tokenizer_config.json beside it when there is one.
 using System.Text;
 using System.Text.Json;
@@ -15,10 +15,11 @@ internal static class TokenizerJsonLoader
         if (root.ValueKind != JsonValueKind.Object) throw json.Error("(root)", JsonFields.Describe(root), "an object");
         var model = json.Object(root, "model", "model");
         string type = json.OptionalString(model, "type", "model.type") ?? InferModelType(model);
-        if (type is not ("BPE" or "WordPiece"))
-            throw json.Error("model.type", $"\"{type}\"", "\"BPE\" or \"WordPiece\" (Unigram and WordLevel models are not supported)");
+        if (type is not ("BPE" or "WordPiece" or "Unigram"))
+            throw json.Error("model.type", $"\"{type}\"", "\"BPE\", \"WordPiece\" or \"Unigram\" (WordLevel models are not supported)");
 
-        var parts = new TokenizerParts { Source = path, Vocab = ReadVocab(json, model) };
+        var unigram = type == "Unigram" ? ReadUnigram(json, model) : null;
+        var parts = new TokenizerParts { Source = path, Vocab = unigram?.Vocab ?? ReadVocab(json, model) };
         if (JsonFields.Optional(root, "added_tokens") is { } added)
         {
             if (added.ValueKind != JsonValueKind.Array) throw json.Error("added_tokens", JsonFields.Describe(added), "an array");
@@ -54,6 +55,13 @@ internal static class TokenizerJsonLoader
             return new WordPieceTokenizer(parts, unkId, prefix, maxChars, cleanup);
         }
 
+        if (unigram is not null)
+        {
+            parts.UnkId = unigram.UnkId;
+            SpecialIds.Resolve(parts, TokenizerKind.Unigram, configPath);
+            return new UnigramTokenizer(parts, unigram, HasStrip(decoder) || HasMetaspacePrefix(decoder));
+        }
+
         // BPE: byte-level when a ByteLevel step appears, else SentencePiece-style ("▁" text, byte fallback).
         bool byteLevel = HasType(pre, "ByteLevel") || HasType(decoder, "ByteLevel");
         var bpe = ReadBpe(json, model, parts);
@@ -80,6 +88,32 @@ internal static class TokenizerJsonLoader
             vocab[entry.Name] = id;
         }
         return vocab;
+    }
+
+    /// <summary>model.vocab as [token, score] pairs in id order, model.unk_id, model.byte_fallback.</summary>
+    private static UnigramModel ReadUnigram(JsonFields json, JsonElement model)
+    {
+        var vocab = json.Array(model, "vocab", "model.vocab");
+        var pieces = new List<(string Token, double Score)>(vocab.GetArrayLength());
+        int i = 0;
+        foreach (var entry in vocab.EnumerateArray())
+        {
+            if (entry.ValueKind != JsonValueKind.Array || entry.GetArrayLength() != 2 || entry[0].ValueKind != JsonValueKind.String
+                || entry[1].ValueKind != JsonValueKind.Number || !entry[1].TryGetDouble(out double score) || !double.IsFinite(score))
+            {
+                string found = entry.ValueKind == JsonValueKind.Array
+                    ? "[" + string.Join(", ", entry.EnumerateArray().Select(JsonFields.Describe)) + "]"
+                    : JsonFields.Describe(entry);
+                throw json.Error($"model.vocab[{i}]", found, "a [token, score] pair: a string and a finite number");
+            }
+            pieces.Add((entry[0].GetString()!, score));
+            i++;
+        }
+        if (pieces.Count == 0) throw json.Error("model.vocab", "an empty array", "at least one [token, score] pair");
+        int? unkId = json.OptionalInt(model, "unk_id", "model.unk_id");
+        if (unkId is int u && (u < 0 || u >= pieces.Count))
+            throw json.Error("model.unk_id", $"the number {u}", $"the index of a model.vocab entry (0 to {pieces.Count - 1}) or null");
+        return new UnigramModel(pieces, unkId, json.Bool(model, "byte_fallback", "model.byte_fallback", false), json.File + " (model)");
     }
 
     private static BpeModel ReadBpe(JsonFields json, JsonElement model, TokenizerParts parts)
@@ -138,6 +172,23 @@ internal static class TokenizerJsonLoader
                 var (regex, literal) = ReadPattern(json, e, path);
                 return new ReplaceNormalizer(regex, literal, json.String(e, "content", path + ".content"));
             }
+            case "Precompiled":
+            {
+                string field = path + ".precompiled_charsmap";
+                var value = JsonFields.Optional(e, "precompiled_charsmap");
+                string encoded = json.String(e, "precompiled_charsmap", field);
+                byte[] charsmap;
+                try
+                {
+                    charsmap = Convert.FromBase64String(encoded);
+                }
+                catch (FormatException)
+                {
+                    throw json.Error(field, JsonFields.Describe(value!.Value) + ", which is not base64", "the base64 of SentencePiece's precompiled charsmap");
+                }
+                return PrecompiledNormalizer.Parse(charsmap, what => json.Error(field, what,
+                    "SentencePiece's precompiled charsmap (u32 trie size, Darts double-array trie, NUL-terminated replacements)"));
+            }
             case "BertNormalizer":
             {
                 bool lowercase = json.Bool(e, "lowercase", path + ".lowercase", true);
@@ -148,7 +199,7 @@ internal static class TokenizerJsonLoader
                     lowercase);
             }
             default:
-                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Prepend, Replace, BertNormalizer");
+                throw json.Error(path + ".type", $"\"{type}\"", "one of Sequence, NFC, NFD, NFKC, NFKD, Lowercase, StripAccents, Strip, Prepend, Replace, Precompiled, BertNormalizer");
         }
     }
 
@@ -237,38 +288,61 @@ internal static class TokenizerJsonLoader
                 return (prefix.ToArray(), suffix.ToArray());
             }
             case "BertProcessing" or "RobertaProcessing":
-                return ([PairId(json, e, "cls", path)], [PairId(json, e, "sep", path)]);
+            {
+                int cls = PairId(json, e, "cls", path), sep = PairId(json, e, "sep", path);
+                parts.Pair = type == "BertProcessing" ? PairTemplate.Bert(cls, sep) : PairTemplate.Roberta(cls, sep);
+                return ([cls], [sep]);
+            }
             case "TemplateProcessing":
             {
                 var specials = json.Object(e, "special_tokens", path + ".special_tokens");
                 var prefix = new List<int>();
                 var suffix = new List<int>();
                 bool seenSequence = false;
-                int i = 0;
-                foreach (var item in json.Array(e, "single", path + ".single").EnumerateArray())
+                foreach (var item in ReadTemplate(json, e, "single", path, specials))
                 {
-                    string itemPath = $"{path}.single[{i++}]";
-                    if (JsonFields.Optional(item, "Sequence") is not null)
-                    {
-                        seenSequence = true;
-                        continue;
-                    }
-                    var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
-                    string name = json.String(special, "id", itemPath + ".SpecialToken.id");
-                    var entry = json.Object(specials, name, $"{path}.special_tokens[\"{name}\"]");
-                    string idsPath = $"{path}.special_tokens[\"{name}\"].ids";
-                    foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
-                    {
-                        if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
-                            throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
-                        (seenSequence ? suffix : prefix).Add(value);
-                    }
+                    if (item.Sequence >= 0) seenSequence = true;
+                    else (seenSequence ? suffix : prefix).AddRange(item.Ids);
                 }
+                if (JsonFields.Optional(e, "pair") is not null)
+                    parts.Pair = new PairTemplate(ReadTemplate(json, e, "pair", path, specials));
                 return (prefix.ToArray(), suffix.ToArray());
             }
             default:
                 throw json.Error(path + ".type", $"\"{type}\"", "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel or Sequence");
         }
+    }
+
+    /// <summary>A TemplateProcessing template: {"SpecialToken": {"id", "type_id"}} items resolved through special_tokens,
+    /// {"Sequence": {"id": "A"|"B", "type_id"}} items naming the first or second text.</summary>
+    private static List<PairTemplate.Item> ReadTemplate(JsonFields json, JsonElement e, string name, string path, JsonElement specials)
+    {
+        var items = new List<PairTemplate.Item>();
+        int i = 0;
+        foreach (var item in json.Array(e, name, $"{path}.{name}").EnumerateArray())
+        {
+            string itemPath = $"{path}.{name}[{i++}]";
+            if (JsonFields.Optional(item, "Sequence") is { } sequence)
+            {
+                string which = json.String(sequence, "id", itemPath + ".Sequence.id");
+                if (which is not ("A" or "B")) throw json.Error(itemPath + ".Sequence.id", $"\"{which}\"", "\"A\" or \"B\"");
+                items.Add(new([], which == "A" ? 0 : 1, json.OptionalInt(sequence, "type_id", itemPath + ".Sequence.type_id") ?? 0));
+                continue;
+            }
+            var special = json.Object(item, "SpecialToken", itemPath + ".SpecialToken");
+            string token = json.String(special, "id", itemPath + ".SpecialToken.id");
+            var entry = json.Object(specials, token, $"{path}.special_tokens[\"{token}\"]");
+            string idsPath = $"{path}.special_tokens[\"{token}\"].ids";
+            var ids = new List<int>();
+            foreach (var id in json.Array(entry, "ids", idsPath).EnumerateArray())
+            {
+                if (id.ValueKind != JsonValueKind.Number || !id.TryGetInt32(out int value) || value < 0)
+                    throw json.Error(idsPath, JsonFields.Describe(id), "non-negative integer ids");
+                ids.Add(value);
+            }
+            items.Add(new(ids.ToArray(), -1, json.OptionalInt(special, "type_id", itemPath + ".SpecialToken.type_id") ?? 0));
+        }
+        return items;
     }
 
     private static int PairId(JsonFields json, JsonElement e, string name, string path)

@@ -11,4 +11,7 @@ public enum TokenizerKind
 
     /// <summary>BERT WordPiece with "##" continuation pieces.</summary>
     WordPiece,
+
+    /// <summary>SentencePiece Unigram over "▁"-marked text, highest-scoring segmentation (XLM-R, bge-m3, T5).</summary>
+    Unigram,
 }

@@ -14,6 +14,9 @@ internal sealed class TokenizerParts
     public PreTokenizer? PreTokenizer { get; set; }
     public int[] PrefixIds { get; set; } = [];
     public int[] SuffixIds { get; set; } = [];
+
+    /// <summary>The post-processor's pair layout, where it declares one.</summary>
+    public PairTemplate? Pair { get; set; }
     public int? BosId { get; set; }
     public int? EosId { get; set; }
     public int? PadId { get; set; }

@@ -96,6 +96,25 @@ public static class DecoderPasses
         }
     }
 
+    /// <summary>y [T, I] = gelu_new(x) (GPT-2's tanh GELU).</summary>
+    public static void GeluTanhForward(ReadOnlySpan<float> x, Span<float> y)
+    {
+        x.CopyTo(y);
+        Activations.GeluTanh(y[..x.Length]);
+    }
+
+    /// <summary>dx [T, I] += the gradient of <see cref="GeluTanhForward"/>: with u = √(2/π)·(x + 0.044715·x³),
+    /// d/dx = 0.5·(1 + tanh u) + 0.5·x·(1 − tanh² u)·√(2/π)·(1 + 3·0.044715·x²).</summary>
+    public static void GeluTanhBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, Span<float> dx)
+    {
+        const float k = 0.7978845608f, c = 0.044715f;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float v = x[i], th = MathF.Tanh(k * (v + c * v * v * v));
+            dx[i] += dy[i] * (0.5f * (1f + th) + 0.5f * v * (1f - th * th) * k * (1f + 3f * c * v * v));
+        }
+    }
+
     /// <summary>Cross-entropy of logits [T, V] against targets [T] (−1 = masked). Returns Σ −log p(target) over the unmasked
     /// rows and overwrites logits with dLoss/dlogits = (softmax − onehot)·<paramref name="gradScale"/> (0 on masked rows).</summary>
     public static double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float gradScale)

@@ -1,4 +1,4 @@
-// Forward with saved activations and the explicit backward of a Llama-family decoder (LLaMA, Qwen2, Qwen3), one sequence
+// Forward with saved activations and the explicit backward of a decoder (LLaMA, Qwen2, Qwen3, InternLM2, GPT-2), one sequence
 // at a time: the same kernel calls as DecoderModel's forward, then their backward pairs in reverse (llm.c's layout).
 // Gradients flow through the frozen base into the run's LoRA adapters (an AdapterSet), or into every weight (full fine-tune).
 // Memory: logits are made and consumed a chunk of rows at a time; with RecomputeActivations only layer inputs are kept.
@@ -23,6 +23,7 @@ public sealed class DecoderTrainingGraph
     private LayerGradients _grads = null!;     // backward scratch
     private float[] _dx = [];                  // [T, C] gradient of the residual stream
     private float[] _act = [];                 // [T, I] silu(gate)·up of the layer at hand
+    private float[] _qkv = [];                 // [T, (H + 2·KV)·D] a packed q/k/v projection's output, then its gradient
 
     public DecoderModel Model => _model;
 
@@ -111,6 +112,7 @@ public sealed class DecoderTrainingGraph
         int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
         float eps = (float)cfg.RmsNormEps;
         Ensure(T);
+        _model.PrepareRope(0, T, _cos, _sin);
         var x = _x[0].AsSpan(0, T * C);
         if (Prompt is { } prompt)
         {
@@ -123,13 +125,24 @@ public sealed class DecoderTrainingGraph
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
             _model.EmbedTokens.ReadRow(ids[t], x.Slice((P + t) * C, C));
         }
+        if (_model.PositionEmbeddings is { } wpe)
+        {
+            if (T > cfg.MaxPositionEmbeddings)
+                throw new EngineException($"a training sequence of {T} tokens exceeds the {cfg.MaxPositionEmbeddings} learned positions of {cfg.Path} (n_positions)");
+            var row = _hFinal.AsSpan(0, C);
+            for (int t = 0; t < T; t++)
+            {
+                wpe.ReadRow(t, row);
+                TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
+            }
+        }
         for (int l = 0; l < L; l++)
         {
             _dropoutStates[l] = DropoutRandom.State;
             LayerForward(l, T);
         }
         var hf = _hFinal.AsSpan(0, T * C);
-        DecoderPasses.RmsNormForward(_x[L].AsSpan(0, T * C), _model.Norm, eps, hf, _rstdFinal);
+        NormForward(_x[L].AsSpan(0, T * C), _model.Norm, _model.NormBias, eps, hf, _rstdFinal);
         return hf;
     }
 
@@ -140,7 +153,7 @@ public sealed class DecoderTrainingGraph
         var grads = _grads;
         var dx = _dx;                              // [T, C] gradient of the residual stream
         Array.Clear(dx, 0, T * C);
-        DecoderPasses.RmsNormBackward(dhf, _x[L].AsSpan(0, T * C), _model.Norm, _rstdFinal, dx, _parameters.Grad(_model.Norm));
+        NormBackward(dhf, _x[L].AsSpan(0, T * C), _model.Norm, _model.NormBias, _rstdFinal, dx);
         for (int l = L - 1; l >= 0; l--)
         {
             if (RecomputeActivations)
@@ -163,6 +176,9 @@ public sealed class DecoderTrainingGraph
                 var row = dEmbed.Slice(ids[t] * C, C);
                 TensorPrimitives.Add(row, dx.AsSpan((P + t) * C, C), row);
             }
+        var dPositions = _model.PositionEmbeddings is { } wpe ? _parameters.Grad(wpe) : default;
+        if (!dPositions.IsEmpty)
+            TensorPrimitives.Add(dPositions[..(T * C)], dx.AsSpan(0, T * C), dPositions[..(T * C)]);
     }
 
     /// <summary>logits = lm_head(hf) and the cross-entropy, <see cref="LossChunkTokens"/> rows at a time so [T, V] never
@@ -197,10 +213,19 @@ public sealed class DecoderTrainingGraph
         var a = Activations(l);
         var xIn = _x[l].AsSpan(0, T * C);
         var h1 = a.H1.AsSpan(0, T * C);
-        DecoderPasses.RmsNormForward(xIn, layer.InputLayerNorm, eps, h1, a.Rstd1);
-        _linear.Forward(layer.QProj, h1, a.Q, T);
-        _linear.Forward(layer.KProj, h1, a.K, T);
-        _linear.Forward(layer.VProj, h1, a.V, T);
+        NormForward(xIn, layer.InputLayerNorm, layer.InputNormBias, eps, h1, a.Rstd1);
+        if (layer.QkvProj is { } qkv)
+        {
+            var packed = _qkv.AsSpan(0, T * qkv.OutFeatures);   // [T, (H + 2·KV)·D]
+            _linear.Forward(qkv, h1, packed, T);
+            cfg.QkvLayout!.Unpack(packed, a.Q, a.K, a.V, T);
+        }
+        else
+        {
+            _linear.Forward(layer.QProj!, h1, a.Q, T);
+            _linear.Forward(layer.KProj!, h1, a.K, T);
+            _linear.Forward(layer.VProj!, h1, a.V, T);
+        }
         if (layer.QNorm is not null)
         {
             a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
@@ -208,19 +233,27 @@ public sealed class DecoderTrainingGraph
             DecoderPasses.RmsNormForward(a.QPre.AsSpan(0, T * H * D), layer.QNorm, eps, a.Q, a.QRstd);
             DecoderPasses.RmsNormForward(a.KPre.AsSpan(0, T * KV * D), layer.KNorm!, eps, a.K, a.KRstd);
         }
-        Rope.Apply(a.Q, T, H, D, 0, _cos, _sin);
-        Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
+        if (!cfg.LearnedPositions)
+        {
+            Rope.Apply(a.Q, T, H, D, 0, _cos, _sin);
+            Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
+        }
         DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, KV, D);
         var xMid = a.XMid.AsSpan(0, T * C);
         _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
         TensorPrimitives.Add(xMid, xIn, xMid);
 
         var h2 = a.H2.AsSpan(0, T * C);
-        DecoderPasses.RmsNormForward(xMid, layer.PostAttentionLayerNorm, eps, h2, a.Rstd2);
-        _linear.Forward(layer.GateProj, h2, a.Gate, T);
+        NormForward(xMid, layer.PostAttentionLayerNorm, layer.PostNormBias, eps, h2, a.Rstd2);
         _linear.Forward(layer.UpProj, h2, a.Up, T);
         var act = _act.AsSpan(0, T * I);
-        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        if (layer.GateProj is { } gateProj)
+        {
+            _linear.Forward(gateProj, h2, a.Gate, T);
+            DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        }
+        else
+            DecoderPasses.GeluTanhForward(a.Up.AsSpan(0, T * I), act);
         var xOut = _x[l + 1].AsSpan(0, T * C);
         _linear.Forward(layer.DownProj, act, xOut, T);
         TensorPrimitives.Add(xOut, xMid, xOut);
@@ -236,19 +269,25 @@ public sealed class DecoderTrainingGraph
         // MLP block
         // silu(gate)·up is not saved (it is as large as gate or up): remade here, elementwise, for down_proj's backward.
         var act = _act.AsSpan(0, T * I);
-        DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        if (layer.GateProj is not null)
+            DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
+        else
+            DecoderPasses.GeluTanhForward(a.Up.AsSpan(0, T * I), act);
         var dAct = g.Dh.AsSpan(0, T * I);
         dAct.Clear();
         _linear.Backward(layer.DownProj, act, dx, dAct, T);
         Array.Clear(g.Dg);
         Array.Clear(g.Du);
-        DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), g.Dg, g.Du);
+        if (layer.GateProj is not null)
+            DecoderPasses.SwiGluBackward(dAct, a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), g.Dg, g.Du);
+        else
+            DecoderPasses.GeluTanhBackward(dAct, a.Up.AsSpan(0, T * I), g.Du);
         var dh2 = g.Dh.AsSpan(0, T * C);
         dh2.Clear();
-        _linear.Backward(layer.GateProj, a.H2.AsSpan(0, T * C), g.Dg, dh2, T);
+        if (layer.GateProj is { } gateProj)
+            _linear.Backward(gateProj, a.H2.AsSpan(0, T * C), g.Dg, dh2, T);
         _linear.Backward(layer.UpProj, a.H2.AsSpan(0, T * C), g.Du, dh2, T);
-        DecoderPasses.RmsNormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, a.Rstd2, dx,
-            _parameters.Grad(layer.PostAttentionLayerNorm));
+        NormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, layer.PostNormBias, a.Rstd2, dx);
 
         // attention block
         var dAtt = g.Dh.AsSpan(0, T * H * D);
@@ -258,8 +297,11 @@ public sealed class DecoderTrainingGraph
         Array.Clear(g.Dk);
         Array.Clear(g.Dv);
         DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Probs, g.Dq, g.Dk, g.Dv, T, H, KV, D);
-        DecoderPasses.RopeBackward(g.Dq, T, H, D, _cos, _sin);
-        DecoderPasses.RopeBackward(g.Dk, T, KV, D, _cos, _sin);
+        if (!cfg.LearnedPositions)
+        {
+            DecoderPasses.RopeBackward(g.Dq, T, H, D, _cos, _sin);
+            DecoderPasses.RopeBackward(g.Dk, T, KV, D, _cos, _sin);
+        }
         if (layer.QNorm is not null)
         {
             var dqPre = g.DqPre.AsSpan(0, T * H * D);
@@ -273,11 +315,34 @@ public sealed class DecoderTrainingGraph
         }
         var dh1 = g.Dh.AsSpan(0, T * C);
         dh1.Clear();
-        _linear.Backward(layer.QProj, a.H1.AsSpan(0, T * C), g.Dq, dh1, T);
-        _linear.Backward(layer.KProj, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
-        _linear.Backward(layer.VProj, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
-        DecoderPasses.RmsNormBackward(dh1, _x[l].AsSpan(0, T * C), layer.InputLayerNorm, a.Rstd1, dx,
-            _parameters.Grad(layer.InputLayerNorm));
+        if (layer.QkvProj is { } qkv)
+        {
+            var dPacked = _qkv.AsSpan(0, T * qkv.OutFeatures);
+            cfg.QkvLayout!.Pack(g.Dq, g.Dk, g.Dv, dPacked, T);
+            _linear.Backward(qkv, a.H1.AsSpan(0, T * C), dPacked, dh1, T);
+        }
+        else
+        {
+            _linear.Backward(layer.QProj!, a.H1.AsSpan(0, T * C), g.Dq, dh1, T);
+            _linear.Backward(layer.KProj!, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
+            _linear.Backward(layer.VProj!, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
+        }
+        NormBackward(dh1, _x[l].AsSpan(0, T * C), layer.InputLayerNorm, layer.InputNormBias, a.Rstd1, dx);
+    }
+
+    /// <summary>RMSNorm, or LayerNorm when the norm has a bias (GPT-2); stats [2T] saves rstd (RMSNorm: the first T) or
+    /// mean and rstd (LayerNorm).</summary>
+    private static void NormForward(ReadOnlySpan<float> x, float[] w, float[]? b, float eps, Span<float> y, Span<float> stats)
+    {
+        if (b is null) DecoderPasses.RmsNormForward(x, w, eps, y, stats);
+        else EncoderPasses.LayerNormForward(x, w, b, eps, y, stats);
+    }
+
+    /// <summary>dx += the backward of <see cref="NormForward"/>; the weight's (and bias's) gradients when they train.</summary>
+    private void NormBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, float[] w, float[]? b, ReadOnlySpan<float> stats, Span<float> dx)
+    {
+        if (b is null) DecoderPasses.RmsNormBackward(dy, x, w, stats, dx, _parameters.Grad(w));
+        else EncoderPasses.LayerNormBackward(dy, x, w, stats, dx, _parameters.Grad(w), _parameters.Grad(b));
     }
 
     private LayerActivations Activations(int l) => RecomputeActivations ? _acts[0] : _acts[l];
@@ -299,7 +364,8 @@ public sealed class DecoderTrainingGraph
         _grads = new LayerGradients(T, H * D, KV * D, I, new float[T * Math.Max(C, Math.Max(H * D, I))], _model.Layers[0].QNorm is not null);
         _dx = new float[T * C];
         _act = new float[T * I];
-        _rstdFinal = new float[T];
+        _qkv = cfg.QkvLayout is { } layout ? new float[T * layout.Width] : [];
+        _rstdFinal = new float[2 * T];
         _hFinal = new float[T * C];
         _logits = new float[(long)Math.Min(T, LossChunkTokens) * cfg.VocabSize];
         int half = D / 2;
@@ -325,7 +391,7 @@ public sealed class DecoderTrainingGraph
     /// <summary>What one layer's backward needs, sized for T tokens.</summary>
     private sealed class LayerActivations(int T, int C, int H, int KV, int D, int I, bool qkNorm)
     {
-        public float[] Rstd1 { get; } = new float[T];               // [T]
+        public float[] Rstd1 { get; } = new float[2 * T];           // [2, T] rstd (RMSNorm), or mean and rstd (LayerNorm)
         public float[] H1 { get; } = new float[T * C];              // [T, C] input_layernorm(x)
         public float[] QPre { get; } = qkNorm ? new float[T * H * D] : [];   // [T, H·D] before q_norm
         public float[] KPre { get; } = qkNorm ? new float[T * KV * D] : [];  // [T, KV·D] before k_norm
@@ -337,7 +403,7 @@ public sealed class DecoderTrainingGraph
         public float[] Probs { get; } = new float[H * T * T];       // [H, T, T]
         public float[] Att { get; } = new float[T * H * D];         // [T, H·D]
         public float[] XMid { get; } = new float[T * C];            // [T, C] after the attention residual
-        public float[] Rstd2 { get; } = new float[T];
+        public float[] Rstd2 { get; } = new float[2 * T];
         public float[] H2 { get; } = new float[T * C];              // [T, C] post_attention_layernorm(xMid)
         public float[] Gate { get; } = new float[T * I];            // [T, I]
         public float[] Up { get; } = new float[T * I];              // [T, I]

@@ -15,12 +15,27 @@ public static class HfCheckpointWriter
     public static void Save(string directory, DecoderModel model, string sourceDirectory)
     {
         var shapes = model.Config.ExpectedTensors().ToDictionary(s => s.Name, s => s.Shape);
+        // Conv1D projections (GPT-2) are held [out, in] and stored [in, out], as the checkpoint had them.
+        var conv1D = model.Config.Conv1DWeights
+            ? model.LayerLinears.ToDictionary(l => l.Name + ".weight", StringComparer.Ordinal)
+            : new Dictionary<string, Linear>(StringComparer.Ordinal);
         var entries = ParameterSet.ForAllWeights(model).Tensors
             .Where(t => shapes.ContainsKey(t.Name))
-            .Select(t => SafeTensorEntry.FromFloat32(t.Name, t.Values, shapes[t.Name]));
+            .Select(t => SafeTensorEntry.FromFloat32(t.Name,
+                conv1D.TryGetValue(t.Name, out var lin) ? Transposed(t.Values, lin.OutFeatures, lin.InFeatures) : t.Values, shapes[t.Name]));
         Directory.CreateDirectory(directory);
         SafeTensorWriter.WriteSharded(directory, entries, MaxShardBytes, Metadata);
         CopySideFiles(sourceDirectory, directory);
+    }
+
+    /// <summary>m [rows, cols] → mᵀ [cols, rows].</summary>
+    private static float[] Transposed(float[] m, int rows, int cols)
+    {
+        var t = new float[m.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                t[(long)c * rows + r] = m[(long)r * cols + c];
+        return t;
     }
 
     /// <summary>Saves every weight of a BERT-family encoder under its checkpoint name (with its bert./roberta. prefix) plus

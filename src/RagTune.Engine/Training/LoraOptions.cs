@@ -12,4 +12,16 @@ public sealed record LoraOptions
 
     /// <summary>Module name suffixes (the last path component: q_proj, …, or query/key/value/dense for BERT).</summary>
     public IReadOnlyList<string> TargetModules { get; init; } = AllDecoderTargets;
+
+    /// <summary>PEFT's fan_in_fan_out: the base layer stores its weight [in, out] (GPT-2's Conv1D). lora_A [r, in] and
+    /// lora_B [out, r] are the same either way; PEFT records the flag, and corrects it per module type when loading.</summary>
+    public bool FanInFanOut { get; init; }
+
+    /// <summary>These options for <paramref name="config"/>'s architecture: target_modules "all" (<see cref="AllDecoderTargets"/>,
+    /// what `--lora-targets all` gives) becomes every projection under that architecture's own names (InternLM2: wqkv, wo,
+    /// w1, w3, w2; GPT-2: c_attn, c_proj, c_fc), as PEFT's target_modules lists them, any other list is kept; fan_in_fan_out
+    /// is set as PEFT sets it for the architecture's layers.</summary>
+    public LoraOptions ForArchitecture(Models.DecoderConfig config) =>
+        (TargetModules.SequenceEqual(AllDecoderTargets) ? this with { TargetModules = config.Names.ProjectionModules } : this)
+            with { FanInFanOut = config.Conv1DWeights };
 }

@@ -49,27 +49,32 @@ public sealed class ParameterSet
     public static ParameterSet ForAllWeights(DecoderModel model)
     {
         var set = new ParameterSet();
-        set.Add("model.embed_tokens.weight", model.EmbedTokens.WritableFloat32());
+        var n = model.Config.Names;
+        set.Add(n.Backbone + n.EmbedTokens + ".weight", model.EmbedTokens.WritableFloat32());
+        if (model.PositionEmbeddings is { } wpe) set.Add(n.Backbone + n.PositionEmbeddings + ".weight", wpe.WritableFloat32());
         for (int l = 0; l < model.Layers.Count; l++)
         {
             var layer = model.Layers[l];
-            string p = $"model.layers.{l}.";
-            set.Add(p + "input_layernorm.weight", layer.InputLayerNorm);
-            set.Add(p + "post_attention_layernorm.weight", layer.PostAttentionLayerNorm);
-            if (layer.QNorm is not null) set.Add(p + "self_attn.q_norm.weight", layer.QNorm);
-            if (layer.KNorm is not null) set.Add(p + "self_attn.k_norm.weight", layer.KNorm);
+            string p = $"{n.Backbone}{n.Layers}.{l}.";
+            set.Add(p + n.InputNorm + ".weight", layer.InputLayerNorm);
+            if (layer.InputNormBias is { } b1) set.Add(p + n.InputNorm + ".bias", b1);
+            set.Add(p + n.PostNorm + ".weight", layer.PostAttentionLayerNorm);
+            if (layer.PostNormBias is { } b2) set.Add(p + n.PostNorm + ".bias", b2);
+            if (layer.QNorm is not null) set.Add(p + n.QNorm + ".weight", layer.QNorm);
+            if (layer.KNorm is not null) set.Add(p + n.KNorm + ".weight", layer.KNorm);
             foreach (var lin in layer.Linears)
             {
                 set.Add(lin.Name + ".weight", lin.Weight.WritableFloat32());
                 if (lin.Bias is not null) set.Add(lin.Name + ".bias", lin.Bias);
             }
         }
-        set.Add("model.norm.weight", model.Norm);
-        set.Add("lm_head.weight", model.LmHead.Weight.WritableFloat32());
+        set.Add(n.Backbone + n.FinalNorm + ".weight", model.Norm);
+        if (model.NormBias is { } bf) set.Add(n.Backbone + n.FinalNorm + ".bias", bf);
+        set.Add(n.LmHead + ".weight", model.LmHead.Weight.WritableFloat32());
         return set;
     }
 
-    /// <summary>Every projection of every layer (q, k, v, o, gate, up, down), where LoRA adapters attach.</summary>
+    /// <summary>Every projection of every layer (q, k, v or the packed qkv, o, gate, up, down), where LoRA adapters attach.</summary>
     public static IEnumerable<Linear> DecoderLinears(DecoderModel model) => model.LayerLinears;
 }
 

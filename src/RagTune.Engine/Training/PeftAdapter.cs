@@ -44,7 +44,7 @@ public static class PeftAdapter
         {
             ["base_model_name_or_path"] = baseModel,
             ["bias"] = "none",
-            ["fan_in_fan_out"] = false,
+            ["fan_in_fan_out"] = options.FanInFanOut,
             ["inference_mode"] = true,
             ["lora_alpha"] = options.Alpha,
             ["lora_dropout"] = options.Dropout,
@@ -70,7 +70,6 @@ public static class PeftAdapter
         string type = f.Element("peft_type")?.GetString() ?? "";
         if (type != "LORA") throw f.Invalid("peft_type", $"\"{type}\"", "\"LORA\"");
         if (f.Element("use_dora") is { ValueKind: JsonValueKind.True }) throw f.Invalid("use_dora", true, "false (DoRA is not supported)");
-        if (f.Element("fan_in_fan_out") is { ValueKind: JsonValueKind.True }) throw f.Invalid("fan_in_fan_out", true, "false");
         var targets = f.Element("target_modules") is { ValueKind: JsonValueKind.Array } arr
             ? arr.EnumerateArray().Select(e => e.GetString()!).ToArray()
             : f.Element("target_modules") is { ValueKind: JsonValueKind.String } one ? [one.GetString()!] : throw f.Invalid("target_modules", "nothing", "a list of module names");
@@ -80,6 +79,7 @@ public static class PeftAdapter
             Alpha = (float)f.Double("lora_alpha"),
             Dropout = (float)f.Double("lora_dropout", 0),
             UseRsLora = f.Bool("use_rslora", false),
+            FanInFanOut = f.Bool("fan_in_fan_out", false),
             TargetModules = targets,
         };
     }

@@ -44,6 +44,7 @@ public sealed class SftTrainer
                 + "tokenizer files of a checkpoint folder, and this is a GGUF file; train a LoRA adapter on it (the frozen GGUF weights are widened to float32 "
                 + "as the GEMM reads them) or start from the Hugging Face checkpoint");
         Model = DecoderModel.Load(options.ModelPath, options.FullFineTune ? WeightFormat.F32 : options.BaseWeights);
+        _options = options = options with { Lora = options.Lora.ForArchitecture(Model.Config) };
         var tokenizer = Tokenizer.Load(options.ModelPath);
         _builder = new SftExampleBuilder(tokenizer, ChatTemplate.Load(options.ModelPath, tokenizer), options.MaxLength, options.TruncateDocuments);
         var examples = ConversationReader.Read(options.DataPath).Select(_builder.Build).OfType<TokenizedExample>().ToList();

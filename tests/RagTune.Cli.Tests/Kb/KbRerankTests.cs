@@ -40,12 +40,15 @@ public sealed class KbRerankTests : IDisposable
         Assert.True(added.ExitCode == 0, added.Stderr);
     }
 
-    [Fact]
-    public async Task The_recorded_reranker_orders_search_by_its_scores()
+    [Theory]
+    [InlineData("bert-tiny-reranker")]
+    [InlineData("xlmr-unigram-reranker")] // bge-reranker-shaped: XLM-R with a SentencePiece Unigram tokenizer
+    public async Task The_recorded_reranker_orders_search_by_its_scores(string fixture)
     {
-        await CreateAndAddAsync("--reranker", Reranker);
+        string reranker = ModelFixtures.Dir(fixture);
+        await CreateAndAddAsync("--reranker", reranker);
         var kbJson = JsonNode.Parse(File.ReadAllText(Path.Combine(KbDir, "kb.json")))!;
-        Assert.Equal(Reranker, kbJson["reranker"]!["model_directory"]!.GetValue<string>());
+        Assert.Equal(reranker, kbJson["reranker"]!["model_directory"]!.GetValue<string>());
 
         const string query = "the spring";
         var plain = await Run("kb", "search", KbDir, query, "-k", "6", "--json");
@@ -56,7 +59,7 @@ public sealed class KbRerankTests : IDisposable
         var before = Lines(plain.Stdout);
         var after = Lines(reranked.Stdout);
         Assert.Equal(before.Select(Id).Order(), after.Select(Id).Order());
-        using var model = BertCrossEncoder.Load(Reranker);
+        using var model = BertCrossEncoder.Load(reranker);
         var expected = before.Select(r => (Id: Id(r), Score: (double)model.Score(query, r.GetProperty("text").GetString()!)))
             .OrderByDescending(x => x.Score).ToList();
         Assert.Equal(expected.Select(x => x.Id), after.Select(Id));

@@ -16,7 +16,8 @@ public class AdapterSetTests
     internal static AdapterSet RandomAdapters(DecoderModel model, int seed, int rank = 4)
     {
         var random = new Random(seed);
-        var adapters = PeftAdapter.CreateNew(model.LayerLinears, new LoraOptions { Rank = rank, Alpha = 2 * rank }, random);
+        var adapters = PeftAdapter.CreateNew(model.LayerLinears,
+            new LoraOptions { Rank = rank, Alpha = 2 * rank }.ForArchitecture(model.Config), random);
         foreach (var (_, a) in adapters.Modules)
             for (int i = 0; i < a.B.Length; i++) a.B[i] = (random.NextSingle() - 0.5f) * 0.5f;
         return adapters;

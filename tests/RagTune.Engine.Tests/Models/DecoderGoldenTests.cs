@@ -1,4 +1,5 @@
-// Every decoder fixture (Qwen2, Qwen3, Qwen3 bf16, LLaMA sharded with llama3 RoPE, LLaMA linear RoPE) against PyTorch:
+// Every decoder fixture (Qwen2, Qwen3, Qwen3 bf16, LLaMA sharded with llama3 RoPE, LLaMA linear RoPE, InternLM2 with packed
+// wqkv and dynamic NTK RoPE, GPT-2 with learned positions, LayerNorm, gelu MLP and Conv1D weights) against PyTorch:
 // logits at every prompt position within 1e-4, and greedy continuations exactly.
 using RagTune.Engine.Models;
 using Xunit;

@@ -39,6 +39,7 @@ public class EncoderGoldenTests
     [InlineData("bert-tiny-cls", PoolingMode.Cls, true, "")]
     [InlineData("bert-tiny-mean", PoolingMode.Mean, false, "bert.")]
     [InlineData("xlmr-tiny-mean", PoolingMode.Mean, true, "")]
+    [InlineData("xlmr-unigram-cls", PoolingMode.Cls, true, "")]
     public void Pooling_and_prefix_come_from_the_checkpoint(string name, PoolingMode mode, bool normalize, string prefix)
     {
         var encoder = BertEncoder.Load(Fixtures.Dir(name));

@@ -23,7 +23,7 @@ public class FixtureTokenizerTests
 
     [Theory]
     [MemberData(nameof(Encoders))]
-    public void WordPiece_reproduces_the_encoder_ids(string name)
+    public void The_encoder_tokenizer_reproduces_the_ids(string name)
     {
         var golden = Fixtures.Golden(name);
         var tokenizer = Tokenizer.Load(Fixtures.Dir(name));

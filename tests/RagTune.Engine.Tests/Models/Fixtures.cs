@@ -5,8 +5,9 @@ namespace RagTune.Engine.Tests.Models;
 
 internal static class Fixtures
 {
-    public static readonly string[] Decoders = ["qwen2-tiny", "qwen3-tiny", "qwen3-tiny-bf16", "llama-tiny", "llama-linear-tiny"];
-    public static readonly string[] Encoders = ["bert-tiny-cls", "bert-tiny-mean", "xlmr-tiny-mean"];
+    public static readonly string[] Decoders = ["qwen2-tiny", "qwen3-tiny", "qwen3-tiny-bf16", "llama-tiny", "llama-linear-tiny", "internlm2-tiny", "gpt2-tiny"];
+    /// <summary>xlmr-unigram-cls is bge-m3-shaped: a SentencePiece Unigram tokenizer (tools/reference/make_xlmr_unigram_models.py).</summary>
+    public static readonly string[] Encoders = ["bert-tiny-cls", "bert-tiny-mean", "xlmr-tiny-mean", "xlmr-unigram-cls"];
 
     public static string Dir(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "models", name);
 
@@ -19,6 +20,17 @@ internal static class Fixtures
     public static int[] Ints(this JsonElement e) => e.EnumerateArray().Select(x => x.GetInt32()).ToArray();
 
     public static float[] Floats(this JsonElement e) => e.EnumerateArray().Select(x => x.GetSingle()).ToArray();
+
+    /// <summary>A copy of a fixture in a fresh temporary directory whose config.json <paramref name="edit"/> has changed.</summary>
+    public static string CopyToTempWithConfig(string name, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        string dir = CopyToTemp(name);
+        string path = Path.Combine(dir, "config.json");
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return dir;
+    }
 
     /// <summary>A copy of a fixture in a fresh temporary directory, for tests that corrupt files.</summary>
     public static string CopyToTemp(string name)

@@ -60,7 +60,7 @@ public class FusedDecodeTests
     public void Operands_read_the_weight_storage_of_each_format(WeightFormat format)
     {
         var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"), format);
-        var q = model.Layers[0].QProj;
+        var q = model.Layers[0].QProj!;
         var operand = model.Layers[0].Operands[0];
         Assert.Equal((q.OutFeatures, q.InFeatures), (operand.Rows, operand.Cols));
         Assert.Same(q.Bias, operand.Bias);
@@ -93,7 +93,7 @@ public class FusedDecodeTests
         var session = model.CreateSession(capacity: 64);
         session.Forward(prompt);
         session.Forward([1]);
-        var w = model.Layers[0].QProj.Weight;
+        var w = model.Layers[0].QProj!.Weight;
         Assert.True(w.IsMapped);
         var writable = w.WritableFloat32();
         for (int i = 0; i < writable.Length; i++) writable[i] *= 1.5f;

@@ -70,7 +70,7 @@ public sealed class ModelErrorTests : IDisposable
     {
         EditConfig(c => c["rope_scaling"] = new JsonObject { ["rope_type"] = "yarn", ["factor"] = 4.0 });
         var ex = Assert.Throws<EngineException>(() => ModelConfig.Load(_dir));
-        Assert.Contains("rope_scaling type 'yarn' is not supported (supported: linear, llama3)", ex.Message);
+        Assert.Contains("rope_scaling type 'yarn' is not supported (supported: linear, llama3, dynamic)", ex.Message);
     }
 
     [Fact]

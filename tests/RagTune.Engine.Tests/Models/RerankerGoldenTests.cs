@@ -11,6 +11,7 @@ public class RerankerGoldenTests
     [Theory]
     [InlineData("bert-tiny-reranker")]
     [InlineData("xlmr-tiny-reranker")]
+    [InlineData("xlmr-unigram-reranker")]
     public void Cross_encoder_pairs_and_scores_match_pytorch(string name)
     {
         var golden = Fixtures.Golden(name);
@@ -57,6 +58,7 @@ public class RerankerGoldenTests
     [Theory]
     [InlineData("bert-tiny-reranker", typeof(BertCrossEncoder))]
     [InlineData("xlmr-tiny-reranker", typeof(BertCrossEncoder))]
+    [InlineData("xlmr-unigram-reranker", typeof(BertCrossEncoder))]
     [InlineData("qwen3-tiny-reranker", typeof(DecoderReranker))]
     public void RerankerModels_picks_the_kind_from_config_json(string name, Type kind)
     {

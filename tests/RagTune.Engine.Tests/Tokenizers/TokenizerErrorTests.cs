@@ -34,9 +34,9 @@ public sealed class TokenizerErrorTests
     [Fact]
     public void UnsupportedModelTypeIsNamed()
     {
-        var e = LoadJsonFails("""{"model": {"type": "Unigram", "vocab": [["a", 0.0]]}}""", out _);
+        var e = LoadJsonFails("""{"model": {"type": "WordLevel", "vocab": {"a": 0}, "unk_token": "a"}}""", out _);
         Assert.Contains("'model.type'", e.Message);
-        Assert.Contains("Unigram", e.Message);
+        Assert.Contains("WordLevel", e.Message);
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class GgufTrainingTests : IDisposable
             Lora = new LoraOptions { Rank = 8, Alpha = 16 },
         };
         var trainer = new SftTrainer(options);
-        Assert.Equal(WeightFormat.Q4_K, trainer.Model.Layers[0].QProj.Weight.Format);
+        Assert.Equal(WeightFormat.Q4_K, trainer.Model.Layers[0].QProj!.Weight.Format);
         var result = await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.True(result.Losses[^1] < 0.1, $"final loss {result.Losses[^1]} (first {result.Losses[0]})");

@@ -51,8 +51,8 @@ public sealed class PeftAdapterTests : IDisposable
         var again = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
         var read = PeftAdapter.Load(_dir, again.LayerLinears);
         Assert.Equal(options.TargetModules.Order(), PeftAdapter.ReadConfig(_dir).TargetModules);
-        Assert.Equal(adapters.For(model.Layers[1].VProj)!.A, read.For(again.Layers[1].VProj)!.A);
-        Assert.Null(read.For(again.Layers[0].KProj));
+        Assert.Equal(adapters.For(model.Layers[1].VProj!)!.A, read.For(again.Layers[1].VProj!)!.A);
+        Assert.Null(read.For(again.Layers[0].KProj!));
         Assert.Equal(adapters.Modules.Select(m => m.Key), read.Modules.Select(m => m.Key));
     }
 

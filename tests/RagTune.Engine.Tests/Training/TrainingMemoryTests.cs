@@ -72,7 +72,7 @@ public sealed class TrainingMemoryTests
         string file = Path.Combine(dir, Checkpoint.SingleFileName);
         byte[] before = SHA256.HashData(File.ReadAllBytes(file));
         using var model = DecoderModel.Load(dir);
-        var q = model.Layers[0].QProj.Weight;
+        var q = model.Layers[0].QProj!.Weight;
         float original = q.Float32[5];
 
         var writable = q.WritableFloat32();
@@ -87,7 +87,7 @@ public sealed class TrainingMemoryTests
         q.Multiply(x, default, y, 1);
         Assert.Equal(original + 1f, y[0]);   // the forward reads the private copy
         using var fresh = DecoderModel.Load(dir);
-        Assert.Equal(original, fresh.Layers[0].QProj.Weight.Float32[5]);
+        Assert.Equal(original, fresh.Layers[0].QProj!.Weight.Float32[5]);
         Assert.Equal(before, SHA256.HashData(File.ReadAllBytes(file)));
     }
 
@@ -243,7 +243,7 @@ public sealed class TrainingMemoryTests
                 BaseWeights = WeightFormat.BF16, RecomputeActivations = true,
             };
             var trainer = new SftTrainer(options);
-            Assert.Equal(WeightFormat.BF16, trainer.Model.Layers[0].QProj.Weight.Format);
+            Assert.Equal(WeightFormat.BF16, trainer.Model.Layers[0].QProj!.Weight.Format);
             Assert.True(trainer.Graph.RecomputeActivations);
 
             var result = await trainer.RunAsync(cancellationToken: TestContext.Current.CancellationToken);

@@ -26,6 +26,7 @@ public sealed class KnowledgeBaseRerankerTests
 
     [Theory]
     [InlineData("bert-tiny-reranker", null)]
+    [InlineData("xlmr-unigram-reranker", null)] // XLM-R with a SentencePiece Unigram tokenizer, as bge-reranker
     [InlineData("qwen3-tiny-reranker", "Find the passage about the topic")]
     public async Task OpenAsync_wires_the_recorded_reranker_and_orders_by_its_scores(string name, string? instruction)
     {
