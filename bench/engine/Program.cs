@@ -147,7 +147,17 @@ static void RunModel(string dir, WeightFormat format, int prompt, int gen, int t
             Console.WriteLine($"adapter / base decode: {Median(results[1].DecodeCpu) / Median(results[0].DecodeCpu):F3} (medians, per CPU second)");
     }
     Console.WriteLine($"worker-pool dispatches per decoded token: {perToken:F1} ({model.Layers.Count} layers)");
-    Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB");
+    Console.WriteLine($"peak RSS {Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB{ResidentSplit()}");
+}
+
+// Linux: the resident set now split into private memory and mapped file pages (weights read in place from a mapped file
+// count in RSS once touched, but they are the page cache's, shared and droppable, not copies).
+static string ResidentSplit()
+{
+    if (!File.Exists("/proc/self/status")) return "";
+    var lines = File.ReadAllLines("/proc/self/status");
+    string Kib(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?.Split(':')[1].Trim() ?? "?";
+    return $" (now: anonymous {Kib("RssAnon")}, file-backed {Kib("RssFile")})";
 }
 
 // The adapter's share of a decoded token, without the base: what the fused path adds per token, on this thread's CPU time.

@@ -13,7 +13,7 @@
 # "small" models (hidden 256, 2 layers, ffn 512) fit the K-quants' 256-weight super-blocks; "micro" ones (hidden 64,
 # 1 layer) carry the float types. Weights are scaled so logits spread over several units (greedy margins well above
 # llama.cpp's q8 activation rounding).
-# usage: /usr/bin/python3 gguf_fixtures.py LLAMA_CPP_DIR OUT_DIR      (LLAMA_CPP_DIR has src/ and build/bin/)
+# usage: /usr/bin/python3 gguf_fixtures.py LLAMA_CPP_DIR OUT_DIR [arch-size ...]   (LLAMA_CPP_DIR has src/ and build/bin/)
 import json, os, re, subprocess, sys, tempfile
 import numpy as np
 
@@ -187,10 +187,18 @@ FILES = [
     ("llama", "small", 21, (256, 2, 512, 4, 2, 64, False), ["Q4_K_M", "Q8_0"]),
     ("qwen2", "small", 22, (256, 2, 512, 4, 2, 64, True), ["Q4_K_M", "Q4_0"]),
     ("qwen3", "small", 23, (256, 2, 512, 4, 2, 128, False), ["Q4_K_M", "Q5_K_M"]),
+    # Rows of 320 and 640 weights are not whole 256-weight super-blocks: llama-quantize falls back per tensor
+    # (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0), as it does for Qwen2.5-0.5B's hidden size 896; Q4_1 as a file type.
+    ("qwen2", "odd", 24, (320, 2, 640, 5, 1, 64, True), ["Q4_K_M", "Q4_1"]),
+    ("qwen3", "odd", 25, (320, 2, 640, 5, 1, 64, False), ["Q5_K_M"]),
 ]
+# Optional names after OUT_DIR ("qwen2-odd" ...): only those files are written (the others stay as committed).
+only = set(sys.argv[3:])
 
 dumper = build_dumper()
 for arch, size, seed, shape, types in FILES:
+    if only and f"{arch}-{size}" not in only:
+        continue
     f32 = os.path.join(work, f"{arch}-{size}-f32.gguf")
     write_f32(f32, arch, seed, *shape)
     for qt in types:

@@ -4,7 +4,7 @@
 // only differences from an exact forward are llama.cpp's own (activations rounded to q8 for quantised matmuls).
 // build: g++ -O2 -std=c++17 gguf_logits.cpp -I$LLAMA/src/include -I$LLAMA/src/ggml/include -L$LLAMA/build/bin -lllama -lggml -lggml-base
 // usage: gguf_logits MODEL.gguf N_PREDICT "PROMPT" > out.json
-//        gguf_logits quantize IN.gguf OUT.gguf TYPE   (TYPE Q8_0, Q4_0, Q4_K_M, Q5_K_M, F16, BF16: llama_model_quantize with
+//        gguf_logits quantize IN.gguf OUT.gguf TYPE   (TYPE Q8_0, Q4_0, Q4_1, Q4_K_M, Q5_K_M, F16, BF16: llama_model_quantize with
 //        llama-quantize's defaults, the function that tool calls)
 #include "llama.h"
 #include <cstdio>
@@ -24,6 +24,7 @@ static int quantize(const char * in, const char * out, const std::string & type)
     params.nthread = 2;
     if (type == "Q8_0") params.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
     else if (type == "Q4_0") params.ftype = LLAMA_FTYPE_MOSTLY_Q4_0;
+    else if (type == "Q4_1") params.ftype = LLAMA_FTYPE_MOSTLY_Q4_1;
     else if (type == "Q4_K_M") params.ftype = LLAMA_FTYPE_MOSTLY_Q4_K_M;
     else if (type == "Q5_K_M") params.ftype = LLAMA_FTYPE_MOSTLY_Q5_K_M;
     else if (type == "F16") params.ftype = LLAMA_FTYPE_MOSTLY_F16;

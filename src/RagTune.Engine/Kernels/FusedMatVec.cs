@@ -83,7 +83,7 @@ internal sealed unsafe class FusedMatVec : IParallelWork
         for (int i = 0; i < count; i++)
         {
             bf16 |= _w[i].Format == WeightFormat.BF16;
-            q8 |= _w[i].Format is WeightFormat.Q8 or WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K;
+            q8 |= _w[i].Format == WeightFormat.Q8 || WeightFormats.IsGgmlBlocks(_w[i].Format);
             work += (long)_w[i].Rows * _w[i].Cols;
         }
         _x.Prepare(x, bf16, q8);

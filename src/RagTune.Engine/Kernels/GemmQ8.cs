@@ -203,13 +203,13 @@ public static unsafe class GemmQ8
 
     /// <summary>acc + the 4-term sums |a|·sign(w, a) per int32 lane: the one step the two int8 kernels differ in (a
     /// struct type argument, so the JIT compiles each kernel with its sequence inlined).</summary>
-    private interface IDot
+    internal interface IDot
     {
         static abstract Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW);
     }
 
     /// <summary>AVX2: vpmaddubsw to int16 pairs, vpmaddwd with ones to int32, vpaddd.</summary>
-    private readonly struct Avx2Dot : IDot
+    internal readonly struct Avx2Dot : IDot
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW)
@@ -217,7 +217,7 @@ public static unsafe class GemmQ8
     }
 
     /// <summary>AVX-VNNI: one vpdpbusd.</summary>
-    private readonly struct VnniDot : IDot
+    internal readonly struct VnniDot : IDot
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Vector256<byte> absA, Vector256<sbyte> signedW)

@@ -1,5 +1,5 @@
-// Dequantisation of ggml's block formats, transcribed from ggml-quants.c (dequantize_row_q4_0, _q8_0, _q4_K, _q5_K,
-// _q6_K) plus the 16/32-bit float types: the reference every quantised kernel is tested against, and what the prefill
+// Dequantisation of ggml's block formats, transcribed from ggml-quants.c (dequantize_row_q4_0, _q4_1, _q5_0, _q5_1,
+// _q8_0, _q4_K, _q5_K, _q6_K) plus the 16/32-bit float types: the reference every quantised kernel is tested against, and what the prefill
 // GEMM, embedding lookups and training widen GGUF weights with. Blocks are read byte by byte (little-endian halves).
 using System.Buffers.Binary;
 using RagTune.Engine.Formats;
@@ -11,7 +11,8 @@ public static class GgmlQuants
 {
     /// <summary>The types a GGUF decoder's weights may hold.</summary>
     public static IReadOnlyList<GgmlType> Readable { get; } =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+         GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     public static bool CanRead(GgmlType type) => Readable.Contains(type);
 
@@ -60,6 +61,41 @@ public static class GgmlQuants
                 {
                     y[j] = ((qs[j] & 0x0F) - 8) * d;
                     y[j + 16] = ((qs[j] >> 4) - 8) * d;
+                }
+                break;
+            }
+            case GgmlType.Q4_1:   // d, m (halves), qs[16]: y = d·q + m, low nibbles weights 0..15, high 16..31
+            {
+                float d = Half(x, 0), m = Half(x, 2);
+                var qs = x[4..];
+                for (int j = 0; j < 16; j++)
+                {
+                    y[j] = (qs[j] & 0x0F) * d + m;
+                    y[j + 16] = (qs[j] >> 4) * d + m;
+                }
+                break;
+            }
+            case GgmlType.Q5_0:   // d (half), qh (u32: bit j is weight j's fifth bit), qs[16]; offset 16
+            {
+                float d = Half(x, 0);
+                uint qh = BinaryPrimitives.ReadUInt32LittleEndian(x[2..]);
+                var qs = x[6..];
+                for (int j = 0; j < 16; j++)
+                {
+                    y[j] = ((int)((qs[j] & 0x0Fu) | (((qh >> j) << 4) & 0x10)) - 16) * d;
+                    y[j + 16] = ((int)(((uint)qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) - 16) * d;
+                }
+                break;
+            }
+            case GgmlType.Q5_1:   // d, m (halves), qh (u32), qs[16]: y = d·q + m with unsigned five-bit q
+            {
+                float d = Half(x, 0), m = Half(x, 2);
+                uint qh = BinaryPrimitives.ReadUInt32LittleEndian(x[4..]);
+                var qs = x[8..];
+                for (int j = 0; j < 16; j++)
+                {
+                    y[j] = ((qs[j] & 0x0Fu) | (((qh >> j) << 4) & 0x10)) * d + m;
+                    y[j + 16] = (((uint)qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) * d + m;
                 }
                 break;
             }

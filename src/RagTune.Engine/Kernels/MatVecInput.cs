@@ -16,8 +16,12 @@ internal sealed unsafe class MatVecInput
     /// <summary>Σx of each 32-block of the quantised row (the GGUF K-quant kernels' min terms).</summary>
     public float* Q8Sums { get; private set; }
 
+    /// <summary>The vector width the dispatching thread runs at (KernelDispatch.Width there): the workers' kernels follow it.</summary>
+    public VectorWidth Width { get; private set; }
+
     public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8)
     {
+        Width = KernelDispatch.Width;
         if (_x.Length < x.Length)
         {
             _x = GC.AllocateArray<float>(x.Length, pinned: true);

@@ -26,9 +26,9 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                     fixed (sbyte* w = Weight.Q8Values)
                     fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Scales, w, s, b, Cols, o0, o1, dst);
                     break;
-                case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K:
+                case var f when WeightFormats.IsGgmlBlocks(f):
                     fixed (byte* w = Weight.GgmlBlocks)
-                        GgmlMatVec.Rows(Weight.GgmlType, x.Q8Values, x.Q8Scales, x.Q8Sums, w, b, Cols, o0, o1, dst);
+                        GgmlMatVec.Rows(Weight.GgmlType, x.Q8Values, x.Q8Scales, x.Q8Sums, w, b, Cols, o0, o1, dst, x.Width);
                     break;
                 default:
                     fixed (float* w = Weight.Float32) MatMul.Rows(x.Float32, w, b, Cols, o0, o1, dst);

@@ -1,7 +1,8 @@
 // A weight matrix W [Rows, Cols] (row-major, as nn.Linear / nn.Embedding store it) in one of the formats the kernels
-// read directly: float32, bfloat16 bits, Q8_0 int8 blocks with per-block scales, or GGUF's quantised blocks (Q4_0, Q4_K,
-// Q5_K, Q6_K: matrix-vector products read them in place, the GEMM widens them a block of rows at a time). F32/BF16 data may point straight into
-// the memory-mapped checkpoint (read-only, no copy); training that updates the weight asks for a private copy explicitly.
+// read directly: float32, bfloat16 bits, Q8_0 int8 blocks with per-block scales, or GGUF's quantised blocks (Q4_0, Q4_1,
+// Q5_0, Q5_1, Q4_K, Q5_K, Q6_K: matrix-vector products read them in place, the GEMM widens them a block of rows at a time). F32/BF16 data may point straight into
+// the memory-mapped checkpoint, GGUF blocks into the mapped GGUF file (read-only, no copy); training that updates the
+// weight asks for a private copy explicitly.
 using System.Runtime.InteropServices;
 using RagTune.Engine.Formats;
 using RagTune.Engine.Tensors;
@@ -19,9 +20,9 @@ public sealed unsafe class WeightMatrix
     private readonly float[]? _q8Scales;
     private readonly byte[]? _blocks;
 
-    // Mapped data: a pointer into a checkpoint file that this matrix does not own (the model keeps the file open).
+    // Mapped data: a pointer into a checkpoint or GGUF file that this matrix does not own (the model keeps the file open).
     private readonly void* _mapped;
-    private readonly SafeTensorFile? _mappedFile;
+    private readonly IMappedFile? _mappedFile;
     private readonly Lock _copyLock = new();
 
     public int Rows { get; }
@@ -31,7 +32,7 @@ public sealed unsafe class WeightMatrix
     public WeightFormat Format { get; }
 
     private WeightMatrix(int rows, int cols, WeightFormat format, float[]? f32, ushort[]? bf16, sbyte[]? values, float[]? scales,
-        void* mapped = null, SafeTensorFile? mappedFile = null, byte[]? blocks = null)
+        void* mapped = null, IMappedFile? mappedFile = null, byte[]? blocks = null)
     {
         (Rows, Cols, Format, _f32, _bf16, _q8Values, _q8Scales, _blocks) = (rows, cols, format, f32, bf16, values, scales, blocks);
         _mapped = mapped;
@@ -50,27 +51,35 @@ public sealed unsafe class WeightMatrix
         return new WeightMatrix(rows, cols, WeightFormat.BF16, null, bits, null, null);
     }
 
-    /// <summary>GGUF quantised blocks (<paramref name="type"/> Q4_0, Q4_K, Q5_K or Q6_K), row after row, as stored in
-    /// the file: Cols must be a whole number of the type's blocks.</summary>
+    /// <summary>GGUF quantised blocks (<paramref name="type"/> one of <see cref="WeightFormats.FormatOf"/>'s), row after
+    /// row, as stored in the file: Cols must be a whole number of the type's blocks.</summary>
     public static WeightMatrix FromGgml(GgmlType type, byte[] blocks, int rows, int cols)
     {
         ArgumentNullException.ThrowIfNull(blocks);
-        var format = FormatOf(type) ?? throw new ArgumentException($"ggml type {type} is not read in place (supported: Q4_0, Q4_K, Q5_K, Q6_K)");
+        var format = WeightFormats.FormatOf(type) ?? throw new ArgumentException($"ggml type {type} is not read in place (supported: Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
         GgmlTypes.TryGetLayout(type, out int weights, out _);
         if (cols % weights != 0 || blocks.LongLength != GgmlTypes.ByteCount(type, (long)rows * cols))
             throw new ArgumentException($"{type} weight {rows}x{cols}: needs cols divisible by {weights} and {(cols % weights == 0 ? GgmlTypes.ByteCount(type, (long)rows * cols) : 0)} bytes, got {blocks.LongLength}");
         return new WeightMatrix(rows, cols, format, null, null, null, null, blocks: blocks);
     }
 
-    /// <summary>The weight format that holds <paramref name="type"/>'s blocks as they are, or null.</summary>
-    public static WeightFormat? FormatOf(GgmlType type) => type switch
+    /// <summary>A view of a GGUF tensor's quantised blocks (a type <see cref="WeightFormats.FormatOf"/> maps) inside the
+    /// mapped file: nothing is copied. The mapping must stay open while the matrix is used; a use after it is disposed
+    /// throws <see cref="ObjectDisposedException"/>.</summary>
+    public static WeightMatrix FromMapped(GgufMapping mapping, GgufTensorInfo info)
     {
-        GgmlType.Q4_0 => WeightFormat.Q4_0,
-        GgmlType.Q4_K => WeightFormat.Q4_K,
-        GgmlType.Q5_K => WeightFormat.Q5_K,
-        GgmlType.Q6_K => WeightFormat.Q6_K,
-        _ => null,
-    };
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(info);
+        var type = (GgmlType)info.GgmlType;
+        if (info.Shape is not [var rows, var cols] || rows > int.MaxValue || cols > int.MaxValue)
+            throw new EngineException($"{mapping.Path}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}], expected a 2-D matrix");
+        var format = WeightFormats.FormatOf(type)
+            ?? throw new EngineException($"{mapping.Path}: tensor '{info.Name}' is {type}, which is not read in place (supported: Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+        byte* data = mapping.Pointer(info, out long bytes);
+        if (bytes > int.MaxValue)
+            throw new EngineException($"{mapping.Path}: tensor '{info.Name}' has {bytes} bytes, more than one matrix can hold");
+        return new WeightMatrix((int)rows, (int)cols, format, null, null, null, null, data, mapping);
+    }
 
     /// <summary>Q8_0 data as <see cref="Q8.Quantize"/> writes it: values [rows·cols], scales [rows·cols / 32].</summary>
     public static WeightMatrix FromQ8(sbyte[] values, float[] scales, int rows, int cols)
@@ -176,17 +185,20 @@ public sealed unsafe class WeightMatrix
     internal ReadOnlySpan<float> Q8Scales => _q8Scales ?? throw WrongFormat(WeightFormat.Q8);
 
     /// <summary>The GGUF blocks, row after row (GGUF block formats only).</summary>
-    internal ReadOnlySpan<byte> GgmlBlocks => _blocks ?? throw new EngineException($"this {Rows}x{Cols} weight is held as {Format}, not as GGUF blocks");
+    internal ReadOnlySpan<byte> GgmlBlocks
+    {
+        get
+        {
+            if (_blocks is { } owned) return owned;
+            var type = GgmlType;
+            ThrowIfUnmapped();
+            return new ReadOnlySpan<byte>(_mapped, (int)GgmlTypes.ByteCount(type, ElementCount));
+        }
+    }
 
     /// <summary>The ggml type of <see cref="GgmlBlocks"/>.</summary>
-    internal GgmlType GgmlType => Format switch
-    {
-        WeightFormat.Q4_0 => GgmlType.Q4_0,
-        WeightFormat.Q4_K => GgmlType.Q4_K,
-        WeightFormat.Q5_K => GgmlType.Q5_K,
-        WeightFormat.Q6_K => GgmlType.Q6_K,
-        _ => throw new EngineException($"this {Rows}x{Cols} weight is held as {Format}, not as GGUF blocks"),
-    };
+    internal GgmlType GgmlType => WeightFormats.GgmlTypeOf(Format)
+        ?? throw new EngineException($"this {Rows}x{Cols} weight is held as {Format}, not as GGUF blocks");
 
     /// <summary>The private float32 array if <see cref="WritableFloat32"/> made one (or the matrix was built from one), else null.</summary>
     public float[]? OwnedFloat32 => _f32;
@@ -196,7 +208,7 @@ public sealed unsafe class WeightMatrix
     {
         WeightFormat.BF16 => ElementCount * 2,
         WeightFormat.Q8 => ElementCount + ElementCount / Q8.BlockSize * 4,
-        _ when _blocks is not null => _blocks.LongLength,
+        _ when WeightFormats.GgmlTypeOf(Format) is { } type => GgmlTypes.ByteCount(type, ElementCount),
         _ => ElementCount * 4,
     };
 
@@ -241,12 +253,12 @@ public sealed unsafe class WeightMatrix
             case WeightFormat.BF16:
                 MatVecBF16.Forward(x, BF16Span, bias, y, tokens, Cols, Rows);
                 break;
-            case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K when gemm:
-                // Prefill and training: the blocks are widened to float32 a block of rows at a time for the GEMM.
+            case var f when WeightFormats.IsGgmlBlocks(f) && gemm:
+                // Prefill and training: the blocks are widened to float32 a tile at a time inside the GEMM packing.
                 MultiplyWidened(x, bias, y, tokens);
                 break;
-            case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K:
-                GgmlMatVec.Forward(GgmlType, x, _blocks, bias, y, tokens, Cols, Rows);
+            case var f when WeightFormats.IsGgmlBlocks(f):
+                GgmlMatVec.Forward(GgmlType, x, GgmlBlocks, bias, y, tokens, Cols, Rows);
                 break;
             case WeightFormat.Q8 when alwaysGemm:
                 // Training: W widened exactly and x kept float32 (the prefill GEMM rounds x to int8), so the backward,
@@ -277,7 +289,7 @@ public sealed unsafe class WeightMatrix
             fixed (ushort* bf16 = Format == WeightFormat.BF16 ? BF16Span : default)
             fixed (sbyte* q8 = _q8Values)
             fixed (float* scales = _q8Scales)
-            fixed (byte* blocks = _blocks)
+            fixed (byte* blocks = WeightFormats.IsGgmlBlocks(Format) ? GgmlBlocks : default)
                 Gemm.Multiply(dy, Rows, Widened(bf16, q8, scales, blocks), dx, Cols, tokens, Cols, Rows, accumulate: true);
         GC.KeepAlive(_mappedFile);
     }
@@ -288,7 +300,7 @@ public sealed unsafe class WeightMatrix
         fixed (ushort* bf16 = Format == WeightFormat.BF16 ? BF16Span : default)
         fixed (sbyte* q8 = _q8Values)
         fixed (float* scales = _q8Scales)
-        fixed (byte* blocks = _blocks)
+        fixed (byte* blocks = WeightFormats.IsGgmlBlocks(Format) ? GgmlBlocks : default)
             Gemm.MultiplyTransB(x, Cols, Widened(bf16, q8, scales, blocks), y, Rows, tokens, Rows, Cols, bias: bias);
     }
 
@@ -312,9 +324,9 @@ public sealed unsafe class WeightMatrix
             case WeightFormat.Q8:
                 Q8.Dequantize(_q8Values.AsSpan(start, Cols), _q8Scales.AsSpan(start / Q8.BlockSize, Cols / Q8.BlockSize), destination[..Cols]);
                 break;
-            case WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K:
+            case var f when WeightFormats.IsGgmlBlocks(f):
                 long rowBytes = GgmlTypes.ByteCount(GgmlType, Cols);
-                GgmlQuants.Dequantize(GgmlType, _blocks.AsSpan((int)(row * rowBytes), (int)rowBytes), destination[..Cols]);
+                GgmlQuants.Dequantize(GgmlType, GgmlBlocks.Slice((int)(row * rowBytes), (int)rowBytes), destination[..Cols]);
                 break;
             default:
                 F32Span.Slice(start, Cols).CopyTo(destination);

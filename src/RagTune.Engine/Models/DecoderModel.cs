@@ -20,8 +20,8 @@ public sealed class DecoderModel : IDisposable
     public Linear LmHead { get; }                // [V, C]; shares EmbedTokens when tie_word_embeddings
     internal float[] InverseFrequencies { get; } // [D/2], RoPE after scaling
 
-    // The mapped checkpoint that F32/BF16 weights are read from in place; owned when Load opened it.
-    private Checkpoint? _ownedCheckpoint;
+    // The mapped checkpoint (or GGUF file) that weights are read from in place; owned when Load opened it.
+    private IDisposable? _ownedFile;
 
     // The error for NaN/infinite results: names the weight file and the tensor holding such values.
     private Func<string, EngineException> _nonFinite = null!;
@@ -42,8 +42,8 @@ public sealed class DecoderModel : IDisposable
     /// <summary>A model from weights read elsewhere (a GGUF file): <paramref name="inverseFrequencies"/> [D/2] as RoPE uses
     /// them, <paramref name="nonFinite"/> the error for NaN results.</summary>
     internal static DecoderModel FromParts(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
-        float[] inverseFrequencies, Func<string, EngineException> nonFinite)
-        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite };
+        float[] inverseFrequencies, Func<string, EngineException> nonFinite, IDisposable? ownedFile = null)
+        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite, _ownedFile = ownedFile };
 
     /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/> — or a GGUF file
     /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>
@@ -56,7 +56,7 @@ public sealed class DecoderModel : IDisposable
         try
         {
             var model = Load(config, checkpoint, format);
-            model._ownedCheckpoint = checkpoint;
+            model._ownedFile = checkpoint;
             return model;
         }
         catch
@@ -94,7 +94,7 @@ public sealed class DecoderModel : IDisposable
             string prefix = !checkpoint.Contains(config.Names.Backbone + embed) && checkpoint.Contains(embed) ? "" : config.Names.Backbone;
             bool head = !config.TieWordEmbeddings && checkpoint.Contains(config.Names.LmHead + ".weight");
             var model = Load(config, checkpoint, format, prefix, head);
-            model._ownedCheckpoint = checkpoint;
+            model._ownedFile = checkpoint;
             return model;
         }
         catch
@@ -184,8 +184,8 @@ public sealed class DecoderModel : IDisposable
     /// and the tensor that holds non-finite values, or says the activations overflowed when none does.</summary>
     public EngineException NonFiniteError(string what) => _nonFinite(what);
 
-    /// <summary>Closes the checkpoint this model opened; its in-place weights cannot be used afterwards.</summary>
-    public void Dispose() => _ownedCheckpoint?.Dispose();
+    /// <summary>Closes the checkpoint (or GGUF file) this model opened; its in-place weights cannot be used afterwards.</summary>
+    public void Dispose() => _ownedFile?.Dispose();
 
     public long ParameterCount =>
         EmbedTokens.ElementCount + Norm.LongLength + (NormBias?.LongLength ?? 0) + (PositionEmbeddings?.ElementCount ?? 0)

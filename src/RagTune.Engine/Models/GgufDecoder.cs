@@ -156,14 +156,25 @@ public static class GgufDecoder
         var gguf = GgufFile.Read(path);
         var config = ReadConfig(gguf);
         CheckTensors(gguf, config);
-        var reader = new Reader(gguf, config, format);
-        var layers = DecoderModel.ReadLayers(config, reader.Vector, reader.Linear);
-        var embed = reader.Matrix("model.embed_tokens.weight");
-        var lmHead = config.TieWordEmbeddings
-            ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-            : reader.Linear("lm_head", bias: false);
-        return DecoderModel.FromParts(config, embed, layers, reader.Vector("model.norm.weight"), lmHead,
-            InverseFrequencies(gguf, config), what => NonFiniteValues.Error(gguf, what));
+        var mapping = GgufMapping.Open(gguf);
+        try
+        {
+            var reader = new Reader(mapping, config, format);
+            var layers = DecoderModel.ReadLayers(config, reader.Vector, reader.Linear);
+            var embed = reader.Matrix("model.embed_tokens.weight");
+            var lmHead = config.TieWordEmbeddings
+                ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
+                : reader.Linear("lm_head", bias: false);
+            var model = DecoderModel.FromParts(config, embed, layers, reader.Vector("model.norm.weight"), lmHead,
+                InverseFrequencies(mapping, config), what => NonFiniteValues.Error(gguf, what), reader.MappedAny ? mapping : null);
+            if (!reader.MappedAny) mapping.Dispose();   // every tensor was copied or widened: nothing reads the file any more
+            return model;
+        }
+        catch
+        {
+            mapping.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Checks every tensor before any is read: each type one RagTune reads, each extent inside the file, each
@@ -187,27 +198,35 @@ public static class GgufDecoder
     }
 
     // LLaMA-3.1-style scaling is stored as rope_freqs.weight [D/2]: llama.cpp divides each frequency by its factor.
-    private static float[] InverseFrequencies(GgufFile gguf, DecoderConfig config)
+    private static float[] InverseFrequencies(GgufMapping mapping, DecoderConfig config)
     {
+        var gguf = mapping.File;
         var inverse = RopeScaling.InverseFrequencies(config.HeadDim, config.RopeTheta, config.RopeScaling);
         if (gguf.FindTensor("rope_freqs.weight") is not { } info) return inverse;
         if (info.Shape is not [var n] || n != inverse.Length)
             throw new EngineException($"{gguf.Path}: tensor 'rope_freqs.weight' has shape [{string.Join(", ", info.Shape)}], expected [{inverse.Length}] (half the head size)");
         var factors = new float[n];
-        GgmlQuants.Dequantize((GgmlType)info.GgmlType, gguf.ReadTensorData(info), factors);
+        GgmlQuants.Dequantize((GgmlType)info.GgmlType, mapping.TensorData(info), factors);
         for (int i = 0; i < inverse.Length; i++) inverse[i] /= factors[i];
         return inverse;
     }
 
-    private sealed class Reader(GgufFile gguf, DecoderConfig config, WeightFormat format)
+    // Reads tensors from the mapped file: quantised matrices kept as stored point into it, everything else is widened
+    // or copied from it (no intermediate copy of the raw bytes).
+    private sealed class Reader(GgufMapping mapping, DecoderConfig config, WeightFormat format)
     {
+        private readonly GgufFile gguf = mapping.File;
+
+        /// <summary>True once a matrix reads its blocks in place from the mapping (the model must keep it open).</summary>
+        public bool MappedAny { get; private set; }
+
         public float[] Vector(string name) => Vector(name, heads: 0);
 
         private float[] Vector(string name, int heads)
         {
             var info = gguf.FindTensor(TensorName(name))!;
             var values = new float[info.ElementCount];
-            GgmlQuants.Dequantize((GgmlType)info.GgmlType, gguf.ReadTensorData(info), values);
+            GgmlQuants.Dequantize((GgmlType)info.GgmlType, mapping.TensorData(info), values);
             return heads > 0 ? UnpermuteRows(values, heads, 4) : values;
         }
 
@@ -226,12 +245,18 @@ public static class GgufDecoder
             var info = gguf.FindTensor(TensorName(name))!;
             var type = (GgmlType)info.GgmlType;
             int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
-            byte[] data = gguf.ReadTensorData(info);
-            if (heads > 0) data = UnpermuteRows(data, heads, (int)GgmlTypes.ByteCount(type, cols));
             // A 4-bit base asked for: the file's own 4/5/6-bit blocks are kept as they are (QLoRA over a GGUF).
             bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0)
-                || (format == WeightFormat.Q4_K && WeightMatrix.FormatOf(type) is not null);
-            if (asStored && WeightMatrix.FormatOf(type) is not null) return WeightMatrix.FromGgml(type, data, rows, cols);
+                || (format == WeightFormat.Q4_K && WeightFormats.FormatOf(type) is not null);
+            if (asStored && WeightFormats.FormatOf(type) is not null && heads == 0)
+            {
+                MappedAny = true;
+                return WeightMatrix.FromMapped(mapping, info);
+            }
+            ReadOnlySpan<byte> data = mapping.TensorData(info);
+            // LLaMA's q/k rows are reordered, which needs a private copy of the blocks.
+            if (heads > 0) data = UnpermuteRows(data.ToArray(), heads, (int)GgmlTypes.ByteCount(type, cols));
+            if (asStored && WeightFormats.FormatOf(type) is not null) return WeightMatrix.FromGgml(type, data.ToArray(), rows, cols);
             if (asStored && type == GgmlType.Q8_0) return Q8FromQ8_0(data, rows, cols);
             if (format == WeightFormat.Checkpoint && type == GgmlType.BF16)
                 return WeightMatrix.FromBF16(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(data).ToArray(), rows, cols);
@@ -241,15 +266,15 @@ public static class GgufDecoder
         }
 
         // GGUF's Q8_0 (a half scale before each 32 int8) is the engine's Q8 with the scales split off and widened: exact.
-        private static WeightMatrix Q8FromQ8_0(byte[] data, int rows, int cols)
+        private static WeightMatrix Q8FromQ8_0(ReadOnlySpan<byte> data, int rows, int cols)
         {
             int blocks = rows * cols / 32;
             var values = new sbyte[(long)rows * cols];
             var scales = new float[blocks];
             for (int b = 0; b < blocks; b++)
             {
-                scales[b] = Tensors.ReducedPrecision.HalfToFloat(BitConverter.ToUInt16(data, b * 34));
-                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(data.AsSpan(b * 34 + 2, 32)).CopyTo(values.AsSpan(b * 32));
+                scales[b] = Tensors.ReducedPrecision.HalfToFloat(System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(data[(b * 34)..]));
+                System.Runtime.InteropServices.MemoryMarshal.Cast<byte, sbyte>(data.Slice(b * 34 + 2, 32)).CopyTo(values.AsSpan(b * 32));
             }
             return WeightMatrix.FromQ8(values, scales, rows, cols);
         }

@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 
 namespace RagTune.Engine.Tensors;
 
-public sealed unsafe partial class SafeTensorFile : IDisposable
+public sealed unsafe partial class SafeTensorFile : IMappedFile, IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;

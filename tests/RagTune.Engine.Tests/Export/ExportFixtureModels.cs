@@ -4,6 +4,7 @@
 // Hugging Face checkpoint: dequantise each tensor, undo LLaMA's q/k permutation, rename.
 using System.Text.Json;
 using RagTune.Engine.Formats;
+using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
 using RagTune.Engine.Tensors;
 using RagTune.Engine.Tests.Formats;
@@ -113,7 +114,8 @@ internal static class ExportFixtureModels
         {
             if (name == "rope_freqs.weight") continue;
             long count = info.Dimensions.Aggregate(1L, (a, d) => a * (long)d);
-            var values = GgmlDequantizer.Dequantize((GgmlType)info.GgmlType, data, count);
+            var values = new float[count];
+            GgmlQuants.Dequantize((GgmlType)info.GgmlType, data, values);
             int rowLength = (int)info.Dimensions[0];
             if (llama && (name.Contains(".attn_q.", StringComparison.Ordinal) || name.Contains(".attn_k.", StringComparison.Ordinal)))
                 values = Unpermute(values, name.Contains(".attn_q.", StringComparison.Ordinal) ? config.NumAttentionHeads : config.NumKeyValueHeads,

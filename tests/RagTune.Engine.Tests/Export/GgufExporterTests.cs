@@ -138,6 +138,33 @@ public class GgufExporterTests
         Assert.Equal(GgmlType.Q5_0, qwen3["blk.0.attn_output.weight"]);  // rows of 64 = 4 heads × 16 fit Q5_0
     }
 
+    /// <summary>Our Q4_K_M export of a model whose rows are not whole super-blocks (Q5_0 and Q8_0 / F16 inside) loads
+    /// back in GgufDecoder and gives the logits of its own weights dequantised into a checkpoint: exactly when loaded
+    /// as float32, and within the int8 rounding of x when decoded token by token from the blocks in place.</summary>
+    [Theory]
+    [InlineData("qwen2-tiny")]   // hidden 64: Q5_0 + Q8_0
+    [InlineData("qwen3-tiny")]   // hidden 48: Q5_0 + F16
+    public async Task A_q4_k_m_export_with_fallback_types_loads_back_with_its_own_dequantised_logits(string fixture)
+    {
+        using var dir = new TempDirectory();
+        var result = await Export(Models_(fixture), GgufExportType.Q4_K_M, dir.File("m.gguf"));
+        Assert.Contains(GgufFile.Read(result.GgufPath).Tensors, t => (GgmlType)t.GgmlType == GgmlType.Q5_0);
+        string back = ExportFixtureModels.ToCheckpoint(result.GgufPath, Models_(fixture), dir.File("back"));
+        int[] ids = Tokenizer.Load(Models_(fixture)).Encode(Prompt);
+        var expected = LastLogits(back, ids);
+        float scale = expected.Max(MathF.Abs);
+
+        using (var widened = DecoderModel.Load(result.GgufPath, WeightFormat.F32))
+            Kernels.KernelAgreementTests.AssertClose(expected, widened.CreateSession(capacity: 64).Forward(ids), 1e-5f * scale);
+
+        using var stored = DecoderModel.Load(result.GgufPath);
+        Assert.Contains(stored.Layers, l => l.QProj.Weight.Format == WeightFormat.Q5_0 || l.OProj.Weight.Format == WeightFormat.Q5_0);
+        var session = stored.CreateSession(capacity: 64);
+        float[] last = [];
+        foreach (int id in ids) last = session.Forward([id]).ToArray();
+        Kernels.KernelAgreementTests.AssertClose(expected, last, 0.03f * scale);
+    }
+
     private static string Models_(string fixture) => Path.Combine(AppContext.BaseDirectory, "TestData", "models", fixture);
 
     [Fact]

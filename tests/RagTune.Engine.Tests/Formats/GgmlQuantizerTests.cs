@@ -1,7 +1,9 @@
-// GgmlQuantizer: f16 rounding, block layouts and reconstruction error of each type, checked with the test-side
-// dequantisers. That the bytes are llama-quantize's own is proven on whole models in Export/GgufQuantizeFixtureTests.
+// GgmlQuantizer: f16 rounding, block layouts and reconstruction error of each type, read back with GgmlQuants (itself
+// checked tensor by tensor against gguf-py's dequantisers in Models/GgufFixtureTests). That the bytes are llama-quantize's
+// own is proven on whole models in Export/GgufQuantizeFixtureTests.
 using System.Buffers.Binary;
 using RagTune.Engine.Formats;
+using RagTune.Engine.Kernels;
 using Xunit;
 
 namespace RagTune.Engine.Tests.Formats;
@@ -56,7 +58,8 @@ public class GgmlQuantizerTests
         var x = Random(4 * 512, 7);
         var y = GgmlQuantizer.Quantize(type, x, 512);
         Assert.Equal(GgmlTypes.ByteCount(type, x.Length), y.Length);
-        var back = GgmlDequantizer.Dequantize(type, y, x.Length);
+        var back = new float[x.Length];
+        GgmlQuants.Dequantize(type, y, back);
         double err = Math.Sqrt(x.Zip(back).Average(p => (p.First - p.Second) * (double)(p.First - p.Second)));
         double rms = Math.Sqrt(x.Average(v => (double)v * v));
         Assert.True(err / rms < maxRelativeRms, $"{type}: relative rms error {err / rms:G3}");
@@ -69,7 +72,8 @@ public class GgmlQuantizerTests
     [InlineData(GgmlType.Q6_K)]
     public void Zero_rows_stay_zero(GgmlType type)
     {
-        var back = GgmlDequantizer.Dequantize(type, GgmlQuantizer.Quantize(type, new float[512], 256), 512);
+        var back = new float[512];
+        GgmlQuants.Dequantize(type, GgmlQuantizer.Quantize(type, new float[512], 256), back);
         Assert.All(back, v => Assert.Equal(0f, v));
     }
 

@@ -1,4 +1,4 @@
-// The GGUF block kernels against their oracles: the vectorised decode products (Q4_0, Q4_K, Q5_K, Q6_K read in place)
+// The GGUF block kernels against their oracles: the vectorised decode products (Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K read in place)
 // against dequantise-then-dot with the same int8 activations, alone, through the fused dispatch and through WeightMatrix
 // (whose prefill path widens the blocks for the GEMM). Blocks are random bytes with finite half scales, so every bit
 // pattern of the packed quants, scales and mins is exercised.
@@ -13,7 +13,8 @@ namespace RagTune.Engine.Tests.Kernels;
 
 public class GgmlMatVecTests
 {
-    public static TheoryData<GgmlType> Types => new(GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+    public static TheoryData<GgmlType> Types => new(
+        GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
 
     /// <summary>Random blocks for a [rows, cols] matrix: random bytes, then each half scale set to a small finite value.</summary>
     internal static byte[] RandomBlocks(GgmlType type, int rows, int cols, int seed)
@@ -24,7 +25,7 @@ public class GgmlMatVecTests
         rng.NextBytes(data);
         int[] halves = type switch
         {
-            GgmlType.Q4_0 => [0],
+            GgmlType.Q4_0 or GgmlType.Q5_0 => [0],
             GgmlType.Q6_K => [208],
             _ => [0, 2],
         };
@@ -42,13 +43,18 @@ public class GgmlMatVecTests
         var blocks = RandomBlocks(type, rows, cols, 7);
         var x = Random(2 * cols, 3);
         var bias = Random(rows, 5);
-        var fast = new float[2 * rows];
         var slow = new float[2 * rows];
-        GgmlMatVec.Forward(type, x, blocks, bias, fast, 2, cols, rows);
         GgmlMatVec.ForwardNaive(type, x, blocks, bias, slow, 2, cols, rows);
         float scale = slow.Max(MathF.Abs);
         Assert.True(scale > 0.1f, $"degenerate test data: |y| ≤ {scale}");
-        AssertClose(slow, fast, 2e-5f * scale);
+        // Both int8 dot sequences: AVX2's vpmaddubsw + vpmaddwd, and vpdpbusd on the 512-bit path (where AVX-VNNI exists).
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var fast = new float[2 * rows];
+                GgmlMatVec.Forward(type, x, blocks, bias, fast, 2, cols, rows);
+                AssertClose(slow, fast, 2e-5f * scale);
+            }
     }
 
     [Theory]
@@ -83,10 +89,14 @@ public class GgmlMatVecTests
         // Decode: the fused single-operand dispatch reads the blocks in place.
         var expected = new float[rows];
         GgmlMatVec.ForwardNaive(type, x.AsSpan(0, cols), blocks, bias, expected, 1, cols, rows);
-        var fused = new float[rows];
-        FusedMatVec.ForThisThread.Store(x.AsSpan(0, cols), new MatVecOperand(weight, bias), fused);
         float scale = expected.Max(MathF.Abs);
-        AssertClose(expected, fused, 2e-5f * scale);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var fused = new float[rows];
+                FusedMatVec.ForThisThread.Store(x.AsSpan(0, cols), new MatVecOperand(weight, bias), fused);
+                AssertClose(expected, fused, 2e-5f * scale);
+            }
 
         // Prefill (tokens ≥ 4): the blocks are widened exactly, x stays float32 — compare with a float32 product.
         var dense = new float[rows * cols];
