@@ -20,6 +20,9 @@ public sealed record LocalChatClientOptions
     /// Clients over one TextGenerator with different adapters share its weights.</summary>
     public AdapterSet? Adapters { get; init; }
 
+    /// <summary>A prompt-tuning adapter (PEFT PROMPT_TUNING) whose virtual tokens every request runs before its prompt.</summary>
+    public PromptTuning? PromptTuning { get; init; }
+
     /// <summary>Qwen3's enable_thinking for requests without ChatOptions.Reasoning; null leaves the template's default.</summary>
     public bool? EnableThinking { get; init; }
 

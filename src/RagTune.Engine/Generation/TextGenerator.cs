@@ -59,13 +59,15 @@ public sealed class TextGenerator
         ArgumentNullException.ThrowIfNull(promptIds);
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
         if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
-        int maxPositions = Model.Config.ContextLength;
+        // Prompt tuning's virtual tokens take the first positions; the prompt follows them.
+        int virtualTokens = options.PromptTuning?.NumVirtualTokens ?? 0;
+        int maxPositions = Model.Config.ContextLength - virtualTokens;
         if (promptIds.Count >= maxPositions)
-            throw new EngineException($"the prompt has {promptIds.Count} tokens; the model's context is {maxPositions} positions");
+            throw new EngineException($"the prompt has {promptIds.Count} tokens{(virtualTokens > 0 ? $" after {virtualTokens} virtual tokens" : "")}; the model's context is {Model.Config.ContextLength} positions");
         int maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
         var stopIds = new HashSet<int>(options.StopTokenIds ?? EosTokenIds);
         var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        var session = Model.CreateSession(promptIds.Count + maxTokens, adapters: options.Adapters);
+        var session = Model.CreateSession(virtualTokens + promptIds.Count + maxTokens, adapters: options.Adapters);
         var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: !options.IncludeSpecialTokens);
         var stops = new StopStringMatcher(options.StopStrings);
         int[] prompt = [.. promptIds];
@@ -75,6 +77,12 @@ public sealed class TextGenerator
         await Task.Yield();
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
+        if (options.PromptTuning is { } promptTuning)
+        {
+            if (promptTuning.TokenDim != Model.Config.HiddenSize)
+                throw new EngineException($"the prompt-tuning adapter's token_dim is {promptTuning.TokenDim}, the model's hidden size is {Model.Config.HiddenSize}");
+            session.ForwardEmbeddings(promptTuning.Embeddings);
+        }
         int next = Next(prompt, 1);
         var prefill = clock.Elapsed;
         clock.Restart();

@@ -251,12 +251,16 @@ public sealed class DecoderModel : IDisposable
         else LayerNorm.Forward(x, weight, bias, (float)Config.RmsNormEps, y);
     }
 
-    /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
-    /// s.X [T, C] and appends the tokens to the cache.</summary>
-    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
+    /// <summary>Runs T ≤ chunk rows of input embeddings [T, C] (prompt tuning's virtual tokens) at positions
+    /// cache.Length.. and appends them to the cache; no logits.</summary>
+    internal void ForwardEmbeddings(DecoderSession s, ReadOnlySpan<float> embeddings) => RunLayers(s, default, embeddings);
+
+    /// <summary>The layer stack on T ≤ chunk new tokens (or rows of <paramref name="embeddings"/> [T, C] given instead of
+    /// ids) at positions cache.Length..: leaves the residual stream in s.X [T, C] and appends them to the cache.</summary>
+    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids, ReadOnlySpan<float> embeddings = default)
     {
         var cfg = Config;
-        int T = ids.Length, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
+        int T = embeddings.IsEmpty ? ids.Length : embeddings.Length / cfg.HiddenSize, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
         int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
         float eps = (float)cfg.RmsNormEps;
         var x = s.X.AsSpan(0, T * C);              // [T, C] residual stream
@@ -268,22 +272,24 @@ public sealed class DecoderModel : IDisposable
         var gate = s.Gate.AsSpan(0, T * I);        // [T, I]
         var up = s.Up.AsSpan(0, T * I);            // [T, I]
 
-        // inputs_embeds = embed_tokens(input_ids) (+ wpe(position) for GPT-2)
+        // inputs_embeds = embed_tokens(input_ids), or the rows given (+ wpe(position) for GPT-2)
         if (PositionEmbeddings is not null && start + T > cfg.MaxPositionEmbeddings)
             throw new EngineException($"position {start + T - 1} is beyond the {cfg.MaxPositionEmbeddings} learned positions of {cfg.Path} "
                 + "(n_positions): the sequence is too long for this model");
-        for (int t = 0; t < T; t++)
+        embeddings.CopyTo(x);
+        for (int t = 0; t < ids.Length; t++)
         {
             if ((uint)ids[t] >= (uint)V)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
             EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
-            if (PositionEmbeddings is { } wpe)
+        }
+        if (PositionEmbeddings is { } wpe)
+            for (int t = 0; t < T; t++)
             {
                 var row = h.Slice(0, C);
                 wpe.ReadRow(start + t, row);
                 TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
             }
-        }
 
         var a = s.Adapters;
         for (int l = 0; l < Layers.Count; l++)

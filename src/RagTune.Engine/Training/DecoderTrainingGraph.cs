@@ -56,6 +56,10 @@ public sealed class DecoderTrainingGraph
     /// <summary>Source of the dropout masks; part of the resumable state.</summary>
     public TrainingRandom DropoutRandom { get => _linear.DropoutRandom; set => _linear.DropoutRandom = value; }
 
+    /// <summary>Prompt tuning: virtual-token embeddings [N, C] put before every sequence (positions 0..N−1, no loss on
+    /// them); when its embeddings are in the <see cref="ParameterSet"/>, the input-embedding backward trains them.</summary>
+    public PromptTuning? Prompt { get; init; }
+
     /// <summary>The LoRA adapters every projection applies (and that a LoRA run trains), or null.</summary>
     public AdapterSet? Adapters => _linear.Adapters;
 
@@ -85,12 +89,12 @@ public sealed class DecoderTrainingGraph
     /// the first token of each of its examples in <paramref name="starts"/> (empty or [0]: one example).</summary>
     public double Step(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, float gradScale, bool backward, ReadOnlySpan<int> starts = default)
     {
-        int T = ids.Length, C = _model.Config.HiddenSize;
+        int T = ids.Length, C = _model.Config.HiddenSize, P = Prompt?.NumVirtualTokens ?? 0;
         if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
         var hf = ForwardToFinalNorm(ids, starts);
-        var dhf = _grads.Dh.AsSpan(0, T * C);      // [T, C] gradient of hf
+        var dhf = _grads.Dh.AsSpan(0, (P + T) * C);   // [P + T, C] gradient of hf (virtual tokens first, no loss on them)
         if (backward) dhf.Clear();
-        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
+        double loss = LossInChunks(hf[(P * C)..], targets, gradScale, backward ? dhf[(P * C)..] : default);
         if (backward) BackwardFromFinalNorm(ids, dhf);
         return loss;
     }
@@ -99,6 +103,7 @@ public sealed class DecoderTrainingGraph
     /// embedders pool — saving what <see cref="BackwardHidden"/> needs. Valid until the next forward.</summary>
     public ReadOnlySpan<float> ForwardHidden(ReadOnlySpan<int> ids)
     {
+        if (Prompt is not null) throw new InvalidOperationException("prompt tuning trains a causal LM; the hidden-state path is for embedders");
         _hiddenIds = ids.ToArray();
         return ForwardToFinalNorm(ids, default);
     }
@@ -115,21 +120,29 @@ public sealed class DecoderTrainingGraph
 
     private int[]? _hiddenIds;
 
-    /// <summary>Embedding, every layer and the final RMSNorm, saving activations; returns hf [T, C].</summary>
+    /// <summary>Embedding (after the prompt-tuning rows, if any), every layer and the final RMSNorm, saving activations;
+    /// returns hf [P + T, C]. A packed row (<paramref name="starts"/>) has no prompt-tuning rows.</summary>
     private Span<float> ForwardToFinalNorm(ReadOnlySpan<int> ids, ReadOnlySpan<int> starts)
     {
         var cfg = _model.Config;
-        int T = ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
+        int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
         float eps = (float)cfg.RmsNormEps;
+        if (P > 0 && starts.Length > 1)
+            throw new EngineException("packed rows (several examples in one row) cannot take prompt-tuning rows: train prompt tuning without --pack");
         Ensure(T);
         _model.PrepareRope(0, T, _cos, _sin);
         SetExamples(T, starts);
         var x = _x[0].AsSpan(0, T * C);
-        for (int t = 0; t < T; t++)
+        if (Prompt is { } prompt)
+        {
+            if (prompt.TokenDim != C) throw new EngineException($"prompt embeddings are {prompt.TokenDim} wide, the model's hidden size is {C} ({cfg.Path})");
+            prompt.Embeddings.CopyTo(x);
+        }
+        for (int t = 0; t < ids.Length; t++)
         {
             if ((uint)ids[t] >= (uint)cfg.VocabSize)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
-            _model.EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
+            _model.EmbedTokens.ReadRow(ids[t], x.Slice((P + t) * C, C));
         }
         if (_model.PositionEmbeddings is { } wpe)
         {
@@ -155,7 +168,7 @@ public sealed class DecoderTrainingGraph
     /// <summary>The backward of <see cref="ForwardToFinalNorm"/> given dLoss/dhf [T, C]: the same calls in reverse.</summary>
     private void BackwardFromFinalNorm(ReadOnlySpan<int> ids, ReadOnlySpan<float> dhf)
     {
-        int T = ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
+        int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
         var grads = _grads;
         var dx = _dx;                              // [T, C] gradient of the residual stream
         Array.Clear(dx, 0, T * C);
@@ -172,12 +185,15 @@ public sealed class DecoderTrainingGraph
             }
             LayerBackward(l, T, dx, grads);
         }
+        // The input-embedding backward: the virtual tokens' rows into the prompt embeddings, the tokens' into embed_tokens.
+        if (Prompt is { } prompt && _parameters.Grad(prompt.Embeddings) is { IsEmpty: false } dPrompt)
+            TensorPrimitives.Add(dPrompt, dx.AsSpan(0, P * C), dPrompt);
         var dEmbed = _parameters.Grad(_model.EmbedTokens);
         if (!dEmbed.IsEmpty)
-            for (int t = 0; t < T; t++)
+            for (int t = 0; t < ids.Length; t++)
             {
                 var row = dEmbed.Slice(ids[t] * C, C);
-                TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
+                TensorPrimitives.Add(row, dx.AsSpan((P + t) * C, C), row);
             }
         var dPositions = _model.PositionEmbeddings is { } wpe ? _parameters.Grad(wpe) : default;
         if (!dPositions.IsEmpty)

@@ -19,6 +19,9 @@ public sealed record SftTrainingOptions
 
     public LoraOptions Lora { get; init; } = new();
 
+    /// <summary>Prompt tuning (PEFT PROMPT_TUNING) instead of LoRA: only virtual-token embeddings are trained and saved.</summary>
+    public PromptTuningOptions? PromptTuning { get; init; }
+
     /// <summary>How the frozen base weights are held for LoRA: as stored (F32/BF16 read in place from the mapped checkpoint),
     /// or converted to BF16 or Q8 at load. Full fine-tuning always trains float32 copies.</summary>
     public WeightFormat BaseWeights { get; init; } = WeightFormat.Checkpoint;

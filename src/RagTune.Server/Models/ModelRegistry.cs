@@ -7,6 +7,7 @@ using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
+using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Search;
@@ -213,9 +214,12 @@ public sealed class ModelRegistry : IAsyncDisposable
         try
         {
             var generator = baseClient.Generator;
-            var adapters = PeftAdapter.Load(a.Path, generator.Model.LayerLinears);
-            return new LocalChatClient(generator, baseClient.Template, a.Name,
-                new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens, Adapters = adapters });
+            var options = new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens };
+            // A prompt-tuning adapter puts its virtual tokens before each request's prompt; a LoRA one runs unmerged.
+            options = PromptTuning.IsPromptTuning(a.Path)
+                ? options with { PromptTuning = PromptTuning.Load(a.Path, generator.Model.Config.HiddenSize) }
+                : options with { Adapters = PeftAdapter.Load(a.Path, generator.Model.LayerLinears) };
+            return new LocalChatClient(generator, baseClient.Template, a.Name, options);
         }
         catch (EngineException e)
         {
