@@ -14,6 +14,8 @@
 //   batch DIR [--format ...] [--prompt 128] [--gen 64] [--streams 1,4,8] [--trials 3]
 //                                              continuous batching: B concurrent generations on one model, S_PP / S_TG
 //                                              as llama-batched-bench reports them (BatchBench.cs)
+//   wide [FILTER] [--trials 9]                 256-bit vs 512-bit paths of each kernel that has both (WideBench.cs),
+//                                              the cases whose name contains FILTER
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -25,7 +27,7 @@ using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
 // The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
-if (mode is "model" or "gemm" or "matvec" or "batch") Console.WriteLine("kernels: " + KernelDispatch.Describe());
+if (mode is "model" or "gemm" or "matvec" or "batch" or "wide") Console.WriteLine("kernels: " + KernelDispatch.Describe());
 switch (mode)
 {
     case "checkpoint":
@@ -58,6 +60,9 @@ switch (mode)
         break;
     case "lora":
         RunLora(args.Length > 1 ? int.Parse(args[1]) : 8);
+        break;
+    case "wide":
+        WideBench.Run(args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : "", Option("--trials", 9));
         break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);

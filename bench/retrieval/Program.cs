@@ -1,5 +1,6 @@
 // Retrieval benchmark entry point: `cmrc [path/to/cmrc2018_trial.json]` (BM25 on CMRC 2018 trial) or
-// `scale [max-chunks]` (synthetic BM25 index growth: memory, build time, query latency at 10k/100k/1M chunks).
+// `scale [max-chunks]` (synthetic BM25 index growth: memory, build time, query latency at 10k/100k/1M chunks) or
+// `hierarchical [chunks]` (document-first vs flat search: recall@5 and latency per document route, default 100k chunks).
 using RagTune.Bench.Retrieval;
 
 string mode = args.Length > 0 ? args[0] : "cmrc";
@@ -11,8 +12,11 @@ switch (mode)
     case "scale":
         ScaleBenchmark.Run(args.Length > 1 ? int.Parse(args[1]) : 1_000_000);
         break;
+    case "hierarchical":
+        await HierarchicalBenchmark.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 100_000);
+        break;
     default:
-        Console.Error.WriteLine("usage: RagTune.Bench.Retrieval cmrc [cmrc2018_trial.json] | scale [max-chunks]");
+        Console.Error.WriteLine("usage: RagTune.Bench.Retrieval cmrc [cmrc2018_trial.json] | scale [max-chunks] | hierarchical [chunks]");
         return 2;
 }
 return 0;

@@ -10,6 +10,6 @@ for i in 1 2; do
   $BENCH
   /usr/bin/python3 tools/reference/qwen_torch.py lora --threads 2 --steps "$STEPS"
 done
-$BENCH --recompute
+$BENCH --recompute on
 $BENCH --dtype bf16
-$BENCH --dtype bf16 --recompute
+$BENCH --dtype bf16 --recompute on

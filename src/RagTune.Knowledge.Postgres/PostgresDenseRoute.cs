@@ -1,5 +1,6 @@
 // The dense route of the PostgreSQL store: the query vector is sent in pgvector's binary format (Pgvector), and the
-// rows come back ordered by the metric's distance operator (HNSW index scan, or an exact scan for the exact kind).
+// rows come back ordered by the metric's distance operator (HNSW index scan, or an exact scan for the exact kind). The
+// same query serves the chunk vectors and the document route's vectors (document_vectors).
 using Microsoft.Extensions.AI;
 using Npgsql;
 using Pgvector;
@@ -9,15 +10,27 @@ using RagTune.Knowledge.Store;
 
 namespace RagTune.Knowledge.Postgres;
 
-internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddingGenerator<string, Embedding<float>> embedder, int dimensions)
-    : ISearchRoute
+internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddingGenerator<string, Embedding<float>> embedder, int dimensions,
+    bool documents = false) : IDocumentScopedRoute
 {
     // pgvector's limit for hnsw.ef_search; an HNSW scan returns at most this many rows.
     private const int MaxEfSearch = 1000;
 
     public string Name => "dense";
 
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken) =>
+        SearchAsync(query, k, null, filter, cancellationToken);
+
+    public Task<IReadOnlyList<SearchHit>> SearchWithinAsync(string query, int k, IReadOnlyCollection<string> documentIds, MetadataFilter? filter,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(documentIds);
+        if (documents) throw new InvalidOperationException("The document route ranks documents; it has no documents to search within.");
+        return SearchAsync(query, k, documentIds, filter, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, IReadOnlyCollection<string>? scope, MetadataFilter? filter,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
@@ -37,24 +50,33 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
             _ => $"-(v.embedding {op} @q)",
         };
         string s = store.Schema;
-        string Sql(string filterClause) => $"""
-            SELECT c.id, {score} AS score, c.text, c.metadata::text
-            FROM (SELECT chunk_id, embedding FROM "{s}".vectors {filterClause} ORDER BY embedding {op} @q LIMIT @limit) v
-            JOIN "{s}".chunks c ON c.id = v.chunk_id
-            ORDER BY v.embedding {op} @q, c.id
-            """;
+        string Sql(string where) => documents
+            ? $"""
+              SELECT d.id, {score} AS score, r.text, d.metadata::text
+              FROM (SELECT document_id, embedding FROM "{s}".document_vectors ORDER BY embedding {op} @q LIMIT @limit) v
+              JOIN "{s}".documents d ON d.id = v.document_id JOIN "{s}".document_route r ON r.document_id = v.document_id
+              ORDER BY v.embedding {op} @q, d.id
+              """
+            : $"""
+              SELECT c.id, {score} AS score, c.text, c.metadata::text
+              FROM (SELECT chunk_id, embedding FROM "{s}".vectors {where} ORDER BY embedding {op} @q LIMIT @limit) v
+              JOIN "{s}".chunks c ON c.id = v.chunk_id
+              ORDER BY v.embedding {op} @q, c.id
+              """;
         // An HNSW scan returns at most ef_search rows unless it may iterate (pgvector >= 0.8); past that, scan exactly.
-        bool exact = settings.Kind == VectorIndexKind.Exact || (k > MaxEfSearch && !store.IterativeScan);
-        var hits = await SearchAsync(k, exact, filter, vector, Sql, cancellationToken).ConfigureAwait(false);
+        // Within a few documents the candidates are few: score them all.
+        bool exact = settings.Kind == VectorIndexKind.Exact || (k > MaxEfSearch && !store.IterativeScan) || scope is not null;
+        if (documents) filter = null;  // filters are on chunk metadata: the document route ranks documents unfiltered
+        var hits = await SearchAsync(k, exact, filter, scope, vector, Sql, cancellationToken).ConfigureAwait(false);
         // pgvector filters the rows an HNSW scan yields: a selective filter can leave fewer than k of them (ef_search
         // candidates, or hnsw.max_scan_tuples when iterating). Then the exact scan gives the true top k.
         if (!exact && filter is not null && hits.Count < k)
-            hits = await SearchAsync(k, exact: true, filter, vector, Sql, cancellationToken).ConfigureAwait(false);
+            hits = await SearchAsync(k, exact: true, filter, scope, vector, Sql, cancellationToken).ConfigureAwait(false);
         return hits;
     }
 
-    private Task<List<SearchHit>> SearchAsync(int k, bool exact, MetadataFilter? filter, float[] vector, Func<string, string> sql,
-        CancellationToken cancellationToken) =>
+    private Task<List<SearchHit>> SearchAsync(int k, bool exact, MetadataFilter? filter, IReadOnlyCollection<string>? scope, float[] vector,
+        Func<string, string> sql, CancellationToken cancellationToken) =>
         store.GuardAsync("dense search", async connection =>
         {
             // Settings are local to a transaction; a read-only one holds no locks that a writer would wait for.
@@ -67,7 +89,9 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
             await using (var set = new NpgsqlCommand(setting, connection, transaction))
                 await set.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await using var command = new NpgsqlCommand(null, connection, transaction);
-            command.CommandText = sql(PostgresRoutes.ChunkFilter(store.Schema, "chunk_id", filter, command));
+            command.CommandText = sql(PostgresRoutes.Where(
+                PostgresRoutes.ChunkCondition(store.Schema, "chunk_id", filter, command),
+                PostgresRoutes.ScopeCondition(store.Schema, "chunk_id", scope, command)));
             command.Parameters.AddWithValue("q", new Vector(vector));
             command.Parameters.AddWithValue("limit", k);
             var hits = await PostgresRoutes.ReadHitsAsync(command, Name, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,12 @@ public static class PostgresKnowledgeBase
             PostgresStoreLink.Write(directory, postgres);
             try
             {
+                // The summary journal (document_route.kind summary) lives in the linking directory, as OpenAsync(directory) has it.
+                if (openOptions?.SummaryJournalPath is null)
+                    openOptions = (openOptions ?? new KnowledgeBaseOpenOptions()) with
+                    {
+                        SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), Summaries.DocumentSummaryJournal.FileName),
+                    };
                 return await KnowledgeBase.CreateAsync(postgres, options, openOptions, cancellationToken).ConfigureAwait(false);
             }
             catch

@@ -20,6 +20,7 @@ public sealed partial class PostgresKnowledgeStore
             foreach (var chunk in upsert.Chunks)
                 if (chunk.DocumentId != upsert.Document.Id)
                     throw new KnowledgeException($"store batch: chunk '{chunk.Id}' belongs to document '{chunk.DocumentId}'; expected '{upsert.Document.Id}'");
+        batch.CheckRepresentations(Options, $"PostgreSQL knowledge base {_location.Describe()}");
         if (batch.IsEmpty) return;
         var rows = Prepare(batch);
         await _commitGate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -47,8 +48,23 @@ public sealed partial class PostgresKnowledgeStore
         public readonly List<int?> Lengths = [];
         public readonly List<string> PostingTerms = [], PostingChunks = [];
         public readonly List<int> PostingTfs = [], PostingLengths = [];
-        public readonly List<(string ChunkId, float[] Vector)> Vectors = [];
+        public readonly List<(string Id, float[] Vector)> Vectors = [];
         public long LexicalDocs, LexicalLength;
+        // The document route: one row per document, its postings and its vector.
+        public readonly List<string> RouteIds = [], RouteTexts = [];
+        public readonly List<int> RouteLengths = [];
+        public readonly List<string> RoutePostingTerms = [], RoutePostingDocuments = [];
+        public readonly List<int> RoutePostingTfs = [], RoutePostingLengths = [];
+        public readonly List<(string Id, float[] Vector)> RouteVectors = [];
+    }
+
+    /// <summary>Analyses a text into postings (term, tf) and its token count, as the embedded BM25 index does.</summary>
+    private (Dictionary<string, int> Counts, int Length) Postings(string text)
+    {
+        var tokens = Analyzer.Analyze(text);
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in tokens) counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
+        return (counts, tokens.Count);
     }
 
     private Rows Prepare(StoreBatch batch)
@@ -56,6 +72,7 @@ public sealed partial class PostgresKnowledgeStore
         var rows = new Rows();
         var indexed = Options.ResolvedIndexedLevels.ToHashSet();
         foreach (var upsert in batch.Upserts)
+        {
             foreach (var chunk in upsert.Chunks)
             {
                 rows.Chunks.Add(chunk);
@@ -64,21 +81,33 @@ public sealed partial class PostgresKnowledgeStore
                     rows.Lengths.Add(null);
                     continue;
                 }
-                var tokens = Analyzer.Analyze(chunk.Text);
-                rows.Lengths.Add(tokens.Count);
+                var (counts, length) = Postings(chunk.Text);
+                rows.Lengths.Add(length);
                 rows.LexicalDocs++;
-                rows.LexicalLength += tokens.Count;
-                var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-                foreach (var t in tokens) counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
+                rows.LexicalLength += length;
                 foreach (var (term, tf) in counts)
                 {
                     rows.PostingTerms.Add(term);
                     rows.PostingChunks.Add(chunk.Id);
                     rows.PostingTfs.Add(tf);
-                    rows.PostingLengths.Add(tokens.Count);
+                    rows.PostingLengths.Add(length);
                 }
                 if (upsert.Vectors.TryGetValue(chunk.Id, out var vector)) rows.Vectors.Add((chunk.Id, vector));
             }
+            if (upsert.Representation is not { } representation) continue;
+            var (routeCounts, routeLength) = Postings(representation.Text);
+            rows.RouteIds.Add(upsert.Document.Id);
+            rows.RouteTexts.Add(representation.Text);
+            rows.RouteLengths.Add(routeLength);
+            foreach (var (term, tf) in routeCounts)
+            {
+                rows.RoutePostingTerms.Add(term);
+                rows.RoutePostingDocuments.Add(upsert.Document.Id);
+                rows.RoutePostingTfs.Add(tf);
+                rows.RoutePostingLengths.Add(routeLength);
+            }
+            if (representation.Vector is { } routeVector) rows.RouteVectors.Add((upsert.Document.Id, routeVector));
+        }
         return rows;
     }
 
@@ -101,6 +130,12 @@ public sealed partial class PostgresKnowledgeStore
                     lexical_length = lexical_length - (SELECT coalesce(sum(lexical_length), 0) FROM removed);
                 DELETE FROM "{_s}".documents WHERE id = ANY(@ids);
                 """, cancellationToken, ("ids", gone)).ConfigureAwait(false);
+            if (Options.DocumentRoute is not null)
+                await ExecuteAsync(connection, $"""
+                    DELETE FROM "{_s}".document_postings WHERE document_id = ANY(@ids);
+                    DELETE FROM "{_s}".document_route WHERE document_id = ANY(@ids);
+                    {(dimensions == 0 ? "" : $"""DELETE FROM "{_s}".document_vectors WHERE document_id = ANY(@ids);""")}
+                    """, cancellationToken, ("ids", gone)).ConfigureAwait(false);
         }
 
         if (batch.Upserts.Count > 0)
@@ -146,8 +181,21 @@ public sealed partial class PostgresKnowledgeStore
                 """, cancellationToken, ("term", rows.PostingTerms.ToArray()), ("chunk", rows.PostingChunks.ToArray()),
                 ("tf", rows.PostingTfs.ToArray()), ("length", rows.PostingLengths.ToArray())).ConfigureAwait(false);
 
-        if (rows.Vectors.Count > 0)
-            dimensions = await WriteVectorsAsync(connection, rows.Vectors, dimensions, cancellationToken).ConfigureAwait(false);
+        if (rows.RouteIds.Count > 0)
+        {
+            await ExecuteAsync(connection, $"""
+                INSERT INTO "{_s}".document_route (document_id, text, lexical_length) SELECT * FROM unnest(@id, @text, @length)
+                """, cancellationToken, ("id", rows.RouteIds.ToArray()), ("text", rows.RouteTexts.ToArray()),
+                ("length", rows.RouteLengths.ToArray())).ConfigureAwait(false);
+            if (rows.RoutePostingTerms.Count > 0)
+                await ExecuteAsync(connection, $"""
+                    INSERT INTO "{_s}".document_postings (term, document_id, tf, length) SELECT * FROM unnest(@term, @document, @tf, @length)
+                    """, cancellationToken, ("term", rows.RoutePostingTerms.ToArray()), ("document", rows.RoutePostingDocuments.ToArray()),
+                    ("tf", rows.RoutePostingTfs.ToArray()), ("length", rows.RoutePostingLengths.ToArray())).ConfigureAwait(false);
+        }
+
+        if (rows.Vectors.Count > 0 || rows.RouteVectors.Count > 0)
+            dimensions = await WriteVectorsAsync(connection, rows, dimensions, cancellationToken).ConfigureAwait(false);
 
         if (batch.RemovedFiles.Count > 0)
             await ExecuteAsync(connection, $"""
@@ -173,20 +221,30 @@ public sealed partial class PostgresKnowledgeStore
         return dimensions;
     }
 
-    private async Task<int> WriteVectorsAsync(NpgsqlConnection connection, List<(string ChunkId, float[] Vector)> vectors, int dimensions,
-        CancellationToken cancellationToken)
+    private async Task<int> WriteVectorsAsync(NpgsqlConnection connection, Rows rows, int dimensions, CancellationToken cancellationToken)
     {
-        int size = vectors[0].Vector.Length;
-        foreach (var (id, vector) in vectors)
+        int size = rows.Vectors.Count > 0 ? rows.Vectors[0].Vector.Length : rows.RouteVectors[0].Vector.Length;
+        foreach (var (id, vector, what) in rows.Vectors.Select(v => (v.Id, v.Vector, "chunk"))
+                     .Concat(rows.RouteVectors.Select(v => (v.Id, v.Vector, "document-route entry"))))
             if (vector.Length != (dimensions == 0 ? size : dimensions))
-                throw new KnowledgeException($"PostgreSQL knowledge base {_location.Describe()}: the embedding of chunk '{id}' has {vector.Length} dimensions; expected the index's {(dimensions == 0 ? size : dimensions)} (was the embedding model changed? create a new knowledge base for a new model)");
+                throw new KnowledgeException($"PostgreSQL knowledge base {_location.Describe()}: the embedding of {what} '{id}' has {vector.Length} dimensions; expected the index's {(dimensions == 0 ? size : dimensions)} (was the embedding model changed? create a new knowledge base for a new model)");
         if (dimensions == 0)
         {
             dimensions = size;
             var (opclass, _) = Operator(Options.VectorIndex.Metric);
             var hnsw = Options.VectorIndex.Hnsw;
             await ExecuteAsync(connection, PostgresSchema.CreateVectors(_s, dimensions, opclass, hnsw.M, hnsw.EfConstruction), cancellationToken).ConfigureAwait(false);
+            if (Options.DocumentRoute is not null)
+                await ExecuteAsync(connection, PostgresSchema.CreateDocumentVectors(_s, dimensions, opclass, hnsw.M, hnsw.EfConstruction), cancellationToken).ConfigureAwait(false);
         }
+        await InsertVectorsAsync(connection, "vectors", "chunk_id", rows.Vectors, cancellationToken).ConfigureAwait(false);
+        await InsertVectorsAsync(connection, "document_vectors", "document_id", rows.RouteVectors, cancellationToken).ConfigureAwait(false);
+        return dimensions;
+    }
+
+    private async Task InsertVectorsAsync(NpgsqlConnection connection, string table, string idColumn, List<(string Id, float[] Vector)> vectors,
+        CancellationToken cancellationToken)
+    {
         // One round trip for the whole set: a batch of single-row inserts, each vector in pgvector's binary format.
         const int perBatch = 1000;
         foreach (var part in vectors.Chunk(perBatch))
@@ -194,14 +252,13 @@ public sealed partial class PostgresKnowledgeStore
             await using var insert = new NpgsqlBatch(connection);
             foreach (var (id, vector) in part)
             {
-                var command = new NpgsqlBatchCommand($"""INSERT INTO "{_s}".vectors (chunk_id, embedding) VALUES ($1, $2)""");
+                var command = new NpgsqlBatchCommand($"""INSERT INTO "{_s}".{table} ({idColumn}, embedding) VALUES ($1, $2)""");
                 command.Parameters.Add(new NpgsqlParameter { Value = id });
                 command.Parameters.Add(new NpgsqlParameter { Value = new Vector(vector) });
                 insert.BatchCommands.Add(command);
             }
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        return dimensions;
     }
 
     /// <summary>The pgvector operator class and distance operator of a metric.</summary>

@@ -35,13 +35,16 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         Analyzer = TextAnalyzerFactory.Create(options.Lexical.Analyzer);
         _dimensions = dimensions;
         LexicalRoute = new PostgresLexicalRoute(this);
+        if (options.DocumentRoute is not null) DocumentLexicalRoute = new PostgresLexicalRoute(this, documents: true);
     }
 
     public KnowledgeBaseOptions Options { get; }
 
     public ITextAnalyzer Analyzer { get; }
 
-    public ISearchRoute LexicalRoute { get; }
+    public IDocumentScopedRoute LexicalRoute { get; }
+
+    public ISearchRoute? DocumentLexicalRoute { get; }
 
     public PostgresStoreOptions Location => _location;
 
@@ -80,6 +83,9 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                     await PgvectorExtension.EnsureAsync(connection, transaction, location, resolved.Embedding, cancellationToken).ConfigureAwait(false);
                 await using (var create = new NpgsqlCommand(PostgresSchema.Create(location.Schema), connection, transaction))
                     await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                if (resolved.DocumentRoute is not null)
+                    await using (var route = new NpgsqlCommand(PostgresSchema.CreateDocumentRoute(location.Schema), connection, transaction))
+                        await route.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await using (var meta = new NpgsqlCommand($"""INSERT INTO "{location.Schema}".kb_meta (format, schema_version, options) VALUES (@f, @v, @o::jsonb)""", connection, transaction))
                 {
                     meta.Parameters.AddWithValue("f", PostgresSchema.Format);
@@ -333,11 +339,19 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         }
     }
 
-    public ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
+    public IDocumentScopedRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
     {
         ArgumentNullException.ThrowIfNull(queryEmbedder);
         int dimensions = Volatile.Read(ref _dimensions);
         return dimensions == 0 ? null : new PostgresDenseRoute(this, queryEmbedder, dimensions);
+    }
+
+    /// <remarks>The document vectors are created with the chunk vectors (one model, one size).</remarks>
+    public ISearchRoute? CreateDocumentDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
+    {
+        ArgumentNullException.ThrowIfNull(queryEmbedder);
+        int dimensions = Volatile.Read(ref _dimensions);
+        return dimensions == 0 || Options.DocumentRoute is null ? null : new PostgresDenseRoute(this, queryEmbedder, dimensions, documents: true);
     }
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default) =>
@@ -345,12 +359,15 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
         {
             int dimensions = Volatile.Read(ref _dimensions);
             string vectors = dimensions == 0 ? "0" : $"""(SELECT count(*) FROM "{_s}".vectors)""";
+            bool routed = Options.DocumentRoute is not null;
+            string routedDocuments = routed ? $"""(SELECT count(*) FROM "{_s}".document_route)""" : "0";
+            string routedVectors = routed && dimensions > 0 ? $"""(SELECT count(*) FROM "{_s}".document_vectors)""" : "0";
             await using var command = new NpgsqlCommand($"""
                 SELECT (SELECT count(*) FILTER (WHERE cardinality(document_ids) > 0) FROM "{_s}".files), (SELECT count(*) FROM "{_s}".documents),
                        m.lexical_docs, (SELECT count(DISTINCT term) FROM "{_s}".postings), {vectors}, m.vector_dimensions, m.generation,
                        (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                          WHERE n.nspname = @schema AND c.relkind = 'r'),
-                       (SELECT count(*) FILTER (WHERE cardinality(document_ids) = 0) FROM "{_s}".files)
+                       (SELECT count(*) FILTER (WHERE cardinality(document_ids) = 0) FROM "{_s}".files), {routedDocuments}, {routedVectors}
                 FROM "{_s}".kb_meta m
                 """, connection);
             command.Parameters.AddWithValue("schema", _s);
@@ -367,6 +384,8 @@ public sealed partial class PostgresKnowledgeStore : IKnowledgeStore
                 Generation = reader.GetInt64(6),
                 DiskBytes = reader.GetInt64(7),
                 FilesWithoutDocuments = (int)reader.GetInt64(8),
+                RoutedDocuments = (int)reader.GetInt64(9),
+                RoutedDocumentVectors = (int)reader.GetInt64(10),
             };
             await reader.DisposeAsync().ConfigureAwait(false);
             return stats with { ChunksPerLevel = await ChunksPerLevelAsync(connection, cancellationToken).ConfigureAwait(false) };

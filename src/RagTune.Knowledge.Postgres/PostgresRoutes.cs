@@ -8,11 +8,26 @@ namespace RagTune.Knowledge.Postgres;
 
 internal static class PostgresRoutes
 {
-    /// <summary>The WHERE clause that keeps the rows whose <paramref name="idColumn"/> names a chunk passing
-    /// <paramref name="filter"/> (empty without a filter); its parameters are added to <paramref name="command"/>.</summary>
-    public static string ChunkFilter(string schema, string idColumn, MetadataFilter? filter, NpgsqlCommand command) =>
-        filter is null ? ""
-            : $"""WHERE {idColumn} IN (SELECT f.id FROM "{schema}".chunks f WHERE {PostgresFilterSql.Condition(filter, "f.metadata", command.Parameters)})""";
+    /// <summary>The condition that keeps the rows whose <paramref name="idColumn"/> names a chunk passing
+    /// <paramref name="filter"/> (null without a filter); its parameters are added to <paramref name="command"/>.</summary>
+    public static string? ChunkCondition(string schema, string idColumn, MetadataFilter? filter, NpgsqlCommand command) =>
+        filter is null ? null
+            : $"""{idColumn} IN (SELECT f.id FROM "{schema}".chunks f WHERE {PostgresFilterSql.Condition(filter, "f.metadata", command.Parameters)})""";
+
+    /// <summary>The condition that keeps chunk ids of the documents in the parameter @scope (hierarchical search), or null.</summary>
+    public static string? ScopeCondition(string schema, string idColumn, IReadOnlyCollection<string>? documentIds, NpgsqlCommand command)
+    {
+        if (documentIds is null) return null;
+        command.Parameters.AddWithValue("scope", documentIds.ToArray());
+        return $"""{idColumn} IN (SELECT sc.id FROM "{schema}".chunks sc WHERE sc.document_id = ANY(@scope))""";
+    }
+
+    /// <summary>A WHERE clause joining the conditions given (nulls skipped), or empty.</summary>
+    public static string Where(params string?[] conditions)
+    {
+        var present = conditions.OfType<string>().ToList();
+        return present.Count == 0 ? "" : "WHERE " + string.Join(" AND ", present);
+    }
 
     public static async Task<List<SearchHit>> ReadHitsAsync(NpgsqlCommand command, string route, CancellationToken cancellationToken)
     {

@@ -65,6 +65,30 @@ internal static class PostgresSchema
         CREATE INDEX ON "{s}".postings (chunk_id);
         """;
 
+    /// <summary>The document-level route (kb.json document_route), created with the schema when the options have one:
+    /// each document's representation text and BM25 postings (N and avgdl are counted from <c>document_route</c>).</summary>
+    public static string CreateDocumentRoute(string s) => $"""
+        CREATE TABLE "{s}".document_route (
+            document_id text COLLATE "C" PRIMARY KEY,
+            text text NOT NULL,
+            lexical_length integer NOT NULL);
+        CREATE TABLE "{s}".document_postings (
+            term text COLLATE "C" NOT NULL,
+            document_id text COLLATE "C" NOT NULL,
+            tf integer NOT NULL,
+            length integer NOT NULL,
+            PRIMARY KEY (term, document_id));
+        CREATE INDEX ON "{s}".document_postings (document_id);
+        """;
+
+    /// <summary>The document route's vectors, created with the chunk vectors (same model, same size).</summary>
+    public static string CreateDocumentVectors(string s, int dimensions, string opclass, int m, int efConstruction) => $"""
+        CREATE TABLE "{s}".document_vectors (
+            document_id text COLLATE "C" PRIMARY KEY,
+            embedding vector({dimensions}) NOT NULL);
+        CREATE INDEX document_vectors_hnsw ON "{s}".document_vectors USING hnsw (embedding {opclass}) WITH (m = {m}, ef_construction = {efConstruction});
+        """;
+
     public static string CreateVectors(string s, int dimensions, string opclass, int m, int efConstruction) => $"""
         CREATE TABLE "{s}".vectors (
             chunk_id text COLLATE "C" PRIMARY KEY,

@@ -32,6 +32,14 @@ public sealed class KnowledgeBaseStage
     /// <summary>A local reranker folder (cross-encoder or Qwen3-Reranker-style decoder) recorded in the knowledge base; the
     /// evaluation then scores every *_rag system twice, without and with reranking.</summary>
     public string? Reranker { get; set; }
+
+    /// <summary>A document route for document-first retrieval: first_chunk or summary (written by raft.teacher); the
+    /// evaluation then scores every *_rag system flat and hierarchical. Null: none. (mean needs embeddings, which the
+    /// pipeline's BM25 knowledge base does not have.)</summary>
+    public string? DocRoute { get; set; }
+
+    /// <summary>With a document route: the documents whose chunks the hierarchical twin searches.</summary>
+    public int HierarchicalDocuments { get; set; } = 20;
 }
 
 public sealed class TeacherSettings

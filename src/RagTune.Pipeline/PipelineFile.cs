@@ -97,6 +97,12 @@ public static partial class PipelineFile
             if (!File.Exists(Path.Combine(kb.Reranker, "config.json"))) Fail("knowledge_base.reranker", kb.Reranker, "a reranker model folder with a config.json");
         }
 
+        if (kb.DocRoute is { } route && route is not ("first_chunk" or "summary"))
+            Fail("knowledge_base.doc_route", $"'{route}'", route == "mean"
+                ? "first_chunk or summary (mean averages chunk vectors, and the pipeline's knowledge base is BM25 only)"
+                : "first_chunk or summary");
+        if (kb.HierarchicalDocuments < 1) Fail("knowledge_base.hierarchical_documents", kb.HierarchicalDocuments.ToString(CultureInfo.InvariantCulture), "1 or more");
+
         var r = p.Raft;
         if (r.QuestionsPerChunk < 1) Fail("raft.questions_per_chunk", r.QuestionsPerChunk.ToString(CultureInfo.InvariantCulture), "1 or more");
         if (r.Distractors < 0) Fail("raft.distractors", r.Distractors.ToString(CultureInfo.InvariantCulture), "0 or more");

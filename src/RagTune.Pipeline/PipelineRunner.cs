@@ -17,6 +17,7 @@ using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
 using RagTune.Knowledge.Chunking;
 using RagTune.Knowledge.Store;
+using RagTune.Knowledge.Summaries;
 using RagTune.Raft.Clients;
 using RagTune.Raft.Export;
 using RagTune.Raft.Generation;
@@ -68,7 +69,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
     private async Task<string> KnowledgeBaseAsync(CancellationToken ct)
     {
         var s = pipeline.KnowledgeBase;
-        string hash = StageStamp.Hash(KnowledgeBaseStageName, Settings(s), StageStamp.HashFolder(pipeline.Documents));
+        // Summaries are the teacher's: another teacher makes another knowledge base.
+        string hash = StageStamp.Hash(KnowledgeBaseStageName, Settings(s), StageStamp.HashFolder(pipeline.Documents), s.DocRoute == "summary" ? TeacherIdentity() : "");
         var stamp = new StageStamp(_work, KnowledgeBaseStageName);
         if (Skip(KnowledgeBaseStageName, stamp, hash, Directory.Exists(KnowledgeBaseDirectory))) return hash;
         // A KB built from other documents or settings is rebuilt: ingestion adds and updates but never forgets a removed file.
@@ -78,10 +80,23 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             Chunking = new HierarchicalChunkingOptions { Levels = s.ChunkLevels, OverlapTokens = s.OverlapTokens },
             TokenizerPath = s.Tokenizer,
             Reranker = s.Reranker is null ? null : new RerankerSettings { ModelDirectory = s.Reranker },
+            DocumentRoute = s.DocRoute switch
+            {
+                "first_chunk" => new DocumentRouteSettings { Kind = DocumentRouteKind.FirstChunk },
+                "summary" => new DocumentRouteSettings { Kind = DocumentRouteKind.Summary },
+                _ => null,
+            },
+        };
+        using var summaryTeacher = s.DocRoute == "summary" && _options.Teacher is null
+            ? OpenAICompatibleChatClient.Create(pipeline.Raft.Teacher.Model, new Uri(pipeline.Raft.Teacher.Endpoint), TeacherKey()).AsBuilder().UseResilience().Build()
+            : null;
+        var open = new KnowledgeBaseOpenOptions
+        {
+            Summarizer = s.DocRoute == "summary" ? new ChatClientDocumentSummarizer(_options.Teacher ?? summaryTeacher!) : null,
         };
         await using (var kb = Directory.Exists(KnowledgeBaseDirectory)
-            ? await KnowledgeBase.OpenAsync(KnowledgeBaseDirectory, cancellationToken: ct).ConfigureAwait(false)
-            : await KnowledgeBase.CreateAsync(KnowledgeBaseDirectory, kbOptions, cancellationToken: ct).ConfigureAwait(false))
+            ? await KnowledgeBase.OpenAsync(KnowledgeBaseDirectory, open, ct).ConfigureAwait(false)
+            : await KnowledgeBase.CreateAsync(KnowledgeBaseDirectory, kbOptions, open, ct).ConfigureAwait(false))
         {
             var summary = await kb.AddFolderAsync(pipeline.Documents, options: null, progress: null, ct).ConfigureAwait(false);
             Say($"{KnowledgeBaseStageName}: {summary.DocumentsIndexed} documents indexed into {summary.ChunksWritten} chunks ({summary.Added.Count} files added, {summary.Updated.Count} updated, {summary.Removed.Count} removed, {summary.Unchanged} unchanged, {summary.Skipped.Count} skipped)");
@@ -219,6 +234,9 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
         var retriever = new KnowledgeBaseRetriever(kb);
         // With a reranker, retrieval is scored without and with it: each *_rag system gets a reranked twin.
         var reranked = kb.HasReranker ? new KnowledgeBaseRetriever(kb, rerank: true) : null;
+        // With a document route, each *_rag system also gets a document-first twin.
+        var hierarchical = kb.Options.DocumentRoute is null ? null
+            : new KnowledgeBaseRetriever(kb, searchOptions: new KnowledgeSearchOptions { Hierarchical = true, Documents = pipeline.KnowledgeBase.HierarchicalDocuments });
         var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = s.MaxTokens };
         var clients = new List<IChatClient>();
         var systems = new List<IEvalSystem>();
@@ -236,6 +254,8 @@ public sealed class PipelineRunner(PipelineDefinition pipeline, PipelineRunnerOp
             systems.Add(new ChatClientSystem(client, SystemOptions(SystemLabel(name), rag ? retriever : null)));
             if (rag && reranked is not null)
                 systems.Add(new ChatClientSystem(client, SystemOptions(SystemLabel(name) + " + rerank", reranked)));
+            if (rag && hierarchical is not null)
+                systems.Add(new ChatClientSystem(client, SystemOptions(SystemLabel(name) + " + hierarchical", hierarchical)));
         }
         LocalEmbeddingGenerator? embedder = null;
         try

@@ -63,6 +63,16 @@ public sealed class TrainErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_packed_run_records_packing_and_a_resume_without_it_is_refused()
+    {
+        string data = Data(Line("Where is the red door?", "north"), Line("Who keeps the keys?", "Mara"));
+        var r = await CliHarness.RunAsync([.. Args(data), "--pack"]);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string line = await FailsWithOneLine([.. Args(data), "--resume"]);
+        Assert.Contains("pack: was True, now False", line);
+    }
+
+    [Fact]
     public async Task Resume_with_a_corrupt_state_json_names_the_file()
     {
         string run = await TrainedRun();

@@ -44,15 +44,15 @@ public sealed class PostgresParityTests(PgliteServer server)
         }
     }
 
-    private async Task<Pair> BuildAsync(KnowledgeBaseOptions? options = null)
+    private async Task<Pair> BuildAsync(KnowledgeBaseOptions? options = null, RagTune.Knowledge.Summaries.IDocumentSummarizer? summarizer = null)
     {
         var corpus = new TempFolder();
         WriteCorpus(corpus.Path);
         var directory = new TempFolder();
         options ??= StoreTestKit.Options();
         var (e1, e2) = (new CountingEmbedder(), new CountingEmbedder());
-        var embedded = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "kb"), options, new KnowledgeBaseOpenOptions { EmbeddingGenerator = e1 }, Ct);
-        var postgres = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "pg"), server.NewStore(), options, new KnowledgeBaseOpenOptions { EmbeddingGenerator = e2 }, Ct);
+        var embedded = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "kb"), options, new KnowledgeBaseOpenOptions { EmbeddingGenerator = e1, Summarizer = summarizer }, Ct);
+        var postgres = await KnowledgeBase.CreateAsync(Path.Combine(directory.Path, "pg"), server.NewStore(), options, new KnowledgeBaseOpenOptions { EmbeddingGenerator = e2, Summarizer = summarizer }, Ct);
         await embedded.AddFolderAsync(corpus.Path, cancellationToken: Ct);
         await postgres.AddFolderAsync(corpus.Path, cancellationToken: Ct);
         return new Pair { Corpus = corpus, Directory = directory, Embedded = embedded, Postgres = postgres, EmbeddedEmbedder = e1, PostgresEmbedder = e2 };
@@ -216,6 +216,68 @@ public sealed class PostgresParityTests(PgliteServer server)
                 AssertSameHits(expected, await route.SearchAsync("q", 10, filter, Ct), 1e-5, $"{kind} {metric} query {q} filter {filter}");
             }
         }
+    }
+
+    [Theory]
+    [InlineData(DocumentRouteKind.FirstChunk)]
+    [InlineData(DocumentRouteKind.Mean)]
+    [InlineData(DocumentRouteKind.Summary)]
+    public async Task The_document_route_and_hierarchical_search_match_the_embedded_store(DocumentRouteKind kind)
+    {
+        var summarizer = new RagTune.Knowledge.Summaries.DelegateDocumentSummarizer((d, _) => Task.FromResult($"{d.Title} {d.Text[..Math.Min(60, d.Text.Length)]}"));
+        await using var pair = await BuildAsync(StoreTestKit.Options() with { DocumentRoute = new DocumentRouteSettings { Kind = kind } }, summarizer);
+        await AssertSameDocumentRouteAsync(pair);
+
+        // Removal and change drop and replace a document's entry on both stores.
+        Assert.True(await pair.Postgres.RemoveAsync("tea.md", Ct));
+        Assert.True(await pair.Embedded.RemoveAsync("tea.md", Ct));
+        File.AppendAllText(Path.Combine(pair.Corpus.Path, "bread.txt"), " Rye flour makes a darker loaf.");
+        await pair.Embedded.AddFolderAsync(pair.Corpus.Path, cancellationToken: Ct);
+        await pair.Postgres.AddFolderAsync(pair.Corpus.Path, cancellationToken: Ct);
+        await AssertSameDocumentRouteAsync(pair);
+        var stats = (await pair.Embedded.GetStatsAsync(Ct), await pair.Postgres.GetStatsAsync(Ct));
+        Assert.Equal(stats.Item1.Documents, stats.Item2.RoutedDocuments);
+        Assert.Equal((stats.Item1.RoutedDocuments, stats.Item1.RoutedDocumentVectors), (stats.Item2.RoutedDocuments, stats.Item2.RoutedDocumentVectors));
+    }
+
+    private static async Task AssertSameDocumentRouteAsync(Pair pair)
+    {
+        var dense = (pair.Embedded.Store.CreateDocumentDenseRoute(pair.EmbeddedEmbedder)!, pair.Postgres.Store.CreateDocumentDenseRoute(pair.PostgresEmbedder)!);
+        foreach (var query in Queries)
+        {
+            var expected = await pair.Embedded.Store.DocumentLexicalRoute!.SearchAsync(query, 10, null, Ct);
+            var actual = await pair.Postgres.Store.DocumentLexicalRoute!.SearchAsync(query, 10, null, Ct);
+            AssertSameHits(expected, actual, 1e-4, $"document bm25 '{query}'");
+            Assert.Equal(expected.Select(h => h.Text), actual.Select(h => h.Text));
+            AssertSameHits(await dense.Item1.SearchAsync(query, 10, null, Ct), await dense.Item2.SearchAsync(query, 10, null, Ct), 1e-4, $"document dense '{query}'");
+            // One route: the same chunks of the same three documents, near-ties (float sums) aside.
+            foreach (var route in new[] { "bm25", "dense" })
+            {
+                var options = new KnowledgeSearchOptions { K = 6, Routes = [route], Hierarchical = true, Documents = 3 };
+                AssertSameHits(Hits(await pair.Embedded.SearchAsync(query, options, Ct)), Hits(await pair.Postgres.SearchAsync(query, options, Ct)), 1e-4,
+                    $"hierarchical {route} '{query}'");
+            }
+            // Over every document, each store's hierarchical search is its flat search (fusion included).
+            foreach (var kb in new[] { pair.Embedded, pair.Postgres })
+            {
+                var flat = new KnowledgeSearchOptions { K = 6 };
+                AssertSameHits(Hits(await kb.SearchAsync(query, flat, Ct)), Hits(await kb.SearchAsync(query, flat with { Hierarchical = true, Documents = 1000 }, Ct)),
+                    1e-9, $"{kb.Store.GetType().Name} hierarchical over every document '{query}'");
+            }
+        }
+    }
+
+    private static List<SearchHit> Hits(IReadOnlyList<KnowledgeSearchResult> results) =>
+        results.Select(r => new SearchHit(r.ChunkId, r.Score, r.Route)).ToList();
+
+    [Fact]
+    public async Task Hierarchical_search_without_a_document_route_names_kb_json_and_the_field()
+    {
+        await using var pair = await BuildAsync();
+        var e = await Assert.ThrowsAsync<KnowledgeException>(() => pair.Postgres.SearchAsync("tea", new KnowledgeSearchOptions { Hierarchical = true }, Ct));
+        Assert.Contains("kb.json has no 'document_route' field", e.Message);
+        Assert.Null(pair.Postgres.Store.DocumentLexicalRoute);
+        Assert.Null(pair.Postgres.Store.CreateDocumentDenseRoute(pair.PostgresEmbedder));
     }
 
     private static double Score(VectorMetric metric, float[] a, float[] b)

@@ -94,6 +94,33 @@ public sealed class PipelineRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task With_a_document_route_every_rag_system_is_scored_flat_and_hierarchical()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string yaml = new TinyPipeline { Student = Student, Steps = 2, CheckpointEvery = 2, Systems = "base, base_rag", DocRoute = "summary" }.Write(_root);
+        var teacher = ScriptedTeacher.Create();
+        var result = await RunAsync(yaml, teacher, ct: ct);
+
+        string kbDir = Path.Combine(_root, "work", "kb");
+        var kbJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(kbDir, "kb.json")))!;
+        Assert.Equal("summary", kbJson["document_route"]!["kind"]!.GetValue<string>());
+        // The teacher wrote one summary per document, journalled beside kb.json.
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(kbDir, "summaries.jsonl")).Length);
+        var run = await JsonReport.ReadAsync(result.JsonPath, ct);
+        Assert.Equal(["base model, closed-book", "base model + RAG", "base model + RAG + hierarchical"], run.Summaries.Select(s => s.System));
+        Assert.True(MetricNames.Retrieval.All(run.Summaries[2].Metrics.ContainsKey), string.Join(", ", run.Summaries[2].Metrics.Keys));
+    }
+
+    [Fact]
+    public void A_document_route_the_pipeline_cannot_build_names_the_field()
+    {
+        string path = Path.Combine(_root, "bad.yaml");
+        File.WriteAllText(path, $"documents: docs\nknowledge_base:\n  doc_route: mean\ntrain:\n  student: {Student}\n");
+        var e = Assert.Throws<EvalException>(() => PipelineFile.Load(path));
+        Assert.Equal($"{path}: field 'knowledge_base.doc_route' is 'mean': expected first_chunk or summary (mean averages chunk vectors, and the pipeline's knowledge base is BM25 only)", e.Message);
+    }
+
+    [Fact]
     public async Task A_training_stage_cancelled_midway_resumes_from_its_checkpoint()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -29,6 +29,9 @@ internal sealed record TinyPipeline
     /// <summary>knowledge_base.reranker; null leaves it out.</summary>
     public string? Reranker { get; init; }
 
+    /// <summary>knowledge_base.doc_route; null leaves it out.</summary>
+    public string? DocRoute { get; init; }
+
     /// <summary>Writes docs/device0.txt … device5.txt under <paramref name="root"/> (created if missing).</summary>
     public static void WriteDocuments(string root)
     {
@@ -58,7 +61,7 @@ internal sealed record TinyPipeline
             knowledge_base:
               chunk_levels: [64, 32]
               overlap_tokens: 4
-            {(Reranker is null ? "" : "  reranker: " + Reranker + "\n")}raft:
+            {(Reranker is null ? "" : "  reranker: " + Reranker + "\n")}{(DocRoute is null ? "" : "  doc_route: " + DocRoute + "\n  hierarchical_documents: 2\n")}raft:
             {teacher}  questions_per_chunk: 2
               distractors: 1
               oracle_probability: 0.8

@@ -38,7 +38,7 @@ public sealed class TestServer : IAsyncDisposable
     /// <param name="dense">Also embed the chunks with the tiny BERT (hybrid BM25 + dense search).</param>
     public static string RerankerPath => Data("models/bert-tiny-reranker");
 
-    public static async Task<string> BuildKnowledgeBaseAsync(bool dense = false, RerankerSettings? reranker = null)
+    public static async Task<string> BuildKnowledgeBaseAsync(bool dense = false, RerankerSettings? reranker = null, DocumentRouteSettings? documentRoute = null)
     {
         string dir = Path.Combine(Path.GetTempPath(), "ragtune-server-kb-" + Guid.NewGuid().ToString("N"));
         using var embedder = dense ? RagTune.Engine.AI.LocalEmbeddingGenerator.Load(EmbeddingModelPath, "embed") : null;
@@ -48,6 +48,7 @@ public sealed class TestServer : IAsyncDisposable
             Lexical = new Bm25Options { Analyzer = new AnalyzerOptions { ChineseMode = ChineseMode.Bigram } },
             Embedding = dense ? new EmbeddingSettings { Kind = EmbeddingKind.Local, Model = "embed", ModelDirectory = EmbeddingModelPath } : new EmbeddingSettings(),
             Reranker = reranker,
+            DocumentRoute = documentRoute,
         }, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder });
         await kb.AddFolderAsync(Data("docs"));
         return dir;

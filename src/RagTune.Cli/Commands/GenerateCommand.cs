@@ -6,6 +6,7 @@ using System.Globalization;
 using RagTune.Engine;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Training;
 
@@ -37,7 +38,7 @@ public static class GenerateCommand
         dtype.AcceptOnlyFromAmong("auto", "f32", "bf16");
         var quantize = new Option<string?>("--quantize") { Description = "Quantise weights at load: q8 (int8 blocks of 32, Q8_0-style; fastest decode, small accuracy cost)" };
         quantize.AcceptOnlyFromAmong("q8");
-        var adapter = new Option<string?>("--adapter") { Description = "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply, unmerged" };
+        var adapter = new Option<string?>("--adapter") { Description = "PEFT adapter folder (adapter_config.json + adapter_model.safetensors): LoRA, applied unmerged, or prompt tuning, whose virtual tokens run before the prompt" };
         var adapterScale = new Option<float>("--adapter-scale") { Description = "Multiply the adapter's alpha/r scale by this (as llama.cpp's --lora-scaled)", DefaultValueFactory = _ => 1f };
 
         var command = new Command("generate", "Generate text with a local Qwen2/Qwen3/LLaMA checkpoint")
@@ -71,12 +72,15 @@ public static class GenerateCommand
             else
                 input = generator.EncodePrompt(text!);
 
-            var adapters = parse.GetValue(adapter) is { } adapterDir
+            string? adapterDir = parse.GetValue(adapter);
+            bool promptTuned = adapterDir is not null && PromptTuning.IsPromptTuning(adapterDir);
+            var adapters = adapterDir is not null && !promptTuned
                 ? PeftAdapter.Load(adapterDir, generator.Model.LayerLinears).Scaled(parse.GetValue(adapterScale))
                 : null;
             var options = new GenerationOptions
             {
                 Adapters = adapters,
+                PromptTuning = promptTuned ? PromptTuning.Load(adapterDir!, generator.Model.Config.HiddenSize) : null,
                 MaxTokens = parse.GetValue(maxTokens),
                 StopTokenIds = stopIds,
                 StopStrings = parse.GetValue(stop) ?? [],

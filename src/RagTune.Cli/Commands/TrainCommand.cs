@@ -52,19 +52,32 @@ public static class TrainCommand
         public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Compute the eval loss every N steps (with --val-fraction; 0 = at the end only)" };
         public Option<int> SaveEvery { get; } = new("--save-every") { Description = "Checkpoint every N steps" };
         public Option<bool> Resume { get; } = new("--resume") { Description = "Continue from the run folder's newest checkpoint" };
-        public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time)" };
+        public Option<bool> Recompute { get; } = new("--recompute") { Description = "Gradient checkpointing: re-run each layer's forward in the backward instead of keeping its activations (less memory, about a third more time); on by default for sequences over 1,024 tokens" };
+        public Option<bool> Pack { get; } = new("--pack") { Description = "Sequence packing: put several short samples in one row of up to --max-length tokens, each attending only to itself (same loss, fewer rows)" };
         public Option<string> DType { get; } = CreateDType();
         public Option<string?> Quantize { get; } = CreateQuantize();
+        public Option<string> BasePrecision { get; } = CreateBasePrecision();
+        public Option<string> Method { get; } = CreateMethod();
+        public Option<int> VirtualTokens { get; } = new("--virtual-tokens") { Description = "Prompt tuning: virtual tokens (trained embeddings) put before every example", DefaultValueFactory = _ => 20 };
+        public Option<string?> InitText { get; } = new("--init-text") { Description = "Prompt tuning: initialise the virtual tokens from this text's token embeddings (PEFT's prompt_tuning_init TEXT); default random" };
+
+        /// <summary>`train sft` only: the parameter-efficient method and prompt tuning's flags.</summary>
+        public void AddMethodTo(Command c)
+        {
+            c.Options.Add(Method);
+            c.Options.Add(VirtualTokens);
+            c.Options.Add(InitText);
+        }
         public Option<bool> Quiet { get; } = new("--quiet", "-q") { Description = "One line per step instead of a progress bar" };
 
         /// <summary>Adds the flags that apply: <paramref name="lora"/> the adapter and frozen-base flags, <paramref name="scratch"/>
         /// the random-initialisation flags of full fine-tuning (`train export-llamafactory` takes both: --full picks).</summary>
         public void AddTo(Command c, bool lora, bool scratch)
         {
-            Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize];
+            Option[] loraOnly = [Rank, Alpha, Dropout, Targets, RsLora, DType, Quantize, BasePrecision];
             Option[] scratchOnly = [InitConfig, TokenizerDir];
             foreach (var o in new Option[] { Model, InitConfig, TokenizerDir, Data, Output, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
-                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, DType, Quantize, Quiet })
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Validation, EvalEvery, SaveEvery, Resume, Recompute, Pack, DType, Quantize, BasePrecision, Quiet })
             {
                 if ((!lora && loraOnly.Contains(o)) || (!scratch && scratchOnly.Contains(o))) continue;
                 c.Options.Add(o);
@@ -77,14 +90,37 @@ public static class TrainCommand
             {
                 ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
                 Lora = full ? new LoraOptions() : MapLora(p),
+                PromptTuning = MapPromptTuning(p),
                 MaxLength = p.GetValue(MaxLength), TruncateDocuments = p.GetValue(Truncate), BatchSize = p.GetValue(Batch),
                 GradientAccumulationSteps = p.GetValue(Accumulation), Epochs = p.GetValue(Epochs), MaxSteps = p.GetValue(MaxSteps),
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
                 ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
-                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute),
-                BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize)),
+                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute) ? true : null, Pack = p.GetValue(Pack),
+                BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : BaseWeights(p),
             };
+        }
+
+        private PromptTuningOptions? MapPromptTuning(ParseResult p)
+        {
+            if (!p.CommandResult.Command.Options.Contains(Method) || p.GetValue(Method) != "prompt-tuning")
+            {
+                if (p.CommandResult.Command.Options.Contains(InitText) && p.GetValue(InitText) is not null)
+                    throw new ArgumentException("--init-text is for --method prompt-tuning");
+                return null;
+            }
+            return new PromptTuningOptions { NumVirtualTokens = p.GetValue(VirtualTokens), InitText = p.GetValue(InitText) };
+        }
+
+        private static Option<string> CreateMethod()
+        {
+            var option = new Option<string>("--method")
+            {
+                Description = "lora (adapters on the projections) or prompt-tuning (only virtual-token embeddings are trained; PEFT PROMPT_TUNING)",
+                DefaultValueFactory = _ => "lora",
+            };
+            option.AcceptOnlyFromAmong("lora", "prompt-tuning");
+            return option;
         }
 
         private LoraOptions MapLora(ParseResult p)
@@ -95,6 +131,36 @@ public static class TrainCommand
                 Rank = p.GetValue(Rank), Alpha = p.GetValue(Alpha), Dropout = p.GetValue(Dropout), UseRsLora = p.GetValue(RsLora),
                 TargetModules = targets == "all" ? LoraOptions.AllDecoderTargets : targets.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
             };
+        }
+
+        /// <summary>--base-precision, or the older --dtype / --quantize (one of them may choose).</summary>
+        private RagTune.Engine.Kernels.WeightFormat BaseWeights(ParseResult p)
+        {
+            string precision = p.GetValue(BasePrecision)!;
+            var older = GenerateCommand.WeightFormatOf(p.GetValue(DType)!, p.GetValue(Quantize));
+            if (precision == "auto") return older;
+            if (older != RagTune.Engine.Kernels.WeightFormat.Checkpoint)
+                throw new ArgumentException($"--base-precision {precision} and --dtype/--quantize both choose the base weights: give one");
+            return precision switch
+            {
+                "f32" => RagTune.Engine.Kernels.WeightFormat.F32,
+                "bf16" => RagTune.Engine.Kernels.WeightFormat.BF16,
+                "q8" => RagTune.Engine.Kernels.WeightFormat.Q8,
+                _ => RagTune.Engine.Kernels.WeightFormat.Q4_K,
+            };
+        }
+
+        private static Option<string> CreateBasePrecision()
+        {
+            var option = new Option<string>("--base-precision")
+            {
+                Description = "Frozen base weights for LoRA: auto (as stored; a GGUF keeps its own quantised blocks), f32, bf16, q8 "
+                    + "(int8 blocks of 32) or q4_k (4-bit K-quants, Q4_0 for rows that are not whole 256-blocks: QLoRA). "
+                    + "The training GEMMs widen them a tile at a time; no float copy of the base is made",
+                DefaultValueFactory = _ => "auto",
+            };
+            option.AcceptOnlyFromAmong("auto", "f32", "bf16", "q8", "q4_k");
+            return option;
         }
 
         private static Option<string> CreateDType()
@@ -149,6 +215,7 @@ public static class TrainCommand
         var flags = new SftFlags();
         var command = new Command(name, description);
         flags.AddTo(command, lora: !full, scratch: full);
+        if (!full) flags.AddMethodTo(command);
         TerminationSignals.SetAction(command, async (parse, cancellationToken) =>
         {
             var options = flags.Map(parse, full);

@@ -11,6 +11,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
 
 namespace RagTune.Engine.AI;
 
@@ -45,6 +46,16 @@ public sealed class LocalChatClient : IChatClient
     public static LocalChatClient Load(string modelDirectory, LocalChatClientOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(modelDirectory);
+        // A prompt-tuning adapter folder (what `train sft --method prompt-tuning` writes) loads as its base model with the
+        // virtual tokens attached, so eval, serve and the pipeline can name the adapter where they take a model.
+        if (PromptTuning.IsPromptTuning(modelDirectory) && !File.Exists(Path.Combine(modelDirectory, "config.json")))
+        {
+            string baseModel = Training.PeftAdapter.ReadBaseModel(modelDirectory);
+            var baseGenerator = TextGenerator.Load(baseModel, batching: options?.Batching);
+            var prompt = PromptTuning.Load(modelDirectory, baseGenerator.Model.Config.HiddenSize);
+            return new LocalChatClient(baseGenerator, ChatTemplate.Load(baseModel, baseGenerator.Tokenizer), ModelIds.FromDirectory(modelDirectory),
+                (options ?? new LocalChatClientOptions()) with { PromptTuning = prompt });
+        }
         var generator = TextGenerator.Load(modelDirectory, batching: options?.Batching);
         var template = ChatTemplate.Load(modelDirectory, generator.Tokenizer);
         return new LocalChatClient(generator, template, ModelIds.FromDirectory(modelDirectory), options);
@@ -191,6 +202,7 @@ public sealed class LocalChatClient : IChatClient
             StopStrings = options?.StopSequences is { } stops ? [.. stops] : [],
             Sampling = sampling,
             Adapters = _options.Adapters,
+            PromptTuning = _options.PromptTuning,
         };
         if (generation.MaxTokens <= 0) throw new ArgumentException($"MaxOutputTokens must be positive, got {generation.MaxTokens}", nameof(options));
         return (ids, generation);

@@ -25,6 +25,9 @@ public sealed record LocalChatClientOptions
     /// an existing TextGenerator uses that generator's.</summary>
     public BatchingOptions? Batching { get; init; }
 
+    /// <summary>A prompt-tuning adapter (PEFT PROMPT_TUNING) whose virtual tokens every request runs before its prompt.</summary>
+    public PromptTuning? PromptTuning { get; init; }
+
     /// <summary>Qwen3's enable_thinking for requests without ChatOptions.Reasoning; null leaves the template's default.</summary>
     public bool? EnableThinking { get; init; }
 

@@ -1,5 +1,5 @@
 // float32 → ggml block formats, transcribed from ggml's reference quantisers (ggml-quants.c: quantize_row_q8_0_ref,
-// quantize_row_q5_0_ref, quantize_row_q4_K_ref with make_qkx2_quants, quantize_row_q6_K_ref with make_qx_quants; f16 by
+// quantize_row_q4_0_ref, quantize_row_q5_0_ref, quantize_row_q4_K_ref with make_qkx2_quants, quantize_row_q6_K_ref with make_qx_quants; f16 by
 // round-to-nearest-even as ggml_fp32_to_fp16_row). llama-quantize without an importance matrix calls exactly these, so the
 // same float32 input gives the same bytes. Scalar on purpose: the arithmetic order (no FMA, float throughout) is what makes
 // the bytes identical; rows are independent and are spread over the cores.
@@ -15,7 +15,7 @@ public static class GgmlQuantizer
 
     /// <summary>The types <see cref="Quantize"/> writes.</summary>
     public static IReadOnlyList<GgmlType> SupportedTypes { get; } =
-        [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K];
+        [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q6_K];
 
     /// <summary>Whether a row of <paramref name="rowLength"/> weights is a whole number of <paramref name="type"/>'s blocks.</summary>
     public static bool Fits(GgmlType type, long rowLength) =>
@@ -47,6 +47,7 @@ public static class GgmlQuantizer
                 case GgmlType.F32: System.Runtime.InteropServices.MemoryMarshal.AsBytes(x).CopyTo(y); break;
                 case GgmlType.F16: ToF16(x, y); break;
                 case GgmlType.Q8_0: QuantizeQ8_0(x, y); break;
+                case GgmlType.Q4_0: QuantizeQ4_0(x, y); break;
                 case GgmlType.Q5_0: QuantizeQ5_0(x, y); break;
                 case GgmlType.Q4_K: QuantizeQ4K(x, y); break;
                 case GgmlType.Q6_K: QuantizeQ6K(x, y); break;
@@ -79,6 +80,41 @@ public static class GgmlQuantizer
         }
     }
 
+    /// <summary>quantize_row_q4_0_ref: per 32 weights an f16 scale d = max/-8 (max the value of largest magnitude) and 32
+    /// 4-bit quants with offset 8, weight j in the low nibble of byte j and weight 16 + j in its high nibble.</summary>
+    public static void QuantizeQ4_0(ReadOnlySpan<float> x, Span<byte> y)
+    {
+        const int blockBytes = 2 + QK / 2;
+        for (int i = 0; i < x.Length / QK; i++)
+        {
+            var xb = x.Slice(i * QK, QK);
+            var yb = y.Slice(i * blockBytes, blockBytes);
+            float d = LargestMagnitude(xb) / -8;
+            float id = d != 0f ? 1.0f / d : 0.0f;
+            PutHalf(yb, 0, d);
+            for (int j = 0; j < QK / 2; j++)
+            {
+                float x0 = xb[j] * id, x1 = xb[QK / 2 + j] * id;
+                int xi0 = Math.Min(15, (int)(sbyte)(x0 + 8.5f));
+                int xi1 = Math.Min(15, (int)(sbyte)(x1 + 8.5f));
+                yb[2 + j] = (byte)(xi0 | (xi1 << 4));
+            }
+        }
+    }
+
+    /// <summary>The value of largest magnitude in a block (the first of equals), whose sign the Q4_0/Q5_0 scale keeps.</summary>
+    private static float LargestMagnitude(ReadOnlySpan<float> xb)
+    {
+        float amax = 0f, max = 0f;
+        foreach (float v in xb)
+            if (amax < MathF.Abs(v))
+            {
+                amax = MathF.Abs(v);
+                max = v;
+            }
+        return max;
+    }
+
     /// <summary>quantize_row_q5_0_ref: per 32 weights an f16 scale d = max/-16 (max the value of largest magnitude), the
     /// low 4 bits of each 5-bit quant in qs and the fifth bits in qh. llama.cpp's Q4_K_M falls back to it for rows that
     /// are not a multiple of 256.</summary>
@@ -89,17 +125,7 @@ public static class GgmlQuantizer
         {
             var xb = x.Slice(i * QK, QK);
             var yb = y.Slice(i * blockBytes, blockBytes);
-            float amax = 0f, max = 0f;
-            for (int j = 0; j < QK; j++)
-            {
-                float v = xb[j];
-                if (amax < MathF.Abs(v))
-                {
-                    amax = MathF.Abs(v);
-                    max = v;
-                }
-            }
-            float d = max / -16;
+            float d = LargestMagnitude(xb) / -16;
             float id = d != 0f ? 1.0f / d : 0.0f;
             PutHalf(yb, 0, d);
             uint qh = 0;

@@ -21,6 +21,9 @@ public sealed record GenerationOptions
     /// is not changed, so requests with different adapters run on it at the same time.</summary>
     public AdapterSet? Adapters { get; init; }
 
+    /// <summary>A prompt-tuning adapter whose virtual tokens run before the prompt (PEFT's PROMPT_TUNING), or null.</summary>
+    public PromptTuning? PromptTuning { get; init; }
+
     /// <summary>Decode special tokens (e.g. &lt;|im_start|&gt;) into the text instead of dropping them.</summary>
     public bool IncludeSpecialTokens { get; init; }
 }

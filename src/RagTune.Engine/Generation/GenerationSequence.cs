@@ -20,21 +20,27 @@ internal sealed class GenerationSequence
     private TimeSpan _prefillTime;
     private int _generated;
 
-    /// <summary>Checks the request and allocates its session (capacity: prompt + the tokens it may generate).</summary>
+    /// <summary>Checks the request and allocates its session (capacity: virtual tokens + prompt + the tokens it may generate).</summary>
     public GenerationSequence(TextGenerator generator, IReadOnlyList<int> promptIds, GenerationOptions options)
     {
         ArgumentNullException.ThrowIfNull(promptIds);
         if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
         if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
         _model = generator.Model;
-        int maxPositions = _model.Config.ContextLength;
+        // Prompt tuning's virtual tokens take the first positions; the prompt follows them.
+        int virtualTokens = options.PromptTuning?.NumVirtualTokens ?? 0;
+        int maxPositions = _model.Config.ContextLength - virtualTokens;
         if (promptIds.Count >= maxPositions)
-            throw new EngineException($"the prompt has {promptIds.Count} tokens; the model's context is {maxPositions} positions");
+            throw new EngineException($"the prompt has {promptIds.Count} tokens{(virtualTokens > 0 ? $" after {virtualTokens} virtual tokens" : "")}; the model's context is {_model.Config.ContextLength} positions");
+        if (options.PromptTuning is { } tuning && tuning.TokenDim != _model.Config.HiddenSize)
+            throw new EngineException($"the prompt-tuning adapter's token_dim is {tuning.TokenDim}, the model's hidden size is {_model.Config.HiddenSize}");
         _maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
         _stopIds = new HashSet<int>(options.StopTokenIds ?? generator.EosTokenIds);
         _sampler = new Sampler(_model.Config.VocabSize, options.Sampling);
-        Session = _model.CreateSession(promptIds.Count + _maxTokens, adapters: options.Adapters);
-        // The prompt is one forward however the scheduler splits it (dynamic NTK RoPE rotates it for its whole length).
+        Session = _model.CreateSession(virtualTokens + promptIds.Count + _maxTokens, adapters: options.Adapters);
+        // Prompt tuning's virtual tokens run here, as their own call on this session alone (a few rows); the prompt is one
+        // forward after them however the scheduler splits it (dynamic NTK RoPE rotates it for its whole length).
+        if (options.PromptTuning is { } virtualRows) Session.ForwardEmbeddings(virtualRows.Embeddings);
         Session.ReserveCall(promptIds.Count);
         _decoder = generator.Tokenizer.CreateStreamingDecoder(skipSpecialTokens: !options.IncludeSpecialTokens);
         _stops = new StopStringMatcher(options.StopStrings);

@@ -22,6 +22,20 @@ public static class Attention
             AttentionBlocked.Forward(q, k, v, output, shape, pool);
             return;
         }
+        if (AttentionBlocked.PaysGrouped(shape))
+        {
+            AttentionBlocked.ForwardGrouped(q, k, v, output, shape, pool);
+            return;
+        }
+        ForwardPairs(q, k, v, output, scores, shape, pool);
+    }
+
+    /// <summary>The per-(row, head) loop that <see cref="Forward"/> takes for short contexts and without GQA (public
+    /// for the A/B micro-benchmark, bench/engine `attention`).</summary>
+    public static unsafe void ForwardPairs(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
+        Span<float> scores, in AttentionShape shape, WorkerPool? pool = null)
+    {
+        shape.Check(q, k, v, output, scores);
         fixed (float* pq = q, pk = k, pv = v, po = output, ps = scores)
         {
             var job = Job.ForThisThread;

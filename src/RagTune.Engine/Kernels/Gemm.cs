@@ -18,6 +18,10 @@
 // B may also be bf16 weights, widened to float32 while packing (so the micro-kernel is the same): not a bottleneck, bf16
 // measured as fast as float32 or faster (~95 vs ~92 GFLOP/s, half the weight bytes to stream). Q8_0 weights go to the
 // int8 GEMM (GemmQ8.cs), which measured faster than dequantising them into float panels here (~120 vs ~95).
+// Training over a frozen reduced-precision base (bf16, q8, GGUF 4-bit blocks: QLoRA) needs the exact products in both
+// orientations, X·Wᵀ and dY·W, so there the weight is a WidenedRows source: the packing widens the panel's own rows (X·Wᵀ),
+// or a strip of kc rows × one block column shared by the panels inside it (dY·W), into a per-thread scratch of at most
+// 256 × 256 floats — never a float copy of W.
 // Workers split the N panels; no allocation after a thread's first call (panel and packed-A buffers are per thread).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -77,10 +81,36 @@ public static unsafe class Gemm
         Q8.Forward(a, values, scales, bias, c, m, k, n, pool);
     }
 
-    /// <summary>Where op(B) comes from when it is not float32: bf16 bits (row-major [N, K]).</summary>
-    private readonly struct Source(ushort* bf16)
+    /// <summary>As <see cref="MultiplyTransB"/> with B = W [N, K] a frozen bf16 / q8 / GGUF-block weight, widened to
+    /// float32 a tile at a time while packing (training's forward X·Wᵀ: exact, where the q8 prefill GEMM rounds X to int8).</summary>
+    internal static void MultiplyTransB(ReadOnlySpan<float> a, int lda, WidenedRows b, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false, ReadOnlySpan<float> bias = default, WorkerPool? pool = null)
     {
-        public readonly ushort* BF16 = bf16;
+        if (k != b.Cols) throw new ArgumentException($"GEMM over a widened weight: K {k} must be its row length {b.Cols}");
+        Run(a, lda, 1, default, 1, b.Cols, c, ldc, m, n, k, accumulate, bias, pool, new Source(b));
+    }
+
+    /// <summary>As <see cref="Multiply"/> with B = W [K, N] a frozen bf16 / q8 / GGUF-block weight, widened a strip at a
+    /// time while packing (training's input gradient dX = dY·W).</summary>
+    internal static void Multiply(ReadOnlySpan<float> a, int lda, WidenedRows b, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false, WorkerPool? pool = null)
+    {
+        if (n != b.Cols) throw new ArgumentException($"GEMM over a widened weight: N {n} must be its row length {b.Cols}");
+        Run(a, lda, 1, default, b.Cols, 1, c, ldc, m, n, k, accumulate, default, pool, new Source(b));
+    }
+
+    /// <summary>Where op(B) comes from when it is not float32: bf16 bits (row-major [N, K], the prefill path) or a
+    /// widened reduced-precision weight.</summary>
+    private readonly struct Source
+    {
+        public readonly ushort* BF16;
+        public readonly WidenedRows Rows;
+
+        public Source(ushort* bf16) => BF16 = bf16;
+
+        public Source(WidenedRows rows) => Rows = rows;
+
+        public bool IsSet => BF16 != null || Rows.IsSet;
     }
 
     /// <summary>The oracle for all three: plain loops in double. A(i, k) = a[i·rsA + k·csA], B(k, j) = b[k·rsB + j·csB].</summary>
@@ -101,7 +131,7 @@ public static unsafe class Gemm
     private static void Run(ReadOnlySpan<float> a, int rsA, int csA, ReadOnlySpan<float> b, int rsB, int csB,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, WorkerPool? pool, Source source = default)
     {
-        if (source.BF16 == null) CheckShapes(a, rsA, csA, b.Length, rsB, csB, c, ldc, m, n, k, bias);
+        CheckShapes(a, rsA, csA, source.IsSet ? int.MaxValue : b.Length, rsB, csB, c, ldc, m, n, k, bias);
         if (m == 0 || n == 0) return;
         pool ??= WorkerPool.Shared;
         bool parallel = (long)m * n * k >= 1 << 19 && pool.Workers > 1;
@@ -113,7 +143,9 @@ public static unsafe class Gemm
             job.A = pa; job.RsA = rsA; job.CsA = csA;
             job.B = pb; job.RsB = rsB; job.CsB = csB;
             job.C = pc; job.Ldc = ldc; job.N = n; job.K = k;
-            job.Kc = GemmPasses.BlockSize(k, KC, 8);
+            // A widened weight along K (X·Wᵀ) is cut on its block boundaries.
+            int multiple = source.Rows.IsSet && rsB == 1 ? Math.Max(8, source.Rows.BlockWeights) : 8;
+            job.Kc = GemmPasses.BlockSize(k, Math.Max(KC, multiple), multiple);
             job.Nr = KernelDispatch.Width == VectorWidth.Bits512 ? NRWide : NR;
             job.Accumulate = accumulate;
             job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
@@ -140,6 +172,7 @@ public static unsafe class Gemm
     {
         [ThreadStatic] private static Job? _forThisThread;
         [ThreadStatic] private static float[]? _panel;
+        [ThreadStatic] private static float[]? _widened;  // a widened source's rows or strip (≤ 256 × 256 floats)
 
         public static Job ForThisThread => _forThisThread ??= new Job();
 
@@ -186,11 +219,33 @@ public static unsafe class Gemm
         private Lines PanelSource(int p, int k0, int kc)
         {
             int j0 = p * Nr, nr = Math.Min(Nr, N - j0);
-            if (kc <= 0 || nr <= 0) return default;
+            if (kc <= 0 || nr <= 0 || From.Rows.IsSet) return default;
             if (From.BF16 != null) return new(ToBytes(From.BF16 + j0 * CsB + k0), CsB * 2, nr, (kc * 2 + 63) / 64);
             // Rows of a row-major weight (A·Bᵀ), or kc rows of Nr floats (A·B, Aᵀ·B).
             return RsB == 1 ? new(ToBytes(B + j0 * CsB + k0), CsB * 4, nr, (kc * 4 + 63) / 64)
                 : new(ToBytes(B + k0 * RsB + j0 * CsB), RsB * 4, kc, (nr * (int)CsB * 4 + 63) / 64);
+        }
+
+        /// <summary>Packs panel (k0.., j0..) of a widened weight. X·Wᵀ (K along W's rows): the panel's nr rows of W over
+        /// [k0, k0 + kc). dY·W (K down W's rows): a strip of rows k0..k0 + kc over the block column holding [j0, j0 + nr),
+        /// widened once for every panel inside it (a 256-weight K-quant block column serves 8 or 16 panels).</summary>
+        private void PackWidened(int j0, int nr, int k0, int kc, float* panel, float* scratch, ref int stripK0, ref int stripS0)
+        {
+            var rows = From.Rows;
+            if (RsB == 1)
+            {
+                for (int j = 0; j < nr; j++) rows.Widen(j0 + j, k0, kc, scratch + j * kc);
+                PackB(scratch, 1, kc, kc, nr, Nr, panel);
+                return;
+            }
+            int sw = Math.Max(rows.BlockWeights, Nr), s0 = j0 / sw * sw;
+            if (stripK0 != k0 || stripS0 != s0)
+            {
+                int width = Math.Min(sw, N - s0);
+                for (int kk = 0; kk < kc; kk++) rows.Widen(k0 + kk, s0, width, scratch + kk * sw);
+                (stripK0, stripS0) = (k0, s0);
+            }
+            PackB(scratch + (j0 - s0), sw, 1, kc, nr, Nr, panel);
         }
 
         private void Kernel(float* a, float* panel, int kc, float* c, long ldc, bool load, float* bias)
@@ -207,6 +262,13 @@ public static unsafe class Gemm
             if (p0 >= p1) return;
             _panel ??= GC.AllocateArray<float>(KC * NRWide, pinned: true);
             float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);
+            float* widened = null;
+            int stripK0 = -1, stripS0 = -1;
+            if (From.Rows.IsSet)
+            {
+                _widened ??= GC.AllocateArray<float>(KC * Formats.GgmlTypes.SuperBlock, pinned: true);
+                widened = (float*)Unsafe.AsPointer(ref _widened[0]);
+            }
             float* tile = stackalloc float[MR * NRWide];
             float* biasTile = stackalloc float[NRWide];
             int micro = (M + MR - 1) / MR;
@@ -226,7 +288,8 @@ public static unsafe class Gemm
                     for (int p = g0; p < g1; p++)
                     {
                         int j0 = p * Nr, nr = Math.Min(Nr, N - j0);
-                        if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, Nr, panel);
+                        if (From.Rows.IsSet) PackWidened(j0, nr, k0, kc, panel, widened, ref stripK0, ref stripS0);
+                        else if (From.BF16 != null) PackBF16(From.BF16 + j0 * CsB + k0, CsB, kc, nr, Nr, panel);
                         else PackB(B + k0 * RsB + j0 * CsB, RsB, CsB, kc, nr, Nr, panel);
                         float* bias = null;
                         if (k0 == 0 && Bias != null)

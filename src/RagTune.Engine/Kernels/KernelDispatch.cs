@@ -38,7 +38,7 @@ public static class KernelDispatch
 
     /// <summary>Runs kernels called from this thread at <paramref name="width"/> until the result is disposed (tests and
     /// benchmarks compare the paths in one process this way). 512 where the CPU lacks AVX-512 is refused.</summary>
-    internal static IDisposable Override(VectorWidth width)
+    public static IDisposable Override(VectorWidth width)
     {
         if (width == VectorWidth.Bits512 && !Supports512)
             throw new PlatformNotSupportedException("the 512-bit kernels need AVX-512 F/BW/VL, which this CPU lacks");
@@ -49,6 +49,18 @@ public static class KernelDispatch
 
     /// <summary>The widths this machine can run: 256, and 512 where AVX-512 is there (what the kernel tests cover).</summary>
     public static IReadOnlyList<VectorWidth> Available => Supports512 ? [VectorWidth.Bits256, VectorWidth.Bits512] : [VectorWidth.Bits256];
+
+    /// <summary>For a work item on a pool thread: runs the kernels it calls at the width the dispatching thread chose
+    /// (<see cref="Width"/> read there), without allocating; hand the result to <see cref="Leave"/> when the item ends.</summary>
+    internal static VectorWidth? Enter(VectorWidth width)
+    {
+        var previous = _override;
+        _override = width;
+        return previous;
+    }
+
+    /// <summary>Ends an <see cref="Enter"/>.</summary>
+    internal static void Leave(VectorWidth? previous) => _override = previous;
 
     private sealed class Restore(VectorWidth? previous) : IDisposable
     {

@@ -1,6 +1,10 @@
 // y = x·Wᵀ (+ b) for decoding with W [Out, In] kept as bfloat16: half the bytes of float32 to stream, widened to
 // float32 in registers. Widening is one vpunpck{l,h}wd against zero per 8 weights (a bf16 is the top half of a float32);
 // the unpack works within 128-bit halves, so x is permuted once per call to the same order instead of the weights.
+// No 512-bit path: one that unpacked 32 weights per zmm (x permuted per 32) was measured side by side against this one
+// (bench/engine `wide matvec`, one worker, CPU time) and was slower in two runs of three: 0.88× at 4864×896 (L3) and
+// 0.57× at 151936×896 (DRAM), 1.25× in the third; decode streams from DRAM, so it was dropped (bench/RESULTS.md).
+// (AVX512_BF16's vdpbf16ps would multiply bf16 pairs directly, but .NET 10 exposes no AVX512_BF16 intrinsics.)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;

@@ -33,7 +33,10 @@ public enum WeightFormat
     /// <summary>GGUF's Q5_1 blocks as stored (a half scale and a half min): 6 bits per weight; the stand-in for Q5_K.</summary>
     Q5_1,
 
-    /// <summary>GGUF's Q4_K super-blocks as stored (256 weights, 6-bit scales and mins per 32): 4.5 bits per weight.</summary>
+    /// <summary>GGUF's Q4_K super-blocks as stored (256 weights, 6-bit scales and mins per 32): 4.5 bits per weight.
+    /// Asked for at load (a 4-bit base for QLoRA), F32/BF16 matrices are quantised with ggml's reference quantiser: Q4_K
+    /// where rows are whole 256-blocks, Q4_0 where they are whole 32-blocks, float32 otherwise; a GGUF keeps its own
+    /// 4/5/6-bit blocks.</summary>
     Q4_K,
 
     /// <summary>GGUF's Q5_K super-blocks as stored: 5.5 bits per weight.</summary>

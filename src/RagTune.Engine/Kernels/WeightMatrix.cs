@@ -14,12 +14,6 @@ public sealed unsafe class WeightMatrix
     // Below this many x rows the matrix-vector kernels (bandwidth-bound, no packing) beat the 6-row GEMM tiles.
     private const int GemmMinRows = 4;
 
-    // Rows of W widened to float32 at a time for dx = dy·W on a bf16/q8 weight: a few MB of scratch, never the whole W.
-    private const int BackwardBlockElements = 1 << 20;
-
-    // That scratch, one per thread and reused: a fresh one per call would be large-object garbage on every projection.
-    [ThreadStatic] private static float[]? t_backwardScratch;
-
     private float[]? _f32;
     private readonly ushort[]? _bf16;
     private readonly sbyte[]? _q8Values;
@@ -114,7 +108,9 @@ public sealed unsafe class WeightMatrix
         return new WeightMatrix((int)info.Shape[0], (int)info.Shape[1], format, null, null, null, null, file.GetPointer(info.Name), file);
     }
 
-    /// <summary>Converts float32 data to <paramref name="format"/> (F32 copies; Q8 needs Cols % 32 == 0, else F32).</summary>
+    /// <summary>Converts float32 data to <paramref name="format"/> (F32 copies; Q8 needs Cols % 32 == 0, else F32; Q4_K
+    /// needs Cols % 256 == 0, else Q4_0 when Cols % 32 == 0, else F32 — llama.cpp's Q4_K_M falls back to Q5_0 there,
+    /// which the kernels do not read in place).</summary>
     public static WeightMatrix Convert(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format)
     {
         CheckLength(data.Length, rows, cols);
@@ -129,6 +125,8 @@ public sealed unsafe class WeightMatrix
                 var scales = new float[data.Length / Q8.BlockSize];
                 Q8.Quantize(data, values, scales);
                 return new WeightMatrix(rows, cols, WeightFormat.Q8, null, null, values, scales);
+            case WeightFormat.Q4_K when cols % Q8.BlockSize == 0:
+                return Quantized(data, rows, cols, cols % GgmlTypes.SuperBlock == 0 ? GgmlType.Q4_K : GgmlType.Q4_0);
             default:
                 return FromFloat32(data.ToArray(), rows, cols);
         }
@@ -136,7 +134,28 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>Converts float32 data to <paramref name="format"/> (F32 keeps the array; Q8 needs Cols % 32 == 0).</summary>
     public static WeightMatrix Convert(float[] data, int rows, int cols, WeightFormat format) =>
-        format is WeightFormat.BF16 or WeightFormat.Q8 ? Convert(data.AsSpan(), rows, cols, format) : FromFloat32(data, rows, cols);
+        format is WeightFormat.BF16 or WeightFormat.Q8 or WeightFormat.Q4_K ? Convert(data.AsSpan(), rows, cols, format) : FromFloat32(data, rows, cols);
+
+    /// <summary>Whether <see cref="Convert(ReadOnlySpan{float}, int, int, WeightFormat)"/> keeps a matrix of
+    /// <paramref name="cols"/> columns in float32 when asked for <paramref name="format"/>.</summary>
+    public static bool StaysFloat32(WeightFormat format, int cols) =>
+        format is WeightFormat.Checkpoint or WeightFormat.F32 || (format is WeightFormat.Q8 or WeightFormat.Q4_K && cols % Q8.BlockSize != 0);
+
+    // ggml's reference quantiser over a bounded chunk of rows at a time, so a large matrix (the embeddings) never needs
+    // a second float copy beside the mapped checkpoint while it is converted.
+    private static WeightMatrix Quantized(ReadOnlySpan<float> data, int rows, int cols, GgmlType type)
+    {
+        long rowBytes = GgmlTypes.ByteCount(type, cols);
+        var blocks = new byte[rows * rowBytes];
+        int chunkRows = Math.Max(1, (1 << 20) / cols);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows)
+        {
+            int n = Math.Min(chunkRows, rows - r0);
+            var encoded = GgmlQuantizer.Quantize(type, data.Slice(r0 * cols, n * cols).ToArray(), cols);
+            encoded.CopyTo(blocks, r0 * rowBytes);
+        }
+        return FromGgml(type, blocks, rows, cols);
+    }
 
     public long ElementCount => (long)Rows * Cols;
 
@@ -235,7 +254,7 @@ public sealed unsafe class WeightMatrix
                 MatVecBF16.Forward(x, BF16Span, bias, y, tokens, Cols, Rows);
                 break;
             case var f when WeightFormats.IsGgmlBlocks(f) && gemm:
-                // Prefill and training: the blocks are widened to float32 a block of rows at a time for the GEMM.
+                // Prefill and training: the blocks are widened to float32 a tile at a time inside the GEMM packing.
                 MultiplyWidened(x, bias, y, tokens);
                 break;
             case var f when WeightFormats.IsGgmlBlocks(f):
@@ -260,45 +279,37 @@ public sealed unsafe class WeightMatrix
         GC.KeepAlive(_mappedFile);   // the file unmaps when collected: not before the kernel has read it
     }
 
-    /// <summary>dx [tokens, Cols] += dy [tokens, Rows] · W — the input gradient of <see cref="Multiply"/>. A bf16 or q8 W is
-    /// widened to float32 a block of rows at a time (the GEMM wants W in this orientation as float32).</summary>
+    /// <summary>dx [tokens, Cols] += dy [tokens, Rows] · W — the input gradient of <see cref="Multiply"/>. A bf16, q8 or
+    /// GGUF-block W is widened to float32 a tile at a time inside the GEMM's packing: no float copy of W is made.</summary>
     public void MultiplyTransposedAccumulate(ReadOnlySpan<float> dy, Span<float> dx, int tokens)
     {
         if (Format == WeightFormat.F32)
-        {
             Gemm.Multiply(dy, Rows, F32Span, Cols, dx, Cols, tokens, Cols, Rows, accumulate: true);
-            GC.KeepAlive(_mappedFile);
-            return;
-        }
-        var scratch = WideningScratch(out int block);
-        for (int r0 = 0; r0 < Rows; r0 += block)
-        {
-            int n = Math.Min(block, Rows - r0);
-            for (int r = 0; r < n; r++) ReadRow(r0 + r, scratch.AsSpan(r * Cols, Cols));
-            // dx += dy[:, r0:r0+n] · W[r0:r0+n, :]
-            Gemm.Multiply(dy[r0..], Rows, scratch.AsSpan(0, n * Cols), Cols, dx, Cols, tokens, Cols, n, accumulate: true);
-        }
+        else
+            fixed (ushort* bf16 = Format == WeightFormat.BF16 ? BF16Span : default)
+            fixed (sbyte* q8 = _q8Values)
+            fixed (float* scales = _q8Scales)
+            fixed (byte* blocks = WeightFormats.IsGgmlBlocks(Format) ? GgmlBlocks : default)
+                Gemm.Multiply(dy, Rows, Widened(bf16, q8, scales, blocks), dx, Cols, tokens, Cols, Rows, accumulate: true);
         GC.KeepAlive(_mappedFile);
     }
 
-    // y = x · Wᵀ + bias with W widened to float32 a block of rows at a time.
+    // y = x · Wᵀ + bias with W widened to float32 a tile at a time inside the GEMM's packing.
     private void MultiplyWidened(ReadOnlySpan<float> x, ReadOnlySpan<float> bias, Span<float> y, int tokens)
     {
-        var scratch = WideningScratch(out int block);
-        for (int r0 = 0; r0 < Rows; r0 += block)
-        {
-            int n = Math.Min(block, Rows - r0);
-            for (int r = 0; r < n; r++) ReadRow(r0 + r, scratch.AsSpan(r * Cols, Cols));
-            Gemm.MultiplyTransB(x, Cols, scratch.AsSpan(0, n * Cols), Cols, y[r0..], Rows, tokens, n, Cols,
-                bias: bias.IsEmpty ? default : bias.Slice(r0, n));
-        }
+        fixed (ushort* bf16 = Format == WeightFormat.BF16 ? BF16Span : default)
+        fixed (sbyte* q8 = _q8Values)
+        fixed (float* scales = _q8Scales)
+        fixed (byte* blocks = WeightFormats.IsGgmlBlocks(Format) ? GgmlBlocks : default)
+            Gemm.MultiplyTransB(x, Cols, Widened(bf16, q8, scales, blocks), y, Rows, tokens, Rows, Cols, bias: bias);
     }
 
-    private float[] WideningScratch(out int block)
+    private WidenedRows Widened(ushort* bf16, sbyte* q8, float* scales, byte* blocks) => Format switch
     {
-        block = Math.Clamp(BackwardBlockElements / Cols, 1, Rows);
-        return t_backwardScratch is { } s && s.Length >= block * Cols ? s : t_backwardScratch = new float[block * Cols];
-    }
+        WeightFormat.BF16 => WidenedRows.BF16(bf16, Cols),
+        WeightFormat.Q8 => WidenedRows.Q8(q8, scales, Cols),
+        _ => WidenedRows.Ggml(GgmlType, blocks, Cols),
+    };
 
     /// <summary>Row <paramref name="row"/> as float32 (an embedding lookup).</summary>
     public void ReadRow(int row, Span<float> destination)

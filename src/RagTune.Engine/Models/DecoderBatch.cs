@@ -73,20 +73,23 @@ internal sealed class DecoderBatch
     private readonly BatchEntry[] _one = new BatchEntry[1];
     private int[] _ids = [];
 
-    /// <summary>The layer stack on one session's T ≤ MaxRows new tokens at positions cache.Length..: leaves the residual
-    /// stream in the buffers' X [T, C] and appends the tokens to the cache (DecoderModel's prefill path; the session
-    /// has readied the call).</summary>
-    public void RunLayers(DecoderSession s, ReadOnlySpan<int> ids)
+    /// <summary>The layer stack on one session's T ≤ MaxRows new tokens (or rows of <paramref name="embeddings"/> [T, C]
+    /// given instead of ids: prompt tuning's virtual tokens) at positions cache.Length..: leaves the residual stream in the
+    /// buffers' X [T, C] and appends them to the cache (DecoderModel's prefill path; the session has readied the call).</summary>
+    public void RunLayers(DecoderSession s, ReadOnlySpan<int> ids, ReadOnlySpan<float> embeddings = default)
     {
-        if (_ids.Length < ids.Length) _ids = new int[MaxRows];
-        ids.CopyTo(_ids);
-        _one[0] = new BatchEntry(s, _ids.AsMemory(0, ids.Length));
-        RunLayers(_one);
+        int T = embeddings.IsEmpty ? ids.Length : embeddings.Length / _model.Config.HiddenSize;
+        if (_ids.Length < T) _ids = new int[MaxRows];
+        if (embeddings.IsEmpty) ids.CopyTo(_ids);
+        else _ids.AsSpan(0, T).Clear();   // placeholders: the rows come from embeddings
+        _one[0] = new BatchEntry(s, _ids.AsMemory(0, T));
+        RunLayers(_one, embeddings);
     }
 
     /// <summary>The layer stack on the stacked rows of every entry: leaves the residual stream in the buffers' X [N, C]
-    /// (entry e's rows from _first[e]) and appends each entry's tokens to its session's cache.</summary>
-    private void RunLayers(IReadOnlyList<BatchEntry> entries)
+    /// (entry e's rows from _first[e]) and appends each entry's tokens to its session's cache. <paramref name="embeddings"/>,
+    /// when given, are the input rows of a single entry in place of its ids' embedding rows.</summary>
+    private void RunLayers(IReadOnlyList<BatchEntry> entries, ReadOnlySpan<float> embeddings = default)
     {
         var cfg = _model.Config;
         int E = entries.Count, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
@@ -126,7 +129,8 @@ internal sealed class DecoderBatch
                 if ((uint)ids[t] >= (uint)V)
                     throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
                 var row = x.Slice((_first[e] + t) * C, C);
-                _model.EmbedTokens.ReadRow(ids[t], row);
+                if (embeddings.IsEmpty) _model.EmbedTokens.ReadRow(ids[t], row);
+                else embeddings.Slice(t * C, C).CopyTo(row);
                 if (_model.PositionEmbeddings is { } wpe)
                 {
                     var position = h.Slice((_first[e] + t) * C, C);

@@ -251,6 +251,10 @@ public sealed class DecoderModel : IDisposable
         else LayerNorm.Forward(x, weight, bias, (float)Config.RmsNormEps, y);
     }
 
+    /// <summary>Runs T ≤ chunk rows of input embeddings [T, C] (prompt tuning's virtual tokens) at positions
+    /// cache.Length.. and appends them to the cache; no logits.</summary>
+    internal static void ForwardEmbeddings(DecoderSession s, ReadOnlySpan<float> embeddings) => s.Pass.RunLayers(s, default, embeddings);
+
     /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
     /// s.X [T, C] and appends the tokens to the cache — a batched pass (<see cref="DecoderBatch"/>) of this one session.</summary>
     private static void RunLayers(DecoderSession s, ReadOnlySpan<int> ids) => s.Pass.RunLayers(s, ids);

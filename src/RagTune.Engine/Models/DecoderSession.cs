@@ -64,6 +64,19 @@ public sealed class DecoderSession
         return _lastLogits;
     }
 
+    /// <summary>Appends rows of input embeddings [T, C] in place of tokens — prompt tuning's virtual tokens, which PEFT
+    /// puts before the prompt, so the prompt's positions follow them. No logits.</summary>
+    public void ForwardEmbeddings(ReadOnlySpan<float> embeddings)
+    {
+        int c = Model.Config.HiddenSize;
+        if (embeddings.Length % c != 0)
+            throw new ArgumentException($"embeddings hold {embeddings.Length} floats, not whole rows of the hidden size {c}");
+        int rows = embeddings.Length / c;
+        Reserve(rows);
+        for (int i = 0; i < rows; i += Chunk)
+            DecoderModel.ForwardEmbeddings(this, embeddings.Slice(i * c, Math.Min(Chunk, rows - i) * c));
+    }
+
     /// <summary>Appends tokens and writes the logits of every one of them: <paramref name="logits"/> [T, V].</summary>
     public void ForwardAll(ReadOnlySpan<int> ids, Span<float> logits)
     {

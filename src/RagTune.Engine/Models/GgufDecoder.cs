@@ -245,7 +245,9 @@ public static class GgufDecoder
             var info = gguf.FindTensor(TensorName(name))!;
             var type = (GgmlType)info.GgmlType;
             int rows = (int)info.Shape[0], cols = (int)info.Shape[1];
-            bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0);
+            // A 4-bit base asked for: the file's own 4/5/6-bit blocks are kept as they are (QLoRA over a GGUF).
+            bool asStored = format == WeightFormat.Checkpoint || (format == WeightFormat.Q8 && type == GgmlType.Q8_0)
+                || (format == WeightFormat.Q4_K && WeightFormats.FormatOf(type) is not null);
             if (asStored && WeightFormats.FormatOf(type) is not null && heads == 0)
             {
                 MappedAny = true;

@@ -47,7 +47,7 @@ internal sealed class Weights
         bool inPlace = info.DType switch
         {
             // Q8 needs rows that are whole blocks; other matrices stay float32, so they can stay in the file too.
-            DType.F32 => _format is WeightFormat.Checkpoint or WeightFormat.F32 || (_format == WeightFormat.Q8 && cols % Kernels.Q8.BlockSize != 0),
+            DType.F32 => WeightMatrix.StaysFloat32(_format, cols),
             DType.BF16 => _format is WeightFormat.Checkpoint or WeightFormat.BF16,
             _ => false,
         };

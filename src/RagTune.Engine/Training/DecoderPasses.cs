@@ -65,17 +65,19 @@ public static class DecoderPasses
     }
 
     /// <summary>GQA attention, causal (decoder) or over all rows (encoder). q [T, H·D], k and v [T, KV·D], output [T, H·D];
-    /// probs [H, T, T] saved (row t holds the softmax over the keys it sees, the rest zero). Blocked GEMMs, heads and
-    /// row blocks in parallel (<see cref="AttentionBlocked.TrainingForward"/>).</summary>
+    /// saves lse [H, T], each row's log-sum-exp, never the [H, T, T] probabilities (<see cref="AttentionFlash.Forward"/>:
+    /// tiles of keys with an online softmax, heads and row blocks in parallel). <paramref name="rowStart"/> [T] (causal
+    /// only; empty = 0) is the first key each row sees: packed sequences attend only within their own example.</summary>
     public static void AttentionForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        Span<float> probs, int rows, int heads, int kvHeads, int headDim, bool causal = true)
-        => AttentionBlocked.TrainingForward(q, k, v, output, probs, rows, heads, kvHeads, headDim, causal);
+        Span<float> lse, int rows, int heads, int kvHeads, int headDim, bool causal = true, ReadOnlySpan<int> rowStart = default)
+        => AttentionFlash.Forward(q, k, v, output, lse, rows, heads, kvHeads, headDim, causal, rowStart);
 
-    /// <summary>dq [T, H·D], dk and dv [T, KV·D] += the gradients of <see cref="AttentionForward"/> given dout [T, H·D].</summary>
+    /// <summary>dq [T, H·D], dk and dv [T, KV·D] += the gradients of <see cref="AttentionForward"/> given dout [T, H·D], its
+    /// output and lse: each tile's probabilities are recomputed.</summary>
     public static void AttentionBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim,
-        bool causal = true)
-        => AttentionBlocked.TrainingBackward(dout, q, k, v, probs, dq, dk, dv, rows, heads, kvHeads, headDim, causal);
+        ReadOnlySpan<float> output, ReadOnlySpan<float> lse, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads,
+        int kvHeads, int headDim, bool causal = true, ReadOnlySpan<int> rowStart = default)
+        => AttentionFlash.Backward(dout, q, k, v, output, lse, dq, dk, dv, rows, heads, kvHeads, headDim, causal, rowStart);
 
     /// <summary>y [T, I] = silu(g) ⊙ u.</summary>
     public static void SwiGluForward(ReadOnlySpan<float> g, ReadOnlySpan<float> u, Span<float> y)

@@ -1,7 +1,9 @@
 // Forward with saved activations and the explicit backward of a decoder (LLaMA, Qwen2, Qwen3, InternLM2, GPT-2), one sequence
 // at a time: the same kernel calls as DecoderModel's forward, then their backward pairs in reverse (llm.c's layout).
 // Gradients flow through the frozen base into the run's LoRA adapters (an AdapterSet), or into every weight (full fine-tune).
-// Memory: logits are made and consumed a chunk of rows at a time; with RecomputeActivations only layer inputs are kept.
+// Memory: logits are made and consumed a chunk of rows at a time; attention saves each row's log-sum-exp, not its
+// probabilities (AttentionFlash); with recomputation (on by default for long sequences) only layer inputs are kept.
+// A row may pack several examples (TokenizedExample.Starts): attention stays within each, positions restart at each.
 // Letters: T tokens, C hidden, H query heads, KV key/value heads, D head_dim, I intermediate, V vocab, r LoRA rank.
 using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
@@ -18,7 +20,12 @@ public sealed class DecoderTrainingGraph
     private float[][] _x = [];                 // [L+1][T, C] residual stream: _x[l] enters layer l, _x[L] leaves the last
     private ulong[] _dropoutStates = [];       // [L] dropout RNG state as each layer's forward began
     private int _capacity;
-    private float[] _cos = [], _sin = [];
+    private bool _recompute;                   // the mode the buffers were sized for
+    private float[] _cos = [], _sin = [];      // [capacity, D/2] RoPE tables by position
+    private float[] _rowCos = [], _rowSin = [];  // [T, D/2] the tables gathered by each row's position in a packed row
+    private int[] _rowStart = [];              // [T] first token of each row's example in a packed row
+    private ReadOnlyMemory<float> _stepCos, _stepSin;
+    private ReadOnlyMemory<int> _stepRowStart;
     private float[] _rstdFinal = [], _hFinal = [], _logits = [];
     private LayerGradients _grads = null!;     // backward scratch
     private float[] _dx = [];                  // [T, C] gradient of the residual stream
@@ -28,8 +35,16 @@ public sealed class DecoderTrainingGraph
     public DecoderModel Model => _model;
 
     /// <summary>Gradient checkpointing: keep only each layer's input and re-run its forward during the backward, so
-    /// activations take one layer's worth of memory instead of all layers'. Same gradients, about a third more compute.</summary>
-    public bool RecomputeActivations { get; init; }
+    /// activations take one layer's worth of memory instead of all layers'. Same gradients, about a third more compute.
+    /// Null (the default): on once a sequence is longer than <see cref="AutoRecomputeTokens"/>.</summary>
+    public bool? RecomputeActivations { get; init; }
+
+    /// <summary>The length above which recomputation is on unless <see cref="RecomputeActivations"/> says otherwise: the
+    /// saved activations of a 0.5B model take ~1.4 MB per token (24 layers), 1.4 GB at 1,024 tokens on top of its weights.</summary>
+    public const int AutoRecomputeTokens = 1024;
+
+    /// <summary>Whether the backward re-runs each layer (decided by the longest sequence seen so far).</summary>
+    public bool Recomputing => _recompute;
 
     /// <summary>Rows of logits [rows, V] computed at once for the loss; [T, V] is never held whole.</summary>
     public int LossChunkTokens { get; init; } = 64;
@@ -40,6 +55,10 @@ public sealed class DecoderTrainingGraph
 
     /// <summary>Source of the dropout masks; part of the resumable state.</summary>
     public TrainingRandom DropoutRandom { get => _linear.DropoutRandom; set => _linear.DropoutRandom = value; }
+
+    /// <summary>Prompt tuning: virtual-token embeddings [N, C] put before every sequence (positions 0..N−1, no loss on
+    /// them); when its embeddings are in the <see cref="ParameterSet"/>, the input-embedding backward trains them.</summary>
+    public PromptTuning? Prompt { get; init; }
 
     /// <summary>The LoRA adapters every projection applies (and that a LoRA run trains), or null.</summary>
     public AdapterSet? Adapters => _linear.Adapters;
@@ -60,21 +79,22 @@ public sealed class DecoderTrainingGraph
         if (n == 0) return 0;
         double sum = 0;
         foreach (var e in batch)
-            sum += Step(e.Ids, e.Targets(), 1f / (n * accumulationSteps), backward);
+            sum += Step(e.Ids, e.Targets(), 1f / (n * accumulationSteps), backward, e.Starts);
         return sum / n;
     }
 
     /// <summary>One sequence: ids [T], targets [T] (the next token per position, −1 where no loss is taken). Returns the
     /// summed loss over unmasked targets; when <paramref name="backward"/>, accumulates its gradients scaled by
-    /// <paramref name="gradScale"/> (1 / the number of targets in the batch for a token-mean loss).</summary>
-    public double Step(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, float gradScale, bool backward)
+    /// <paramref name="gradScale"/> (1 / the number of targets in the batch for a token-mean loss). A packed row names
+    /// the first token of each of its examples in <paramref name="starts"/> (empty or [0]: one example).</summary>
+    public double Step(ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, float gradScale, bool backward, ReadOnlySpan<int> starts = default)
     {
-        int T = ids.Length, C = _model.Config.HiddenSize;
+        int T = ids.Length, C = _model.Config.HiddenSize, P = Prompt?.NumVirtualTokens ?? 0;
         if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
-        var hf = ForwardToFinalNorm(ids);
-        var dhf = _grads.Dh.AsSpan(0, T * C);      // [T, C] gradient of hf
+        var hf = ForwardToFinalNorm(ids, starts);
+        var dhf = _grads.Dh.AsSpan(0, (P + T) * C);   // [P + T, C] gradient of hf (virtual tokens first, no loss on them)
         if (backward) dhf.Clear();
-        double loss = LossInChunks(hf, targets, gradScale, backward ? dhf : default);
+        double loss = LossInChunks(hf[(P * C)..], targets, gradScale, backward ? dhf[(P * C)..] : default);
         if (backward) BackwardFromFinalNorm(ids, dhf);
         return loss;
     }
@@ -83,8 +103,9 @@ public sealed class DecoderTrainingGraph
     /// embedders pool — saving what <see cref="BackwardHidden"/> needs. Valid until the next forward.</summary>
     public ReadOnlySpan<float> ForwardHidden(ReadOnlySpan<int> ids)
     {
+        if (Prompt is not null) throw new InvalidOperationException("prompt tuning trains a causal LM; the hidden-state path is for embedders");
         _hiddenIds = ids.ToArray();
-        return ForwardToFinalNorm(ids);
+        return ForwardToFinalNorm(ids, default);
     }
 
     /// <summary>Accumulates parameter gradients given dLoss/dhidden [T, C] for the sequence of the last
@@ -99,20 +120,29 @@ public sealed class DecoderTrainingGraph
 
     private int[]? _hiddenIds;
 
-    /// <summary>Embedding, every layer and the final RMSNorm, saving activations; returns hf [T, C].</summary>
-    private Span<float> ForwardToFinalNorm(ReadOnlySpan<int> ids)
+    /// <summary>Embedding (after the prompt-tuning rows, if any), every layer and the final RMSNorm, saving activations;
+    /// returns hf [P + T, C]. A packed row (<paramref name="starts"/>) has no prompt-tuning rows.</summary>
+    private Span<float> ForwardToFinalNorm(ReadOnlySpan<int> ids, ReadOnlySpan<int> starts)
     {
         var cfg = _model.Config;
-        int T = ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
+        int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = cfg.HiddenSize, L = _model.Layers.Count;
         float eps = (float)cfg.RmsNormEps;
+        if (P > 0 && starts.Length > 1)
+            throw new EngineException("packed rows (several examples in one row) cannot take prompt-tuning rows: train prompt tuning without --pack");
         Ensure(T);
         _model.PrepareRope(0, T, _cos, _sin);
+        SetExamples(T, starts);
         var x = _x[0].AsSpan(0, T * C);
-        for (int t = 0; t < T; t++)
+        if (Prompt is { } prompt)
+        {
+            if (prompt.TokenDim != C) throw new EngineException($"prompt embeddings are {prompt.TokenDim} wide, the model's hidden size is {C} ({cfg.Path})");
+            prompt.Embeddings.CopyTo(x);
+        }
+        for (int t = 0; t < ids.Length; t++)
         {
             if ((uint)ids[t] >= (uint)cfg.VocabSize)
                 throw new EngineException($"token id {ids[t]} is outside the vocabulary of {cfg.VocabSize} ({cfg.Path})");
-            _model.EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
+            _model.EmbedTokens.ReadRow(ids[t], x.Slice((P + t) * C, C));
         }
         if (_model.PositionEmbeddings is { } wpe)
         {
@@ -121,7 +151,7 @@ public sealed class DecoderTrainingGraph
             var row = _hFinal.AsSpan(0, C);
             for (int t = 0; t < T; t++)
             {
-                wpe.ReadRow(t, row);
+                wpe.ReadRow(Position(t), row);
                 TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
             }
         }
@@ -138,14 +168,14 @@ public sealed class DecoderTrainingGraph
     /// <summary>The backward of <see cref="ForwardToFinalNorm"/> given dLoss/dhf [T, C]: the same calls in reverse.</summary>
     private void BackwardFromFinalNorm(ReadOnlySpan<int> ids, ReadOnlySpan<float> dhf)
     {
-        int T = ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
+        int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
         var grads = _grads;
         var dx = _dx;                              // [T, C] gradient of the residual stream
         Array.Clear(dx, 0, T * C);
         NormBackward(dhf, _x[L].AsSpan(0, T * C), _model.Norm, _model.NormBias, _rstdFinal, dx);
         for (int l = L - 1; l >= 0; l--)
         {
-            if (RecomputeActivations)
+            if (_recompute)
             {
                 // Re-run the layer from its saved input with the dropout masks it drew the first time.
                 ulong after = DropoutRandom.State;
@@ -155,17 +185,27 @@ public sealed class DecoderTrainingGraph
             }
             LayerBackward(l, T, dx, grads);
         }
+        // The input-embedding backward: the virtual tokens' rows into the prompt embeddings, the tokens' into embed_tokens.
+        if (Prompt is { } prompt && _parameters.Grad(prompt.Embeddings) is { IsEmpty: false } dPrompt)
+            TensorPrimitives.Add(dPrompt, dx.AsSpan(0, P * C), dPrompt);
         var dEmbed = _parameters.Grad(_model.EmbedTokens);
         if (!dEmbed.IsEmpty)
-            for (int t = 0; t < T; t++)
+            for (int t = 0; t < ids.Length; t++)
             {
                 var row = dEmbed.Slice(ids[t] * C, C);
-                TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
+                TensorPrimitives.Add(row, dx.AsSpan((P + t) * C, C), row);
             }
         var dPositions = _model.PositionEmbeddings is { } wpe ? _parameters.Grad(wpe) : default;
         if (!dPositions.IsEmpty)
-            TensorPrimitives.Add(dPositions[..(T * C)], dx.AsSpan(0, T * C), dPositions[..(T * C)]);
+            for (int t = 0; t < T; t++)
+            {
+                var row = dPositions.Slice(Position(t) * C, C);
+                TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
+            }
     }
+
+    /// <summary>The position of row t within its example (packed rows restart their positions at each example).</summary>
+    private int Position(int t) => _stepRowStart.IsEmpty ? t : t - _stepRowStart.Span[t];
 
     /// <summary>logits = lm_head(hf) and the cross-entropy, <see cref="LossChunkTokens"/> rows at a time so [T, V] never
     /// exists; with a <paramref name="dh"/> [T, C], each chunk's backward runs at once and adds into it. Chunks whose
@@ -221,10 +261,12 @@ public sealed class DecoderTrainingGraph
         }
         if (!cfg.LearnedPositions)
         {
-            Rope.Apply(a.Q, T, H, D, 0, _cos, _sin);
-            Rope.Apply(a.K, T, KV, D, 0, _cos, _sin);
+            var cos = _stepCos.Span;
+            var sin = _stepSin.Span;
+            Rope.Apply(a.Q, T, H, D, 0, cos, sin);
+            Rope.Apply(a.K, T, KV, D, 0, cos, sin);
         }
-        DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, KV, D);
+        DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Lse, T, H, KV, D, rowStart: _stepRowStart.Span);
         var xMid = a.XMid.AsSpan(0, T * C);
         _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
         TensorPrimitives.Add(xMid, xIn, xMid);
@@ -282,11 +324,11 @@ public sealed class DecoderTrainingGraph
         Array.Clear(g.Dq);
         Array.Clear(g.Dk);
         Array.Clear(g.Dv);
-        DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Probs, g.Dq, g.Dk, g.Dv, T, H, KV, D);
+        DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Att, a.Lse, g.Dq, g.Dk, g.Dv, T, H, KV, D, rowStart: _stepRowStart.Span);
         if (!cfg.LearnedPositions)
         {
-            DecoderPasses.RopeBackward(g.Dq, T, H, D, _cos, _sin);
-            DecoderPasses.RopeBackward(g.Dk, T, KV, D, _cos, _sin);
+            DecoderPasses.RopeBackward(g.Dq, T, H, D, _stepCos.Span, _stepSin.Span);
+            DecoderPasses.RopeBackward(g.Dk, T, KV, D, _stepCos.Span, _stepSin.Span);
         }
         if (layer.QNorm is not null)
         {
@@ -331,17 +373,49 @@ public sealed class DecoderTrainingGraph
         else EncoderPasses.LayerNormBackward(dy, x, w, stats, dx, _parameters.Grad(w), _parameters.Grad(b));
     }
 
-    private LayerActivations Activations(int l) => RecomputeActivations ? _acts[0] : _acts[l];
+    private LayerActivations Activations(int l) => _recompute ? _acts[0] : _acts[l];
+
+    /// <summary>The mask and positions of this row: one example (keys from 0, positions 0..T-1), or packed examples
+    /// starting at <paramref name="starts"/> (each row sees keys from its example's first token, positions restart).</summary>
+    private void SetExamples(int T, ReadOnlySpan<int> starts)
+    {
+        if (starts.Length <= 1 && (starts.IsEmpty || starts[0] == 0))
+        {
+            _stepCos = _cos;
+            _stepSin = _sin;
+            _stepRowStart = default;
+            return;
+        }
+        for (int i = 0; i < starts.Length; i++)
+            if ((i == 0 && starts[i] != 0) || (i > 0 && starts[i] <= starts[i - 1]) || starts[i] >= T)
+                throw new EngineException($"a packed row of {T} tokens has example starts [{string.Join(", ", starts.ToArray())}]; " +
+                    "expected 0 first, then increasing starts below the row's length");
+        int half = _model.Config.HeadDim / 2, example = 0;
+        for (int t = 0; t < T; t++)
+        {
+            while (example + 1 < starts.Length && starts[example + 1] <= t) example++;
+            int first = starts[example];
+            _rowStart[t] = first;
+            _cos.AsSpan((t - first) * half, half).CopyTo(_rowCos.AsSpan(t * half, half));
+            _sin.AsSpan((t - first) * half, half).CopyTo(_rowSin.AsSpan(t * half, half));
+        }
+        _stepCos = _rowCos.AsMemory(0, T * half);
+        _stepSin = _rowSin.AsMemory(0, T * half);
+        _stepRowStart = _rowStart.AsMemory(0, T);
+    }
 
     private void Ensure(int T)
     {
-        if (T <= _capacity) return;
+        bool recompute = RecomputeActivations ?? (_recompute || T > AutoRecomputeTokens);
+        if (T <= _capacity && recompute == _recompute) return;
+        T = Math.Max(T, _capacity);
+        _recompute = recompute;
         if (LossChunkTokens <= 0)
             throw new ArgumentOutOfRangeException(nameof(LossChunkTokens), LossChunkTokens, "the loss chunk must hold at least one row");
         var cfg = _model.Config;
         int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
         int L = _model.Layers.Count;
-        _acts = new LayerActivations[RecomputeActivations ? 1 : L];
+        _acts = new LayerActivations[_recompute ? 1 : L];
         for (int l = 0; l < _acts.Length; l++)
             _acts[l] = new LayerActivations(T, C, H, KV, D, I, _model.Layers[l].QNorm is not null);
         _x = new float[L + 1][];
@@ -357,6 +431,9 @@ public sealed class DecoderTrainingGraph
         int half = D / 2;
         _cos = new float[T * half];
         _sin = new float[T * half];
+        _rowCos = new float[T * half];
+        _rowSin = new float[T * half];
+        _rowStart = new int[T];
         Rope.BuildTables(_model.InverseFrequencies, T, _cos, _sin);
         _capacity = T;
     }
@@ -386,7 +463,7 @@ public sealed class DecoderTrainingGraph
         public float[] Q { get; } = new float[T * H * D];           // [T, H·D] after RoPE
         public float[] K { get; } = new float[T * KV * D];          // [T, KV·D] after RoPE
         public float[] V { get; } = new float[T * KV * D];          // [T, KV·D]
-        public float[] Probs { get; } = new float[H * T * T];       // [H, T, T]
+        public float[] Lse { get; } = new float[H * T];             // [H, T] log-sum-exp of each softmax row
         public float[] Att { get; } = new float[T * H * D];         // [T, H·D]
         public float[] XMid { get; } = new float[T * C];            // [T, C] after the attention residual
         public float[] Rstd2 { get; } = new float[2 * T];

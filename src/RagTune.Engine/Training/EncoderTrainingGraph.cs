@@ -84,7 +84,7 @@ public sealed class EncoderTrainingGraph : IEmbeddingGraph
             _linear.Forward(layer.Query, x, a.Q, T);
             _linear.Forward(layer.Key, x, a.K, T);
             _linear.Forward(layer.Value, x, a.V, T);
-            DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Probs, T, H, H, D, causal: false);
+            DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Lse, T, H, H, D, causal: false);
             _linear.Forward(layer.AttentionOutput, a.Att, a.Sum1, T);
             TensorPrimitives.Add(a.Sum1, x, a.Sum1);
             EncoderPasses.LayerNormForward(a.Sum1, layer.AttentionLayerNormWeight, layer.AttentionLayerNormBias, eps, a.X1, a.Stats1);
@@ -142,7 +142,7 @@ public sealed class EncoderTrainingGraph : IEmbeddingGraph
             Array.Clear(dq);
             Array.Clear(dk);
             Array.Clear(dv);
-            DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Probs, dq, dk, dv, T, H, H, D, causal: false);
+            DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Att, a.Lse, dq, dk, dv, T, H, H, D, causal: false);
             _linear.Backward(layer.Query, s.X[l], dq, dx, T);
             _linear.Backward(layer.Key, s.X[l], dk, dx, T);
             _linear.Backward(layer.Value, s.X[l], dv, dx, T);
@@ -189,7 +189,7 @@ public sealed class EncoderTrainingGraph : IEmbeddingGraph
         public float[] Q { get; } = new float[T * C];
         public float[] K { get; } = new float[T * C];
         public float[] V { get; } = new float[T * C];
-        public float[] Probs { get; } = new float[H * T * T];
+        public float[] Lse { get; } = new float[H * T];   // [H, T] log-sum-exp of each softmax row
         public float[] Att { get; } = new float[T * C];
         public float[] Sum1 { get; } = new float[T * C];   // dense(att) + x, before LayerNorm
         public float[] Stats1 { get; } = new float[2 * T];

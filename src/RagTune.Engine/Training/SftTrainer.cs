@@ -36,7 +36,7 @@ public sealed class SftTrainer
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1 || options.GradientAccumulationSteps < 1 || options.Epochs < 1 || options.MaxLength < 2)
             throw new EngineException("training options: batch size, gradient accumulation steps and epochs must be ≥ 1 and max length ≥ 2");
-        if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8)
+        if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8 or WeightFormat.Q4_K)
             throw new EngineException($"training options: full fine-tuning updates float32 weights; base weights {options.BaseWeights} are for LoRA only");
         _options = options;
         if (options.FullFineTune && Formats.GgufFile.IsGgufFile(options.ModelPath))
@@ -56,10 +56,22 @@ public sealed class SftTrainer
         new TrainingRandom(options.Seed).Shuffle(order);
         int nVal = (int)Math.Round(examples.Count * Math.Clamp(options.ValidationFraction, 0, 0.9));
         _validation.AddRange(order.Take(nVal).Select(i => examples[i]));
-        _train.AddRange(order.Skip(nVal).Order().Select(i => examples[i]));
+        var train = order.Skip(nVal).Order().Select(i => examples[i]);
+        _train.AddRange(options.Pack ? TokenizedExample.Pack(train, options.MaxLength) : train);
 
+        if (options.PromptTuning is not null && options.FullFineTune)
+            throw new EngineException("training options: prompt tuning trains virtual-token embeddings over a frozen base; it excludes full fine-tuning");
         if (options.FullFineTune)
             Parameters = ParameterSet.ForAllWeights(Model);
+        else if (options.PromptTuning is { } prompt)
+        {
+            if (prompt.NumVirtualTokens <= 0) throw new EngineException($"training options: --virtual-tokens must be positive, got {prompt.NumVirtualTokens}");
+            Prompt = prompt.InitText is { } text
+                ? PromptTuning.CreateFromText(prompt.NumVirtualTokens, tokenizer.Encode(text, addSpecialTokens: true), Model.EmbedTokens, text)
+                : PromptTuning.CreateRandom(prompt.NumVirtualTokens, Model.Config.HiddenSize, new Random(unchecked((int)options.Seed)));
+            Parameters = new ParameterSet();
+            Parameters.Add(PromptTuning.TensorName, Prompt.Embeddings);
+        }
         else
         {
             Adapters = PeftAdapter.CreateNew(Model.LayerLinears, options.Lora, new Random(unchecked((int)options.Seed)));
@@ -69,12 +81,16 @@ public sealed class SftTrainer
         {
             DropoutRandom = new TrainingRandom(options.Seed ^ 0xD1B54A32D192ED03UL),
             RecomputeActivations = options.RecomputeActivations,
+            Prompt = Prompt,
         };
         Optimizer = new AdamW(Parameters, options.Beta1, options.Beta2, options.AdamEpsilon, options.WeightDecay);
         TotalSteps = options.MaxSteps > 0
             ? options.MaxSteps
             : (options.Epochs * BatchesPerEpoch + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
     }
+
+    /// <summary>The virtual-token embeddings a prompt-tuning run trains, or null.</summary>
+    public PromptTuning? Prompt { get; }
 
     public int TrainSamples => _train.Count;
     public int Dropped => _builder.Dropped;
@@ -85,16 +101,19 @@ public sealed class SftTrainer
     public IReadOnlyDictionary<string, string> Settings()
     {
         var o = _options;
-        var settings = RunSettingsGuard.CommonSettings(o.ModelPath, _dataSha256, o.FullFineTune ? null : o.Lora, o.BatchSize, TotalSteps,
+        var settings = RunSettingsGuard.CommonSettings(o.ModelPath, _dataSha256, o.FullFineTune || o.PromptTuning is not null ? null : o.Lora, o.BatchSize, TotalSteps,
             o.LearningRate, o.WarmupSteps, o.WeightDecay, o.MaxLength, o.Seed);
         settings["base_weights"] = o.FullFineTune ? nameof(WeightFormat.F32) : o.BaseWeights.ToString();
         settings["truncate_documents"] = o.TruncateDocuments.ToString();
+        if (o.PromptTuning is { } pt)
+            settings["prompt_tuning"] = $"num_virtual_tokens={pt.NumVirtualTokens} init_text={pt.InitText ?? "(random)"}";
         settings["gradient_accumulation_steps"] = o.GradientAccumulationSteps.ToString(CultureInfo.InvariantCulture);
         settings["decay"] = o.Decay.ToString();
         settings["adam"] = $"beta1={RunSettingsGuard.Format(o.Beta1)} beta2={RunSettingsGuard.Format(o.Beta2)} eps={RunSettingsGuard.Format(o.AdamEpsilon)}";
         settings["max_grad_norm"] = RunSettingsGuard.Format(o.MaxGradNorm);
         settings["group_by_length"] = o.GroupByLength.ToString();
         settings["validation_fraction"] = RunSettingsGuard.Format(o.ValidationFraction);
+        settings["pack"] = o.Pack.ToString();
         return settings;
     }
 
@@ -208,6 +227,11 @@ public sealed class SftTrainer
             return dir;
         }
         string adapter = Path.Combine(_options.OutputDirectory, "adapter");
+        if (Prompt is not null)
+        {
+            Prompt.Save(adapter, Path.GetFullPath(_options.ModelPath), Model.Config.NumAttentionHeads, Model.Config.NumHiddenLayers);
+            return adapter;
+        }
         PeftAdapter.Save(adapter, Adapters!, _options.Lora, Path.GetFullPath(_options.ModelPath));
         return adapter;
     }

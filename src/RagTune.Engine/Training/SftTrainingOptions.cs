@@ -19,13 +19,22 @@ public sealed record SftTrainingOptions
 
     public LoraOptions Lora { get; init; } = new();
 
+    /// <summary>Prompt tuning (PEFT PROMPT_TUNING) instead of LoRA: only virtual-token embeddings are trained and saved.</summary>
+    public PromptTuningOptions? PromptTuning { get; init; }
+
     /// <summary>How the frozen base weights are held for LoRA: as stored (F32/BF16 read in place from the mapped checkpoint),
     /// or converted to BF16 or Q8 at load. Full fine-tuning always trains float32 copies.</summary>
     public WeightFormat BaseWeights { get; init; } = WeightFormat.Checkpoint;
 
     /// <summary>Gradient checkpointing: keep only each layer's input and re-run its forward during the backward (activation
-    /// memory of one layer instead of all; the same gradients for about a third more compute).</summary>
-    public bool RecomputeActivations { get; init; }
+    /// memory of one layer instead of all; the same gradients for about a third more compute). Null: on for sequences
+    /// longer than <see cref="DecoderTrainingGraph.AutoRecomputeTokens"/>.</summary>
+    public bool? RecomputeActivations { get; init; }
+
+    /// <summary>Sequence packing: training examples share rows of up to <see cref="MaxLength"/> tokens, each attending
+    /// only to itself with positions from 0 (the loss and gradients of the examples apart, fewer and fuller rows).
+    /// A batch is then <see cref="BatchSize"/> rows.</summary>
+    public bool Pack { get; init; }
 
     /// <summary>Longest sequence in tokens; longer samples are dropped and counted.</summary>
     public int MaxLength { get; init; } = 1024;

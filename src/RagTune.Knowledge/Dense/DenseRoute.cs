@@ -22,13 +22,35 @@ public sealed class DenseRoute(IEmbeddingGenerator<string, Embedding<float>> que
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (k == 0) return [];
+        var vector = await EmbedAsync(query, cancellationToken).ConfigureAwait(false);
+        return Hits(_index.Search(vector.Span, k, filter));
+    }
+
+    /// <summary>As <see cref="SearchAsync"/> over the vectors of <paramref name="ids"/> only (exact scores).</summary>
+    public async Task<IReadOnlyList<SearchHit>> SearchAmongAsync(string query, int k, IEnumerable<string> ids, MetadataFilter? filter,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (k == 0) return [];
+        var vector = await EmbedAsync(query, cancellationToken).ConfigureAwait(false);
+        return Hits(_index.SearchAmong(vector.Span, k, ids, filter));
+    }
+
+    private async Task<ReadOnlyMemory<float>> EmbedAsync(string query, CancellationToken cancellationToken)
+    {
         var embeddings = await _embedder.GenerateAsync([query], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (embeddings.Count != 1)
             throw new KnowledgeException($"route '{Name}': the embedding generator returned {embeddings.Count} vectors for one query, expected 1.");
-        var vector = embeddings[0].Vector.Span;
+        var vector = embeddings[0].Vector;
         if (vector.Length != _index.Dimensions)
             throw new KnowledgeException($"route '{Name}': the query embedding has {vector.Length} dimensions, expected the index's {_index.Dimensions} (same model for indexing and queries?).");
-        var hits = _index.Search(vector, k, filter);
+        return vector;
+    }
+
+    private List<SearchHit> Hits(IReadOnlyList<VectorHit> hits)
+    {
         var result = new List<SearchHit>(hits.Count);
         foreach (var hit in hits)
         {

@@ -53,6 +53,8 @@ public sealed class ExactVectorIndex : VectorIndexBase
         return true;
     }
 
+    private protected override ReadOnlySpan<float> RowOf(int slot) => Row(slot);
+
     private protected override IReadOnlyDictionary<string, string>? MetadataOf(int slot) => _metadata[slot];
 
     private protected override IReadOnlyList<VectorHit> SearchLocked(ReadOnlySpan<float> query, int k, MetadataFilter? filter, int? efSearch)

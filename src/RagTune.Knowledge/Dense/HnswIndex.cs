@@ -69,6 +69,8 @@ public sealed class HnswIndex : VectorIndexBase
         return true;
     }
 
+    private protected override ReadOnlySpan<float> RowOf(int node) => Row(node);
+
     private protected override IReadOnlyDictionary<string, string>? MetadataOf(int node) => _metadata[node];
 
     /// <summary>Rebuilds the graph from the live nodes (in their insertion order), dropping every tombstone.</summary>

@@ -26,6 +26,10 @@ public interface IVectorIndex
     /// <summary>The k most similar vectors that pass <paramref name="filter"/>, best first.</summary>
     IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, MetadataFilter? filter = null);
 
+    /// <summary>The k most similar among <paramref name="ids"/> only, scored exactly (absent ids are skipped), best first:
+    /// the second stage of hierarchical search, where the candidates are the chunks of a few documents.</summary>
+    IReadOnlyList<VectorHit> SearchAmong(ReadOnlySpan<float> query, int k, IEnumerable<string> ids, MetadataFilter? filter = null);
+
     /// <summary>Writes the index atomically (temporary file, then rename).</summary>
     void Save(string path);
 

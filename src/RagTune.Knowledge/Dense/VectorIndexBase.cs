@@ -75,7 +75,13 @@ public abstract class VectorIndexBase : IVectorIndex
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> query, int k, MetadataFilter? filter = null) =>
         SearchCore(query, k, filter, efSearch: null);
 
-    private protected IReadOnlyList<VectorHit> SearchCore(ReadOnlySpan<float> query, int k, MetadataFilter? filter, int? efSearch)
+    private protected IReadOnlyList<VectorHit> SearchCore(ReadOnlySpan<float> query, int k, MetadataFilter? filter, int? efSearch) =>
+        WithPreparedQuery(query, k, qs => Slots.Count == 0 ? [] : SearchLocked(qs, k, filter, efSearch));
+
+    private delegate IReadOnlyList<VectorHit> PreparedSearch(ReadOnlySpan<float> preparedQuery);
+
+    /// <summary>Prepares the query (normalised for cosine) and runs <paramref name="search"/> under the read lock; k = 0 finds nothing.</summary>
+    private IReadOnlyList<VectorHit> WithPreparedQuery(ReadOnlySpan<float> query, int k, PreparedSearch search)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         float[] q = ArrayPool<float>.Shared.Rent(Dimensions);
@@ -84,11 +90,30 @@ public abstract class VectorIndexBase : IVectorIndex
             var qs = q.AsSpan(0, Dimensions);
             VectorMath.Prepare(Metric, Dimensions, query, qs, "query vector");
             Lock.EnterReadLock();
-            try { return k == 0 || Slots.Count == 0 ? [] : SearchLocked(qs, k, filter, efSearch); }
+            try { return k == 0 ? [] : search(qs); }
             finally { Lock.ExitReadLock(); }
         }
         finally { ArrayPool<float>.Shared.Return(q); }
     }
+
+    public IReadOnlyList<VectorHit> SearchAmong(ReadOnlySpan<float> query, int k, IEnumerable<string> ids, MetadataFilter? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return WithPreparedQuery(query, k, qs =>
+        {
+            var top = new TopK(k);
+            foreach (string id in ids)
+            {
+                if (!Slots.TryGetValue(id, out int slot) || (filter is not null && !filter.Matches(MetadataOf(slot)))) continue;
+                float score = VectorMath.Score(Metric, qs, RowOf(slot));
+                if (score >= top.Threshold) top.Offer(id, score);
+            }
+            return top.ToSortedList();
+        });
+    }
+
+    /// <summary>The stored (prepared) vector of a live slot, under the read lock.</summary>
+    private protected abstract ReadOnlySpan<float> RowOf(int slot);
 
     /// <summary>The top k under the read lock; the query is prepared (normalised for cosine), k ≥ 1, the index non-empty.</summary>
     private protected abstract IReadOnlyList<VectorHit> SearchLocked(ReadOnlySpan<float> query, int k, MetadataFilter? filter, int? efSearch);

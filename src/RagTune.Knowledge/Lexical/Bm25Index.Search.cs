@@ -32,13 +32,7 @@ public sealed partial class Bm25Index
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var t in Analyzer.Analyze(query))
-        {
-            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
-            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
-        }
+        var (order, counts) = AnalyzeQuery(query);
         _lock.EnterReadLock();
         try
         {
@@ -51,6 +45,57 @@ public sealed partial class Bm25Index
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>The top <paramref name="topK"/> among <paramref name="ids"/> only (hierarchical search's second stage): each
+    /// is scored exactly as <see cref="Search(string, int, Func{string, bool}?)"/> scores it (the corpus statistics stay
+    /// those of the whole index), finding its term frequencies by binary search in the query terms' postings; ids that
+    /// are not in the index or fail <paramref name="filter"/> are skipped.</summary>
+    public IReadOnlyList<Bm25Hit> SearchAmong(string query, int topK, IEnumerable<string> ids, Func<string, bool>? filter = null)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
+        var (order, counts) = AnalyzeQuery(query);
+        _lock.EnterReadLock();
+        try
+        {
+            if (Count == 0) return [];
+            var terms = QueryTerms(order, counts);
+            if (terms.Count == 0) return [];
+            double avgdl = (double)_totalLength / Count;
+            var heap = new TopK(topK);
+            foreach (string id in ids)
+            {
+                if (!_docById.TryGetValue(id, out int doc) || (filter is not null && !filter(id))) continue;
+                double score = 0;
+                foreach (var term in terms)
+                {
+                    var p = term.Postings;
+                    int at = Array.BinarySearch(p.Docs, 0, p.Count, doc);
+                    if (at >= 0) score += TermScore(term.Weight, p.Tfs[at], doc, avgdl);
+                }
+                if (score > 0) heap.Offer(new Bm25Hit(id, score));
+            }
+            return heap.Drain();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    // The query's distinct terms in order of first appearance, and how often each occurs.
+    private (List<string> Order, Dictionary<string, int> Counts) AnalyzeQuery(string query)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var t in Analyzer.Analyze(query))
+        {
+            if (!counts.ContainsKey(t.Term)) order.Add(t.Term);
+            counts[t.Term] = counts.GetValueOrDefault(t.Term) + 1;
+        }
+        return (order, counts);
     }
 
     // Known query terms in query order, each with weight = qtf · idf · (k1 + 1) and a score upper bound.

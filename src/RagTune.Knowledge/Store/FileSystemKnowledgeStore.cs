@@ -1,6 +1,7 @@
 // The embedded store: a knowledge base is a directory, loaded into memory on open, rewritten as a new generation on every
 // commit, with manifest.json swapped last as the commit point — a kill at any moment leaves the previous generation intact.
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.AI;
 using RagTune.Engine.IO;
 using RagTune.Knowledge.Analysis;
@@ -13,7 +14,8 @@ namespace RagTune.Knowledge.Store;
 
 /// <remarks>
 /// Layout: <c>kb.json</c> (options, written once), <c>manifest.json</c> (the committed generation), <c>gen-NNNNNNNN/</c>
-/// holding <c>catalog.json</c> (files, documents), <c>chunks.jsonl</c>, <c>bm25/</c> and <c>vectors.bin</c>, and
+/// holding <c>catalog.json</c> (files, documents), <c>chunks.jsonl</c>, <c>bm25/</c> and <c>vectors.bin</c> (and with a
+/// document route, <c>document-bm25/</c> and <c>document-vectors.bin</c>), and
 /// <c>write.lock</c>. A commit writes the next generation's folder completely (every file flushed to disk), then renames
 /// a new manifest over the old one, then deletes older generations. Opening reads whatever generation the manifest
 /// names; folders of uncommitted generations and temporary files (what a kill leaves) are deleted by the next writer.
@@ -30,7 +32,9 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
 
     private sealed record Manifest(string Format, int Version, long Generation, string Directory, int Documents, int Chunks);
 
-    private sealed record Catalog(IReadOnlyList<StoredFile> Files, IReadOnlyList<StoredDocument> Documents);
+    /// <param name="DocumentRoute">The document route's text per document id; null without a document route.</param>
+    private sealed record Catalog(IReadOnlyList<StoredFile> Files, IReadOnlyList<StoredDocument> Documents,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? DocumentRoute = null);
 
     private readonly string _directory;
     // The loaded generation, applied to on commit before it is persisted.
@@ -38,17 +42,22 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private long _generation;
 
-    private FileSystemKnowledgeStore(string directory, KnowledgeBaseOptions options, Bm25Index? bm25)
+    private const string DocumentBm25Folder = "document-bm25";
+    private const string DocumentVectorsFile = "document-vectors.bin";
+
+    private FileSystemKnowledgeStore(string directory, KnowledgeBaseOptions options, Bm25Index? bm25, Bm25Index? documentBm25 = null)
     {
         _directory = directory;
-        _state = new InMemoryKnowledgeStore(options, bm25, $"knowledge base '{directory}'");
+        _state = new InMemoryKnowledgeStore(options, bm25, documentBm25, $"knowledge base '{directory}'");
     }
 
     public KnowledgeBaseOptions Options => _state.Options;
 
     public ITextAnalyzer Analyzer => _state.Analyzer;
 
-    public ISearchRoute LexicalRoute => _state.LexicalRoute;
+    public IDocumentScopedRoute LexicalRoute => _state.LexicalRoute;
+
+    public ISearchRoute? DocumentLexicalRoute => _state.DocumentLexicalRoute;
 
     public string Directory => _directory;
 
@@ -117,12 +126,17 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
             throw new KnowledgeException($"{manifestPath}: names generation folder '{manifest.Directory}', which is missing; expected it beside the manifest (was it deleted by hand?)");
 
         var bm25 = Bm25Index.Load(Path.Combine(generationDir, "bm25"));
-        var store = new FileSystemKnowledgeStore(full, options, bm25) { _generation = manifest.Generation };
+        string documentBm25Dir = Path.Combine(generationDir, DocumentBm25Folder);
+        var documentBm25 = options.DocumentRoute is not null && System.IO.Directory.Exists(documentBm25Dir) ? Bm25Index.Load(documentBm25Dir) : null;
+        var store = new FileSystemKnowledgeStore(full, options, bm25, documentBm25) { _generation = manifest.Generation };
         var catalog = StoreJson.Read<Catalog>(Path.Combine(generationDir, "catalog.json"), "knowledge base catalog");
         string vectorsPath = Path.Combine(generationDir, "vectors.bin");
+        string documentVectorsPath = Path.Combine(generationDir, DocumentVectorsFile);
         var state = store._state;
         state.Restore(catalog.Files, catalog.Documents, ReadChunks(Path.Combine(generationDir, "chunks.jsonl")),
-            File.Exists(vectorsPath) ? IVectorIndex.Load(vectorsPath) : null);
+            File.Exists(vectorsPath) ? IVectorIndex.Load(vectorsPath) : null,
+            options.DocumentRoute is not null && File.Exists(documentVectorsPath) ? IVectorIndex.Load(documentVectorsPath) : null,
+            catalog.DocumentRoute);
         if (state.DocumentCount != manifest.Documents || state.ChunkCount != manifest.Chunks)
             throw new KnowledgeException($"{generationDir}: found {state.DocumentCount} documents and {state.ChunkCount} chunks; expected the manifest's {manifest.Documents} and {manifest.Chunks}");
         return store;
@@ -159,7 +173,10 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
 
     public IAsyncEnumerable<Chunk> ReadChunksAsync(CancellationToken cancellationToken = default) => _state.ReadChunksAsync(cancellationToken);
 
-    public ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder) => _state.CreateDenseRoute(queryEmbedder);
+    public IDocumentScopedRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder) => _state.CreateDenseRoute(queryEmbedder);
+
+    public ISearchRoute? CreateDocumentDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder) =>
+        _state.CreateDocumentDenseRoute(queryEmbedder);
 
     public async Task CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default)
     {
@@ -187,7 +204,7 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         if (System.IO.Directory.Exists(generationDir)) System.IO.Directory.Delete(generationDir, recursive: true);
         System.IO.Directory.CreateDirectory(generationDir);
 
-        var catalog = new Catalog(_state.SortedFiles(), _state.SortedDocuments());
+        var catalog = new Catalog(_state.SortedFiles(), _state.SortedDocuments(), Options.DocumentRoute is null ? null : _state.DocumentTexts());
         AtomicFile.Write(Path.Combine(generationDir, "catalog.json"), s => JsonSerializer.Serialize(s, catalog, StoreJson.Compact));
         int chunkCount = 0;
         AtomicFile.Write(Path.Combine(generationDir, "chunks.jsonl"), s =>
@@ -203,6 +220,9 @@ public sealed class FileSystemKnowledgeStore : IKnowledgeStore
         // Replaced and removed HNSW nodes stay in the graph as tombstones; rebuild once they are a quarter of it.
         if (_state.Vectors is HnswIndex hnsw && hnsw.TombstoneCount * 4 > hnsw.Count) hnsw.Compact();
         _state.Vectors?.Save(Path.Combine(generationDir, "vectors.bin"));
+        _state.DocumentBm25?.Save(Path.Combine(generationDir, DocumentBm25Folder));
+        if (_state.DocumentVectors is HnswIndex documentHnsw && documentHnsw.TombstoneCount * 4 > documentHnsw.Count) documentHnsw.Compact();
+        _state.DocumentVectors?.Save(Path.Combine(generationDir, DocumentVectorsFile));
         TestHooks.BeforeManifestSwap.Value?.Invoke(generationDir);
 
         var manifest = new Manifest(Format, Version, generation, name, _state.DocumentCount, chunkCount);

@@ -35,11 +35,21 @@ public interface IKnowledgeStore : IAsyncDisposable
 
     Task CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default);
 
-    /// <summary>The BM25 route over the indexed chunks, named "bm25"; hits carry the chunk's metadata and text.</summary>
-    ISearchRoute LexicalRoute { get; }
+    /// <summary>The BM25 route over the indexed chunks, named "bm25"; hits carry the chunk's metadata and text. It can
+    /// search within documents (hierarchical search).</summary>
+    IDocumentScopedRoute LexicalRoute { get; }
 
-    /// <summary>The dense route over the stored vectors, named "dense", or null when nothing has been embedded.</summary>
-    ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder);
+    /// <summary>The dense route over the stored vectors, named "dense", or null when nothing has been embedded. It can
+    /// search within documents.</summary>
+    IDocumentScopedRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder);
+
+    /// <summary>The BM25 route over the documents' representations (kb.json document_route), named "bm25"; hit ids are
+    /// document ids. Null when the knowledge base has no document route.</summary>
+    ISearchRoute? DocumentLexicalRoute { get; }
+
+    /// <summary>The dense route over the documents' representation vectors, named "dense"; hit ids are document ids.
+    /// Null when there is no document route or no document vector yet.</summary>
+    ISearchRoute? CreateDocumentDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder);
 
     Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default);
 }

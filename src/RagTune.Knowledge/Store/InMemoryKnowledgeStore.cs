@@ -23,27 +23,39 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
     private readonly ConcurrentDictionary<string, StoredDocument> _documents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Chunk> _chunks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string[]> _chunkIdsByDocument = new(StringComparer.Ordinal);
+    // The indexed chunks of each document: what a search within documents ranks.
+    private readonly ConcurrentDictionary<string, string[]> _indexedIdsByDocument = new(StringComparer.Ordinal);
     private readonly HashSet<int> _indexedLevels;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly Bm25Index _bm25;
     private IVectorIndex? _vectors;
+    // The document-level route (kb.json document_route), or null without one; ids are document ids.
+    private readonly Bm25Index? _documentBm25;
+    private readonly ConcurrentDictionary<string, string> _documentTexts = new(StringComparer.Ordinal);
+    private IVectorIndex? _documentVectors;
 
     /// <summary>An empty in-memory knowledge store with these options (an auto analyzer is resolved now, as on disk).</summary>
     public InMemoryKnowledgeStore(KnowledgeBaseOptions? options = null)
-        : this(Resolve(options ?? new KnowledgeBaseOptions()), bm25: null, "in-memory knowledge base")
+        : this(Resolve(options ?? new KnowledgeBaseOptions()), bm25: null, documentBm25: null, "in-memory knowledge base")
     {
     }
 
     /// <param name="options">Validated options.</param>
     /// <param name="bm25">A loaded index, or null for a new empty one.</param>
+    /// <param name="documentBm25">A loaded document-route index, or null for a new one (when options have a document route).</param>
     /// <param name="name">How errors name this knowledge base.</param>
-    internal InMemoryKnowledgeStore(KnowledgeBaseOptions options, Bm25Index? bm25, string name)
+    internal InMemoryKnowledgeStore(KnowledgeBaseOptions options, Bm25Index? bm25, Bm25Index? documentBm25, string name)
     {
         Options = options;
         _name = name;
         _bm25 = bm25 ?? new Bm25Index(options.Lexical);
         _indexedLevels = [.. options.ResolvedIndexedLevels];
-        LexicalRoute = new Bm25Route(_bm25, MetadataOf, TextOf);
+        LexicalRoute = new Bm25Route(_bm25, MetadataOf, TextOf, chunkIdsOf: IndexedChunkIdsOf);
+        if (options.DocumentRoute is not null)
+        {
+            _documentBm25 = documentBm25 ?? new Bm25Index(options.Lexical);
+            DocumentLexicalRoute = new Bm25Route(_documentBm25, DocumentMetadataOf, DocumentTextOf);
+        }
     }
 
     /// <summary>Fixes auto analyzer settings (jieba with this dictionary, or bigrams) and validates the options.</summary>
@@ -59,11 +71,17 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
 
     public ITextAnalyzer Analyzer => _bm25.Analyzer;
 
-    public ISearchRoute LexicalRoute { get; }
+    public IDocumentScopedRoute LexicalRoute { get; }
+
+    public ISearchRoute? DocumentLexicalRoute { get; }
 
     internal Bm25Index Bm25 => _bm25;
 
     internal IVectorIndex? Vectors => _vectors;
+
+    internal Bm25Index? DocumentBm25 => _documentBm25;
+
+    internal IVectorIndex? DocumentVectors => _documentVectors;
 
     internal int DocumentCount => _documents.Count;
 
@@ -98,11 +116,18 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
         }
     }
 
-    public ISearchRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
+    public IDocumentScopedRoute? CreateDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
     {
         ArgumentNullException.ThrowIfNull(queryEmbedder);
         var vectors = _vectors;
-        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), MetadataOf, TextOf);
+        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), MetadataOf, TextOf, IndexedChunkIdsOf);
+    }
+
+    public ISearchRoute? CreateDocumentDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
+    {
+        ArgumentNullException.ThrowIfNull(queryEmbedder);
+        var vectors = _documentVectors;
+        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), DocumentMetadataOf, DocumentTextOf, null);
     }
 
     public async Task CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default)
@@ -126,6 +151,7 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
             foreach (var chunk in upsert.Chunks)
                 if (chunk.DocumentId != upsert.Document.Id)
                     throw new KnowledgeException($"store batch: chunk '{chunk.Id}' belongs to document '{chunk.DocumentId}'; expected '{upsert.Document.Id}'");
+        batch.CheckRepresentations(Options, _name);
         foreach (var id in batch.RemovedDocuments) RemoveDocument(id);
         foreach (var upsert in batch.Upserts)
         {
@@ -135,9 +161,18 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
                 _chunks[chunk.Id] = chunk;
                 if (!_indexedLevels.Contains(chunk.Level)) continue;
                 _bm25.Add(chunk.Id, chunk.Text);
-                if (upsert.Vectors.TryGetValue(chunk.Id, out var vector)) VectorsFor(vector.Length).Upsert(chunk.Id, vector, chunk.Metadata);
+                if (upsert.Vectors.TryGetValue(chunk.Id, out var vector))
+                    (_vectors = VectorsFor(_vectors, vector.Length, "an embedding")).Upsert(chunk.Id, vector, chunk.Metadata);
             }
             _chunkIdsByDocument[upsert.Document.Id] = upsert.Chunks.Select(c => c.Id).ToArray();
+            _indexedIdsByDocument[upsert.Document.Id] = upsert.Chunks.Where(c => _indexedLevels.Contains(c.Level)).Select(c => c.Id).ToArray();
+            if (upsert.Representation is { } representation)
+            {
+                _documentBm25!.Add(upsert.Document.Id, representation.Text);
+                _documentTexts[upsert.Document.Id] = representation.Text;
+                if (representation.Vector is { } vector)
+                    (_documentVectors = VectorsFor(_documentVectors, vector.Length, "a document-route embedding")).Upsert(upsert.Document.Id, vector);
+            }
             _documents[upsert.Document.Id] = upsert.Document;
         }
         foreach (var (root, relativePath) in batch.RemovedFiles) _files.TryRemove(FileKey(root, relativePath), out _);
@@ -145,7 +180,8 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
     }
 
     /// <summary>Puts loaded state back (the files, documents and chunks of a committed generation, and its vectors).</summary>
-    internal void Restore(IEnumerable<StoredFile> files, IEnumerable<StoredDocument> documents, IEnumerable<Chunk> chunks, IVectorIndex? vectors)
+    internal void Restore(IEnumerable<StoredFile> files, IEnumerable<StoredDocument> documents, IEnumerable<Chunk> chunks, IVectorIndex? vectors,
+        IVectorIndex? documentVectors, IReadOnlyDictionary<string, string>? documentTexts)
     {
         foreach (var file in files) _files[FileKey(file.Root, file.RelativePath)] = file;
         foreach (var document in documents) _documents[document.Id] = document;
@@ -156,8 +192,14 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
             if (!byDocument.TryGetValue(chunk.DocumentId, out var ids)) byDocument[chunk.DocumentId] = ids = [];
             ids.Add(chunk.Id);
         }
-        foreach (var (doc, ids) in byDocument) _chunkIdsByDocument[doc] = [.. ids];
+        foreach (var (doc, ids) in byDocument)
+        {
+            _chunkIdsByDocument[doc] = [.. ids];
+            _indexedIdsByDocument[doc] = ids.Where(id => _indexedLevels.Contains(_chunks[id].Level)).ToArray();
+        }
         _vectors = vectors;
+        _documentVectors = documentVectors;
+        foreach (var (id, text) in documentTexts ?? new Dictionary<string, string>()) _documentTexts[id] = text;
     }
 
     internal List<StoredFile> SortedFiles() =>
@@ -185,22 +227,26 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
                 _bm25.Remove(id);
                 _vectors?.Remove(id);
             }
+        _indexedIdsByDocument.TryRemove(documentId, out _);
+        _documentBm25?.Remove(documentId);
+        _documentTexts.TryRemove(documentId, out _);
+        _documentVectors?.Remove(documentId);
         _documents.TryRemove(documentId, out _);
     }
 
-    private IVectorIndex VectorsFor(int dimensions)
+    /// <summary><paramref name="existing"/>, or a new index of kb.json's kind when there is none yet.</summary>
+    private IVectorIndex VectorsFor(IVectorIndex? existing, int dimensions, string what)
     {
-        if (_vectors is { } existing)
+        if (existing is not null)
         {
             if (existing.Dimensions != dimensions)
-                throw new KnowledgeException($"{_name}: an embedding has {dimensions} dimensions; expected the index's {existing.Dimensions} (was the embedding model changed? create a new knowledge base for a new model)");
+                throw new KnowledgeException($"{_name}: {what} has {dimensions} dimensions; expected the index's {existing.Dimensions} (was the embedding model changed? create a new knowledge base for a new model)");
             return existing;
         }
         var settings = Options.VectorIndex;
-        _vectors = settings.Kind == VectorIndexKind.Hnsw
+        return settings.Kind == VectorIndexKind.Hnsw
             ? new HnswIndex(dimensions, settings.Metric, settings.Hnsw)
             : new ExactVectorIndex(dimensions, settings.Metric);
-        return _vectors;
     }
 
     public Task<StoreStats> GetStatsAsync(CancellationToken cancellationToken = default)
@@ -217,10 +263,23 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
             LexicalTerms = _bm25.TermCount,
             Vectors = _vectors?.Count ?? 0,
             VectorDimensions = _vectors?.Dimensions ?? 0,
+            RoutedDocuments = _documentBm25?.Count ?? 0,
+            RoutedDocumentVectors = _documentVectors?.Count ?? 0,
         });
     }
 
     private IReadOnlyDictionary<string, string>? MetadataOf(string chunkId) => _chunks.TryGetValue(chunkId, out var c) ? c.Metadata : null;
+
+    private IReadOnlyDictionary<string, string>? DocumentMetadataOf(string documentId) =>
+        _documents.TryGetValue(documentId, out var d) ? d.Metadata : null;
+
+    private string? DocumentTextOf(string documentId) => _documentTexts.GetValueOrDefault(documentId);
+
+    /// <summary>The document route's texts, by document id (persisted with the catalog).</summary>
+    internal SortedDictionary<string, string> DocumentTexts() => new(_documentTexts, StringComparer.Ordinal);
+
+    private IReadOnlyList<string> IndexedChunkIdsOf(string documentId) =>
+        _indexedIdsByDocument.TryGetValue(documentId, out var ids) ? ids : [];
 
     private string? TextOf(string chunkId) => _chunks.TryGetValue(chunkId, out var c) ? c.Text : null;
 

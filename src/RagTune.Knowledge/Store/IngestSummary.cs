@@ -35,6 +35,11 @@ public sealed record IngestSummary
 
     public int Commits { get; init; }
 
+    /// <summary>Document summaries the teacher wrote in this run (kb.json document_route.kind summary), and those taken
+    /// from the summary journal instead (finished by an earlier, interrupted run).</summary>
+    public int SummariesWritten { get; init; }
+    public int SummariesReused { get; init; }
+
     /// <summary>One account of several runs (a `kb add` of several paths).</summary>
     public static IngestSummary Combine(IReadOnlyList<IngestSummary> runs) => runs.Count == 1 ? runs[0] : new()
     {
@@ -48,5 +53,7 @@ public sealed record IngestSummary
         ChunksWritten = runs.Sum(r => r.ChunksWritten),
         ChunksEmbedded = runs.Sum(r => r.ChunksEmbedded),
         Commits = runs.Sum(r => r.Commits),
+        SummariesWritten = runs.Sum(r => r.SummariesWritten),
+        SummariesReused = runs.Sum(r => r.SummariesReused),
     };
 }

@@ -11,6 +11,7 @@ using RagTune.Knowledge.Documents;
 using RagTune.Knowledge.Embeddings;
 using RagTune.Knowledge.Loading;
 using RagTune.Knowledge.Search;
+using RagTune.Knowledge.Summaries;
 using RagTune.Knowledge.Text;
 
 namespace RagTune.Knowledge.Store;
@@ -34,6 +35,8 @@ public sealed class KnowledgeBase : IAsyncDisposable
     // KnowledgeBaseOpenOptions.Reranker, else the local model kb.json records (loaded by the first search that reranks), else null.
     private readonly Lazy<IReranker>? _reranker;
     private readonly bool _ownsReranker;
+    // The summary journal of a document route of kind summary; null when there is no place for one (in-memory store).
+    private readonly Lazy<DocumentSummaryJournal>? _summaryJournal;
 
     public KnowledgeBase(IKnowledgeStore store, KnowledgeBaseOpenOptions? openOptions = null)
     {
@@ -71,7 +74,15 @@ public sealed class KnowledgeBase : IAsyncDisposable
             _ownsReranker = true;
         }
         _chunker = new Lazy<HierarchicalChunker>(() => new HierarchicalChunker(_open.TokenCounter ?? LoadTokenCounter(store.Options.TokenizerPath)));
+        string? journal = _open.SummaryJournalPath
+            ?? (store is FileSystemKnowledgeStore fs ? Path.Combine(fs.Directory, DocumentSummaryJournal.FileName) : null);
+        if (journal is not null)
+            _summaryJournal = new Lazy<DocumentSummaryJournal>(() => DocumentSummaryJournal.Open(journal), LazyThreadSafetyMode.ExecutionAndPublication);
     }
+
+    /// <summary>How errors name the options: the kb.json path of a directory store, else "kb.json" (the options a store
+    /// keeps, e.g. PostgreSQL's kb_meta.options, are kb.json's fields).</summary>
+    private string OptionsFile => _store is FileSystemKnowledgeStore fs ? Path.Combine(fs.Directory, FileSystemKnowledgeStore.OptionsFileName) : FileSystemKnowledgeStore.OptionsFileName;
 
     public KnowledgeBaseOptions Options => _store.Options;
 
@@ -94,7 +105,11 @@ public sealed class KnowledgeBase : IAsyncDisposable
     public static async Task<KnowledgeBase> OpenAsync(string directory, KnowledgeBaseOpenOptions? openOptions = null,
         CancellationToken cancellationToken = default)
     {
-        return new KnowledgeBase(await OpenStoreAsync(directory, cancellationToken).ConfigureAwait(false), openOptions);
+        var store = await OpenStoreAsync(directory, cancellationToken).ConfigureAwait(false);
+        // A linked store (PostgreSQL) keeps its summary journal in the linking directory.
+        if (store is not FileSystemKnowledgeStore && openOptions?.SummaryJournalPath is null)
+            openOptions = (openOptions ?? new KnowledgeBaseOpenOptions()) with { SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), DocumentSummaryJournal.FileName) };
+        return new KnowledgeBase(store, openOptions);
     }
 
     /// <summary>The store of a knowledge base directory, as <see cref="OpenAsync(string, KnowledgeBaseOpenOptions?, CancellationToken)"/>
@@ -227,11 +242,29 @@ public sealed class KnowledgeBase : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(query);
         options ??= new KnowledgeSearchOptions();
         ArgumentOutOfRangeException.ThrowIfNegative(options.K);
+        if (options.Hierarchical && Options.DocumentRoute is null)
+            throw new KnowledgeException($"knowledge base search: hierarchical search needs a document route, but {OptionsFile} has no 'document_route' field; expected a knowledge base created with one (kb create --doc-route first-chunk|summary|mean), which builds it as documents are added");
+        if (options.Hierarchical && options.Documents < 1)
+            throw new KnowledgeException($"knowledge base search: hierarchical search over {options.Documents} documents; expected at least 1 (--docs)");
         if (options.K == 0 || string.IsNullOrWhiteSpace(query)) return [];
-        var routes = Routes(options.Routes);
+        var names = RouteNames(options.Routes);
+        // Hierarchical search runs a dense route twice (documents, then their chunks): embed the query once.
+        IEmbeddingGenerator<string, Embedding<float>>? queryEmbedder = null;
+        if (names.Contains("dense"))
+        {
+            queryEmbedder = PrefixedEmbeddingGenerator.ForQueries(_generator!.Value, _prompts);
+            if (options.Hierarchical) queryEmbedder = new QueryEmbeddingMemo(queryEmbedder);
+        }
+        var routes = ChunkRoutes(names, queryEmbedder);
         if (routes.Count == 0) return [];  // only the dense route asked for, and nothing embedded yet
         if (options.Rerank && _reranker is null)
             throw new KnowledgeException("knowledge base search: reranking was asked for but none is configured; expected a knowledge base created with a reranker (kb create --reranker DIR, kb.json \"reranker\") or KnowledgeBaseOpenOptions.Reranker");
+        if (options.Hierarchical)
+        {
+            var documents = await RankDocumentsAsync(query, names, queryEmbedder, options, cancellationToken).ConfigureAwait(false);
+            if (documents.Count == 0) return [];
+            routes = routes.Select(r => (ISearchRoute)new DocumentScopedRoute((IDocumentScopedRoute)r, documents)).ToList();
+        }
         var searcher = new HybridSearcher(routes, Fusion(options.Fusion), options.Rerank ? _reranker!.Value : null);
         // Parents dedupe many fine hits into few: ask for more candidates so that k distinct parents usually remain.
         int candidates = options.ReturnParent ? options.K * 4 : options.K;
@@ -288,30 +321,54 @@ public sealed class KnowledgeBase : IAsyncDisposable
         return results;
     }
 
-    private List<ISearchRoute> Routes(IReadOnlyList<string>? names)
+    /// <summary>The routes a search runs, checked: "bm25" and/or "dense" (null: every route the knowledge base has).</summary>
+    private List<string> RouteNames(IReadOnlyList<string>? names)
     {
         bool embeds = Options.Embedding.Kind != EmbeddingKind.None;
         names ??= embeds ? ["bm25", "dense"] : ["bm25"];
         if (names.Count == 0) throw new KnowledgeException("knowledge base search: the route list is empty; expected bm25, dense or both");
-        var routes = new List<ISearchRoute>();
-        foreach (var name in names.Distinct(StringComparer.OrdinalIgnoreCase))
+        var resolved = new List<string>();
+        foreach (var name in names.Select(n => n.ToLowerInvariant()).Distinct(StringComparer.Ordinal))
         {
-            switch (name.ToLowerInvariant())
-            {
-                case "bm25":
-                    routes.Add(_store.LexicalRoute);
-                    break;
-                case "dense":
-                    if (!embeds)
-                        throw new KnowledgeException("knowledge base search: route 'dense' asked for, but kb.json's embedding kind is none; expected route bm25 (or a knowledge base created with an embedding model)");
-                    // Nothing embedded yet (empty knowledge base) is an empty route, not an error.
-                    if (_store.CreateDenseRoute(PrefixedEmbeddingGenerator.ForQueries(_generator!.Value, _prompts)) is { } dense) routes.Add(dense);
-                    break;
-                default:
-                    throw new KnowledgeException($"knowledge base search: unknown route '{name}'; expected bm25 or dense");
-            }
+            if (name is not ("bm25" or "dense"))
+                throw new KnowledgeException($"knowledge base search: unknown route '{name}'; expected bm25 or dense");
+            if (name == "dense" && !embeds)
+                throw new KnowledgeException("knowledge base search: route 'dense' asked for, but kb.json's embedding kind is none; expected route bm25 (or a knowledge base created with an embedding model)");
+            resolved.Add(name);
+        }
+        return resolved;
+    }
+
+    private List<ISearchRoute> ChunkRoutes(List<string> names, IEmbeddingGenerator<string, Embedding<float>>? queryEmbedder)
+    {
+        var routes = new List<ISearchRoute>();
+        foreach (var name in names)
+        {
+            if (name == "bm25") routes.Add(_store.LexicalRoute);
+            // Nothing embedded yet (empty knowledge base) is an empty route, not an error.
+            else if (_store.CreateDenseRoute(queryEmbedder!) is { } dense) routes.Add(dense);
         }
         return routes;
+    }
+
+    /// <summary>The first stage of hierarchical search: the best <see cref="KnowledgeSearchOptions.Documents"/> documents
+    /// on the document route (the same routes and fusion as the chunk search; metadata filters apply to the chunks).</summary>
+    private async Task<IReadOnlyList<string>> RankDocumentsAsync(string query, List<string> names,
+        IEmbeddingGenerator<string, Embedding<float>>? queryEmbedder, KnowledgeSearchOptions options, CancellationToken cancellationToken)
+    {
+        var routes = new List<ISearchRoute>();
+        foreach (var name in names)
+        {
+            if (name == "bm25") routes.Add(_store.DocumentLexicalRoute!);
+            else if (_store.CreateDocumentDenseRoute(queryEmbedder!) is { } dense) routes.Add(dense);
+        }
+        if (routes.Count == 0) return [];
+        var hits = await new HybridSearcher(routes, Fusion(options.Fusion)).SearchAsync(query, options.Documents, new HybridSearchOptions
+        {
+            CandidatesPerRoute = Math.Max(options.Documents, Options.Fusion.CandidatesPerRoute),
+            Rerank = false,
+        }, cancellationToken).ConfigureAwait(false);
+        return hits.Select(h => h.Id).ToList();
     }
 
     private IRankFusion Fusion(FusionMethod? method) => (method ?? Options.Fusion.Method) switch
@@ -431,7 +488,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
         private readonly List<StoredFile> _files = [];
         private readonly List<(string, string)> _removedFiles = [];
         private readonly Stopwatch _sinceCommit = Stopwatch.StartNew();
-        private int _pendingFiles, _commits, _documents, _chunks, _embedded, _unchanged;
+        private int _pendingFiles, _commits, _documents, _chunks, _embedded, _unchanged, _summariesWritten, _summariesReused;
         private TimeSpan _lastCommitDuration;
 
         // Every commit rewrites the store, which grows with it: keep commits at most ~10% of the run by spacing them at
@@ -488,6 +545,8 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 ChunksWritten = _chunks,
                 ChunksEmbedded = _embedded,
                 Commits = _commits,
+                SummariesWritten = _summariesWritten,
+                SummariesReused = _summariesReused,
             };
         }
 
@@ -542,7 +601,13 @@ public sealed class KnowledgeBase : IAsyncDisposable
             {
                 var chunks = kb._chunker.Value.Chunk(document, kb.Options.Chunking);
                 var vectors = await EmbedAsync(chunks, cancellationToken).ConfigureAwait(false);
-                _upserts.Add(new DocumentUpsert(StoredDocument.From(document, chunks, kb.Options.Chunking.Levels.Count), chunks, vectors));
+                var representation = kb.Options.DocumentRoute is { } route
+                    ? await RepresentAsync(route.Kind, document, chunks, vectors, cancellationToken).ConfigureAwait(false)
+                    : null;
+                _upserts.Add(new DocumentUpsert(StoredDocument.From(document, chunks, kb.Options.Chunking.Levels.Count), chunks, vectors)
+                {
+                    Representation = representation,
+                });
                 _documents++;
                 _chunks += chunks.Count;
                 owners[document.Id] = self;
@@ -570,6 +635,77 @@ public sealed class KnowledgeBase : IAsyncDisposable
                 _embedded += batch.Length;
             }
             return vectors;
+        }
+
+        /// <summary>The document on the document route: its first coarsest chunk, its summary, or its whole text with the
+        /// mean of its chunk vectors; embedded with the passage prompt as chunks are.</summary>
+        private async Task<DocumentRepresentation> RepresentAsync(DocumentRouteKind kind, Document document, IReadOnlyList<Chunk> chunks,
+            IReadOnlyDictionary<string, float[]> vectors, CancellationToken cancellationToken)
+        {
+            bool embeds = kb.Options.Embedding.Kind != EmbeddingKind.None;
+            if (string.IsNullOrWhiteSpace(document.Text)) return new DocumentRepresentation("", null);
+            switch (kind)
+            {
+                case DocumentRouteKind.FirstChunk:
+                    var first = chunks.Where(c => c.Level == 0).MinBy(c => c.Index);
+                    if (first is null) return new DocumentRepresentation("", null);
+                    float[]? vector = !embeds ? null
+                        : vectors.TryGetValue(first.Id, out var known) ? known : await EmbedOneAsync(first.Text, cancellationToken).ConfigureAwait(false);
+                    return new DocumentRepresentation(first.Text, vector);
+                case DocumentRouteKind.Summary:
+                    string summary = await SummaryAsync(document, cancellationToken).ConfigureAwait(false);
+                    return new DocumentRepresentation(summary, embeds ? await EmbedOneAsync(summary, cancellationToken).ConfigureAwait(false) : null);
+                default:
+                    return new DocumentRepresentation(document.Text, MeanVector(chunks, vectors));
+            }
+        }
+
+        private async Task<float[]> EmbedOneAsync(string text, CancellationToken cancellationToken)
+        {
+            var passages = PrefixedEmbeddingGenerator.ForPassages(kb._generator!.Value, kb._prompts);
+            var embeddings = await passages.GenerateAsync([text], cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (embeddings.Count != 1)
+                throw new KnowledgeException($"knowledge base: the embedding generator returned {embeddings.Count} vectors for one document representation; expected one");
+            return embeddings[0].Vector.ToArray();
+        }
+
+        // The mean of the indexed chunks' vectors; for cosine each is normalised first, so long and short chunks weigh alike.
+        private float[]? MeanVector(IReadOnlyList<Chunk> chunks, IReadOnlyDictionary<string, float[]> vectors)
+        {
+            float[]? sum = null;
+            bool cosine = kb.Options.VectorIndex.Metric == Dense.VectorMetric.Cosine;
+            int count = 0;
+            foreach (var chunk in chunks)
+            {
+                if (!vectors.TryGetValue(chunk.Id, out var vector)) continue;
+                sum ??= new float[vector.Length];
+                float norm = cosine ? System.Numerics.Tensors.TensorPrimitives.Norm(vector) : 1f;
+                if (norm == 0f) continue;
+                for (int i = 0; i < sum.Length; i++) sum[i] += vector[i] / norm;
+                count++;
+            }
+            if (sum is null || count == 0) return null;
+            System.Numerics.Tensors.TensorPrimitives.Divide(sum, count, sum);
+            return sum;
+        }
+
+        /// <summary>The journalled summary of this content, else the summariser's (journalled before it is used).</summary>
+        private async Task<string> SummaryAsync(Document document, CancellationToken cancellationToken)
+        {
+            var summarizer = kb._open.Summarizer ?? throw new KnowledgeException(
+                $"knowledge base: {kb.OptionsFile} document_route.kind is summary, but no summarizer was given; expected KnowledgeBaseOpenOptions.Summarizer (a teacher chat model; `ragtune kb add` builds it from document_route.summary_model)");
+            var journal = kb._summaryJournal?.Value;
+            if (journal?.Find(document.Id, document.ContentHash) is { } done)
+            {
+                _summariesReused++;
+                return done;
+            }
+            string summary = await summarizer.SummarizeAsync(document, cancellationToken).ConfigureAwait(false);
+            if (string.IsNullOrWhiteSpace(summary))
+                throw new KnowledgeException($"knowledge base: the summarizer returned an empty summary for document '{document.Id}'; expected a summary of its content");
+            if (journal is not null) await journal.AppendAsync(document.Id, document.ContentHash, summary, cancellationToken).ConfigureAwait(false);
+            _summariesWritten++;
+            return summary;
         }
 
         private async Task CommitAsync(int total, int done, CancellationToken cancellationToken)

@@ -18,6 +18,14 @@ public sealed record KnowledgeBaseOpenOptions
     /// <summary>The reranking stage used when a search asks for it, overriding the one kb.json records (null: kb.json's
     /// reranker, a local model loaded on the first search that reranks).</summary>
     public IReranker? Reranker { get; init; }
+
+    /// <summary>Writes the document summaries of a knowledge base whose kb.json document_route.kind is summary (a teacher
+    /// chat model: <see cref="Summaries.ChatClientDocumentSummarizer"/>). Needed to add documents to such a base.</summary>
+    public Summaries.IDocumentSummarizer? Summarizer { get; init; }
+
+    /// <summary>Where finished summaries are journalled so that a killed build does not ask the teacher again; null: the
+    /// knowledge base directory's summaries.jsonl when it has one (an in-memory store keeps none).</summary>
+    public string? SummaryJournalPath { get; init; }
 }
 
 /// <summary>How <see cref="KnowledgeBase.AddFolderAsync"/> groups work into commits.</summary>

@@ -37,6 +37,10 @@ public sealed record KnowledgeBaseOptions
     /// rerankers were recorded read as null too).</summary>
     public RerankerSettings? Reranker { get; init; }
 
+    /// <summary>The document-level route that hierarchical search ranks documents with, built as documents are added;
+    /// null: none (such a base cannot search hierarchically, and one made before this field reads as null).</summary>
+    public DocumentRouteSettings? DocumentRoute { get; init; }
+
     /// <summary>The levels indexed for search, resolved against <see cref="Chunking"/>.</summary>
     [JsonIgnore]
     public IReadOnlyList<int> ResolvedIndexedLevels => IndexedLevels ?? [Chunking.Levels.Count - 1];
@@ -58,6 +62,7 @@ public sealed record KnowledgeBaseOptions
             throw new KnowledgeException($"{source}: indexed_levels is empty; expected at least one chunking level to index");
         Embedding.Validate(source);
         Reranker?.Validate(source);
+        DocumentRoute?.Validate(source, Embedding);
     }
 }
 

@@ -24,4 +24,11 @@ public sealed record KnowledgeSearchOptions
     /// <summary>Rerank the fused hits with the reranker given when opening, else the one kb.json records; a
     /// KnowledgeException when there is neither.</summary>
     public bool Rerank { get; init; }
+
+    /// <summary>Document-first search: rank documents on the document route (kb.json document_route), then only the
+    /// chunks of the best <see cref="Documents"/>. A KnowledgeException when the knowledge base has no document route.</summary>
+    public bool Hierarchical { get; init; }
+
+    /// <summary>With <see cref="Hierarchical"/>: how many documents the chunk search is restricted to.</summary>
+    public int Documents { get; init; } = 20;
 }

@@ -46,7 +46,16 @@ public sealed record StoredDocument
 }
 
 /// <summary>A document with all its chunks (every level) and the embeddings of its indexed chunks, keyed by chunk id.</summary>
-public sealed record DocumentUpsert(StoredDocument Document, IReadOnlyList<Chunk> Chunks, IReadOnlyDictionary<string, float[]> Vectors);
+public sealed record DocumentUpsert(StoredDocument Document, IReadOnlyList<Chunk> Chunks, IReadOnlyDictionary<string, float[]> Vectors)
+{
+    /// <summary>The document on the document-level route: required when kb.json has a document_route, refused otherwise.</summary>
+    public DocumentRepresentation? Representation { get; init; }
+}
+
+/// <summary>What the document-level route indexes for one document (kb.json document_route).</summary>
+/// <param name="Text">Indexed for BM25: the first chunk, the summary, or the whole text.</param>
+/// <param name="Vector">Indexed for dense search; null when the knowledge base does not embed (or the document is empty).</param>
+public sealed record DocumentRepresentation(string Text, float[]? Vector);
 
 /// <summary>Changes applied together: all or nothing, also across a crash.</summary>
 public sealed record StoreBatch
@@ -62,6 +71,18 @@ public sealed record StoreBatch
 
     /// <summary>File records to forget, as (Root, RelativePath).</summary>
     public IReadOnlyList<(string Root, string RelativePath)> RemovedFiles { get; init; } = [];
+
+    /// <summary>Checks that every upsert carries a document-route representation exactly when the options have a document route.</summary>
+    internal void CheckRepresentations(KnowledgeBaseOptions options, string store)
+    {
+        foreach (var upsert in Upserts)
+        {
+            if (options.DocumentRoute is not null && upsert.Representation is null)
+                throw new KnowledgeException($"{store}: document '{upsert.Document.Id}' comes without its document-route representation; expected one, since kb.json document_route is set");
+            if (options.DocumentRoute is null && upsert.Representation is not null)
+                throw new KnowledgeException($"{store}: document '{upsert.Document.Id}' comes with a document-route representation, but kb.json has no document_route; expected none");
+        }
+    }
 
     public bool IsEmpty => RemovedDocuments.Count == 0 && Upserts.Count == 0 && Files.Count == 0 && RemovedFiles.Count == 0;
 }
@@ -88,6 +109,10 @@ public sealed record StoreStats
     /// <summary>Vectors in the dense index, and their size (0 when there is none).</summary>
     public int Vectors { get; init; }
     public int VectorDimensions { get; init; }
+
+    /// <summary>Documents on the document-level route (BM25) and their vectors; 0 without a document route.</summary>
+    public int RoutedDocuments { get; init; }
+    public int RoutedDocumentVectors { get; init; }
 
     /// <summary>Bytes on disk (or in the database) of the whole store.</summary>
     public long DiskBytes { get; init; }

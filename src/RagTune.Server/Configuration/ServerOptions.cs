@@ -89,6 +89,14 @@ public sealed class KnowledgeBaseEntry
     /// base's own; null = the one kb.json records.</summary>
     public string? Reranker { get; set; }
 
+    /// <summary>Retrieve document first: rank documents on the knowledge base's document route (kb create --doc-route),
+    /// then only the chunks of the best <see cref="HierarchicalDocuments"/>. The server refuses to start when this is true
+    /// and kb.json has no document_route.</summary>
+    public bool Hierarchical { get; set; }
+
+    /// <summary>With <see cref="Hierarchical"/>: the documents whose chunks are searched.</summary>
+    public int HierarchicalDocuments { get; set; } = 20;
+
     /// <summary>Append a "Sources" footer to the answer text (citations are always in the structured field).</summary>
     public bool SourcesFooter { get; set; } = true;
 

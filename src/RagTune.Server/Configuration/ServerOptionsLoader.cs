@@ -77,6 +77,7 @@ public static class ServerOptionsLoader
         {
             AtLeast(options.KnowledgeBases[i].TopK, 1, $"knowledge_bases[{i}].top_k");
             AtLeast(options.KnowledgeBases[i].FallbackCitations, 0, $"knowledge_bases[{i}].fallback_citations");
+            AtLeast(options.KnowledgeBases[i].HierarchicalDocuments, 1, $"knowledge_bases[{i}].hierarchical_documents");
         }
     }
 }

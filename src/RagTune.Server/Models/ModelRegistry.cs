@@ -8,6 +8,7 @@ using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
 using RagTune.Engine.Generation;
+using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
 using RagTune.Knowledge.Search;
@@ -108,6 +109,8 @@ public sealed class ModelRegistry : IAsyncDisposable
                     var store = await KnowledgeBase.OpenStoreAsync(kb.Path, cancellationToken).ConfigureAwait(false);
                     try
                     {
+                        if (kb.Hierarchical && store.Options.DocumentRoute is null)
+                            throw new ServerException($"knowledge base '{kb.Name}': hierarchical is true but '{Path.Combine(kb.Path, "kb.json")}' has no 'document_route' field; expected a knowledge base created with `ragtune kb create --doc-route first-chunk|summary|mean` (or hierarchical: false)");
                         opened = new KnowledgeBase(store, new KnowledgeBaseOpenOptions { EmbeddingGenerator = embedder, Reranker = LoadReranker(kb, store.Options) });
                     }
                     catch
@@ -121,7 +124,8 @@ public sealed class ModelRegistry : IAsyncDisposable
                     throw new ServerException($"knowledge base '{kb.Name}' at '{kb.Path}': {ex.Message}", ex);
                 }
                 _knowledgeBases.Add(kb.Name, opened);
-                retriever = new KnowledgeBaseRetriever(opened, kb.Rerank);
+                retriever = new KnowledgeBaseRetriever(opened, kb.Rerank,
+                    new KnowledgeSearchOptions { Hierarchical = kb.Hierarchical, Documents = kb.HierarchicalDocuments });
             }
             if (model is not null) _chat.Add(name, new RagPipeline(name, retriever, model, kb, PromptFormat(kb)));
         }
@@ -213,9 +217,12 @@ public sealed class ModelRegistry : IAsyncDisposable
         try
         {
             var generator = baseClient.Generator;
-            var adapters = PeftAdapter.Load(a.Path, generator.Model.LayerLinears);
-            return new LocalChatClient(generator, baseClient.Template, a.Name,
-                new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens, Adapters = adapters });
+            var options = new LocalChatClientOptions { ModelId = a.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens };
+            // A prompt-tuning adapter puts its virtual tokens before each request's prompt; a LoRA one runs unmerged.
+            options = PromptTuning.IsPromptTuning(a.Path)
+                ? options with { PromptTuning = PromptTuning.Load(a.Path, generator.Model.Config.HiddenSize) }
+                : options with { Adapters = PeftAdapter.Load(a.Path, generator.Model.LayerLinears) };
+            return new LocalChatClient(generator, baseClient.Template, a.Name, options);
         }
         catch (EngineException e)
         {

@@ -53,7 +53,16 @@ public static class UiEndpoints
                 ? r : throw ApiException.BadRequest($"rerank is '{rerankText}'; expected true or false", "rerank"));
             if (rerank && !kb.HasReranker)
                 throw ApiException.BadRequest($"knowledge base '{name}' has no reranker; expected knowledge_bases[].reranker with rerank: true, or a knowledge base created with `ragtune kb create --reranker DIR`", "rerank");
-            var hits = await kb.SearchAsync(q, new KnowledgeSearchOptions { K = k, Rerank = rerank }, http.RequestAborted).ConfigureAwait(false);
+            string hierarchicalText = http.Request.Query["hierarchical"].ToString();
+            bool hierarchical = hierarchicalText.Length > 0 && (bool.TryParse(hierarchicalText, out bool h)
+                ? h : throw ApiException.BadRequest($"hierarchical is '{hierarchicalText}'; expected true or false", "hierarchical"));
+            if (hierarchical && kb.Options.DocumentRoute is null)
+                throw ApiException.BadRequest($"knowledge base '{name}' has no document route (its kb.json has no 'document_route' field); expected a knowledge base created with `ragtune kb create --doc-route first-chunk|summary|mean`", "hierarchical");
+            string docsText = http.Request.Query["docs"].ToString();
+            int docs = 20;
+            if (docsText.Length > 0 && (!hierarchical || !int.TryParse(docsText, out docs) || docs is < 1 or > 1000))
+                throw ApiException.BadRequest(hierarchical ? $"docs is '{docsText}'; expected a whole number of documents from 1 to 1000" : "docs was given without hierarchical=true; expected hierarchical=true&docs=N", "docs");
+            var hits = await kb.SearchAsync(q, new KnowledgeSearchOptions { K = k, Rerank = rerank, Hierarchical = hierarchical, Documents = docs }, http.RequestAborted).ConfigureAwait(false);
             await Json.WriteAsync(http, new
             {
                 query = q,

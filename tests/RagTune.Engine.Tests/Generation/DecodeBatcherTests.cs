@@ -168,6 +168,34 @@ public class DecodeBatcherTests
         AssertClose(expected, logits.AsSpan(v, v), "internlm2 generation prompt in steps");
     }
 
+    [Theory]
+    [InlineData("qwen2-tiny")]
+    [InlineData("gpt2-tiny")]
+    [InlineData("internlm2-tiny")]
+    public async Task A_prompt_tuned_stream_in_a_batch_generates_what_its_virtual_tokens_and_prompt_give(string name)
+    {
+        // The virtual tokens take the first positions (GPT-2: their learned position rows too), the prompt follows them,
+        // fed four tokens a step beside a plain stream: the tokens are those of the two calls on one session.
+        var model = DecoderModel.Load(Fixtures.Dir(name));
+        var prompts = Prompts(name, 2);
+        var tuning = PromptTuning.CreateRandom(4, model.Config.HiddenSize, new Random(7));
+        var session = model.CreateSession(64);
+        session.ForwardEmbeddings(tuning.Embeddings);
+        var expected = new List<int> { Sampler.ArgMax(session.Forward(prompts[0])) };
+        while (expected.Count < 10) expected.Add(Sampler.ArgMax(session.Forward([expected[^1]])));
+
+        var generator = Generator(name, model, new BatchingOptions { PrefillTokensPerStep = 4 });
+        Task<GenerationResult> tuned, plain;
+        using (generator.Batcher.Hold())
+        {
+            tuned = generator.GenerateTextAsync(prompts[0], Greedy(10) with { PromptTuning = tuning }, Ct);
+            plain = generator.GenerateTextAsync(prompts[1], Greedy(10), Ct);
+        }
+        Assert.Equal(expected, (await tuned).TokenIds);
+        await plain;
+        Assert.True(generator.Batcher.BatchedSteps >= 10, $"{generator.Batcher.BatchedSteps} batched steps");
+    }
+
     [Fact]
     public async Task A_cancelled_stream_leaves_the_batch_and_the_others_are_unchanged()
     {

@@ -68,20 +68,25 @@ public sealed class DecoderPassesGradientTests
     }
 
     [Fact]
-    public void CausalGqaAttention()
+    public void CausalGqaAttention() => CheckAttention(t: 5, h: 4, kv: 2, d: 4, rowStart: []);
+
+    [Fact]
+    public void PackedAttentionSeesOnlyItsOwnExample() => CheckAttention(t: 7, h: 4, kv: 2, d: 4, rowStart: [0, 0, 0, 3, 3, 5, 5]);
+
+    private static void CheckAttention(int t, int h, int kv, int d, int[] rowStart)
     {
-        int t = 5, h = 4, kv = 2, d = 4;
         var q = Random(t * h * d, 6);
         var k = Random(t * kv * d, 7);
         var v = Random(t * kv * d, 8);
         var r = Random(t * h * d, 9);
-        double F() { var o = new float[t * h * d]; DecoderPasses.AttentionForward(q, k, v, o, new float[h * t * t], t, h, kv, d); return Dot(r, o); }
-        var probs = new float[h * t * t];
-        DecoderPasses.AttentionForward(q, k, v, new float[t * h * d], probs, t, h, kv, d);
+        double F() { var o = new float[t * h * d]; DecoderPasses.AttentionForward(q, k, v, o, new float[h * t], t, h, kv, d, rowStart: rowStart); return Dot(r, o); }
+        var output = new float[t * h * d];
+        var lse = new float[h * t];
+        DecoderPasses.AttentionForward(q, k, v, output, lse, t, h, kv, d, rowStart: rowStart);
         var dq = new float[q.Length];
         var dk = new float[k.Length];
         var dv = new float[v.Length];
-        DecoderPasses.AttentionBackward(r, q, k, v, probs, dq, dk, dv, t, h, kv, d);
+        DecoderPasses.AttentionBackward(r, q, k, v, output, lse, dq, dk, dv, t, h, kv, d, rowStart: rowStart);
         Check(q, dq, F, "dq");
         Check(k, dk, F, "dk");
         Check(v, dv, F, "dv");
@@ -95,7 +100,7 @@ public sealed class DecoderPassesGradientTests
         var k = Random(t * kv * d, 11);
         var v = Random(t * kv * d, 12);
         var ours = new float[t * h * d];
-        DecoderPasses.AttentionForward(q, k, v, ours, new float[h * t * t], t, h, kv, d);
+        DecoderPasses.AttentionForward(q, k, v, ours, new float[h * t], t, h, kv, d);
         // The inference kernel wants head-major k/v [KV, S, D].
         var kh = new float[k.Length];
         var vh = new float[v.Length];

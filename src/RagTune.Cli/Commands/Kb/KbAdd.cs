@@ -33,7 +33,7 @@ internal static class KbAdd
             foreach (var path in targets)
                 if (!File.Exists(path) && !Directory.Exists(path))
                     throw new Knowledge.KnowledgeException($"cannot add '{path}': no such file or folder; expected documents or folders of them");
-            await using var kb = await KnowledgeBase.OpenAsync(parse.GetValue(dir)!, cancellationToken: cancellationToken);
+            await using var kb = await KbConsole.OpenForWritingAsync(parse.GetValue(dir)!, cancellationToken);
             var summaries = new List<IngestSummary>();
             try
             {
@@ -95,6 +95,8 @@ internal static class KbAdd
         table.AddRow("documents indexed", summary.DocumentsIndexed.ToString());
         table.AddRow("chunks written", summary.ChunksWritten.ToString());
         table.AddRow("chunks embedded", summary.ChunksEmbedded.ToString());
+        if (summary.SummariesWritten + summary.SummariesReused > 0)
+            table.AddRow("summaries written / reused", $"{summary.SummariesWritten} / {summary.SummariesReused}");
         table.AddRow("commits", summary.Commits.ToString());
         console.Write(table);
         if (summary.Failed.Count == 0) return;

@@ -1,5 +1,9 @@
 // Shared by the kb subcommands: consoles for results (stdout) and progress (stderr), and the common arguments.
 using System.CommandLine;
+using Microsoft.Extensions.AI;
+using RagTune.Knowledge.Store;
+using RagTune.Knowledge.Summaries;
+using RagTune.Raft.Clients;
 using Spectre.Console;
 
 namespace RagTune.Cli.Commands.Kb;
@@ -13,6 +17,39 @@ internal static class KbConsole
 
     /// <summary>Progress goes to stderr so that stdout stays clean for results.</summary>
     public static IAnsiConsole Progress() => CliConsole.Error();
+
+    /// <summary>A document route kind as the CLI spells it (--doc-route).</summary>
+    public static string Name(DocumentRouteKind kind) => kind switch
+    {
+        DocumentRouteKind.FirstChunk => "first-chunk",
+        DocumentRouteKind.Summary => "summary",
+        _ => "mean",
+    };
+
+    /// <summary>Opens a knowledge base for adding documents: with a summary route, the teacher kb.json records writes the
+    /// summaries (an OpenAI-compatible chat client with retries), journalled in DIR/summaries.jsonl so that a killed
+    /// `kb add` resumes without asking again.</summary>
+    public static async Task<KnowledgeBase> OpenForWritingAsync(string directory, CancellationToken cancellationToken)
+    {
+        var store = await KnowledgeBase.OpenStoreAsync(directory, cancellationToken);
+        IChatClient? teacher = null;
+        if (store.Options.DocumentRoute is { Kind: DocumentRouteKind.Summary } route)
+        {
+            if (route.SummaryModel is null)
+            {
+                await store.DisposeAsync();
+                throw new Knowledge.KnowledgeException($"{Path.Combine(directory, FileSystemKnowledgeStore.OptionsFileName)}: document_route.kind is summary but document_route.summary_model is not set; expected the teacher model's name (kb create --summary-model NAME)");
+            }
+            teacher = new ChatClientBuilder(OpenAICompatibleChatClient.Create(route.SummaryModel,
+                    route.SummaryEndpoint is null ? null : new Uri(route.SummaryEndpoint), Environment.GetEnvironmentVariable(route.SummaryApiKeyEnvironmentVariable)))
+                .UseResilience().Build();
+        }
+        return new KnowledgeBase(store, new KnowledgeBaseOpenOptions
+        {
+            Summarizer = teacher is null ? null : new ChatClientDocumentSummarizer(teacher),
+            SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), DocumentSummaryJournal.FileName),
+        });
+    }
 
     public static string FormatBytes(long bytes) => bytes switch
     {

@@ -40,12 +40,16 @@ internal static class KbCreate
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string for --store postgres, e.g. \"Host=db;Database=rag;Username=rag\" (password via PGPASSWORD)" };
         var reranker = new Option<string?>("--reranker") { Description = "Local reranker folder recorded for `kb search --rerank` and the server's rerank: a cross-encoder (BertForSequenceClassification / XLMRobertaForSequenceClassification, e.g. bge-reranker) or a Qwen3-Reranker-style decoder" };
         var rerankerInstruction = new Option<string?>("--reranker-instruction") { Description = "Decoder rerankers: the task after <Instruct>: (default: the model card's)" };
+        var docRoute = new Option<string?>("--doc-route") { Description = "Document-level route for `kb search --hierarchical`, built as documents are added: first-chunk (each document's opening), summary (written by a teacher model, --summary-model) or mean (whole text for BM25, mean of the chunk vectors)" };
+        var summaryModel = new Option<string?>("--summary-model") { Description = "--doc-route summary: the teacher chat model that writes the summaries (recorded in kb.json; key from $OPENAI_API_KEY)" };
+        var summaryEndpoint = new Option<string?>("--summary-endpoint") { Description = "--doc-route summary: OpenAI-compatible base URL incl. /v1 (default api.openai.com)" };
         var schema = new Option<string>("--schema") { Description = "PostgreSQL schema of this knowledge base", DefaultValueFactory = _ => "ragtune" };
 
         var command = new Command("create", "Create an empty knowledge base directory")
         {
             dir, levels, overlap, tokenizer, chinese, jiebaDict, userDict, stopWords, endpoint, model, modelDir, index, include, exclude,
-            textField, titleField, maxChars, maxInflated, fusion, store, connection, schema, reranker, rerankerInstruction,
+            textField, titleField, maxChars, maxInflated, fusion, store, connection, schema, reranker, rerankerInstruction, docRoute, summaryModel,
+            summaryEndpoint,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,6 +80,7 @@ internal static class KbCreate
                 VectorIndex = new VectorIndexSettings { Kind = ParseEnum<VectorIndexKind>("--index", parse.GetValue(index)!) },
                 Fusion = new FusionSettings { Method = ParseEnum<FusionMethod>("--fusion", parse.GetValue(fusion)!) },
                 Reranker = Reranker(FullPathOrNull(parse.GetValue(reranker)), parse.GetValue(rerankerInstruction)),
+                DocumentRoute = DocumentRoute(parse.GetValue(docRoute), parse.GetValue(summaryModel), parse.GetValue(summaryEndpoint)),
             };
             string path = parse.GetValue(dir)!;
             bool postgres = ParseStore(parse.GetValue(store)!, parse.GetValue(connection));
@@ -90,6 +95,7 @@ internal static class KbCreate
             Console.Out.WriteLine($"  chinese: {analyzer.ChineseMode.ToString().ToLowerInvariant()}{dictionary}");
             Console.Out.WriteLine($"  embedding: {o.Embedding.Kind.ToString().ToLowerInvariant()}{((o.Embedding.ModelDirectory ?? o.Embedding.Model) is { } m ? $" {m}" : "")}, index {o.VectorIndex.Kind.ToString().ToLowerInvariant()}");
             Console.Out.WriteLine($"  reranker: {o.Reranker?.ModelDirectory ?? "none"}");
+            Console.Out.WriteLine($"  document route: {(o.DocumentRoute is { } route ? KbConsole.Name(route.Kind) + (route.SummaryModel is { } sm ? $" by {sm}" : "") : "none")}");
             return 0;
         });
         return command;
@@ -120,6 +126,22 @@ internal static class KbCreate
                 : throw new KnowledgeException("--reranker-instruction was given without --reranker; expected the reranker folder it is for");
         using (LocalReranker.Load(folder, instruction)) { }
         return new RerankerSettings { ModelDirectory = folder, Instruction = instruction };
+    }
+
+    private static DocumentRouteSettings? DocumentRoute(string? kind, string? summaryModel, string? summaryEndpoint)
+    {
+        if (kind is null)
+            return (summaryModel ?? summaryEndpoint) is null ? null
+                : throw new KnowledgeException("--summary-model/--summary-endpoint were given without --doc-route summary; expected --doc-route summary");
+        const string choices = "first-chunk, summary, mean";
+        if (kind.Length == 0 || !char.IsAsciiLetter(kind[0]))
+            throw new KnowledgeException($"--doc-route: '{kind}' is not a choice; expected one of {choices}");
+        var parsed = ParseEnum<DocumentRouteKind>("--doc-route", kind.Replace("-", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal), choices);
+        if (parsed == DocumentRouteKind.Summary && summaryModel is null)
+            throw new KnowledgeException("--doc-route summary needs --summary-model NAME (the teacher chat model that writes the summaries) and optionally --summary-endpoint URL");
+        if (parsed != DocumentRouteKind.Summary && (summaryModel ?? summaryEndpoint) is not null)
+            throw new KnowledgeException($"--summary-model/--summary-endpoint were given with --doc-route {kind}; expected them only with --doc-route summary");
+        return new DocumentRouteSettings { Kind = parsed, SummaryModel = summaryModel, SummaryEndpoint = summaryEndpoint };
     }
 
     private static bool ParseStore(string store, string? connection) => store.ToLowerInvariant() switch
@@ -154,10 +176,10 @@ internal static class KbCreate
         return levels;
     }
 
-    internal static T ParseEnum<T>(string option, string value) where T : struct, Enum =>
+    internal static T ParseEnum<T>(string option, string value, string? choices = null) where T : struct, Enum =>
         Enum.TryParse<T>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
             ? parsed
-            : throw new KnowledgeException($"{option}: '{value}' is not a choice; expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
+            : throw new KnowledgeException($"{option}: '{value}' is not a choice; expected one of {choices ?? string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}");
 
     private static string? FullPathOrNull(string? path) => path is null ? null : Path.GetFullPath(path);
 }

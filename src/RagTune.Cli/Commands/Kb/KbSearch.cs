@@ -24,6 +24,8 @@ internal static class KbSearch
         var parent = new Option<bool>("--parent") { Description = "Match fine chunks, show their parent chunks (deduplicated)" };
         var parentLevel = new Option<int?>("--parent-level") { Description = "With --parent: the level to show (0 = coarsest; default one level up)" };
         var filters = new Option<string[]>("--filter") { Description = "key=value (or key^=prefix) on chunk metadata: source, title, heading, page, front-matter fields; repeatable (all must hold)" };
+        var hierarchical = new Option<bool>("--hierarchical") { Description = "Document first: rank documents on the document route (kb create --doc-route), then only the chunks of the best --docs" };
+        var docs = new Option<int>("--docs") { Description = "With --hierarchical: documents whose chunks are searched", DefaultValueFactory = _ => 20 };
         var json = new Option<bool>("--json") { Description = "One JSON object per result instead of a table" };
         var rerank = new Option<string?>("--rerank")
         {
@@ -32,7 +34,7 @@ internal static class KbSearch
         };
         var judgeModel = new Option<string?>("--judge-model") { Description = "--rerank llm: the chat model that grades each passage 0–10" };
         var judgeEndpoint = new Option<string?>("--judge-endpoint") { Description = "--rerank llm: OpenAI-compatible base URL incl. /v1 (default api.openai.com; key from $OPENAI_API_KEY)" };
-        var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, json, rerank, judgeModel, judgeEndpoint };
+        var command = new Command("search", "Search a knowledge base") { dir, query, k, routes, fusion, parent, parentLevel, filters, hierarchical, docs, json, rerank, judgeModel, judgeEndpoint };
         command.SetAction(async (parse, cancellationToken) =>
         {
             bool reranks = parse.GetResult(rerank) is not null;
@@ -50,8 +52,13 @@ internal static class KbSearch
                 ParentLevel = parse.GetValue(parentLevel),
                 Filter = ParseFilter(parse.GetValue(filters) ?? []),
                 Rerank = reranks,
+                Hierarchical = parse.GetValue(hierarchical),
+                Documents = parse.GetValue(docs),
             };
             if (options.K < 1) throw new KnowledgeException($"-k is {options.K}; expected at least 1");
+            if (options.Documents < 1) throw new KnowledgeException($"--docs is {options.Documents}; expected at least 1");
+            if (!options.Hierarchical && parse.GetResult(docs) is { Implicit: false })
+                throw new KnowledgeException("--docs was given without --hierarchical; expected --hierarchical --docs N");
             var results = await kb.SearchAsync(parse.GetValue(query)!, options, cancellationToken);
             if (parse.GetValue(json)) WriteJson(results);
             else WriteTable(KbConsole.Results(), results);

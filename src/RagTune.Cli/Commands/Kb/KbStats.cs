@@ -27,6 +27,8 @@ internal static class KbStats
             table.AddRow($"bm25 chunks / terms ({o.Lexical.Analyzer.ChineseMode.ToString().ToLowerInvariant()})", $"{stats.LexicalDocuments} / {stats.LexicalTerms}");
             table.AddRow($"vectors ({o.Embedding.Kind.ToString().ToLowerInvariant()}, {o.VectorIndex.Kind.ToString().ToLowerInvariant()})",
                 stats.Vectors == 0 ? "0" : $"{stats.Vectors} × {stats.VectorDimensions}");
+            if (o.DocumentRoute is { } route)
+                table.AddRow($"document route ({KbConsole.Name(route.Kind)}) documents / vectors", $"{stats.RoutedDocuments} / {stats.RoutedDocumentVectors}");
             table.AddRow("disk", KbConsole.FormatBytes(stats.DiskBytes));
             table.AddRow("generation", stats.Generation.ToString());
             KbConsole.Results().Write(table);
