@@ -1,6 +1,6 @@
 // Attention over many query rows through the packed GEMM: per (query head, block of rows) S = Q·Kᵀ, causal mask,
-// max-subtracted softmax, O = P·V; and the training backward dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P∘(dP − rowsum(dP∘P))·scale,
-// dQ = dS·K, dK = dSᵀ·Q. Replaces the per-(row, head) Dot loops, which are latency-bound at head_dim 64.
+// max-subtracted softmax, O = P·V (training attention is AttentionFlash). Replaces the per-(row, head) Dot loops, which
+// are latency-bound at head_dim 64.
 // Decoding (a few query rows over a long KV cache) takes the grouped form instead: with GQA the query heads of one KV
 // head are adjacent in a row of q, so per (row, KV head) S = Q_group·Kᵀ and O = P·V are two GEMMs whose B operand (the
 // cached keys, the cached values) is read and packed once for the whole group instead of once per query head.
@@ -64,70 +64,13 @@ public static unsafe class AttentionBlocked
         fixed (float* pq = q, pk = k, pv = v, po = output)
         {
             var job = ForwardJob.ForThisThread;
-            job.Q = pq; job.K = pk; job.V = pv; job.O = po; job.Probs = null;
+            job.Q = pq; job.K = pk; job.V = pv; job.O = po;
             job.Rows = shape.Rows; job.Heads = shape.Heads; job.Group = shape.Heads / shape.KvHeads; job.D = shape.HeadDim;
             job.Ldq = shape.Heads * shape.HeadDim; job.Ldk = shape.HeadDim; job.KvHeadStride = (long)shape.Capacity * shape.HeadDim;
             job.Start = shape.Start; job.Keys = shape.Keys; job.Causal = shape.Causal;
             job.Width = KernelDispatch.Width;
             Dispatch(job, job.Heads * Blocks(shape.Rows), pool);
             job.Q = job.K = job.V = job.O = null;
-        }
-    }
-
-    /// <summary>The training layout: q, output [T, H·D]; k, v [T, KV·D]; probs [H, T, T] receives the softmax rows
-    /// (zero beyond the keys a row sees).</summary>
-    public static void TrainingForward(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, Span<float> output,
-        Span<float> probs, int rows, int heads, int kvHeads, int headDim, bool causal, WorkerPool? pool = null)
-    {
-        CheckTraining(q, k, v, output, probs, rows, heads, kvHeads, headDim);
-        fixed (float* pq = q, pk = k, pv = v, po = output, pp = probs)
-        {
-            var job = ForwardJob.ForThisThread;
-            job.Q = pq; job.K = pk; job.V = pv; job.O = po; job.Probs = pp;
-            job.Rows = rows; job.Heads = heads; job.Group = heads / kvHeads; job.D = headDim;
-            job.Ldq = heads * headDim; job.Ldk = kvHeads * headDim; job.KvHeadStride = headDim;
-            job.Start = 0; job.Keys = rows; job.Causal = causal;
-            job.Width = KernelDispatch.Width;
-            Dispatch(job, heads * Blocks(rows), pool);
-            job.Q = job.K = job.V = job.O = job.Probs = null;
-        }
-    }
-
-    /// <summary>dq [T, H·D], dk, dv [T, KV·D] += the gradients of <see cref="TrainingForward"/> given dout [T, H·D].
-    /// Heads run in parallel; with GQA each head's dK/dV goes to its own slab first and the group's slabs are summed
-    /// afterwards, so no two workers write the same row.</summary>
-    public static void TrainingBackward(ReadOnlySpan<float> dout, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v,
-        ReadOnlySpan<float> probs, Span<float> dq, Span<float> dk, Span<float> dv, int rows, int heads, int kvHeads, int headDim,
-        bool causal, WorkerPool? pool = null)
-    {
-        CheckTraining(q, k, v, dout, probs, rows, heads, kvHeads, headDim);
-        CheckTraining(dq, dk, dv, dout, probs, rows, heads, kvHeads, headDim);
-        var job = BackwardJob.ForThisThread;
-        int group = heads / kvHeads, slab = rows * headDim;
-        if (group > 1) job.EnsureSlabs(2L * heads * slab);
-        fixed (float* pdo = dout, pq = q, pk = k, pv = v, pp = probs, pdq = dq, pdk = dk, pdv = dv, ps = job.Slabs)
-        {
-            job.DOut = pdo; job.Q = pq; job.K = pk; job.V = pv; job.Probs = pp; job.DQ = pdq; job.DK = pdk; job.DV = pdv;
-            job.Rows = rows; job.Heads = heads; job.Group = group; job.D = headDim; job.Causal = causal;
-            job.Ldq = heads * headDim; job.Ldk = kvHeads * headDim;
-            job.Width = KernelDispatch.Width;
-            job.SlabK = group > 1 ? ps : null;
-            job.SlabV = group > 1 ? ps + (long)heads * slab : null;
-            Dispatch(job, heads, pool);
-            job.DOut = job.Q = job.K = job.V = job.Probs = job.DQ = job.DK = job.DV = job.SlabK = job.SlabV = null;
-        }
-        if (group == 1) return;
-        var slabs = job.Slabs.AsSpan(0, 2 * heads * slab);
-        for (int h = 0; h < heads; h++)
-        {
-            int kv = h / group;
-            for (int t = 0; t < rows; t++)
-            {
-                var dkRow = dk.Slice(t * kvHeads * headDim + kv * headDim, headDim);
-                var dvRow = dv.Slice(t * kvHeads * headDim + kv * headDim, headDim);
-                TensorPrimitives.Add(dkRow, slabs.Slice(h * slab + t * headDim, headDim), dkRow);
-                TensorPrimitives.Add(dvRow, slabs.Slice((heads + h) * slab + t * headDim, headDim), dvRow);
-            }
         }
     }
 
@@ -150,17 +93,6 @@ public static unsafe class AttentionBlocked
         pool ??= WorkerPool.Shared;
         if (items < 2 || pool.Workers == 1) job.Execute(0, 1);
         else pool.Run(job);
-    }
-
-    private static void CheckTraining(ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<float> v, ReadOnlySpan<float> o,
-        ReadOnlySpan<float> probs, int rows, int heads, int kvHeads, int headDim)
-    {
-        if (rows < 0 || headDim <= 0 || kvHeads <= 0 || heads % kvHeads != 0)
-            throw new EngineException($"attention: {rows} rows, {heads} heads, {kvHeads} kv heads, head_dim {headDim}: heads must be a multiple of kv heads");
-        long qn = (long)rows * heads * headDim, kn = (long)rows * kvHeads * headDim, pn = (long)heads * rows * rows;
-        if (q.Length < qn || o.Length < qn || k.Length < kn || v.Length < kn || probs.Length < pn)
-            throw new EngineException($"attention shapes: q/dq {q.Length}, out {o.Length} (need {qn}); k {k.Length}, v {v.Length} (need {kn}); " +
-                $"probs {probs.Length} (need {pn}) for {rows} rows, {heads} heads, {kvHeads} kv heads, head_dim {headDim}");
     }
 
     /// <summary>x ← exp((x − max x)·scale) in place, the softmax numerator of scaled scores with the maximum subtracted
@@ -200,7 +132,7 @@ public static unsafe class AttentionBlocked
         [ThreadStatic] private static float[]? _scores;
         public static ForwardJob ForThisThread => _forThisThread ??= new ForwardJob();
 
-        public float* Q, K, V, O, Probs;
+        public float* Q, K, V, O;
         public int Rows, Heads, Group, D, Ldq, Ldk, Start, Keys;
         public long KvHeadStride;
         public bool Causal;
@@ -226,112 +158,25 @@ public static unsafe class AttentionBlocked
                 int keys = Causal ? Start + r0 + rb : Keys;
                 float* kh = K + head / Group * KvHeadStride, vh = V + head / Group * KvHeadStride;
                 float* qb = Q + (long)r0 * Ldq + head * D, ob = O + (long)r0 * Ldq + head * D;
-                float* s;
-                int lds;
-                if (Probs != null)
-                {
-                    s = Probs + ((long)head * Rows + r0) * Rows;
-                    lds = Rows;
-                }
-                else
-                {
-                    if (_scores is null || _scores.Length < RowBlock * keys)
-                        _scores = GC.AllocateArray<float>(RowBlock * Math.Max(keys, 256), pinned: true);
-                    s = (float*)Unsafe.AsPointer(ref _scores[0]);
-                    lds = keys;
-                }
+                if (_scores is null || _scores.Length < RowBlock * keys)
+                    _scores = GC.AllocateArray<float>(RowBlock * Math.Max(keys, 256), pinned: true);
+                float* s = (float*)Unsafe.AsPointer(ref _scores[0]);
+                int lds = keys;
                 Gemm.MultiplyTransB(Mat(qb, rb, Ldq, D), Ldq, Mat(kh, keys, Ldk, D), Ldk, Mat(s, rb, lds, keys), lds, rb, keys, D, pool: Serial);
-                // Saved probabilities are normalised in place; otherwise the 1/Σ goes onto the D outputs of the row
-                // after P·V instead of onto its (usually more) keys.
+                // The 1/Σ goes onto the D outputs of the row after P·V instead of onto its (usually more) keys.
                 for (int r = 0; r < rb; r++)
                 {
                     int visible = Causal ? Start + r0 + r + 1 : Keys;
                     var row = new Span<float>(s + (long)r * lds, lds);
                     var seen = row[..visible];
                     inverse[r] = 1f / ScaledExp(seen, scale);
-                    if (Probs != null) TensorPrimitives.Multiply(seen, inverse[r], seen);
                     row[visible..].Clear();
                 }
                 Gemm.Multiply(Mat(s, rb, lds, keys), lds, Mat(vh, keys, Ldk, D), Ldk, Mat(ob, rb, Ldq, D), Ldq, rb, D, keys, pool: Serial);
-                if (Probs == null)
-                    for (int r = 0; r < rb; r++)
-                    {
-                        var o = new Span<float>(ob + (long)r * Ldq, D);
-                        TensorPrimitives.Multiply(o, inverse[r], o);
-                    }
-            }
-        }
-    }
-
-    /// <summary>One item = one query head, its row blocks in turn.</summary>
-    private sealed class BackwardJob : IParallelWork
-    {
-        [ThreadStatic] private static BackwardJob? _forThisThread;
-        [ThreadStatic] private static float[]? _ds;
-        public static BackwardJob ForThisThread => _forThisThread ??= new BackwardJob();
-
-        public float* DOut, Q, K, V, Probs, DQ, DK, DV, SlabK, SlabV;
-        public int Rows, Heads, Group, D, Ldq, Ldk;
-        public bool Causal;
-        public VectorWidth Width;
-        public float[] Slabs = [];
-
-        public void EnsureSlabs(long floats)
-        {
-            if (Slabs.Length < floats) Slabs = GC.AllocateArray<float>(checked((int)floats), pinned: true);
-        }
-
-        public void Execute(int part, int parts)
-        {
-            var previous = KernelDispatch.Enter(Width);
-            try { Items(part, parts); }
-            finally { KernelDispatch.Leave(previous); }
-        }
-
-        private void Items(int part, int parts)
-        {
-            var (first, end) = WorkerPool.Share(Heads, part, parts);
-            float scale = 1f / MathF.Sqrt(D);
-            if (_ds is null || _ds.Length < RowBlock * Rows) _ds = GC.AllocateArray<float>(RowBlock * Math.Max(Rows, 256), pinned: true);
-            float* ds = (float*)Unsafe.AsPointer(ref _ds[0]);
-            for (int head = first; head < end; head++)
-            {
-                int kv = head / Group;
-                float* kh = K + kv * D, vh = V + kv * D;
-                // Where this head's dK/dV go: straight into the gradients when it is the only head of its KV head,
-                // else into its own slab [T, D].
-                float* dkh = SlabK != null ? SlabK + (long)head * Rows * D : DK + kv * D;
-                float* dvh = SlabV != null ? SlabV + (long)head * Rows * D : DV + kv * D;
-                int ldkv = SlabK != null ? D : Ldk;
-                if (SlabK != null)
+                for (int r = 0; r < rb; r++)
                 {
-                    new Span<float>(dkh, Rows * D).Clear();
-                    new Span<float>(dvh, Rows * D).Clear();
-                }
-                for (int r0 = 0; r0 < Rows; r0 += RowBlock)
-                {
-                    int rb = Math.Min(RowBlock, Rows - r0), keys = Causal ? r0 + rb : Rows;
-                    float* p = Probs + ((long)head * Rows + r0) * Rows;
-                    float* dob = DOut + (long)r0 * Ldq + head * D, qb = Q + (long)r0 * Ldq + head * D;
-                    var pm = Mat(p, rb, Rows, keys);
-                    var dom = Mat(dob, rb, Ldq, D);
-                    Gemm.MultiplyTransA(pm, Rows, dom, Ldq, Mat(dvh, keys, ldkv, D), ldkv, keys, D, rb, accumulate: true, pool: Serial);
-                    var dsm = Mat(ds, rb, keys, keys);
-                    Gemm.MultiplyTransB(dom, Ldq, Mat(vh, keys, Ldk, D), Ldk, dsm, keys, rb, keys, D, pool: Serial);
-                    for (int r = 0; r < rb; r++)
-                    {
-                        // Entries a row does not see have p = 0, so their dS is 0 without an explicit mask.
-                        var pr = new ReadOnlySpan<float>(p + (long)r * Rows, keys);
-                        var dpr = new Span<float>(ds + (long)r * keys, keys);
-                        float sum = TensorPrimitives.Dot(pr, dpr);
-                        TensorPrimitives.Subtract(dpr, sum, dpr);
-                        TensorPrimitives.Multiply(dpr, pr, dpr);
-                        TensorPrimitives.Multiply(dpr, scale, dpr);
-                    }
-                    Gemm.Multiply(dsm, keys, Mat(kh, keys, Ldk, D), Ldk, Mat(DQ + (long)r0 * Ldq + head * D, rb, Ldq, D), Ldq,
-                        rb, D, keys, accumulate: true, pool: Serial);
-                    Gemm.MultiplyTransA(dsm, keys, Mat(qb, rb, Ldq, D), Ldq, Mat(dkh, keys, ldkv, D), ldkv, keys, D, rb,
-                        accumulate: true, pool: Serial);
+                    var o = new Span<float>(ob + (long)r * Ldq, D);
+                    TensorPrimitives.Multiply(o, inverse[r], o);
                 }
             }
         }
