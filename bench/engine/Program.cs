@@ -11,6 +11,9 @@
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
 //   lora [RANK]                                the LoRA decode update alone on one thread (u = scale·A·x, then B·u per output
 //                                              row) for every projection of the Qwen2.5-0.5B shape: ms per token
+//   batch DIR [--format ...] [--prompt 128] [--gen 64] [--streams 1,4,8] [--trials 3]
+//                                              continuous batching: B concurrent generations on one model, S_PP / S_TG
+//                                              as llama-batched-bench reports them (BatchBench.cs)
 //   wide [FILTER] [--trials 9]                 256-bit vs 512-bit paths of each kernel that has both (WideBench.cs),
 //                                              the cases whose name contains FILTER
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
@@ -24,7 +27,7 @@ using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
 // The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
-if (mode is "model" or "gemm" or "matvec" or "wide") Console.WriteLine("kernels: " + KernelDispatch.Describe());
+if (mode is "model" or "gemm" or "matvec" or "batch" or "wide") Console.WriteLine("kernels: " + KernelDispatch.Describe());
 switch (mode)
 {
     case "checkpoint":
@@ -33,6 +36,13 @@ switch (mode)
     case "model":
         RunModel(args[1], FormatOption(), Option("--prompt", 256), Option("--gen", 64), Option("--trials", 3), Option("--adapter", 0));
         break;
+    case "batch":
+    {
+        int si = Array.IndexOf(args, "--streams");
+        int[] streams = si >= 0 ? [.. args[si + 1].Split(',').Select(int.Parse)] : [1, 4, 8];
+        BatchBench.Run(args[1], FormatOption(), Option("--prompt", 128), Option("--gen", 64), streams, Option("--trials", 3));
+        break;
+    }
     case "gemm":
     {
         bool sizes = args.Length > 3 && !args[1].StartsWith("--", StringComparison.Ordinal);

@@ -62,7 +62,7 @@ public sealed class ServerOptionsLoaderTests : IDisposable
             Assert.Equal(["翻译"], router.Rules[1].Keywords);
             Assert.Equal(["k1"], options.ApiKeys);
             Assert.Equal(3, options.MaxQueuePerModel);
-            Assert.Equal(2, options.MaxConcurrentPerModel);
+            Assert.Equal(8, options.MaxConcurrentPerModel);
             Assert.Equal(Path.Combine(_dir, "runs"), options.RunsFolder);
         }
     }

@@ -1,6 +1,7 @@
 // Microsoft.Extensions.AI IChatClient over a local decoder: messages → the checkpoint's chat template → TextGenerator.
 // Thread-safe without locks: the model's weights and the tokenizer are shared read-only, and every call gets its own
-// DecoderSession (KV cache, scratch buffers) and sampler, so concurrent calls run in parallel and cannot interfere.
+// DecoderSession (KV cache, scratch buffers) and sampler, so concurrent calls cannot interfere; they decode together,
+// one batched pass per token for all of them (the TextGenerator's continuous batching).
 // ChatOptions mapping: Temperature, TopP, TopK, Seed → sampling; MaxOutputTokens → max tokens; StopSequences → stop
 // strings; Reasoning.Effort None → Qwen3 enable_thinking=false; Instructions → a system message; ModelId must name this
 // model; AdditionalProperties["repetition_penalty"] → HF repetition penalty. FrequencyPenalty and PresencePenalty (OpenAI's
@@ -50,12 +51,12 @@ public sealed class LocalChatClient : IChatClient
         if (PromptTuning.IsPromptTuning(modelDirectory) && !File.Exists(Path.Combine(modelDirectory, "config.json")))
         {
             string baseModel = Training.PeftAdapter.ReadBaseModel(modelDirectory);
-            var baseGenerator = TextGenerator.Load(baseModel);
+            var baseGenerator = TextGenerator.Load(baseModel, batching: options?.Batching);
             var prompt = PromptTuning.Load(modelDirectory, baseGenerator.Model.Config.HiddenSize);
             return new LocalChatClient(baseGenerator, ChatTemplate.Load(baseModel, baseGenerator.Tokenizer), ModelIds.FromDirectory(modelDirectory),
                 (options ?? new LocalChatClientOptions()) with { PromptTuning = prompt });
         }
-        var generator = TextGenerator.Load(modelDirectory);
+        var generator = TextGenerator.Load(modelDirectory, batching: options?.Batching);
         var template = ChatTemplate.Load(modelDirectory, generator.Tokenizer);
         return new LocalChatClient(generator, template, ModelIds.FromDirectory(modelDirectory), options);
     }

@@ -20,6 +20,11 @@ public sealed record LocalChatClientOptions
     /// Clients over one TextGenerator with different adapters share its weights.</summary>
     public AdapterSet? Adapters { get; init; }
 
+    /// <summary>How concurrent requests share the model when <see cref="LocalChatClient.Load"/> creates its TextGenerator
+    /// (continuous batching: the streams decode together, one pass per step); null takes the defaults. A client built over
+    /// an existing TextGenerator uses that generator's.</summary>
+    public BatchingOptions? Batching { get; init; }
+
     /// <summary>A prompt-tuning adapter (PEFT PROMPT_TUNING) whose virtual tokens every request runs before its prompt.</summary>
     public PromptTuning? PromptTuning { get; init; }
 

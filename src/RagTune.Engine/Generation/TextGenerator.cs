@@ -1,7 +1,6 @@
 // Text generation with a local decoder: prefill the prompt, then sample one token at a time over the KV cache,
 // streaming decoded text pieces. The model and tokenizer are shared and read-only; each call has its own session and
-// sampler, so concurrent calls are safe.
-using System.Diagnostics;
+// sampler, and concurrent calls are stepped together by the generator's DecodeBatcher (one pass for all of them).
 using System.Runtime.CompilerServices;
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
@@ -17,22 +16,33 @@ public sealed class TextGenerator
     /// <summary>The model's end-of-sequence ids: generation_config.json, config.json and the tokenizer's EOS.</summary>
     public IReadOnlyList<int> EosTokenIds { get; }
 
-    public TextGenerator(DecoderModel model, ITokenizer tokenizer, IEnumerable<int> eosTokenIds)
+    public TextGenerator(DecoderModel model, ITokenizer tokenizer, IEnumerable<int> eosTokenIds, BatchingOptions? batching = null)
     {
         Model = model;
         Tokenizer = tokenizer;
         EosTokenIds = eosTokenIds.Distinct().ToArray();
+        Batching = batching ?? new BatchingOptions();
+        _batcher = new Lazy<DecodeBatcher>(() => new DecodeBatcher(Model, Batching));
+        Batching.Validate();
     }
 
+    /// <summary>How concurrent generations share the model: how many decode together, the prompt tokens per step.</summary>
+    public BatchingOptions Batching { get; }
+
+    private readonly Lazy<DecodeBatcher> _batcher;
+
+    /// <summary>The scheduler that steps every generation of this generator.</summary>
+    internal DecodeBatcher Batcher => _batcher.Value;
+
     /// <summary>Loads model, tokenizer and EOS ids from <paramref name="directory"/> (or a GGUF file); weight matrices in <paramref name="format"/>.</summary>
-    public static TextGenerator Load(string directory, WeightFormat format = WeightFormat.Checkpoint)
+    public static TextGenerator Load(string directory, WeightFormat format = WeightFormat.Checkpoint, BatchingOptions? batching = null)
     {
         var model = DecoderModel.Load(directory, format);
         var tokenizer = Tokenizers.Tokenizer.Load(directory);
         var eos = new List<int>(ReadGenerationConfigEos(directory));
         eos.AddRange(model.Config.EosTokenIds);
         if (tokenizer.EosId is { } id) eos.Add(id);
-        return new TextGenerator(model, tokenizer, eos);
+        return new TextGenerator(model, tokenizer, eos, batching);
     }
 
     private static int[] ReadGenerationConfigEos(string directory)
@@ -52,81 +62,16 @@ public sealed class TextGenerator
         CancellationToken cancellationToken = default)
         => GenerateAsync(EncodePrompt(prompt), options, cancellationToken);
 
+    /// <summary>Streams the continuation of <paramref name="promptIds"/>. Concurrent calls on one generator decode
+    /// together (continuous batching, see <see cref="Batching"/>), each with its own KV cache, sampler, stop conditions
+    /// and adapters; cancelling one frees its place before the next step.</summary>
     public async IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> promptIds, GenerationOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        options ??= new GenerationOptions();
-        ArgumentNullException.ThrowIfNull(promptIds);
-        if (promptIds.Count == 0) throw new ArgumentException("the prompt has no tokens", nameof(promptIds));
-        if (options.MaxTokens <= 0) throw new ArgumentException($"max tokens must be positive, got {options.MaxTokens}");
-        // Prompt tuning's virtual tokens take the first positions; the prompt follows them.
-        int virtualTokens = options.PromptTuning?.NumVirtualTokens ?? 0;
-        int maxPositions = Model.Config.ContextLength - virtualTokens;
-        if (promptIds.Count >= maxPositions)
-            throw new EngineException($"the prompt has {promptIds.Count} tokens{(virtualTokens > 0 ? $" after {virtualTokens} virtual tokens" : "")}; the model's context is {Model.Config.ContextLength} positions");
-        int maxTokens = Math.Min(options.MaxTokens, maxPositions - promptIds.Count);
-        var stopIds = new HashSet<int>(options.StopTokenIds ?? EosTokenIds);
-        var sampler = new Sampler(Model.Config.VocabSize, options.Sampling);
-        var session = Model.CreateSession(virtualTokens + promptIds.Count + maxTokens, adapters: options.Adapters);
-        var decoder = Tokenizer.CreateStreamingDecoder(skipSpecialTokens: !options.IncludeSpecialTokens);
-        var stops = new StopStringMatcher(options.StopStrings);
-        int[] prompt = [.. promptIds];
-        sampler.Observe(prompt);
-
-        // The work is synchronous CPU compute: leave the caller's context once, then run to the end on the pool.
-        await Task.Yield();
+        var sequence = new GenerationSequence(this, promptIds, options ?? new GenerationOptions());
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = Stopwatch.StartNew();
-        if (options.PromptTuning is { } promptTuning)
-        {
-            if (promptTuning.TokenDim != Model.Config.HiddenSize)
-                throw new EngineException($"the prompt-tuning adapter's token_dim is {promptTuning.TokenDim}, the model's hidden size is {Model.Config.HiddenSize}");
-            session.ForwardEmbeddings(promptTuning.Embeddings);
-        }
-        int next = Next(prompt, 1);
-        var prefill = clock.Elapsed;
-        clock.Restart();
-        int generated = 1;
-        var finish = FinishReason.Length;
-        int? stopToken = null;
-        var one = new int[1];
-        while (true)
-        {
-            if (stopIds.Contains(next))
-            {
-                finish = FinishReason.Stop;
-                stopToken = next;
-                break;
-            }
-            string text = stops.Add(decoder.Add(next));
-            yield return new GenerationUpdate(text, next);
-            if (stops.Stopped)
-            {
-                finish = FinishReason.Stop;
-                break;
-            }
-            if (generated == maxTokens) break;
-            cancellationToken.ThrowIfCancellationRequested();
-            one[0] = next;
-            next = Next(one, ++generated);
-        }
-        var usage = new GenerationUsage(prompt.Length, generated, prefill, clock.Elapsed);
-        string rest = stops.Stopped ? "" : stops.Add(decoder.Flush()) + stops.Flush();
-        yield return new GenerationUpdate(rest, stopToken, finish, usage);
-
-        // The step's logits are checked by the sampler; NaN there is a damaged checkpoint, named with its tensor.
-        int Next(int[] ids, int token)
-        {
-            var logits = session.Forward(ids);
-            try
-            {
-                return sampler.Sample(logits);
-            }
-            catch (EngineException)
-            {
-                throw Model.NonFiniteError($"the logits of generated token {token}");
-            }
-        }
+        await foreach (var update in Batcher.RunAsync(sequence, cancellationToken).ConfigureAwait(false))
+            yield return update;
     }
 
     /// <summary>Generates to the end and returns the whole text.</summary>

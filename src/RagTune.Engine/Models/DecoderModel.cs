@@ -245,7 +245,7 @@ public sealed class DecoderModel : IDisposable
     }
 
     /// <summary>y [N, C] = RMSNorm(x)·w, or LayerNorm(x)·w + b when the norm has a bias (GPT-2).</summary>
-    private void ApplyNorm(ReadOnlySpan<float> x, float[] weight, float[]? bias, Span<float> y)
+    internal void ApplyNorm(ReadOnlySpan<float> x, float[] weight, float[]? bias, Span<float> y)
     {
         if (bias is null) RmsNorm.Forward(x, weight, (float)Config.RmsNormEps, y);
         else LayerNorm.Forward(x, weight, bias, (float)Config.RmsNormEps, y);
@@ -253,98 +253,11 @@ public sealed class DecoderModel : IDisposable
 
     /// <summary>Runs T ≤ chunk rows of input embeddings [T, C] (prompt tuning's virtual tokens) at positions
     /// cache.Length.. and appends them to the cache; no logits.</summary>
-    internal void ForwardEmbeddings(DecoderSession s, ReadOnlySpan<float> embeddings) => RunLayers(s, default, embeddings);
+    internal static void ForwardEmbeddings(DecoderSession s, ReadOnlySpan<float> embeddings) => s.Pass.RunLayers(s, default, embeddings);
 
-    /// <summary>The layer stack on T ≤ chunk new tokens (or rows of <paramref name="embeddings"/> [T, C] given instead of
-    /// ids) at positions cache.Length..: leaves the residual stream in s.X [T, C] and appends them to the cache.</summary>
-    private void RunLayers(DecoderSession s, ReadOnlySpan<int> ids, ReadOnlySpan<float> embeddings = default)
-    {
-        var cfg = Config;
-        int T = embeddings.IsEmpty ? ids.Length : embeddings.Length / cfg.HiddenSize, C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim;
-        int I = cfg.IntermediateSize, V = cfg.VocabSize, start = s.Cache.Length;
-        float eps = (float)cfg.RmsNormEps;
-        var x = s.X.AsSpan(0, T * C);              // [T, C] residual stream
-        var h = s.H.AsSpan(0, T * C);              // [T, C] normed input / sublayer output
-        var q = s.Q.AsSpan(0, T * H * D);          // [T, H·D]
-        var k = s.K.AsSpan(0, T * KV * D);         // [T, KV·D]
-        var v = s.V.AsSpan(0, T * KV * D);         // [T, KV·D]
-        var att = s.Att.AsSpan(0, T * H * D);      // [T, H·D]
-        var gate = s.Gate.AsSpan(0, T * I);        // [T, I]
-        var up = s.Up.AsSpan(0, T * I);            // [T, I]
-
-        // inputs_embeds = embed_tokens(input_ids), or the rows given (+ wpe(position) for GPT-2)
-        if (PositionEmbeddings is not null && start + T > cfg.MaxPositionEmbeddings)
-            throw new EngineException($"position {start + T - 1} is beyond the {cfg.MaxPositionEmbeddings} learned positions of {cfg.Path} "
-                + "(n_positions): the sequence is too long for this model");
-        embeddings.CopyTo(x);
-        for (int t = 0; t < ids.Length; t++)
-        {
-            if ((uint)ids[t] >= (uint)V)
-                throw new EngineException($"token id {ids[t]} is outside the vocabulary of {V} ({cfg.Path})");
-            EmbedTokens.ReadRow(ids[t], x.Slice(t * C, C));
-        }
-        if (PositionEmbeddings is { } wpe)
-            for (int t = 0; t < T; t++)
-            {
-                var row = h.Slice(0, C);
-                wpe.ReadRow(start + t, row);
-                TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
-            }
-
-        var a = s.Adapters;
-        for (int l = 0; l < Layers.Count; l++)
-        {
-            var layer = Layers[l];
-            // --- self-attention block: x = x + o_proj(attn(rope(q), rope(k), v)) on input_layernorm(x)
-            ApplyNorm(x, layer.InputLayerNorm, layer.InputNormBias, h);
-            if (layer.QkvProj is { } qkv)
-            {
-                var packed = s.Qkv.AsSpan(0, T * qkv.OutFeatures);  // [T, (H + 2·KV)·D]
-                qkv.Forward(h, packed, T, a);
-                cfg.QkvLayout!.Unpack(packed, q, k, v, T);
-            }
-            else
-            {
-                layer.QProj!.Forward(h, q, T, a);
-                layer.KProj!.Forward(h, k, T, a);
-                layer.VProj!.Forward(h, v, T, a);
-            }
-            if (layer.QNorm is not null)
-            {
-                RmsNorm.Forward(q, layer.QNorm, eps, q);   // per head: rows of D
-                RmsNorm.Forward(k, layer.KNorm, eps, k);
-            }
-            if (PositionEmbeddings is null)
-            {
-                Rope.Apply(q, T, H, D, start, s.Cos, s.Sin);
-                Rope.Apply(k, T, KV, D, start, s.Cos, s.Sin);
-            }
-            s.Cache.Write(l, k, v, start, T);
-            Attention.Forward(q, s.Cache.Keys(l), s.Cache.Values(l), att, s.Scores,
-                new AttentionShape(T, H, KV, D, s.Cache.Capacity, start, start + T, Causal: true));
-            layer.OProj.Forward(att, h, T, a);
-            TensorPrimitives.Add(x, h, x);
-
-            // --- MLP block: x = x + down_proj(silu(gate_proj(h)) * up_proj(h)), h = post_attention_layernorm(x);
-            //     GPT-2: x = x + c_proj(gelu_new(c_fc(h)))
-            ApplyNorm(x, layer.PostAttentionLayerNorm, layer.PostNormBias, h);
-            if (layer.GateProj is { } gateProj)
-            {
-                gateProj.Forward(h, gate, T, a);
-                layer.UpProj.Forward(h, up, T, a);
-                Activations.SiluMul(gate, up);
-                layer.DownProj.Forward(gate, h, T, a);
-            }
-            else
-            {
-                layer.UpProj.Forward(h, up, T, a);
-                Activations.GeluTanh(up);
-                layer.DownProj.Forward(up, h, T, a);
-            }
-            TensorPrimitives.Add(x, h, x);
-        }
-        s.Cache.Length = start + T;
-    }
+    /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
+    /// s.X [T, C] and appends the tokens to the cache — a batched pass (<see cref="DecoderBatch"/>) of this one session.</summary>
+    private static void RunLayers(DecoderSession s, ReadOnlySpan<int> ids) => s.Pass.RunLayers(s, ids);
 
     /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1 (the session's
     /// adapters included), in five

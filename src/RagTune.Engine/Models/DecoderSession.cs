@@ -14,8 +14,17 @@ public sealed class DecoderSession
     /// <summary>The most tokens one forward call processes at once; longer prompts run in chunks.</summary>
     public int Chunk { get; }
 
-    internal float[] X, H, Q, K, V, Att, Gate, Up;  // scratch for up to Chunk rows (shapes in DecoderModel.Forward)
-    internal float[] Qkv;                           // [Chunk, (H + 2·KV)·D] the packed projection's output, or empty
+    private readonly ActivationBuffers _buffers;    // scratch for up to Chunk rows
+    internal float[] X => _buffers.X;
+    internal float[] H => _buffers.H;
+    internal float[] Q => _buffers.Q;
+    internal float[] K => _buffers.K;
+    internal float[] V => _buffers.V;
+    internal float[] Att => _buffers.Att;
+    internal float[] Gate => _buffers.Gate;
+    internal float[] Up => _buffers.Up;
+    internal float[] Qkv => _buffers.Qkv;
+    internal DecoderBatch Pass { get; }              // the layer stack over this session's chunks, in its buffers
     internal float[] Scores;                        // [Capacity]
     internal float[] Cos, Sin;                      // [Capacity, D/2]
     internal Kernels.MatVecOperand[][] Operands;    // [L][7] the fused decode's q, k, v, o, gate, up, down with Adapters
@@ -33,15 +42,8 @@ public sealed class DecoderSession
         LmHeadOperand = model.LmHeadOperand(adapters);
         Chunk = chunk;
         Cache = new KvCache(c.NumHiddenLayers, c.NumKeyValueHeads, c.HeadDim, capacity);
-        X = new float[chunk * c.HiddenSize];
-        H = new float[chunk * c.HiddenSize];
-        Q = new float[chunk * c.NumAttentionHeads * c.HeadDim];
-        Att = new float[chunk * c.NumAttentionHeads * c.HeadDim];
-        K = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
-        V = new float[chunk * c.NumKeyValueHeads * c.HeadDim];
-        Gate = new float[chunk * c.IntermediateSize];
-        Up = new float[chunk * c.IntermediateSize];
-        Qkv = c.QkvLayout is { } layout ? new float[chunk * layout.Width] : [];
+        _buffers = new ActivationBuffers(c, chunk);
+        Pass = new DecoderBatch(model, _buffers, maxEntries: 1);
         Scores = new float[capacity];
         Cos = new float[capacity * c.HeadDim / 2];
         Sin = new float[capacity * c.HeadDim / 2];
@@ -56,7 +58,7 @@ public sealed class DecoderSession
     /// The span is valid until the next call.</summary>
     public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> ids)
     {
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
             Model.Forward(this, ids.Slice(i, Math.Min(Chunk, ids.Length - i)), _lastLogits, allRows: false);
         return _lastLogits;
@@ -70,9 +72,9 @@ public sealed class DecoderSession
         if (embeddings.Length % c != 0)
             throw new ArgumentException($"embeddings hold {embeddings.Length} floats, not whole rows of the hidden size {c}");
         int rows = embeddings.Length / c;
-        CheckRoom(rows);
+        Reserve(rows);
         for (int i = 0; i < rows; i += Chunk)
-            Model.ForwardEmbeddings(this, embeddings.Slice(i * c, Math.Min(Chunk, rows - i) * c));
+            DecoderModel.ForwardEmbeddings(this, embeddings.Slice(i * c, Math.Min(Chunk, rows - i) * c));
     }
 
     /// <summary>Appends tokens and writes the logits of every one of them: <paramref name="logits"/> [T, V].</summary>
@@ -81,7 +83,7 @@ public sealed class DecoderSession
         int v = Model.Config.VocabSize;
         if (logits.Length < (long)ids.Length * v)
             throw new ArgumentException($"logits holds {logits.Length} floats, need {ids.Length}x{v}");
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
         {
             int n = Math.Min(Chunk, ids.Length - i);
@@ -96,7 +98,7 @@ public sealed class DecoderSession
         int c = Model.Config.HiddenSize;
         if (hidden.Length < (long)ids.Length * c)
             throw new ArgumentException($"hidden holds {hidden.Length} floats, need {ids.Length}x{c}");
-        CheckRoom(ids.Length);
+        Reserve(ids.Length);
         for (int i = 0; i < ids.Length; i += Chunk)
         {
             int n = Math.Min(Chunk, ids.Length - i);
@@ -105,16 +107,45 @@ public sealed class DecoderSession
     }
 
     /// <summary>Forgets the sequence; buffers are kept for the next one.</summary>
-    public void Reset() => Cache.Clear();
+    public void Reset()
+    {
+        Cache.Clear();
+        _callNext = -1;
+    }
+
+    // A call readied ahead by ReserveCall and run in parts: the position its next part starts at (-1: none) and its end.
+    private int _callNext = -1, _callEnd;
 
     /// <summary>Checks that <paramref name="count"/> more tokens fit, and readies the RoPE rows of the call (which, with dynamic
-    /// NTK scaling, depend on the length the whole call reaches — as one transformers forward over them, whatever the chunk).</summary>
+    /// NTK scaling, depend on the length the whole call reaches — as one transformers forward over them, whatever the chunk).
+    /// Tokens that are the next part of a call readied by <see cref="ReserveCall"/> keep that call's rows.</summary>
+    internal void Reserve(int count)
+    {
+        CheckRoom(count);
+        if (Cache.Length == _callNext && Cache.Length + count <= _callEnd)
+        {
+            _callNext += count;
+            return;
+        }
+        _callNext = -1;
+        Model.PrepareRope(Cache.Length, count, Cos, Sin);
+    }
+
+    /// <summary>Readies one call of <paramref name="count"/> tokens that will run in parts, each its own forward (a prompt
+    /// prefilled chunk by chunk between other sessions' decode steps): the parts compute what the call at once would.</summary>
+    internal void ReserveCall(int count)
+    {
+        CheckRoom(count);
+        Model.PrepareRope(Cache.Length, count, Cos, Sin);
+        _callNext = Cache.Length;
+        _callEnd = Cache.Length + count;
+    }
+
     private void CheckRoom(int count)
     {
         if (count == 0) throw new ArgumentException("no tokens to run");
         if (Cache.Length + count > Cache.Capacity)
             throw new EngineException(
                 $"sequence of {Cache.Length + count} tokens exceeds this session's capacity of {Cache.Capacity} positions");
-        Model.PrepareRope(Cache.Length, count, Cos, Sin);
     }
 }

@@ -25,8 +25,9 @@ public sealed class ServerOptions
     /// <summary>Most tokens one request may ask to generate.</summary>
     public int MaxCompletionTokens { get; set; } = 4096;
 
-    /// <summary>Generations running at once per model (each has its own KV cache).</summary>
-    public int MaxConcurrentPerModel { get; set; } = 2;
+    /// <summary>Generations running at once per model (each has its own KV cache); they decode together, one batched
+    /// pass per token (a model's adapters share its batch).</summary>
+    public int MaxConcurrentPerModel { get; set; } = 8;
 
     /// <summary>Requests waiting per model beyond the running ones; more get 429 with Retry-After.</summary>
     public int MaxQueuePerModel { get; set; } = 16;

@@ -7,6 +7,7 @@ using RagTune.Knowledge.Rag;
 using Microsoft.Extensions.AI;
 using RagTune.Engine;
 using RagTune.Engine.AI;
+using RagTune.Engine.Generation;
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
 using RagTune.Knowledge;
@@ -51,6 +52,8 @@ public sealed class ModelRegistry : IAsyncDisposable
     private async Task LoadAsync(ServerOptions options, ServerServices services, CancellationToken cancellationToken)
     {
         ModelGate Gate(string name) => new(name, options.MaxConcurrentPerModel, options.MaxQueuePerModel, options.RetryAfterSeconds);
+        // The model and each of its adapters admit max_concurrent_per_model requests; all of them decode in one batch.
+        BatchingOptions Batching(ModelEntry m) => new() { MaxStreams = options.MaxConcurrentPerModel * (1 + m.Adapters.Count) };
         foreach (var m in options.Models)
         {
             CheckName(m.Name, "models[].name");
@@ -58,7 +61,7 @@ public sealed class ModelRegistry : IAsyncDisposable
             switch (m.Kind.ToLowerInvariant())
             {
                 case "chat":
-                    chatClient = services.ChatClients.GetValueOrDefault(m.Name) ?? Own(LoadChat(m));
+                    chatClient = services.ChatClients.GetValueOrDefault(m.Name) ?? Own(LoadChat(m, Batching(m)));
                     _chat.Add(m.Name, new ModelPipeline(m.Name, chatClient, Gate(m.Name)));
                     break;
                 case "embedding":
@@ -77,7 +80,7 @@ public sealed class ModelRegistry : IAsyncDisposable
                 CheckName(a.Name, $"models[{m.Name}].adapters[].name");
                 if (chatClient is null)
                     throw new ServerException($"model '{m.Name}': adapter '{a.Name}' needs a chat base model; kind is '{m.Kind}'");
-                baseClient ??= chatClient as LocalChatClient ?? Own(LoadChat(m));
+                baseClient ??= chatClient as LocalChatClient ?? Own(LoadChat(m, Batching(m)));
                 var adapted = Own(LoadAdapter(m, a, baseClient));
                 _chat.Add(a.Name, new ModelPipeline(a.Name, adapted, Gate(a.Name), "adapter"));
                 _adapters.Add(a.Name, m.Name);
@@ -195,11 +198,11 @@ public sealed class ModelRegistry : IAsyncDisposable
         return value;
     }
 
-    private static LocalChatClient LoadChat(ModelEntry m)
+    private static LocalChatClient LoadChat(ModelEntry m, BatchingOptions batching)
     {
         try
         {
-            return LocalChatClient.Load(m.Path, new LocalChatClientOptions { ModelId = m.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens });
+            return LocalChatClient.Load(m.Path, new LocalChatClientOptions { ModelId = m.Name, DefaultMaxOutputTokens = m.DefaultMaxTokens, Batching = batching });
         }
         catch (EngineException e)
         {
