@@ -68,6 +68,13 @@ public static class GgmlTypes
         return blockWeights != 0;
     }
 
+    /// <summary>The types a GGUF decoder's weights may hold (Kernels.GgmlQuants widens them, GgmlMatVec reads them in place).</summary>
+    public static IReadOnlyList<GgmlType> Readable { get; } =
+        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+         GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+
+    public static bool CanRead(GgmlType type) => Readable.Contains(type);
+
     /// <summary>Bytes that <paramref name="count"/> weights of <paramref name="type"/> take; the count must be a whole
     /// number of blocks.</summary>
     public static long ByteCount(GgmlType type, long count)

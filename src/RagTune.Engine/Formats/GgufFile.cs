@@ -75,7 +75,7 @@ public sealed class GgufFile
         var type = (GgmlType)tensor.GgmlType;
         if (!GgmlTypes.TryGetLayout(type, out int weights, out _) || !Enum.IsDefined(type))
             throw new EngineException($"{Path}: tensor '{tensor.Name}' has ggml type {tensor.GgmlType}{(Enum.IsDefined(type) ? $" ({type})" : "")}, which RagTune cannot read "
-                + $"(expected one of {string.Join(", ", Kernels.GgmlQuants.Readable)})");
+                + $"(expected one of {string.Join(", ", GgmlTypes.Readable)})");
         ulong count = tensor.ElementCount;
         if (tensor.Dimensions.Length == 0 || tensor.Dimensions[0] % (ulong)weights != 0)
             throw new EngineException($"{Path}: tensor '{tensor.Name}' has rows of {(tensor.Dimensions.Length == 0 ? 0 : tensor.Dimensions[0])} weights, "

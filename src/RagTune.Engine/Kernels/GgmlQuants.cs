@@ -9,18 +9,11 @@ namespace RagTune.Engine.Kernels;
 
 public static class GgmlQuants
 {
-    /// <summary>The types a GGUF decoder's weights may hold.</summary>
-    public static IReadOnlyList<GgmlType> Readable { get; } =
-        [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
-         GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
-
-    public static bool CanRead(GgmlType type) => Readable.Contains(type);
-
     /// <summary>Widens <paramref name="destination"/>.Length weights (a whole number of blocks) of <paramref name="type"/>
     /// from <paramref name="blocks"/> to float32.</summary>
     public static void Dequantize(GgmlType type, ReadOnlySpan<byte> blocks, Span<float> destination)
     {
-        if (!CanRead(type)) throw new ArgumentException($"ggml type {type} cannot be dequantised (readable: {string.Join(", ", Readable)})");
+        if (!GgmlTypes.CanRead(type)) throw new ArgumentException($"ggml type {type} cannot be dequantised (readable: {string.Join(", ", GgmlTypes.Readable)})");
         long bytes = GgmlTypes.ByteCount(type, destination.Length);
         if (blocks.Length < bytes)
             throw new ArgumentException($"{destination.Length} {type} weights need {bytes} bytes, got {blocks.Length}");

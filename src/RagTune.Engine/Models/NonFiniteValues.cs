@@ -22,7 +22,7 @@ internal static class NonFiniteValues
         foreach (var t in gguf.Tensors)
         {
             var type = (GgmlType)t.GgmlType;
-            if (!GgmlQuants.CanRead(type)) continue;
+            if (!GgmlTypes.CanRead(type)) continue;
             var values = new float[t.ElementCount];
             GgmlQuants.Dequantize(type, gguf.ReadTensorData(t), values);
             if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(values))

@@ -1,8 +1,8 @@
 // The summaries written so far (summaries.jsonl beside kb.json): every summary is appended and flushed as soon as the
 // teacher returns it, so a killed build resumes without asking the teacher again for finished documents.
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
-using RagTune.Knowledge.Store;
 
 namespace RagTune.Knowledge.Summaries;
 
@@ -17,6 +17,13 @@ public sealed class DocumentSummaryJournal
     public const string FileName = "summaries.jsonl";
 
     private sealed record Entry(string DocumentId, string ContentHash, string Summary);
+
+    // snake_case fields, Chinese kept readable (the store's own files use the same settings; Summaries stays below Store).
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private readonly string _path;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
@@ -44,7 +51,7 @@ public sealed class DocumentSummaryJournal
             var line = bytes.AsSpan(start, end - start);
             try
             {
-                var entry = JsonSerializer.Deserialize<Entry>(line, StoreJson.Compact) ?? throw new JsonException("null");
+                var entry = JsonSerializer.Deserialize<Entry>(line, Json) ?? throw new JsonException("null");
                 if (entry.DocumentId is null || entry.ContentHash is null || entry.Summary is null) throw new JsonException("a field is missing");
                 journal._entries[entry.DocumentId] = entry;
             }
@@ -66,7 +73,7 @@ public sealed class DocumentSummaryJournal
     public async Task AppendAsync(string documentId, string contentHash, string summary, CancellationToken cancellationToken = default)
     {
         var entry = new Entry(documentId, contentHash, summary);
-        byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, StoreJson.Compact) + "\n");
+        byte[] line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(entry, Json) + "\n");
         await using (var file = new FileStream(_path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 4096, useAsync: true))
         {
             // Cut a torn last line off first, so the journal stays one object per line.
