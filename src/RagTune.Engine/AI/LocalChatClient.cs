@@ -48,16 +48,12 @@ public sealed class LocalChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(modelDirectory);
         // A prompt-tuning adapter folder (what `train sft --method prompt-tuning` writes) loads as its base model with the
         // virtual tokens attached, so eval, serve and the pipeline can name the adapter where they take a model.
-        if (PromptTuning.IsPromptTuning(modelDirectory) && !File.Exists(Path.Combine(modelDirectory, "config.json")))
-        {
-            string baseModel = Training.PeftAdapter.ReadBaseModel(modelDirectory);
-            var baseGenerator = TextGenerator.Load(baseModel, batching: options?.Batching);
-            var prompt = PromptTuning.Load(modelDirectory, baseGenerator.Model.Config.HiddenSize);
-            return new LocalChatClient(baseGenerator, ChatTemplate.Load(baseModel, baseGenerator.Tokenizer), ModelIds.FromDirectory(modelDirectory),
-                (options ?? new LocalChatClientOptions()) with { PromptTuning = prompt });
-        }
-        var generator = TextGenerator.Load(modelDirectory, batching: options?.Batching);
-        var template = ChatTemplate.Load(modelDirectory, generator.Tokenizer);
+        bool tuned = PromptTuning.IsPromptTuning(modelDirectory) && !File.Exists(Path.Combine(modelDirectory, "config.json"));
+        string source = tuned ? Training.PeftAdapter.ReadBaseModel(modelDirectory) : modelDirectory;
+        var generator = TextGenerator.Load(source, batching: options?.Batching);
+        if (tuned)
+            options = (options ?? new LocalChatClientOptions()) with { PromptTuning = PromptTuning.Load(modelDirectory, generator.Model.Config.HiddenSize) };
+        var template = ChatTemplate.Load(source, generator.Tokenizer);
         return new LocalChatClient(generator, template, ModelIds.FromDirectory(modelDirectory), options);
     }
 

@@ -30,9 +30,9 @@ internal sealed class DecodeBatcher
     private DecoderBatch? _batch;
     private float[] _logits = [];
 
+    /// <param name="options">already validated (TextGenerator checks them when it is built).</param>
     public DecodeBatcher(DecoderModel model, BatchingOptions options)
     {
-        options.Validate();
         _model = model;
         _options = options;
     }

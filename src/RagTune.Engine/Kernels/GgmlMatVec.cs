@@ -161,7 +161,7 @@ public static unsafe class GgmlMatVec
         float s = 0;
         for (int b = 0; b < n / weights; b++)
         {
-            GgmlQuants.Dequantize(type, row.Slice(b * size, size), w);
+            GgmlQuants.DequantizeBlock(type, row.Slice(b * size, size), w);   // the row was checked once by the caller
             for (int i = 0; i < weights; i++)
             {
                 int k = b * weights + i;

@@ -36,7 +36,7 @@ public static class GgmlQuants
         }
     }
 
-    private static void DequantizeBlock(GgmlType type, ReadOnlySpan<byte> x, Span<float> y)
+    internal static void DequantizeBlock(GgmlType type, ReadOnlySpan<byte> x, Span<float> y)
     {
         switch (type)
         {

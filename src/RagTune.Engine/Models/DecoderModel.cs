@@ -73,10 +73,15 @@ public sealed class DecoderModel : IDisposable
         if (!config.HasLmHead)
             throw new EngineException($"{config.Path}: architecture '{config.Architecture}' has no language-model head (lm_head), "
                 + "so it cannot generate; it loads as an embedding model (ragtune embed, kb create)");
-        // GPT-2 as first published (and any GPT2Model save) keeps the decoder's tensors without "transformer.".
+        return Load(config, checkpoint, format, BackbonePrefix(config, checkpoint), withHead: true);
+    }
+
+    /// <summary>The backbone's name prefix ("model.", "transformer." …), or "" when the checkpoint's tensors are saved
+    /// without it (GPT-2 as first published and any GPT2Model save; bare Qwen2Model/Qwen3Model/LlamaModel saves).</summary>
+    private static string BackbonePrefix(DecoderConfig config, Checkpoint checkpoint)
+    {
         string backbone = config.Names.Backbone, embed = config.Names.EmbedTokens + ".weight";
-        string prefix = !checkpoint.Contains(backbone + embed) && checkpoint.Contains(embed) ? "" : backbone;
-        return Load(config, checkpoint, format, prefix, withHead: true);
+        return !checkpoint.Contains(backbone + embed) && checkpoint.Contains(embed) ? "" : backbone;
     }
 
     /// <summary>The decoder without needing its head, for embedding models: the checkpoint may be a …ForCausalLM save or a
@@ -90,10 +95,8 @@ public sealed class DecoderModel : IDisposable
         var checkpoint = Checkpoint.Open(directory);
         try
         {
-            string embed = config.Names.EmbedTokens + ".weight";
-            string prefix = !checkpoint.Contains(config.Names.Backbone + embed) && checkpoint.Contains(embed) ? "" : config.Names.Backbone;
             bool head = !config.TieWordEmbeddings && checkpoint.Contains(config.Names.LmHead + ".weight");
-            var model = Load(config, checkpoint, format, prefix, head);
+            var model = Load(config, checkpoint, format, BackbonePrefix(config, checkpoint), head);
             model._ownedFile = checkpoint;
             return model;
         }
@@ -226,7 +229,7 @@ public sealed class DecoderModel : IDisposable
             DecodeToken(s, ids[0], logits);
             return;
         }
-        RunLayers(s, ids);
+        s.Pass.RunLayers(s, ids);
         // logits = lm_head(norm(x)), for every row or only the last
         int T = ids.Length, C = Config.HiddenSize, V = Config.VocabSize;
         int first = allRows ? 0 : T - 1, rows = T - first;
@@ -239,7 +242,7 @@ public sealed class DecoderModel : IDisposable
     /// (last_hidden_state of the bare decoder) of every row: <paramref name="hidden"/> [T, C].</summary>
     internal void ForwardHidden(DecoderSession s, ReadOnlySpan<int> ids, Span<float> hidden)
     {
-        RunLayers(s, ids);
+        s.Pass.RunLayers(s, ids);
         int rows = ids.Length * Config.HiddenSize;
         ApplyNorm(s.X.AsSpan(0, rows), Norm, NormBias, hidden[..rows]);
     }
@@ -250,14 +253,6 @@ public sealed class DecoderModel : IDisposable
         if (bias is null) RmsNorm.Forward(x, weight, (float)Config.RmsNormEps, y);
         else LayerNorm.Forward(x, weight, bias, (float)Config.RmsNormEps, y);
     }
-
-    /// <summary>Runs T ≤ chunk rows of input embeddings [T, C] (prompt tuning's virtual tokens) at positions
-    /// cache.Length.. and appends them to the cache; no logits.</summary>
-    internal static void ForwardEmbeddings(DecoderSession s, ReadOnlySpan<float> embeddings) => s.Pass.RunLayers(s, default, embeddings);
-
-    /// <summary>The layer stack on T ≤ chunk new tokens at positions cache.Length..: leaves the residual stream in
-    /// s.X [T, C] and appends the tokens to the cache — a batched pass (<see cref="DecoderBatch"/>) of this one session.</summary>
-    private static void RunLayers(DecoderSession s, ReadOnlySpan<int> ids) => s.Pass.RunLayers(s, ids);
 
     /// <summary>One token at position cache.Length: the same computation as <see cref="Forward"/> with T = 1 (the session's
     /// adapters included), in five

@@ -74,7 +74,7 @@ public sealed class DecoderSession
         int rows = embeddings.Length / c;
         Reserve(rows);
         for (int i = 0; i < rows; i += Chunk)
-            DecoderModel.ForwardEmbeddings(this, embeddings.Slice(i * c, Math.Min(Chunk, rows - i) * c));
+            Pass.RunLayers(this, default, embeddings.Slice(i * c, Math.Min(Chunk, rows - i) * c));
     }
 
     /// <summary>Appends tokens and writes the logits of every one of them: <paramref name="logits"/> [T, V].</summary>
