@@ -31,7 +31,7 @@ public static class PostgresKnowledgeBase
                 if (openOptions?.SummaryJournalPath is null)
                     openOptions = (openOptions ?? new KnowledgeBaseOpenOptions()) with
                     {
-                        SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), Summaries.DocumentSummaryJournal.FileName),
+                        SummaryJournalPath = Summaries.DocumentSummaryJournal.In(directory),
                     };
                 return await KnowledgeBase.CreateAsync(postgres, options, openOptions, cancellationToken).ConfigureAwait(false);
             }

@@ -75,7 +75,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
         }
         _chunker = new Lazy<HierarchicalChunker>(() => new HierarchicalChunker(_open.TokenCounter ?? LoadTokenCounter(store.Options.TokenizerPath)));
         string? journal = _open.SummaryJournalPath
-            ?? (store is FileSystemKnowledgeStore fs ? Path.Combine(fs.Directory, DocumentSummaryJournal.FileName) : null);
+            ?? (store is FileSystemKnowledgeStore fs ? DocumentSummaryJournal.In(fs.Directory) : null);
         if (journal is not null)
             _summaryJournal = new Lazy<DocumentSummaryJournal>(() => DocumentSummaryJournal.Open(journal), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -108,7 +108,7 @@ public sealed class KnowledgeBase : IAsyncDisposable
         var store = await OpenStoreAsync(directory, cancellationToken).ConfigureAwait(false);
         // A linked store (PostgreSQL) keeps its summary journal in the linking directory.
         if (store is not FileSystemKnowledgeStore && openOptions?.SummaryJournalPath is null)
-            openOptions = (openOptions ?? new KnowledgeBaseOpenOptions()) with { SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), DocumentSummaryJournal.FileName) };
+            openOptions = (openOptions ?? new KnowledgeBaseOpenOptions()) with { SummaryJournalPath = DocumentSummaryJournal.In(directory) };
         return new KnowledgeBase(store, openOptions);
     }
 

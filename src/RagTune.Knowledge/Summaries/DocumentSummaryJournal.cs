@@ -16,6 +16,9 @@ public sealed class DocumentSummaryJournal
 {
     public const string FileName = "summaries.jsonl";
 
+    /// <summary>The journal's path in a knowledge base's folder (beside kb.json).</summary>
+    public static string In(string directory) => System.IO.Path.Combine(System.IO.Path.GetFullPath(directory), FileName);
+
     private sealed record Entry(string DocumentId, string ContentHash, string Summary);
 
     // snake_case fields, Chinese kept readable (the store's own files use the same settings; Summaries stays below Store).

@@ -47,7 +47,7 @@ internal static class KbConsole
         return new KnowledgeBase(store, new KnowledgeBaseOpenOptions
         {
             Summarizer = teacher is null ? null : new ChatClientDocumentSummarizer(teacher),
-            SummaryJournalPath = Path.Combine(Path.GetFullPath(directory), DocumentSummaryJournal.FileName),
+            SummaryJournalPath = DocumentSummaryJournal.In(directory),
         });
     }
 
