@@ -162,6 +162,12 @@ public sealed class FederatedSite : IDisposable
 
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The initial adapter's adapter_config.json verbatim, or the one `train sft` would write for a fresh adapter,
+    /// naming the base model by its folder's name only: the site's paths do not travel.</summary>
+    private string AdapterConfigJson() => _options.InitialAdapter is { } init
+        ? File.ReadAllText(Path.Combine(init, PeftAdapter.ConfigFileName))
+        : PeftAdapter.ConfigJson(_lora, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(_options.Training.ModelPath))));
+
     /// <summary>The answer to one instruction (anything but ReconnectIns).</summary>
     internal async Task<ClientMessage> AnswerAsync(ServerMessage message, CancellationToken cancellationToken)
     {
@@ -172,6 +178,9 @@ public sealed class FederatedSite : IDisposable
                 properties.Properties.Add("tensors", new Scalar { Sint64 = _codec.Keys.Count });
                 properties.Properties.Add("tensor_dtype", new Scalar { String = _options.WireDtype == Numpy.NpyDtype.Float32 ? "float32" : "float16" });
                 properties.Properties.Add("lora_r", new Scalar { Sint64 = _lora.Rank });
+                // What an aggregator without an initial adapter needs to save this site's adapter as a PEFT folder.
+                properties.Properties.Add(AdapterProperties.AdapterConfig, new Scalar { String = AdapterConfigJson() });
+                properties.Properties.Add(AdapterProperties.TensorKeys, new Scalar { String = string.Join('\n', _codec.Keys) });
                 return new ClientMessage { GetPropertiesRes = properties };
             case ServerMessage.MsgOneofCase.GetParametersIns:
                 return new ClientMessage
