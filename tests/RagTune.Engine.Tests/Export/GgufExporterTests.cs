@@ -92,6 +92,33 @@ public class GgufExporterTests
     }
 
     [Fact]
+    public async Task An_internlm2_export_splits_wqkv_and_loads_back_from_the_gguf_with_the_same_logits()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("internlm2", dir.File("model"));
+        var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"));
+        var gguf = GgufFile.Read(result.GgufPath);
+        var names = gguf.Tensors.Select(t => t.Name).ToHashSet();
+        Assert.Contains("blk.0.attn_q.weight", names);
+        Assert.Contains("blk.0.attn_k.weight", names);
+        Assert.Contains("blk.0.attn_v.weight", names);
+        Assert.DoesNotContain(names, n => n.Contains("qkv", StringComparison.Ordinal));
+        Assert.Equal(new ulong[] { 256, 128 }, gguf.Tensors.Single(t => t.Name == "blk.1.attn_k.weight").Dimensions);  // KV·D = 2·64 rows
+
+        // The GGUF itself (llama.cpp's internlm2 arch) loads as the LLaMA it is, with the packed model's logits.
+        int[] ids = Tokenizer.Load(model).Encode(Prompt);
+        float[] expected = LastLogits(model, ids), actual = LastLogits(result.GgufPath, ids);
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second)) < 1e-4, "logits of the internlm2 GGUF differ from the checkpoint's");
+
+        // Biased wqkv/wo (InternLM2's `bias`, default true) has no place in llama.cpp's internlm2 tensors.
+        File.WriteAllText(Path.Combine(model, "config.json"), File.ReadAllText(Path.Combine(model, "config.json")).Replace("\"bias\": false", "\"bias\": true"));
+        var biased = await Assert.ThrowsAsync<EngineException>(() => Export(model, GgufExportType.F32, dir.File("b.gguf")));
+        Assert.Contains("config.json", biased.Message);
+        Assert.Contains("\"bias\"", biased.Message);
+    }
+
+    [Fact]
     public void Llama_q_and_k_rows_are_interleaved_per_head_as_convert_hf_to_gguf_does()
     {
         // 2 heads of 4 rows (1 column): transformers' [a0 a1 | a2 a3] halves become llama.cpp's pairs [a0 a2 a1 a3].
