@@ -59,7 +59,7 @@ public static class GgufExporter
 
         var writer = new GgufWriter();
         AddModelMetadata(writer, config, arch, name, options.Type);
-        GgufVocabulary.AddTo(writer, directory, config.VocabSize);
+        GgufVocabulary.AddTo(writer, directory, config.VocabSize, arch);
 
         var counts = new SortedDictionary<GgmlType, int>();
         var tensors = Tensors(model, arch);
