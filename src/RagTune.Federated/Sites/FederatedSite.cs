@@ -222,7 +222,12 @@ public sealed class FederatedSite : IDisposable
         _codec.CopyInto(global, _scratch);
         _globalPath = SaveAdapter("global", _scratch);
 
-        string run = Path.Combine(_work, "rounds", $"round-{round:D4}");
+        // Only the round being trained keeps its run folder (checkpoint, train_log.jsonl, loss.svg): earlier rounds' optimizer
+        // states would pile up over a long federation, and their adapters are the global/local folders' business.
+        string rounds = Path.Combine(_work, "rounds"), run = Path.Combine(rounds, $"round-{round:D4}");
+        if (Directory.Exists(rounds))
+            foreach (var old in Directory.GetDirectories(rounds, "round-*").Where(d => !string.Equals(d, run, StringComparison.Ordinal)))
+                Directory.Delete(old, recursive: true);
         var options = training with
         {
             OutputDirectory = run,
