@@ -171,9 +171,10 @@ public sealed class FederatedSiteTests : IDisposable
 
         Assert.Equal("round 9: FitIns.config[\"local_epochs\"]: expected sint64 (an integer), got double 1.5",
             await Refused(Fit(good, ("server_round", new Scalar { Sint64 = 9 }), ("local_epochs", new Scalar { Double = 1.5 }))));
-        Assert.Equal("round 1: FitIns.config[\"learning_rate\"]: expected double, got string \"fast\"",
+        // Without server_round the site counts FitIns: these are the fifth and sixth.
+        Assert.Equal("round 5: FitIns.config[\"learning_rate\"]: expected double, got string \"fast\"",
             await Refused(Fit(good, ("learning_rate", new Scalar { String = "fast" }))));
-        Assert.Equal("round 1: FitIns.config[\"learning_rate\"]: expected a finite value > 0, got -1",
+        Assert.Equal("round 6: FitIns.config[\"learning_rate\"]: expected a finite value > 0, got -1",
             await Refused(Fit(good, ("learning_rate", new Scalar { Double = -1 }))));
 
         // Nothing was trained on: no round folder was made.
