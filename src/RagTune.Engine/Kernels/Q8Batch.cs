@@ -1,0 +1,160 @@
+// y[t] = W·q(x[t]) + b for a few activation rows at once with W in Q8 blocks (Q8.cs) — the decode step of B ≤ 8 streams
+// (continuous batching). Each x row is quantised per block of 32 like Q8.Forward's; then each weight block is loaded
+// once and dotted with the same block of every row: sign(w, x_r) moves x's sign onto w, and |x_r|·that is
+// vpdpbusd (AVX-VNNI: u8×s8 summed into int32 lanes, one instruction) on the wide path where the CPU has it, else
+// vpmaddubsw + vpmaddwd (AVX2); the int32 partial sums are exact (2·127·127 < 32768 per pair), then scaled by
+// s_x·s_w per block in float32. 256 bits wide: .NET 10 exposes vpdpbusd only on xmm/ymm (AvxVnni); on AVX-512
+// machines the JIT gives these ymm operations 32 registers, so a tile holds 2 outputs × 8 rows of accumulators.
+// The result equals Q8.ForwardNaive up to float32 summation order (the oracle of the tests).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using RagTune.Engine.Threading;
+
+namespace RagTune.Engine.Kernels;
+
+public static unsafe class Q8Batch
+{
+    /// <summary>Activation rows one call takes at most.</summary>
+    public const int MaxRows = MatVecBatch.MaxRows;
+
+    /// <summary>True where the kernel runs (AVX2; elsewhere Q8.Forward is the path).</summary>
+    public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
+
+    /// <summary>y[t, o] = Σ_b s_x[t, b]·s_w[o, b]·Σ_i q(x)[t, i]·W[o, i] + b[o] for t &lt; rows ≤ <see cref="MaxRows"/>,
+    /// W [Out, In] as Q8 values [Out·In] and scales [Out·In/32], In a multiple of 32. Output rows split across the pool.</summary>
+    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias,
+        Span<float> y, int rows, int inDim, int outDim, WorkerPool? pool = null)
+    {
+        if (!IsSupported) throw new PlatformNotSupportedException("the few-rows Q8 kernel needs AVX2 and FMA");
+        if (rows < 1 || rows > MaxRows)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"Q8Batch takes 1..{MaxRows} rows");
+        if (inDim % Q8.BlockSize != 0 || x.Length < (long)rows * inDim || values.Length < (long)outDim * inDim
+            || scales.Length < (long)outDim * inDim / Q8.BlockSize || y.Length < (long)rows * outDim || (!bias.IsEmpty && bias.Length < outDim))
+            throw new ArgumentException(
+                $"Q8Batch shapes: In {inDim} (need a multiple of {Q8.BlockSize}), x {x.Length} (need {rows}x{inDim}), W {values.Length} values / " +
+                $"{scales.Length} scales (need {outDim}x{inDim}), b {bias.Length}, y {y.Length} (need {rows}x{outDim})");
+        var job = Job.ForThisThread;
+        int blocks = inDim / Q8.BlockSize;
+        if (job.XValues.Length < rows * inDim)
+        {
+            job.XValues = GC.AllocateArray<sbyte>(MaxRows * inDim, pinned: true);
+            job.XAbs = GC.AllocateArray<sbyte>(MaxRows * inDim, pinned: true);
+            job.XScales = GC.AllocateArray<float>(MaxRows * blocks, pinned: true);
+        }
+        Q8.QuantizeRow(x[..(rows * inDim)], job.XValues, job.XScales);
+        for (int i = 0; i < rows * inDim; i++) job.XAbs[i] = (sbyte)Math.Abs(job.XValues[i]);   // |q| ≤ 127
+        fixed (sbyte* pw = values, pxv = job.XValues, pxa = job.XAbs)
+        fixed (float* ps = scales, pxs = job.XScales, pb = bias, py = y)
+        {
+            job.W = pw; job.WS = ps; job.XV = pxv; job.XA = pxa; job.XS = pxs; job.B = pb; job.Y = py;
+            job.Vnni = KernelDispatch.Width == VectorWidth.Bits512 && AvxVnni.IsSupported;
+            (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
+            if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
+            else (pool ?? WorkerPool.Shared).Run(job);
+            job.W = job.XV = job.XA = null;
+            job.WS = job.XS = job.B = job.Y = null;
+        }
+    }
+
+    private sealed class Job : IParallelWork
+    {
+        [ThreadStatic] private static Job? _forThisThread;
+        public static Job ForThisThread => _forThisThread ??= new Job();
+        public sbyte[] XValues = [], XAbs = [];
+        public float[] XScales = [];
+        public sbyte* W, XV, XA;
+        public float* WS, XS, B, Y;
+        public int Rows, In, Out;
+        public bool Vnni;
+
+        public void Execute(int part, int parts)
+        {
+            var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 2);
+            int blocks = In / Q8.BlockSize;
+            float* sums = stackalloc float[2 * MaxRows];
+            for (int o = o0; o < o1; o += 2)
+            {
+                // An odd last output repeats itself as the tile's second (its sums dropped).
+                long second = o + 1 < o1 ? In : 0;
+                if (Vnni) Tile<VnniDot>(XV, XA, XS, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, Rows, In, blocks, sums);
+                else Tile<Avx2Dot>(XV, XA, XS, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, Rows, In, blocks, sums);
+                for (int j = 0; j < (second != 0 ? 2 : 1); j++)
+                {
+                    float b = B != null ? B[o + j] : 0f;
+                    for (int r = 0; r < Rows; r++) Y[(long)r * Out + o + j] = sums[j * MaxRows + r] + b;
+                }
+            }
+        }
+    }
+
+    /// <summary>The int8 dot product of one 32-value block: eight int32 partial sums of |x|·sign(w, x).</summary>
+    private interface IBlockDot
+    {
+        static abstract Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW);
+    }
+
+    private struct VnniDot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW) => AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, xAbs, signedW);
+    }
+
+    private struct Avx2Dot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW)
+            => Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xAbs, signedW), Vector256.Create((short)1));
+    }
+
+    /// <summary>sums[j·MaxRows + r] = Σ_b s_x[r, b]·s_w[j, b]·(q(x_r)·w_j) over the blocks, for the two weight rows w
+    /// and w + <paramref name="second"/> (scales ws and ws + <paramref name="secondScales"/>) and rows x_0..x_{rows−1}
+    /// (rows past the last alias it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile<T>(sbyte* xv, sbyte* xa, float* xs, sbyte* w, long second, float* ws, long secondScales,
+        int rows, int n, int blocks, float* sums) where T : struct, IBlockDot
+    {
+        int last = rows - 1;
+        long s1 = Math.Min(1, last) * (long)n, s2 = Math.Min(2, last) * (long)n, s3 = Math.Min(3, last) * (long)n;
+        long s4 = Math.Min(4, last) * (long)n, s5 = Math.Min(5, last) * (long)n, s6 = Math.Min(6, last) * (long)n, s7 = Math.Min(7, last) * (long)n;
+        int c1 = Math.Min(1, last) * blocks, c2 = Math.Min(2, last) * blocks, c3 = Math.Min(3, last) * blocks;
+        int c4 = Math.Min(4, last) * blocks, c5 = Math.Min(5, last) * blocks, c6 = Math.Min(6, last) * blocks, c7 = Math.Min(7, last) * blocks;
+        Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        Vector256<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        bool eight = rows > 4;
+        for (int b = 0; b < blocks; b++)
+        {
+            long at = (long)b * Q8.BlockSize;
+            var wa = Vector256.Load(w + at);
+            var wb = Vector256.Load(w + second + at);
+            var sa = Vector256.Create(ws[b]);
+            var sb = Vector256.Create(ws[secondScales + b]);
+            Step<T>(wa, wb, sa, sb, xv + at, xa + at, xs[b], ref a0, ref b0);
+            Step<T>(wa, wb, sa, sb, xv + s1 + at, xa + s1 + at, xs[c1 + b], ref a1, ref b1);
+            Step<T>(wa, wb, sa, sb, xv + s2 + at, xa + s2 + at, xs[c2 + b], ref a2, ref b2);
+            Step<T>(wa, wb, sa, sb, xv + s3 + at, xa + s3 + at, xs[c3 + b], ref a3, ref b3);
+            if (!eight) continue;
+            Step<T>(wa, wb, sa, sb, xv + s4 + at, xa + s4 + at, xs[c4 + b], ref a4, ref b4);
+            Step<T>(wa, wb, sa, sb, xv + s5 + at, xa + s5 + at, xs[c5 + b], ref a5, ref b5);
+            Step<T>(wa, wb, sa, sb, xv + s6 + at, xa + s6 + at, xs[c6 + b], ref a6, ref b6);
+            Step<T>(wa, wb, sa, sb, xv + s7 + at, xa + s7 + at, xs[c7 + b], ref a7, ref b7);
+        }
+        (sums[0], sums[1], sums[2], sums[3]) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
+        (sums[4], sums[5], sums[6], sums[7]) = (Vector256.Sum(a4), Vector256.Sum(a5), Vector256.Sum(a6), Vector256.Sum(a7));
+        float* t = sums + MaxRows;
+        (t[0], t[1], t[2], t[3]) = (Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3));
+        (t[4], t[5], t[6], t[7]) = (Vector256.Sum(b4), Vector256.Sum(b5), Vector256.Sum(b6), Vector256.Sum(b7));
+    }
+
+    /// <summary>One x row's block against the two weight blocks: acc += float(dot)·s_x·s_w.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<T>(Vector256<sbyte> wa, Vector256<sbyte> wb, Vector256<float> sa, Vector256<float> sb,
+        sbyte* xv, sbyte* xa, float xs, ref Vector256<float> accA, ref Vector256<float> accB) where T : struct, IBlockDot
+    {
+        var x = Vector256.Load(xv);
+        var abs = Vector256.Load(xa).AsByte();
+        var scale = Vector256.Create(xs);
+        accA = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.Dot(abs, Avx2.Sign(wa, x))), scale * sa, accA);
+        accB = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.Dot(abs, Avx2.Sign(wb, x))), scale * sb, accB);
+    }
+}
