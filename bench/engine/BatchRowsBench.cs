@@ -35,6 +35,7 @@ internal static class BatchRowsBench
             ("previous", w => Previous(w, x, y, rows)),
             ("now", w => MatVecBatch.Multiply(w, default, x, y, rows)),
         ];
+
         Console.WriteLine($"{format}, {rows} rows, {layers} layers + lm_head, {trials} interleaved rounds");
         var ms = new double[kernels.Length, groups.Count, trials];
         var cpu = new double[kernels.Length, groups.Count, trials];

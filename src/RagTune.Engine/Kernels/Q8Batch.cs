@@ -1,11 +1,15 @@
-// y[t] = W·q(x[t]) + b for a few activation rows at once with W in Q8 blocks (Q8.cs) — the decode step of B ≤ 8 streams
+// y[t] = W·q(x[t]) + b for a few activation rows at once with W in Q8 blocks (Q8.cs) — the decode step of a few streams
 // (continuous batching). Each x row is quantised per block of 32 like Q8.Forward's; then each weight block is loaded
-// once and dotted with the same block of every row: sign(w, x_r) moves x's sign onto w, and |x_r|·that is
-// vpdpbusd (AVX-VNNI: u8×s8 summed into int32 lanes, one instruction) on the wide path where the CPU has it, else
-// vpmaddubsw + vpmaddwd (AVX2); the int32 partial sums are exact (2·127·127 < 32768 per pair), then scaled by
-// s_x·s_w per block in float32. 256 bits wide: .NET 10 exposes vpdpbusd only on xmm/ymm (AvxVnni); on AVX-512
-// machines the JIT gives these ymm operations 32 registers, so a tile holds 2 outputs × 8 rows of accumulators.
-// The result equals Q8.ForwardNaive up to float32 summation order (the oracle of the tests).
+// once and dotted with the same block of every row: sign(w, x_r) moves x's sign onto w, and |x_r|·that is summed into
+// int32 lanes — by vpdpbusd (AVX-VNNI, one instruction) on the wide path where the CPU has it, else vpmaddubsw +
+// vpmaddwd (AVX2; exact either way: 2·127·127 < 32768 per pair) — then scaled by s_x·s_w per block in float32. A tile
+// is 2 outputs × all rows (rows past the last alias it), 256 bits wide: .NET 10 exposes vpdpbusd only on xmm/ymm
+// (AvxVnni; the zmm form has no API). A zmm variant without VNNI (two blocks per register, vpmaddubsw + vpmaddwd, x's
+// sign as a blend with the pre-negated w) measured slower than these ymm VNNI tiles at 4 and 8 rows, so there is none.
+// Measured against the int8 GEMM (one thread, per CPU second, the Qwen2.5-0.5B projections, bench/engine `rows`):
+// 4 rows 52 ms a step against the GEMM's 72 ms, 8 rows 157 against 141 — so MatVecBatch routes only 3–4 rows here.
+// The next tile's weight rows are prefetched, as in MatVecBatch. The result equals Q8.ForwardNaive up to float32
+// summation order (the tests' oracle).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -88,29 +92,9 @@ public static unsafe class Q8Batch
         }
     }
 
-    /// <summary>The int8 dot product of one 32-value block: eight int32 partial sums of |x|·sign(w, x).</summary>
-    private interface IBlockDot
-    {
-        static abstract Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW);
-    }
-
-    private struct VnniDot : IBlockDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW) => AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, xAbs, signedW);
-    }
-
-    private struct Avx2Dot : IBlockDot
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW)
-            => Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xAbs, signedW), Vector256.Create((short)1));
-    }
-
     /// <summary>sums[j·MaxRows + r] = Σ_b s_x[r, b]·s_w[j, b]·(q(x_r)·w_j) over the blocks, for the two weight rows w
     /// and w + <paramref name="second"/> (scales ws and ws + <paramref name="secondScales"/>) and rows x_0..x_{rows−1}
     /// (rows past the last alias it).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<T>(sbyte* xv, sbyte* xa, float* xs, sbyte* w, long second, float* ws, long secondScales,
         int rows, int n, int blocks, float* sums) where T : struct, IBlockDot
     {
@@ -125,6 +109,8 @@ public static unsafe class Q8Batch
         for (int b = 0; b < blocks; b++)
         {
             long at = (long)b * Q8.BlockSize;
+            Sse.Prefetch0(w + 2 * second + at);
+            Sse.Prefetch0(w + 3 * second + at);
             var wa = Vector256.Load(w + at);
             var wb = Vector256.Load(w + second + at);
             var sa = Vector256.Create(ws[b]);
@@ -156,5 +142,24 @@ public static unsafe class Q8Batch
         var scale = Vector256.Create(xs);
         accA = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.Dot(abs, Avx2.Sign(wa, x))), scale * sa, accA);
         accB = Fma.MultiplyAdd(Avx.ConvertToVector256Single(T.Dot(abs, Avx2.Sign(wb, x))), scale * sb, accB);
+    }
+
+    /// <summary>The int8 dot product of one 32-value block: eight int32 partial sums of |x|·sign(w, x).</summary>
+    private interface IBlockDot
+    {
+        static abstract Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW);
+    }
+
+    private struct VnniDot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW) => AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, xAbs, signedW);
+    }
+
+    private struct Avx2Dot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot(Vector256<byte> xAbs, Vector256<sbyte> signedW)
+            => Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(xAbs, signedW), Vector256.Create((short)1));
     }
 }
