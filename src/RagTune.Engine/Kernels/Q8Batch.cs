@@ -3,13 +3,15 @@
 // once and dotted with the same block of every row: sign(w, x_r) moves x's sign onto w, and |x_r|·that is summed into
 // int32 lanes — by vpdpbusd (AVX-VNNI, one instruction) on the wide path where the CPU has it, else vpmaddubsw +
 // vpmaddwd (AVX2; exact either way: 2·127·127 < 32768 per pair) — then scaled by s_x·s_w per block in float32. A tile
-// is 2 outputs × all rows (rows past the last alias it), 256 bits wide: .NET 10 exposes vpdpbusd only on xmm/ymm
-// (AvxVnni; the zmm form has no API). A zmm variant without VNNI (two blocks per register, vpmaddubsw + vpmaddwd, x's
-// sign as a blend with the pre-negated w) measured slower than these ymm VNNI tiles at 4 and 8 rows, so there is none.
+// is 2 outputs × 4 rows (rows past the last alias it); 5–8 rows run as two groups of 4 per tile, the second finding the
+// tile's two weight rows in L1 (one pass of 8 rows with 16 accumulators measured slower). 256 bits wide: .NET 10
+// exposes vpdpbusd only on xmm/ymm (AvxVnni; the zmm form has no API). A zmm variant without VNNI (two blocks per
+// register, vpmaddubsw + vpmaddwd, x's sign as a blend with the pre-negated w) measured slower than these ymm VNNI tiles
+// at 4 and 8 rows, so there is none. The next tile's weight rows are prefetched, as in MatVecBatch.
 // Measured against the int8 GEMM (one thread, per CPU second, the Qwen2.5-0.5B projections, bench/engine `rows`):
-// 4 rows 52 ms a step against the GEMM's 72 ms, 8 rows 157 against 141 — so MatVecBatch routes only 3–4 rows here.
-// The next tile's weight rows are prefetched, as in MatVecBatch. The result equals Q8.ForwardNaive up to float32
-// summation order (the tests' oracle).
+// 4 rows 52 ms a step against the GEMM's 72, 8 rows 91 against 111; at 2 rows the matrix-vector kernel (Q8.Forward)
+// stays faster (45 against 51), so MatVecBatch takes this kernel from 3 rows. The result equals Q8.ForwardNaive up to
+// float32 summation order (the tests' oracle).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -21,6 +23,10 @@ public static unsafe class Q8Batch
 {
     /// <summary>Activation rows one call takes at most.</summary>
     public const int MaxRows = MatVecBatch.MaxRows;
+
+    /// <summary>The fewest rows at which the engine takes this kernel (MatVecBatch.Multiply): at 2 rows two passes of
+    /// the matrix-vector kernel measured faster than one 4-row tile pass with two rows aliased.</summary>
+    public const int MinRows = 3;
 
     /// <summary>True where the kernel runs (AVX2; elsewhere Q8.Forward is the path).</summary>
     public static bool IsSupported => Avx2.IsSupported && Fma.IsSupported;
@@ -76,39 +82,46 @@ public static unsafe class Q8Batch
         {
             var (o0, o1) = WorkerPool.Share(Out, part, parts, align: 2);
             int blocks = In / Q8.BlockSize;
-            float* sums = stackalloc float[2 * MaxRows];
+            float* sums = stackalloc float[2 * TileRows];
             for (int o = o0; o < o1; o += 2)
             {
                 // An odd last output repeats itself as the tile's second (its sums dropped).
                 long second = o + 1 < o1 ? In : 0;
-                if (Vnni) Tile<VnniDot>(XV, XA, XS, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, Rows, In, blocks, sums);
-                else Tile<Avx2Dot>(XV, XA, XS, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, Rows, In, blocks, sums);
-                for (int j = 0; j < (second != 0 ? 2 : 1); j++)
+                // Rows 4 at a time: the second group finds the tile's two weight rows in L1 (measured faster than one
+                // pass of 8 rows, 16 accumulators, at 8 rows).
+                for (int r0 = 0; r0 < Rows; r0 += TileRows)
                 {
-                    float b = B != null ? B[o + j] : 0f;
-                    for (int r = 0; r < Rows; r++) Y[(long)r * Out + o + j] = sums[j * MaxRows + r] + b;
+                    int rows = Math.Min(TileRows, Rows - r0);
+                    sbyte* xv = XV + (long)r0 * In, xa = XA + (long)r0 * In;
+                    float* xs = XS + (long)r0 * blocks;
+                    if (Vnni) Tile<VnniDot>(xv, xa, xs, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, rows, In, blocks, sums);
+                    else Tile<Avx2Dot>(xv, xa, xs, W + (long)o * In, second, WS + (long)o * blocks, second / Q8.BlockSize, rows, In, blocks, sums);
+                    for (int j = 0; j < (second != 0 ? 2 : 1); j++)
+                    {
+                        float b = B != null ? B[o + j] : 0f;
+                        for (int r = 0; r < rows; r++) Y[(long)(r0 + r) * Out + o + j] = sums[j * TileRows + r] + b;
+                    }
                 }
             }
         }
     }
 
-    /// <summary>sums[j·MaxRows + r] = Σ_b s_x[r, b]·s_w[j, b]·(q(x_r)·w_j) over the blocks, for the two weight rows w
-    /// and w + <paramref name="second"/> (scales ws and ws + <paramref name="secondScales"/>) and rows x_0..x_{rows−1}
-    /// (rows past the last alias it).</summary>
+    private const int TileRows = 4;
+
+    /// <summary>sums[j·4 + r] = Σ_b s_x[r, b]·s_w[j, b]·(q(x_r)·w_j) over the blocks, for the two weight rows w and
+    /// w + <paramref name="second"/> (scales ws and ws + <paramref name="secondScales"/>) and rows x_0..x_{rows−1},
+    /// rows ≤ 4 (rows past the last alias it).</summary>
     private static void Tile<T>(sbyte* xv, sbyte* xa, float* xs, sbyte* w, long second, float* ws, long secondScales,
         int rows, int n, int blocks, float* sums) where T : struct, IBlockDot
     {
         int last = rows - 1;
         long s1 = Math.Min(1, last) * (long)n, s2 = Math.Min(2, last) * (long)n, s3 = Math.Min(3, last) * (long)n;
-        long s4 = Math.Min(4, last) * (long)n, s5 = Math.Min(5, last) * (long)n, s6 = Math.Min(6, last) * (long)n, s7 = Math.Min(7, last) * (long)n;
         int c1 = Math.Min(1, last) * blocks, c2 = Math.Min(2, last) * blocks, c3 = Math.Min(3, last) * blocks;
-        int c4 = Math.Min(4, last) * blocks, c5 = Math.Min(5, last) * blocks, c6 = Math.Min(6, last) * blocks, c7 = Math.Min(7, last) * blocks;
-        Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        Vector256<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
-        bool eight = rows > 4;
+        Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int b = 0; b < blocks; b++)
         {
             long at = (long)b * Q8.BlockSize;
+            // The next tile's two rows are fetched while this one computes (see MatVecBatch).
             Sse.Prefetch0(w + 2 * second + at);
             Sse.Prefetch0(w + 3 * second + at);
             var wa = Vector256.Load(w + at);
@@ -119,17 +132,9 @@ public static unsafe class Q8Batch
             Step<T>(wa, wb, sa, sb, xv + s1 + at, xa + s1 + at, xs[c1 + b], ref a1, ref b1);
             Step<T>(wa, wb, sa, sb, xv + s2 + at, xa + s2 + at, xs[c2 + b], ref a2, ref b2);
             Step<T>(wa, wb, sa, sb, xv + s3 + at, xa + s3 + at, xs[c3 + b], ref a3, ref b3);
-            if (!eight) continue;
-            Step<T>(wa, wb, sa, sb, xv + s4 + at, xa + s4 + at, xs[c4 + b], ref a4, ref b4);
-            Step<T>(wa, wb, sa, sb, xv + s5 + at, xa + s5 + at, xs[c5 + b], ref a5, ref b5);
-            Step<T>(wa, wb, sa, sb, xv + s6 + at, xa + s6 + at, xs[c6 + b], ref a6, ref b6);
-            Step<T>(wa, wb, sa, sb, xv + s7 + at, xa + s7 + at, xs[c7 + b], ref a7, ref b7);
         }
         (sums[0], sums[1], sums[2], sums[3]) = (Vector256.Sum(a0), Vector256.Sum(a1), Vector256.Sum(a2), Vector256.Sum(a3));
-        (sums[4], sums[5], sums[6], sums[7]) = (Vector256.Sum(a4), Vector256.Sum(a5), Vector256.Sum(a6), Vector256.Sum(a7));
-        float* t = sums + MaxRows;
-        (t[0], t[1], t[2], t[3]) = (Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3));
-        (t[4], t[5], t[6], t[7]) = (Vector256.Sum(b4), Vector256.Sum(b5), Vector256.Sum(b6), Vector256.Sum(b7));
+        (sums[4], sums[5], sums[6], sums[7]) = (Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3));
     }
 
     /// <summary>One x row's block against the two weight blocks: acc += float(dot)·s_x·s_w.</summary>
