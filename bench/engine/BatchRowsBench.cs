@@ -74,7 +74,7 @@ internal static class BatchRowsBench
     private static void Previous(WeightMatrix w, float[] x, float[] y, int rows)
     {
         if (w.Format == WeightFormat.F32) MatVecBatchPrevious.Forward(x, w.Float32, default, y, rows, w.Cols, w.Rows);
-        else if (w.Format == WeightFormat.BF16) MatVecBatchPrevious.Forward(x, w.BF16Bits, default, y, rows, w.Cols, w.Rows);
+        else if (w.Format == WeightFormat.BF16) MatVecBatchPrevious.Forward(x, default, w.BF16Bits, y, rows, w.Cols, w.Rows);
         else w.Multiply(x.AsSpan(0, rows * w.Cols), default, y.AsSpan(0, rows * w.Rows), rows);
     }
 }

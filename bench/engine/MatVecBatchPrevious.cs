@@ -9,47 +9,19 @@ namespace RagTune.Bench.Engine;
 
 internal static unsafe class MatVecBatchPrevious
 {
-    /// <summary>Activation rows one call takes at most; more rows are what the GEMM is for.</summary>
-    public const int MaxRows = 8;
-
-    /// <summary>y[t, o] = Σ_i x[t, i]·W[o, i] + b[o] for t &lt; rows ≤ <see cref="MaxRows"/>; W [Out, In] float32.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y,
-        int rows, int inDim, int outDim, WorkerPool? pool = null)
+    /// <summary>y [rows, Out] = x [rows, In] · Wᵀ (no bias; shapes as the engine's kernel checks them) with W float32
+    /// (<paramref name="wb"/> null) or bf16 bits.</summary>
+    public static void Forward(float[] x, ReadOnlySpan<float> wf, ReadOnlySpan<ushort> wb, float[] y, int rows, int inDim, int outDim)
     {
-        CheckShapes(x, w.Length, bias, y, rows, inDim, outDim);
-        fixed (float* px = x, pw = w, pb = bias, py = y) Run(px, pw, null, pb, py, rows, inDim, outDim, pool);
-    }
-
-    /// <summary>As <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, WorkerPool?)"/>
-    /// with W [Out, In] as bf16 bits.</summary>
-    public static void Forward(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, ReadOnlySpan<float> bias, Span<float> y,
-        int rows, int inDim, int outDim, WorkerPool? pool = null)
-    {
-        CheckShapes(x, w.Length, bias, y, rows, inDim, outDim);
-        fixed (float* px = x, pb = bias, py = y)
-        fixed (ushort* pw = w) Run(px, null, pw, pb, py, rows, inDim, outDim, pool);
-    }
-
-    private static void Run(float* x, float* wf, ushort* wb, float* bias, float* y, int rows, int inDim, int outDim, WorkerPool? pool)
-    {
-        var job = Job.ForThisThread;
-        job.X = x; job.WF = wf; job.WB = wb; job.Bias = bias; job.Y = y;
-        (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
-        job.Wide = KernelDispatch.Width == VectorWidth.Bits512;
-        if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
-        else (pool ?? WorkerPool.Shared).Run(job);
-        job.X = job.WF = job.Bias = job.Y = null;
-        job.WB = null;
-    }
-
-    private static void CheckShapes(ReadOnlySpan<float> x, long weights, ReadOnlySpan<float> bias, Span<float> y, int rows, int inDim, int outDim)
-    {
-        if (rows < 1 || rows > MaxRows)
-            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"MatVecBatch takes 1..{MaxRows} rows");
-        if (x.Length < (long)rows * inDim || weights < (long)outDim * inDim || y.Length < (long)rows * outDim
-            || (!bias.IsEmpty && bias.Length < outDim))
-            throw new ArgumentException(
-                $"MatVecBatch shapes: x {x.Length} (need {rows}x{inDim}), W {weights} (need {outDim}x{inDim}), b {bias.Length}, y {y.Length} (need {rows}x{outDim})");
+        fixed (float* px = x, pwf = wf, py = y)
+        fixed (ushort* pwb = wb)
+        {
+            var job = Job.ForThisThread;
+            job.X = px; job.WF = wf.IsEmpty ? null : pwf; job.WB = wb.IsEmpty ? null : pwb; job.Bias = null; job.Y = py;
+            (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
+            job.Wide = KernelDispatch.Width == VectorWidth.Bits512;
+            WorkerPool.Shared.Run(job);
+        }
     }
 
     private sealed class Job : IParallelWork
