@@ -53,18 +53,6 @@ internal static unsafe class MatVecBatchPrevious
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load512(float* wf, ushort* wb, long at) => wf != null
-        ? Vector512.Load(wf + at)
-        : Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(wb + at).ToVector512Unsafe()), 16).AsSingle();
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Load256(float* wf, ushort* wb, long at) => wf != null
-        ? Vector256.Load(wf + at)
-        : Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(wb + at).ToVector256Unsafe()), 16).AsSingle();
-
-    private static float Weight(float* wf, ushort* wb, long at) => wf != null ? wf[at] : BitConverter.Int32BitsToSingle(wb[at] << 16);
-
     /// <summary>sums[j] = W[row]·x_j for the four x rows, W's row starting at element <paramref name="row"/>.</summary>
     private static void Dot4x512(float* x0, float* x1, float* x2, float* x3, float* wf, ushort* wb, long row, int n, float* sums)
     {
@@ -72,7 +60,7 @@ internal static unsafe class MatVecBatchPrevious
         int i = 0;
         for (; i + 16 <= n; i += 16)
         {
-            var w = Load512(wf, wb, row + i);
+            var w = MatVecBatch.Load512(wf, wb, row + i);
             a0 = Vector512.FusedMultiplyAdd(w, Vector512.Load(x0 + i), a0);
             a1 = Vector512.FusedMultiplyAdd(w, Vector512.Load(x1 + i), a1);
             a2 = Vector512.FusedMultiplyAdd(w, Vector512.Load(x2 + i), a2);
@@ -88,7 +76,7 @@ internal static unsafe class MatVecBatchPrevious
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
-            var w = Load256(wf, wb, row + i);
+            var w = MatVecBatch.Load256(wf, wb, row + i);
             a0 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x0 + i), a0);
             a1 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x1 + i), a1);
             a2 = Vector256.FusedMultiplyAdd(w, Vector256.Load(x2 + i), a2);
@@ -102,7 +90,7 @@ internal static unsafe class MatVecBatchPrevious
     {
         for (; i < n; i++)
         {
-            float w = Weight(wf, wb, row + i);
+            float w = MatVecBatch.Weight(wf, wb, row + i);
             sums[0] += w * x0[i];
             sums[1] += w * x1[i];
             sums[2] += w * x2[i];

@@ -169,12 +169,12 @@ public static unsafe class MatVecBatch
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load512(float* wf, ushort* wb, long at) => wf != null
+    internal static Vector512<float> Load512(float* wf, ushort* wb, long at) => wf != null
         ? Vector512.Load(wf + at)
         : Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load(wb + at).ToVector512Unsafe()), 16).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Load256(float* wf, ushort* wb, long at) => wf != null
+    internal static Vector256<float> Load256(float* wf, ushort* wb, long at) => wf != null
         ? Vector256.Load(wf + at)
         : Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(wb + at).ToVector256Unsafe()), 16).AsSingle();
 
@@ -186,7 +186,7 @@ public static unsafe class MatVecBatch
         else Sse.Prefetch0(wb + at);
     }
 
-    private static float Weight(float* wf, ushort* wb, long at) => wf != null ? wf[at] : BitConverter.Int32BitsToSingle(wb[at] << 16);
+    internal static float Weight(float* wf, ushort* wb, long at) => wf != null ? wf[at] : BitConverter.Int32BitsToSingle(wb[at] << 16);
 
     /// <summary>sums[j·8 + r] = W[row + j·n ..]·x_r for two weight rows and eight x rows: each weight vector widened once
     /// and used by all eight rows, 16 accumulators.</summary>
