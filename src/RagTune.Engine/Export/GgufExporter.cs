@@ -222,7 +222,8 @@ public static class GgufExporter
         return (Transpose(qT, cols, qRows), Transpose(kT, cols, kvRows), Transpose(vT, cols, kvRows));
     }
 
-    private static float[] Transpose(float[] values, int rows, int cols)
+    /// <summary>[rows, cols] → [cols, rows].</summary>
+    internal static float[] Transpose(float[] values, int rows, int cols)
     {
         var result = new float[values.Length];
         for (int r = 0; r < rows; r++)

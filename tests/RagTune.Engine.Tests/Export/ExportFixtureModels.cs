@@ -141,22 +141,13 @@ internal static class ExportFixtureModels
             if (gpt2 && shape.Length == 2 && name.StartsWith("blk.", StringComparison.Ordinal))
             {
                 // GPT-2's Conv1D weights go back to [in, out]: the GGUF holds them [out, in] (conversion/gpt2.py transposes).
-                values = Transpose(values, (int)shape[0], (int)shape[1]);
+                values = RagTune.Engine.Export.GgufExporter.Transpose(values, (int)shape[0], (int)shape[1]);
                 shape = [shape[1], shape[0]];
             }
             entries.Add(SafeTensorEntry.FromFloat32(gpt2 ? Gpt2HfName(name) : HfName(name), values, shape));
         }
         SafeTensorWriter.Write(Path.Combine(directory, Checkpoint.SingleFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
         return directory;
-    }
-
-    private static float[] Transpose(float[] values, int rows, int cols)
-    {
-        var result = new float[values.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                result[c * rows + r] = values[r * cols + c];
-        return result;
     }
 
     /// <summary>llama.cpp's gpt2 tensor names back to modeling_gpt2.py's.</summary>
