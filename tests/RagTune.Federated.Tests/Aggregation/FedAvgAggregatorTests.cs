@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RagTune.Federated.Aggregation;
 using RagTune.Federated.Flower;
+using RagTune.Federated.Numpy;
 using RagTune.Federated.Protocol;
 using static RagTune.Federated.Tests.Aggregation.AggregatorFixture;
 
@@ -174,6 +175,46 @@ public sealed class FedAvgAggregatorTests
             Assert.Equal(expected, failure.Reason);
             Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("round 1") && l.Message.Contains(expected));
             Assert.Equal(8, history.Rounds.Single().Fit.NumExamples);
+        }
+        finally
+        {
+            foreach (var site in sites) await site.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_float16_federation_averages_half_precision_updates_and_rejects_a_float32_one_naming_the_dtype()
+    {
+        string dir = TempDirectory(), init = WriteAdapter(Path.Combine(dir, "init"), seed: 13), output = Path.Combine(dir, "out");
+        var codec = Codec(init, NpyDtype.Float16);
+        var options = Options(output, init, rounds: 1);
+        options.TensorDtype = NpyDtype.Float16;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var aggregator = new FedAvgAggregator(options);
+        await aggregator.StartAsync(timeout.Token);
+        // Sites train on the half-precision global they receive and answer in float16; site 2 answers in float32.
+        Func<ServerMessage, CancellationToken, Task<ClientMessage?>> Site(int i, NpyDtype answer) => (ins, _) =>
+        {
+            if (ins.MsgCase != ServerMessage.MsgOneofCase.FitIns) return Task.FromResult<ClientMessage?>(EvaluateRes(EvalLoss[i], Examples[i], ExactMatch[i]));
+            return Task.FromResult<ClientMessage?>(FitRes(Trained(codec.Decode(ins.FitIns.Parameters, "FitIns"), i, 1), codec.Shapes, Examples[i], 1, answer));
+        };
+        var sites = new List<FakeSite>
+        {
+            FakeSite.Join("a", aggregator.ListenAddress!, Site(0, NpyDtype.Float16)),
+            FakeSite.Join("b", aggregator.ListenAddress!, Site(1, NpyDtype.Float16)),
+            FakeSite.Join("c", aggregator.ListenAddress!, Site(2, NpyDtype.Float32)),
+        };
+        try
+        {
+            var history = await aggregator.RunAsync(timeout.Token);
+
+            // What the sites sent, as the aggregator read it: float16-rounded values, averaged in float64.
+            static float[][] Half(float[][] t) => [.. t.Select(x => x.Select(v => (float)(Half)v).ToArray())];
+            var global = Half(ReadValues(init));
+            Assert.Equal(WeightedAverage([(Half(Trained(global, 0, 1)), Examples[0]), (Half(Trained(global, 1, 1)), Examples[1])]),
+                ReadValues(Path.Combine(output, "adapter")));
+            var failure = Assert.Single(history.Rounds.Single().Fit.Failures);
+            Assert.Equal($"FitRes.parameters.tensors[0] ({codec.Keys[0]}): expected dtype '<f2' (float16), got '<f4' (float32)", failure.Reason);
         }
         finally
         {
