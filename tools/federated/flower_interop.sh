@@ -46,7 +46,7 @@ sys.exit('the Flower server did not start')"
 
 for site in siteA siteB; do
   "${ragtune[@]}" fed join --server "127.0.0.1:$port" --model "$model" --data "$work/$site-train.jsonl" \
-      --eval "$work/$site-heldout.jsonl" --work "$work/$site" --lora-rank 4 --seed 7 > "$work/$site.log" 2>&1 &
+      --eval "$work/$site-heldout.jsonl" --work "$work/$site" --lora-rank 4 --grad-accum 1 --seed 7 > "$work/$site.log" 2>&1 &
   eval "pid_$site=$!"
 done
 status=0
