@@ -193,7 +193,7 @@ public sealed class DecoderTrainingGraph
                 ulong after = DropoutRandom.State;
                 DropoutRandom.State = _dropoutStates[l];
                 StepProfile.Stage = "recompute";
-                LayerForward(l, T);
+                LayerForward(l, T, recomputing: true);
                 StepProfile.Stage = "backward";
                 DropoutRandom.State = after;
             }
@@ -250,8 +250,9 @@ public sealed class DecoderTrainingGraph
         return loss;
     }
 
-    /// <summary>Layer l on its input _x[l] → _x[l+1], saving what its backward needs.</summary>
-    private void LayerForward(int l, int T)
+    /// <summary>Layer l on its input _x[l] → _x[l+1], saving what its backward needs; <paramref name="recomputing"/>: only
+    /// what the backward needs, for a re-run from the saved input.</summary>
+    private void LayerForward(int l, int T, bool recomputing = false)
     {
         var cfg = _model.Config;
         int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
@@ -302,10 +303,13 @@ public sealed class DecoderTrainingGraph
         NormForward(xMid, layer.PostAttentionLayerNorm, layer.PostNormBias, eps, h2, a.Rstd2);
         StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         _linear.Forward(layer.UpProj, h2, a.Up, T);
+        if (layer.GateProj is { } gateProj) _linear.Forward(gateProj, h2, a.Gate, T);
+        // A re-run for the backward stops here: the backward remakes silu(gate)·up itself, never reads the layer's
+        // output, and down_proj's adapter kept its A·x from the first run (a seventh of the layer's GEMM work saved).
+        if (recomputing) return;
         var act = _act.AsSpan(0, T * I);
-        if (layer.GateProj is { } gateProj)
+        if (layer.GateProj is not null)
         {
-            _linear.Forward(gateProj, h2, a.Gate, T);
             t0 = StepProfile.Begin();
             DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
         }
