@@ -4,7 +4,8 @@
 # PyTorch runs with per-layer checkpointing (HF's gradient_checkpointing): its eager attention keeps [H, T, T] scores per
 # layer, ~17 GB at 2,048 tokens on the 0.5B shape without it. The C# graph recomputes by default above 1,024 tokens.
 # Peak RSS: VmHWM as each program prints it. STEPS=3 (median of the steps after the first), ROUNDS=1; LAYERS=N trains the
-# first N layers only (a 2-layer pair is dominated by the 2,048 × 151,936 LM head; LAYERS=1 TOKENS=32 STEPS=1 is a dry run).
+# first N layers only (a 2-layer pair is dominated by the 2,048 × 151,936 LM head; LAYERS=1 TOKENS=32 STEPS=2 is a dry run:
+# qwen_torch.py needs a step after the warm-up one).
 # Both programs print each step's CPU seconds (user + system): on a shared machine compare those, not wall times.
 set -e
 cd "$(dirname "$0")/../.."
