@@ -19,6 +19,9 @@
 //                                              as llama-batched-bench reports them (BatchBench.cs)
 //   wide [FILTER] [--trials 9]                 256-bit vs 512-bit paths of each kernel that has both (WideBench.cs),
 //                                              the cases whose name contains FILTER
+//   flash [T] [--heads 16] [--kv-heads 8] [--head-dim 128]   training attention (AttentionFlash) forward and backward,
+//                                              causal, one layer's heads (default: the Qwen3-0.6B shape): GFLOP/s per
+//                                              second of this thread's CPU time with RAGTUNE_THREADS=1
 //   accuracy FIXTURE_DIR...                    bf16 / Q8 vs PyTorch fp32 golden logits: max |Δlogit|, mean NLL change
 using System.Diagnostics;
 using RagTune.Bench.Engine;
@@ -72,6 +75,9 @@ switch (mode)
         break;
     case "accuracy":
         foreach (var dir in args.Skip(1)) Accuracy.Report(dir);
+        break;
+    case "flash":
+        RunFlash(args.Length > 1 ? int.Parse(args[1]) : 2048, Option("--heads", 16), Option("--kv-heads", 8), Option("--head-dim", 128));
         break;
     default:
         Console.Error.WriteLine("usage: checkpoint DIR f32|bf16 [LAYERS] | model DIR [--prompt N] [--gen N] [--trials N] [--adapter R] | gemm [M N K] | dispatch | matvec [ROWS COLS]");
@@ -266,6 +272,37 @@ static void RunGemm(int m, int n, int k, WeightFormat format, string layout)
     // With one worker all the work runs on this thread, so FLOP per second of its CPU time is the kernel's speed per
     // core even when other processes take turns on the core (a loaded machine); cache sharing still counts against it.
     if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");
+}
+
+static void RunFlash(int t, int heads, int kvHeads, int d)
+{
+    var rng = new Random(0);
+    float[] Fill(int count) { var a = new float[count]; for (int i = 0; i < count; i++) a[i] = rng.NextSingle() - 0.5f; return a; }
+    var (q, k, v, dout) = (Fill(t * heads * d), Fill(t * kvHeads * d), Fill(t * kvHeads * d), Fill(t * heads * d));
+    var (o, lse) = (new float[t * heads * d], new float[heads * t]);
+    var (dq, dk, dv) = (new float[q.Length], new float[k.Length], new float[v.Length]);
+    // Causal: S = Q·Kᵀ and O = P·V over half the T×T square per head; the backward makes S, dP, dV, dQ and dK.
+    double half = 2.0 * heads * t * (double)t / 2 * d, forwardFlop = 2 * half, backwardFlop = 5 * half;
+    void Forward() => AttentionFlash.Forward(q, k, v, o, lse, t, heads, kvHeads, d, causal: true);
+    void Backward() => AttentionFlash.Backward(dout, q, k, v, o, lse, dq, dk, dv, t, heads, kvHeads, d, causal: true);
+    Forward();
+    Backward();
+    foreach (var (name, step, flop) in new[] { ("forward", (Action)Forward, forwardFlop), ("backward", Backward, backwardFlop) })
+    {
+        List<double> rates = [], perCpu = [], others = [];
+        for (int trial = 0; trial < 5; trial++)
+        {
+            var a = CpuShare.Sample();
+            double cpu0 = CpuShare.ThreadCpuSeconds();
+            var sw = Stopwatch.StartNew();
+            step();
+            rates.Add(flop / sw.Elapsed.TotalSeconds / 1e9);
+            perCpu.Add(flop / (CpuShare.ThreadCpuSeconds() - cpu0) / 1e9);
+            others.Add(CpuShare.Others(a, CpuShare.Sample()));
+        }
+        Report($"flash attention {name}, T {t}, {heads}/{kvHeads} heads × {d}, {WorkerPool.Shared.Workers} workers", rates, others, "GFLOP/s");
+        if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");
+    }
 }
 
 static void RunDispatch()

@@ -1,7 +1,7 @@
 // One LoRA training step (rank 8 on q/k/v/o/gate/up/down, alpha 16, batch 1×T, loss on all tokens, fp32) on a random
 // Qwen2.5-0.5B- or Qwen3-0.6B-shaped checkpoint: forward + backward + AdamW, as tools/reference/qwen_torch.py `lora` does
 // in PyTorch. Usage: dotnet run -c Release --project bench/training -- [--steps 6] [--tokens 256] [--shape qwen2.5-0.5b|
-// qwen3-0.6b] [--layers N] [--dir DIR] [--dtype f32|bf16] [--quantize q8] [--base-precision f32|bf16|q8|q4_k] [--recompute on|off]. --dtype bf16 trains over
+// qwen3-0.6b] [--layers N] [--dir DIR] [--dtype f32|bf16] [--quantize q8] [--base-precision f32|bf16|q8|q4_k] [--recompute on|off] [--loss-chunk ROWS]. --dtype bf16 trains over
 // a bf16 checkpoint (bench/out/qwen05b-bf16) read in place; --quantize q8 quantises the f32 checkpoint at load;
 // --recompute forces activation recomputation on or off (default: the graph's own choice, on above 1,024 tokens).
 // --base-precision converts the f32 checkpoint's matrices at load (q4_k: Q4_K, Q4_0 for rows not whole 256-blocks = QLoRA).
@@ -13,7 +13,7 @@ using RagTune.Engine.Tensors;
 using RagTune.Engine.Training;
 
 int steps = 6, T = 256;
-int? layers = null;
+int? layers = null, lossChunk = null;
 string? dir = null, dtype = "f32", recomputeArg = null;
 var shape = QwenCheckpoint.Qwen25_05B;
 bool q8 = args.Contains("--quantize");
@@ -23,6 +23,7 @@ for (int i = 0; i < args.Length - 1; i++)
     if (args[i] == "--steps") steps = int.Parse(args[i + 1]);
     if (args[i] == "--tokens") T = int.Parse(args[i + 1]);
     if (args[i] == "--layers") layers = int.Parse(args[i + 1]);
+    if (args[i] == "--loss-chunk") lossChunk = int.Parse(args[i + 1]);
     if (args[i] == "--dir") dir = args[i + 1];
     if (args[i] == "--dtype") dtype = args[i + 1];
     if (args[i] == "--recompute") recomputeArg = args[i + 1];
@@ -47,7 +48,9 @@ Console.WriteLine($"base weights {model.Layers[0].QProj!.Weight.Format} (down_pr
 var adapters = PeftAdapter.CreateNew(model.LayerLinears, new LoraOptions { Rank = 8, Alpha = 16 }, new Random(1));
 var parameters = ParameterSet.ForAdapters(adapters);
 Console.WriteLine($"LoRA r=8 trainable params {parameters.Count / 1e6:0.00}M");
-var graph = new DecoderTrainingGraph(model, parameters, adapters) { RecomputeActivations = recompute };
+var graph = lossChunk is { } chunk
+    ? new DecoderTrainingGraph(model, parameters, adapters) { RecomputeActivations = recompute, LossChunkTokens = chunk }
+    : new DecoderTrainingGraph(model, parameters, adapters) { RecomputeActivations = recompute };
 var optimizer = new AdamW(parameters, weightDecay: 0.01f);
 var rng = new Random(7);
 var ids = Enumerable.Range(0, T).Select(_ => rng.Next(QwenCheckpoint.Vocab)).ToArray();
@@ -60,11 +63,19 @@ for (int s = 0; s < steps; s++)
     var cpu = Process.GetCurrentProcess().TotalProcessorTime;
     parameters.ZeroGrad();
     double loss = graph.Batch([example], backward: true);
+    var adamw = Stopwatch.StartNew();
     optimizer.Update(1e-4f);
+    double adamwMs = adamw.Elapsed.TotalMilliseconds;
     double ms = clock.Elapsed.TotalMilliseconds;
     // CPU time (all threads) tells more than wall time on a machine shared with others' builds.
     Console.WriteLine($"  step {s}: {ms:0} ms (CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds:0.0} s) loss {loss:0.000}");
     if (s > 0 || steps == 1) times.Add(ms);
+    if (StepProfile.Enabled)
+    {
+        // RAGTUNE_PROFILE=1: wall time per phase of this step, largest first.
+        foreach (var line in StepProfile.TakeReport()) Console.WriteLine($"    {line}");
+        Console.WriteLine($"    AdamW {adamwMs:0} ms; GC pauses so far {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms, gen2 collections {GC.CollectionCount(2)}");
+    }
 }
 times.Sort();
 double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;

@@ -34,6 +34,9 @@ public static unsafe class Gemm
 {
     internal const int MR = 6, NR = 16, KC = 256, MC = 384;
 
+    /// <summary>The deepest K one sweep of passes packs (a multiple of <see cref="KC"/>); deeper products run as several.</summary>
+    internal const int KSweep = 8192;
+
     /// <summary>The panel width of the 512-bit path (two zmm registers of floats).</summary>
     internal const int NRWide = 32;
 
@@ -140,17 +143,29 @@ public static unsafe class Gemm
         fixed (float* pa = a, pb = b, pc = c, pbias = bias)
         {
             var job = Job.ForThisThread;
-            job.A = pa; job.RsA = rsA; job.CsA = csA;
-            job.B = pb; job.RsB = rsB; job.CsB = csB;
-            job.C = pc; job.Ldc = ldc; job.N = n; job.K = k;
-            // A widened weight along K (X·Wᵀ) is cut on its block boundaries.
-            int multiple = source.Rows.IsSet && rsB == 1 ? Math.Max(8, source.Rows.BlockWeights) : 8;
-            job.Kc = GemmPasses.BlockSize(k, Math.Max(KC, multiple), multiple);
+            job.RsA = rsA; job.CsA = csA;
+            job.RsB = rsB; job.CsB = csB;
+            job.C = pc; job.Ldc = ldc; job.N = n;
             job.Nr = KernelDispatch.Width == VectorWidth.Bits512 ? NRWide : NR;
-            job.Accumulate = accumulate;
-            job.Bias = bias.IsEmpty ? null : pbias; job.From = source;
-            job.EnsurePacked((long)mc * Math.Max(k, 1));
-            job.Run(m, mc, parallel, pool);
+            // A very deep K (the LM head's input gradient dY·W has K = V = 151,936) runs as sweeps of KSweep, each
+            // adding into C, so packed A holds mc × KSweep floats (12 MB at most) instead of mc × K (157 MB at 258 rows).
+            // A widened weight is swept whole: its source is addressed by absolute K.
+            int sweep = source.Rows.IsSet || k <= KSweep ? k : KSweep;
+            for (int s0 = 0; s0 < k || s0 == 0; s0 += Math.Max(sweep, 1))
+            {
+                int ks = Math.Min(sweep, k - s0);
+                job.A = pa + (long)s0 * csA;
+                job.B = pb + (long)s0 * rsB;
+                job.From = source.BF16 != null ? new Source(source.BF16 + s0) : source;   // bf16 B is [N, K]: K along rows
+                job.K = ks;
+                // A widened weight along K (X·Wᵀ) is cut on its block boundaries.
+                int multiple = source.Rows.IsSet && rsB == 1 ? Math.Max(8, source.Rows.BlockWeights) : 8;
+                job.Kc = GemmPasses.BlockSize(ks, Math.Max(KC, multiple), multiple);
+                job.Accumulate = accumulate || s0 > 0;
+                job.Bias = bias.IsEmpty || s0 > 0 ? null : pbias;
+                job.EnsurePacked((long)mc * Math.Max(ks, 1));
+                job.Run(m, mc, parallel, pool);
+            }
             job.A = job.B = job.C = job.PassA = job.PassC = job.Bias = null;
             job.From = default;
         }

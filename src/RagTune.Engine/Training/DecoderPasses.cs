@@ -3,6 +3,7 @@
 // Every backward *accumulates* into its gradient outputs (callers clear them), so branches that meet add up naturally.
 using System.Numerics.Tensors;
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Training;
 
@@ -118,27 +119,71 @@ public static class DecoderPasses
     }
 
     /// <summary>Cross-entropy of logits [T, V] against targets [T] (−1 = masked). Returns Σ −log p(target) over the unmasked
-    /// rows and overwrites logits with dLoss/dlogits = (softmax − onehot)·<paramref name="gradScale"/> (0 on masked rows).</summary>
-    public static double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float gradScale)
+    /// rows and overwrites logits with dLoss/dlogits = (softmax − onehot)·<paramref name="gradScale"/> (0 on masked rows).
+    /// Rows run in parallel on the pool, in float32 with one exp per logit (a 2,048-token step has 311 M of them at
+    /// V = 151,936: the scalar double loop that did two exps each took ~12 % of a 2-layer step).</summary>
+    public static unsafe double CrossEntropyForwardBackward(Span<float> logits, ReadOnlySpan<int> targets, int vocab, float gradScale,
+        WorkerPool? pool = null)
     {
-        double loss = 0;
-        for (int t = 0; t < targets.Length; t++)
+        if (logits.Length < (long)targets.Length * vocab)
+            throw new ArgumentException($"logits hold {logits.Length} floats, expected {targets.Length} rows of {vocab}");
+        pool ??= WorkerPool.Shared;
+        var job = CrossEntropyRows.ForThisThread;
+        fixed (float* p = logits)
+        fixed (int* t = targets)
         {
-            var row = logits.Slice(t * vocab, vocab);
-            int target = targets[t];
-            if (target < 0)
-            {
-                row.Clear();
-                continue;
-            }
-            float max = TensorPrimitives.Max(row);
-            double sum = 0;
-            for (int i = 0; i < vocab; i++) sum += Math.Exp(row[i] - max);
-            loss += Math.Log(sum) - (row[target] - max);
-            for (int i = 0; i < vocab; i++)
-                row[i] = (float)(Math.Exp(row[i] - max) / sum) * gradScale;
-            row[target] -= gradScale;
+            job.Set(p, t, targets.Length, vocab, gradScale);
+            if (targets.Length < 2 || pool.Workers == 1) job.Execute(0, 1);
+            else pool.Run(job);
+            job.Set(null, null, 0, 0, 0);
         }
+        double loss = 0;
+        for (int i = 0; i < targets.Length; i++) loss += job.Losses[i];
         return loss;
+    }
+
+    /// <summary>The rows of <see cref="CrossEntropyForwardBackward"/>, a share of them per worker. A row is one vocabulary
+    /// (~600 KB at V = 151,936, L2-resident): max, exp(z − max) in place, its sum, then the scaling to the gradient.</summary>
+    private sealed unsafe class CrossEntropyRows : IParallelWork
+    {
+        [ThreadStatic] private static CrossEntropyRows? _forThisThread;
+        public static CrossEntropyRows ForThisThread => _forThisThread ??= new CrossEntropyRows();
+
+        private float* _logits;
+        private int* _targets;
+        private int _rows, _vocab;
+        private float _gradScale;
+        public double[] Losses { get; private set; } = [];
+
+        public void Set(float* logits, int* targets, int rows, int vocab, float gradScale)
+        {
+            _logits = logits;
+            _targets = targets;
+            (_rows, _vocab, _gradScale) = (rows, vocab, gradScale);
+            if (Losses.Length < rows) Losses = new double[rows];
+        }
+
+        public void Execute(int part, int parts)
+        {
+            var (r0, r1) = WorkerPool.Share(_rows, part, parts);
+            for (int r = r0; r < r1; r++)
+            {
+                var row = new Span<float>(_logits + (long)r * _vocab, _vocab);
+                int target = _targets[r];
+                if (target < 0)
+                {
+                    row.Clear();
+                    Losses[r] = 0;
+                    continue;
+                }
+                float max = TensorPrimitives.Max(row), zt = row[target];
+                TensorPrimitives.Subtract(row, max, row);
+                TensorPrimitives.Exp(row, row);
+                float sum = TensorPrimitives.Sum(row);
+                Losses[r] = Math.Log(sum) - (zt - max);
+                TensorPrimitives.Multiply(row, _gradScale / sum, row);
+                row[target] -= _gradScale;
+            }
+        }
     }
 }

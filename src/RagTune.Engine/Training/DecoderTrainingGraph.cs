@@ -46,8 +46,11 @@ public sealed class DecoderTrainingGraph
     /// <summary>Whether the backward re-runs each layer (decided by the longest sequence seen so far).</summary>
     public bool Recomputing => _recompute;
 
-    /// <summary>Rows of logits [rows, V] computed at once for the loss; [T, V] is never held whole.</summary>
-    public int LossChunkTokens { get; init; } = 64;
+    /// <summary>Rows of logits [rows, V] computed at once for the loss; [T, V] is never held whole. Each chunk streams the
+    /// whole LM head [V, C] twice (logits, then the input gradient), so wider chunks stream it fewer times: 256 rather
+    /// than 64 rows took a 2,048-token step of the 2-layer Qwen3-0.6B shape from 28.6 to 18.1 CPU-s, for 155 MB of
+    /// logits at V = 151,936 (the GEMM's packed rows of dY stay small: deep products run in sweeps).</summary>
+    public int LossChunkTokens { get; init; } = 256;
     public ParameterSet Parameters => _parameters;
 
     /// <summary>Applies dropout inside LoRA adapters (training mode); off for evaluation.</summary>
@@ -91,11 +94,13 @@ public sealed class DecoderTrainingGraph
     {
         int T = ids.Length, C = _model.Config.HiddenSize, P = Prompt?.NumVirtualTokens ?? 0;
         if (targets.Length != T) throw new ArgumentException($"{T} ids but {targets.Length} targets");
+        StepProfile.Stage = "forward";
         var hf = ForwardToFinalNorm(ids, starts);
         var dhf = _grads.Dh.AsSpan(0, (P + T) * C);   // [P + T, C] gradient of hf (virtual tokens first, no loss on them)
         if (backward) dhf.Clear();
         double loss = LossInChunks(hf[(P * C)..], targets, gradScale, backward ? dhf[(P * C)..] : default);
         if (backward) BackwardFromFinalNorm(ids, dhf);
+        StepProfile.Stage = "forward";
         return loss;
     }
 
@@ -133,6 +138,7 @@ public sealed class DecoderTrainingGraph
         _model.PrepareRope(0, T, _cos, _sin);
         SetExamples(T, starts);
         var x = _x[0].AsSpan(0, T * C);
+        long t0 = StepProfile.Begin();
         if (Prompt is { } prompt)
         {
             if (prompt.TokenDim != C) throw new EngineException($"prompt embeddings are {prompt.TokenDim} wide, the model's hidden size is {C} ({cfg.Path})");
@@ -155,13 +161,16 @@ public sealed class DecoderTrainingGraph
                 TensorPrimitives.Add(x.Slice(t * C, C), row, x.Slice(t * C, C));
             }
         }
+        StepProfile.End("embedding", t0);
         for (int l = 0; l < L; l++)
         {
             _dropoutStates[l] = DropoutRandom.State;
             LayerForward(l, T);
         }
         var hf = _hFinal.AsSpan(0, T * C);
+        t0 = StepProfile.Begin();
         NormForward(_x[L].AsSpan(0, T * C), _model.Norm, _model.NormBias, eps, hf, _rstdFinal);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         return hf;
     }
 
@@ -171,8 +180,11 @@ public sealed class DecoderTrainingGraph
         int P = Prompt?.NumVirtualTokens ?? 0, T = P + ids.Length, C = _model.Config.HiddenSize, L = _model.Layers.Count;
         var grads = _grads;
         var dx = _dx;                              // [T, C] gradient of the residual stream
+        StepProfile.Stage = "backward";
+        long t0 = StepProfile.Begin();
         Array.Clear(dx, 0, T * C);
         NormBackward(dhf, _x[L].AsSpan(0, T * C), _model.Norm, _model.NormBias, _rstdFinal, dx);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         for (int l = L - 1; l >= 0; l--)
         {
             if (_recompute)
@@ -180,11 +192,14 @@ public sealed class DecoderTrainingGraph
                 // Re-run the layer from its saved input with the dropout masks it drew the first time.
                 ulong after = DropoutRandom.State;
                 DropoutRandom.State = _dropoutStates[l];
-                LayerForward(l, T);
+                StepProfile.Stage = "recompute";
+                LayerForward(l, T, recomputing: true);
+                StepProfile.Stage = "backward";
                 DropoutRandom.State = after;
             }
             LayerBackward(l, T, dx, grads);
         }
+        t0 = StepProfile.Begin();
         // The input-embedding backward: the virtual tokens' rows into the prompt embeddings, the tokens' into embed_tokens.
         if (Prompt is { } prompt && _parameters.Grad(prompt.Embeddings) is { IsEmpty: false } dPrompt)
             TensorPrimitives.Add(dPrompt, dx.AsSpan(0, P * C), dPrompt);
@@ -202,6 +217,7 @@ public sealed class DecoderTrainingGraph
                 var row = dPositions.Slice(Position(t) * C, C);
                 TensorPrimitives.Add(row, dx.AsSpan(t * C, C), row);
             }
+        StepProfile.End("embedding", t0);
     }
 
     /// <summary>The position of row t within its example (packed rows restart their positions at each example).</summary>
@@ -214,6 +230,8 @@ public sealed class DecoderTrainingGraph
     {
         int T = targets.Length, C = _model.Config.HiddenSize, V = _model.Config.VocabSize;
         double loss = 0;
+        string stage = StepProfile.Stage;
+        StepProfile.Stage = "LM head";
         for (int t0 = 0; t0 < T; t0 += LossChunkTokens)
         {
             int n = Math.Min(LossChunkTokens, T - t0);
@@ -222,15 +240,19 @@ public sealed class DecoderTrainingGraph
             var h = hf.Slice(t0 * C, n * C);
             var logits = _logits.AsSpan(0, n * V);   // [n, V], then overwritten by dLoss/dlogits
             _linear.Forward(_model.LmHead, h, logits, n);
+            long start = StepProfile.Begin();
             loss += DecoderPasses.CrossEntropyForwardBackward(logits, chunkTargets, V, gradScale);
+            StepProfile.End("cross-entropy", start);
             if (!dh.IsEmpty)
                 _linear.Backward(_model.LmHead, h, logits, dh.Slice(t0 * C, n * C), n);
         }
+        StepProfile.Stage = stage;
         return loss;
     }
 
-    /// <summary>Layer l on its input _x[l] → _x[l+1], saving what its backward needs.</summary>
-    private void LayerForward(int l, int T)
+    /// <summary>Layer l on its input _x[l] → _x[l+1], saving what its backward needs; <paramref name="recomputing"/>: only
+    /// what the backward needs, for a re-run from the saved input.</summary>
+    private void LayerForward(int l, int T, bool recomputing = false)
     {
         var cfg = _model.Config;
         int C = cfg.HiddenSize, H = cfg.NumAttentionHeads, KV = cfg.NumKeyValueHeads, D = cfg.HeadDim, I = cfg.IntermediateSize;
@@ -239,7 +261,9 @@ public sealed class DecoderTrainingGraph
         var a = Activations(l);
         var xIn = _x[l].AsSpan(0, T * C);
         var h1 = a.H1.AsSpan(0, T * C);
+        long t0 = StepProfile.Begin();
         NormForward(xIn, layer.InputLayerNorm, layer.InputNormBias, eps, h1, a.Rstd1);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         if (layer.QkvProj is { } qkv)
         {
             var packed = _qkv.AsSpan(0, T * qkv.OutFeatures);   // [T, (H + 2·KV)·D]
@@ -252,6 +276,7 @@ public sealed class DecoderTrainingGraph
             _linear.Forward(layer.KProj!, h1, a.K, T);
             _linear.Forward(layer.VProj!, h1, a.V, T);
         }
+        t0 = StepProfile.Begin();
         if (layer.QNorm is not null)
         {
             a.Q.AsSpan(0, T * H * D).CopyTo(a.QPre);
@@ -266,25 +291,39 @@ public sealed class DecoderTrainingGraph
             Rope.Apply(a.Q, T, H, D, 0, cos, sin);
             Rope.Apply(a.K, T, KV, D, 0, cos, sin);
         }
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
+        t0 = StepProfile.Begin();
         DecoderPasses.AttentionForward(a.Q, a.K, a.V, a.Att, a.Lse, T, H, KV, D, rowStart: _stepRowStart.Span);
+        StepProfile.End("attention", t0);
         var xMid = a.XMid.AsSpan(0, T * C);
         _linear.Forward(layer.OProj, a.Att.AsSpan(0, T * H * D), xMid, T);
+        t0 = StepProfile.Begin();
         TensorPrimitives.Add(xMid, xIn, xMid);
-
         var h2 = a.H2.AsSpan(0, T * C);
         NormForward(xMid, layer.PostAttentionLayerNorm, layer.PostNormBias, eps, h2, a.Rstd2);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         _linear.Forward(layer.UpProj, h2, a.Up, T);
+        if (layer.GateProj is { } gateProj) _linear.Forward(gateProj, h2, a.Gate, T);
+        // A re-run for the backward stops here: the backward remakes silu(gate)·up itself, never reads the layer's
+        // output, and down_proj's adapter kept its A·x from the first run (a seventh of the layer's GEMM work saved).
+        if (recomputing) return;
         var act = _act.AsSpan(0, T * I);
-        if (layer.GateProj is { } gateProj)
+        if (layer.GateProj is not null)
         {
-            _linear.Forward(gateProj, h2, a.Gate, T);
+            t0 = StepProfile.Begin();
             DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
         }
         else
+        {
+            t0 = StepProfile.Begin();
             DecoderPasses.GeluTanhForward(a.Up.AsSpan(0, T * I), act);
+        }
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         var xOut = _x[l + 1].AsSpan(0, T * C);
         _linear.Forward(layer.DownProj, act, xOut, T);
+        t0 = StepProfile.Begin();
         TensorPrimitives.Add(xOut, xMid, xOut);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
     }
 
     /// <summary>Layer l's backward: dx [T, C] holds dLoss/d_x[l+1] on entry and dLoss/d_x[l] on return.</summary>
@@ -297,13 +336,16 @@ public sealed class DecoderTrainingGraph
         // MLP block
         // silu(gate)·up is not saved (it is as large as gate or up): remade here, elementwise, for down_proj's backward.
         var act = _act.AsSpan(0, T * I);
+        long t0 = StepProfile.Begin();
         if (layer.GateProj is not null)
             DecoderPasses.SwiGluForward(a.Gate.AsSpan(0, T * I), a.Up.AsSpan(0, T * I), act);
         else
             DecoderPasses.GeluTanhForward(a.Up.AsSpan(0, T * I), act);
         var dAct = g.Dh.AsSpan(0, T * I);
         dAct.Clear();
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         _linear.Backward(layer.DownProj, act, dx, dAct, T);
+        t0 = StepProfile.Begin();
         Array.Clear(g.Dg);
         Array.Clear(g.Du);
         if (layer.GateProj is not null)
@@ -312,19 +354,25 @@ public sealed class DecoderTrainingGraph
             DecoderPasses.GeluTanhBackward(dAct, a.Up.AsSpan(0, T * I), g.Du);
         var dh2 = g.Dh.AsSpan(0, T * C);
         dh2.Clear();
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         if (layer.GateProj is { } gateProj)
             _linear.Backward(gateProj, a.H2.AsSpan(0, T * C), g.Dg, dh2, T);
         _linear.Backward(layer.UpProj, a.H2.AsSpan(0, T * C), g.Du, dh2, T);
+        t0 = StepProfile.Begin();
         NormBackward(dh2, a.XMid.AsSpan(0, T * C), layer.PostAttentionLayerNorm, layer.PostNormBias, a.Rstd2, dx);
 
         // attention block
         var dAtt = g.Dh.AsSpan(0, T * H * D);
         dAtt.Clear();
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         _linear.Backward(layer.OProj, a.Att.AsSpan(0, T * H * D), dx, dAtt, T);
+        t0 = StepProfile.Begin();
         Array.Clear(g.Dq);
         Array.Clear(g.Dk);
         Array.Clear(g.Dv);
         DecoderPasses.AttentionBackward(dAtt, a.Q, a.K, a.V, a.Att, a.Lse, g.Dq, g.Dk, g.Dv, T, H, KV, D, rowStart: _stepRowStart.Span);
+        StepProfile.End("attention", t0);
+        t0 = StepProfile.Begin();
         if (!cfg.LearnedPositions)
         {
             DecoderPasses.RopeBackward(g.Dq, T, H, D, _stepCos.Span, _stepSin.Span);
@@ -343,6 +391,7 @@ public sealed class DecoderTrainingGraph
         }
         var dh1 = g.Dh.AsSpan(0, T * C);
         dh1.Clear();
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
         if (layer.QkvProj is { } qkv)
         {
             var dPacked = _qkv.AsSpan(0, T * qkv.OutFeatures);
@@ -355,7 +404,9 @@ public sealed class DecoderTrainingGraph
             _linear.Backward(layer.KProj!, a.H1.AsSpan(0, T * C), g.Dk, dh1, T);
             _linear.Backward(layer.VProj!, a.H1.AsSpan(0, T * C), g.Dv, dh1, T);
         }
+        t0 = StepProfile.Begin();
         NormBackward(dh1, _x[l].AsSpan(0, T * C), layer.InputLayerNorm, layer.InputNormBias, a.Rstd1, dx);
+        StepProfile.End("norms, RoPE, SiLU, residuals", t0);
     }
 
     /// <summary>RMSNorm, or LayerNorm when the norm has a bias (GPT-2); stats [2T] saves rstd (RMSNorm: the first T) or

@@ -23,8 +23,11 @@ internal sealed class LinearPass(ParameterSet parameters, AdapterSet? adapters)
     /// backward needs).</summary>
     public void Forward(Linear lin, ReadOnlySpan<float> x, Span<float> y, int rows)
     {
+        long t0 = StepProfile.Begin();
         lin.Weight.Multiply(x, lin.Bias, y, rows, alwaysGemm: true);
+        StepProfile.End("linear x·Wᵀ", t0);
         if (Adapters?.For(lin) is not { } ad) return;
+        t0 = StepProfile.Begin();
         var saved = Saved(lin, ad, rows);
         ReadOnlySpan<float> xin = x[..(rows * lin.InFeatures)];
         saved.Masked = Training && ad.Dropout > 0;
@@ -39,6 +42,7 @@ internal sealed class LinearPass(ParameterSet parameters, AdapterSet? adapters)
         var delta = Scratch(ref _delta, rows * ad.OutFeatures);
         TrainingMath.LinearForward(u, ad.B, default, delta, rows, ad.Rank, ad.OutFeatures);
         TensorPrimitives.MultiplyAdd(delta, ad.Scale, y[..delta.Length], y[..delta.Length]);
+        StepProfile.End("LoRA forward", t0);
     }
 
     /// <summary>dx [T, In] += dy·W (and through the adapter); dW, db, dA, dB accumulate when they are trainable.
@@ -46,11 +50,16 @@ internal sealed class LinearPass(ParameterSet parameters, AdapterSet? adapters)
     public void Backward(Linear lin, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int rows)
     {
         int inDim = lin.InFeatures, outDim = lin.OutFeatures;
+        long t0 = StepProfile.Begin();
         var dW = Parameters.Grad(lin.Weight);
         if (!dW.IsEmpty)
+        {
             TrainingMath.BackwardWeight(dy, x, dW, lin.Bias is null ? default : Parameters.Grad(lin.Bias), rows, inDim, outDim);
+            StepProfile.End("linear dW", t0);
+        }
         if (Adapters?.For(lin) is { } ad)
         {
+            t0 = StepProfile.Begin();
             var saved = _lora[lin];
             int r = ad.Rank, n = rows * inDim;
             var sdy = Scratch(ref _scaledDy, rows * outDim);
@@ -77,8 +86,11 @@ internal sealed class LinearPass(ParameterSet parameters, AdapterSet? adapters)
             }
             else
                 TrainingMath.BackwardInput(du, ad.A, dx, rows, inDim, r);
+            StepProfile.End("LoRA backward", t0);
         }
+        t0 = StepProfile.Begin();
         lin.Weight.MultiplyTransposedAccumulate(dy, dx, rows);
+        StepProfile.End("linear dY·W", t0);
     }
 
     /// <summary>dropout(x) = x · mask/(1−p) into scratch, from the saved byte mask (the backward remakes it rather than

@@ -39,8 +39,9 @@ public sealed class AttentionFlashTests
         { 5, 4, 2, 4, true, [] },
         { 53, 7, 1, 64, true, [] },
         { 97, 4, 2, 16, false, [] },
-        // More than one key tile (256) and many row blocks (48): the online softmax rescales across tiles.
+        // More than one key tile (256) and several row blocks (192): the online softmax rescales across tiles.
         { 300, 4, 2, 16, true, [] },
+        { 1000, 2, 1, 8, true, [] },
         { 600, 3, 1, 8, false, [] },
         { 531, 14, 2, 64, true, [] },
         // Packed rows: examples that end inside a row block and inside a key tile, one longer than a tile.

@@ -1,6 +1,7 @@
 // The packed GEMM against its naive twin: all three operand layouts, odd shapes that leave edge tiles in M, N and K,
 // bias, accumulation and leading dimensions wider than the matrix.
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Tensors;
 using RagTune.Engine.Threading;
 using Xunit;
 using static RagTune.Engine.Tests.Kernels.KernelAgreementTests;
@@ -30,6 +31,9 @@ public class GemmTests
     [InlineData(Layout.TransB, 13, 97, 41)]    // three wide panels and an edge one, K not a multiple of 8
     [InlineData(Layout.Plain, 8, 64, 30)]
     [InlineData(Layout.TransA, 7, 65, 19)]
+    [InlineData(Layout.TransB, 7, 20, 2 * Gemm.KSweep + 300)]   // K deeper than one sweep: three sweeps add into C
+    [InlineData(Layout.Plain, 13, 40, Gemm.KSweep + 8)]         // the LM head's input gradient dY·W, K = vocabulary
+    [InlineData(Layout.TransA, 5, 9, Gemm.KSweep + 1)]
     public void Agrees_with_naive(Layout layout, int m, int n, int k)
     {
         // Every path this machine can run (the 512-bit one where AVX-512 is there, the 256-bit one always).
@@ -38,6 +42,29 @@ public class GemmTests
                 foreach (bool accumulate in new[] { false, true })
                     foreach (bool withBias in new[] { false, true })
                         Check(layout, m, n, k, accumulate, withBias, pad: 3);
+    }
+
+    [Fact]
+    public void BF16_weights_deeper_than_one_sweep_agree_with_naive()
+    {
+        // Each sweep reads its own K range of the bf16 rows; the bias is added once, by the first.
+        int m = 9, n = 35, k = Gemm.KSweep + 520;
+        var a = Random(m * k, 3);
+        var bits = new ushort[n * k];
+        ReducedPrecision.FloatToBF16(Random(n * k, 4), bits);
+        var widened = new float[n * k];
+        ReducedPrecision.BF16ToFloat(bits, widened);
+        var bias = Random(n, 5);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var fast = Random(m * n, 6);
+                    var slow = (float[])fast.Clone();
+                    Gemm.MultiplyTransB(a, k, bits, k, fast, n, m, n, k, accumulate, bias);
+                    Gemm.Naive(a, k, 1, widened, 1, k, slow, n, m, n, k, accumulate, bias);
+                    AssertClose(slow, fast, 2e-5f * MathF.Sqrt(k));
+                }
     }
 
     [Fact]

@@ -143,4 +143,36 @@ public sealed class DecoderPassesGradientTests
         Check(logits, grad, F, "dlogits");
         Assert.All(grad.AsSpan(vocab, vocab).ToArray(), g => Assert.Equal(0f, g));
     }
+
+    [Fact]
+    public void CrossEntropyRowsInParallelAgreeWithTheDefinition()
+    {
+        // Rows shared among three workers (one masked), float32 exp and sums, against softmax − onehot in double.
+        int t = 9, vocab = 5000;
+        var logits = Random(t * vocab, 17, 8);
+        int[] targets = [3, 4999, -1, 0, 2500, 17, 17, 4000, 1];
+        float scale = 0.25f;
+        using var pool = new RagTune.Engine.Threading.WorkerPool(3);
+        var grad = (float[])logits.Clone();
+        double loss = DecoderPasses.CrossEntropyForwardBackward(grad, targets, vocab, scale, pool);
+        double expected = 0;
+        for (int r = 0; r < t; r++)
+        {
+            var row = logits.AsSpan(r * vocab, vocab);
+            if (targets[r] < 0)
+            {
+                Assert.All(grad.AsSpan(r * vocab, vocab).ToArray(), g => Assert.Equal(0f, g));
+                continue;
+            }
+            double max = row.ToArray().Max(), sum = 0;
+            foreach (float z in row) sum += Math.Exp(z - max);
+            expected += Math.Log(sum) - (row[targets[r]] - max);
+            for (int i = 0; i < vocab; i++)
+            {
+                double g = (Math.Exp(row[i] - max) / sum - (i == targets[r] ? 1 : 0)) * scale;
+                Assert.True(Math.Abs(g - grad[r * vocab + i]) <= 1e-6 + 1e-4 * Math.Abs(g), $"row {r} logit {i}: {grad[r * vocab + i]} vs {g}");
+            }
+        }
+        Assert.Equal(expected, loss, 1e-3);
+    }
 }
