@@ -45,19 +45,8 @@ public static class SyntheticBenchmark
         if (options.LearningRates.Count == 0 || options.LearningRates.Any(lr => !(lr > 0)))
             throw new EvalException($"synthetic benchmark learning rates: found [{string.Join(", ", options.LearningRates)}]; expected one or more positive rates");
         string root = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(root);
         var world = SyntheticWorld.Generate(options.World);
-        var practice = options.PretrainSteps > 0 ? PracticeWorld(options.World) : null;
-        string baseModel = Path.Combine(root, "base");
-        if (!File.Exists(Path.Combine(baseModel, "model.safetensors")))
-        {
-            progress?.Report($"base student → {baseModel}");
-            var corpus = SyntheticRaftData.Corpus(world);
-            if (practice is not null) corpus = corpus.Concat(SyntheticRaftData.Corpus(practice));
-            StudentModel.CreateBase(baseModel, corpus, options.Student);
-        }
-        if (practice is not null)
-            baseModel = await PretrainAsync(practice, baseModel, root, options, trainer, progress, cancellationToken).ConfigureAwait(false);
+        string baseModel = await BaseStudentAsync(world, options, trainer, progress, cancellationToken).ConfigureAwait(false);
 
         // A sweep holds out validation entities from training, so the rate is chosen on entities no student saw, as the
         // test entities are, without ever looking at the test split.
@@ -119,6 +108,30 @@ public static class SyntheticBenchmark
         return new SyntheticBenchmarkResult(run, report, json, table, students, chosen);
     }
 
+    /// <summary>The checkpoint every student of <paramref name="world"/> starts from, made once in the output folder: random
+    /// weights over the world's vocabulary (base/), then, with <see cref="SyntheticBenchmarkOptions.PretrainSteps"/>, the
+    /// reading practice on another world (the "reader base"). Reused when a previous run made it.</summary>
+    public static async Task<string> BaseStudentAsync(SyntheticWorld world, SyntheticBenchmarkOptions options, IStudentTrainer trainer,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(trainer);
+        string root = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(root);
+        var practice = options.PretrainSteps > 0 ? PracticeWorld(options.World) : null;
+        string baseModel = Path.Combine(root, "base");
+        if (!File.Exists(Path.Combine(baseModel, "model.safetensors")))
+        {
+            progress?.Report($"base student → {baseModel}");
+            var corpus = SyntheticRaftData.Corpus(world);
+            if (practice is not null) corpus = corpus.Concat(SyntheticRaftData.Corpus(practice));
+            StudentModel.CreateBase(baseModel, corpus, options.Student);
+        }
+        return practice is null ? baseModel
+            : await PretrainAsync(practice, baseModel, root, options, trainer, progress, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The world the base student practises reading on: same templates and sizes, another seed, so none of its
     /// entities or facts is the benchmark world's.</summary>
     public static SyntheticWorld PracticeWorld(SyntheticWorldOptions world) =>
@@ -145,7 +158,7 @@ public static class SyntheticBenchmark
     /// <summary>The checkpoint a finished training job left in <paramref name="output"/> (its <see cref="DoneMarker"/> names
     /// it), or, when there is none yet, the one <paramref name="train"/> makes, recorded in the marker once training ends —
     /// so a rerun reuses finished students and an interrupted one trains (resuming its stages) again.</summary>
-    private static async Task<string> TrainOnceAsync(string output, string name, IProgress<string>? progress, CancellationToken ct,
+    public static async Task<string> TrainOnceAsync(string output, string name, IProgress<string>? progress, CancellationToken ct,
         Func<string, Task<string>> train)
     {
         string marker = Path.Combine(output, DoneMarker);
