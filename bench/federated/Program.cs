@@ -3,11 +3,11 @@
 //   centralised  — one adapter trained on all three sites' data (N steps);
 //   alone        — each site trains its own adapter on its third only (N / sites steps each: what a site spends in the
 //                  federated arm, so the arms differ only in what is shared);
-//   federated    — `ragtune fed serve` + one `ragtune fed join` process per site on loopback, FedAvg over R rounds of
-//                  N / (sites × R) local steps per site (N local steps in all, as centralised).
+//   federated    — FedAvg over R rounds of N / (sites × R) local steps per site (N local steps in all, as centralised);
+//                  see FederatedArm for how it runs.
 // Usage: dotnet run -c Release --project bench/federated -- [--entities N] [--sites 3] [--steps N] [--rounds R]
 //        [--pretrain-steps N] [--k 1] [--regime raft|raftcot] [--lr X] [--rank R] [--batch N] [--eval-items N]
-//        [--seed N] [--arms central,alone,fed] [--ragtune PATH/ragtune.dll] [--out DIR] [--results bench/RESULTS.md]
+//        [--seed N] [--arms central,alone,fed] [--out DIR]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -37,7 +37,7 @@ int batch = Int("--batch", 16);
 int rank = Int("--rank", 8);
 int k = Int("--k", 1);
 float lr = Arg("--lr") is { } lrText ? float.Parse(lrText, c) : 2e-3f;
-var regime = Enum.Parse<RaftRegime>(Arg("--regime") ?? "raft", ignoreCase: true);
+var regime = Enum.Parse<RaftRegime>(Arg("--regime") ?? "raftcot", ignoreCase: true);
 var arms = (Arg("--arms") ?? "central,alone,fed").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 ulong seed = (ulong)Int("--seed", 7);
 if (steps % (sites * rounds) != 0)
@@ -51,6 +51,7 @@ var options = new SyntheticBenchmarkOptions
     Student = new StudentModelOptions { HiddenSize = 128, Layers = 2, IntermediateSize = 256, Seed = seed },
     Raft = new SyntheticRaftOptions { Distractors = k, OracleProbability = 0.8, ExamplesPerFact = 1, Seed = seed },
     PretrainSteps = Int("--pretrain-steps", 1500),
+    PretrainRegime = regime,
     BatchSize = batch,
     LearningRates = [1e-3f],
 };
@@ -89,22 +90,28 @@ Load();
 
 // 3. The arms. Every adapter: rank r, alpha 2r, on every projection, constant lr after a warm-up, batch B.
 var students = new List<(string Name, string Adapter)>();
+var template = new SftTrainingOptions
+{
+    ModelPath = baseModel,
+    DataPath = centralData,
+    OutputDirectory = root,
+    Lora = new LoraOptions { Rank = rank, Alpha = 2 * rank },
+    BatchSize = batch,
+    MaxLength = options.MaxLength,
+    LearningRate = lr,
+    Decay = LearningRateDecay.Constant,
+    Seed = seed,
+};
 Task<string> TrainLora(string name, string data, int n, ulong runSeed) =>
     SyntheticBenchmark.TrainOnceAsync(Path.Combine(root, "students", name), name, progress, CancellationToken.None, async output =>
     {
         Say($"{name}: LoRA, {n} steps on {Path.GetFileName(data)}");
-        var trainer = new SftTrainer(new SftTrainingOptions
+        var trainer = new SftTrainer(template with
         {
-            ModelPath = baseModel,
             DataPath = data,
             OutputDirectory = output,
-            Lora = new LoraOptions { Rank = rank, Alpha = 2 * rank },
             MaxSteps = n,
-            BatchSize = batch,
-            MaxLength = options.MaxLength,
-            LearningRate = lr,
             WarmupSteps = Math.Min(25, n / 10),
-            Decay = LearningRateDecay.Constant,
             Seed = runSeed,
             CheckpointEvery = Math.Max(50, n / 5),
             Resume = true,
@@ -137,8 +144,8 @@ if (arms.Contains("alone"))
 if (arms.Contains("fed"))
 {
     var t = Stopwatch.StartNew();
-    students.Add(("federated", await FederatedArm.RunAsync(Arg("--ragtune"), root, baseModel, siteData, rounds, stepsPerRound,
-        lr, rank, batch, options.MaxLength, seed, Say)));
+    students.Add(("federated", await FederatedArm.RunAsync(root, baseModel, siteData, rounds, stepsPerRound,
+        template with { WarmupSteps = Math.Min(25, stepsPerRound / 10) }, Say)));
     wall["federated"] = t.Elapsed;
     Load();
 }
@@ -181,7 +188,7 @@ foreach (var summary in run.Summaries)
     {
         "base (no adapter)" => "none (the reader base)",
         "centralised" => $"all {sites} sites' examples pooled ({central.Count})",
-        "federated" => $"each site its own; FedAvg of adapters, {rounds} rounds",
+        "federated" => $"each site its own; FedAvg of adapters, {rounds} rounds, {FederatedArm.InProcess}",
         _ => "its own third",
     };
     string n = summary.System switch
@@ -229,7 +236,7 @@ if (diffLines.Count > 0)
 string describe = string.Create(c, $"World: {options.World.Entities} fictional entities, seed {seed}, 20 % held out as test entities; ")
     + string.Create(c, $"training entities dealt to {sites} sites in contiguous thirds ({string.Join(" / ", Enumerable.Range(0, sites).Select(s => split.DocumentsIn(SyntheticWorld.SiteSplit(s)).Count()))} entities). ")
     + string.Create(c, $"Regime {regime}, k = {k}, P = {options.Raft.OracleProbability:G2}, 1 example per fact. ")
-    + string.Create(c, $"Base: student d = {options.Student.HiddenSize}, {options.Student.Layers} layers, random init + {options.PretrainSteps} steps of reading practice (full fine-tuning, another world). ")
+    + string.Create(c, $"Base: student d = {options.Student.HiddenSize}, {options.Student.Layers} layers, random init + {options.PretrainSteps} steps of reading practice in the {regime} answer format (full fine-tuning, another world, one document, always the right one). ")
     + string.Create(c, $"Adapters: LoRA r = {rank}, alpha {2 * rank}, all projections, lr {lr:G3} constant after warm-up, batch {batch}.");
 string loads = "Load average (time, 1/5/15 min): " + string.Join("; ", load) + ".";
 string text = $"{describe}\n\n{table}\n{loads}\nWall clock: {clock.Elapsed.TotalMinutes:F1} min on {Environment.ProcessorCount} cores.\n";

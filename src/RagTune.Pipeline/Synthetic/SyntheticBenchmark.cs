@@ -141,14 +141,16 @@ public static class SyntheticBenchmark
     private const ulong PracticeSeedOffset = 1_000_003;
 
     /// <summary>Reading practice: every fact of the practice world (all its splits) as "document → question → &lt;ANSWER&gt;:
-    /// value" with the one right document and no distractor; the checkpoint every regime then starts from.</summary>
+    /// value" (with <see cref="SyntheticBenchmarkOptions.PretrainRegime"/> RAFT + CoT: the quoted sentence first) with the
+    /// one right document and no distractor; the checkpoint every regime then starts from.</summary>
     private static Task<string> PretrainAsync(SyntheticWorld practice, string baseModel, string root, SyntheticBenchmarkOptions options,
         IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct) =>
-        TrainOnceAsync(Path.Combine(root, "base-reader"), "reader base", progress, ct, output =>
+        TrainOnceAsync(Path.Combine(root, options.PretrainRegime == RaftRegime.Raft ? "base-reader" : $"base-reader-{options.PretrainRegime.ToString().ToLowerInvariant()}"), "reader base", progress, ct, output =>
         {
             var raft = options.Raft with { Distractors = 0, OracleProbability = 1, Seed = options.Raft.Seed + PracticeSeedOffset };
-            var data = SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "train").Concat(SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "test"));
-            string path = Path.Combine(root, "data", "pretrain_reading_k0.jsonl");
+            var regime = options.PretrainRegime;
+            var data = SyntheticRaftData.Build(practice, regime, raft, "train").Concat(SyntheticRaftData.Build(practice, regime, raft, "test"));
+            string path = Path.Combine(root, "data", regime == RaftRegime.Raft ? "pretrain_reading_k0.jsonl" : $"pretrain_reading_{regime.ToString().ToLowerInvariant()}_k0.jsonl");
             RaftExporter.WriteChatJsonl(path, data);
             progress?.Report($"reader base: {options.PretrainSteps} steps of reading practice on another world → {output}");
             return trainer.TrainAsync(new StudentTrainingJob(baseModel, [new TrainingStage(path, options.PretrainSteps)], output,
