@@ -21,5 +21,6 @@ internal static class CommandCatalog
         yield return Commands.AdapterCommand.Create();
         yield return Commands.ExportCommand.Create();
         yield return Commands.RunCommand.Create();
+        yield return Commands.FedCommand.Create();
     }
 }

@@ -84,19 +84,32 @@ public static class TrainCommand
             }
         }
 
+        /// <summary>`fed join`: the flags of a LoRA run that a federated site trains each round with (no run folder, validation
+        /// split, checkpoints or resume: the site's --work folder holds the rounds).</summary>
+        public void AddSiteTo(Command c)
+        {
+            foreach (var o in new Option[] { Model, Data, Rank, Alpha, Dropout, Targets, RsLora, MaxLength, Truncate, Batch, Accumulation,
+                Epochs, MaxSteps, LearningRate, Warmup, Decay, WeightDecay, ClipNorm, Seed, Recompute, Pack, DType, Quantize, BasePrecision })
+                c.Options.Add(o);
+        }
+
+        /// <summary>The option's value, or <paramref name="absent"/> when the command does not have it (`fed join` lacks the run-folder flags).</summary>
+        private static T Get<T>(ParseResult p, Option<T> option, T absent) =>
+            p.CommandResult.Command.Options.Contains(option) ? p.GetValue(option)! : absent;
+
         public SftTrainingOptions Map(ParseResult p, bool full)
         {
             return new SftTrainingOptions
             {
-                ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = p.GetValue(Output)!, FullFineTune = full,
+                ModelPath = ResolveModel(p, full), DataPath = p.GetValue(Data)!, OutputDirectory = Get(p, Output, "")!, FullFineTune = full,
                 Lora = full ? new LoraOptions() : MapLora(p),
                 PromptTuning = MapPromptTuning(p),
                 MaxLength = p.GetValue(MaxLength), TruncateDocuments = p.GetValue(Truncate), BatchSize = p.GetValue(Batch),
                 GradientAccumulationSteps = p.GetValue(Accumulation), Epochs = p.GetValue(Epochs), MaxSteps = p.GetValue(MaxSteps),
                 LearningRate = p.GetValue(LearningRate), WarmupSteps = p.GetValue(Warmup), Decay = p.GetValue(Decay),
                 WeightDecay = p.GetValue(WeightDecay), MaxGradNorm = p.GetValue(ClipNorm), Seed = p.GetValue(Seed),
-                ValidationFraction = p.GetValue(Validation), EvalEvery = p.GetValue(EvalEvery), CheckpointEvery = p.GetValue(SaveEvery),
-                Resume = p.GetValue(Resume), RecomputeActivations = p.GetValue(Recompute) ? true : null, Pack = p.GetValue(Pack),
+                ValidationFraction = Get(p, Validation, 0), EvalEvery = Get(p, EvalEvery, 0), CheckpointEvery = Get(p, SaveEvery, 0),
+                Resume = Get(p, Resume, false), RecomputeActivations = p.GetValue(Recompute) ? true : null, Pack = p.GetValue(Pack),
                 BaseWeights = full ? RagTune.Engine.Kernels.WeightFormat.Checkpoint : BaseWeights(p),
             };
         }
@@ -197,7 +210,7 @@ public static class TrainCommand
             string configFile = Directory.Exists(config) ? Path.Combine(config, "config.json") : config;
             if (!File.Exists(configFile)) throw new EngineException($"{configFile}: config file not found");
             if (!File.Exists(Path.Combine(tokenizer, "tokenizer.json"))) throw new EngineException($"{tokenizer}: no tokenizer.json in the tokenizer folder");
-            string run = p.GetValue(Output)!;
+            string run = Get(p, Output, "")!;
             string source = Path.Combine(run, "init-source");
             Directory.CreateDirectory(source);
             foreach (var file in Directory.EnumerateFiles(tokenizer).Where(f => Path.GetFileName(f).StartsWith("tokenizer", StringComparison.Ordinal)
@@ -257,7 +270,7 @@ public static class TrainCommand
         return result;
     }
 
-    private static string Describe(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
+    internal static string Describe(TrainingProgress p) => string.Create(CultureInfo.InvariantCulture,
         $"step {p.Step}/{p.TotalSteps} loss {p.Loss:0.####}{(p.EvalLoss is { } e ? $" eval {e:0.####}" : "")} lr {p.LearningRate:0.###e0} "
         + $"{p.TokensPerSecond:0} tok/s ETA {p.Eta:hh\\:mm\\:ss}");
 

@@ -33,6 +33,23 @@ public sealed class ParameterSet
         foreach (var t in _tensors) Array.Clear(t.Grad);
     }
 
+    /// <summary>Copies of every tensor's values, in the set's order (the anchor of <see cref="AddProximalGradient"/>).</summary>
+    public float[][] SnapshotValues() => [.. _tensors.Select(t => t.Values.ToArray())];
+
+    /// <summary>FedProx's proximal term: adds the gradient of μ/2·‖w − w₀‖², μ·(w − w₀), to every tensor's gradient;
+    /// <paramref name="anchor"/> holds w₀ in the set's order (<see cref="SnapshotValues"/>).</summary>
+    public void AddProximalGradient(IReadOnlyList<float[]> anchor, float mu)
+    {
+        ArgumentNullException.ThrowIfNull(anchor);
+        if (anchor.Count != _tensors.Count) throw new ArgumentException($"anchor has {anchor.Count} tensors, the set {_tensors.Count}", nameof(anchor));
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            var (w, g, w0) = (_tensors[i].Values, _tensors[i].Grad, anchor[i]);
+            if (w0.Length != w.Length) throw new ArgumentException($"anchor tensor {i} has {w0.Length} values, {_tensors[i].Name} {w.Length}", nameof(anchor));
+            for (int j = 0; j < w.Length; j++) g[j] += mu * (w[j] - w0[j]);
+        }
+    }
+
     /// <summary>The A and B of every adapter in <paramref name="adapters"/>, in its order (A then B per module).</summary>
     public static ParameterSet ForAdapters(AdapterSet adapters)
     {

@@ -33,12 +33,7 @@ public static class PeftAdapter
     public static void Save(string directory, AdapterSet adapters, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
     {
         Directory.CreateDirectory(directory);
-        var entries = new List<SafeTensorEntry>();
-        foreach (var (module, ad) in adapters.Modules)
-        {
-            entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + module + ".lora_A.weight", ad.A, ad.Rank, ad.InFeatures));
-            entries.Add(SafeTensorEntry.FromFloat32(KeyPrefix + module + ".lora_B.weight", ad.B, ad.OutFeatures, ad.Rank));
-        }
+        var entries = Tensors(adapters).Select(t => SafeTensorEntry.FromFloat32(t.Key, t.Values, t.Rows, t.Columns)).ToList();
         SafeTensorWriter.Write(Path.Combine(directory, WeightsFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
         var config = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
@@ -58,6 +53,18 @@ public static class PeftAdapter
         };
         AtomicFile.WriteText(Path.Combine(directory, ConfigFileName),
             JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>The set's tensors under the keys adapter_model.safetensors gives them (base_model.model.&lt;module&gt;.lora_A.weight
+    /// [r, in], .lora_B.weight [out, r]), A then B per module in the set's order; Values are the adapters' own arrays.</summary>
+    public static IEnumerable<(string Key, int Rows, int Columns, float[] Values)> Tensors(AdapterSet adapters)
+    {
+        ArgumentNullException.ThrowIfNull(adapters);
+        foreach (var (module, ad) in adapters.Modules)
+        {
+            yield return (KeyPrefix + module + ".lora_A.weight", ad.Rank, ad.InFeatures, ad.A);
+            yield return (KeyPrefix + module + ".lora_B.weight", ad.OutFeatures, ad.Rank, ad.B);
+        }
     }
 
     /// <summary>Reads adapter_config.json.</summary>

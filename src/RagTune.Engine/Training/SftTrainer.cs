@@ -36,6 +36,10 @@ public sealed class SftTrainer
         ArgumentNullException.ThrowIfNull(options);
         if (options.BatchSize < 1 || options.GradientAccumulationSteps < 1 || options.Epochs < 1 || options.MaxLength < 2)
             throw new EngineException("training options: batch size, gradient accumulation steps and epochs must be ≥ 1 and max length ≥ 2");
+        if (options.ProximalMu < 0 || !float.IsFinite(options.ProximalMu))
+            throw new EngineException($"training options: proximal mu (FedProx) is {options.ProximalMu}; expected a finite value ≥ 0");
+        if (options.ProximalMu > 0 && options.Resume)
+            throw new EngineException("training options: a FedProx run (proximal mu > 0) anchors at the weights it starts from and cannot resume");
         if (options.FullFineTune && options.BaseWeights is WeightFormat.BF16 or WeightFormat.Q8 or WeightFormat.Q4_K)
             throw new EngineException($"training options: full fine-tuning updates float32 weights; base weights {options.BaseWeights} are for LoRA only");
         _options = options;
@@ -114,6 +118,7 @@ public sealed class SftTrainer
         settings["group_by_length"] = o.GroupByLength.ToString();
         settings["validation_fraction"] = RunSettingsGuard.Format(o.ValidationFraction);
         settings["pack"] = o.Pack.ToString();
+        if (o.ProximalMu > 0) settings["proximal_mu"] = RunSettingsGuard.Format(o.ProximalMu);
         return settings;
     }
 
@@ -134,6 +139,8 @@ public sealed class SftTrainer
         var clock = Stopwatch.StartNew();
         int firstStep = state.Step;
         long tokens = 0;
+        // FedProx's w₀: the values this run starts from (e.g. the global adapter a federated site loaded).
+        var anchor = o.ProximalMu > 0 ? Parameters.SnapshotValues() : null;
         for (int step = state.Step; step < TotalSteps; step++)
         {
             Parameters.ZeroGrad();
@@ -147,6 +154,7 @@ public sealed class SftTrainer
                 loss += Graph.Batch(batch, backward: true, o.GradientAccumulationSteps) / o.GradientAccumulationSteps;
                 tokens += batch.Sum(e => e.Ids.Length);
             }
+            if (anchor is not null) Parameters.AddProximalGradient(anchor, o.ProximalMu);
             if (o.MaxGradNorm > 0) AdamW.ClipGradNorm(Parameters, o.MaxGradNorm);
             float lr = LearningRateSchedule.At(o.LearningRate, step, o.WarmupSteps, TotalSteps, o.Decay);
             Optimizer.Update(lr);

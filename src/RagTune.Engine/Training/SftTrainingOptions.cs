@@ -57,6 +57,11 @@ public sealed record SftTrainingOptions
     public float Beta2 { get; init; } = 0.999f;
     public float AdamEpsilon { get; init; } = 1e-8f;
 
+    /// <summary>FedProx's μ: adds μ/2·‖w − w₀‖² to the objective, w₀ being the trainable tensors' values when the run starts
+    /// (a federated round's global adapter), so μ·(w − w₀) joins every gradient before clipping. 0 = off; a run with it
+    /// cannot resume (its anchor would be lost).</summary>
+    public float ProximalMu { get; init; }
+
     /// <summary>Global gradient-norm clip; 0 disables.</summary>
     public float MaxGradNorm { get; init; } = 1f;
 
