@@ -1,4 +1,5 @@
-// Writes the loss curve of a run as a small self-contained SVG (training loss per step, eval loss as points).
+// Writes the loss curve of a run as a small self-contained SVG (training loss per step — or per federated round — as a line,
+// eval loss as points; a non-finite training value (a round without one) is left out of the line).
 using System.Globalization;
 using System.Text;
 using RagTune.Engine.IO;
@@ -7,7 +8,7 @@ namespace RagTune.Engine.Training;
 
 public static class LossChart
 {
-    public static void Write(string path, IReadOnlyList<double> losses, IReadOnlyList<(int Step, double Loss)> evalLosses)
+    public static void Write(string path, IReadOnlyList<double> losses, IReadOnlyList<(int Step, double Loss)> evalLosses, string axis = "optimizer step")
     {
         const int W = 640, H = 360, L = 56, R = 16, Top = 24, B = 40;
         var all = losses.Concat(evalLosses.Select(e => e.Loss)).Where(double.IsFinite).ToList();
@@ -26,11 +27,11 @@ public static class LossChart
             sb.Append($"<text x=\"{L - 4}\" y=\"{Y(v)}\" text-anchor=\"end\">{v.ToString("0.###", CultureInfo.InvariantCulture)}</text>\n");
         }
         sb.Append($"<text x=\"{L}\" y=\"{H - B + 16}\">1</text><text x=\"{W - R}\" y=\"{H - B + 16}\" text-anchor=\"end\">{steps}</text>\n");
-        sb.Append($"<text x=\"{(W + L) / 2}\" y=\"{H - 8}\" text-anchor=\"middle\">optimizer step</text>\n");
+        sb.Append($"<text x=\"{(W + L) / 2}\" y=\"{H - 8}\" text-anchor=\"middle\">{axis}</text>\n");
         sb.Append($"<text x=\"{L}\" y=\"16\">loss (train: line, eval: dots)</text>\n");
         if (losses.Count > 0)
             sb.Append("<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"")
-              .AppendJoin(' ', losses.Select((v, i) => $"{X(i + 1)},{Y(v)}")).Append("\"/>\n");
+              .AppendJoin(' ', losses.Select((v, i) => (v, i)).Where(p => double.IsFinite(p.v)).Select(p => $"{X(p.i + 1)},{Y(p.v)}")).Append("\"/>\n");
         foreach (var (step, loss) in evalLosses)
             sb.Append($"<circle cx=\"{X(step)}\" cy=\"{Y(loss)}\" r=\"3\" fill=\"#d62728\"/>\n");
         sb.Append("</svg>\n");

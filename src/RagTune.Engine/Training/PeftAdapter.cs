@@ -32,9 +32,7 @@ public static class PeftAdapter
 
     public static void Save(string directory, AdapterSet adapters, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
     {
-        Directory.CreateDirectory(directory);
-        var entries = Tensors(adapters).Select(t => SafeTensorEntry.FromFloat32(t.Key, t.Values, t.Rows, t.Columns)).ToList();
-        SafeTensorWriter.Write(Path.Combine(directory, WeightsFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
+        SaveWeights(directory, adapters);
         var config = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["base_model_name_or_path"] = baseModel,
@@ -144,6 +142,64 @@ public static class PeftAdapter
                 new LoraAdapter(lin.InFeatures, lin.OutFeatures, rank, options.Alpha, options.UseRsLora, options.Dropout, a!, b!));
         });
         return new AdapterSet(modules, directory);
+    }
+
+    /// <summary>Writes adapter_model.safetensors alone (float32, metadata {"format": "pt"}), atomically; for callers that
+    /// keep an adapter_config.json of their own (a federated aggregator keeps the initial adapter's verbatim).</summary>
+    public static void SaveWeights(string directory, AdapterSet adapters)
+    {
+        Directory.CreateDirectory(directory);
+        var entries = Tensors(adapters).Select(t => SafeTensorEntry.FromFloat32(t.Key, t.Values, t.Rows, t.Columns)).ToList();
+        SafeTensorWriter.Write(Path.Combine(directory, WeightsFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>Loads a PEFT adapter folder without its model (a federated aggregator averages adapters it never runs):
+    /// each module's in/out features come from its tensors, which must agree with the config's r. The set lists the
+    /// modules in ordinal order of their paths.</summary>
+    public static AdapterSet Load(string directory)
+    {
+        var options = ReadConfig(directory);
+        string path = Path.Combine(directory, WeightsFileName);
+        if (!File.Exists(path)) throw new EngineException($"{directory}: {WeightsFileName} is missing");
+        using var file = SafeTensorFile.Open(path);
+        var tensors = file.Tensors.Select(info => info.Shape.Length == 2
+            ? (info.Name, (int)info.Shape[0], (int)info.Shape[1], file.ReadFloat32(info.Name))
+            : throw new EngineException($"{path}: tensor '{info.Name}' has shape [{string.Join(", ", info.Shape)}], expected a 2-d LoRA matrix"));
+        return FromTensors(tensors.ToList(), options, directory, path);
+    }
+
+    /// <summary>The inverse of <see cref="Tensors"/>: an adapter set from PEFT-keyed matrices (lora_A [r, in], lora_B
+    /// [out, r] per module, r from <paramref name="options"/>), modules in ordinal order; <paramref name="source"/> names
+    /// the tensors' origin in errors.</summary>
+    public static AdapterSet FromTensors(IEnumerable<(string Key, int Rows, int Columns, float[] Values)> tensors, LoraOptions options,
+        string name, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        ArgumentNullException.ThrowIfNull(options);
+        source ??= name;
+        var found = new SortedDictionary<string, (float[]? A, float[]? B, int In, int Out)>(StringComparer.Ordinal);
+        foreach (var (key, rows, columns, values) in tensors)
+        {
+            bool isA = key.EndsWith(".lora_A.weight", StringComparison.Ordinal), isB = key.EndsWith(".lora_B.weight", StringComparison.Ordinal);
+            if (!key.StartsWith(KeyPrefix, StringComparison.Ordinal) || !(isA || isB))
+                throw new EngineException($"{source}: tensor '{key}' is not a LoRA weight (expected {KeyPrefix}<module>.lora_A.weight or .lora_B.weight)");
+            if ((long)rows * columns != values.Length)
+                throw new EngineException($"{source}: tensor '{key}' has {values.Length} values for shape [{rows}, {columns}]");
+            if ((isA ? rows : columns) != options.Rank)
+                throw new EngineException($"{source}: tensor '{key}' has shape [{rows}, {columns}], expected r = {options.Rank} as its {(isA ? "first" : "second")} dimension");
+            string module = key[KeyPrefix.Length..^".lora_A.weight".Length];
+            var cur = found.GetValueOrDefault(module, (null, null, -1, -1));
+            if (isA ? cur.A is not null : cur.B is not null) throw new EngineException($"{source}: tensor '{key}' appears twice");
+            found[module] = isA ? (values, cur.B, columns, cur.Out) : (cur.A, values, cur.In, rows);
+        }
+        if (found.Count == 0) throw new EngineException($"{source}: no LoRA tensors found");
+        return new AdapterSet(found.Select(kv =>
+        {
+            var (a, b, inFeatures, outFeatures) = kv.Value;
+            if (a is null || b is null)
+                throw new EngineException($"{source}: module '{kv.Key}' has only lora_{(a is null ? "B" : "A")}, expected both lora_A and lora_B");
+            return KeyValuePair.Create(kv.Key, new LoraAdapter(inFeatures, outFeatures, options.Rank, options.Alpha, options.UseRsLora, options.Dropout, a, b));
+        }), name);
     }
 
     internal static string LastPart(string module) => module[(module.LastIndexOf('.') + 1)..];

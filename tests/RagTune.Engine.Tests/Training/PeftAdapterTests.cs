@@ -90,4 +90,49 @@ public sealed class PeftAdapterTests : IDisposable
         Assert.Contains("has shape [", ex.Message);
         Assert.Contains("], expected [", ex.Message);
     }
+
+    [Fact]
+    public void AnAdapterFolderLoadsWithoutItsModelAndSavesItsWeightsAlone()
+    {
+        var model = DecoderModel.Load(Fixtures.Dir("qwen2-tiny"));
+        var options = new LoraOptions { Rank = 2, Alpha = 4, TargetModules = ["q_proj", "v_proj"] };
+        var adapters = PeftAdapter.CreateNew(model.LayerLinears, options, new Random(2));
+        foreach (var (_, ad) in adapters.Modules) ad.B.AsSpan().Fill(0.25f);
+        PeftAdapter.Save(_dir, adapters, options, "tiny");
+
+        var read = PeftAdapter.Load(_dir);
+        Assert.Equal(adapters.Modules.Select(m => m.Key).Order(StringComparer.Ordinal), read.Modules.Select(m => m.Key));
+        foreach (var (module, ad) in read.Modules)
+        {
+            var original = adapters.Modules.Single(m => m.Key == module).Value;
+            Assert.Equal((original.InFeatures, original.OutFeatures, original.Rank, original.Scale), (ad.InFeatures, ad.OutFeatures, ad.Rank, ad.Scale));
+            Assert.Equal(original.A, ad.A);
+            Assert.Equal(original.B, ad.B);
+        }
+        // SaveWeights rewrites the weights and leaves adapter_config.json as it was.
+        string config = File.ReadAllText(Path.Combine(_dir, PeftAdapter.ConfigFileName));
+        string copy = Path.Combine(_dir, "copy");
+        Directory.CreateDirectory(copy);
+        File.WriteAllText(Path.Combine(copy, PeftAdapter.ConfigFileName), config);
+        PeftAdapter.SaveWeights(copy, read);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(_dir, PeftAdapter.WeightsFileName)), File.ReadAllBytes(Path.Combine(copy, PeftAdapter.WeightsFileName)));
+        Assert.Equal(config, File.ReadAllText(Path.Combine(copy, PeftAdapter.ConfigFileName)));
+    }
+
+    [Fact]
+    public void TensorsThatAreNotAWholeLoraAdapterAreRefusedNamingTheTensor()
+    {
+        var options = new LoraOptions { Rank = 2 };
+        const string A = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", B = "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight";
+        string Error(params (string, int, int, float[])[] tensors) =>
+            Assert.Throws<EngineException>(() => PeftAdapter.FromTensors(tensors, options, "site")).Message;
+
+        Assert.Equal($"site: module 'model.layers.0.self_attn.q_proj' has only lora_A, expected both lora_A and lora_B", Error((A, 2, 3, new float[6])));
+        Assert.Equal($"site: tensor '{B}' has shape [4, 3], expected r = 2 as its second dimension", Error((A, 2, 3, new float[6]), (B, 4, 3, new float[12])));
+        Assert.Equal($"site: tensor 'q_proj.weight' is not a LoRA weight (expected base_model.model.<module>.lora_A.weight or .lora_B.weight)",
+            Error(("q_proj.weight", 2, 3, new float[6])));
+        Assert.Equal($"site: tensor '{A}' appears twice", Error((A, 2, 3, new float[6]), (A, 2, 3, new float[6])));
+        var set = PeftAdapter.FromTensors([(B, 4, 2, new float[8]), (A, 2, 3, new float[6])], options, "site");
+        Assert.Equal((3, 4, 2), (set.Modules.Single().Value.InFeatures, set.Modules.Single().Value.OutFeatures, set.Modules.Single().Value.Rank));
+    }
 }
