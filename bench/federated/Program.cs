@@ -150,6 +150,14 @@ if (arms.Contains("fed"))
     Load();
 }
 
+// --eval-items 0: train only (arms can train in separate processes side by side, each with its own --out; a last run over
+// one folder holding every arm's students/ then evaluates them together, reusing what is trained).
+if (items.Count == 0)
+{
+    Say($"trained {string.Join(", ", students.Select(x => x.Name))}; no evaluation (--eval-items 0)");
+    return;
+}
+
 // 4. One evaluation over the same questions: the base without an adapter, then every arm (adapters merged into copies).
 var systems = new List<IEvalSystem>
 {
