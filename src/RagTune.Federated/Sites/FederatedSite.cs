@@ -172,6 +172,11 @@ public sealed class FederatedSite : IDisposable
                 properties.Properties.Add("tensors", new Scalar { Sint64 = _codec.Keys.Count });
                 properties.Properties.Add("tensor_dtype", new Scalar { String = _options.WireDtype == Numpy.NpyDtype.Float32 ? "float32" : "float16" });
                 properties.Properties.Add("lora_r", new Scalar { Sint64 = _lora.Rank });
+                // What an aggregator without --init-adapter needs to start from this site's adapter: its PEFT config and
+                // the keys of the tensors in wire order (Protocol.AdapterProperties).
+                string initial = SaveAdapter("initial", _adapter);
+                properties.Properties.Add(AdapterProperties.AdapterConfig, new Scalar { String = File.ReadAllText(Path.Combine(initial, PeftAdapter.ConfigFileName)) });
+                properties.Properties.Add(AdapterProperties.TensorKeys, new Scalar { String = string.Join('\n', _codec.Keys) });
                 return new ClientMessage { GetPropertiesRes = properties };
             case ServerMessage.MsgOneofCase.GetParametersIns:
                 return new ClientMessage
