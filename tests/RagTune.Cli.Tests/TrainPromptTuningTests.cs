@@ -1,7 +1,14 @@
 // `train sft --method prompt-tuning` writes a PEFT prompt-tuning adapter that `generate --adapter` runs (its virtual tokens
 // before the prompt: the engine's own greedy ids with that prompt, not the base model's); `--base-precision q4_k` trains
-// LoRA over a 4-bit base; conflicting flags are one clear error.
+// LoRA over a 4-bit base; conflicting flags are one clear error. `serve` (as an adapter of its base or as a model folder of
+// its own) and `eval` against that server answer with the virtual tokens: the same greedy text as LocalChatClient with the
+// prompt, not the base's; an adapter for another model or a missing base is one error naming adapter_config.json's field.
+using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.AI;
+using RagTune.Engine.AI;
 using RagTune.Engine.Generation;
 using RagTune.Engine.Models;
 using Xunit;
@@ -9,7 +16,7 @@ using Xunit;
 namespace RagTune.Cli.Tests;
 
 [Collection(ConsoleCollection.Name)]
-public sealed class TrainPromptTuningTests : IDisposable
+public sealed partial class TrainPromptTuningTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ragtune-train-prompt-" + Guid.NewGuid().ToString("N"));
 
@@ -89,4 +96,118 @@ public sealed class TrainPromptTuningTests : IDisposable
         Assert.NotEqual(0, initText.ExitCode);
         Assert.Contains("--init-text is for --method prompt-tuning", initText.Stderr);
     }
+
+    private static readonly string[] Questions = ["What is fact 1?", "Where is the pump?"];
+
+    /// <summary>What eval's closed-book system sends for a question (the default format's system prompt, if any, then the question).</summary>
+    private static List<ChatMessage> Messages(string question)
+    {
+        var messages = new List<ChatMessage>();
+        if (RagTune.Knowledge.Rag.RagPromptFormat.Default.SystemPrompt is { Length: > 0 } system) messages.Add(new ChatMessage(ChatRole.System, system));
+        messages.Add(new ChatMessage(ChatRole.User, question));
+        return messages;
+    }
+
+    [Fact]
+    public async Task Serve_and_eval_answer_with_the_prompt_tuning_adapter()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var r = await CliHarness.RunAsync(Sft("pt", "--method", "prompt-tuning", "--virtual-tokens", "5", "--init-text", "Answer the question"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string adapter = Path.Combine(_dir, "pt", "adapter"), model = ModelFixtures.Dir("qwen2-tiny");
+
+        // The reference: LocalChatClient over the base, with and without the virtual tokens, greedy.
+        var chatOptions = new ChatOptions { Temperature = 0, MaxOutputTokens = 6 };
+        using var baseClient = LocalChatClient.Load(model);
+        using var tunedClient = new LocalChatClient(baseClient.Generator, baseClient.Template, "pt",
+            new LocalChatClientOptions { PromptTuning = PromptTuning.Load(adapter, baseClient.Generator.Model.Config.HiddenSize) });
+        var expectedBase = new List<string>();
+        var expectedTuned = new List<string>();
+        foreach (string q in Questions)
+        {
+            expectedBase.Add((await baseClient.GetResponseAsync(Messages(q), chatOptions, ct)).Text);
+            expectedTuned.Add((await tunedClient.GetResponseAsync(Messages(q), chatOptions, ct)).Text);
+        }
+        Assert.NotEqual(expectedBase, expectedTuned);
+
+        // `serve`: the adapter of the base (pt) and the adapter folder as a model of its own (tuned, base from its config).
+        using var child = ChildCli.Start("serve", "--port", "0", "--model", "base=" + model, "--lora-modules", "pt=" + adapter, "--model", "tuned=" + adapter);
+        await child.WaitUntilAsync(() => Serving().IsMatch(child.Output), TimeSpan.FromSeconds(90), "serving", ct);
+        var baseUrl = new Uri(Serving().Match(child.Output).Groups[1].Value + "/");
+        using var http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        async Task<string> Complete(string name, string question)
+        {
+            using var reply = await http.PostAsJsonAsync("v1/chat/completions", new
+            {
+                model = name,
+                messages = Messages(question).Select(m => new { role = m.Role.Value, content = m.Text }),
+                max_tokens = 6,
+                temperature = 0,
+            }, ct);
+            string body = await reply.Content.ReadAsStringAsync(ct);
+            Assert.True(reply.IsSuccessStatusCode, body);
+            return (string)JsonNode.Parse(body)!["choices"]![0]!["message"]!["content"]!;
+        }
+        for (int i = 0; i < Questions.Length; i++)
+        {
+            Assert.Equal(expectedTuned[i], await Complete("pt", Questions[i]));
+            Assert.Equal(expectedTuned[i], await Complete("tuned", Questions[i]));
+            Assert.Equal(expectedBase[i], await Complete("base", Questions[i]));
+        }
+
+        // `eval` against that server scores each model on its own answers: the adapter's, not the base's.
+        string set = Path.Combine(_dir, "set.jsonl"), evalOut = Path.Combine(_dir, "eval");
+        File.WriteAllLines(set, Questions.Select((q, i) => JsonSerializer.Serialize(new { id = $"q{i}", question = q, answers = new[] { expectedTuned[i] } })));
+        var eval = await CliHarness.RunAsync("eval", "--set", set, "--model", "base", "--model", "pt", "--model", "tuned", "--endpoint", baseUrl + "v1",
+            "--api-key", "k", "--mode", "closed-book", "--max-tokens", "6", "--temperature", "0", "--concurrency", "1", "--out", evalOut);
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        var results = File.ReadAllLines(Path.Combine(evalOut, "results.jsonl")).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(3 * Questions.Length, results.Count);
+        string Answer(string system, int i) => (string)results.Single(x => (string?)x["system"] == system && (string?)x["item_id"] == $"q{i}")!["answer"]!;
+        for (int i = 0; i < Questions.Length; i++)
+        {
+            Assert.Equal(expectedTuned[i], Answer("pt closed-book", i));
+            Assert.Equal(expectedTuned[i], Answer("tuned closed-book", i));
+            Assert.Equal(expectedBase[i], Answer("base closed-book", i));
+        }
+        using (var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(evalOut, "report.json"))))
+            Assert.Contains("pt closed-book", report.RootElement.GetRawText());
+        child.Terminate();
+        Assert.Equal(0, await child.WaitForExitAsync(TimeSpan.FromSeconds(20), ct));
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_prompt_tuning_adapter_for_another_model_or_without_its_base_naming_the_field()
+    {
+        var r = await CliHarness.RunAsync(Sft("pt", "--method", "prompt-tuning", "--virtual-tokens", "2"));
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        string adapter = Path.Combine(_dir, "pt", "adapter"), config = Path.Combine(adapter, "adapter_config.json");
+
+        var other = await CliHarness.RunAsync("serve", "--port", "0", "--model", "q3=" + ModelFixtures.Dir("qwen3-tiny"), "--lora-modules", "pt=" + adapter);
+        Assert.NotEqual(0, other.ExitCode);
+        Assert.Contains(config, other.Stderr);
+        Assert.Contains("token_dim", other.Stderr);
+        Assert.Single(other.ErrorLines);
+
+        // The adapter folder served as a model reads its base from base_model_name_or_path: a folder that is not here is named.
+        var node = JsonNode.Parse(File.ReadAllText(config))!;
+        node["base_model_name_or_path"] = Path.Combine(_dir, "no-such-base");
+        File.WriteAllText(config, node.ToJsonString());
+        var missing = await CliHarness.RunAsync("serve", "--port", "0", "--model", "pt=" + adapter);
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains(config, missing.Stderr);
+        Assert.Contains("base_model_name_or_path", missing.Stderr);
+
+        // A weights file whose prompt is not num_virtual_tokens long is refused by name too.
+        node["base_model_name_or_path"] = ModelFixtures.Dir("qwen2-tiny");
+        node["num_virtual_tokens"] = 3;
+        File.WriteAllText(config, node.ToJsonString());
+        var count = await CliHarness.RunAsync("serve", "--port", "0", "--model", "pt=" + adapter);
+        Assert.NotEqual(0, count.ExitCode);
+        Assert.Contains("num_virtual_tokens", count.Stderr);
+        Assert.Contains("adapter_model.safetensors", count.Stderr);
+    }
+
+    [GeneratedRegex(@"ragtune: serving on (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex Serving();
 }

@@ -59,6 +59,16 @@ def expected_tensors(cfg):
     d = cfg.get("head_dim", c // h)
     i, v = cfg["intermediate_size"], cfg["vocab_size"]
     arch = cfg["architectures"][0]
+    if arch == "InternLM2ForCausalLM":
+        # modeling_internlm2.py's names: packed wqkv [(H + 2·KV)·D, C], no biases (bias: false), untied output.
+        out = [("model.tok_embeddings.weight", [v, c])]
+        for l in range(cfg["num_hidden_layers"]):
+            p = "model.layers.%d." % l
+            out += [(p + "attention_norm.weight", [c]), (p + "attention.wqkv.weight", [(h + 2 * kv) * d, c]),
+                    (p + "attention.wo.weight", [c, h * d]), (p + "ffn_norm.weight", [c]),
+                    (p + "feed_forward.w1.weight", [i, c]), (p + "feed_forward.w3.weight", [i, c]),
+                    (p + "feed_forward.w2.weight", [c, i])]
+        return out + [("model.norm.weight", [c]), ("output.weight", [v, c])]
     qkv_bias = arch == "Qwen2ForCausalLM" or cfg.get("attention_bias", False)
     o_bias = arch != "Qwen2ForCausalLM" and cfg.get("attention_bias", False)
     out = [("model.embed_tokens.weight", [v, c])]

@@ -16,7 +16,7 @@ public static class ServeCommand
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on (0 = any free port)", DefaultValueFactory = _ => 8000 };
         var models = new Option<string[]>("--model", "-m") { Description = "Chat model NAME=DIR, or NAME=FILE.gguf (repeatable)" };
         var embeddings = new Option<string[]>("--embedding") { Description = "Embedding model NAME=DIR (repeatable)" };
-        var lora = new Option<string[]>("--lora-modules") { Description = "LoRA adapter NAME=DIR of the first --model, served as model NAME (repeatable, as vLLM)" };
+        var lora = new Option<string[]>("--lora-modules") { Description = "PEFT adapter NAME=DIR (LoRA or prompt tuning) of the first --model, served as model NAME (repeatable, as vLLM)" };
         var kbs = new Option<string[]>("--kb") { Description = "Knowledge base NAME=DIR served as model rag:NAME, answered by the first --model; without a chat model, for search only (repeatable)" };
         var apiKeys = new Option<string[]>("--api-key") { Description = "Accepted bearer key (repeatable; also RAGTUNE_API_KEY)" };
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback address without API keys" };

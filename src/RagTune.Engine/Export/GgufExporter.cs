@@ -1,7 +1,9 @@
 // Hugging Face decoder checkpoint (+ optional PEFT LoRA adapter, merged) → GGUF v3 that llama.cpp and Ollama load: the
-// tensors renamed to llama.cpp's names, LLaMA's q/k rows permuted as convert_hf_to_gguf.py does (llama.cpp's "llama"
-// arch rotates adjacent pairs where transformers rotates halves; qwen2/qwen3 use NeoX RoPE, like transformers, and are
-// not permuted), the hyper-parameters and vocabulary as metadata, and each matrix encoded as the export type asks.
+// tensors renamed to llama.cpp's names, LLaMA's and InternLM2's q/k rows permuted as convert_hf_to_gguf.py does
+// (llama.cpp's "llama" and "internlm2" archs rotate adjacent pairs where transformers rotates halves; qwen2/qwen3 use
+// NeoX RoPE, like transformers, and are not permuted; InternLM2's packed wqkv is split into attn_q/attn_k/attn_v as
+// conversion/internlm.py does), the hyper-parameters and vocabulary as metadata, and each matrix encoded as the export
+// type asks.
 // Written to a temporary file and renamed, so a failure leaves no half-written .gguf.
 using RagTune.Engine.Formats;
 using RagTune.Engine.IO;
@@ -26,7 +28,8 @@ public static class GgufExporter
         Qwen2Config => "qwen2",
         Qwen3Config => "qwen3",
         LlamaConfig => "llama",
-        _ => throw new EngineException($"{config.Path}: architecture {config.Architecture} has no GGUF export (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM)"),
+        InternLM2Config => "internlm2",
+        _ => throw new EngineException($"{config.Path}: architecture {config.Architecture} has no GGUF export (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, InternLM2ForCausalLM)"),
     };
 
     /// <summary>Writes the GGUF (and the Ollama Modelfile beside it) and returns what was written.</summary>
@@ -37,6 +40,8 @@ public static class GgufExporter
         var config = ModelConfig.Load(directory) as DecoderConfig
             ?? throw new EngineException($"{Path.Combine(directory, ModelConfig.FileName)}: {ModelConfig.Load(directory).Architecture} is an encoder; GGUF export writes causal decoders (LLaMA, Qwen2, Qwen3)");
         string arch = ArchitectureName(config);
+        if (config is InternLM2Config { Bias: true })
+            throw new EngineException($"{config.Path}: field \"bias\" is true (biases on wqkv and wo), which llama.cpp's internlm2 architecture does not load; expected false, as the published InternLM2 checkpoints have");
         if (config.RopeScaling is { Type: "dynamic" })
             throw new EngineException($"{config.Path}: field \"rope_scaling\" is dynamic NTK, which GGUF metadata cannot express (llama.cpp has no dynamic RoPE type); export a model without it");
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
@@ -54,7 +59,7 @@ public static class GgufExporter
 
         var writer = new GgufWriter();
         AddModelMetadata(writer, config, arch, name, options.Type);
-        GgufVocabulary.AddTo(writer, directory, config.VocabSize);
+        GgufVocabulary.AddTo(writer, directory, config.VocabSize, arch);
 
         var counts = new SortedDictionary<GgmlType, int>();
         var tensors = Tensors(model, arch);
@@ -115,7 +120,7 @@ public static class GgufExporter
     private static List<ExportTensor> Tensors(DecoderModel model, string arch)
     {
         var c = model.Config;
-        bool permute = arch == "llama";
+        bool permute = arch is "llama" or "internlm2";
         var list = new List<ExportTensor>
         {
             Matrix("token_embd.weight", model.EmbedTokens, GgufTensorRole.TokenEmbedding, -1),
@@ -125,9 +130,21 @@ public static class GgufExporter
             var layer = model.Layers[l];
             string p = $"blk.{l}.";
             list.Add(Vector(p + "attn_norm.weight", layer.InputLayerNorm));
-            AddLinear(list, p + "attn_q", layer.QProj!, GgufTensorRole.Other, l, permute ? c.NumAttentionHeads : 0);
-            AddLinear(list, p + "attn_k", layer.KProj!, GgufTensorRole.Other, l, permute ? c.NumKeyValueHeads : 0);
-            AddLinear(list, p + "attn_v", layer.VProj!, GgufTensorRole.AttentionV, l, 0);
+            if (layer.QkvProj is { } qkv)
+            {
+                var (q, k, v) = SplitQkv(qkv.Weight.ToFloat32(), c.QkvLayout!, c.HiddenSize, c.NumAttentionHeads * c.HeadDim, c.NumKeyValueHeads * c.HeadDim);
+                list.Add(new ExportTensor(p + "attn_q.weight", c.NumAttentionHeads * c.HeadDim, c.HiddenSize, false,
+                    () => PermuteRows(q, c.NumAttentionHeads, c.HiddenSize), GgufTensorRole.Other, l));
+                list.Add(new ExportTensor(p + "attn_k.weight", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, false,
+                    () => PermuteRows(k, c.NumKeyValueHeads, c.HiddenSize), GgufTensorRole.Other, l));
+                list.Add(new ExportTensor(p + "attn_v.weight", c.NumKeyValueHeads * c.HeadDim, c.HiddenSize, false, () => v, GgufTensorRole.AttentionV, l));
+            }
+            else
+            {
+                AddLinear(list, p + "attn_q", layer.QProj!, GgufTensorRole.Other, l, permute ? c.NumAttentionHeads : 0);
+                AddLinear(list, p + "attn_k", layer.KProj!, GgufTensorRole.Other, l, permute ? c.NumKeyValueHeads : 0);
+                AddLinear(list, p + "attn_v", layer.VProj!, GgufTensorRole.AttentionV, l, 0);
+            }
             AddLinear(list, p + "attn_output", layer.OProj, GgufTensorRole.Other, l, 0);
             if (layer.QNorm is { } qn) list.Add(Vector(p + "attn_q_norm.weight", qn));
             if (layer.KNorm is { } kn) list.Add(Vector(p + "attn_k_norm.weight", kn));
@@ -152,6 +169,26 @@ public static class GgufExporter
         if (linear.Bias is { } bias)
             list.Add(new ExportTensor(name + ".bias", 1, bias.Length, true,
                 () => permuteHeads > 0 ? PermuteRows(bias, permuteHeads, 1) : bias, GgufTensorRole.Other, layer));
+    }
+
+    /// <summary>A packed qkv weight [Width, C] split into q [H·D, C], k and v [KV·D, C] by the layout's columns (the packed
+    /// projection's output columns are the weight's rows).</summary>
+    private static (float[] Q, float[] K, float[] V) SplitQkv(float[] packed, PackedQkv layout, int cols, int qRows, int kvRows)
+    {
+        // layout.Unpack splits the columns of [T, Width] rows, so it runs over the transposed weight [C, Width].
+        var transposed = Transpose(packed, layout.Width, cols);
+        float[] qT = new float[cols * qRows], kT = new float[cols * kvRows], vT = new float[cols * kvRows];
+        layout.Unpack(transposed, qT, kT, vT, cols);
+        return (Transpose(qT, cols, qRows), Transpose(kT, cols, kvRows), Transpose(vT, cols, kvRows));
+    }
+
+    private static float[] Transpose(float[] values, int rows, int cols)
+    {
+        var result = new float[values.Length];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+                result[c * rows + r] = values[r * cols + c];
+        return result;
     }
 
     private static ExportTensor Matrix(string name, WeightMatrix weight, GgufTensorRole role, int layer) =>

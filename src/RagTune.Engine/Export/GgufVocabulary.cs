@@ -1,7 +1,9 @@
 // The tokenizer.ggml.* metadata of an exported GGUF, read from the checkpoint's tokenizer.json / tokenizer_config.json /
 // config.json the way llama.cpp's convert_hf_to_gguf.py does (_set_vocab_gpt2 + gguf-py's SpecialVocab): byte-level BPE
 // ("gpt2") tokens padded to vocab_size, token types, merges, the pre-tokenizer name, special ids, add_bos/add_eos and the
-// chat template.
+// chat template. A checkpoint with only a SentencePiece tokenizer.model (LLaMA-2, InternLM2) gets the "llama" vocabulary
+// as _set_vocab_sentencepiece / InternLM2Model.set_vocab write it: pieces, scores and piece types, tokenizer_config.json's
+// added tokens over them (score -1000, control when special), add_space_prefix; for InternLM2 <|im_end|> is the EOS.
 using System.Text.Json;
 using RagTune.Engine.Chat;
 using RagTune.Engine.Formats;
@@ -15,6 +17,7 @@ internal static class GgufVocabulary
 {
     // llama_token_type (gguf-py TokenType).
     private const int Normal = 1, Control = 3, UserDefined = 4, Unused = 5;
+    private const float AddedTokenScore = -1000f;
 
     /// <summary>SpecialVocab's token kinds, with the GGUF key each id goes to.</summary>
     private static readonly (string Kind, string Key)[] SpecialKinds =
@@ -24,11 +27,16 @@ internal static class GgufVocabulary
     ];
 
     /// <summary>Adds the tokenizer metadata of <paramref name="directory"/> for a model of <paramref name="vocabSize"/> rows.</summary>
-    public static void AddTo(GgufWriter writer, string directory, int vocabSize)
+    public static void AddTo(GgufWriter writer, string directory, int vocabSize, string arch)
     {
         string path = Path.Combine(directory, "tokenizer.json");
+        if (!File.Exists(path) && File.Exists(Path.Combine(directory, "tokenizer.model")))
+        {
+            AddSentencePiece(writer, directory, vocabSize, arch);
+            return;
+        }
         if (!File.Exists(path))
-            throw new EngineException($"{directory}: tokenizer.json is missing (GGUF export writes the vocabulary from a Hugging Face fast tokenizer)");
+            throw new EngineException($"{directory}: tokenizer.json is missing (GGUF export writes the vocabulary from a Hugging Face fast tokenizer or a SentencePiece tokenizer.model)");
         using var doc = JsonFields.ParseFile(path);
         var root = new JsonFields(doc.RootElement, path);
         var model = root.Object("model") ?? throw root.Invalid("model", "missing", "the tokenizer model object");
@@ -64,7 +72,53 @@ internal static class GgufVocabulary
         writer.Add("tokenizer.ggml.tokens", tokens.Select(t => t!).ToArray());
         writer.Add("tokenizer.ggml.token_type", types);
         writer.Add("tokenizer.ggml.merges", Merges(model, path));
-        AddSpecialTokens(writer, directory, doc.RootElement, added, vocabSize);
+        AddSpecialTokens(writer, directory, doc.RootElement, added, vocabSize, null);
+        if (ChatTemplate.ReadTemplateText(directory).Text is { } template)
+            writer.Add("tokenizer.chat_template", template);
+    }
+
+    private static void AddSentencePiece(GgufWriter writer, string directory, int vocabSize, string arch)
+    {
+        string path = Path.Combine(directory, "tokenizer.model");
+        var spm = SentencePieceModelFile.Read(path);
+        if (spm.ModelType != SentencePieceModelFile.Bpe)
+            throw new EngineException($"{path}: trainer_spec.model_type is {spm.ModelType} (Unigram); GGUF export writes SentencePiece BPE vocabularies (LLaMA-2, InternLM2: tokenizer.ggml.model llama) only");
+        if (spm.Pieces.Count > vocabSize)
+            throw new EngineException($"{path}: {spm.Pieces.Count} pieces, more than the model's vocab_size {vocabSize} (config.json)");
+        var tokens = new string[vocabSize];
+        var scores = new float[vocabSize];
+        var types = new int[vocabSize];
+        for (int i = 0; i < vocabSize; i++)
+        {
+            if (i < spm.Pieces.Count)
+                (tokens[i], scores[i], types[i]) = (spm.Pieces[i].Text, spm.Pieces[i].Score, spm.Pieces[i].Type);
+            else
+                (tokens[i], scores[i], types[i]) = ($"[PAD{i}]", -10000f, Unused);
+        }
+        // tokenizer_config.json's added_tokens_decoder replaces what the model file has at those ids.
+        var added = new List<(int Id, string Content)>();
+        using var tokenizerConfig = ReadOptional(Path.Combine(directory, "tokenizer_config.json"));
+        if (tokenizerConfig?.RootElement is { ValueKind: JsonValueKind.Object } tc && tc.TryGetProperty("added_tokens_decoder", out var decoder)
+            && decoder.ValueKind == JsonValueKind.Object)
+            foreach (var entry in decoder.EnumerateObject())
+            {
+                string content = entry.Value.TryGetProperty("content", out var c) ? c.GetString() ?? "" : "";
+                if (!int.TryParse(entry.Name, out int id))
+                    throw new EngineException($"{Path.Combine(directory, "tokenizer_config.json")}: added_tokens_decoder key \"{entry.Name}\" is not a token id");
+                bool special = entry.Value.TryGetProperty("special", out var sp) && sp.ValueKind == JsonValueKind.True;
+                Place(tokens!, types, id, content, special ? Control : UserDefined, Path.Combine(directory, "tokenizer_config.json"), vocabSize);
+                scores[id] = AddedTokenScore;
+                added.Add((id, content));
+            }
+
+        writer.Add("tokenizer.ggml.model", "llama");
+        writer.Add("tokenizer.ggml.pre", "default");
+        writer.Add("tokenizer.ggml.tokens", tokens);
+        writer.Add("tokenizer.ggml.scores", scores);
+        writer.Add("tokenizer.ggml.token_type", types);
+        writer.Add("tokenizer.ggml.add_space_prefix", spm.AddDummyPrefix);
+        int? chatEos = arch == "internlm2" && added.FirstOrDefault(a => a.Content == "<|im_end|>") is { Content: not null } end ? end.Id : null;
+        AddSpecialTokens(writer, directory, null, added, vocabSize, chatEos);
         if (ChatTemplate.ReadTemplateText(directory).Text is { } template)
             writer.Add("tokenizer.chat_template", template);
     }
@@ -136,8 +190,9 @@ internal static class GgufVocabulary
     }
 
     /// <summary>SpecialVocab: ids from tokenizer_config.json's {kind}_token (looked up among the added tokens), then
-    /// config.json's {kind}_token_id; add_bos/add_eos from the post-processor's template and tokenizer_config.json.</summary>
-    private static void AddSpecialTokens(GgufWriter writer, string directory, JsonElement tokenizer, List<(int Id, string Content)> added, int vocabSize)
+    /// config.json's {kind}_token_id; add_bos/add_eos from the post-processor's template and tokenizer_config.json.
+    /// <paramref name="chatEos"/> replaces the EOS (InternLM2Model.set_vocab's chat-model rule).</summary>
+    private static void AddSpecialTokens(GgufWriter writer, string directory, JsonElement? tokenizer, List<(int Id, string Content)> added, int vocabSize, int? chatEos)
     {
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var addFlags = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -148,7 +203,7 @@ internal static class GgufVocabulary
             : e.ValueKind == JsonValueKind.Object && e.TryGetProperty("content", out var ce) && ce.ValueKind == JsonValueKind.String ? ce.GetString() : null
             : null;
 
-        if (tokenizer.TryGetProperty("post_processor", out var post) && Type(post) == "TemplateProcessing"
+        if (tokenizer is { } json && json.TryGetProperty("post_processor", out var post) && Type(post) == "TemplateProcessing"
             && post.TryGetProperty("single", out var single) && single.ValueKind == JsonValueKind.Array && single.GetArrayLength() > 1)
         {
             string? first = single[0].TryGetProperty("SpecialToken", out var st) ? st.GetProperty("id").GetString() : null;
@@ -169,6 +224,7 @@ internal static class GgufVocabulary
                 if (!ids.ContainsKey(kind) && config.RootElement.TryGetProperty(kind + "_token_id", out var e)
                     && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out int id) && id >= 0 && id < vocabSize)
                     ids[kind] = id;
+        if (chatEos is int eos) ids["eos"] = eos;
         foreach (var (kind, key) in SpecialKinds)
             if (ids.TryGetValue(kind, out int id)) writer.Add(key, (uint)id);
         writer.Add("tokenizer.ggml.add_bos_token", addFlags.GetValueOrDefault("bos"));

@@ -1,4 +1,5 @@
-// A GGUF file of llama.cpp's llama / qwen2 / qwen3 architectures as a DecoderModel. Hyper-parameters come from the
+// A GGUF file of llama.cpp's llama / qwen2 / qwen3 / internlm2 architectures as a DecoderModel (internlm2, whose wqkv
+// the conversion split into permuted attn_q/attn_k and attn_v, is a LLaMA in every other respect and loads as one). Hyper-parameters come from the
 // `<arch>.*` metadata and become the Hugging Face config the rest of the engine reads; tensors are found under llama.cpp's
 // names (blk.N.attn_q …, the table below) and keep the Hugging Face names (model.layers.N.self_attn.q_proj …), so LoRA
 // adapters, training and export see the same model as from safetensors. convert_hf_to_gguf.py permutes LLaMA's q/k rows
@@ -17,6 +18,7 @@ public static class GgufDecoder
     private static readonly Dictionary<string, string> Architectures = new(StringComparer.Ordinal)
     {
         ["llama"] = "LlamaForCausalLM",
+        ["internlm2"] = "LlamaForCausalLM",
         ["qwen2"] = "Qwen2ForCausalLM",
         ["qwen3"] = "Qwen3ForCausalLM",
     };
@@ -103,7 +105,7 @@ public static class GgufDecoder
         var config = new JsonObject
         {
             ["architectures"] = new JsonArray(hfArchitecture),
-            ["model_type"] = arch,
+            ["model_type"] = hfArchitecture == "LlamaForCausalLM" ? "llama" : arch,
             ["hidden_size"] = hidden,
             ["num_hidden_layers"] = layers,
             ["num_attention_heads"] = heads,
@@ -130,7 +132,7 @@ public static class GgufDecoder
         var fields = new JsonFields(doc.RootElement, gguf.Path);
         return arch switch
         {
-            "llama" => new LlamaConfig(fields, hfArchitecture),
+            "llama" or "internlm2" => new LlamaConfig(fields, hfArchitecture),
             "qwen2" => new Qwen2Config(fields, hfArchitecture),
             _ => new Qwen3Config(fields, hfArchitecture),
         };

@@ -1,4 +1,6 @@
-// SentencePiece-style BPE (LLaMA-2, Mistral): "▁" marks spaces, unknown characters fall back to <0xNN> byte tokens.
+// SentencePiece-style BPE (LLaMA-2, Mistral, InternLM2): "▁" marks spaces, unknown characters fall back to <0xNN> byte
+// tokens; a SentencePiece model's user-defined pieces are kept whole (sentencepiece's bpe_model.cc freezes them: they
+// never merge with a neighbour, so the text between them is encoded on its own).
 using System.Text;
 
 namespace RagTune.Engine.Tokenizers;
@@ -8,17 +10,38 @@ public sealed class SentencePieceBpeTokenizer : TokenizerBase
     private readonly BpeModel _model;
     private readonly bool _stripLeadingSpace;
     private readonly bool _byteTokens;
+    private readonly (string Piece, int Id)[] _userDefined;   // longest first
 
-    internal SentencePieceBpeTokenizer(TokenizerParts parts, BpeModel model, bool stripLeadingSpace, bool byteTokens) : base(parts)
+    internal SentencePieceBpeTokenizer(TokenizerParts parts, BpeModel model, bool stripLeadingSpace, bool byteTokens,
+        IReadOnlyList<(string Piece, int Id)>? userDefined = null) : base(parts)
     {
         _model = model;
         _stripLeadingSpace = stripLeadingSpace;
         _byteTokens = byteTokens;
+        _userDefined = (userDefined ?? []).Where(u => u.Piece.Length > 0).OrderByDescending(u => u.Piece.Length).ToArray();
     }
 
     public override TokenizerKind Kind => TokenizerKind.SentencePieceBpe;
 
-    private protected override void EncodePiece(string piece, List<int> output) => _model.Encode(piece, output);
+    private protected override void EncodePiece(string piece, List<int> output)
+    {
+        int start = 0;
+        for (int i = 0; i < piece.Length && _userDefined.Length > 0;)
+        {
+            int match = Array.FindIndex(_userDefined, u => piece.AsSpan(i).StartsWith(u.Piece, StringComparison.Ordinal));
+            if (match < 0)
+            {
+                i++;
+                continue;
+            }
+            if (i > start) _model.Encode(piece[start..i], output);
+            output.Add(_userDefined[match].Id);
+            i += _userDefined[match].Piece.Length;
+            start = i;
+        }
+        if (start == 0) _model.Encode(piece, output);
+        else if (start < piece.Length) _model.Encode(piece[start..], output);
+    }
 
     private protected override void AddTokenSpans(string piece, ReadOnlySpan<int> ids, List<(int Start, int End)> spans)
     {

@@ -1,13 +1,14 @@
 // SentencePiece's own normalizer, as llama.cpp's UGM tokenizer applies it to GGUF "t5" vocabularies (llama-vocab.cpp,
 // after sentencepiece's normalizer.cc): user-defined tokens pass unchanged, else the longest charsmap rule at each
 // position, else one character; then whitespace: runs merged (remove_extra_whitespaces, which also drops leading and
-// trailing spaces), one space before the text (add_space_prefix), spaces written as "▁".
+// trailing spaces), one space before the text (add_space_prefix), spaces written as "▁". sentencepiece itself (a
+// tokenizer.model) puts that space before any non-empty text, whitespace-only included; llama.cpp before its first word.
 using System.Text;
 
 namespace RagTune.Engine.Tokenizers;
 
 internal sealed class SentencePieceNormalizer(PrecompiledNormalizer? charsmap, IReadOnlyList<string> userDefined,
-    bool addSpacePrefix, bool removeExtraWhitespaces) : Normalizer
+    bool addSpacePrefix, bool removeExtraWhitespaces, bool prefixBeforeAnyText = false) : Normalizer
 {
     private readonly byte[][] _userDefined = userDefined.Where(t => t.Length > 0).Select(Encoding.UTF8.GetBytes).ToArray();
     private static readonly byte[] Space = Encoding.UTF8.GetBytes("\u2581");
@@ -17,6 +18,11 @@ internal sealed class SentencePieceNormalizer(PrecompiledNormalizer? charsmap, I
         byte[] input = Encoding.UTF8.GetBytes(text);
         var output = new List<byte>(input.Length * 3 / 2 + 4);
         bool prepended = false, inWord = false;
+        if (prefixBeforeAnyText && addSpacePrefix && !removeExtraWhitespaces && input.Length > 0)
+        {
+            output.AddRange(Space);
+            prepended = true;
+        }
         for (int at = 0; at < input.Length;)
         {
             var (replacement, consumed) = NormalizePrefix(input.AsSpan(at));

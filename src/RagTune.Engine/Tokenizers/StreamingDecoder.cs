@@ -10,8 +10,9 @@ internal sealed class StreamingDecoder(TokenizerBase tokenizer, bool skipSpecial
 
     public string Add(int id)
     {
+        int before = _pending.Count;
         if (!tokenizer.AppendTokenBytes(id, skipSpecialTokens, !_started, _pending)) return "";
-        _started = true;
+        _started |= _pending.Count > before || !tokenizer.StripLeadingSpaceUntilText;
         int complete = _pending.Count - IncompleteTailLength(_pending);
         if (complete == 0) return "";
         string text = Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending)[..complete]);

@@ -4,7 +4,8 @@ namespace RagTune.Engine.Tokenizers;
 public static class Tokenizer
 {
     /// <summary>Loads the tokenizer of a Hugging Face checkpoint folder: tokenizer.json if present, else
-    /// vocab.json + merges.txt (byte-level BPE), else vocab.txt (BERT WordPiece); tokenizer_config.json supplies
+    /// vocab.json + merges.txt (byte-level BPE), else vocab.txt (BERT WordPiece), else a SentencePiece
+    /// tokenizer.model (LLaMA-2, InternLM2); tokenizer_config.json supplies
     /// added tokens and special ids where the files themselves do not. A GGUF file gives its metadata's tokenizer.</summary>
     public static TokenizerBase Load(string directory)
     {
@@ -24,11 +25,9 @@ public static class Tokenizer
         }
         string vocabTxt = Path.Combine(directory, "vocab.txt");
         if (File.Exists(vocabTxt)) return VocabFilesLoader.LoadWordPiece(vocabTxt, Path.Combine(directory, "tokenizer_config.json"));
-        if (File.Exists(Path.Combine(directory, "tokenizer.model")))
-            throw new EngineException($"{Path.Combine(directory, "tokenizer.model")}: a SentencePiece model file is not read (only its tokenizer.json "
-                + "form is); save the tokenizer once as tokenizer.json (transformers: AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) "
-                + "or use a GGUF of the model, whose metadata holds the SentencePiece vocabulary.");
-        throw new EngineException($"{directory}: no tokenizer found (expected tokenizer.json, vocab.json + merges.txt, or vocab.txt).");
+        string sentencePiece = Path.Combine(directory, "tokenizer.model");
+        if (File.Exists(sentencePiece)) return VocabFilesLoader.LoadSentencePiece(sentencePiece, Path.Combine(directory, "tokenizer_config.json"));
+        throw new EngineException($"{directory}: no tokenizer found (expected tokenizer.json, vocab.json + merges.txt, vocab.txt or a SentencePiece tokenizer.model).");
     }
 
     /// <summary>Loads a Hugging Face tokenizer.json (special ids also from a tokenizer_config.json beside it).</summary>

@@ -32,6 +32,7 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
         _matcher = new AddedTokenMatcher(added);
         _normalizer = parts.Normalizer;
         _preTokenizer = parts.PreTokenizer;
+        StripLeadingSpaceUntilText = parts.StripLeadingSpaceUntilText;
         _prefix = parts.PrefixIds;
         _suffix = parts.SuffixIds;
         Pair = parts.Pair;
@@ -209,7 +210,10 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
         var bytes = new List<byte>(ids.Length * 4);
         bool first = true;
         foreach (int id in ids)
-            if (AppendTokenBytes(id, skipSpecialTokens, first, bytes)) first = false;
+        {
+            int before = bytes.Count;
+            if (AppendTokenBytes(id, skipSpecialTokens, first, bytes) && (bytes.Count > before || !StripLeadingSpaceUntilText)) first = false;
+        }
         return CleanUp(Encoding.UTF8.GetString(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes)));
     }
 
@@ -219,6 +223,9 @@ public abstract class TokenizerBase : ITokenizer, ITokenizerInfo
         _addedToId.TryGetValue(token, out int id) || _vocab.TryGetValue(token, out id) ? id : null;
 
     public string? IdToToken(int id) => (uint)id < (uint)_idToToken.Length ? _idToToken[id] : null;
+
+    /// <summary>See <see cref="TokenizerParts.StripLeadingSpaceUntilText"/>.</summary>
+    internal bool StripLeadingSpaceUntilText { get; }
 
     public bool IsSpecial(int id) => (uint)id < (uint)_addedById.Length && _addedById[id]?.Special == true;
 

@@ -17,6 +17,10 @@ internal sealed class TokenizerParts
 
     /// <summary>The post-processor's pair layout, where it declares one.</summary>
     public PairTemplate? Pair { get; set; }
+    /// <summary>SentencePiece's own decoding with remove_extra_whitespaces (sentencepiece_processor.cc): while nothing has
+    /// been written yet, each token loses its leading "▁" (so leading whitespace-only pieces decode to nothing). Hugging
+    /// Face's Metaspace decoder strips the first token's only.</summary>
+    public bool StripLeadingSpaceUntilText { get; set; }
     public int? BosId { get; set; }
     public int? EosId { get; set; }
     public int? PadId { get; set; }

@@ -1,4 +1,5 @@
-// Tokenizers from the "slow" Hugging Face files: vocab.json + merges.txt (GPT-2/Qwen2 byte-level BPE) and vocab.txt (BERT).
+// Tokenizers from the "slow" Hugging Face files: vocab.json + merges.txt (GPT-2/Qwen2 byte-level BPE), vocab.txt (BERT)
+// and a SentencePiece tokenizer.model (LLaMA-2, InternLM2: BPE; T5/XLM-R style: Unigram).
 using System.Text;
 using System.Text.Json;
 
@@ -44,9 +45,67 @@ internal static class VocabFilesLoader
             new ByteLevelPreTokenizer(config.AddPrefixSpace, useRegex: false),
         ]);
         SpecialIds.Resolve(parts, TokenizerKind.ByteLevelBpe, configPath);
-        if (config.AddBosToken && parts.BosId is int bos) parts.PrefixIds = [bos];
+        if (config.AddBosToken == true && parts.BosId is int bos) parts.PrefixIds = [bos];
         var model = new BpeModel(vocab, null, merges, null, mergesPath);
         return new ByteLevelBpeTokenizer(parts, model);
+    }
+
+    /// <summary>A SentencePiece model file as the slow Hugging Face classes built on it use it (LlamaTokenizer,
+    /// InternLM2Tokenizer): SentencePiece's normalizer and its BPE or Unigram segmentation, control and unknown pieces as
+    /// special tokens, user-defined pieces kept whole, tokenizer_config.json's added tokens and special tokens on top,
+    /// BOS before the text unless add_bos_token is false.</summary>
+    public static TokenizerBase LoadSentencePiece(string modelPath, string configPath)
+    {
+        var spm = SentencePieceModelFile.Read(modelPath);
+        if (!spm.EscapeWhitespaces || spm.TreatWhitespaceAsSuffix)
+            throw new EngineException($"{modelPath}: {(spm.EscapeWhitespaces ? "trainer_spec.treat_whitespace_as_suffix is true" : "normalizer_spec.escape_whitespaces is false")}, "
+                + "expected the SentencePiece defaults (spaces written as \"▁\" before a word), which every LLaMA/InternLM2/XLM-R model uses.");
+        var vocab = new Dictionary<string, int>(spm.Pieces.Count, StringComparer.Ordinal);
+        var userDefined = new List<(string Piece, int Id)>();
+        var parts = new TokenizerParts { Source = modelPath, Vocab = vocab };
+        for (int id = 0; id < spm.Pieces.Count; id++)
+        {
+            var piece = spm.Pieces[id];
+            vocab.TryAdd(piece.Text, id);
+            if (piece.Type is SentencePieceModelFile.TypeControl or SentencePieceModelFile.TypeUnknown)
+                parts.AddedTokens.Add(new AddedToken(id, piece.Text, Special: true));
+            else if (piece.Type == SentencePieceModelFile.TypeUserDefined)
+                userDefined.Add((piece.Text, id));
+        }
+        var config = ReadConfig(configPath);
+        foreach (var t in config.AddedTokens)
+        {
+            int at = parts.AddedTokens.FindIndex(a => a.Id == t.Id);
+            if (at >= 0) parts.AddedTokens[at] = t;
+            else parts.AddedTokens.Add(t);
+        }
+        var kind = spm.ModelType == SentencePieceModelFile.Bpe ? TokenizerKind.SentencePieceBpe : TokenizerKind.Unigram;
+        SpecialIds.Resolve(parts, kind, configPath);
+        parts.UnkId ??= spm.UnkId >= 0 ? spm.UnkId : null;
+        parts.BosId ??= spm.BosId >= 0 ? spm.BosId : null;
+        parts.EosId ??= spm.EosId >= 0 ? spm.EosId : null;
+        parts.PadId ??= spm.PadId >= 0 ? spm.PadId : null;
+        if ((config.AddBosToken ?? true) && parts.BosId is int bos) parts.PrefixIds = [bos];
+        if (config.AddEosToken && parts.EosId is int eos) parts.SuffixIds = [eos];
+
+        PrecompiledNormalizer? charsmap = spm.PrecompiledCharsmap.Length == 0 ? null : PrecompiledNormalizer.Parse(spm.PrecompiledCharsmap,
+            what => new EngineException($"{modelPath}: normalizer_spec.precompiled_charsmap is {what}, expected SentencePiece's precompiled charsmap (u32 trie size, Darts double-array trie, NUL-terminated replacements)."));
+        parts.Normalizer = new SentencePieceNormalizer(charsmap, userDefined.Select(u => u.Piece).ToList(), spm.AddDummyPrefix, spm.RemoveExtraWhitespaces,
+            prefixBeforeAnyText: true);
+        // sentencepiece's decoder drops the leading "▁" of the text when either option is on, and with
+        // remove_extra_whitespaces every leading whitespace-only piece's.
+        bool stripLeadingSpace = spm.AddDummyPrefix || spm.RemoveExtraWhitespaces;
+        parts.StripLeadingSpaceUntilText = spm.RemoveExtraWhitespaces;
+        if (kind == TokenizerKind.SentencePieceBpe)
+        {
+            var tokens = spm.Pieces.Select(p => p.Text).ToArray();
+            var bpe = new BpeModel(vocab, tokens, null, spm.Pieces.Select(p => p.Score).ToArray(), modelPath,
+                byteFallback: spm.ByteFallback, unkId: spm.UnkId >= 0 ? spm.UnkId : null, fuseUnk: true);
+            return new SentencePieceBpeTokenizer(parts, bpe, stripLeadingSpace, byteTokens: spm.ByteFallback, userDefined);
+        }
+        var unigram = new UnigramModel(spm.Pieces.Select(p => (p.Text, (double)p.Score)).ToList(), spm.UnkId >= 0 ? spm.UnkId : null,
+            spm.ByteFallback, modelPath, spm.Pieces.Select(p => p.Type).ToArray());
+        return new UnigramTokenizer(parts, unigram, stripLeadingSpace);
     }
 
     public static TokenizerBase LoadWordPiece(string vocabPath, string configPath)
@@ -85,13 +144,13 @@ internal static class VocabFilesLoader
     }
 
     private sealed record Config(string? TokenizerClass, List<AddedToken> AddedTokens, Dictionary<string, string?> Tokens,
-        bool DoLowerCase, bool? StripAccents, bool TokenizeChineseChars, bool AddPrefixSpace, bool AddBosToken);
+        bool DoLowerCase, bool? StripAccents, bool TokenizeChineseChars, bool AddPrefixSpace, bool? AddBosToken, bool AddEosToken);
 
     private static Config ReadConfig(string path)
     {
         var tokens = new Dictionary<string, string?>();
         var added = new List<AddedToken>();
-        if (!File.Exists(path)) return new Config(null, added, tokens, true, null, true, false, false);
+        if (!File.Exists(path)) return new Config(null, added, tokens, true, null, true, false, null, false);
         var json = new JsonFields(path);
         using var doc = json.Parse();
         var root = doc.RootElement;
@@ -115,6 +174,7 @@ internal static class VocabFilesLoader
             JsonFields.Optional(root, "strip_accents") is null ? null : json.Bool(root, "strip_accents", "strip_accents", false),
             json.Bool(root, "tokenize_chinese_chars", "tokenize_chinese_chars", true),
             json.Bool(root, "add_prefix_space", "add_prefix_space", false),
-            json.Bool(root, "add_bos_token", "add_bos_token", false));
+            JsonFields.Optional(root, "add_bos_token") is null ? null : json.Bool(root, "add_bos_token", "add_bos_token", false),
+            json.Bool(root, "add_eos_token", "add_eos_token", false));
     }
 }

@@ -14,7 +14,7 @@ namespace RagTune.Engine.Tests.Export;
 
 internal static class ExportFixtureModels
 {
-    public static readonly string[] Names = ["llama", "qwen2", "qwen3"];
+    public static readonly string[] Names = ["llama", "qwen2", "qwen3", "internlm2"];
 
     public static TheoryData<string> NamesData => new(Names);
 
@@ -101,14 +101,22 @@ internal static class ExportFixtureModels
 
     /// <summary>Turns an exported GGUF back into a Hugging Face checkpoint in <paramref name="directory"/> (config and
     /// tokenizer files copied from <paramref name="source"/>): every tensor dequantised to float32, renamed, and LLaMA's
-    /// q/k rows un-permuted.</summary>
+    /// q/k rows un-permuted. An InternLM2 export (wqkv split into q/k/v) comes back as the LLaMA it is.</summary>
     public static string ToCheckpoint(string ggufPath, string source, string directory)
     {
         Directory.CreateDirectory(directory);
         foreach (var file in TokenizerFiles.Append("config.json"))
             File.Copy(Path.Combine(source, file), Path.Combine(directory, file), overwrite: true);
         var config = (DecoderConfig)ModelConfig.Load(source);
-        bool llama = config is LlamaConfig;
+        if (config is InternLM2Config)
+        {
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(source, "config.json")))!.AsObject();
+            json["architectures"] = new System.Text.Json.Nodes.JsonArray("LlamaForCausalLM");
+            json["model_type"] = "llama";
+            json.Remove("bias");
+            File.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString());
+        }
+        bool llama = config is LlamaConfig or InternLM2Config;
         var entries = new List<SafeTensorEntry>();
         foreach (var (name, (info, data)) in ReadTensors(ggufPath))
         {

@@ -92,6 +92,73 @@ public class GgufExporterTests
     }
 
     [Fact]
+    public async Task An_internlm2_export_splits_wqkv_and_loads_back_from_the_gguf_with_the_same_logits()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("internlm2", dir.File("model"));
+        var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"));
+        var gguf = GgufFile.Read(result.GgufPath);
+        var names = gguf.Tensors.Select(t => t.Name).ToHashSet();
+        Assert.Contains("blk.0.attn_q.weight", names);
+        Assert.Contains("blk.0.attn_k.weight", names);
+        Assert.Contains("blk.0.attn_v.weight", names);
+        Assert.DoesNotContain(names, n => n.Contains("qkv", StringComparison.Ordinal));
+        Assert.Equal(new ulong[] { 256, 128 }, gguf.Tensors.Single(t => t.Name == "blk.1.attn_k.weight").Dimensions);  // KV·D = 2·64 rows
+
+        // The GGUF itself (llama.cpp's internlm2 arch) loads as the LLaMA it is, with the packed model's logits.
+        int[] ids = Tokenizer.Load(model).Encode(Prompt);
+        float[] expected = LastLogits(model, ids), actual = LastLogits(result.GgufPath, ids);
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.True(expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second)) < 1e-4, "logits of the internlm2 GGUF differ from the checkpoint's");
+
+        // Biased wqkv/wo (InternLM2's `bias`, default true) has no place in llama.cpp's internlm2 tensors.
+        File.WriteAllText(Path.Combine(model, "config.json"), File.ReadAllText(Path.Combine(model, "config.json")).Replace("\"bias\": false", "\"bias\": true"));
+        var biased = await Assert.ThrowsAsync<EngineException>(() => Export(model, GgufExportType.F32, dir.File("b.gguf")));
+        Assert.Contains("config.json", biased.Message);
+        Assert.Contains("\"bias\"", biased.Message);
+    }
+
+    [Fact]
+    public async Task An_internlm2_with_only_tokenizer_model_exports_the_sentencepiece_vocabulary()
+    {
+        // InternLM2-chat checkpoints ship tokenizer.model and no tokenizer.json: the GGUF gets the "llama" vocabulary.
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("internlm2", dir.File("model"));
+        File.Delete(Path.Combine(model, "tokenizer.json"));
+        string spm = Path.Combine(AppContext.BaseDirectory, "TestData", "tokenizers", "spm-bpe");
+        foreach (string file in new[] { "tokenizer.model", "tokenizer_config.json" })
+            File.Copy(Path.Combine(spm, file), Path.Combine(model, file), overwrite: true);
+        var result = await Export(model, GgufExportType.F16, dir.File("m.gguf"));
+        var gguf = GgufFile.Read(result.GgufPath);
+
+        Assert.Equal("llama", gguf.GetString("tokenizer.ggml.model"));
+        Assert.Equal(512, gguf.GetStringArray("tokenizer.ggml.tokens").Length);          // 500 pieces padded to vocab_size
+        Assert.Equal("[PAD500]", gguf.GetStringArray("tokenizer.ggml.tokens")[500]);
+        Assert.Equal(1L, gguf.GetIntegerOrNull("tokenizer.ggml.bos_token_id"));
+        Assert.Equal(4L, gguf.GetIntegerOrNull("tokenizer.ggml.eos_token_id"));          // <|im_end|>, InternLM2's chat EOS
+        Assert.True(gguf.GetBoolOrNull("tokenizer.ggml.add_bos_token"));
+        Assert.True(gguf.GetBoolOrNull("tokenizer.ggml.add_space_prefix"));
+        Assert.Contains("<|im_start|>", gguf.GetString("tokenizer.chat_template"));
+
+        // llama.cpp's SentencePiece tokenizer over that vocabulary gives SentencePiece's ids (the chat markers are control
+        // tokens there, parsed as specials, so texts holding them are left out).
+        using var golden = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(spm, "golden.json")));
+        var texts = golden.RootElement.GetProperty("texts").EnumerateArray().Select(t => t.GetString()!).ToList();
+        var ids = golden.RootElement.GetProperty("ids").EnumerateArray().Select(a => a.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToList();
+        var fromGguf = Tokenizer.FromGguf(result.GgufPath);
+        int compared = 0;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i].Contains("<|", StringComparison.Ordinal)) continue;
+            Assert.True(ids[i].SequenceEqual(fromGguf.Encode(texts[i])), $"\"{texts[i]}\": expected [{string.Join(",", ids[i])}], got [{string.Join(",", fromGguf.Encode(texts[i]))}]");
+            compared++;
+        }
+        Assert.True(compared > 60);
+        string chat = golden.RootElement.GetProperty("chat").GetProperty("prompt").GetString()!;
+        Assert.Equal(golden.RootElement.GetProperty("chat").GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()), fromGguf.Encode(chat, parseSpecial: true));
+    }
+
+    [Fact]
     public void Llama_q_and_k_rows_are_interleaved_per_head_as_convert_hf_to_gguf_does()
     {
         // 2 heads of 4 rows (1 column): transformers' [a0 a1 | a2 a3] halves become llama.cpp's pairs [a0 a2 a1 a3].

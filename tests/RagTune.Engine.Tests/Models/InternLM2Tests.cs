@@ -109,19 +109,4 @@ public sealed class InternLM2Tests
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
-
-    [Fact]
-    public void Only_a_sentencepiece_tokenizer_model_is_refused_with_what_to_do()
-    {
-        string dir = Path.Combine(Path.GetTempPath(), "ragtune-test-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dir);
-        try
-        {
-            File.WriteAllBytes(Path.Combine(dir, "tokenizer.model"), [0x0a, 0x00]);
-            var ex = Assert.Throws<EngineException>(() => Tokenizer.Load(dir));
-            Assert.Contains("tokenizer.model: a SentencePiece model file is not read", ex.Message);
-            Assert.Contains("tokenizer.json", ex.Message);
-        }
-        finally { Directory.Delete(dir, recursive: true); }
-    }
 }

@@ -2,6 +2,7 @@
 // instruction at a time — AskAsync sends a ServerMessage on the open stream and returns the site's ClientMessage. It also
 // records the site-key header each Join carried.
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
@@ -24,18 +25,24 @@ internal sealed class FakeFlowerServer : FlowerService.FlowerServiceBase, IAsync
 
     public string Address { get; private set; } = "";
 
-    public static async Task<FakeFlowerServer> StartAsync()
+    /// <summary>Listens on a free loopback port: h2c, or TLS with <paramref name="certificate"/> (which must hold its key).</summary>
+    public static async Task<FakeFlowerServer> StartAsync(X509Certificate2? certificate = null)
     {
         var server = new FakeFlowerServer();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            if (certificate is not null) o.UseHttps(certificate);
+        }));
         builder.Services.AddGrpc(o => { o.MaxReceiveMessageSize = null; o.MaxSendMessageSize = null; });
         builder.Services.AddSingleton(server);
         server._app = builder.Build();
         server._app.MapGrpcService<FakeFlowerServer>();
         await server._app.StartAsync();
         var address = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server.Address = new Uri(address).Authority;
+        // "localhost:PORT": a TLS certificate names the host, not 127.0.0.1.
+        server.Address = $"localhost:{new Uri(address).Port}";
         return server;
     }
 

@@ -122,10 +122,15 @@ public sealed class FederatedSiteTests : IDisposable
         Assert.InRange(evaluate.Metrics["em"].Double, 0, 1);
         Assert.Equal(2, evaluate.Metrics["em_answers"].Sint64);
 
+        // Round 2 trains from round 1's result; only the round being trained keeps its run folder.
+        var fit2 = (await server.AskAsync(Fit(fit.Parameters, ("server_round", new Scalar { Sint64 = 2 }), ("local_steps", new Scalar { Sint64 = 1 })), run, Ct)).FitRes;
+        Assert.True(fit2.Status.Code == Code.Ok, fit2.Status.Message);
+        Assert.Equal(["round-0002"], Directory.GetDirectories(Path.Combine(_dir, "work", "rounds")).Select(Path.GetFileName));
+
         var bye = await server.AskAsync(new ServerMessage { ReconnectIns = new() { Seconds = 0 } }, run, Ct);
         Assert.Equal(Reason.Reconnect, bye.DisconnectRes.Reason);
         var result = await run.WaitAsync(TimeSpan.FromMinutes(1), Ct);
-        Assert.Equal((1, 1, 0), (result.FitRounds, result.EvaluateRounds, result.RefusedMessages));
+        Assert.Equal((2, 1, 0), (result.FitRounds, result.EvaluateRounds, result.RefusedMessages));
         Assert.Equal(["site-a-key"], server.SiteKeys);
     }
 
@@ -166,9 +171,10 @@ public sealed class FederatedSiteTests : IDisposable
 
         Assert.Equal("round 9: FitIns.config[\"local_epochs\"]: expected sint64 (an integer), got double 1.5",
             await Refused(Fit(good, ("server_round", new Scalar { Sint64 = 9 }), ("local_epochs", new Scalar { Double = 1.5 }))));
-        Assert.Equal("round 1: FitIns.config[\"learning_rate\"]: expected double, got string \"fast\"",
+        // Without server_round the site counts FitIns: these are the fifth and sixth.
+        Assert.Equal("round 5: FitIns.config[\"learning_rate\"]: expected double, got string \"fast\"",
             await Refused(Fit(good, ("learning_rate", new Scalar { String = "fast" }))));
-        Assert.Equal("round 1: FitIns.config[\"learning_rate\"]: expected a finite value > 0, got -1",
+        Assert.Equal("round 6: FitIns.config[\"learning_rate\"]: expected a finite value > 0, got -1",
             await Refused(Fit(good, ("learning_rate", new Scalar { Double = -1 }))));
 
         // Nothing was trained on: no round folder was made.
