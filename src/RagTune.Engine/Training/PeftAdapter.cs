@@ -33,6 +33,13 @@ public static class PeftAdapter
     public static void Save(string directory, AdapterSet adapters, LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
     {
         SaveWeights(directory, adapters);
+        AtomicFile.WriteText(Path.Combine(directory, ConfigFileName), ConfigJson(options, baseModel, taskType));
+    }
+
+    /// <summary>The adapter_config.json that <see cref="Save"/> writes (sorted keys, indent 2, trailing newline).</summary>
+    public static string ConfigJson(LoraOptions options, string baseModel, string taskType = "CAUSAL_LM")
+    {
+        ArgumentNullException.ThrowIfNull(options);
         var config = new SortedDictionary<string, object?>(StringComparer.Ordinal)
         {
             ["base_model_name_or_path"] = baseModel,
@@ -49,8 +56,7 @@ public static class PeftAdapter
             ["use_dora"] = false,
             ["use_rslora"] = options.UseRsLora,
         };
-        AtomicFile.WriteText(Path.Combine(directory, ConfigFileName),
-            JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     /// <summary>The set's tensors under the keys adapter_model.safetensors gives them (base_model.model.&lt;module&gt;.lora_A.weight

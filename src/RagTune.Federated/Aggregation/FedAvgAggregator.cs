@@ -169,38 +169,25 @@ public sealed class FedAvgAggregator : IAsyncDisposable
         _log.LogInformation("round {Round}: fit on {Sites}", round, string.Join(", ", sites.Select(s => s.Site)));
         var answers = await Task.WhenAll(sites.Select(s => AskAsync(s, instruction, ClientMessage.MsgOneofCase.FitRes, cancellationToken))).ConfigureAwait(false);
 
-        var updates = new List<(string Site, IReadOnlyList<float[]> Tensors, long NumExamples, IDictionary<string, Scalar> Metrics)>();
         var failures = new List<SiteFailure>();
-        foreach (var (site, reply, error) in answers)
+        var updates = Collect(round, "fit", answers, failures, reply =>
         {
-            try
-            {
-                if (error is not null) throw new FederatedException(error);
-                var res = reply!.FitRes;
-                CheckStatus(res.Status, "FitRes");
-                if (res.NumExamples <= 0) throw new FederatedException($"FitRes.num_examples: expected a positive count, got {res.NumExamples}");
-                var tensors = global.Codec.Decode(res.Parameters ?? new Parameters(), "FitRes.parameters");
-                updates.Add((site, tensors, res.NumExamples, res.Metrics));
-            }
-            catch (FederatedException ex)
-            {
-                failures.Add(new SiteFailure(site, ex.Message));
-                _log.LogWarning("round {Round}: site '{Site}' failed: {Reason}", round, site, ex.Message);
-            }
-        }
+            var res = reply.FitRes;
+            CheckStatus(res.Status, "FitRes");
+            if (res.NumExamples <= 0) throw new FederatedException($"FitRes.num_examples: expected a positive count, got {res.NumExamples}");
+            return (Tensors: global.Codec.Decode(res.Parameters ?? new Parameters(), "FitRes.parameters"), res.NumExamples, Metrics: (IDictionary<string, Scalar>)res.Metrics);
+        });
         if (updates.Count < _options.MinFitResults)
             throw new FederatedException($"round {round}: {updates.Count} of {sites.Count} sites returned a valid update; the round needs at least " +
                 $"{_options.MinFitResults} (failures: {string.Join("; ", failures.Select(f => $"{f.Site}: {f.Reason}"))}). Nothing of this round was saved; " +
                 "run again with the same output folder to retry it");
 
-        // A fixed order (by site name) makes the float64 sums, and so the saved adapter, reproducible.
-        updates.Sort((a, b) => string.CompareOrdinal(a.Site, b.Site));
-        var averaged = FedAvg.Aggregate([.. updates.Select(u => (u.Tensors, u.NumExamples))]);
+        var averaged = FedAvg.Aggregate([.. updates.Select(u => (u.Value.Tensors, u.Value.NumExamples))]);
         var phase = new RoundPhase
         {
             Sites = [.. updates.Select(u => u.Site)],
-            NumExamples = updates.Sum(u => u.NumExamples),
-            Metrics = WeightedMetrics(updates.Select(u => (u.NumExamples, u.Metrics))),
+            NumExamples = updates.Sum(u => u.Value.NumExamples),
+            Metrics = WeightedMetrics(updates.Select(u => (u.Value.NumExamples, u.Value.Metrics))),
             Failures = failures,
         };
         return (global.With(averaged), phase);
@@ -218,34 +205,46 @@ public sealed class FedAvgAggregator : IAsyncDisposable
         var instruction = new ServerMessage { EvaluateIns = new ServerMessage.Types.EvaluateIns { Parameters = global.ToParameters() } };
         instruction.EvaluateIns.Config.Add("server_round", new Scalar { Sint64 = round });
         var answers = await Task.WhenAll(sites.Select(s => AskAsync(s, instruction, ClientMessage.MsgOneofCase.EvaluateRes, cancellationToken))).ConfigureAwait(false);
-        var results = new List<(string Site, long NumExamples, double Loss, IDictionary<string, Scalar> Metrics)>();
         var failures = new List<SiteFailure>();
+        var results = Collect(round, "evaluate", answers, failures, reply =>
+        {
+            var res = reply.EvaluateRes;
+            CheckStatus(res.Status, "EvaluateRes");
+            if (res.NumExamples <= 0) throw new FederatedException($"EvaluateRes.num_examples: expected a positive count, got {res.NumExamples}");
+            if (!float.IsFinite(res.Loss)) throw new FederatedException($"EvaluateRes.loss: expected a finite number, got {res.Loss}");
+            return (res.NumExamples, Loss: (double)res.Loss, Metrics: (IDictionary<string, Scalar>)res.Metrics);
+        });
+        return new RoundPhase
+        {
+            Sites = [.. results.Select(r => r.Site)],
+            NumExamples = results.Sum(r => r.Value.NumExamples),
+            Loss = results.Count > 0 ? FedAvg.WeightedMean(results.Select(r => (r.Value.NumExamples, r.Value.Loss))) : null,
+            Metrics = WeightedMetrics(results.Select(r => (r.Value.NumExamples, r.Value.Metrics))),
+            Failures = failures,
+        };
+    }
+
+    /// <summary>The answers that <paramref name="read"/> accepts, ordered by site name (a fixed order makes the float64
+    /// sums, and so the saved adapter, reproducible); every other site — timed out, disconnected, an error status, a
+    /// malformed answer — goes to <paramref name="failures"/> with the reason and is logged with the round.</summary>
+    private List<(string Site, T Value)> Collect<T>(int round, string phase, IEnumerable<(string Site, ClientMessage? Reply, string? Error)> answers,
+        List<SiteFailure> failures, Func<ClientMessage, T> read)
+    {
+        var accepted = new List<(string Site, T Value)>();
         foreach (var (site, reply, error) in answers)
         {
             try
             {
-                if (error is not null) throw new FederatedException(error);
-                var res = reply!.EvaluateRes;
-                CheckStatus(res.Status, "EvaluateRes");
-                if (res.NumExamples <= 0) throw new FederatedException($"EvaluateRes.num_examples: expected a positive count, got {res.NumExamples}");
-                if (!float.IsFinite(res.Loss)) throw new FederatedException($"EvaluateRes.loss: expected a finite number, got {res.Loss}");
-                results.Add((site, res.NumExamples, res.Loss, res.Metrics));
+                accepted.Add((site, error is null ? read(reply!) : throw new FederatedException(error)));
             }
             catch (FederatedException ex)
             {
                 failures.Add(new SiteFailure(site, ex.Message));
-                _log.LogWarning("round {Round}: site '{Site}' failed to evaluate: {Reason}", round, site, ex.Message);
+                _log.LogWarning("round {Round}: site '{Site}' failed to {Phase}: {Reason}", round, site, phase, ex.Message);
             }
         }
-        results.Sort((a, b) => string.CompareOrdinal(a.Site, b.Site));
-        return new RoundPhase
-        {
-            Sites = [.. results.Select(r => r.Site)],
-            NumExamples = results.Sum(r => r.NumExamples),
-            Loss = results.Count > 0 ? FedAvg.WeightedMean(results.Select(r => (r.NumExamples, r.Loss))) : null,
-            Metrics = WeightedMetrics(results.Select(r => (r.NumExamples, r.Metrics))),
-            Failures = failures,
-        };
+        accepted.Sort((a, b) => string.CompareOrdinal(a.Site, b.Site));
+        return accepted;
     }
 
     /// <summary>Flower's FedAvg sampling: max(⌊available × fraction⌋, minimum) sites drawn at random, after waiting for

@@ -41,7 +41,7 @@ public sealed class FederatedSite : IDisposable
     private readonly AdapterSet _scratch;
     private readonly SiteEvaluator? _evaluator;
     private readonly string _work;
-    private int _fitRounds, _fitInstructions, _evaluateRounds, _refused, _lastRound;
+    private int _fitRounds, _evaluateRounds, _refused, _lastRound;
     private string? _globalPath, _localPath;
 
     /// <summary>Loads the base model and the site's adapter, and reads the held-out data; connects nothing yet.</summary>
@@ -162,6 +162,12 @@ public sealed class FederatedSite : IDisposable
 
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The initial adapter's adapter_config.json verbatim, or the one `train sft` would write for a fresh adapter,
+    /// naming the base model by its folder's name only: the site's paths do not travel.</summary>
+    private string AdapterConfigJson() => _options.InitialAdapter is { } init
+        ? File.ReadAllText(Path.Combine(init, PeftAdapter.ConfigFileName))
+        : PeftAdapter.ConfigJson(_lora, Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(_options.Training.ModelPath))));
+
     /// <summary>The answer to one instruction (anything but ReconnectIns).</summary>
     internal async Task<ClientMessage> AnswerAsync(ServerMessage message, CancellationToken cancellationToken)
     {
@@ -172,10 +178,8 @@ public sealed class FederatedSite : IDisposable
                 properties.Properties.Add("tensors", new Scalar { Sint64 = _codec.Keys.Count });
                 properties.Properties.Add("tensor_dtype", new Scalar { String = _options.WireDtype == Numpy.NpyDtype.Float32 ? "float32" : "float16" });
                 properties.Properties.Add("lora_r", new Scalar { Sint64 = _lora.Rank });
-                // What an aggregator without --init-adapter needs to start from this site's adapter: its PEFT config and
-                // the keys of the tensors in wire order (Protocol.AdapterProperties).
-                string initial = SaveAdapter("initial", _adapter);
-                properties.Properties.Add(AdapterProperties.AdapterConfig, new Scalar { String = File.ReadAllText(Path.Combine(initial, PeftAdapter.ConfigFileName)) });
+                // What an aggregator without an initial adapter needs to save this site's adapter as a PEFT folder.
+                properties.Properties.Add(AdapterProperties.AdapterConfig, new Scalar { String = AdapterConfigJson() });
                 properties.Properties.Add(AdapterProperties.TensorKeys, new Scalar { String = string.Join('\n', _codec.Keys) });
                 return new ClientMessage { GetPropertiesRes = properties };
             case ServerMessage.MsgOneofCase.GetParametersIns:
@@ -211,9 +215,7 @@ public sealed class FederatedSite : IDisposable
 
     private async Task<ClientMessage.Types.FitRes> FitAsync(ServerMessage.Types.FitIns fit, CancellationToken cancellationToken)
     {
-        // Without server_round the site counts the FitIns it has received (refused ones too), as a Flower server counts rounds.
-        int round = Round(fit.Config, "FitIns", ++_fitInstructions);
-        _lastRound = round;
+        int round = Round(fit.Config, "FitIns", _fitRounds + 1);
         var config = new FlowerConfig(fit.Config, $"round {round}: FitIns.config");
         var training = _options.Training;
         int? steps = config.GetInt32("local_steps", 1), epochs = config.GetInt32("local_epochs", 1);
@@ -225,15 +227,11 @@ public sealed class FederatedSite : IDisposable
             throw new FederatedException($"round {round}: FitIns.config[\"proximal_mu\"]: expected a finite value ≥ 0, got {mu.ToString("R", CultureInfo.InvariantCulture)}");
         // Every tensor is checked before anything is loaded: a bad message leaves the site's adapter as it was.
         var global = _codec.Decode(fit.Parameters, $"round {round}: FitIns.parameters");
+        _lastRound = round;
         _codec.CopyInto(global, _scratch);
         _globalPath = SaveAdapter("global", _scratch);
 
-        // Only the round being trained keeps its run folder (checkpoint, train_log.jsonl, loss.svg): earlier rounds' optimizer
-        // states would pile up over a long federation, and their adapters are the global/local folders' business.
-        string rounds = Path.Combine(_work, "rounds"), run = Path.Combine(rounds, $"round-{round:D4}");
-        if (Directory.Exists(rounds))
-            foreach (var old in Directory.GetDirectories(rounds, "round-*").Where(d => !string.Equals(d, run, StringComparison.Ordinal)))
-                Directory.Delete(old, recursive: true);
+        string run = Path.Combine(_work, "rounds", $"round-{round:D4}");
         var options = training with
         {
             OutputDirectory = run,

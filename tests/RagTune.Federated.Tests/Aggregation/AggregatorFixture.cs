@@ -53,13 +53,14 @@ internal static class AggregatorFixture
     public static float[][] Trained(IReadOnlyList<float[]> global, int site, long round) =>
         [.. global.Select((t, ti) => t.Select((v, j) => v + (float)((site + 1) * 0.01 * Math.Sin(j + 3 * ti + round))).ToArray())];
 
-    public static ClientMessage FitRes(float[][] tensors, IReadOnlyList<IReadOnlyList<int>> shapes, long numExamples, double loss) =>
+    public static ClientMessage FitRes(float[][] tensors, IReadOnlyList<IReadOnlyList<int>> shapes, long numExamples, double loss,
+        NpyDtype dtype = NpyDtype.Float32) =>
         new()
         {
             FitRes = new ClientMessage.Types.FitRes
             {
                 Status = new Status { Code = Code.Ok },
-                Parameters = Encode(tensors, shapes),
+                Parameters = Encode(tensors, shapes, dtype),
                 NumExamples = numExamples,
                 Metrics = { ["loss"] = new Scalar { Double = loss } },
             },

@@ -21,18 +21,19 @@ public sealed class AggregatorSecurityTests
         return path;
     }
 
+    private static FedAvgAggregatorOptions Keyed(string dir) => new()
+    {
+        OutputDirectory = Path.Combine(dir, "out"), Listen = "127.0.0.1:0", MinAvailableClients = 1, MinFitClients = 1, SiteKeysFile = KeysFile(dir),
+    };
+
     [Theory]
     [InlineData(null)]
     [InlineData("not-the-key-of-any-site")]
     public async Task A_missing_or_wrong_site_key_is_refused_unauthenticated_and_the_answer_names_no_secret(string? key)
     {
         string dir = TempDirectory();
-        var options = new FedAvgAggregatorOptions
-        {
-            OutputDirectory = Path.Combine(dir, "out"), Listen = "127.0.0.1:0", MinAvailableClients = 1, MinFitClients = 1, SiteKeysFile = KeysFile(dir),
-        };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var aggregator = new FedAvgAggregator(options);
+        await using var aggregator = new FedAvgAggregator(Keyed(dir));
         await aggregator.StartAsync(timeout.Token);
         await using var intruder = FakeSite.Join("intruder", aggregator.ListenAddress!, (_, _) => Task.FromResult<ClientMessage?>(null), key);
         var refused = await intruder.Loop.WaitAsync(timeout.Token);
@@ -51,12 +52,8 @@ public sealed class AggregatorSecurityTests
     public async Task A_site_that_connects_again_replaces_its_earlier_connection()
     {
         string dir = TempDirectory();
-        var options = new FedAvgAggregatorOptions
-        {
-            OutputDirectory = Path.Combine(dir, "out"), Listen = "127.0.0.1:0", MinAvailableClients = 1, MinFitClients = 1, SiteKeysFile = KeysFile(dir),
-        };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await using var aggregator = new FedAvgAggregator(options);
+        await using var aggregator = new FedAvgAggregator(Keyed(dir));
         await aggregator.StartAsync(timeout.Token);
         await using var first = FakeSite.Join("a", aggregator.ListenAddress!, (_, _) => Task.FromResult<ClientMessage?>(null), KeyA);
         while (aggregator.ConnectedSites.Count == 0) await Task.Delay(20, timeout.Token);

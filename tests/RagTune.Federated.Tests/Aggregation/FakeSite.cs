@@ -95,3 +95,16 @@ internal sealed class FakeSite : IAsyncDisposable
         _stop.Dispose();
     }
 }
+
+/// <summary>The sites of one test, disconnected together at its end.</summary>
+internal sealed class FakeSites : List<FakeSite>, IAsyncDisposable
+{
+    public FakeSites() { }
+
+    public FakeSites(IEnumerable<FakeSite> sites) : base(sites) { }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var site in this) await site.DisposeAsync();
+    }
+}

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using RagTune.Federated.Aggregation;
 using RagTune.Federated.Flower;
+using RagTune.Federated.Numpy;
 using RagTune.Federated.Protocol;
 using static RagTune.Federated.Tests.Aggregation.AggregatorFixture;
 
@@ -53,50 +54,43 @@ public sealed class FedAvgAggregatorTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var aggregator = new FedAvgAggregator(Options(output, init, rounds: 2));
         await aggregator.StartAsync(timeout.Token);
-        var sites = Enumerable.Range(0, 3).Select(i => FakeSite.Join($"site-{i}", aggregator.ListenAddress!, Honest(i, codec))).ToList();
-        try
-        {
-            var history = await aggregator.RunAsync(timeout.Token);
+        await using var sites = new FakeSites(Enumerable.Range(0, 3).Select(i => FakeSite.Join($"site-{i}", aggregator.ListenAddress!, Honest(i, codec))));
+        var history = await aggregator.RunAsync(timeout.Token);
 
-            var initial = ReadValues(init);
-            var round1 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(initial, i, 1), Examples[i]))]);
-            var round2 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(round1, i, 2), Examples[i]))]);
-            Assert.Equal(round1, ReadValues(Path.Combine(output, "rounds", "round-0001")));
-            Assert.Equal(round2, ReadValues(Path.Combine(output, "rounds", "round-0002")));
-            Assert.Equal(round2, ReadValues(Path.Combine(output, "adapter")));
-            // The sites received exactly round 1's global in round 2, and the FitIns config carried the training settings.
-            foreach (var site in sites) Assert.Equal(round1, FitInsValues(site, codec, 2));
-            var config = sites[0].Received.First(m => m.MsgCase == ServerMessage.MsgOneofCase.FitIns).FitIns.Config;
-            Assert.Equal(7, config["local_steps"].Sint64);
-            Assert.Equal(0.001, config["learning_rate"].Double);
-            Assert.Equal(0.01, config["proximal_mu"].Double);
-            Assert.False(config.ContainsKey("local_epochs"));
-            // The saved folder keeps the initial adapter_config.json verbatim.
-            Assert.Equal(File.ReadAllText(Path.Combine(init, "adapter_config.json")), File.ReadAllText(Path.Combine(output, "adapter", "adapter_config.json")));
+        var initial = ReadValues(init);
+        var round1 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(initial, i, 1), Examples[i]))]);
+        var round2 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(round1, i, 2), Examples[i]))]);
+        Assert.Equal(round1, ReadValues(Path.Combine(output, "rounds", "round-0001")));
+        Assert.Equal(round2, ReadValues(Path.Combine(output, "rounds", "round-0002")));
+        Assert.Equal(round2, ReadValues(Path.Combine(output, "adapter")));
+        // The sites received exactly round 1's global in round 2, and the FitIns config carried the training settings.
+        foreach (var site in sites) Assert.Equal(round1, FitInsValues(site, codec, 2));
+        var config = sites[0].Received.First(m => m.MsgCase == ServerMessage.MsgOneofCase.FitIns).FitIns.Config;
+        Assert.Equal(7, config["local_steps"].Sint64);
+        Assert.Equal(0.001, config["learning_rate"].Double);
+        Assert.Equal(0.01, config["proximal_mu"].Double);
+        Assert.False(config.ContainsKey("local_epochs"));
+        // The saved folder keeps the initial adapter_config.json verbatim.
+        Assert.Equal(File.ReadAllText(Path.Combine(init, "adapter_config.json")), File.ReadAllText(Path.Combine(output, "adapter", "adapter_config.json")));
 
-            Assert.Equal(2, history.FinishedRounds);
-            Assert.Equal([1, 2], history.Rounds.Select(r => r.Round));
-            var r1 = history.Rounds[0];
-            Assert.Equal(19, r1.Fit.NumExamples);
-            Assert.Equal(["ipv4"], r1.Fit.Sites.Select(s => s[..4]).Distinct());
-            Assert.Equal((3 * 1.0 + 5 * 2.0 + 11 * 3.0) / 19, r1.Fit.Metrics["loss"], 12);
-            Assert.Equal((3 * 2.0 + 5 * 1.5 + 11 * 0.5) / 19, r1.Evaluate!.Loss!.Value, 6);
-            Assert.Equal((3 * 0.2 + 5 * 0.4 + 11 * 0.9) / 19, r1.Evaluate.Metrics["exact_match"], 12);
-            Assert.Empty(r1.Fit.Failures);
-            var saved = FederationHistory.Read(output)!;
-            Assert.Equal(JsonSerializer.Serialize(history), JsonSerializer.Serialize(saved));
-            Assert.Equal("rounds/round-0002", saved.GlobalAdapter);
-            Assert.Contains("<svg", File.ReadAllText(Path.Combine(output, FedAvgAggregator.ChartFileName)));
-            // The federation ends as Flower's does: ReconnectIns, answered by DisconnectRes, and a clean end of the stream.
-            foreach (var site in sites)
-            {
-                Assert.Null(await site.Loop.WaitAsync(timeout.Token));
-                Assert.Equal(ServerMessage.MsgOneofCase.ReconnectIns, site.Received.Last().MsgCase);
-            }
-        }
-        finally
+        Assert.Equal(2, history.FinishedRounds);
+        Assert.Equal([1, 2], history.Rounds.Select(r => r.Round));
+        var r1 = history.Rounds[0];
+        Assert.Equal(19, r1.Fit.NumExamples);
+        Assert.Equal(["ipv4"], r1.Fit.Sites.Select(s => s[..4]).Distinct());
+        Assert.Equal((3 * 1.0 + 5 * 2.0 + 11 * 3.0) / 19, r1.Fit.Metrics["loss"], 12);
+        Assert.Equal((3 * 2.0 + 5 * 1.5 + 11 * 0.5) / 19, r1.Evaluate!.Loss!.Value, 6);
+        Assert.Equal((3 * 0.2 + 5 * 0.4 + 11 * 0.9) / 19, r1.Evaluate.Metrics["exact_match"], 12);
+        Assert.Empty(r1.Fit.Failures);
+        var saved = FederationHistory.Read(output)!;
+        Assert.Equal(JsonSerializer.Serialize(history), JsonSerializer.Serialize(saved));
+        Assert.Equal("rounds/round-0002", saved.GlobalAdapter);
+        Assert.Contains("<svg", File.ReadAllText(Path.Combine(output, FedAvgAggregator.ChartFileName)));
+        // The federation ends as Flower's does: ReconnectIns, answered by DisconnectRes, and a clean end of the stream.
+        foreach (var site in sites)
         {
-            foreach (var site in sites) await site.DisposeAsync();
+            Assert.Null(await site.Loop.WaitAsync(timeout.Token));
+            Assert.Equal(ServerMessage.MsgOneofCase.ReconnectIns, site.Received.Last().MsgCase);
         }
     }
 
@@ -111,34 +105,27 @@ public sealed class FedAvgAggregatorTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await using var aggregator = new FedAvgAggregator(options);
         await aggregator.StartAsync(timeout.Token);
-        var sites = new List<FakeSite>
+        await using var sites = new FakeSites
         {
             FakeSite.Join("a", aggregator.ListenAddress!, Honest(0, codec)),
             FakeSite.Join("b", aggregator.ListenAddress!, Honest(1, codec)),
             FakeSite.Join("hung", aggregator.ListenAddress!, (_, _) => Task.FromResult<ClientMessage?>(null)),
         };
-        try
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var history = await aggregator.RunAsync(timeout.Token);
-            Assert.InRange(clock.Elapsed.TotalSeconds, 1.4, 15);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var history = await aggregator.RunAsync(timeout.Token);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 1.4, 15);
 
-            var initial = ReadValues(init);
-            Assert.Equal(WeightedAverage([(Trained(initial, 0, 1), Examples[0]), (Trained(initial, 1, 1), Examples[1])]),
-                ReadValues(Path.Combine(output, "adapter")));
-            var fit = history.Rounds.Single().Fit;
-            Assert.Equal(2, fit.Sites.Count);
-            var failure = Assert.Single(fit.Failures);
-            Assert.Contains("did not answer FitIns within 1.5 s", failure.Reason);
-            // The hung site's stream ended as Flower's server ends it, so it was not asked to evaluate either.
-            var ended = await sites[2].Loop.WaitAsync(timeout.Token);
-            Assert.Equal(Grpc.Core.StatusCode.DeadlineExceeded, ended!.StatusCode);
-            Assert.Equal(2, history.Rounds.Single().Evaluate!.Sites.Count);
-        }
-        finally
-        {
-            foreach (var site in sites) await site.DisposeAsync();
-        }
+        var initial = ReadValues(init);
+        Assert.Equal(WeightedAverage([(Trained(initial, 0, 1), Examples[0]), (Trained(initial, 1, 1), Examples[1])]),
+            ReadValues(Path.Combine(output, "adapter")));
+        var fit = history.Rounds.Single().Fit;
+        Assert.Equal(2, fit.Sites.Count);
+        var failure = Assert.Single(fit.Failures);
+        Assert.Contains("did not answer FitIns within 1.5 s", failure.Reason);
+        // The hung site's stream ended as Flower's server ends it, so it was not asked to evaluate either.
+        var ended = await sites[2].Loop.WaitAsync(timeout.Token);
+        Assert.Equal(Grpc.Core.StatusCode.DeadlineExceeded, ended!.StatusCode);
+        Assert.Equal(2, history.Rounds.Single().Evaluate!.Sites.Count);
     }
 
     [Fact]
@@ -154,7 +141,7 @@ public sealed class FedAvgAggregatorTests
         // Site 2 sends its lora_B of v_proj ([4, 2]) transposed: the right number of values in the wrong shape.
         int bad = codec.Keys.ToList().FindIndex(k => k.EndsWith("v_proj.lora_B.weight", StringComparison.Ordinal));
         var shapes = codec.Shapes.Select((s, i) => i == bad ? (IReadOnlyList<int>)[s[1], s[0]] : s).ToList();
-        var sites = new List<FakeSite>
+        await using var sites = new FakeSites
         {
             FakeSite.Join("a", aggregator.ListenAddress!, Honest(0, codec)),
             FakeSite.Join("b", aggregator.ListenAddress!, Honest(1, codec)),
@@ -162,23 +149,49 @@ public sealed class FedAvgAggregatorTests
                 ? FitRes(Trained(codec.Decode(ins.FitIns.Parameters, "FitIns"), 2, 1), shapes, 1000, 0.1)
                 : EvaluateRes(EvalLoss[2], Examples[2], ExactMatch[2]))),
         };
-        try
-        {
-            var history = await aggregator.RunAsync(timeout.Token);
+        var history = await aggregator.RunAsync(timeout.Token);
 
-            var initial = ReadValues(init);
-            Assert.Equal(WeightedAverage([(Trained(initial, 0, 1), Examples[0]), (Trained(initial, 1, 1), Examples[1])]),
-                ReadValues(Path.Combine(output, "adapter")));
-            var failure = Assert.Single(history.Rounds.Single().Fit.Failures);
-            string expected = $"FitRes.parameters.tensors[{bad}] ({codec.Keys[bad]}): expected shape [4, 2], got [2, 4]";
-            Assert.Equal(expected, failure.Reason);
-            Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("round 1") && l.Message.Contains(expected));
-            Assert.Equal(8, history.Rounds.Single().Fit.NumExamples);
-        }
-        finally
+        var initial = ReadValues(init);
+        Assert.Equal(WeightedAverage([(Trained(initial, 0, 1), Examples[0]), (Trained(initial, 1, 1), Examples[1])]),
+            ReadValues(Path.Combine(output, "adapter")));
+        var failure = Assert.Single(history.Rounds.Single().Fit.Failures);
+        string expected = $"FitRes.parameters.tensors[{bad}] ({codec.Keys[bad]}): expected shape [4, 2], got [2, 4]";
+        Assert.Equal(expected, failure.Reason);
+        Assert.Contains(logs.Lines, l => l.Level == LogLevel.Warning && l.Message.Contains("round 1") && l.Message.Contains(expected));
+        Assert.Equal(8, history.Rounds.Single().Fit.NumExamples);
+    }
+
+    [Fact]
+    public async Task A_float16_federation_averages_half_precision_updates_and_rejects_a_float32_one_naming_the_dtype()
+    {
+        string dir = TempDirectory(), init = WriteAdapter(Path.Combine(dir, "init"), seed: 13), output = Path.Combine(dir, "out");
+        var codec = Codec(init, NpyDtype.Float16);
+        var options = Options(output, init, rounds: 1);
+        options.TensorDtype = NpyDtype.Float16;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await using var aggregator = new FedAvgAggregator(options);
+        await aggregator.StartAsync(timeout.Token);
+        // Sites train on the half-precision global they receive and answer in float16; site 2 answers in float32.
+        Func<ServerMessage, CancellationToken, Task<ClientMessage?>> Site(int i, NpyDtype answer) => (ins, _) =>
         {
-            foreach (var site in sites) await site.DisposeAsync();
-        }
+            if (ins.MsgCase != ServerMessage.MsgOneofCase.FitIns) return Task.FromResult<ClientMessage?>(EvaluateRes(EvalLoss[i], Examples[i], ExactMatch[i]));
+            return Task.FromResult<ClientMessage?>(FitRes(Trained(codec.Decode(ins.FitIns.Parameters, "FitIns"), i, 1), codec.Shapes, Examples[i], 1, answer));
+        };
+        await using var sites = new FakeSites
+        {
+            FakeSite.Join("a", aggregator.ListenAddress!, Site(0, NpyDtype.Float16)),
+            FakeSite.Join("b", aggregator.ListenAddress!, Site(1, NpyDtype.Float16)),
+            FakeSite.Join("c", aggregator.ListenAddress!, Site(2, NpyDtype.Float32)),
+        };
+        var history = await aggregator.RunAsync(timeout.Token);
+
+        // What the sites sent, as the aggregator read it: float16-rounded values, averaged in float64.
+        static float[][] Half(float[][] t) => [.. t.Select(x => x.Select(v => (float)(Half)v).ToArray())];
+        var global = Half(ReadValues(init));
+        Assert.Equal(WeightedAverage([(Half(Trained(global, 0, 1)), Examples[0]), (Half(Trained(global, 1, 1)), Examples[1])]),
+            ReadValues(Path.Combine(output, "adapter")));
+        var failure = Assert.Single(history.Rounds.Single().Fit.Failures);
+        Assert.Equal($"FitRes.parameters.tensors[0] ({codec.Keys[0]}): expected dtype '<f2' (float16), got '<f4' (float32)", failure.Reason);
     }
 
     [Fact]
@@ -192,24 +205,17 @@ public sealed class FedAvgAggregatorTests
         await using var aggregator = new FedAvgAggregator(options);
         await aggregator.StartAsync(timeout.Token);
         ClientMessage Failed() => new() { FitRes = new ClientMessage.Types.FitRes { Status = new Status { Code = Code.FitNotImplemented, Message = "no data" } } };
-        var sites = new List<FakeSite>
+        await using var sites = new FakeSites
         {
             FakeSite.Join("a", aggregator.ListenAddress!, Honest(0, codec)),
             FakeSite.Join("b", aggregator.ListenAddress!, (_, _) => Task.FromResult<ClientMessage?>(Failed())),
             FakeSite.Join("c", aggregator.ListenAddress!, (_, _) => Task.FromResult<ClientMessage?>(Failed())),
         };
-        try
-        {
-            var error = await Assert.ThrowsAsync<FederatedException>(() => aggregator.RunAsync(timeout.Token));
-            Assert.StartsWith("round 1: 1 of 3 sites returned a valid update; the round needs at least 2", error.Message);
-            Assert.Contains("FitRes.status: the site reported FitNotImplemented (no data)", error.Message);
-            Assert.Equal(0, FederationHistory.Read(output)!.FinishedRounds);
-            Assert.False(Directory.Exists(Path.Combine(output, "rounds", "round-0001")));
-        }
-        finally
-        {
-            foreach (var site in sites) await site.DisposeAsync();
-        }
+        var error = await Assert.ThrowsAsync<FederatedException>(() => aggregator.RunAsync(timeout.Token));
+        Assert.StartsWith("round 1: 1 of 3 sites returned a valid update; the round needs at least 2", error.Message);
+        Assert.Contains("FitRes.status: the site reported FitNotImplemented (no data)", error.Message);
+        Assert.Equal(0, FederationHistory.Read(output)!.FinishedRounds);
+        Assert.False(Directory.Exists(Path.Combine(output, "rounds", "round-0001")));
     }
 
     [Fact]
@@ -236,13 +242,12 @@ public sealed class FedAvgAggregatorTests
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
             var aggregator = new FedAvgAggregator(Options(output, init, rounds: 2));
             await aggregator.StartAsync(timeout.Token);
-            var sites = Enumerable.Range(0, 3).Select(i => FakeSite.Join($"s{i}", aggregator.ListenAddress!, Stalls(i))).ToList();
+            await using var sites = new FakeSites(Enumerable.Range(0, 3).Select(i => FakeSite.Join($"s{i}", aggregator.ListenAddress!, Stalls(i))));
             var run = aggregator.RunAsync(stop.Token);
             await inRound2.Task.WaitAsync(timeout.Token);
             stop.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
             await aggregator.DisposeAsync();
-            foreach (var site in sites) await site.DisposeAsync();
             var journal = FederationHistory.Read(output)!;
             Assert.Equal(1, journal.FinishedRounds);
             Assert.False(Directory.Exists(Path.Combine(output, "rounds", "round-0002")));
@@ -255,22 +260,15 @@ public sealed class FedAvgAggregatorTests
             string other = WriteAdapter(Path.Combine(dir, "other"), seed: 10);
             await using var aggregator = new FedAvgAggregator(Options(output, other, rounds: 2));
             await aggregator.StartAsync(timeout.Token);
-            var sites = Enumerable.Range(0, 3).Select(i => FakeSite.Join($"s{i}", aggregator.ListenAddress!, Honest(i, codec))).ToList();
-            try
-            {
-                var history = await aggregator.RunAsync(timeout.Token);
-                Assert.Equal([1, 2], history.Rounds.Select(r => r.Round));
-                Assert.Equal([2L], sites[0].Received.Where(m => m.MsgCase == ServerMessage.MsgOneofCase.FitIns)
-                    .Select(m => m.FitIns.Config["server_round"].Sint64));
-                foreach (var site in sites) Assert.Equal(round1, FitInsValues(site, codec, 2));
-                var round2 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(round1, i, 2), Examples[i]))]);
-                Assert.Equal(round2, ReadValues(Path.Combine(output, "adapter")));
-                Assert.Equal(Path.GetFullPath(init), history.Initial);
-            }
-            finally
-            {
-                foreach (var site in sites) await site.DisposeAsync();
-            }
+            await using var sites = new FakeSites(Enumerable.Range(0, 3).Select(i => FakeSite.Join($"s{i}", aggregator.ListenAddress!, Honest(i, codec))));
+            var history = await aggregator.RunAsync(timeout.Token);
+            Assert.Equal([1, 2], history.Rounds.Select(r => r.Round));
+            Assert.Equal([2L], sites[0].Received.Where(m => m.MsgCase == ServerMessage.MsgOneofCase.FitIns)
+                .Select(m => m.FitIns.Config["server_round"].Sint64));
+            foreach (var site in sites) Assert.Equal(round1, FitInsValues(site, codec, 2));
+            var round2 = WeightedAverage([.. Enumerable.Range(0, 3).Select(i => (Trained(round1, i, 2), Examples[i]))]);
+            Assert.Equal(round2, ReadValues(Path.Combine(output, "adapter")));
+            Assert.Equal(Path.GetFullPath(init), history.Initial);
         }
     }
 
