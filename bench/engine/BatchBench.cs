@@ -24,7 +24,9 @@ internal static class BatchBench
         // Every prompt of the largest batch fits one step, so prefill and decode are separate phases as in llama-batched-bench.
         var batching = new BatchingOptions { MaxStreams = streams.Max(), PrefillTokensPerStep = prompt * streams.Max() };
         var generator = new TextGenerator(model, new SilentTokenizer(model.Config.VocabSize), [], batching);
-        RunOnce(generator, prompt, 4, 1);  // warm-up: JIT, page-in of the weights
+        // Warm-up: page-in of the weights, and JIT of every path measured — a batch's few-rows tiles differ by its size
+        // (run cold, a short --gen measured tier-0 code: 4 streams at a third of one stream's rate).
+        foreach (int b in streams.Distinct()) RunOnce(generator, Math.Min(prompt, 16), 4, b);
         var results = streams.ToDictionary(b => b, _ => new List<(double Pp, double Tg, double TgCpu, double Others)>());
         for (int t = 0; t < trials; t++)
             foreach (int b in streams)

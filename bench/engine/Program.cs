@@ -6,6 +6,9 @@
 //   gemm [M N K] [--format f32|bf16|q8]        GEMM GFLOP/s (default 256 4864 896 = prompt × intermediate × hidden),
 //                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
 //              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
+//   rows [--format f32|bf16|q8] [--rows 8] [--layers 24] [--trials 5]
+//                                              a batched decode step's projections for ROWS streams (BatchRowsBench.cs):
+//                                              ms per step per projection, the few-rows kernels now against the previous ones
 //   dispatch                                   worker pool vs Parallel.For: cost of one empty parallel step
 //   matvec [ROWS COLS]                         decode matrix-vector GB/s of weights read, f32 / bf16 (unpack and the
 //                                              previous shift-widen kernel, interleaved) / q8; default 4864x896 and 151936x896
@@ -27,7 +30,7 @@ using RagTune.Engine.Training;
 
 string mode = args.Length > 0 ? args[0] : "help";
 // The vector path and the CPU's flags head every measurement (the CPU can change between runs; RESULTS.md records them).
-if (mode is "model" or "gemm" or "matvec" or "batch" or "wide") Console.WriteLine("kernels: " + KernelDispatch.Describe());
+if (mode is "model" or "gemm" or "matvec" or "batch" or "wide" or "rows") Console.WriteLine("kernels: " + KernelDispatch.Describe());
 switch (mode)
 {
     case "checkpoint":
@@ -51,6 +54,9 @@ switch (mode)
             li >= 0 ? args[li + 1] : "transb");
         break;
     }
+    case "rows":
+        BatchRowsBench.Run(FormatOption(), Option("--rows", 8), Option("--layers", 24), Option("--trials", 5));
+        break;
     case "dispatch":
         RunDispatch();
         break;

@@ -47,7 +47,7 @@ def tensor_values(name, count):
     """Uniform in [-s, s) as float32: u = top 24 bits · 2^-24, v = (2u - 1)·s; norms 1 + 0.1·(2u - 1)."""
     u = (splitmix64(fnv1a64(name), count) >> np.uint64(40)).astype(np.float32) * np.float32(2.0 ** -24)
     x = u * np.float32(2) - np.float32(1)
-    if name.endswith("norm.weight"):
+    if name.endswith("norm.weight") or (name.endswith(".weight") and ".ln_" in name):  # GPT-2's ln_1/ln_2/ln_f
         return np.float32(1) + np.float32(0.1) * x
     if name.endswith(".bias"):
         return np.float32(0.05) * x
@@ -55,6 +55,20 @@ def tensor_values(name, count):
 
 
 def expected_tensors(cfg):
+    if cfg["architectures"][0] == "GPT2LMHeadModel":
+        # modeling_gpt2.py's names: Conv1D weights stored [in, out], biases everywhere, LayerNorms with biases, tied lm_head.
+        c, v, p_ = cfg["n_embd"], cfg["vocab_size"], cfg["n_positions"]
+        i = cfg.get("n_inner") or 4 * c
+        out = [("transformer.wte.weight", [v, c]), ("transformer.wpe.weight", [p_, c])]
+        for l in range(cfg["n_layer"]):
+            p = "transformer.h.%d." % l
+            out += [(p + "ln_1.weight", [c]), (p + "ln_1.bias", [c]),
+                    (p + "attn.c_attn.weight", [c, 3 * c]), (p + "attn.c_attn.bias", [3 * c]),
+                    (p + "attn.c_proj.weight", [c, c]), (p + "attn.c_proj.bias", [c]),
+                    (p + "ln_2.weight", [c]), (p + "ln_2.bias", [c]),
+                    (p + "mlp.c_fc.weight", [c, i]), (p + "mlp.c_fc.bias", [i]),
+                    (p + "mlp.c_proj.weight", [i, c]), (p + "mlp.c_proj.bias", [c])]
+        return out + [("transformer.ln_f.weight", [c]), ("transformer.ln_f.bias", [c])]
     c, h, kv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     d = cfg.get("head_dim", c // h)
     i, v = cfg["intermediate_size"], cfg["vocab_size"]
@@ -126,6 +140,7 @@ def run(cmd, **kw):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--llama", default="/tmp/llama")
+    ap.add_argument("--only", help="comma-separated fixture names (default: all)")
     args = ap.parse_args()
     sys.path.insert(0, os.path.join(args.llama, "src", "gguf-py"))
     import gguf  # llama.cpp's own GGUF reader
@@ -136,7 +151,10 @@ def main():
          "-L" + bin_dir, "-lllama", "-lggml", "-lggml-base", "-Wl,-rpath," + bin_dir])
     run(["dotnet", "build", os.path.join(ROOT, "src", "RagTune.Cli"), "-c", "Release", "-v", "q"])
     cli = os.path.join(ROOT, "src", "RagTune.Cli", "bin", "Release", "net10.0", "ragtune.dll")
+    only = set(args.only.split(",")) if args.only else None
     for name in sorted(os.listdir(FIXTURES)):
+        if only is not None and name not in only:
+            continue
         fixture = os.path.join(FIXTURES, name)
         if not os.path.isfile(os.path.join(fixture, "config.json")):
             continue

@@ -4,7 +4,9 @@
 #   f2_from.npy   float32 values chosen to exercise float16 rounding (ties, subnormals, overflow to inf, -0.0)
 #   f2_to.npy     the same array after .astype(np.float16): what the writer must produce from f2_from
 #   v2_f4.npy, v3_f2.npy   format versions 2.0 and 3.0 (format.write_array(version=...)), which the reader accepts
-#   bad_f8.npy, bad_be_f4.npy, bad_fortran.npy   well-formed .npy files the reader must refuse (dtype, byte order, order)
+#   f8_arange3.npy, f8_fedavg.npy   float64, which Flower 1.x's FedAvg returns (NumPy 1.x value-based casting): f8_fedavg is
+#                 aggregate() of two float32 updates weighted 40,000 + 40,000 examples, exactly as Flower computes it
+#   bad_be_f4.npy, bad_fortran.npy   well-formed .npy files the reader must refuse (byte order, order)
 #   numpy_version.txt     the numpy that wrote them (header padding changed in numpy 1.24)
 # usage: /usr/bin/python3 tools/reference/make_npy_fixtures.py tests/RagTune.Federated.Tests/Fixtures
 import os, sys
@@ -40,7 +42,10 @@ with open(os.path.join(out, "v2_f4.npy"), "wb") as f:
 with open(os.path.join(out, "v3_f2.npy"), "wb") as f:
     npformat.write_array(f, np.arange(4, dtype=np.float16), version=(3, 0), allow_pickle=False)
 
-save("bad_f8.npy", np.arange(3, dtype=np.float64))
+save("f8_arange3.npy", np.arange(3, dtype=np.float64))
+update_a = np.array([[0.1, -0.25, 0.3], [1e-3, 2.5, -7.0]], dtype=np.float32)
+update_b = np.array([[0.2, 0.5, -0.3], [4e-3, 1.25, 3.0]], dtype=np.float32)
+save("f8_fedavg.npy", (update_a * 40000 + update_b * 40000) / 80000)  # flwr.server.strategy.aggregate.aggregate
 save("bad_be_f4.npy", np.arange(3, dtype=">f4"))
 save("bad_fortran.npy", np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
 

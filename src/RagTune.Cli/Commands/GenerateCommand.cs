@@ -16,7 +16,7 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "Checkpoint folder (config.json, safetensors, tokenizer) or a GGUF file (llama, qwen2, qwen3, internlm2)", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "Checkpoint folder (config.json, safetensors, tokenizer) or a GGUF file (llama, qwen2, qwen3, internlm2, gpt2)", Required = true };
         var prompt = new Option<string?>("--prompt", "-p") { Description = "Prompt text (special tokens in it are recognised)" };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Prompt as comma-separated token ids, e.g. 1,2,3" };
         var chat = new Option<bool>("--chat") { Description = "Treat --prompt as a user message and apply the checkpoint's chat template (Qwen2/2.5/3 ChatML or LLaMA-3/3.1)" };

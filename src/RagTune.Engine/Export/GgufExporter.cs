@@ -2,8 +2,9 @@
 // tensors renamed to llama.cpp's names, LLaMA's and InternLM2's q/k rows permuted as convert_hf_to_gguf.py does
 // (llama.cpp's "llama" and "internlm2" archs rotate adjacent pairs where transformers rotates halves; qwen2/qwen3 use
 // NeoX RoPE, like transformers, and are not permuted; InternLM2's packed wqkv is split into attn_q/attn_k/attn_v as
-// conversion/internlm.py does), the hyper-parameters and vocabulary as metadata, and each matrix encoded as the export
-// type asks.
+// conversion/internlm.py does; GPT-2's Conv1D weights, held [out, in] since load, are written as conversion/gpt2.py
+// writes them after its transpose, with c_attn whole as attn_qkv and wpe as position_embd), the hyper-parameters and
+// vocabulary as metadata, and each matrix encoded as the export type asks.
 // Written to a temporary file and renamed, so a failure leaves no half-written .gguf.
 using RagTune.Engine.Formats;
 using RagTune.Engine.IO;
@@ -29,7 +30,8 @@ public static class GgufExporter
         Qwen3Config => "qwen3",
         LlamaConfig => "llama",
         InternLM2Config => "internlm2",
-        _ => throw new EngineException($"{config.Path}: architecture {config.Architecture} has no GGUF export (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, InternLM2ForCausalLM)"),
+        Gpt2Config => "gpt2",
+        _ => throw new EngineException($"{config.Path}: architecture {config.Architecture} has no GGUF export (supported: LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, InternLM2ForCausalLM, GPT2LMHeadModel)"),
     };
 
     /// <summary>Writes the GGUF (and the Ollama Modelfile beside it) and returns what was written.</summary>
@@ -38,7 +40,7 @@ public static class GgufExporter
         ArgumentNullException.ThrowIfNull(options);
         string directory = options.ModelDirectory;
         var config = ModelConfig.Load(directory) as DecoderConfig
-            ?? throw new EngineException($"{Path.Combine(directory, ModelConfig.FileName)}: {ModelConfig.Load(directory).Architecture} is an encoder; GGUF export writes causal decoders (LLaMA, Qwen2, Qwen3)");
+            ?? throw new EngineException($"{Path.Combine(directory, ModelConfig.FileName)}: {ModelConfig.Load(directory).Architecture} is an encoder; GGUF export writes causal decoders (LLaMA, Qwen2, Qwen3, InternLM2, GPT-2)");
         string arch = ArchitectureName(config);
         if (config is InternLM2Config { Bias: true })
             throw new EngineException($"{config.Path}: field \"bias\" is true (biases on wqkv and wo), which llama.cpp's internlm2 architecture does not load; expected false, as the published InternLM2 checkpoints have");
@@ -99,6 +101,12 @@ public static class GgufExporter
         w.Add($"{arch}.embedding_length", (uint)c.HiddenSize);
         w.Add($"{arch}.feed_forward_length", (uint)c.IntermediateSize);
         w.Add($"{arch}.attention.head_count", (uint)c.NumAttentionHeads);
+        if (arch == "gpt2")
+        {
+            // conversion/gpt2.py: no RoPE, no grouped heads, LayerNorm's epsilon under its own key.
+            w.Add($"{arch}.attention.layer_norm_epsilon", (float)c.RmsNormEps);
+            return;
+        }
         w.Add($"{arch}.attention.head_count_kv", (uint)c.NumKeyValueHeads);
         w.Add($"{arch}.rope.freq_base", (float)c.RopeTheta);
         w.Add($"{arch}.attention.layer_norm_rms_epsilon", (float)c.RmsNormEps);
@@ -119,6 +127,7 @@ public static class GgufExporter
     /// <summary>The model's tensors under llama.cpp's names (llama-arch.cpp's LLM_TENSOR_NAMES), in file order.</summary>
     private static List<ExportTensor> Tensors(DecoderModel model, string arch)
     {
+        if (arch == "gpt2") return Gpt2Tensors(model);
         var c = model.Config;
         bool permute = arch is "llama" or "internlm2";
         var list = new List<ExportTensor>
@@ -161,6 +170,37 @@ public static class GgufExporter
         return list;
     }
 
+    /// <summary>GPT-2's tensors under llama.cpp's gpt2 names (llama_model_gpt2::load_arch_tensors): the LayerNorms with
+    /// their biases, c_attn whole as attn_qkv ([q | k | v] is the layout llama.cpp splits), and wpe as position_embd. The
+    /// Conv1D weights were transposed to [out, in] at load, which is what conversion/gpt2.py writes after its transpose.</summary>
+    private static List<ExportTensor> Gpt2Tensors(DecoderModel model)
+    {
+        var list = new List<ExportTensor>
+        {
+            Matrix("token_embd.weight", model.EmbedTokens, GgufTensorRole.TokenEmbedding, -1),
+            Matrix("position_embd.weight", model.PositionEmbeddings!, GgufTensorRole.Other, -1),
+        };
+        for (int l = 0; l < model.Layers.Count; l++)
+        {
+            var layer = model.Layers[l];
+            string p = $"blk.{l}.";
+            list.Add(Vector(p + "attn_norm.weight", layer.InputLayerNorm));
+            list.Add(Vector(p + "attn_norm.bias", layer.InputNormBias!));
+            // llama-quant.cpp counts attn_qkv with attn_v (category_is_attn_v) for the Q4_K_M mixture.
+            AddLinear(list, p + "attn_qkv", layer.QkvProj!, GgufTensorRole.AttentionV, l, 0);
+            AddLinear(list, p + "attn_output", layer.OProj, GgufTensorRole.Other, l, 0);
+            list.Add(Vector(p + "ffn_norm.weight", layer.PostAttentionLayerNorm));
+            list.Add(Vector(p + "ffn_norm.bias", layer.PostNormBias!));
+            AddLinear(list, p + "ffn_up", layer.UpProj, GgufTensorRole.Other, l, 0);
+            AddLinear(list, p + "ffn_down", layer.DownProj, GgufTensorRole.FfnDown, l, 0);
+        }
+        list.Add(Vector("output_norm.weight", model.Norm));
+        list.Add(Vector("output_norm.bias", model.NormBias!));
+        if (!model.Config.TieWordEmbeddings)
+            list.Add(Matrix("output.weight", model.LmHead.Weight, GgufTensorRole.Output, -1));
+        return list;
+    }
+
     private static void AddLinear(List<ExportTensor> list, string name, Linear linear, GgufTensorRole role, int layer, int permuteHeads)
     {
         var weight = linear.Weight;
@@ -182,7 +222,8 @@ public static class GgufExporter
         return (Transpose(qT, cols, qRows), Transpose(kT, cols, kvRows), Transpose(vT, cols, kvRows));
     }
 
-    private static float[] Transpose(float[] values, int rows, int cols)
+    /// <summary>[rows, cols] → [cols, rows].</summary>
+    internal static float[] Transpose(float[] values, int rows, int cols)
     {
         var result = new float[values.Length];
         for (int r = 0; r < rows; r++)

@@ -14,8 +14,10 @@ internal static class GgufTensorTypes
     public static GgmlType Choose(GgufExportType type, string name, int dimensions, long rowLength, GgufTensorRole role,
         int layer, int layers, bool tiedEmbeddings)
     {
-        // tensor_allows_quantization: only 2-D weights, never norms (llama.cpp keeps them float32, as convert_hf_to_gguf does).
-        if (dimensions < 2 || !name.EndsWith("weight", StringComparison.Ordinal) || name.Contains("_norm.weight", StringComparison.Ordinal))
+        // tensor_allows_quantization: only 2-D weights, never norms (llama.cpp keeps them float32, as convert_hf_to_gguf does)
+        // nor learned positions (GPT-2's position_embd).
+        if (dimensions < 2 || !name.EndsWith("weight", StringComparison.Ordinal) || name.Contains("_norm.weight", StringComparison.Ordinal)
+            || name == "position_embd.weight")
             return GgmlType.F32;
         switch (type)
         {

@@ -213,18 +213,13 @@ internal sealed class DecoderBatch
     }
 
     /// <summary>y [rows, Out] = x · Wᵀ + b. The rows of several sessions' decode steps (2–8 rows) go through the
-    /// few-rows kernel where W is float32 or bf16 (each weight row read once for all of them; the GEMM packs W first, which
-    /// costs more at this size, see <see cref="MatVecBatch"/>); anything else, and a session's own pass, as
-    /// <see cref="WeightMatrix.Multiply"/> does it (so a session alone computes what it always did).</summary>
+    /// few-rows kernels (<see cref="MatVecBatch.Multiply"/>: each weight read once for all of them; the GEMM packs W
+    /// first, which costs more at this size); a prompt chunk, and a session's own pass, as <see cref="WeightMatrix.Multiply"/>
+    /// does it (so a session alone computes what it always did).</summary>
     private static void Multiply(WeightMatrix w, float[]? bias, ReadOnlySpan<float> x, Span<float> y, int rows, int entries)
     {
-        if (entries > 1 && rows is >= 2 and <= MatVecBatch.MaxRows && w.Format is WeightFormat.F32 or WeightFormat.BF16)
-        {
-            if (w.Format == WeightFormat.F32) MatVecBatch.Forward(x, w.Float32, bias, y, rows, w.Cols, w.Rows);
-            else MatVecBatch.Forward(x, w.BF16Bits, bias, y, rows, w.Cols, w.Rows);
-            return;
-        }
-        w.Multiply(x, bias, y, rows);
+        if (entries > 1 && rows is >= 2 and <= MatVecBatch.MaxRows) MatVecBatch.Multiply(w, bias, x, y, rows);
+        else w.Multiply(x, bias, y, rows);
     }
 
     /// <summary>Attention of every entry over its own cache at layer <paramref name="l"/>: the one-row entries (decoding)

@@ -40,10 +40,11 @@ public sealed class DecoderModel : IDisposable
     }
 
     /// <summary>A model from weights read elsewhere (a GGUF file): <paramref name="inverseFrequencies"/> [D/2] as RoPE uses
-    /// them, <paramref name="nonFinite"/> the error for NaN results.</summary>
+    /// them, <paramref name="nonFinite"/> the error for NaN results, the final LayerNorm's bias and learned positions for GPT-2.</summary>
     internal static DecoderModel FromParts(DecoderConfig config, WeightMatrix embed, DecoderLayer[] layers, float[] norm, Linear lmHead,
-        float[] inverseFrequencies, Func<string, EngineException> nonFinite, IDisposable? ownedFile = null)
-        => new(config, embed, layers, norm, lmHead, inverseFrequencies) { _nonFinite = nonFinite, _ownedFile = ownedFile };
+        float[] inverseFrequencies, Func<string, EngineException> nonFinite, IDisposable? ownedFile = null,
+        float[]? normBias = null, WeightMatrix? positionEmbeddings = null)
+        => new(config, embed, layers, norm, lmHead, inverseFrequencies, normBias, positionEmbeddings) { _nonFinite = nonFinite, _ownedFile = ownedFile };
 
     /// <summary>Loads config.json and the safetensors checkpoint of <paramref name="directory"/> — or a GGUF file
     /// (<see cref="GgufDecoder"/>) — holding the weight matrices in <paramref name="format"/> (as stored by default).</summary>

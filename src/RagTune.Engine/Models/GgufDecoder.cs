@@ -4,7 +4,9 @@
 // names (blk.N.attn_q …, the table below) and keep the Hugging Face names (model.layers.N.self_attn.q_proj …), so LoRA
 // adapters, training and export see the same model as from safetensors. convert_hf_to_gguf.py permutes LLaMA's q/k rows
 // for llama.cpp's interleaved (GPT-J style) RoPE; this engine rotates halves (GPT-NeoX style, as transformers does), so
-// the permutation is undone at load. Qwen2/Qwen3 use NeoX RoPE in llama.cpp too and are stored unpermuted.
+// the permutation is undone at load. Qwen2/Qwen3 use NeoX RoPE in llama.cpp too and are stored unpermuted. A gpt2 file
+// (conversion/gpt2.py: Conv1D weights transposed to [out, in], c_attn whole as attn_qkv, wpe as position_embd, LayerNorms
+// with biases) loads as the GPT2LMHeadModel it came from, its projections already in the [out, in] layout the engine uses.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RagTune.Engine.Formats;
@@ -21,6 +23,22 @@ public static class GgufDecoder
         ["internlm2"] = "LlamaForCausalLM",
         ["qwen2"] = "Qwen2ForCausalLM",
         ["qwen3"] = "Qwen3ForCausalLM",
+        ["gpt2"] = "GPT2LMHeadModel",
+    };
+
+    /// <summary>GPT-2's Hugging Face modules → llama.cpp tensor base names: outside the layers, then per layer.</summary>
+    private static readonly Dictionary<string, string> Gpt2Names = new(StringComparer.Ordinal)
+    {
+        ["transformer.wte"] = "token_embd",
+        ["transformer.wpe"] = "position_embd",
+        ["transformer.ln_f"] = "output_norm",
+        ["lm_head"] = "output",
+        ["ln_1"] = "attn_norm",
+        ["attn.c_attn"] = "attn_qkv",
+        ["attn.c_proj"] = "attn_output",
+        ["ln_2"] = "ffn_norm",
+        ["mlp.c_fc"] = "ffn_up",
+        ["mlp.c_proj"] = "ffn_down",
     };
 
     /// <summary>Per-layer Hugging Face module → llama.cpp tensor base name (llama-arch.cpp's LLM_TENSOR_NAMES).</summary>
@@ -46,9 +64,11 @@ public static class GgufDecoder
         ggufArchitecture is not null && Architectures.TryGetValue(ggufArchitecture, out var hf) ? hf : null;
 
     /// <summary>The llama.cpp tensor name of a Hugging Face decoder tensor (model.layers.3.mlp.up_proj.weight →
-    /// blk.3.ffn_up.weight).</summary>
+    /// blk.3.ffn_up.weight; GPT-2's transformer.h.3.mlp.c_fc.bias → blk.3.ffn_up.bias).</summary>
     public static string TensorName(string huggingFaceName)
     {
+        if (huggingFaceName.StartsWith("transformer.", StringComparison.Ordinal))
+            return Gpt2TensorName(huggingFaceName);
         switch (huggingFaceName)
         {
             case "model.embed_tokens.weight": return "token_embd.weight";
@@ -66,6 +86,20 @@ public static class GgufDecoder
         throw new ArgumentException($"'{huggingFaceName}' is not a tensor of a Llama-family decoder");
     }
 
+    private static string Gpt2TensorName(string name)
+    {
+        const string layers = "transformer.h.";
+        int last = name.LastIndexOf('.');
+        if (Gpt2Names.TryGetValue(name[..last], out var top)) return top + name[last..];
+        if (name.StartsWith(layers, StringComparison.Ordinal))
+        {
+            int dot = name.IndexOf('.', layers.Length);
+            if (dot > 0 && last > dot && Gpt2Names.TryGetValue(name[(dot + 1)..last], out var gg))
+                return $"blk.{name[layers.Length..dot]}.{gg}{name[last..]}";
+        }
+        throw new ArgumentException($"'{name}' is not a tensor of a GPT-2 decoder");
+    }
+
     /// <summary>The hyper-parameters of a GGUF decoder: its `&lt;arch&gt;.*` keys checked (present, positive, consistent) and
     /// turned into the Hugging Face config the model is built from.</summary>
     public static DecoderConfig ReadConfig(GgufFile gguf)
@@ -74,6 +108,7 @@ public static class GgufDecoder
         string arch = gguf.GetString("general.architecture");
         if (!Architectures.TryGetValue(arch, out var hfArchitecture))
             throw new EngineException($"{gguf.Path}: general.architecture is \"{arch}\", expected one of {string.Join(", ", Architectures.Keys)}");
+        if (arch == "gpt2") return ReadGpt2Config(gguf, hfArchitecture);
         int hidden = Positive(gguf, $"{arch}.embedding_length");
         int layers = Positive(gguf, $"{arch}.block_count");
         int heads = Positive(gguf, $"{arch}.attention.head_count");
@@ -94,13 +129,7 @@ public static class GgufDecoder
         double theta = gguf.GetFloatOrNull($"{arch}.rope.freq_base") ?? 10000.0;
         if (!(theta > 0)) throw Invalid(gguf, $"{arch}.rope.freq_base", theta, "a positive number");
 
-        var embed = gguf.FindTensor("token_embd.weight")
-            ?? throw new EngineException($"{gguf.Path}: tensor 'token_embd.weight' is missing (expected the token embeddings [vocab, {hidden}])");
-        if (embed.Dimensions.Length != 2 || embed.Dimensions[0] != (ulong)hidden)
-            throw new EngineException($"{gguf.Path}: tensor 'token_embd.weight' has shape [{string.Join(", ", embed.Shape)}], expected [vocab, {hidden}] ({arch}.embedding_length = {hidden})");
-        long vocab = (long)embed.Dimensions[1];
-        if (gguf.Metadata.TryGetValue("tokenizer.ggml.tokens", out var tokens) && tokens is string[] list && list.Length != vocab)
-            throw new EngineException($"{gguf.Path}: tokenizer.ggml.tokens has {list.Length} tokens, expected {vocab} (the rows of token_embd.weight)");
+        long vocab = VocabularySize(gguf, arch, hidden);
 
         var config = new JsonObject
         {
@@ -122,20 +151,74 @@ public static class GgufDecoder
             ["mlp_bias"] = gguf.FindTensor("blk.0.ffn_gate.bias") is not null,
         };
         if (RopeScalingOf(gguf, arch) is { } scaling) config["rope_scaling"] = scaling;
-        if (gguf.GetIntegerOrNull("tokenizer.ggml.bos_token_id") is { } bos) config["bos_token_id"] = bos;
-        var eos = new JsonArray();
-        foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
-            if (gguf.GetIntegerOrNull(key) is { } id) eos.Add(id);
-        config["eos_token_id"] = eos;
 
-        using var doc = JsonDocument.Parse(config.ToJsonString());
-        var fields = new JsonFields(doc.RootElement, gguf.Path);
+        AddSpecialIds(gguf, config);
+        var fields = Fields(gguf, config);
         return arch switch
         {
             "llama" or "internlm2" => new LlamaConfig(fields, hfArchitecture),
             "qwen2" => new Qwen2Config(fields, hfArchitecture),
             _ => new Qwen3Config(fields, hfArchitecture),
         };
+    }
+
+    /// <summary>A gpt2 file's hyper-parameters (conversion/gpt2.py's keys: no RoPE, no grouped heads, LayerNorm's epsilon)
+    /// as the GPT-2 config.json they came from.</summary>
+    private static Gpt2Config ReadGpt2Config(GgufFile gguf, string hfArchitecture)
+    {
+        int hidden = Positive(gguf, "gpt2.embedding_length");
+        int heads = Positive(gguf, "gpt2.attention.head_count");
+        if (hidden % heads != 0)
+            throw Invalid(gguf, "gpt2.embedding_length", hidden, $"a multiple of gpt2.attention.head_count ({heads})");
+        if (OptionalPositive(gguf, "gpt2.attention.head_count_kv") is { } kv && kv != heads)
+            throw Invalid(gguf, "gpt2.attention.head_count_kv", kv, $"{heads}, the head count (GPT-2 has no grouped key/value heads)");
+        var eps = gguf.GetFloatOrNull("gpt2.attention.layer_norm_epsilon")
+            ?? throw new EngineException($"{gguf.Path}: GGUF metadata key 'gpt2.attention.layer_norm_epsilon' is missing (expected the LayerNorm epsilon)");
+        if (!(eps > 0)) throw Invalid(gguf, "gpt2.attention.layer_norm_epsilon", eps, "a positive number");
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray(hfArchitecture),
+            ["model_type"] = "gpt2",
+            ["n_embd"] = hidden,
+            ["n_layer"] = Positive(gguf, "gpt2.block_count"),
+            ["n_head"] = heads,
+            ["n_inner"] = Positive(gguf, "gpt2.feed_forward_length"),
+            ["n_positions"] = Positive(gguf, "gpt2.context_length"),
+            ["vocab_size"] = VocabularySize(gguf, "gpt2", hidden),
+            ["activation_function"] = "gelu_new",
+            ["layer_norm_epsilon"] = eps,
+            ["tie_word_embeddings"] = gguf.FindTensor("output.weight") is null,
+        };
+        AddSpecialIds(gguf, config);
+        return new Gpt2Config(Fields(gguf, config).WithAttributeMap(Gpt2Config.AttributeMap), hfArchitecture);
+    }
+
+    /// <summary>The rows of token_embd.weight [vocab, C], checked against the metadata and the vocabulary.</summary>
+    private static long VocabularySize(GgufFile gguf, string arch, int hidden)
+    {
+        var embed = gguf.FindTensor("token_embd.weight")
+            ?? throw new EngineException($"{gguf.Path}: tensor 'token_embd.weight' is missing (expected the token embeddings [vocab, {hidden}])");
+        if (embed.Dimensions.Length != 2 || embed.Dimensions[0] != (ulong)hidden)
+            throw new EngineException($"{gguf.Path}: tensor 'token_embd.weight' has shape [{string.Join(", ", embed.Shape)}], expected [vocab, {hidden}] ({arch}.embedding_length = {hidden})");
+        long vocab = (long)embed.Dimensions[1];
+        if (gguf.Metadata.TryGetValue("tokenizer.ggml.tokens", out var tokens) && tokens is string[] list && list.Length != vocab)
+            throw new EngineException($"{gguf.Path}: tokenizer.ggml.tokens has {list.Length} tokens, expected {vocab} (the rows of token_embd.weight)");
+        return vocab;
+    }
+
+    private static void AddSpecialIds(GgufFile gguf, JsonObject config)
+    {
+        if (gguf.GetIntegerOrNull("tokenizer.ggml.bos_token_id") is { } bos) config["bos_token_id"] = bos;
+        var eos = new JsonArray();
+        foreach (string key in new[] { "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id" })
+            if (gguf.GetIntegerOrNull(key) is { } id) eos.Add(id);
+        config["eos_token_id"] = eos;
+    }
+
+    private static JsonFields Fields(GgufFile gguf, JsonObject config)
+    {
+        using var doc = JsonDocument.Parse(config.ToJsonString());
+        return new JsonFields(doc.RootElement.Clone(), gguf.Path);
     }
 
     private static JsonObject? RopeScalingOf(GgufFile gguf, string arch)
@@ -162,13 +245,17 @@ public static class GgufDecoder
         try
         {
             var reader = new Reader(mapping, config, format);
-            var layers = DecoderModel.ReadLayers(config, reader.Vector, reader.Linear);
-            var embed = reader.Matrix("model.embed_tokens.weight");
+            var n = config.Names;
+            var layers = DecoderModel.ReadLayers(config, reader.Vector, reader.Linear, n.Backbone);
+            var embed = reader.Matrix(n.Backbone + n.EmbedTokens + ".weight");
             var lmHead = config.TieWordEmbeddings
-                ? new Linear("lm_head", config.HiddenSize, config.VocabSize, embed, null)
-                : reader.Linear("lm_head", bias: false);
-            var model = DecoderModel.FromParts(config, embed, layers, reader.Vector("model.norm.weight"), lmHead,
-                InverseFrequencies(mapping, config), what => NonFiniteValues.Error(gguf, what), reader.MappedAny ? mapping : null);
+                ? new Linear(n.LmHead, config.HiddenSize, config.VocabSize, embed, null)
+                : reader.Linear(n.LmHead, bias: false);
+            string norm = n.Backbone + n.FinalNorm;
+            var model = DecoderModel.FromParts(config, embed, layers, reader.Vector(norm + ".weight"), lmHead,
+                InverseFrequencies(mapping, config), what => NonFiniteValues.Error(gguf, what), reader.MappedAny ? mapping : null,
+                normBias: config.LayerNormWithBias ? reader.Vector(norm + ".bias") : null,
+                positionEmbeddings: n.PositionEmbeddings is { } wpe ? reader.Matrix(n.Backbone + wpe + ".weight") : null);
             if (!reader.MappedAny) mapping.Dispose();   // every tensor was copied or widened: nothing reads the file any more
             return model;
         }
@@ -187,9 +274,13 @@ public static class GgufDecoder
         ArgumentNullException.ThrowIfNull(gguf);
         ArgumentNullException.ThrowIfNull(config);
         foreach (var tensor in gguf.Tensors) gguf.TensorByteCount(tensor);
-        foreach (var spec in config.ExpectedTensors())
+        foreach (var expected in config.ExpectedTensors())
         {
-            string name = TensorName(spec.Name);
+            string name = TensorName(expected.Name);
+            // GPT-2's Conv1D weights [in, out] are stored transposed, [out, in], as conversion/gpt2.py writes them.
+            var spec = config.Conv1DWeights && expected.Shape.Length == 2 && name.StartsWith("blk.", StringComparison.Ordinal)
+                ? expected with { Shape = [expected.Shape[1], expected.Shape[0]] }
+                : expected;
             var info = gguf.FindTensor(name)
                 ?? throw new EngineException($"{gguf.Path}: tensor '{name}' is missing (expected shape [{string.Join(", ", spec.Shape)}] for {config.Architecture})");
             if (!info.Shape.AsSpan().SequenceEqual(spec.Shape))

@@ -17,7 +17,7 @@ internal sealed class GlobalAdapter
         Adapters = adapters;
         Options = options;
         ConfigJson = configJson;
-        Codec = new AdapterParameters(adapters, dtype);
+        Codec = new AdapterParameters(adapters, dtype, exactDtype: true);
     }
 
     public AdapterSet Adapters { get; }

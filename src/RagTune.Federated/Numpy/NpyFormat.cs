@@ -1,4 +1,4 @@
-// numpy's .npy format (numpy/lib/format.py) for float32/float16 C-order arrays: the 6-byte magic "\x93NUMPY", a version
+// numpy's .npy format (numpy/lib/format.py) for float32/float16 (and, read and written, float64) C-order arrays: the 6-byte magic "\x93NUMPY", a version
 // byte pair, a little-endian header length (uint16 for 1.0, uint32 for 2.0/3.0), then a Python dict literal
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with spaces and '\n' so that the data starts on a
 // 64-byte boundary, then the values. Writing gives the bytes numpy ≥ 1.24's np.save(f, a, allow_pickle=False) gives
@@ -25,12 +25,18 @@ public static class NpyFormat
         var bytes = new byte[header.Length + (long)array.Values.Length * itemSize];
         header.CopyTo(bytes, 0);
         var data = bytes.AsSpan(header.Length);
-        if (array.Dtype == NpyDtype.Float32)
-            for (int i = 0; i < array.Values.Length; i++)
-                BinaryPrimitives.WriteSingleLittleEndian(data[(i * 4)..], array.Values[i]);
-        else
-            for (int i = 0; i < array.Values.Length; i++)
-                BinaryPrimitives.WriteHalfLittleEndian(data[(i * 2)..], (Half)array.Values[i]);
+        switch (array.Dtype)
+        {
+            case NpyDtype.Float32:
+                for (int i = 0; i < array.Values.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(data[(i * 4)..], array.Values[i]);
+                break;
+            case NpyDtype.Float16:
+                for (int i = 0; i < array.Values.Length; i++) BinaryPrimitives.WriteHalfLittleEndian(data[(i * 2)..], (Half)array.Values[i]);
+                break;
+            default:
+                for (int i = 0; i < array.Values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(data[(i * 8)..], array.Values[i]);
+                break;
+        }
         return bytes;
     }
 
@@ -61,7 +67,8 @@ public static class NpyFormat
         {
             "<f4" => NpyDtype.Float32,
             "<f2" => NpyDtype.Float16,
-            _ => throw Bad(source, $"dtype '{descr}' (expected '<f4' float32 or '<f2' float16)"),
+            "<f8" => NpyDtype.Float64,
+            _ => throw Bad(source, $"dtype '{descr}' (expected '<f4' float32, '<f2' float16 or '<f8' float64)"),
         };
         if (fortranOrder) throw Bad(source, "fortran_order is True (expected False: C order)");
         long count = 1;
@@ -73,16 +80,24 @@ public static class NpyFormat
                 (actual < expected ? " (truncated)" : " (trailing bytes)"));
         var data = bytes[(int)dataStart..];
         var values = new float[count];
-        if (dtype == NpyDtype.Float32)
-            for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(i * 4)..]);
-        else
-            for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(data[(i * 2)..]);
+        switch (dtype)
+        {
+            case NpyDtype.Float32:
+                for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(data[(i * 4)..]);
+                break;
+            case NpyDtype.Float16:
+                for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(data[(i * 2)..]);
+                break;
+            default: // float64, narrowed (round to nearest; beyond float32's range it becomes ±∞, which callers refuse)
+                for (int i = 0; i < values.Length; i++) values[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(data[(i * 8)..]);
+                break;
+        }
         return new NpyArray(dtype, shape, values);
     }
 
-    private static int ItemSize(NpyDtype dtype) => dtype == NpyDtype.Float32 ? 4 : 2;
+    private static int ItemSize(NpyDtype dtype) => dtype switch { NpyDtype.Float32 => 4, NpyDtype.Float16 => 2, _ => 8 };
 
-    private static string Descr(NpyDtype dtype) => dtype == NpyDtype.Float32 ? "<f4" : "<f2";
+    private static string Descr(NpyDtype dtype) => dtype switch { NpyDtype.Float32 => "<f4", NpyDtype.Float16 => "<f2", _ => "<f8" };
 
     /// <summary>numpy's _write_array_header + _wrap_header_guess_version: keys sorted, repr values, growth room for the
     /// first axis, then padding to ARRAY_ALIGN.</summary>

@@ -1,8 +1,11 @@
 // A site's LoRA adapter as Flower Parameters: one numpy .npy byte string per tensor, tensor_type "numpy.ndarray", in ONE
 // order — the PEFT keys of adapter_model.safetensors (base_model.model.<module>.lora_A.weight [r, in] and
 // .lora_B.weight [out, r]) sorted ordinally — float32 on the wire unless float16 is asked for. Decoding validates the count,
-// every dtype, shape and value against the site's adapter before anything is written, so a bad message never leaves a
-// half-loaded adapter.
+// every .npy header, shape and value against the site's adapter before anything is written, so a bad message never leaves a
+// half-loaded adapter. A site takes float32, float16 and float64 whatever it sends: Flower's FedAvg returns the dtype NumPy
+// 1.x's arithmetic gives its weighted average (float64 from float32 updates once a round has 65,536 examples, float32 from
+// float16 updates once a site has 256), and refusing it would end the federation at round 2. The aggregator asks for its
+// own dtype exactly (exactDtype).
 using Google.Protobuf;
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
@@ -17,13 +20,16 @@ internal sealed class AdapterParameters
     public const string TensorType = "numpy.ndarray";
 
     private readonly List<Slot> _slots;
+    private readonly bool _exactDtype;
 
     /// <summary>The layout of <paramref name="layout"/>'s tensors; <paramref name="dtype"/> is what <see cref="Encode"/>
-    /// writes and <see cref="Decode"/> expects.</summary>
-    public AdapterParameters(AdapterSet layout, NpyDtype dtype = NpyDtype.Float32)
+    /// writes; <see cref="Decode"/> reads float32, float16 and float64 alike unless <paramref name="exactDtype"/>, when it
+    /// refuses any dtype but <paramref name="dtype"/>.</summary>
+    public AdapterParameters(AdapterSet layout, NpyDtype dtype = NpyDtype.Float32, bool exactDtype = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
         Dtype = dtype;
+        _exactDtype = exactDtype;
         _slots = [.. PeftAdapter.Tensors(layout).Select(t => new Slot(t.Key, [t.Rows, t.Columns]))
             .OrderBy(s => s.Key, StringComparer.Ordinal)];
     }
@@ -47,7 +53,7 @@ internal sealed class AdapterParameters
     }
 
     /// <summary>The values of <paramref name="parameters"/>' tensors in wire order, each checked against this layout
-    /// (count, tensor_type, .npy bytes, dtype, shape, finite values); <paramref name="field"/> names the message field in
+    /// (count, tensor_type, .npy bytes, dtype when exact, shape, finite values after conversion to float32); <paramref name="field"/> names the message field in
     /// errors ("round 3: FitIns.parameters"). Nothing is written anywhere.</summary>
     public IReadOnlyList<float[]> Decode(Parameters parameters, string field)
     {
@@ -63,7 +69,7 @@ internal sealed class AdapterParameters
             var slot = _slots[i];
             string where = $"{field}.tensors[{i}] ({slot.Key})";
             var array = NpyFormat.Read(parameters.Tensors[i].Span, where);
-            if (array.Dtype != Dtype)
+            if (_exactDtype && array.Dtype != Dtype)
                 throw new FederatedException($"{where}: expected dtype {Describe(Dtype)}, got {Describe(array.Dtype)}");
             if (!array.Shape.SequenceEqual(slot.Shape))
                 throw new FederatedException($"{where}: expected shape {NpyArray.FormatShape(slot.Shape)}, got {array.ShapeText}");
@@ -102,7 +108,12 @@ internal sealed class AdapterParameters
         return byKey;
     }
 
-    private static string Describe(NpyDtype dtype) => dtype == NpyDtype.Float32 ? "'<f4' (float32)" : "'<f2' (float16)";
+    private static string Describe(NpyDtype dtype) => dtype switch
+    {
+        NpyDtype.Float32 => "'<f4' (float32)",
+        NpyDtype.Float16 => "'<f2' (float16)",
+        _ => "'<f8' (float64)",
+    };
 
     private sealed record Slot(string Key, int[] Shape);
 }

@@ -16,13 +16,19 @@ internal static class ExportFixtureModels
 {
     public static readonly string[] Names = ["llama", "qwen2", "qwen3", "internlm2"];
 
+    /// <summary>The Llama-family fixtures and GPT-2 (learned positions, LayerNorm, packed c_attn), which has golden data
+    /// from llama.cpp's gpt2 architecture too but neither RoPE nor the Llama-family metadata.</summary>
+    public static readonly string[] GoldenNames = [.. Names, "gpt2"];
+
     public static TheoryData<string> NamesData => new(Names);
+
+    public static TheoryData<string> GoldenNamesData => new(GoldenNames);
 
     /// <summary>Every fixture with every export type the golden data covers.</summary>
     public static TheoryData<string, string> NamesAndTypes()
     {
         var data = new TheoryData<string, string>();
-        foreach (var name in Names)
+        foreach (var name in GoldenNames)
             foreach (var type in new[] { "f16", "q8_0", "q4_k_m" })
                 data.Add(name, type);
         return data;
@@ -58,6 +64,9 @@ internal static class ExportFixtureModels
     public static float[] Values(string tensorName, long count)
     {
         ulong state = Fnv1a64(tensorName);
+        // GPT-2's LayerNorm weights are ln_1/ln_2/ln_f.weight.
+        bool norm = tensorName.EndsWith("norm.weight", StringComparison.Ordinal)
+            || (tensorName.EndsWith(".weight", StringComparison.Ordinal) && tensorName.Contains(".ln_", StringComparison.Ordinal));
         var values = new float[count];
         for (long i = 0; i < count; i++)
         {
@@ -68,7 +77,7 @@ internal static class ExportFixtureModels
             z ^= z >> 31;
             float u = (z >> 40) * (1f / (1 << 24));
             float x = u * 2f - 1f;
-            values[i] = tensorName.EndsWith("norm.weight", StringComparison.Ordinal) ? 1f + 0.1f * x
+            values[i] = norm ? 1f + 0.1f * x
                 : tensorName.EndsWith(".bias", StringComparison.Ordinal) ? 0.05f * x
                 : 0.1f * x;
         }
@@ -116,7 +125,7 @@ internal static class ExportFixtureModels
             json.Remove("bias");
             File.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString());
         }
-        bool llama = config is LlamaConfig or InternLM2Config;
+        bool llama = config is LlamaConfig or InternLM2Config, gpt2 = config is Gpt2Config;
         var entries = new List<SafeTensorEntry>();
         foreach (var (name, (info, data)) in ReadTensors(ggufPath))
         {
@@ -129,10 +138,42 @@ internal static class ExportFixtureModels
                 values = Unpermute(values, name.Contains(".attn_q.", StringComparison.Ordinal) ? config.NumAttentionHeads : config.NumKeyValueHeads,
                     info.Dimensions.Length == 1 ? 1 : rowLength);
             long[] shape = info.Dimensions.Length == 1 ? [(long)info.Dimensions[0]] : [(long)info.Dimensions[1], (long)info.Dimensions[0]];
-            entries.Add(SafeTensorEntry.FromFloat32(HfName(name), values, shape));
+            if (gpt2 && shape.Length == 2 && name.StartsWith("blk.", StringComparison.Ordinal))
+            {
+                // GPT-2's Conv1D weights go back to [in, out]: the GGUF holds them [out, in] (conversion/gpt2.py transposes).
+                values = RagTune.Engine.Export.GgufExporter.Transpose(values, (int)shape[0], (int)shape[1]);
+                shape = [shape[1], shape[0]];
+            }
+            entries.Add(SafeTensorEntry.FromFloat32(gpt2 ? Gpt2HfName(name) : HfName(name), values, shape));
         }
         SafeTensorWriter.Write(Path.Combine(directory, Checkpoint.SingleFileName), entries, new Dictionary<string, string> { ["format"] = "pt" });
         return directory;
+    }
+
+    /// <summary>llama.cpp's gpt2 tensor names back to modeling_gpt2.py's.</summary>
+    public static string Gpt2HfName(string gguf)
+    {
+        switch (gguf)
+        {
+            case "token_embd.weight": return "transformer.wte.weight";
+            case "position_embd.weight": return "transformer.wpe.weight";
+            case "output_norm.weight": return "transformer.ln_f.weight";
+            case "output_norm.bias": return "transformer.ln_f.bias";
+            case "output.weight": return "lm_head.weight";
+        }
+        var parts = gguf.Split('.');
+        if (parts.Length != 4 || parts[0] != "blk") throw new ArgumentException($"unexpected GGUF tensor '{gguf}'");
+        string module = parts[2] switch
+        {
+            "attn_norm" => "ln_1",
+            "attn_qkv" => "attn.c_attn",
+            "attn_output" => "attn.c_proj",
+            "ffn_norm" => "ln_2",
+            "ffn_up" => "mlp.c_fc",
+            "ffn_down" => "mlp.c_proj",
+            _ => throw new ArgumentException($"unexpected GGUF tensor '{gguf}'"),
+        };
+        return $"transformer.h.{parts[1]}.{module}.{parts[3]}";
     }
 
     private static float[] Unpermute(float[] values, int heads, int rowLength)

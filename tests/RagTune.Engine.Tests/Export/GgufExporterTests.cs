@@ -119,6 +119,58 @@ public class GgufExporterTests
     }
 
     [Fact]
+    public async Task A_gpt2_export_has_llama_cpp_s_gpt2_tensors_and_loads_back_from_the_gguf_with_the_same_logits()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("gpt2", dir.File("model"));
+        var result = await Export(model, GgufExportType.F32, dir.File("m.gguf"));
+        var gguf = GgufFile.Read(result.GgufPath);
+        Assert.Equal("gpt2", gguf.GetString("general.architecture"));
+        Assert.Equal(128L, gguf.GetIntegerOrNull("gpt2.context_length"));
+        Assert.Equal(1024L, gguf.GetIntegerOrNull("gpt2.feed_forward_length"));   // n_inner null: 4·n_embd
+        Assert.Equal(1e-5f, gguf.Metadata["gpt2.attention.layer_norm_epsilon"]);
+        Assert.False(gguf.Metadata.ContainsKey("gpt2.rope.freq_base"));
+        var names = gguf.Tensors.Select(t => t.Name).ToHashSet();
+        foreach (var expected in new[] { "position_embd.weight", "blk.0.attn_norm.bias", "blk.0.attn_qkv.bias", "blk.1.ffn_down.bias", "output_norm.bias" })
+            Assert.Contains(expected, names);
+        Assert.DoesNotContain("output.weight", names);   // tied to wte
+        // c_attn [in 256, out 768] as llama.cpp's {n_embd, 3·n_embd}: ne0 = 256 (conversion/gpt2.py transposes Conv1D).
+        Assert.Equal(new ulong[] { 256, 768 }, gguf.Tensors.Single(t => t.Name == "blk.0.attn_qkv.weight").Dimensions);
+        Assert.Equal(new ulong[] { 1024, 256 }, gguf.Tensors.Single(t => t.Name == "blk.1.ffn_down.weight").Dimensions);
+
+        // The GGUF itself loads as the GPT-2 it is, with the checkpoint's logits.
+        int[] ids = Tokenizer.Load(model).Encode(Prompt);
+        float[] expectedLogits = LastLogits(model, ids), actual = LastLogits(result.GgufPath, ids);
+        Assert.Equal(expectedLogits.Length, actual.Length);
+        Assert.True(expectedLogits.Zip(actual).Max(p => Math.Abs(p.First - p.Second)) < 1e-4, "logits of the gpt2 GGUF differ from the checkpoint's");
+        using (var fromGguf = DecoderModel.Load(result.GgufPath))
+            Assert.IsType<Gpt2Config>(fromGguf.Config);
+
+        // Learned positions stay float32 in every type, as llama-quantize leaves them.
+        var q8 = GgufFile.Read((await Export(model, GgufExportType.Q8_0, dir.File("q8.gguf"))).GgufPath);
+        Assert.Equal((uint)GgmlType.F32, q8.Tensors.Single(t => t.Name == "position_embd.weight").GgmlType);
+    }
+
+    [Fact]
+    public async Task A_gpt2_gguf_without_position_embd_is_one_error_naming_the_file_and_tensor()
+    {
+        using var dir = new TempDirectory();
+        string model = ExportFixtureModels.Create("gpt2", dir.File("model"));
+        string path = (await Export(model, GgufExportType.F16, dir.File("m.gguf"))).GgufPath;
+        var bytes = File.ReadAllBytes(path);
+        // Rename the tensor in the header (same length), so the file is intact but has no position_embd.weight.
+        var name = System.Text.Encoding.UTF8.GetBytes("position_embd.weight");
+        int at = bytes.AsSpan().IndexOf(name);
+        Assert.True(at > 0);
+        System.Text.Encoding.UTF8.GetBytes("position_embX.weight").CopyTo(bytes, at);
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<EngineException>(() => DecoderModel.Load(path));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'position_embd.weight' is missing", e.Message);
+    }
+
+    [Fact]
     public async Task An_internlm2_with_only_tokenizer_model_exports_the_sentencepiece_vocabulary()
     {
         // InternLM2-chat checkpoints ship tokenizer.model and no tokenizer.json: the GGUF gets the "llama" vocabulary.

@@ -37,7 +37,7 @@ public class GgufQuantizeFixtureTests
     }
 
     [Theory]
-    [MemberData(nameof(ExportFixtureModels.NamesData), MemberType = typeof(ExportFixtureModels))]
+    [MemberData(nameof(ExportFixtureModels.GoldenNamesData), MemberType = typeof(ExportFixtureModels))]
     public async Task The_f32_export_is_the_input_llama_quantize_was_given(string name)
     {
         using var dir = new TempDirectory();

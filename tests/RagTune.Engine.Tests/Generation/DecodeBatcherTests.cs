@@ -88,6 +88,40 @@ public class DecodeBatcherTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    public void Decode_rows_of_every_tile_shape_give_each_session_its_logits_alone(string name, WeightFormat format)
+    {
+        // 2, 3, 5 and 8 decoding sessions: the few-rows kernels' tile shapes (4 rows with aliased ones, 8 rows with
+        // aliased ones, 8 whole rows) and, for Q8, the few-rows int8 kernel (3 rows) beside the int8 GEMM (5 and 8).
+        var model = DecoderModel.Load(Fixtures.Dir(name), format);
+        int v = model.Config.VocabSize;
+        foreach (int count in new[] { 2, 3, 5, 8 })
+        {
+            var prompts = Prompts(name, count);
+            var alone = prompts.Select(_ => model.CreateSession(64)).ToArray();
+            var batched = prompts.Select(_ => model.CreateSession(64)).ToArray();
+            var next = new int[count];
+            for (int i = 0; i < count; i++)
+            {
+                next[i] = Sampler.ArgMax(alone[i].Forward(prompts[i]));
+                batched[i].Forward(prompts[i]);
+            }
+            var batch = new DecoderBatch(model, maxRows: 8, maxEntries: 8);
+            var logits = new float[count * v];
+            for (int step = 0; step < 3; step++)
+            {
+                batch.Forward([.. Enumerable.Range(0, count).Select(i => new BatchEntry(batched[i], new[] { next[i] }))], logits);
+                for (int i = 0; i < count; i++)
+                {
+                    var expected = alone[i].Forward([next[i]]).ToArray();
+                    AssertClose(expected, logits.AsSpan(i * v, v), $"{name} {format} {count} streams step {step} session {i}");
+                    next[i] = Sampler.ArgMax(expected);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
     public async Task Concurrent_greedy_streams_produce_the_tokens_each_produces_alone(string name, WeightFormat format)
     {
         var model = DecoderModel.Load(Fixtures.Dir(name), format);

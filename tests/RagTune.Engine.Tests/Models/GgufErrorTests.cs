@@ -56,7 +56,7 @@ public sealed class GgufErrorTests : IDisposable
         Encoding.UTF8.GetBytes("mamba").CopyTo(bytes, at);
         var e = LoadFails(path, bytes);
         Assert.Contains("general.architecture is \"mamba\"", e.Message);
-        Assert.Contains("llama, internlm2, qwen2, qwen3", e.Message);
+        Assert.Contains("llama, internlm2, qwen2, qwen3, gpt2", e.Message);
     }
 
     [Theory]

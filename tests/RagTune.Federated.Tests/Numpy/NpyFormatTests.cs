@@ -76,9 +76,27 @@ public sealed class NpyFormatTests
         Assert.Equal([0f, 1, 2, 3], v3.Values);
     }
 
+    [Fact]
+    public void Float64_as_Flowers_FedAvg_returns_it_is_read_narrowed_to_float32_and_written_back_byte_identical()
+    {
+        // Regression (interop with Flower 1.6.0's server): its aggregate() of float32 updates is float64 once a round has
+        // 65,536 examples (NumPy 1.x value-based casting), and the reader used to refuse '<f8', so every site stopped at round 2.
+        var arange = NpyFormat.Read(Fixture("f8_arange3.npy"), "t");
+        Assert.Equal(NpyDtype.Float64, arange.Dtype);
+        Assert.Equal([3], arange.Shape);
+        Assert.Equal([0f, 1, 2], arange.Values);
+        Assert.Equal(Fixture("f8_arange3.npy"), NpyFormat.Write(arange));
+
+        float[] a = [0.1f, -0.25f, 0.3f, 1e-3f, 2.5f, -7f], b = [0.2f, 0.5f, -0.3f, 4e-3f, 1.25f, 3f];
+        var fedavg = NpyFormat.Read(Fixture("f8_fedavg.npy"), "t");
+        Assert.Equal(NpyDtype.Float64, fedavg.Dtype);
+        Assert.Equal([2, 3], fedavg.Shape);
+        // numpy: float32 * 40000 and the sum stay float32; / 80000 widens to float64.
+        Assert.Equal(a.Zip(b, (x, y) => (float)((double)(x * 40000f + y * 40000f) / 80000)), fedavg.Values);
+    }
+
     [Theory]
-    [InlineData("bad_f8.npy", "dtype '<f8' (expected '<f4' float32 or '<f2' float16)")]
-    [InlineData("bad_be_f4.npy", "dtype '>f4' (expected '<f4' float32 or '<f2' float16)")]
+    [InlineData("bad_be_f4.npy", "dtype '>f4' (expected '<f4' float32, '<f2' float16 or '<f8' float64)")]
     [InlineData("bad_fortran.npy", "fortran_order is True (expected False: C order)")]
     public void Well_formed_files_of_other_layouts_are_refused(string name, string message)
     {

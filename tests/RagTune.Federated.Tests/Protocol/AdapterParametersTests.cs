@@ -1,4 +1,5 @@
 // AdapterParameters: the documented tensor order (PEFT keys sorted ordinally), float32/float16 round trips through .npy,
+// any float dtype a Flower server returns (float64 from its FedAvg) read as float32 values,
 // and every bad FitIns/EvaluateIns payload refused with the round and the field, before anything is written.
 using Google.Protobuf;
 using RagTune.Engine.Models;
@@ -83,6 +84,41 @@ public sealed class AdapterParametersTests
         Assert.Equal(a.Select(v => (float)(Half)v), values[0]);
     }
 
+    /// <summary>A float64 .npy as numpy writes it (the header from NpyFormat, then the doubles).</summary>
+    private static byte[] Float64Npy(int[] shape, Func<int, double> value)
+    {
+        int count = shape.Aggregate(1, (x, d) => x * d);
+        byte[] zeros = NpyFormat.Write(new NpyArray(NpyDtype.Float64, shape, new float[count]));
+        int header = zeros.Length - count * 8;
+        for (int i = 0; i < count; i++) BitConverter.TryWriteBytes(zeros.AsSpan(header + i * 8), value(i));
+        return zeros;
+    }
+
+    [Fact]
+    public void Any_float_dtype_from_the_server_is_taken_as_float32_values()
+    {
+        // Regression (interop with Flower 1.6.0): its FedAvg returns what NumPy 1.x's arithmetic gives — float64 from float32
+        // updates once a round has 65,536 examples, float32 from float16 updates once a site has 256 — and the site used to
+        // refuse any dtype but its own, so the federation ended at round 2 (FIT_NOT_IMPLEMENTED "dtype '<f8'").
+        var source = SampleAdapters(1);
+        var keys = new AdapterParameters(source).Keys;
+        var tensors = PeftAdapter.Tensors(source).ToDictionary(t => t.Key, t => t);
+        foreach (var (siteDtype, serverDtype) in new[] { (NpyDtype.Float32, NpyDtype.Float64), (NpyDtype.Float16, NpyDtype.Float32), (NpyDtype.Float32, NpyDtype.Float16) })
+        {
+            var codec = new AdapterParameters(source, siteDtype);
+            var fromServer = new Parameters { TensorType = AdapterParameters.TensorType };
+            foreach (string key in keys)
+                fromServer.Tensors.Add(ByteString.CopyFrom(NpyFormat.Write(new NpyArray(serverDtype, [tensors[key].Rows, tensors[key].Columns], tensors[key].Values))));
+            var values = codec.Decode(fromServer, Field);
+            for (int i = 0; i < keys.Count; i++)
+                Assert.Equal(serverDtype == NpyDtype.Float16 ? tensors[keys[i]].Values.Select(v => (float)(Half)v) : tensors[keys[i]].Values, values[i]);
+            // The aggregator keeps its own dtype exact.
+            var exact = Assert.Throws<FederatedException>(() => new AdapterParameters(source, siteDtype, exactDtype: true).Decode(fromServer, Field));
+            Assert.EndsWith($"expected dtype '<f{(siteDtype == NpyDtype.Float16 ? 2 : 4)}' ({(siteDtype == NpyDtype.Float16 ? "float16" : "float32")}), " +
+                $"got '<f{(serverDtype == NpyDtype.Float64 ? 8 : serverDtype == NpyDtype.Float16 ? 2 : 4)}' ({serverDtype.ToString().ToLowerInvariant()})", exact.Message);
+        }
+    }
+
     [Fact]
     public void Bad_payloads_name_the_round_field_and_tensor_and_write_nothing()
     {
@@ -105,13 +141,10 @@ public sealed class AdapterParametersTests
         transposed.Tensors[3] = ByteString.CopyFrom(NpyFormat.Write(new NpyArray(NpyDtype.Float32, [4, 16], new float[64])));
         Assert.Contains("expected shape [16, 4], got [4, 16]", Error(transposed));
 
-        var dtype = good.Clone();
-        dtype.Tensors[0] = ByteString.CopyFrom(NpyFormat.Write(new NpyArray(NpyDtype.Float16, [4, 16], new float[64])));
-        Assert.Equal("round 3: FitIns.parameters.tensors[0] (base_model.model.model.layers.10.self_attn.q_proj.lora_A.weight): expected dtype '<f4' (float32), got '<f2' (float16)", Error(dtype));
-
-        var f8 = good.Clone();
-        f8.Tensors[1] = ByteString.CopyFrom(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "bad_f8.npy")));
-        Assert.Equal("round 3: FitIns.parameters.tensors[1] (base_model.model.model.layers.10.self_attn.q_proj.lora_B.weight): dtype '<f8' (expected '<f4' float32 or '<f2' float16)", Error(f8));
+        var huge = good.Clone();
+        huge.Tensors[1] = ByteString.CopyFrom(Float64Npy([16, 4], i => i == 9 ? 1e300 : 0));
+        // A float64 beyond float32's range narrows to infinity, which is refused like any non-finite value.
+        Assert.StartsWith("round 3: FitIns.parameters.tensors[1] (base_model.model.model.layers.10.self_attn.q_proj.lora_B.weight): value 9 is ", Error(huge));
 
         var garbage = good.Clone();
         garbage.Tensors[4] = ByteString.CopyFromUtf8("not an array");
