@@ -1,6 +1,6 @@
 // Issue 17's proof with real processes on loopback: `ragtune fed serve` and three `ragtune fed join` sites, each with its
 // own third of a synthetic world. The global adapter of every round must be the num_examples-weighted mean of the adapters
-// the sites trained that round (each site leaves them in its work folder, rounds/round-NNNN/adapter); a site killed with
+// the sites trained that round (each site leaves them in its work folder, local-rounds/round-NNNN-adapter); a site killed with
 // SIGKILL mid-training is dropped from its round, and an aggregator killed with SIGKILL mid-round resumes from its folder
 // at that round (the finished one neither re-run nor recorded twice).
 using System.Globalization;
@@ -77,7 +77,7 @@ public sealed partial class FedProcessTests : IDisposable
     private static void AssertWeightedMean(string output, int round, IReadOnlyList<(string Work, long Examples)> sites)
     {
         var global = Tensors(Path.Combine(output, "rounds", $"round-{round:D4}"));
-        var local = sites.Select(s => (Tensors: Tensors(Path.Combine(s.Work, "rounds", $"round-{round:D4}", "adapter")), s.Examples)).ToList();
+        var local = sites.Select(s => (Tensors: Tensors(Path.Combine(s.Work, "local-rounds", $"round-{round:D4}-adapter")), s.Examples)).ToList();
         double total = sites.Sum(s => (double)s.Examples);
         Assert.Equal(local[0].Tensors.Keys.Order(StringComparer.Ordinal), global.Keys.Order(StringComparer.Ordinal));
         foreach (var (name, values) in global)
@@ -134,7 +134,7 @@ public sealed partial class FedProcessTests : IDisposable
         int port = FreePort();
         string output = Path.Combine(_dir, "fed");
         var works = Enumerable.Range(0, 3).Select(s => Path.Combine(_dir, $"work-{s}")).ToArray();
-        var serve = Serve(port, output, roundTimeout: 15, localSteps: 150);
+        var serve = Serve(port, output, roundTimeout: 45, localSteps: 60);
         var sites = new List<ChildCli>();
         try
         {
