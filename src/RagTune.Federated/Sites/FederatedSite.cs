@@ -41,7 +41,7 @@ public sealed class FederatedSite : IDisposable
     private readonly AdapterSet _scratch;
     private readonly SiteEvaluator? _evaluator;
     private readonly string _work;
-    private int _fitRounds, _evaluateRounds, _refused, _lastRound;
+    private int _fitRounds, _fitInstructions, _evaluateRounds, _refused, _lastRound;
     private string? _globalPath, _localPath;
 
     /// <summary>Loads the base model and the site's adapter, and reads the held-out data; connects nothing yet.</summary>
@@ -215,7 +215,9 @@ public sealed class FederatedSite : IDisposable
 
     private async Task<ClientMessage.Types.FitRes> FitAsync(ServerMessage.Types.FitIns fit, CancellationToken cancellationToken)
     {
-        int round = Round(fit.Config, "FitIns", _fitRounds + 1);
+        // Without server_round the site counts the FitIns it has received (refused ones too), as a Flower server counts rounds.
+        int round = Round(fit.Config, "FitIns", ++_fitInstructions);
+        _lastRound = round;
         var config = new FlowerConfig(fit.Config, $"round {round}: FitIns.config");
         var training = _options.Training;
         int? steps = config.GetInt32("local_steps", 1), epochs = config.GetInt32("local_epochs", 1);
@@ -227,11 +229,15 @@ public sealed class FederatedSite : IDisposable
             throw new FederatedException($"round {round}: FitIns.config[\"proximal_mu\"]: expected a finite value ≥ 0, got {mu.ToString("R", CultureInfo.InvariantCulture)}");
         // Every tensor is checked before anything is loaded: a bad message leaves the site's adapter as it was.
         var global = _codec.Decode(fit.Parameters, $"round {round}: FitIns.parameters");
-        _lastRound = round;
         _codec.CopyInto(global, _scratch);
         _globalPath = SaveAdapter("global", _scratch);
 
-        string run = Path.Combine(_work, "rounds", $"round-{round:D4}");
+        // Only the round being trained keeps its run folder (checkpoint, train_log.jsonl, loss.svg): earlier rounds' optimizer
+        // states would pile up over a long federation, and their adapters are the global/local folders' business.
+        string rounds = Path.Combine(_work, "rounds"), run = Path.Combine(rounds, $"round-{round:D4}");
+        if (Directory.Exists(rounds))
+            foreach (var old in Directory.GetDirectories(rounds, "round-*").Where(d => !string.Equals(d, run, StringComparison.Ordinal)))
+                Directory.Delete(old, recursive: true);
         var options = training with
         {
             OutputDirectory = run,
