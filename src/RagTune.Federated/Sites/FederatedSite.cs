@@ -262,6 +262,8 @@ public sealed class FederatedSite : IDisposable
             reply.Metrics.Add("steps", new Scalar { Sint64 = result.Steps });
             _codec.CopyInto(_codec.Decode(reply.Parameters, $"round {round}: FitRes.parameters"), _adapter);
             _localPath = SaveAdapter("local", _adapter);
+            // Every round's local result stays inspectable (the adapter alone, no optimizer state): local-rounds/round-NNNN-adapter.
+            SaveAdapter(Path.Combine("local-rounds", $"round-{round:D4}"), _adapter);
             _fitRounds++;
             _log.LogInformation("round {Round}: fit done: mean loss {Loss:0.####} over {Steps} steps, {Examples} examples", round, loss, result.Steps, trainer.TrainSamples);
             return reply;

@@ -45,19 +45,8 @@ public static class SyntheticBenchmark
         if (options.LearningRates.Count == 0 || options.LearningRates.Any(lr => !(lr > 0)))
             throw new EvalException($"synthetic benchmark learning rates: found [{string.Join(", ", options.LearningRates)}]; expected one or more positive rates");
         string root = Path.GetFullPath(options.OutputDirectory);
-        Directory.CreateDirectory(root);
         var world = SyntheticWorld.Generate(options.World);
-        var practice = options.PretrainSteps > 0 ? PracticeWorld(options.World) : null;
-        string baseModel = Path.Combine(root, "base");
-        if (!File.Exists(Path.Combine(baseModel, "model.safetensors")))
-        {
-            progress?.Report($"base student → {baseModel}");
-            var corpus = SyntheticRaftData.Corpus(world);
-            if (practice is not null) corpus = corpus.Concat(SyntheticRaftData.Corpus(practice));
-            StudentModel.CreateBase(baseModel, corpus, options.Student);
-        }
-        if (practice is not null)
-            baseModel = await PretrainAsync(practice, baseModel, root, options, trainer, progress, cancellationToken).ConfigureAwait(false);
+        string baseModel = await BaseStudentAsync(world, options, trainer, progress, cancellationToken).ConfigureAwait(false);
 
         // A sweep holds out validation entities from training, so the rate is chosen on entities no student saw, as the
         // test entities are, without ever looking at the test split.
@@ -119,6 +108,30 @@ public static class SyntheticBenchmark
         return new SyntheticBenchmarkResult(run, report, json, table, students, chosen);
     }
 
+    /// <summary>The checkpoint every student of <paramref name="world"/> starts from, made once in the output folder: random
+    /// weights over the world's vocabulary (base/), then, with <see cref="SyntheticBenchmarkOptions.PretrainSteps"/>, the
+    /// reading practice on another world (the "reader base"). Reused when a previous run made it.</summary>
+    public static async Task<string> BaseStudentAsync(SyntheticWorld world, SyntheticBenchmarkOptions options, IStudentTrainer trainer,
+        IProgress<string>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(trainer);
+        string root = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(root);
+        var practice = options.PretrainSteps > 0 ? PracticeWorld(options.World) : null;
+        string baseModel = Path.Combine(root, "base");
+        if (!File.Exists(Path.Combine(baseModel, "model.safetensors")))
+        {
+            progress?.Report($"base student → {baseModel}");
+            var corpus = SyntheticRaftData.Corpus(world);
+            if (practice is not null) corpus = corpus.Concat(SyntheticRaftData.Corpus(practice));
+            StudentModel.CreateBase(baseModel, corpus, options.Student);
+        }
+        return practice is null ? baseModel
+            : await PretrainAsync(practice, baseModel, root, options, trainer, progress, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The world the base student practises reading on: same templates and sizes, another seed, so none of its
     /// entities or facts is the benchmark world's.</summary>
     public static SyntheticWorld PracticeWorld(SyntheticWorldOptions world) =>
@@ -128,14 +141,16 @@ public static class SyntheticBenchmark
     private const ulong PracticeSeedOffset = 1_000_003;
 
     /// <summary>Reading practice: every fact of the practice world (all its splits) as "document → question → &lt;ANSWER&gt;:
-    /// value" with the one right document and no distractor; the checkpoint every regime then starts from.</summary>
+    /// value" (with <see cref="SyntheticBenchmarkOptions.PretrainRegime"/> RAFT + CoT: the quoted sentence first) with the
+    /// one right document and no distractor; the checkpoint every regime then starts from.</summary>
     private static Task<string> PretrainAsync(SyntheticWorld practice, string baseModel, string root, SyntheticBenchmarkOptions options,
         IStudentTrainer trainer, IProgress<string>? progress, CancellationToken ct) =>
-        TrainOnceAsync(Path.Combine(root, "base-reader"), "reader base", progress, ct, output =>
+        TrainOnceAsync(Path.Combine(root, options.PretrainRegime == RaftRegime.Raft ? "base-reader" : $"base-reader-{options.PretrainRegime.ToString().ToLowerInvariant()}"), "reader base", progress, ct, output =>
         {
             var raft = options.Raft with { Distractors = 0, OracleProbability = 1, Seed = options.Raft.Seed + PracticeSeedOffset };
-            var data = SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "train").Concat(SyntheticRaftData.Build(practice, RaftRegime.Raft, raft, "test"));
-            string path = Path.Combine(root, "data", "pretrain_reading_k0.jsonl");
+            var regime = options.PretrainRegime;
+            var data = SyntheticRaftData.Build(practice, regime, raft, "train").Concat(SyntheticRaftData.Build(practice, regime, raft, "test"));
+            string path = Path.Combine(root, "data", regime == RaftRegime.Raft ? "pretrain_reading_k0.jsonl" : $"pretrain_reading_{regime.ToString().ToLowerInvariant()}_k0.jsonl");
             RaftExporter.WriteChatJsonl(path, data);
             progress?.Report($"reader base: {options.PretrainSteps} steps of reading practice on another world → {output}");
             return trainer.TrainAsync(new StudentTrainingJob(baseModel, [new TrainingStage(path, options.PretrainSteps)], output,
@@ -145,7 +160,7 @@ public static class SyntheticBenchmark
     /// <summary>The checkpoint a finished training job left in <paramref name="output"/> (its <see cref="DoneMarker"/> names
     /// it), or, when there is none yet, the one <paramref name="train"/> makes, recorded in the marker once training ends —
     /// so a rerun reuses finished students and an interrupted one trains (resuming its stages) again.</summary>
-    private static async Task<string> TrainOnceAsync(string output, string name, IProgress<string>? progress, CancellationToken ct,
+    public static async Task<string> TrainOnceAsync(string output, string name, IProgress<string>? progress, CancellationToken ct,
         Func<string, Task<string>> train)
     {
         string marker = Path.Combine(output, DoneMarker);

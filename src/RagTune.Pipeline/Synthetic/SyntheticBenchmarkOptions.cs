@@ -41,6 +41,10 @@ public sealed record SyntheticBenchmarkOptions
     /// but never sees this world's facts nor a distractor.</summary>
     public int PretrainSteps { get; init; }
 
+    /// <summary>The answer format of the reading practice: bare answers (RAFT, the default) or the quoted sentence then the
+    /// answer (RAFT + CoT), so a student fine-tuned in that format (e.g. a LoRA adapter) need not learn it first.</summary>
+    public RaftRegime PretrainRegime { get; init; } = RaftRegime.Raft;
+
     public int BatchSize { get; init; } = 16;
 
     public int MaxLength { get; init; } = 384;

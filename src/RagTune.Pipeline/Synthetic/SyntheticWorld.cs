@@ -92,6 +92,26 @@ public sealed class SyntheticWorld
         return new SyntheticWorld(Options, documents, Facts.ToList());
     }
 
+    /// <summary>The split name of site <paramref name="site"/>'s training documents in <see cref="WithSites"/>: "site-a", "site-b", ….</summary>
+    public static string SiteSplit(int site) =>
+        site is >= 0 and < 26 ? $"site-{(char)('a' + site)}" : throw new ArgumentOutOfRangeException(nameof(site), site, "expected a site index 0 to 25");
+
+    /// <summary>This world with its training documents dealt into <paramref name="sites"/> disjoint contiguous blocks of
+    /// (nearly) equal size, relabelled <see cref="SiteSplit"/>: each site of a federation holds its own entities, and a
+    /// site's RAFT data (<see cref="SyntheticRaftData.Build"/> on its split) draws distractors from its own documents only.
+    /// The test split is unchanged, so every arm of an experiment is scored on the same unseen entities.</summary>
+    public SyntheticWorld WithSites(int sites)
+    {
+        var train = DocumentsIn("train").ToList();
+        if (sites < 1 || sites > 26 || sites > train.Count)
+            throw new EvalException($"synthetic world sites: found {sites} for {train.Count} training documents; expected 1 to {Math.Min(26, train.Count)}");
+        var siteOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < train.Count; i++)
+            siteOf[train[i].Id] = SiteSplit((int)((long)i * sites / train.Count));
+        var documents = Documents.Select(d => siteOf.TryGetValue(d.Id, out var site) ? d with { Split = site } : d).ToList();
+        return new SyntheticWorld(Options, documents, Facts.ToList());
+    }
+
     /// <summary>k documents other than <paramref name="exclude"/> from the same split, drawn by <paramref name="rng"/>.</summary>
     public List<SyntheticDocument> SampleDistractors(string exclude, string split, int k, SyntheticRandom rng)
     {

@@ -28,6 +28,27 @@ public sealed class SyntheticBenchmarkTests : IDisposable
     };
 
     [Fact]
+    public async Task Reading_practice_in_the_cot_format_quotes_the_sentence_and_has_its_own_base()
+    {
+        var trainer = new PathTrainer();
+        var ct = TestContext.Current.CancellationToken;
+        var options = Options with { PretrainSteps = 5, PretrainRegime = RaftRegime.RaftCot };
+        var world = SyntheticWorld.Generate(options.World);
+
+        string base1 = await SyntheticBenchmark.BaseStudentAsync(world, options, trainer, null, ct);
+
+        var practice = Assert.Single(trainer.Jobs);
+        var lines = await File.ReadAllLinesAsync(Assert.Single(practice.Stages).DataPath, ct);
+        Assert.All(lines, l => Assert.Contains("##begin_quote##", l, StringComparison.Ordinal));
+        Assert.Contains("base-reader-raftcot", base1, StringComparison.Ordinal);
+        // The bare-answer practice (the default) is another base, so one output folder can hold both.
+        string base2 = await SyntheticBenchmark.BaseStudentAsync(world, options with { PretrainRegime = RaftRegime.Raft }, trainer, null, ct);
+        Assert.Equal(2, trainer.Jobs.Count);
+        Assert.DoesNotContain("##begin_quote##", await File.ReadAllTextAsync(trainer.Jobs[1].Stages[0].DataPath, ct), StringComparison.Ordinal);
+        Assert.NotEqual(base1, base2);
+    }
+
+    [Fact]
     public async Task With_reading_practice_every_regime_starts_from_a_base_that_practised_on_another_world()
     {
         var trainer = new PathTrainer();

@@ -100,4 +100,24 @@ public sealed class SyntheticWorldTests
         Assert.Contains("AttributesPerEntity", e.Message, StringComparison.Ordinal);
         Assert.Throws<EvalException>(() => SyntheticWorld.Generate(new SyntheticWorldOptions { Language = "fr" }));
     }
+    [Fact]
+    public void Sites_hold_disjoint_thirds_of_the_training_entities_and_draw_distractors_from_their_own()
+    {
+        var world = SyntheticWorld.Generate(new SyntheticWorldOptions { Entities = 100 });
+        var split = world.WithSites(3);
+        var train = world.DocumentsIn("train").Select(d => d.Id).ToList();
+        var sites = Enumerable.Range(0, 3).Select(s => split.DocumentsIn(SyntheticWorld.SiteSplit(s)).Select(d => d.Id).ToList()).ToList();
+        Assert.Equal(["site-a", "site-b", "site-c"], Enumerable.Range(0, 3).Select(SyntheticWorld.SiteSplit));
+        // 80 training documents: 27 / 27 / 26, every one at exactly one site, the test split untouched, nothing left in "train".
+        Assert.Equal([27, 27, 26], sites.Select(s => s.Count));
+        Assert.Equal(train, sites.SelectMany(s => s));
+        Assert.Empty(split.DocumentsIn("train"));
+        Assert.Equal(world.DocumentsIn("test").Select(d => d.Id), split.DocumentsIn("test").Select(d => d.Id));
+        // A site's RAFT examples ask about its entities only and show only its documents.
+        var examples = SyntheticRaftData.Build(split, RaftRegime.Raft, new SyntheticRaftOptions { Distractors = 4 }, SyntheticWorld.SiteSplit(1));
+        Assert.Equal(27 * 3, examples.Count);
+        Assert.All(examples, e => Assert.All(e.DocumentIds, id => Assert.Contains(id, sites[1])));
+        Assert.Throws<EvalException>(() => world.WithSites(0));
+        Assert.Throws<EvalException>(() => world.WithSites(81));
+    }
 }
