@@ -1,10 +1,10 @@
-// The federated arm. Meant to run `ragtune fed serve` and one `ragtune fed join` per site as child processes on loopback
-// (issue 17); until those commands exist on this branch it runs FedAvg in this process with the engine's own types, and
-// says so in the table: every round each site starts an SftTrainer from the global adapter (its LoRA A/B copied in), trains
-// its local steps on its own data only, and the new global adapter is the average of the sites' adapters weighted by their
-// example counts (FedAvg), as the aggregator computes it.
+// The federated arm, in this process: every round each site starts an SftTrainer from the global adapter (its LoRA A/B
+// copied in), trains its local steps on its own data only, and the new global adapter is FedAvg.Aggregate of the sites'
+// adapters weighted by their example counts — the aggregator's arithmetic. It does not launch `ragtune fed serve` and
+// `ragtune fed join` processes (tests/RagTune.Cli.Tests/FedProcessTests.cs runs those); bench/RESULTS.md says so.
 using RagTune.Engine.Models;
 using RagTune.Engine.Training;
+using RagTune.Federated.Aggregation;
 
 namespace RagTune.Bench.Federated;
 
@@ -56,16 +56,10 @@ internal static class FederatedArm
                 results.Add((adapters.Modules.Select(kv => ((float[])kv.Value.A.Clone(), (float[])kv.Value.B.Clone())).ToList(), examples, loss));
                 last = adapters;
             }
-            // FedAvg: each tensor the example-weighted mean of the sites' tensors.
-            double total = results.Sum(r => (double)r.Examples);
-            global = results[0].Tensors.Select(t => (new float[t.A.Length], new float[t.B.Length])).ToList();
-            for (int m = 0; m < global.Count; m++)
-                foreach (var (tensors, examples, _) in results)
-                {
-                    float w = (float)(examples / total);
-                    for (int i = 0; i < global[m].A.Length; i++) global[m].A[i] += w * tensors[m].A[i];
-                    for (int i = 0; i < global[m].B.Length; i++) global[m].B[i] += w * tensors[m].B[i];
-                }
+            // FedAvg: each tensor the example-weighted mean of the sites' tensors — the aggregator's own arithmetic.
+            var mean = FedAvg.Aggregate([.. results.Select(r =>
+                ((IReadOnlyList<float[]>)[.. r.Tensors.SelectMany(t => new[] { t.A, t.B })], (long)r.Examples))]);
+            global = [.. Enumerable.Range(0, mean.Length / 2).Select(m => (mean[2 * m], mean[2 * m + 1]))];
             say($"federated round {round}/{rounds}: FedAvg of {results.Count} sites, mean loss {results.Average(r => r.Loss):F3}");
         }
         for (int m = 0; m < last!.Modules.Count; m++)

@@ -22,7 +22,7 @@ public static class FedJoinCommand
         var key = new Option<string?>("--key") { Description = "This site's key, sent as x-ragtune-site-key metadata (checked by `ragtune fed serve`)" };
         var keyFile = new Option<string?>("--key-file") { Description = "A file whose first line is this site's key (keeps it out of the process list)" };
         var ca = new Option<string?>("--tls-ca") { Description = "PEM of the CA that signed the server's certificate: connect with TLS and trust only it" };
-        var fp16 = new Option<bool>("--fp16") { Description = "Send and expect float16 tensors (half the traffic; the server's tensors must be float16 too)" };
+        var fp16 = new Option<bool>("--fp16") { Description = "Send float16 tensors (half the traffic); the server's float16, float32 or float64 tensors are all read" };
         var work = new Option<string>("--work") { Description = "The site's work folder: rounds, the last global and local adapters", DefaultValueFactory = _ => "fed-site" };
         var answers = new Option<int>("--eval-answers") { Description = "Held-out questions answered greedily for EM per evaluation (the loss uses all)", DefaultValueFactory = _ => 32 };
         var once = new Option<bool>("--no-reconnect") { Description = "Stop when the server disconnects, even if it asks the site to come back later" };
