@@ -10,6 +10,7 @@ using RagTune.Engine.Formats;
 using RagTune.Engine.IO;
 using RagTune.Engine.Kernels;
 using RagTune.Engine.Models;
+using RagTune.Engine.Tensors;
 using RagTune.Engine.Training;
 
 namespace RagTune.Engine.Export;
@@ -216,20 +217,10 @@ public static class GgufExporter
     private static (float[] Q, float[] K, float[] V) SplitQkv(float[] packed, PackedQkv layout, int cols, int qRows, int kvRows)
     {
         // layout.Unpack splits the columns of [T, Width] rows, so it runs over the transposed weight [C, Width].
-        var transposed = Transpose(packed, layout.Width, cols);
+        var transposed = RowMajor.Transpose(packed, layout.Width, cols);
         float[] qT = new float[cols * qRows], kT = new float[cols * kvRows], vT = new float[cols * kvRows];
         layout.Unpack(transposed, qT, kT, vT, cols);
-        return (Transpose(qT, cols, qRows), Transpose(kT, cols, kvRows), Transpose(vT, cols, kvRows));
-    }
-
-    /// <summary>[rows, cols] → [cols, rows].</summary>
-    internal static float[] Transpose(float[] values, int rows, int cols)
-    {
-        var result = new float[values.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                result[c * rows + r] = values[r * cols + c];
-        return result;
+        return (RowMajor.Transpose(qT, cols, qRows), RowMajor.Transpose(kT, cols, kvRows), RowMajor.Transpose(vT, cols, kvRows));
     }
 
     private static ExportTensor Matrix(string name, WeightMatrix weight, GgufTensorRole role, int layer) =>

@@ -69,11 +69,7 @@ internal sealed class Weights
     {
         var info = _checkpoint.Info(_prefix + module + ".weight");
         int inFeatures = (int)info.Shape[0], outFeatures = (int)info.Shape[1];
-        var stored = Read(module + ".weight");   // [in, out]
-        var weight = new float[stored.Length];   // [out, in]
-        for (int i = 0; i < inFeatures; i++)
-            for (int o = 0; o < outFeatures; o++)
-                weight[(long)o * inFeatures + i] = stored[(long)i * outFeatures + o];
+        var weight = RowMajor.Transpose(Read(module + ".weight"), inFeatures, outFeatures);   // [in, out] → [out, in]
         var matrix = WeightMatrix.Convert(weight, outFeatures, inFeatures, _format);
         return new Linear(module, inFeatures, outFeatures, matrix, bias ? Read(module + ".bias") : null);
     }

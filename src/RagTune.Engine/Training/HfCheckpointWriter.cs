@@ -22,20 +22,10 @@ public static class HfCheckpointWriter
         var entries = ParameterSet.ForAllWeights(model).Tensors
             .Where(t => shapes.ContainsKey(t.Name))
             .Select(t => SafeTensorEntry.FromFloat32(t.Name,
-                conv1D.TryGetValue(t.Name, out var lin) ? Transposed(t.Values, lin.OutFeatures, lin.InFeatures) : t.Values, shapes[t.Name]));
+                conv1D.TryGetValue(t.Name, out var lin) ? RowMajor.Transpose(t.Values, lin.OutFeatures, lin.InFeatures) : t.Values, shapes[t.Name]));
         Directory.CreateDirectory(directory);
         SafeTensorWriter.WriteSharded(directory, entries, MaxShardBytes, Metadata);
         CopySideFiles(sourceDirectory, directory);
-    }
-
-    /// <summary>m [rows, cols] → mᵀ [cols, rows].</summary>
-    private static float[] Transposed(float[] m, int rows, int cols)
-    {
-        var t = new float[m.Length];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
-                t[(long)c * rows + r] = m[(long)r * cols + c];
-        return t;
     }
 
     /// <summary>Saves every weight of a BERT-family encoder under its checkpoint name (with its bert./roberta. prefix) plus

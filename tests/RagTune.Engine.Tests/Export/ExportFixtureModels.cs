@@ -141,7 +141,7 @@ internal static class ExportFixtureModels
             if (gpt2 && shape.Length == 2 && name.StartsWith("blk.", StringComparison.Ordinal))
             {
                 // GPT-2's Conv1D weights go back to [in, out]: the GGUF holds them [out, in] (conversion/gpt2.py transposes).
-                values = RagTune.Engine.Export.GgufExporter.Transpose(values, (int)shape[0], (int)shape[1]);
+                values = RowMajor.Transpose(values, (int)shape[0], (int)shape[1]);
                 shape = [shape[1], shape[0]];
             }
             entries.Add(SafeTensorEntry.FromFloat32(gpt2 ? Gpt2HfName(name) : HfName(name), values, shape));
