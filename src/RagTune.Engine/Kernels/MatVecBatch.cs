@@ -4,10 +4,15 @@
 // matrix-vector products). Register-blocked tiles: 5–8 rows take 2 weight rows × 8 x rows, fewer rows 4 × 4, so 16 zmm
 // accumulators (the 256-bit path, with 16 registers, half as many weight rows); each weight vector is loaded (bf16:
 // widened by a shift, a bf16 being the top half of a float32) once and used by every x row, and x's rows are copied to
-// 64-byte boundaries first. Each tile prefetches the next tile's weight rows: without that the weight stream, not the
-// FMAs, held the tiles back (bench/engine `rows`, 8 rows, bf16, one thread, per CPU second: 152 → 79 ms a step for the
-// Qwen2.5-0.5B projections; the previous 4-rows-per-pass kernel 156–226 ms). 512-bit vectors where KernelDispatch picks
-// them, else 256-bit. ForwardNaive is the oracle.
+// 64-byte boundaries first (the wide tiles: interleaved, the 16 columns of every row of a tile one after another, so one
+// pointer walks all the x loads). Each tile prefetches the next tile's weight rows: without that the weight stream, not
+// the FMAs, held the tiles back (bench/engine `rows`, 8 rows, bf16, one thread, per CPU second: 152 → 79 ms a step for
+// the Qwen2.5-0.5B projections; the previous 4-rows-per-pass kernel 156–226 ms). The wide tiles are compiled once per
+// weight format (a struct type argument: no format branch in the loop) and reduce their 16 accumulators in one
+// shuffle tree (Reduce16) instead of 16 separate sums: on weights held in L2 (896 × 256 bf16, 8 rows, one thread)
+// 85 → 164–171 GFLOP/s per CPU second, on the 896 × 4864 gate shape 84 → 150; streaming the step's weights from DRAM on
+// a loaded machine, 53 → 46 ms a step (12 layers + lm_head), where the weight stream now sets the pace. 512-bit vectors
+// where KernelDispatch picks them, else 256-bit. ForwardNaive is the oracle.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -76,16 +81,37 @@ public static unsafe class MatVecBatch
     private static void Run(float* x, float* wf, ushort* wb, float* bias, float* y, int rows, int inDim, int outDim, WorkerPool? pool)
     {
         var job = Job.ForThisThread;
-        // x's rows copied to 64-byte boundaries: every 512-bit load of x (8 per 16 FMAs) then stays within one cache line.
-        job.Stride = (inDim + 15) & ~15;
-        job.X = job.Aligned(rows * job.Stride);
-        for (int r = 0; r < rows; r++) Buffer.MemoryCopy(x + (long)r * inDim, job.X + (long)r * job.Stride, 4L * inDim, 4L * inDim);
+        job.Wide = KernelDispatch.Width == VectorWidth.Bits512;
+        if (job.Wide)
+        {
+            // The wide tiles read x interleaved: per 16 columns, the 16 values of each of the tile's rows (8 or 4; rows
+            // past the last are zeros) one after another, so one pointer walks every row's loads; the columns past the
+            // last whole 16 stay in x itself (Tail).
+            int tileRows = rows > 4 ? 8 : 4, chunks = inDim / 16;
+            job.X = job.Aligned(chunks * tileRows * 16);
+            for (int c = 0; c < chunks; c++)
+                for (int r = 0; r < tileRows; r++)
+                {
+                    float* dst = job.X + (c * tileRows + r) * 16;
+                    if (r < rows) Vector512.Store(Vector512.Load(x + (long)r * inDim + c * 16), dst);
+                    else Vector512.Store(Vector512<float>.Zero, dst);
+                }
+            job.Stride = inDim;
+            job.Rowwise = x;
+        }
+        else
+        {
+            // x's rows copied to 64-byte boundaries: every 256-bit load of x then stays within one cache line.
+            job.Stride = (inDim + 15) & ~15;
+            job.X = job.Aligned(rows * job.Stride);
+            for (int r = 0; r < rows; r++) Buffer.MemoryCopy(x + (long)r * inDim, job.X + (long)r * job.Stride, 4L * inDim, 4L * inDim);
+            job.Rowwise = job.X;
+        }
         job.WF = wf; job.WB = wb; job.Bias = bias; job.Y = y;
         (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
-        job.Wide = KernelDispatch.Width == VectorWidth.Bits512;
         if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
         else (pool ?? WorkerPool.Shared).Run(job);
-        job.X = job.WF = job.Bias = job.Y = null;
+        job.X = job.Rowwise = job.WF = job.Bias = job.Y = null;
         job.WB = null;
     }
 
@@ -103,7 +129,7 @@ public static unsafe class MatVecBatch
     {
         [ThreadStatic] private static Job? _forThisThread;
         public static Job ForThisThread => _forThisThread ??= new Job();
-        public float* X, WF, Bias, Y;
+        public float* X, Rowwise, WF, Bias, Y;   // X: interleaved (wide) or aligned rows; Rowwise: rows of Stride floats
         public ushort* WB;
         public int Rows, In, Out, Stride;
         public bool Wide;
@@ -135,16 +161,16 @@ public static unsafe class MatVecBatch
             float* sums = stackalloc float[16];
             // Rows past the last alias it (their sums are dropped): one kernel shape per tile.
             var x = stackalloc float*[8];
-            for (int r = 0; r < 8; r++) x[r] = X + (long)Math.Min(r, Rows - 1) * Stride;
+            for (int r = 0; r < 8; r++) x[r] = Rowwise + (long)Math.Min(r, Rows - 1) * Stride;
             int o = o0;
             for (; o + tile <= o1; o += tile)
             {
-                if (eight)
+                if (Wide)
                 {
-                    if (Wide) Tile8x2x512(x, WF, WB, (long)o * In, In, sums);
-                    else Tile8x1x256(x, WF, WB, (long)o * In, In, sums);
+                    if (WF != null) WideTile<Float32Rows>(eight, (byte*)(WF + (long)o * In), sums, x);
+                    else WideTile<BF16Rows>(eight, (byte*)(WB + (long)o * In), sums, x);
                 }
-                else if (Wide) Tile4x4x512(x, WF, WB, (long)o * In, In, sums);
+                else if (eight) Tile8x1x256(x, WF, WB, (long)o * In, In, sums);
                 else Tile4x2x256(x, WF, WB, (long)o * In, In, sums);
                 Store(sums, o, tile, eight ? 8 : 4);
             }
@@ -155,6 +181,13 @@ public static unsafe class MatVecBatch
                 else Tile4x2x256(x, WF, WB, (long)o * In, 0, In, sums);
                 Store(sums, o, 1, eight ? 8 : 4);
             }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void WideTile<T>(bool eight, byte* w, float* sums, float** x) where T : struct, IWeightRows
+        {
+            if (eight) Tile8x2x512<T>(X, w, In, x, sums);
+            else Tile4x4x512<T>(X, w, In, x, sums);
         }
 
         /// <summary>y[r, o + j] = sums[j·rows + r] + b for the real rows.</summary>
@@ -188,70 +221,148 @@ public static unsafe class MatVecBatch
 
     internal static float Weight(float* wf, ushort* wb, long at) => wf != null ? wf[at] : BitConverter.Int32BitsToSingle(wb[at] << 16);
 
-    /// <summary>sums[j·8 + r] = W[row + j·n ..]·x_r for two weight rows and eight x rows: each weight vector widened once
-    /// and used by all eight rows, 16 accumulators.</summary>
-    private static void Tile8x2x512(float** x, float* wf, ushort* wb, long row, int n, float* sums)
+    /// <summary>How the wide tiles read a weight row: float32, or bf16 widened by a shift (a bf16 is the top half of a
+    /// float32). A struct type argument, so each tile is compiled once per format with no branch in its loop.</summary>
+    private interface IWeightRows
     {
-        float* x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3], x4 = x[4], x5 = x[5], x6 = x[6], x7 = x[7];
+        /// <summary>Bytes per weight.</summary>
+        static abstract int Size { get; }
+
+        /// <summary>16 weights from element i of the row at w, as floats.</summary>
+        static abstract Vector512<float> Load(byte* w, long i);
+
+        static abstract float At(byte* w, long i);
+    }
+
+    private struct Float32Rows : IWeightRows
+    {
+        public static int Size => 4;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* w, long i) => Vector512.Load((float*)w + i);
+
+        public static float At(byte* w, long i) => ((float*)w)[i];
+    }
+
+    private struct BF16Rows : IWeightRows
+    {
+        public static int Size => 2;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(byte* w, long i)
+            => Vector512.ShiftLeft(Vector512.WidenLower(Vector256.Load((ushort*)w + i).ToVector512Unsafe()), 16).AsSingle();
+
+        public static float At(byte* w, long i) => BitConverter.Int32BitsToSingle(((ushort*)w)[i] << 16);
+    }
+
+    /// <summary>sums[j·8 + r] = W[j]·x_r for the two weight rows at w (the second n weights on) and eight x rows, x
+    /// interleaved (xi: per 16 columns, 16 values of each row): each weight vector loaded once for all eight rows, 16
+    /// accumulators; the columns past the last whole 16 from the rows x[r].</summary>
+    private static void Tile8x2x512<T>(float* xi, byte* w, int n, float** x, float* sums) where T : struct, IWeightRows
+    {
+        byte* w0 = w, w1 = w + (long)n * T.Size;
+        // The next tile's two rows are fetched while this one computes (the tile's own come from the previous tile's
+        // prefetches): the hardware prefetcher alone leaves the weight stream short of the FMAs.
+        byte* p0 = w + 2L * n * T.Size, p1 = w + 3L * n * T.Size;
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         Vector512<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int i = 0;
-        for (; i + 16 <= n; i += 16)
+        for (float* v = xi; i + 16 <= n; i += 16, v += 8 * 16)
         {
-            // The next tile's two rows are fetched while this one computes (the tile's own come from the previous
-            // tile's prefetches): the hardware prefetcher alone leaves the weight stream short of the FMAs.
-            Prefetch(wf, wb, row + 2L * n + i);
-            Prefetch(wf, wb, row + 3L * n + i);
-            var w0 = Load512(wf, wb, row + i);
-            var w1 = Load512(wf, wb, row + n + i);
-            var v = Vector512.Load(x0 + i); a0 = Vector512.FusedMultiplyAdd(w0, v, a0); b0 = Vector512.FusedMultiplyAdd(w1, v, b0);
-            v = Vector512.Load(x1 + i); a1 = Vector512.FusedMultiplyAdd(w0, v, a1); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
-            v = Vector512.Load(x2 + i); a2 = Vector512.FusedMultiplyAdd(w0, v, a2); b2 = Vector512.FusedMultiplyAdd(w1, v, b2);
-            v = Vector512.Load(x3 + i); a3 = Vector512.FusedMultiplyAdd(w0, v, a3); b3 = Vector512.FusedMultiplyAdd(w1, v, b3);
-            v = Vector512.Load(x4 + i); a4 = Vector512.FusedMultiplyAdd(w0, v, a4); b4 = Vector512.FusedMultiplyAdd(w1, v, b4);
-            v = Vector512.Load(x5 + i); a5 = Vector512.FusedMultiplyAdd(w0, v, a5); b5 = Vector512.FusedMultiplyAdd(w1, v, b5);
-            v = Vector512.Load(x6 + i); a6 = Vector512.FusedMultiplyAdd(w0, v, a6); b6 = Vector512.FusedMultiplyAdd(w1, v, b6);
-            v = Vector512.Load(x7 + i); a7 = Vector512.FusedMultiplyAdd(w0, v, a7); b7 = Vector512.FusedMultiplyAdd(w1, v, b7);
+            Sse.Prefetch0(p0 + (long)i * T.Size);
+            Sse.Prefetch0(p1 + (long)i * T.Size);
+            var u = T.Load(w0, i);
+            var t = T.Load(w1, i);
+            var c = Vector512.Load(v); a0 = Vector512.FusedMultiplyAdd(u, c, a0); b0 = Vector512.FusedMultiplyAdd(t, c, b0);
+            c = Vector512.Load(v + 16); a1 = Vector512.FusedMultiplyAdd(u, c, a1); b1 = Vector512.FusedMultiplyAdd(t, c, b1);
+            c = Vector512.Load(v + 32); a2 = Vector512.FusedMultiplyAdd(u, c, a2); b2 = Vector512.FusedMultiplyAdd(t, c, b2);
+            c = Vector512.Load(v + 48); a3 = Vector512.FusedMultiplyAdd(u, c, a3); b3 = Vector512.FusedMultiplyAdd(t, c, b3);
+            c = Vector512.Load(v + 64); a4 = Vector512.FusedMultiplyAdd(u, c, a4); b4 = Vector512.FusedMultiplyAdd(t, c, b4);
+            c = Vector512.Load(v + 80); a5 = Vector512.FusedMultiplyAdd(u, c, a5); b5 = Vector512.FusedMultiplyAdd(t, c, b5);
+            c = Vector512.Load(v + 96); a6 = Vector512.FusedMultiplyAdd(u, c, a6); b6 = Vector512.FusedMultiplyAdd(t, c, b6);
+            c = Vector512.Load(v + 112); a7 = Vector512.FusedMultiplyAdd(u, c, a7); b7 = Vector512.FusedMultiplyAdd(t, c, b7);
         }
-        Sum4(a0, a1, a2, a3, sums);
-        Sum4(a4, a5, a6, a7, sums + 4);
-        Sum4(b0, b1, b2, b3, sums + 8);
-        Sum4(b4, b5, b6, b7, sums + 12);
-        for (int j = 0; j < 2; j++) Tail(x, 8, wf, wb, row + (long)j * n, i, n, sums + j * 8);
+        // sums[k] = Σ of accumulator k = j·8 + r, given in the order Reduce16 wants.
+        Reduce16(a0, a4, b0, b4, a1, a5, b1, b5, a2, a6, b2, b6, a3, a7, b3, b7).Store(sums);
+        for (; i < n; i++)
+        {
+            float u = T.At(w0, i), t = T.At(w1, i);
+            for (int r = 0; r < 8; r++)
+            {
+                sums[r] += u * x[r][i];
+                sums[8 + r] += t * x[r][i];
+            }
+        }
     }
 
-    /// <summary>sums[j·4 + r] for four weight rows and four x rows (x[0..3]).</summary>
-    private static void Tile4x4x512(float** x, float* wf, ushort* wb, long row, int n, float* sums)
+    /// <summary>sums[j·4 + r] for the four weight rows at w (n weights apart) and four x rows, x interleaved 4 rows per
+    /// 16 columns.</summary>
+    private static void Tile4x4x512<T>(float* xi, byte* w, int n, float** x, float* sums) where T : struct, IWeightRows
     {
-        float* x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        long stride = (long)n * T.Size;
+        byte* w0 = w, w1 = w + stride, w2 = w + 2 * stride, w3 = w + 3 * stride, next = w + 4 * stride;
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         Vector512<float> c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
         int i = 0;
-        for (; i + 16 <= n; i += 16)
+        for (float* v = xi; i + 16 <= n; i += 16, v += 4 * 16)
         {
-            for (int j = 4; j < 8; j++) Prefetch(wf, wb, row + j * (long)n + i);   // the next tile's rows
-            var w0 = Load512(wf, wb, row + i);
-            var w1 = Load512(wf, wb, row + n + i);
-            var w2 = Load512(wf, wb, row + 2L * n + i);
-            var w3 = Load512(wf, wb, row + 3L * n + i);
-            var v = Vector512.Load(x0 + i);
-            a0 = Vector512.FusedMultiplyAdd(w0, v, a0); b0 = Vector512.FusedMultiplyAdd(w1, v, b0);
-            c0 = Vector512.FusedMultiplyAdd(w2, v, c0); d0 = Vector512.FusedMultiplyAdd(w3, v, d0);
-            v = Vector512.Load(x1 + i);
-            a1 = Vector512.FusedMultiplyAdd(w0, v, a1); b1 = Vector512.FusedMultiplyAdd(w1, v, b1);
-            c1 = Vector512.FusedMultiplyAdd(w2, v, c1); d1 = Vector512.FusedMultiplyAdd(w3, v, d1);
-            v = Vector512.Load(x2 + i);
-            a2 = Vector512.FusedMultiplyAdd(w0, v, a2); b2 = Vector512.FusedMultiplyAdd(w1, v, b2);
-            c2 = Vector512.FusedMultiplyAdd(w2, v, c2); d2 = Vector512.FusedMultiplyAdd(w3, v, d2);
-            v = Vector512.Load(x3 + i);
-            a3 = Vector512.FusedMultiplyAdd(w0, v, a3); b3 = Vector512.FusedMultiplyAdd(w1, v, b3);
-            c3 = Vector512.FusedMultiplyAdd(w2, v, c3); d3 = Vector512.FusedMultiplyAdd(w3, v, d3);
+            long at = (long)i * T.Size;
+            Sse.Prefetch0(next + at);   // the next tile's rows
+            Sse.Prefetch0(next + stride + at);
+            Sse.Prefetch0(next + 2 * stride + at);
+            Sse.Prefetch0(next + 3 * stride + at);
+            var e0 = T.Load(w0, i);
+            var e1 = T.Load(w1, i);
+            var e2 = T.Load(w2, i);
+            var e3 = T.Load(w3, i);
+            var c = Vector512.Load(v);
+            a0 = Vector512.FusedMultiplyAdd(e0, c, a0); b0 = Vector512.FusedMultiplyAdd(e1, c, b0);
+            c0 = Vector512.FusedMultiplyAdd(e2, c, c0); d0 = Vector512.FusedMultiplyAdd(e3, c, d0);
+            c = Vector512.Load(v + 16);
+            a1 = Vector512.FusedMultiplyAdd(e0, c, a1); b1 = Vector512.FusedMultiplyAdd(e1, c, b1);
+            c1 = Vector512.FusedMultiplyAdd(e2, c, c1); d1 = Vector512.FusedMultiplyAdd(e3, c, d1);
+            c = Vector512.Load(v + 32);
+            a2 = Vector512.FusedMultiplyAdd(e0, c, a2); b2 = Vector512.FusedMultiplyAdd(e1, c, b2);
+            c2 = Vector512.FusedMultiplyAdd(e2, c, c2); d2 = Vector512.FusedMultiplyAdd(e3, c, d2);
+            c = Vector512.Load(v + 48);
+            a3 = Vector512.FusedMultiplyAdd(e0, c, a3); b3 = Vector512.FusedMultiplyAdd(e1, c, b3);
+            c3 = Vector512.FusedMultiplyAdd(e2, c, c3); d3 = Vector512.FusedMultiplyAdd(e3, c, d3);
         }
-        Sum4(a0, a1, a2, a3, sums);
-        Sum4(b0, b1, b2, b3, sums + 4);
-        Sum4(c0, c1, c2, c3, sums + 8);
-        Sum4(d0, d1, d2, d3, sums + 12);
-        for (int j = 0; j < 4; j++) Tail(x, 4, wf, wb, row + (long)j * n, i, n, sums + j * 4);
+        // accumulator k = j·4 + r: a (j = 0), b, c, d
+        Reduce16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3).Store(sums);
+        for (; i < n; i++)
+            for (int j = 0; j < 4; j++)
+            {
+                float e = T.At(w + j * stride, i);
+                for (int r = 0; r < 4; r++) sums[j * 4 + r] += e * x[r][i];
+            }
+    }
+
+    /// <summary>The sums of 16 accumulators A_0..A_15 as one vector, lane k = Σ A_k, in 45 shuffles and adds (a
+    /// reduction of each on its own takes ~8). The arguments come in the order s = 4p + L ↦ A_{4L + p} (a 4 × 4
+    /// transpose of k), which is the order the tree below leaves its results in.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Reduce16(
+        Vector512<float> s0, Vector512<float> s1, Vector512<float> s2, Vector512<float> s3,
+        Vector512<float> s4, Vector512<float> s5, Vector512<float> s6, Vector512<float> s7,
+        Vector512<float> s8, Vector512<float> s9, Vector512<float> s10, Vector512<float> s11,
+        Vector512<float> s12, Vector512<float> s13, Vector512<float> s14, Vector512<float> s15)
+    {
+        // 1: pairs (s2m, s2m+1) → one vector: halves folded, 128-bit quarters [s2m: 0, 1 | s2m+1: 0, 1]
+        var t0 = Fold(s0, s1); var t1 = Fold(s2, s3); var t2 = Fold(s4, s5); var t3 = Fold(s6, s7);
+        var t4 = Fold(s8, s9); var t5 = Fold(s10, s11); var t6 = Fold(s12, s13); var t7 = Fold(s14, s15);
+        // 2: pairs (t2p, t2p+1) → quarter L = the 4 partial sums of s_{4p + L}
+        var u0 = Gather(t0, t1); var u1 = Gather(t2, t3); var u2 = Gather(t4, t5); var u3 = Gather(t6, t7);
+        // 3, 4: within each quarter L, 4 partials of s_L, s_{4+L}, s_{8+L}, s_{12+L} → their 4 totals
+        var v01 = Avx512F.UnpackLow(u0, u1) + Avx512F.UnpackHigh(u0, u1);
+        var v23 = Avx512F.UnpackLow(u2, u3) + Avx512F.UnpackHigh(u2, u3);
+        return Avx512F.UnpackLow(v01.AsDouble(), v23.AsDouble()).AsSingle() + Avx512F.UnpackHigh(v01.AsDouble(), v23.AsDouble()).AsSingle();
+
+        static Vector512<float> Fold(Vector512<float> a, Vector512<float> b)
+            => Avx512F.Shuffle4x128(a, b, 0b01_00_01_00) + Avx512F.Shuffle4x128(a, b, 0b11_10_11_10);
+
+        static Vector512<float> Gather(Vector512<float> a, Vector512<float> b)
+            => Avx512F.Shuffle4x128(a, b, 0b10_00_10_00) + Avx512F.Shuffle4x128(a, b, 0b11_01_11_01);
     }
 
     /// <summary>sums[r] for one weight row and eight x rows, 256-bit (8 accumulators of the 16 ymm registers).</summary>
@@ -303,19 +414,6 @@ public static unsafe class MatVecBatch
         (sums[4], sums[5], sums[6], sums[7]) = (Vector256.Sum(b0), Vector256.Sum(b1), Vector256.Sum(b2), Vector256.Sum(b3));
         Tail(x, 4, wf, wb, row, i, n, sums);
         Tail(x, 4, wf, wb, row + stride, i, n, sums + 4);
-    }
-
-    /// <summary>s[r] for four 512-bit accumulators: each reduced to its sum (pairs folded together first, so the four
-    /// reductions share their shuffles).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sum4(Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3, float* s)
-    {
-        // 512 → 256: add the halves of each; then the four ymm sums.
-        var h0 = a0.GetLower() + a0.GetUpper();
-        var h1 = a1.GetLower() + a1.GetUpper();
-        var h2 = a2.GetLower() + a2.GetUpper();
-        var h3 = a3.GetLower() + a3.GetUpper();
-        (s[0], s[1], s[2], s[3]) = (Vector256.Sum(h0), Vector256.Sum(h1), Vector256.Sum(h2), Vector256.Sum(h3));
     }
 
     /// <summary>The elements past the last whole vector, added to sums[0..rows).</summary>

@@ -11,6 +11,7 @@ public class MatVecBatchTests
     public static TheoryData<int, int, int> Shapes() => new()
     {
         { 1, 64, 13 }, { 2, 37, 67 }, { 3, 896, 40 }, { 4, 128, 130 }, { 5, 70, 33 }, { 7, 256, 64 }, { 8, 896, 300 },
+        { 8, 1000, 21 }, { 4, 2008, 9 }, { 6, 15, 5 },
     };
 
     [Theory]
