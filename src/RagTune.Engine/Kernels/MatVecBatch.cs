@@ -11,7 +11,9 @@
 // weight format (a struct type argument: no format branch in the loop) and reduce their 16 accumulators in one
 // shuffle tree (Reduce16) instead of 16 separate sums: on weights held in L2 (896 × 256 bf16, 8 rows, one thread)
 // 85 → 164–171 GFLOP/s per CPU second, on the 896 × 4864 gate shape 84 → 150; streaming the step's weights from DRAM on
-// a loaded machine, 53 → 46 ms a step (12 layers + lm_head), where the weight stream now sets the pace. 512-bit vectors
+// a loaded machine, 53 → 46 ms a step (12 layers + lm_head), where the weight stream now sets the pace. The 8-row wide
+// path takes the columns in blocks of 1,024 (x's block of 8 rows in L1; the down projection's whole rows, 8 × 4,864
+// floats, came from L2): one 4,864-column matrix of 896 rows, 93 → 164 GFLOP/s per CPU second. 512-bit vectors
 // where KernelDispatch picks them, else 256-bit. ForwardNaive is the oracle.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
@@ -163,17 +165,37 @@ public static unsafe class MatVecBatch
             var x = stackalloc float*[8];
             for (int r = 0; r < 8; r++) x[r] = Rowwise + (long)Math.Min(r, Rows - 1) * Stride;
             int o = o0;
-            for (; o + tile <= o1; o += tile)
+            if (Wide && eight)
             {
-                if (Wide)
+                // Columns in blocks of KBlock, every tile of the share per block: x's block of 8 rows (32 KB) stays in
+                // L1 where a whole row of the widest input (8 × 4,864 floats) would come from L2 at each load; the
+                // sums of later blocks are added to y.
+                var xk = stackalloc float*[8];
+                int whole = o0 + (o1 - o0) / tile * tile;
+                for (int k0 = 0; k0 < In; k0 += KBlock)
                 {
-                    if (WF != null) WideTile<Float32Rows>(eight, (byte*)(WF + (long)o * In), sums, x);
-                    else WideTile<BF16Rows>(eight, (byte*)(WB + (long)o * In), sums, x);
+                    int n = Math.Min(KBlock, In - k0);
+                    for (int r = 0; r < 8; r++) xk[r] = x[r] + k0;
+                    for (o = o0; o < whole; o += tile)
+                    {
+                        if (WF != null) Tile8x2x512<Float32Rows>(X + 8L * k0, (byte*)(WF + (long)o * In + k0), n, In, xk, sums);
+                        else Tile8x2x512<BF16Rows>(X + 8L * k0, (byte*)(WB + (long)o * In + k0), n, In, xk, sums);
+                        Store(sums, o, tile, 8, add: k0 > 0);
+                    }
                 }
-                else if (eight) Tile8x1x256(x, WF, WB, (long)o * In, In, sums);
-                else Tile4x2x256(x, WF, WB, (long)o * In, In, sums);
-                Store(sums, o, tile, eight ? 8 : 4);
             }
+            else
+                for (; o + tile <= o1; o += tile)
+                {
+                    if (Wide)
+                    {
+                        if (WF != null) Tile4x4x512<Float32Rows>(X, (byte*)(WF + (long)o * In), In, x, sums);
+                        else Tile4x4x512<BF16Rows>(X, (byte*)(WB + (long)o * In), In, x, sums);
+                    }
+                    else if (eight) Tile8x1x256(x, WF, WB, (long)o * In, In, sums);
+                    else Tile4x2x256(x, WF, WB, (long)o * In, In, sums);
+                    Store(sums, o, tile, eight ? 8 : 4);
+                }
             for (; o < o1; o++)
             {
                 // The last outputs of a share, one at a time (the 256-bit tiles of one output).
@@ -183,23 +205,24 @@ public static unsafe class MatVecBatch
             }
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void WideTile<T>(bool eight, byte* w, float* sums, float** x) where T : struct, IWeightRows
-        {
-            if (eight) Tile8x2x512<T>(X, w, In, x, sums);
-            else Tile4x4x512<T>(X, w, In, x, sums);
-        }
-
-        /// <summary>y[r, o + j] = sums[j·rows + r] + b for the real rows.</summary>
-        private void Store(float* sums, int o, int outputs, int rows)
+        /// <summary>y[r, o + j] = sums[j·rows + r] + b for the real rows; with <paramref name="add"/>, y += sums (a later
+        /// block of columns).</summary>
+        private void Store(float* sums, int o, int outputs, int rows, bool add = false)
         {
             for (int j = 0; j < outputs; j++)
             {
-                float b = Bias != null ? Bias[o + j] : 0f;
-                for (int r = 0; r < Math.Min(Rows, rows); r++) Y[(long)r * Out + o + j] = sums[j * rows + r] + b;
+                float b = add ? 0f : Bias != null ? Bias[o + j] : 0f;
+                for (int r = 0; r < Math.Min(Rows, rows); r++)
+                {
+                    float* at = Y + (long)r * Out + o + j;
+                    *at = sums[j * rows + r] + (add ? *at : b);
+                }
             }
         }
     }
+
+    /// <summary>Columns per block of the 8-row wide path: 8 rows × 1,024 floats of x = 32 KB, within L1.</summary>
+    private const int KBlock = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Load512(float* wf, ushort* wb, long at) => wf != null
@@ -255,15 +278,15 @@ public static unsafe class MatVecBatch
         public static float At(byte* w, long i) => BitConverter.Int32BitsToSingle(((ushort*)w)[i] << 16);
     }
 
-    /// <summary>sums[j·8 + r] = W[j]·x_r for the two weight rows at w (the second n weights on) and eight x rows, x
-    /// interleaved (xi: per 16 columns, 16 values of each row): each weight vector loaded once for all eight rows, 16
+    /// <summary>sums[j·8 + r] = W[j]·x_r over n columns for the two weight rows at w (the second stride weights on) and
+    /// eight x rows, x interleaved (xi: per 16 columns, 16 values of each row): each weight vector loaded once for all eight rows, 16
     /// accumulators; the columns past the last whole 16 from the rows x[r].</summary>
-    private static void Tile8x2x512<T>(float* xi, byte* w, int n, float** x, float* sums) where T : struct, IWeightRows
+    private static void Tile8x2x512<T>(float* xi, byte* w, int n, int stride, float** x, float* sums) where T : struct, IWeightRows
     {
-        byte* w0 = w, w1 = w + (long)n * T.Size;
+        byte* w0 = w, w1 = w + (long)stride * T.Size;
         // The next tile's two rows are fetched while this one computes (the tile's own come from the previous tile's
         // prefetches): the hardware prefetcher alone leaves the weight stream short of the FMAs.
-        byte* p0 = w + 2L * n * T.Size, p1 = w + 3L * n * T.Size;
+        byte* p0 = w + 2L * stride * T.Size, p1 = w + 3L * stride * T.Size;
         Vector512<float> a0 = Vector512<float>.Zero, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         Vector512<float> b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         int i = 0;
