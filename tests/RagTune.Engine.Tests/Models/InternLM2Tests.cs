@@ -42,6 +42,23 @@ public sealed class InternLM2Tests
             Kernels.KernelAgreementTests.AssertClose(expected[i], logits.AsSpan(rows[i] * v, v).ToArray(), 1e-4f);
     }
 
+    [Theory]
+    [InlineData(64)]
+    [InlineData(5)]
+    [InlineData(1)]
+    public void Forward_over_a_long_prompt_in_chunks_gives_the_last_rows_logits(int chunk)
+    {
+        // Forward computes logits for the last chunk's last row only; the chunks before it just fill the cache. Whatever
+        // the chunk (1: every earlier token alone), the logits after the 37-token prompt are PyTorch's for its last row.
+        var golden = Fixtures.Golden(Name);
+        var model = DecoderModel.Load(Fixtures.Dir(Name));
+        int[] ids = golden.GetProperty("long_ids").Ints();
+        var expected = golden.GetProperty("long_logits_rows").EnumerateArray().Select(r => r.Floats()).ToArray();
+        var session = model.CreateSession(capacity: 64, chunk: chunk);
+        Kernels.KernelAgreementTests.AssertClose(expected[^1], session.Forward(ids).ToArray(), 1e-4f);
+        Assert.Equal(ids.Length, session.Length);
+    }
+
     [Fact]
     public void A_new_sequence_after_a_long_one_is_rotated_afresh()
     {
