@@ -1,5 +1,6 @@
 // Each fast kernel against its naive twin on random data, including sizes that are not multiples of the vector width.
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Threading;
 using Xunit;
 
 namespace RagTune.Engine.Tests.Kernels;
@@ -115,6 +116,24 @@ public class KernelAgreementTests
         Activations.SiluMul(fast, u);
         Activations.SiluMulNaive(slow, u);
         AssertClose(slow, fast, 1e-5f);
+    }
+
+    [Fact]
+    public void SiluMul_over_a_pool_agrees_with_naive_and_with_one_thread()
+    {
+        // Long enough to be split (≥ 64 Ki values) and not a multiple of the 64-value shares, so the last share is short.
+        using var pool = new WorkerPool(3);
+        int n = (1 << 16) + 1000 + 7;
+        var g = Random(n, 15, 8f);
+        var u = Random(n, 16);
+        var pooled = (float[])g.Clone();
+        var single = (float[])g.Clone();
+        var slow = (float[])g.Clone();
+        Activations.SiluMul(pooled, u, pool);
+        Activations.SiluMul(single, u);
+        Activations.SiluMulNaive(slow, u);
+        AssertClose(slow, pooled, 1e-5f);
+        Assert.Equal(single, pooled);
     }
 
     [Fact]
