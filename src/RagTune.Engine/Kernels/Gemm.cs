@@ -215,6 +215,22 @@ public static unsafe class Gemm
             PassA = A + i0 * RsA;
             PassC = C + (long)i0 * Ldc;
             M = rows;
+            // Groups are cheap to start (each reads packed A from L2/L3 anyway), so the product runs in finer parts, whole
+            // groups each: with 4 parts per thread a part is ~2 ms at 256×896·(4864×896)ᵀ, and one thread's last part
+            // while the other waits is what that split lost. Without groups a part reads all of packed A (MBs) once:
+            // there the pool's default stays.
+            ProductPartsPerWorker = GroupPanels() > 0 ? 8 : 0;
+        }
+
+        /// <summary>Panels per group whose C tiles (M × Nr floats each, ~128 KB a group) stay in L2 from one K block to the
+        /// next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays while A
+        /// stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups (A 0.9 MB);
+        /// 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups (0) there.</summary>
+        private int GroupPanels()
+        {
+            int micro = (M + MR - 1) / MR;
+            long packedBytes = (long)micro * MR * K * sizeof(float);
+            return packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * Nr * sizeof(float))) : 0;
         }
 
         /// <summary>The packed micro-panel ip (rows 6·ip..6·ip+5) of the K block starting at k0 (kc deep).</summary>
@@ -273,8 +289,11 @@ public static unsafe class Gemm
 
         protected override void Multiply(int part, int parts)
         {
-            var (p0, p1) = WorkerPool.Share((N + Nr - 1) / Nr, part, parts);
+            // A part takes whole groups, so no group is cut short at a part's end (a one-panel group reads all of A too).
+            int group = GroupPanels();
+            var (p0, p1) = WorkerPool.Share((N + Nr - 1) / Nr, part, parts, Math.Max(group, 1));
             if (p0 >= p1) return;
+            if (group == 0) group = p1 - p0;
             // The panel starts on a cache line: the 512-bit kernel loads two full lines of it per step, and a panel
             // straddling lines doubles those loads (the array itself is only 8-byte aligned).
             _panel ??= GC.AllocateArray<float>(KC * NRWide + 16, pinned: true);
@@ -289,12 +308,6 @@ public static unsafe class Gemm
             float* tile = stackalloc float[MR * NRWide];
             float* biasTile = stackalloc float[NRWide];
             int micro = (M + MR - 1) / MR;
-            // Panels in groups whose C tiles (M × 16 floats each, ~128 KB a group) stay in L2 from one K block to the
-            // next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays
-            // while A stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups
-            // (A 0.9 MB); 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups there.
-            long packedBytes = (long)micro * MR * K * sizeof(float);
-            int group = packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * Nr * sizeof(float))) : p1 - p0;
             for (int g0 = p0; g0 < p1; g0 += group)
             {
                 int g1 = Math.Min(p1, g0 + group);

@@ -105,6 +105,31 @@ public class GemmTests
     }
 
     [Fact]
+    public void Product_split_into_whole_groups_equals_single_threaded()
+    {
+        // Sixteen groups of panels (3 wide panels or 6 narrow ones each, M = 300) over 3 × 8 parts: some parts get a
+        // group, the rest none; the last group is short. Each C element is summed by one thread in one order either way.
+        using var one = new WorkerPool(1);
+        using var three = new WorkerPool(3);
+        int m = 300, n = 1500, k = 40;
+        var a = Random(m * k, 9);
+        var b = Random(n * k, 10);
+        var bias = Random(n, 11);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c1 = new float[m * n];
+                var c3 = new float[m * n];
+                Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, bias: bias, pool: one);
+                Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, bias: bias, pool: three);
+                Assert.Equal(c1, c3);
+                var slow = new float[m * n];
+                Gemm.Naive(a, k, 1, b, 1, k, slow, n, m, n, k, bias: bias);
+                AssertClose(slow, c3, 2e-5f * MathF.Sqrt(k));
+            }
+    }
+
+    [Fact]
     public void Too_short_operand_is_rejected_with_the_shapes()
     {
         var e = Assert.Throws<ArgumentException>(() =>
