@@ -86,6 +86,31 @@ public class GemmTests
     }
 
     [Fact]
+    public void BF16_weights_give_the_same_sums_on_both_paths_bit_for_bit()
+    {
+        // Both paths widen the bf16 rows exactly into their panels (32 or 16 wide), so the sums agree to the bit. 70 rows
+        // of W: two full 32-row panels and an edge one; K = 300: 37 steps of 8 and a tail of 4.
+        int m = 13, n = 70, k = 300;
+        var a = Random(m * k, 12);
+        var bits = new ushort[n * k];
+        ReducedPrecision.FloatToBF16(Random(n * k, 13), bits);
+        var narrow = new float[m * n];
+        using (KernelDispatch.Override(VectorWidth.Bits256)) Gemm.MultiplyTransB(a, k, bits, k, narrow, n, m, n, k);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c = new float[m * n];
+                Gemm.MultiplyTransB(a, k, bits, k, c, n, m, n, k);
+                Assert.Equal(narrow, c);
+            }
+        var widened = new float[n * k];
+        ReducedPrecision.BF16ToFloat(bits, widened);
+        var slow = new float[m * n];
+        Gemm.Naive(a, k, 1, widened, 1, k, slow, n, m, n, k);
+        AssertClose(slow, narrow, 2e-5f * MathF.Sqrt(k));
+    }
+
+    [Fact]
     public void Multithreaded_result_equals_single_threaded()
     {
         using var one = new WorkerPool(1);
