@@ -23,6 +23,22 @@ public class KernelAgreementTests
                 Assert.Fail($"index {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance})");
     }
 
+    /// <summary>Runs <paramref name="product"/> into a fresh output of <paramref name="length"/> floats on the 256-bit path
+    /// and on every path this CPU offers, asserts the outputs are bit for bit equal and returns the 256-bit one.</summary>
+    internal static float[] AssertSameBitsOnEveryWidth(int length, Action<float[]> product)
+    {
+        var narrow = new float[length];
+        using (KernelDispatch.Override(VectorWidth.Bits256)) product(narrow);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c = new float[length];
+                product(c);
+                Assert.Equal(narrow, c);
+            }
+        return narrow;
+    }
+
     [Theory]
     [InlineData(1, 8, 4, true)]
     [InlineData(1, 67, 13, false)]
