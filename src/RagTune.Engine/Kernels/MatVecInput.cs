@@ -24,7 +24,10 @@ internal sealed unsafe class MatVecInput
     /// <summary>The vector width the dispatching thread runs at (KernelDispatch.Width there): the workers' kernels follow it.</summary>
     public VectorWidth Width { get; private set; }
 
-    public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8)
+    /// <summary>Copies x and makes the forms that the operands' formats read: permuted for <paramref name="bf16"/>,
+    /// int8 with |x| and the negative mask for <paramref name="q8"/> (our Q8), int8 with per-block sums for
+    /// <paramref name="ggml"/> (GGUF blocks).</summary>
+    public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8, bool ggml)
     {
         Width = KernelDispatch.Width;
         if (_x.Length < x.Length)
@@ -48,11 +51,8 @@ internal sealed unsafe class MatVecInput
         Length = x.Length;
         x.CopyTo(_x);
         if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
-        if (q8)
-        {
-            Q8.QuantizeRow(x, _q8Values, _q8Scales);
-            Q8.SplitSigns(Q8Values, x.Length, Q8Abs, Q8Negative);
-            GgmlMatVec.BlockSums(Q8Values, Q8Scales, x.Length, Q8Sums);
-        }
+        if (q8 || ggml) Q8.QuantizeRow(x, _q8Values, _q8Scales);
+        if (q8) Q8.SplitSigns(Q8Values, x.Length, Q8Abs, Q8Negative);
+        if (ggml) GgmlMatVec.BlockSums(Q8Values, Q8Scales, x.Length, Q8Sums);
     }
 }
