@@ -195,10 +195,14 @@ public static unsafe class Q8
     internal static void Rows(sbyte* xv, sbyte* xa, sbyte* xn, float* xs, sbyte* w, float* ws, float* bias, int n, int o0, int o1, float* dst, bool wide)
     {
         int blocks = n / BlockSize;
+        sbyte* end = w + (long)o1 * n;
+        float* scalesEnd = ws + (long)o1 * blocks;
         for (int o = o0; o < o1; o++)
         {
             sbyte* row = w + (long)o * n;
             float* scales = ws + (long)o * blocks;
+            StreamPrefetch.Ahead(row, n, end);
+            StreamPrefetch.Ahead(scales, blocks * sizeof(float), scalesEnd);
             dst[o - o0] = (wide ? DotWide(xa, xn, xs, row, scales, blocks) : Dot(xv, xa, xs, row, scales, blocks)) + (bias != null ? bias[o] : 0f);
         }
     }
