@@ -21,6 +21,13 @@ internal readonly record struct CpuShare(long Total, long Busy, long Own)
         return OperatingSystem.IsLinux() && ClockGetTime(3, ref ts) == 0 ? ts.Seconds + ts.Nanoseconds * 1e-9 : double.NaN;
     }
 
+    /// <summary>CPU time of the whole process (every worker, spin-waits included), in seconds (CLOCK_PROCESS_CPUTIME_ID).</summary>
+    public static double ProcessCpuSeconds()
+    {
+        var ts = default(TimeSpec);
+        return OperatingSystem.IsLinux() && ClockGetTime(2, ref ts) == 0 ? ts.Seconds + ts.Nanoseconds * 1e-9 : double.NaN;
+    }
+
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
     private static extern int ClockGetTime(int clock, ref TimeSpec time);
 

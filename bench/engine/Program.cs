@@ -255,15 +255,16 @@ static void RunGemm(int m, int n, int k, WeightFormat format, string layout)
     double flop = 2.0 * m * n * k;
     for (int i = 0; i < 3; i++) Product();
     int reps = Math.Max(1, (int)(2e9 / flop));
-    List<double> rates = [], others = [], perCpu = [];
+    List<double> rates = [], others = [], perCpu = [], perProcessCpu = [];
     for (int t = 0; t < 9; t++)
     {
         var a = CpuShare.Sample();
-        double cpu0 = CpuShare.ThreadCpuSeconds();
+        double cpu0 = CpuShare.ThreadCpuSeconds(), process0 = CpuShare.ProcessCpuSeconds();
         var sw = Stopwatch.StartNew();
         for (int r = 0; r < reps; r++) Product();
         rates.Add(flop * reps / sw.Elapsed.TotalSeconds / 1e9);
         perCpu.Add(flop * reps / (CpuShare.ThreadCpuSeconds() - cpu0) / 1e9);
+        perProcessCpu.Add(flop * reps / (CpuShare.ProcessCpuSeconds() - process0) / 1e9);
         others.Add(CpuShare.Others(a, CpuShare.Sample()));
     }
     string b = format switch { WeightFormat.BF16 => " bf16", WeightFormat.Q8 => " q8", _ => "" };
@@ -272,6 +273,9 @@ static void RunGemm(int m, int n, int k, WeightFormat format, string layout)
     // With one worker all the work runs on this thread, so FLOP per second of its CPU time is the kernel's speed per
     // core even when other processes take turns on the core (a loaded machine); cache sharing still counts against it.
     if (WorkerPool.Shared.Workers == 1) Report("  per second of this thread's CPU time", perCpu, others, "GFLOP/s");
+    // With several workers, FLOP per second of the whole process's CPU time: a worker waiting at a barrier spins, so
+    // this is the per-core rate less what imbalance between the workers wastes (a share of it on a loaded machine).
+    else Report("  per second of the process's CPU time", perProcessCpu, others, "GFLOP/s");
 }
 
 static void RunFlash(int t, int heads, int kvHeads, int d)

@@ -17,40 +17,35 @@ using RagTune.Engine.Training;
 using RagTune.Eval.Metrics;
 using RagTune.Eval.Running;
 using RagTune.Eval.Systems;
+using RagTune.Bench;
 using RagTune.Bench.Federated;
 using RagTune.Pipeline.Synthetic;
 using RagTune.Raft.Export;
 
-var arguments = args.ToList();
-string? Arg(string name)
-{
-    int i = arguments.IndexOf(name);
-    return i >= 0 && i + 1 < arguments.Count ? arguments[i + 1] : null;
-}
-int Int(string name, int fallback) => Arg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+var cli = new BenchArguments(args);
 var c = CultureInfo.InvariantCulture;
 
-int sites = Int("--sites", 3);
-int steps = Int("--steps", 1500);
-int rounds = Int("--rounds", 5);
-int batch = Int("--batch", 16);
-int rank = Int("--rank", 8);
-int k = Int("--k", 1);
-float lr = Arg("--lr") is { } lrText ? float.Parse(lrText, c) : 2e-3f;
-var regime = Enum.Parse<RaftRegime>(Arg("--regime") ?? "raftcot", ignoreCase: true);
-var arms = (Arg("--arms") ?? "central,alone,fed").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
-ulong seed = (ulong)Int("--seed", 7);
+int sites = cli.Int("--sites", 3);
+int steps = cli.Int("--steps", 1500);
+int rounds = cli.Int("--rounds", 5);
+int batch = cli.Int("--batch", 16);
+int rank = cli.Int("--rank", 8);
+int k = cli.Int("--k", 1);
+float lr = cli.Float("--lr", 2e-3f);
+var regime = Enum.Parse<RaftRegime>(cli.Text("--regime") ?? "raftcot", ignoreCase: true);
+var arms = (cli.List("--arms", a => a) ?? ["central", "alone", "fed"]).ToHashSet(StringComparer.Ordinal);
+ulong seed = (ulong)cli.Int("--seed", 7);
 if (steps % (sites * rounds) != 0)
     throw new ArgumentException($"--steps {steps}: expected a multiple of sites × rounds = {sites * rounds}, so every arm spends exactly N local steps");
 int stepsAlone = steps / sites, stepsPerRound = steps / (sites * rounds);
 
 var options = new SyntheticBenchmarkOptions
 {
-    OutputDirectory = Arg("--out") ?? Path.Combine("bench", "federated", "out"),
-    World = new SyntheticWorldOptions { Entities = Int("--entities", 3000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = seed },
+    OutputDirectory = cli.Text("--out") ?? Path.Combine("bench", "federated", "out"),
+    World = new SyntheticWorldOptions { Entities = cli.Int("--entities", 3000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = seed },
     Student = new StudentModelOptions { HiddenSize = 128, Layers = 2, IntermediateSize = 256, Seed = seed },
     Raft = new SyntheticRaftOptions { Distractors = k, OracleProbability = 0.8, ExamplesPerFact = 1, Seed = seed },
-    PretrainSteps = Int("--pretrain-steps", 1500),
+    PretrainSteps = cli.Int("--pretrain-steps", 1500),
     PretrainRegime = regime,
     BatchSize = batch,
     LearningRates = [1e-3f],
@@ -82,7 +77,7 @@ for (int s = 0; s < sites; s++)
 }
 string centralData = Path.Combine(dataDir, "central.jsonl");
 RaftExporter.WriteChatJsonl(centralData, central);
-var items = SyntheticRaftData.EvalItems(world, k, options.Raft.Seed, "test", Int("--eval-items", 300));
+var items = SyntheticRaftData.EvalItems(world, k, options.Raft.Seed, "test", cli.Int("--eval-items", 300));
 
 // 2. The base every arm's adapter sits on (the benchmark's "reader base" when --pretrain-steps > 0).
 string baseModel = await SyntheticBenchmark.BaseStudentAsync(world, options, new SftStudentTrainer(), progress);

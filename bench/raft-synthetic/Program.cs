@@ -6,41 +6,34 @@
 // Several --lr values: each regime is trained at each rate and the rate best on held-out training entities is kept.
 using System.Diagnostics;
 using System.Globalization;
+using RagTune.Bench;
 using RagTune.Eval.Reports;
 using RagTune.Pipeline.Synthetic;
 using RagTune.Raft.Export;
 
-var arguments = args.ToList();
-string? Arg(string name)
-{
-    int i = arguments.IndexOf(name);
-    return i >= 0 && i + 1 < arguments.Count ? arguments[i + 1] : null;
-}
-int Int(string name, int fallback) => Arg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-List<T>? List<T>(string name, Func<string, T> parse) =>
-    Arg(name)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse).ToList();
-bool quick = arguments.Contains("--quick");
-int hidden = Int("--hidden", quick ? 64 : 128);
+var cli = new BenchArguments(args);
+bool quick = cli.Has("--quick");
+int hidden = cli.Int("--hidden", quick ? 64 : 128);
 var defaults = new SyntheticBenchmarkOptions { OutputDirectory = "" };
 
 var options = new SyntheticBenchmarkOptions
 {
-    OutputDirectory = Arg("--out") ?? Path.Combine("bench", "raft-synthetic", quick ? "out-quick" : "out"),
-    World = new SyntheticWorldOptions { Entities = Int("--entities", quick ? 200 : 1000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = (ulong)Int("--seed", 7) },
-    Student = new StudentModelOptions { HiddenSize = hidden, Layers = Int("--layers", 2), IntermediateSize = 2 * hidden },
-    Raft = new SyntheticRaftOptions { Distractors = Int("--k", 4), OracleProbability = 0.8, ExamplesPerFact = Int("--examples-per-fact", 4) },
-    Regimes = List("--regimes", r => Enum.Parse<RaftRegime>(r, ignoreCase: true)) ?? defaults.Regimes,
-    StepsPerRegime = Int("--steps", quick ? 60 : 3000),
-    Curriculum = List("--curriculum", v => int.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.Curriculum,
-    CurriculumWeights = List("--curriculum-weights", v => double.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.CurriculumWeights,
-    BatchSize = Int("--batch", quick ? 8 : 16),
-    LearningRates = List("--lr", v => float.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.LearningRates,
-    EvalItems = Int("--eval-items", quick ? 30 : 300),
-    PretrainSteps = Int("--pretrain-steps", 0),
+    OutputDirectory = cli.Text("--out") ?? Path.Combine("bench", "raft-synthetic", quick ? "out-quick" : "out"),
+    World = new SyntheticWorldOptions { Entities = cli.Int("--entities", quick ? 200 : 1000), AttributesPerEntity = 3, ValuesPerAttribute = 24, Seed = (ulong)cli.Int("--seed", 7) },
+    Student = new StudentModelOptions { HiddenSize = hidden, Layers = cli.Int("--layers", 2), IntermediateSize = 2 * hidden },
+    Raft = new SyntheticRaftOptions { Distractors = cli.Int("--k", 4), OracleProbability = 0.8, ExamplesPerFact = cli.Int("--examples-per-fact", 4) },
+    Regimes = cli.List("--regimes", r => Enum.Parse<RaftRegime>(r, ignoreCase: true)) ?? defaults.Regimes,
+    StepsPerRegime = cli.Int("--steps", quick ? 60 : 3000),
+    Curriculum = cli.List("--curriculum", v => int.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.Curriculum,
+    CurriculumWeights = cli.List("--curriculum-weights", v => double.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.CurriculumWeights,
+    BatchSize = cli.Int("--batch", quick ? 8 : 16),
+    LearningRates = cli.List("--lr", v => float.Parse(v, CultureInfo.InvariantCulture)) ?? defaults.LearningRates,
+    EvalItems = cli.Int("--eval-items", quick ? 30 : 300),
+    PretrainSteps = cli.Int("--pretrain-steps", 0),
 };
 // --probe-data DIR: write the benchmark's RAFT data as chat JSONL (train stages, and the test and training entities with the
 // oracle always / never shown) for tools/reference/raft_probe.py, the PyTorch cross-check of the learning curve, and stop.
-if (Arg("--probe-data") is { } probeDir)
+if (cli.Text("--probe-data") is { } probeDir)
 {
     var world = SyntheticWorld.Generate(options.World);
     var regime = options.Regimes[^1];
@@ -55,9 +48,9 @@ var clock = Stopwatch.StartNew();
 var progress = new Progress<string>(line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
 string command = $"Command: `dotnet run -c Release --project bench/raft-synthetic -- {string.Join(' ', args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"\"{a}\"" : a))}`";
 // --note: what the numbers cannot say by themselves (e.g. the training wall clock of students reused from earlier runs).
-string note = Arg("--note") is { } n ? n + "\n" : "";
+string note = cli.Text("--note") is { } n ? n + "\n" : "";
 // --seeds 7,8,9: one world (and students) per seed, each in DIR/seedN, then the EM pooled over all of them with intervals.
-var seeds = List("--seeds", v => ulong.Parse(v, CultureInfo.InvariantCulture)) ?? [options.World.Seed];
+var seeds = cli.List("--seeds", v => ulong.Parse(v, CultureInfo.InvariantCulture)) ?? [options.World.Seed];
 var runs = new List<(ulong Seed, RagTune.Eval.Running.EvalRun Run)>();
 var tables = new List<string>();
 foreach (var seed in seeds)
@@ -98,7 +91,7 @@ if (pooled.Length > 0)
 Console.WriteLine(budget);
 var allTables = string.Join("\n", tables) + (pooled.Length > 0 ? "\nAll seeds:\n\n" + pooled : "");
 
-if (Arg("--results") is { } resultsPath)
+if (cli.Text("--results") is { } resultsPath)
 {
     // Replaces the section in place (or appends it), leaving the rest of the file as it is.
     const string Heading = "## Synthetic RAFT benchmark";

@@ -11,30 +11,16 @@ using RagTune.Knowledge.Store;
 namespace RagTune.Knowledge.Postgres;
 
 internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddingGenerator<string, Embedding<float>> embedder, int dimensions,
-    bool documents = false) : IDocumentScopedRoute
+    bool documents = false) : PostgresScopedRoute(documents)
 {
     // pgvector's limit for hnsw.ef_search; an HNSW scan returns at most this many rows.
     private const int MaxEfSearch = 1000;
 
-    public string Name => "dense";
+    public override string Name => "dense";
 
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken) =>
-        SearchAsync(query, k, null, filter, cancellationToken);
-
-    public Task<IReadOnlyList<SearchHit>> SearchWithinAsync(string query, int k, IReadOnlyCollection<string> documentIds, MetadataFilter? filter,
+    protected override async Task<IReadOnlyList<SearchHit>> RankAsync(string query, int k, IReadOnlyCollection<string>? scope, MetadataFilter? filter,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(documentIds);
-        if (documents) throw new InvalidOperationException("The document route ranks documents; it has no documents to search within.");
-        return SearchAsync(query, k, documentIds, filter, cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, IReadOnlyCollection<string>? scope, MetadataFilter? filter,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        if (k == 0) return [];
         var embeddings = await embedder.GenerateAsync([query], cancellationToken: cancellationToken).ConfigureAwait(false);
         if (embeddings.Count != 1)
             throw new KnowledgeException($"route '{Name}': the embedding generator returned {embeddings.Count} vectors for one query, expected 1.");
@@ -50,7 +36,7 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
             _ => $"-(v.embedding {op} @q)",
         };
         string s = store.Schema;
-        string Sql(string where) => documents
+        string Sql(string where) => Documents
             ? $"""
               SELECT d.id, {score} AS score, r.text, d.metadata::text
               FROM (SELECT document_id, embedding FROM "{s}".document_vectors ORDER BY embedding {op} @q LIMIT @limit) v
@@ -66,7 +52,7 @@ internal sealed class PostgresDenseRoute(PostgresKnowledgeStore store, IEmbeddin
         // An HNSW scan returns at most ef_search rows unless it may iterate (pgvector >= 0.8); past that, scan exactly.
         // Within a few documents the candidates are few: score them all.
         bool exact = settings.Kind == VectorIndexKind.Exact || (k > MaxEfSearch && !store.IterativeScan) || scope is not null;
-        if (documents) filter = null;  // filters are on chunk metadata: the document route ranks documents unfiltered
+        if (Documents) filter = null;  // filters are on chunk metadata: the document route ranks documents unfiltered
         var hits = await SearchAsync(k, exact, filter, scope, vector, Sql, cancellationToken).ConfigureAwait(false);
         // pgvector filters the rows an HNSW scan yields: a selective filter can leave fewer than k of them (ef_search
         // candidates, or hnsw.max_scan_tuples when iterating). Then the exact scan gives the true top k.

@@ -7,27 +7,13 @@ using RagTune.Knowledge.Store;
 
 namespace RagTune.Knowledge.Postgres;
 
-internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store, bool documents = false) : IDocumentScopedRoute
+internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store, bool documents = false) : PostgresScopedRoute(documents)
 {
-    public string Name => "bm25";
+    public override string Name => "bm25";
 
-    public Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, MetadataFilter? filter, CancellationToken cancellationToken) =>
-        SearchAsync(query, k, null, filter, cancellationToken);
-
-    public Task<IReadOnlyList<SearchHit>> SearchWithinAsync(string query, int k, IReadOnlyCollection<string> documentIds, MetadataFilter? filter,
+    protected override async Task<IReadOnlyList<SearchHit>> RankAsync(string query, int k, IReadOnlyCollection<string>? scope, MetadataFilter? filter,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(documentIds);
-        if (documents) throw new InvalidOperationException("The document route ranks documents; it has no documents to search within.");
-        return SearchAsync(query, k, documentIds, filter, cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<SearchHit>> SearchAsync(string query, int k, IReadOnlyCollection<string>? scope, MetadataFilter? filter,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentOutOfRangeException.ThrowIfNegative(k);
-        if (k == 0) return [];
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var t in store.Analyzer.Analyze(query))
@@ -38,7 +24,7 @@ internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store, bool do
         if (order.Count == 0) return [];
         string s = store.Schema;
         // Chunks keep N and the total length in kb_meta; the document route counts them from its table.
-        var (postings, id, stats, hits) = documents
+        var (postings, id, stats, hits) = Documents
             ? ("document_postings", "document_id",
                $"""SELECT count(*)::float8 AS n, avg(lexical_length)::float8 AS avgdl FROM "{s}".document_route HAVING count(*) > 0""",
                $"""SELECT r.document_id, sc.score, r.text, d.metadata::text FROM sc JOIN "{s}".document_route r ON r.document_id = sc.id JOIN "{s}".documents d ON d.id = r.document_id ORDER BY round(sc.score * 1e9) DESC, r.document_id""")
@@ -70,7 +56,7 @@ internal sealed class PostgresLexicalRoute(PostgresKnowledgeStore store, bool do
         {
             await using var command = new NpgsqlCommand(null, connection);
             // Filters are on chunk metadata: the document route ranks documents unfiltered.
-            command.CommandText = Sql(documents ? "" : PostgresRoutes.Where(
+            command.CommandText = Sql(Documents ? "" : PostgresRoutes.Where(
                 PostgresRoutes.ChunkCondition(s, "p.chunk_id", filter, command),
                 PostgresRoutes.ScopeCondition(s, "p.chunk_id", scope, command)));
             command.Parameters.AddWithValue("terms", terms);

@@ -73,7 +73,8 @@ public sealed class GgufFile
     {
         ArgumentNullException.ThrowIfNull(tensor);
         var type = (GgmlType)tensor.GgmlType;
-        if (!GgmlTypes.TryGetLayout(type, out int weights, out _) || !Enum.IsDefined(type))
+        // The block table also knows types the kernels cannot widen (Q2_K, Q3_K, Q8_K): what is refused here is what they read.
+        if (!Enum.IsDefined(type) || !GgmlTypes.CanRead(type) || !GgmlTypes.TryGetLayout(type, out int weights, out _))
             throw new EngineException($"{Path}: tensor '{tensor.Name}' has ggml type {tensor.GgmlType}{(Enum.IsDefined(type) ? $" ({type})" : "")}, which RagTune cannot read "
                 + $"(expected one of {string.Join(", ", GgmlTypes.Readable)})");
         ulong count = tensor.ElementCount;

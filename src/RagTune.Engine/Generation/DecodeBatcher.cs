@@ -179,9 +179,16 @@ internal sealed class DecodeBatcher
         Interlocked.Increment(ref _steps);
         if (_entries.Count == 1)
         {
-            // Alone: the session's own path, chunked prefill and the fused single-token decode.
-            var logits = _entries[0].Session.Forward(_entries[0].Ids.Span);
-            Finish(_ran[0], logits);
+            // Alone: the session's own path, chunked prefill and the fused single-token decode; a prompt part that more
+            // of the prompt follows only fills the cache (its logits would be thrown away).
+            var (session, ids) = _entries[0];
+            if (!_ran[0].Sequence.NeedsLogits(ids))
+            {
+                session.Prefill(ids.Span);
+                Finish(_ran[0], default);
+                return;
+            }
+            Finish(_ran[0], session.Forward(ids.Span));
             return;
         }
         Interlocked.Increment(ref _batchedSteps);

@@ -69,6 +69,10 @@ internal sealed class GenerationSequence
         return Prompt.AsMemory(Prefilled, Math.Min(budget, Prompt.Length - Prefilled));
     }
 
+    /// <summary>Whether running <paramref name="ids"/> (from <see cref="NextIds"/>) gives logits that <see cref="Accept"/>
+    /// reads: false for a prompt part that more of the prompt follows.</summary>
+    public bool NeedsLogits(ReadOnlyMemory<int> ids) => !InPrefill || Prefilled + ids.Length >= Prompt.Length;
+
     /// <summary>After a step ran <paramref name="ids"/> (from <see cref="NextIds"/>): true when its logits are the next
     /// token's, i.e. the prompt is done.</summary>
     public bool Ran(ReadOnlyMemory<int> ids)

@@ -1,5 +1,6 @@
 // Element-wise activations: SwiGLU's SiLU(gate)·up and BERT's exact (erf) GELU.
 using System.Numerics.Tensors;
+using RagTune.Engine.Threading;
 
 namespace RagTune.Engine.Kernels;
 
@@ -20,6 +21,44 @@ public static class Activations
             TensorPrimitives.Sigmoid(g, s);
             TensorPrimitives.Multiply(g, s, g);
             TensorPrimitives.Multiply(g, up0.Slice(i, n), g);
+        }
+    }
+
+    /// <summary><see cref="SiluMul(Span{float}, ReadOnlySpan{float})"/> split over <paramref name="pool"/>'s threads: at a
+    /// 256-token prefill of the Qwen2.5-0.5B shape (256 × 4,864 values per layer) it took ~4 % of the CPU time on the
+    /// calling thread alone while the other workers waited (perf, 2 workers). Below 64 Ki values it runs here.</summary>
+    public static unsafe void SiluMul(Span<float> gate, ReadOnlySpan<float> up, WorkerPool pool)
+    {
+        if (up.Length < gate.Length) throw new ArgumentException($"SiluMul: up {up.Length} shorter than gate {gate.Length}");
+        if (gate.Length < 1 << 16 || pool.Workers == 1)
+        {
+            SiluMul(gate, up);
+            return;
+        }
+        fixed (float* g = gate, u = up)
+        {
+            var job = SiluMulJob.ForThisThread;
+            job.Gate = g;
+            job.Up = u;
+            job.Length = gate.Length;
+            pool.Run(job);
+            job.Gate = job.Up = null;
+        }
+    }
+
+    private sealed unsafe class SiluMulJob : IParallelWork
+    {
+        [ThreadStatic] private static SiluMulJob? _forThisThread;
+
+        public static SiluMulJob ForThisThread => _forThisThread ??= new SiluMulJob();
+
+        public float* Gate, Up;
+        public int Length;
+
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = WorkerPool.Share(Length, part, parts, align: 64);
+            if (start < end) SiluMul(new Span<float>(Gate + start, end - start), new ReadOnlySpan<float>(Up + start, end - start));
         }
     }
 

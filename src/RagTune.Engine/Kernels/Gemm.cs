@@ -215,6 +215,22 @@ public static unsafe class Gemm
             PassA = A + i0 * RsA;
             PassC = C + (long)i0 * Ldc;
             M = rows;
+            // Groups are cheap to start (each reads packed A from L2/L3 anyway), so the product runs in finer parts, whole
+            // groups each: with 4 parts per thread a part is ~2 ms at 256×896·(4864×896)ᵀ, and one thread's last part
+            // while the other waits is what that split lost. Without groups a part reads all of packed A (MBs) once:
+            // there the pool's default stays.
+            ProductPartsPerWorker = GroupPanels() > 0 ? 8 : 0;
+        }
+
+        /// <summary>Panels per group whose C tiles (M × Nr floats each, ~128 KB a group) stay in L2 from one K block to the
+        /// next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays while A
+        /// stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups (A 0.9 MB);
+        /// 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups (0) there.</summary>
+        private int GroupPanels()
+        {
+            int micro = (M + MR - 1) / MR;
+            long packedBytes = (long)micro * MR * K * sizeof(float);
+            return packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * Nr * sizeof(float))) : 0;
         }
 
         /// <summary>The packed micro-panel ip (rows 6·ip..6·ip+5) of the K block starting at k0 (kc deep).</summary>
@@ -273,10 +289,15 @@ public static unsafe class Gemm
 
         protected override void Multiply(int part, int parts)
         {
-            var (p0, p1) = WorkerPool.Share((N + Nr - 1) / Nr, part, parts);
+            // A part takes whole groups, so no group is cut short at a part's end (a one-panel group reads all of A too).
+            int group = GroupPanels();
+            var (p0, p1) = WorkerPool.Share((N + Nr - 1) / Nr, part, parts, Math.Max(group, 1));
             if (p0 >= p1) return;
-            _panel ??= GC.AllocateArray<float>(KC * NRWide, pinned: true);
-            float* panel = (float*)Unsafe.AsPointer(ref _panel[0]);
+            if (group == 0) group = p1 - p0;
+            // The panel starts on a cache line: the 512-bit kernel loads two full lines of it per step, and a panel
+            // straddling lines doubles those loads (the array itself is only 8-byte aligned).
+            _panel ??= GC.AllocateArray<float>(KC * NRWide + 16, pinned: true);
+            float* panel = AlignToLine((float*)Unsafe.AsPointer(ref _panel[0]));
             float* widened = null;
             int stripK0 = -1, stripS0 = -1;
             if (From.Rows.IsSet)
@@ -287,12 +308,6 @@ public static unsafe class Gemm
             float* tile = stackalloc float[MR * NRWide];
             float* biasTile = stackalloc float[NRWide];
             int micro = (M + MR - 1) / MR;
-            // Panels in groups whose C tiles (M × 16 floats each, ~128 KB a group) stay in L2 from one K block to the
-            // next instead of a round trip to L3 per block; each group then reads all of packed A again, which pays
-            // while A stays in L3. Measured (one thread, 256 rows): 256×896·(4864×896)ᵀ 86 → 94 GFLOP/s with groups
-            // (A 0.9 MB); 256×4864·(896×4864)ᵀ 89 → 86 (A 5 MB), hence no groups there.
-            long packedBytes = (long)micro * MR * K * sizeof(float);
-            int group = packedBytes <= 2 << 20 ? Math.Max(1, (128 << 10) / (micro * MR * Nr * sizeof(float))) : p1 - p0;
             for (int g0 = p0; g0 < p1; g0 += group)
             {
                 int g1 = Math.Min(p1, g0 + group);
@@ -319,14 +334,20 @@ public static unsafe class Gemm
                         var next = p + 1 < g1 ? PanelSource(p + 1, k0, kc)
                             : k0 + kc < K ? PanelSource(g0, k0 + kc, Math.Min(Kc, K - k0 - kc))
                             : g1 < p1 ? PanelSource(g1, 0, Math.Min(Kc, K)) : default;
-                        int lineCount = next.Rows * next.LinesPerRow;
+                        int lineCount = next.Rows * next.LinesPerRow, line = 0, lineRow = 0, lineColumn = 0;
                         for (int ip = 0; ip < micro; ip++)
                         {
                             int mr = Math.Min(MR, M - ip * MR);
                             float* a = PackedPanel(k0, kc, ip);
                             float* c = PassC + (long)ip * MR * Ldc + j0;
-                            for (int line = ip * lineCount / micro, stop = (ip + 1) * lineCount / micro; line < stop; line++)
-                                Sse.Prefetch1(next.Start + line / next.LinesPerRow * next.Stride + line % next.LinesPerRow * 64);
+                            // The next panel's lines in order, a share per tile, counted without two divisions per line
+                            // (with the vectorised edge copy below: this loop's own perf samples went from 16 % to 12 %
+                            // of the kernel's at 256×896·(4864×896)ᵀ, 2 workers).
+                            for (int stop = (ip + 1) * lineCount / micro; line < stop; line++)
+                            {
+                                Sse.Prefetch1(next.Start + lineRow * next.Stride + lineColumn * 64);
+                                if (++lineColumn == next.LinesPerRow) (lineColumn, lineRow) = (0, lineRow + 1);
+                            }
                             if (load && ip + 1 < micro)
                                 for (int r = 0; r < MR; r++)
                                 {
@@ -340,13 +361,21 @@ public static unsafe class Gemm
                                 continue;
                             }
                             // Edge tile: run the full kernel into a 6×Nr scratch tile (packed A is zero beyond M), keep mr×nr.
+                            // Whole rows are copied (vectorised), not element by element with three conditions each:
+                            // at 256 rows one tile in 43 is an edge.
                             for (int r = 0; r < MR; r++)
-                                for (int j = 0; j < Nr; j++)
-                                    tile[r * Nr + j] = load && r < mr && j < nr ? c[(long)r * Ldc + j] : 0f;
+                            {
+                                var row = new Span<float>(tile + r * Nr, Nr);
+                                if (!load || r >= mr) row.Clear();
+                                else
+                                {
+                                    new ReadOnlySpan<float>(c + (long)r * Ldc, nr).CopyTo(row);
+                                    row[nr..].Clear();
+                                }
+                            }
                             Kernel(a, panel, kc, tile, Nr, true, bias);
                             for (int r = 0; r < mr; r++)
-                                for (int j = 0; j < nr; j++)
-                                    c[(long)r * Ldc + j] = tile[r * Nr + j];
+                                new ReadOnlySpan<float>(tile + r * Nr, nr).CopyTo(new Span<float>(c + (long)r * Ldc, nr));
                         }
                     }
                 }
@@ -361,6 +390,9 @@ public static unsafe class Gemm
         public readonly long Stride = stride;
         public readonly int Rows = rows, LinesPerRow = linesPerRow;
     }
+
+    /// <summary>The first 64-byte boundary at or after p (a buffer allocated 16 floats longer keeps its length).</summary>
+    private static float* AlignToLine(float* p) => (float*)(((nint)p + 63) & ~(nint)63);
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
@@ -454,7 +486,12 @@ public static unsafe class Gemm
         Avx.Store(dst + 7 * ldd, Avx.Permute2x128(s3, s7, 0x31));
     }
 
-    /// <summary>Packs width (16 or 32) bf16 weight rows (row stride ld) × kc into a float panel, zero rows beyond nr.</summary>
+    /// <summary>Packs width (16 or 32) bf16 weight rows (row stride ld) × kc into a float panel, zero rows beyond nr.
+    /// Widening here keeps one float micro-kernel for every format. AVX512_BF16's `vdpbf16ps` (bf16 pairs multiplied and
+    /// summed into float32) would skip it, but .NET 10 exposes no AVX512_BF16 (no Avx512Bf16 class, and neither Avx10v1
+    /// nor Avx10v2 carries the bf16 dot product; checked on runtime 10.0.12), and it would also need A rounded to bf16.
+    /// Measured by perf (256×896·(4864×896 bf16)ᵀ, one thread): this packing takes 3–5 % of the kernel's samples; a
+    /// 512-bit variant (16 rows × 8 values per step, zmm unpacks and vpermt2ps) was tried and measured no clear gain.</summary>
     private static void PackBF16(ushort* b, long ld, int kc, int nr, int width, float* panel)
     {
         int kk = 0;
@@ -578,4 +615,5 @@ public static unsafe class Gemm
         c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + 16);
         c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + 16);
     }
+
 }

@@ -9,6 +9,9 @@ internal abstract class GemmPasses : IParallelWork
     /// <summary>True during the first dispatch of a pass (packing A), false during the second (the product).</summary>
     protected bool Packing;
 
+    /// <summary>Parts per thread of the product dispatch, set by <see cref="BeginPass"/>; 0 leaves the pool's default.</summary>
+    protected int ProductPartsPerWorker;
+
     /// <summary>Splits <paramref name="total"/> into equal blocks of at most <paramref name="max"/>, each a multiple of
     /// <paramref name="multiple"/> (max must be one): 896 → 4 × 224 rather than 3 × 256 + 128, since a shallow last block
     /// pays the same per-tile costs for little work.</summary>
@@ -28,7 +31,9 @@ internal abstract class GemmPasses : IParallelWork
             Packing = true;
             if (parallel) pool.Run(this); else Execute(0, 1);
             Packing = false;
-            if (parallel) pool.Run(this); else Execute(0, 1);
+            if (!parallel) Execute(0, 1);
+            else if (ProductPartsPerWorker > 0) pool.Run(this, ProductPartsPerWorker);
+            else pool.Run(this);
         }
     }
 

@@ -184,7 +184,7 @@ internal sealed class DecoderBatch
             {
                 Project(gateProj, h, gate, N, entries);
                 Project(layer.UpProj, h, up, N, entries);
-                Activations.SiluMul(gate, up);
+                Activations.SiluMul(gate, up, WorkerPool.Shared);
                 Project(layer.DownProj, gate, h, N, entries);
             }
             else

@@ -59,9 +59,26 @@ public sealed class DecoderSession
     public ReadOnlySpan<float> Forward(scoped ReadOnlySpan<int> ids)
     {
         Reserve(ids.Length);
-        for (int i = 0; i < ids.Length; i += Chunk)
-            Model.Forward(this, ids.Slice(i, Math.Min(Chunk, ids.Length - i)), _lastLogits, allRows: false);
+        // Only the last chunk's last row needs logits: the chunks before it only fill the cache (no lm_head, [V, C]).
+        int last = (ids.Length - 1) / Chunk * Chunk;
+        RunLayers(ids[..last]);
+        Model.Forward(this, ids[last..], _lastLogits, allRows: false);
         return _lastLogits;
+    }
+
+    /// <summary>Appends tokens without computing logits: a prompt part that more of the prompt follows, whose
+    /// next-token distribution nobody reads (the scheduler's prefill parts before the last).</summary>
+    internal void Prefill(ReadOnlySpan<int> ids)
+    {
+        Reserve(ids.Length);
+        RunLayers(ids);
+    }
+
+    /// <summary>The layer stack over <paramref name="ids"/> chunk by chunk (the call is readied): the cache grows, no logits.</summary>
+    private void RunLayers(ReadOnlySpan<int> ids)
+    {
+        for (int i = 0; i < ids.Length; i += Chunk)
+            Pass.RunLayers(this, ids.Slice(i, Math.Min(Chunk, ids.Length - i)));
     }
 
     /// <summary>Appends rows of input embeddings [T, C] in place of tokens — prompt tuning's virtual tokens, which PEFT

@@ -57,8 +57,14 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Runs every part of <paramref name="work"/> (a few per thread) and returns when all are done; the first
     /// exception thrown by any part is rethrown here. A dispatch issued while another is running (another thread, or
     /// from inside a work item) runs all its parts on the calling thread instead of waiting.</summary>
-    public void Run(IParallelWork work)
+    public void Run(IParallelWork work) => Run(work, PartsPerWorker);
+
+    /// <summary>As <see cref="Run(IParallelWork)"/> in <paramref name="partsPerWorker"/> parts per thread: finer parts for
+    /// long dispatches whose parts cost little to start (the GEMM's groups of panels), where the last part one thread
+    /// still runs while the others wait is what a coarse split loses.</summary>
+    public void Run(IParallelWork work, int partsPerWorker)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(partsPerWorker, 1);
         ArgumentNullException.ThrowIfNull(work);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Workers == 1 || Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
@@ -69,7 +75,7 @@ public sealed class WorkerPool : IDisposable
         try
         {
             Interlocked.Increment(ref _dispatches);
-            int parts = Workers * PartsPerWorker;
+            int parts = Workers * partsPerWorker;
             _work = work;
             _parts = parts;
             _failure = null;

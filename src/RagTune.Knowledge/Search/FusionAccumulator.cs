@@ -3,15 +3,14 @@ namespace RagTune.Knowledge.Search;
 
 internal sealed class FusionAccumulator
 {
-    private readonly Dictionary<(string? Collection, string Id), Entry> _entries = new();
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     public void Add(SearchHit hit, string route, int rank, double contribution)
     {
-        var key = (hit.Collection, hit.Id);
-        if (!_entries.TryGetValue(key, out var e))
+        if (!_entries.TryGetValue(hit.Id, out var e))
         {
             e = new Entry(hit);
-            _entries[key] = e;
+            _entries[hit.Id] = e;
         }
         e.Score += contribution;
         e.BestRank = Math.Min(e.BestRank, rank);
@@ -26,10 +25,9 @@ internal sealed class FusionAccumulator
         return _entries.Values
             .OrderByDescending(e => e.Score)
             .ThenBy(e => e.BestRank)
-            .ThenBy(e => e.First.Collection, StringComparer.Ordinal)
             .ThenBy(e => e.First.Id, StringComparer.Ordinal)
             .Take(k)
-            .Select(e => new SearchHit(e.First.Id, e.Score, string.Join('+', e.Routes), e.Metadata, e.Text, e.First.Collection))
+            .Select(e => new SearchHit(e.First.Id, e.Score, string.Join('+', e.Routes), e.Metadata, e.Text))
             .ToList();
     }
 

@@ -7,7 +7,7 @@ public sealed record RouteResult(string Route, IReadOnlyList<SearchHit> Hits);
 public interface IRankFusion
 {
     /// <summary>
-    /// The k best fused hits, best first. Hits are the same document when (Collection, Id) are equal; ties are broken
+    /// The k best fused hits, best first. Hits with equal ids are the same chunk (all routes search one knowledge base); ties are broken
     /// by the best rank any route gave, then by ordinal id, so the output is deterministic.
     /// </summary>
     IReadOnlyList<SearchHit> Fuse(IReadOnlyList<RouteResult> results, int k);

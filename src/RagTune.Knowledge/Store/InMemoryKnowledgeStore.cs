@@ -22,9 +22,9 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
     private readonly ConcurrentDictionary<string, StoredFile> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, StoredDocument> _documents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Chunk> _chunks = new(StringComparer.Ordinal);
+    // Every chunk of each document, indexed levels or not: a search within documents is handed all of them, and the BM25
+    // and vector indexes skip the ids they do not hold (the levels that are not indexed).
     private readonly ConcurrentDictionary<string, string[]> _chunkIdsByDocument = new(StringComparer.Ordinal);
-    // The indexed chunks of each document: what a search within documents ranks.
-    private readonly ConcurrentDictionary<string, string[]> _indexedIdsByDocument = new(StringComparer.Ordinal);
     private readonly HashSet<int> _indexedLevels;
     private readonly SemaphoreSlim _commitGate = new(1, 1);
     private readonly Bm25Index _bm25;
@@ -50,7 +50,7 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
         _name = name;
         _bm25 = bm25 ?? new Bm25Index(options.Lexical);
         _indexedLevels = [.. options.ResolvedIndexedLevels];
-        LexicalRoute = new Bm25Route(_bm25, MetadataOf, TextOf, chunkIdsOf: IndexedChunkIdsOf);
+        LexicalRoute = new Bm25Route(_bm25, MetadataOf, TextOf, chunkIdsOf: ChunkIdsOf);
         if (options.DocumentRoute is not null)
         {
             _documentBm25 = documentBm25 ?? new Bm25Index(options.Lexical);
@@ -120,7 +120,7 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
     {
         ArgumentNullException.ThrowIfNull(queryEmbedder);
         var vectors = _vectors;
-        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), MetadataOf, TextOf, IndexedChunkIdsOf);
+        return vectors is null ? null : new ChunkTextRoute(new DenseRoute(queryEmbedder, vectors, "dense"), MetadataOf, TextOf, ChunkIdsOf);
     }
 
     public ISearchRoute? CreateDocumentDenseRoute(IEmbeddingGenerator<string, Embedding<float>> queryEmbedder)
@@ -165,7 +165,6 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
                     (_vectors = VectorsFor(_vectors, vector.Length, "an embedding")).Upsert(chunk.Id, vector, chunk.Metadata);
             }
             _chunkIdsByDocument[upsert.Document.Id] = upsert.Chunks.Select(c => c.Id).ToArray();
-            _indexedIdsByDocument[upsert.Document.Id] = upsert.Chunks.Where(c => _indexedLevels.Contains(c.Level)).Select(c => c.Id).ToArray();
             if (upsert.Representation is { } representation)
             {
                 _documentBm25!.Add(upsert.Document.Id, representation.Text);
@@ -192,11 +191,7 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
             if (!byDocument.TryGetValue(chunk.DocumentId, out var ids)) byDocument[chunk.DocumentId] = ids = [];
             ids.Add(chunk.Id);
         }
-        foreach (var (doc, ids) in byDocument)
-        {
-            _chunkIdsByDocument[doc] = [.. ids];
-            _indexedIdsByDocument[doc] = ids.Where(id => _indexedLevels.Contains(_chunks[id].Level)).ToArray();
-        }
+        foreach (var (doc, ids) in byDocument) _chunkIdsByDocument[doc] = [.. ids];
         _vectors = vectors;
         _documentVectors = documentVectors;
         foreach (var (id, text) in documentTexts ?? new Dictionary<string, string>()) _documentTexts[id] = text;
@@ -227,7 +222,6 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
                 _bm25.Remove(id);
                 _vectors?.Remove(id);
             }
-        _indexedIdsByDocument.TryRemove(documentId, out _);
         _documentBm25?.Remove(documentId);
         _documentTexts.TryRemove(documentId, out _);
         _documentVectors?.Remove(documentId);
@@ -278,8 +272,8 @@ public sealed class InMemoryKnowledgeStore : IKnowledgeStore
     /// <summary>The document route's texts, by document id (persisted with the catalog).</summary>
     internal SortedDictionary<string, string> DocumentTexts() => new(_documentTexts, StringComparer.Ordinal);
 
-    private IReadOnlyList<string> IndexedChunkIdsOf(string documentId) =>
-        _indexedIdsByDocument.TryGetValue(documentId, out var ids) ? ids : [];
+    private IReadOnlyList<string> ChunkIdsOf(string documentId) =>
+        _chunkIdsByDocument.TryGetValue(documentId, out var ids) ? ids : [];
 
     private string? TextOf(string chunkId) => _chunks.TryGetValue(chunkId, out var c) ? c.Text : null;
 

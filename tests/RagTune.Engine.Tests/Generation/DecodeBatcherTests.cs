@@ -202,6 +202,22 @@ public class DecodeBatcherTests
         AssertClose(expected, logits.AsSpan(v, v), "internlm2 generation prompt in steps");
     }
 
+    [Fact]
+    public async Task A_lone_stream_prefilled_over_several_steps_starts_from_the_whole_prompts_logits()
+    {
+        // Alone, a stream's prompt parts before the last only fill its cache (no logits); the last part's logits are
+        // PyTorch's for the whole 37-token prompt (dynamic NTK RoPE over its full length), so greedy picks their argmax.
+        var golden = Fixtures.Golden("internlm2-tiny");
+        var model = DecoderModel.Load(Fixtures.Dir("internlm2-tiny"));
+        int[] prompt = golden.GetProperty("long_ids").Ints();
+        var generator = Generator("internlm2-tiny", model, new BatchingOptions { PrefillTokensPerStep = 5 });
+        var result = await generator.GenerateTextAsync(prompt, Greedy(1), Ct);
+        int expected = Sampler.ArgMax(golden.GetProperty("long_logits_rows").EnumerateArray().Last().Floats());
+        Assert.Equal([expected], result.TokenIds);
+        Assert.Equal((prompt.Length + 4) / 5, generator.Batcher.Steps);
+        Assert.Equal(0, generator.Batcher.BatchedSteps);
+    }
+
     [Theory]
     [InlineData("qwen2-tiny")]
     [InlineData("gpt2-tiny")]

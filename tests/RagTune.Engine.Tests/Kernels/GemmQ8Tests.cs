@@ -58,15 +58,7 @@ public class GemmQ8Tests
         var a = Random(m * k, 3, 5f);
         var (values, scales) = Quantized(Random(n * k, 4));
         for (int i = 0; i < values.Length; i += 7) values[i] = -128;
-        var narrow = new float[m * n];
-        using (KernelDispatch.Override(VectorWidth.Bits256)) GemmQ8.MultiplyTransB(a, k, values, scales, narrow, n, m, n, k);
-        foreach (var width in KernelDispatch.Available)
-            using (KernelDispatch.Override(width))
-            {
-                var c = new float[m * n];
-                GemmQ8.MultiplyTransB(a, k, values, scales, c, n, m, n, k);
-                Assert.Equal(narrow, c);
-            }
+        AssertSameBitsOnEveryWidth(m * n, c => GemmQ8.MultiplyTransB(a, k, values, scales, c, n, m, n, k));
     }
 
     [Fact]

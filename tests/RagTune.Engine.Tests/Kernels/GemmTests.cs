@@ -73,34 +73,51 @@ public class GemmTests
         int m = 50, n = 300, k = 700;
         var a = Random(m * k, 7);
         var b = Random(n * k, 8);
-        var narrow = new float[m * n];
-        using (KernelDispatch.Override(VectorWidth.Bits256)) Gemm.MultiplyTransB(a, k, b, k, narrow, n, m, n, k, bias: b.AsSpan(0, n));
-        foreach (var width in KernelDispatch.Available)
-            using (KernelDispatch.Override(width))
-            {
-                var c = new float[m * n];
-                Gemm.MultiplyTransB(a, k, b, k, c, n, m, n, k, bias: b.AsSpan(0, n));
-                // Same order of additions per element (bias, then one FMA chain over each K block): bit for bit equal.
-                Assert.Equal(narrow, c);
-            }
+        // Same order of additions per element (bias, then one FMA chain over each K block): bit for bit equal.
+        AssertSameBitsOnEveryWidth(m * n, c => Gemm.MultiplyTransB(a, k, b, k, c, n, m, n, k, bias: b.AsSpan(0, n)));
     }
 
     [Fact]
-    public void Multithreaded_result_equals_single_threaded()
+    public void BF16_weights_give_the_same_sums_on_both_paths_bit_for_bit()
     {
+        // Both paths widen the bf16 rows exactly into their panels (32 or 16 wide), so the sums agree to the bit. 70 rows
+        // of W: two full 32-row panels and an edge one; K = 300: 37 steps of 8 and a tail of 4.
+        int m = 13, n = 70, k = 300;
+        var a = Random(m * k, 12);
+        var bits = new ushort[n * k];
+        ReducedPrecision.FloatToBF16(Random(n * k, 13), bits);
+        var narrow = AssertSameBitsOnEveryWidth(m * n, c => Gemm.MultiplyTransB(a, k, bits, k, c, n, m, n, k));
+        var widened = new float[n * k];
+        ReducedPrecision.BF16ToFloat(bits, widened);
+        var slow = new float[m * n];
+        Gemm.Naive(a, k, 1, widened, 1, k, slow, n, m, n, k);
+        AssertClose(slow, narrow, 2e-5f * MathF.Sqrt(k));
+    }
+
+    [Theory]
+    [InlineData(37, 211, 300)]
+    // Sixteen groups of panels (3 wide panels or 6 narrow ones each, M = 300) over 3 × 8 parts: some parts get a group,
+    // the rest none; the last group is short.
+    [InlineData(300, 1500, 40)]
+    public void Multithreaded_result_equals_single_threaded(int m, int n, int k)
+    {
+        // Each C element is summed by one thread in one order either way: bit for bit equal.
         using var one = new WorkerPool(1);
         using var three = new WorkerPool(3);
-        int m = 37, n = 211, k = 300;
         var a = Random(m * k, 1);
         var b = Random(n * k, 2);
+        var bias = Random(n, 3);
         foreach (var width in KernelDispatch.Available)
             using (KernelDispatch.Override(width))
             {
                 var c1 = new float[m * n];
                 var c3 = new float[m * n];
-                Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, pool: one);
-                Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, pool: three);
+                Gemm.MultiplyTransB(a, k, b, k, c1, n, m, n, k, bias: bias, pool: one);
+                Gemm.MultiplyTransB(a, k, b, k, c3, n, m, n, k, bias: bias, pool: three);
                 Assert.Equal(c1, c3);
+                var slow = new float[m * n];
+                Gemm.Naive(a, k, 1, b, 1, k, slow, n, m, n, k, bias: bias);
+                AssertClose(slow, c3, 2e-5f * MathF.Sqrt(k));
             }
     }
 

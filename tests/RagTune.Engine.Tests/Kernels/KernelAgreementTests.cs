@@ -1,5 +1,6 @@
 // Each fast kernel against its naive twin on random data, including sizes that are not multiples of the vector width.
 using RagTune.Engine.Kernels;
+using RagTune.Engine.Threading;
 using Xunit;
 
 namespace RagTune.Engine.Tests.Kernels;
@@ -20,6 +21,22 @@ public class KernelAgreementTests
         for (int i = 0; i < expected.Length; i++)
             if (!(Math.Abs(expected[i] - actual[i]) <= tolerance * Math.Max(1f, Math.Abs(expected[i]))))
                 Assert.Fail($"index {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance})");
+    }
+
+    /// <summary>Runs <paramref name="product"/> into a fresh output of <paramref name="length"/> floats on the 256-bit path
+    /// and on every path this CPU offers, asserts the outputs are bit for bit equal and returns the 256-bit one.</summary>
+    internal static float[] AssertSameBitsOnEveryWidth(int length, Action<float[]> product)
+    {
+        var narrow = new float[length];
+        using (KernelDispatch.Override(VectorWidth.Bits256)) product(narrow);
+        foreach (var width in KernelDispatch.Available)
+            using (KernelDispatch.Override(width))
+            {
+                var c = new float[length];
+                product(c);
+                Assert.Equal(narrow, c);
+            }
+        return narrow;
     }
 
     [Theory]
@@ -115,6 +132,24 @@ public class KernelAgreementTests
         Activations.SiluMul(fast, u);
         Activations.SiluMulNaive(slow, u);
         AssertClose(slow, fast, 1e-5f);
+    }
+
+    [Fact]
+    public void SiluMul_over_a_pool_agrees_with_naive_and_with_one_thread()
+    {
+        // Long enough to be split (≥ 64 Ki values) and not a multiple of the 64-value shares, so the last share is short.
+        using var pool = new WorkerPool(3);
+        int n = (1 << 16) + 1000 + 7;
+        var g = Random(n, 15, 8f);
+        var u = Random(n, 16);
+        var pooled = (float[])g.Clone();
+        var single = (float[])g.Clone();
+        var slow = (float[])g.Clone();
+        Activations.SiluMul(pooled, u, pool);
+        Activations.SiluMul(single, u);
+        Activations.SiluMulNaive(slow, u);
+        AssertClose(slow, pooled, 1e-5f);
+        Assert.Equal(single, pooled);
     }
 
     [Fact]

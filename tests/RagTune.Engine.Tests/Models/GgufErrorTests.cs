@@ -1,6 +1,7 @@
 // Bad GGUF input: a copy of a committed fixture with one field patched in place (same length, so every offset stays
 // valid) or the file cut short. Each gives one EngineException that names the file and the field or tensor at fault.
 using System.Text;
+using RagTune.Engine.Formats;
 using RagTune.Engine.Models;
 using Xunit;
 
@@ -69,6 +70,22 @@ public sealed class GgufErrorTests : IDisposable
         var e = LoadFails(path, bytes);
         Assert.Contains("tensor 'blk.1.ffn_norm.weight'", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    // Types whose block layout is known (so sizes and extents check out) but that no kernel widens: refused when the
+    // model is opened, not when the first forward reaches the tensor. blk.0.attn_k.weight has rows of 256 weights, one
+    // K-quant super-block, and each of these types' data fits where the Q4_K data was.
+    [Theory]
+    [InlineData(GgmlType.Q2_K)]
+    [InlineData(GgmlType.Q3_K)]
+    [InlineData(GgmlType.Q8_K)]
+    public void A_known_type_no_kernel_reads_is_refused_at_open_naming_the_type_and_the_readable_ones(GgmlType type)
+    {
+        var (path, bytes) = Copy("qwen3-small-q4_k_m");
+        BitConverter.TryWriteBytes(bytes.AsSpan(TensorTypeOffset(bytes, "blk.0.attn_k.weight")), (uint)type);
+        var e = LoadFails(path, bytes);
+        Assert.Contains($"tensor 'blk.0.attn_k.weight' has ggml type {(uint)type} ({type}), which RagTune cannot read", e.Message);
+        Assert.Contains($"expected one of {string.Join(", ", GgmlTypes.Readable)}", e.Message);
     }
 
     [Fact]

@@ -27,6 +27,30 @@ public class WorkerPoolTests
         Assert.All(work.Hits, h => Assert.Equal(200, h));
     }
 
+    private sealed class PartLog : IParallelWork
+    {
+        public readonly int[] Runs = new int[64];
+        public int Parts;
+
+        public void Execute(int part, int parts)
+        {
+            Parts = parts;
+            Interlocked.Increment(ref Runs[part]);
+        }
+    }
+
+    [Fact]
+    public void A_dispatch_in_finer_parts_runs_each_of_them_once()
+    {
+        using var pool = new WorkerPool(3);
+        var work = new PartLog();
+        pool.Run(work, partsPerWorker: 8);
+        Assert.Equal(24, work.Parts);
+        Assert.All(work.Runs.Take(24), n => Assert.Equal(1, n));
+        Assert.All(work.Runs.Skip(24), n => Assert.Equal(0, n));
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(work, partsPerWorker: 0));
+    }
+
     [Theory]
     [InlineData(10, 3, 1)]
     [InlineData(10, 3, 4)]

@@ -45,14 +45,20 @@ public sealed class FusionTests
         Assert.Equal(["p", "q"], fused.Select(h => h.Id));
     }
 
-    [Fact]
-    public void Rrf_KeepsDocumentsOfDifferentCollectionsApart()
+    // Every route of one search ranks the same knowledge base, so one id is one chunk however many routes found it (a
+    // routed question goes to one knowledge base: RoutedRetriever records which in RetrievedPassage.KnowledgeBase).
+    [Theory]
+    [InlineData("rrf")]
+    [InlineData("weighted")]
+    public void TheSameIdFromTwoRoutesIsOneHitThatNamesBoth(string method)
     {
-        var x = new RouteResult("hr", [Hit("1", 1) with { Collection = "hr" }]);
-        var y = new RouteResult("it", [Hit("1", 1) with { Collection = "it" }]);
-        var fused = new ReciprocalRankFusion().Fuse([x, y], 5);
-        Assert.Equal(2, fused.Count);
-        Assert.Equal(["hr", "it"], fused.Select(h => h.Collection));
+        IRankFusion fusion = method == "rrf" ? new ReciprocalRankFusion() : new WeightedScoreFusion();
+        var x = new RouteResult("bm25", [Hit("1", 3) with { Route = "bm25", Text = "from bm25" }, Hit("2", 1) with { Route = "bm25" }]);
+        var y = new RouteResult("dense", [Hit("1", 0.9) with { Route = "dense", Text = "from dense" }]);
+        var fused = fusion.Fuse([x, y], 5);
+        Assert.Equal(["1", "2"], fused.Select(h => h.Id));
+        Assert.Equal("bm25+dense", fused[0].Route);
+        Assert.Equal("from bm25", fused[0].Text);
     }
 
     [Fact]

@@ -81,6 +81,41 @@ public sealed class HierarchicalSearchTests
         }
     }
 
+    // Search within documents is handed every chunk of them; the chunks of levels that are not indexed must never come
+    // back, whichever levels are indexed, in the store as built and as reopened from disk (which restores its state).
+    [Theory]
+    [InlineData(new[] { 1 })]
+    [InlineData(new[] { 0 })]
+    [InlineData(new[] { 0, 1 })]
+    public async Task WithinDocumentsOnlyIndexedLevelsAreRankedAsInFlatSearchAlsoAfterReopening(int[] indexedLevels)
+    {
+        using var dir = new TempFolder();
+        string corpus = Path.Combine(dir.Path, "docs"), kbDir = Path.Combine(dir.Path, "kb");
+        StoreTestKit.WriteCorpus(corpus);
+        var options = Routed(DocumentRouteKind.FirstChunk) with { IndexedLevels = indexedLevels };
+        string[] routes = ["bm25", "dense"];
+        async Task<List<string>> SearchBothWaysAsync(KnowledgeBase kb)
+        {
+            var lines = new List<string>();
+            foreach (var query in StoreTestKit.Queries)
+                foreach (var route in routes)
+                {
+                    var flat = await kb.SearchAsync(query, new KnowledgeSearchOptions { K = 50, Routes = [route] }, Ct);
+                    var scoped = await kb.SearchAsync(query, new KnowledgeSearchOptions { K = 50, Routes = [route], Hierarchical = true, Documents = 4 }, Ct);
+                    Assert.NotEmpty(flat);
+                    Assert.All(scoped, r => Assert.Contains(r.Level, indexedLevels));
+                    Assert.Equal(Describe(flat), Describe(scoped));
+                    lines.Add(Describe(scoped));
+                }
+            return lines;
+        }
+        List<string> built;
+        await using (var kb = await BuildAsync(kbDir, corpus, options))
+            built = await SearchBothWaysAsync(kb);
+        await using (var reopened = await KnowledgeBase.OpenAsync(kbDir, Open(options), Ct))
+            Assert.Equal(built, await SearchBothWaysAsync(reopened));
+    }
+
     [Fact]
     public async Task TheRouteIsPersistedWithEachCommitAndFollowsRemovalsAndChanges()
     {
