@@ -6,6 +6,7 @@
 //   gemm [M N K] [--format f32|bf16|q8]        GEMM GFLOP/s (default 256 4864 896 = prompt × intermediate × hidden),
 //                                              the weight B in the given format (bf16 widened while packing; Q8 × int8 activations)
 //              [--layout transb|plain|transa]  f32 only: A·Bᵀ (forward), A·B (dX = dY·W), Aᵀ·B (dW += dYᵀ·X) with the same sizes
+//   prefetch DIR [--format F] [--prompt 256] [--rounds 15] [--tokens 8]   decode at software-prefetch distances 0/2/4/8 KiB, interleaved in one process
 //   rows [--format f32|bf16|q8] [--rows 8] [--layers 24] [--trials 5]
 //                                              a batched decode step's projections for ROWS streams (BatchRowsBench.cs):
 //                                              ms per step per projection, the few-rows kernels now against the previous ones
@@ -60,6 +61,9 @@ switch (mode)
     case "rows":
         BatchRowsBench.Run(FormatOption(), Option("--rows", 8), Option("--layers", 24), Option("--trials", 5));
         break;
+    case "prefetch":
+        RunPrefetch(args[1], FormatOption(), Option("--prompt", 256), Option("--rounds", 15), Option("--tokens", 8));
+        break;
     case "dispatch":
         RunDispatch();
         break;
@@ -108,6 +112,34 @@ static void Report(string name, List<double> values, List<double> others, string
     var sorted = values.OrderBy(v => lowerIsBetter ? -v : v).ToList();
     Console.WriteLine($"{name,-48} median {sorted[sorted.Count / 2],9:F2} {unit}  best {sorted[^1]:F2}  worst {sorted[0]:F2}  " +
         $"(others' CPU: {string.Join(" ", others.Select(o => $"{100 * o:F0}%"))} of machine)");
+}
+
+// Decode with software prefetch at several distances in one process and one session, in short interleaved blocks,
+// so that the load of a shared machine falls on every distance alike; prints the median tok/s and the median of
+// each distance's per-round ratio to distance 0 (off).
+static void RunPrefetch(string dir, WeightFormat format, int prompt, int rounds, int tokens)
+{
+    int[] distances = [0, 2048, 4096, 8192];
+    var model = DecoderModel.Load(dir, format);
+    var session = model.CreateSession(prompt + (rounds + 1) * distances.Length * tokens + tokens, chunk: prompt);
+    var ids = Enumerable.Range(0, prompt).Select(i => (i * 7919 + 13) % model.Config.VocabSize).ToArray();
+    int next = ArgMax(session.Forward(ids));
+    for (int g = 0; g < tokens; g++) next = ArgMax(session.Forward([next]));  // warm-up
+    var tps = distances.Select(_ => new List<double>()).ToArray();
+    var sw = new Stopwatch();
+    for (int r = 0; r < rounds; r++)
+        for (int d = 0; d < distances.Length; d++)
+        {
+            StreamPrefetch.Distance = distances[(d + r) % distances.Length];  // rotate the order round by round
+            sw.Restart();
+            for (int g = 0; g < tokens; g++) next = ArgMax(session.Forward([next]));
+            tps[(d + r) % distances.Length].Add(tokens / sw.Elapsed.TotalSeconds);
+        }
+    double Median(IEnumerable<double> v) { var s = v.Order().ToList(); return s[s.Count / 2]; }
+    Console.WriteLine($"{format}, {WorkerPool.Shared.Workers} workers, ctx {prompt}..{session.Length}, {rounds} rounds of {tokens} tokens per distance");
+    for (int d = 0; d < distances.Length; d++)
+        Console.WriteLine($"prefetch {distances[d],5} B: median {Median(tps[d]):F2} tok/s, per-round ratio to off: median " +
+            $"{Median(tps[d].Zip(tps[0], (a, b) => a / b)):F3}");
 }
 
 static void RunModel(string dir, WeightFormat format, int prompt, int gen, int trials, int adapterRank)

@@ -78,15 +78,16 @@ internal sealed unsafe class FusedMatVec : IParallelWork
 
     private void Run(ReadOnlySpan<float> x, int count, int rows, Epilogue mode, WorkerPool? pool)
     {
-        bool bf16 = false, q8 = false;
+        bool bf16 = false, q8 = false, ggml = false;
         long work = 0;
         for (int i = 0; i < count; i++)
         {
             bf16 |= _w[i].Format == WeightFormat.BF16;
-            q8 |= _w[i].Format == WeightFormat.Q8 || WeightFormats.IsGgmlBlocks(_w[i].Format);
+            q8 |= _w[i].Format == WeightFormat.Q8;
+            ggml |= WeightFormats.IsGgmlBlocks(_w[i].Format);
             work += (long)_w[i].Rows * _w[i].Cols;
         }
-        _x.Prepare(x, bf16, q8);
+        _x.Prepare(x, bf16, q8, ggml);
         for (int i = 0; i < count; i++)
             if (_w[i].Adapter is { } adapter)
             {

@@ -101,7 +101,12 @@ public static class MatMul
     /// sequential stream, which the hardware prefetcher serves best from DRAM; see MatVecBF16.Rows).</summary>
     internal static unsafe void Rows(float* x, float* w, float* bias, int n, int o0, int o1, float* dst)
     {
-        for (int o = o0; o < o1; o++) dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
+        float* end = w + (long)o1 * n;
+        for (int o = o0; o < o1; o++)
+        {
+            StreamPrefetch.Ahead(w + (long)o * n, n * sizeof(float), end);
+            dst[o - o0] = Dot(x, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
+        }
     }
 
     /// <summary>Matrix-vector product for decoding one token: y [Out] = W [Out, In] · x [In] + b.</summary>

@@ -93,8 +93,12 @@ public static unsafe class MatVecBF16
     /// x is re-read from L1 for every row, which costs nothing next to the weights).</summary>
     internal static void Rows(float* x, float* xp, ushort* w, float* bias, int n, int o0, int o1, float* dst)
     {
+        ushort* end = w + (long)o1 * n;
         for (int o = o0; o < o1; o++)
+        {
+            StreamPrefetch.Ahead(w + (long)o * n, n * sizeof(ushort), end);
             dst[o - o0] = Dot1(x, xp, w + (long)o * n, n) + (bias != null ? bias[o] : 0f);
+        }
     }
 
     private sealed class Job : IParallelWork

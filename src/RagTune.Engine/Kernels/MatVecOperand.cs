@@ -24,7 +24,7 @@ internal readonly record struct MatVecOperand(WeightMatrix Weight, float[]? Bias
                     break;
                 case WeightFormat.Q8:
                     fixed (sbyte* w = Weight.Q8Values)
-                    fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Scales, w, s, b, Cols, o0, o1, dst, x.Width == VectorWidth.Bits512);
+                    fixed (float* s = Weight.Q8Scales) Q8.Rows(x.Q8Values, x.Q8Abs, x.Q8Negative, x.Q8Scales, w, s, b, Cols, o0, o1, dst, x.Width == VectorWidth.Bits512);
                     break;
                 case var f when WeightFormats.IsGgmlBlocks(f):
                     fixed (byte* w = Weight.GgmlBlocks)

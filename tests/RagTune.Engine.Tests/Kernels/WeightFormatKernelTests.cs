@@ -98,6 +98,23 @@ public class WeightFormatKernelTests
     }
 
     [Fact]
+    public unsafe void Q8_sign_split_gives_the_magnitude_and_a_mask_of_the_negative_values()
+    {
+        // 37 values: one 32-wide vector step and a scalar tail of 5, covering −127, −1, 0, 1 and 127 in both.
+        var v = new sbyte[37];
+        for (int i = 0; i < v.Length; i++) v[i] = (sbyte)((i * 53 % 255) - 127);
+        (v[0], v[1], v[2], v[33], v[34], v[35], v[36]) = (-127, 0, 127, -1, 0, 1, -127);
+        var abs = new sbyte[v.Length];
+        var negative = new sbyte[v.Length];
+        fixed (sbyte* pv = v, pa = abs, pn = negative) Q8.SplitSigns(pv, v.Length, pa, pn);
+        for (int i = 0; i < v.Length; i++)
+        {
+            Assert.Equal(Math.Abs((int)v[i]), abs[i]);
+            Assert.Equal(v[i] < 0 ? -1 : 0, negative[i]);
+        }
+    }
+
+    [Fact]
     public void Q8_zero_block_has_zero_scale()
     {
         var q = new sbyte[32];

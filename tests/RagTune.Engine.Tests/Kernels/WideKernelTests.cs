@@ -64,8 +64,9 @@ public class WideKernelTests
     }
 
     [Theory]
-    [InlineData(1, 896, 37)]   // 28 blocks: seven steps of four
-    [InlineData(2, 224, 19)]   // 7 blocks: one step of four, one pair, an odd block on the 256-bit path
+    [InlineData(1, 896, 37)]   // 28 blocks: three steps of eight, two pairs
+    [InlineData(2, 224, 19)]   // 7 blocks: no step of eight, three pairs, an odd block on the 256-bit path
+    [InlineData(1, 480, 23)]   // 15 blocks: one step of eight, three pairs, an odd block
     [InlineData(1, 4864, 70)]  // through the worker pool
     public void Q8_matvec_agrees_with_naive_at_every_width(int rows, int inDim, int outDim)
     {
