@@ -14,7 +14,8 @@ internal sealed unsafe class MatVecInput
     public sbyte* Q8Values { get; private set; }
     public float* Q8Scales { get; private set; }
 
-    /// <summary>|x| and −1 where x &lt; 0 (else 0) of the quantised row: <see cref="Q8.SplitSigns"/>.</summary>
+    /// <summary>|x| and −1 where x &lt; 0 (else 0) of the quantised row (<see cref="Q8.SplitSigns"/>); made on the
+    /// 512-bit path only, the one whose Q8 row reads them.</summary>
     public sbyte* Q8Abs { get; private set; }
     public sbyte* Q8Negative { get; private set; }
 
@@ -25,7 +26,7 @@ internal sealed unsafe class MatVecInput
     public VectorWidth Width { get; private set; }
 
     /// <summary>Copies x and makes the forms that the operands' formats read: permuted for <paramref name="bf16"/>,
-    /// int8 with |x| and the negative mask for <paramref name="q8"/> (our Q8), int8 with per-block sums for
+    /// int8 (with |x| and the negative mask on the 512-bit path) for <paramref name="q8"/> (our Q8), int8 with per-block sums for
     /// <paramref name="ggml"/> (GGUF blocks).</summary>
     public void Prepare(ReadOnlySpan<float> x, bool bf16, bool q8, bool ggml)
     {
@@ -52,7 +53,7 @@ internal sealed unsafe class MatVecInput
         x.CopyTo(_x);
         if (bf16) MatVecBF16.PermuteInput(Float32, x.Length, Permuted);
         if (q8 || ggml) Q8.QuantizeRow(x, _q8Values, _q8Scales);
-        if (q8) Q8.SplitSigns(Q8Values, x.Length, Q8Abs, Q8Negative);
+        if (q8 && Width == VectorWidth.Bits512) Q8.SplitSigns(Q8Values, x.Length, Q8Abs, Q8Negative);  // only the 512-bit row reads it
         if (ggml) GgmlMatVec.BlockSums(Q8Values, Q8Scales, x.Length, Q8Sums);
     }
 }

@@ -123,9 +123,9 @@ public static unsafe class Q8
         fixed (sbyte* pw = values, pxv = job.XValues, pxa = job.XAbs, pxn = job.XNegative)
         fixed (float* ps = scales, pxs = job.XScales, pb = bias, py = y)
         {
-            SplitSigns(pxv, rows * inDim, pxa, pxn);
-            job.W = pw; job.WS = ps; job.XV = pxv; job.XA = pxa; job.XN = pxn; job.XS = pxs; job.B = pb; job.Y = py;
             job.Wide = KernelDispatch.Width == VectorWidth.Bits512;
+            if (job.Wide) SplitSigns(pxv, rows * inDim, pxa, pxn);  // only the 512-bit row reads the split
+            job.W = pw; job.WS = ps; job.XV = pxv; job.XA = pxa; job.XN = pxn; job.XS = pxs; job.B = pb; job.Y = py;
             (job.Rows, job.In, job.Out) = (rows, inDim, outDim);
             if ((long)rows * inDim * outDim < 1 << 16) job.Execute(0, 1);
             else (pool ?? WorkerPool.Shared).Run(job);
